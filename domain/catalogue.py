@@ -1,0 +1,426 @@
+"""Scheme catalogue and rates — danh mục chế độ và mức chuẩn.
+
+Rates are data, never constants: the standards (mức chuẩn) come from rate-schedule entries (the packaged
+``reference/rate_schedules.csv`` and every amendment an administrator records), the NCC amount tables
+(one edition per NCC standard) from ``reference/ncc_monthly_allowances_history.csv``, and the scheme
+catalogue (the codes the API accepts and the rule each one uses) from ``reference/schemes.csv``.
+
+:func:`monthly_components` evaluates a scheme's rule for one month with the rates in force that month.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from domain.errors import Conflict, InvalidInput
+from domain.values import Month, parse_amount, round_to_thousand
+
+NCC_STANDARD = "NCC_STANDARD"
+BTXH_STANDARD = "BTXH_STANDARD"
+BTXH_FUNERAL = "BTXH_FUNERAL"
+KINDS = ("meritorious", "social_assistance", "poor_household")
+
+
+def _read_reference(name: str) -> list[dict[str, str]]:
+    text = resources.files("domain").joinpath("reference", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates: standards by effective month, with provincial overrides, and the NCC amount tables.
+
+
+class RateMissing(Conflict):  # noqa: N818 - the domain's word
+    """No rate is in force for a month (e.g. a month before the first recorded standard)."""
+
+
+@dataclass(frozen=True)
+class RateEntry:
+    """One standard in force from a month (mức chuẩn áp dụng từ tháng ...).
+
+    ``province`` is ``None`` for the national minimum, or a province code for a provincial override.
+    """
+
+    schedule: str
+    effective_from: Month
+    amount: int
+    legal_basis: str
+    province: str | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of an NCC amount table, with its amount in each edition (keyed by the NCC standard)."""
+
+    code: str
+    band: str
+    rate_from: int | None
+    rate_to: int | None
+    amounts: Mapping[int, int]
+
+
+@dataclass
+class RateBook:
+    """The rates the ledger knows: standards per schedule and province, and NCC table editions."""
+
+    entries: list[RateEntry] = field(default_factory=list)
+    tables: dict[str, list[TableRow]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index: dict[tuple[str, str | None], list[RateEntry]] = {}
+        for entry in self.entries:
+            self._add(entry)
+
+    def _add(self, entry: RateEntry) -> None:
+        series = self._index.setdefault((entry.schedule, entry.province), [])
+        # A later amendment for the same effective month replaces the earlier one.
+        series[:] = [e for e in series if e.effective_from != entry.effective_from]
+        series.append(entry)
+        series.sort(key=lambda e: e.effective_from)
+
+    def with_entries(self, entries: Iterable[RateEntry]) -> RateBook:
+        """A new book with ``entries`` added (later ones win for the same month)."""
+        return RateBook([*self.entries, *entries], self.tables)
+
+    def schedules(self) -> list[tuple[str, str | None]]:
+        """Every (schedule, province) pair with at least one entry."""
+        return sorted(self._index, key=lambda k: (k[0], k[1] or ""))
+
+    def series(self, schedule: str, province: str | None = None) -> list[RateEntry]:
+        """The entries of one schedule, oldest first."""
+        return list(self._index.get((schedule, province), []))
+
+    def _in_force(self, schedule: str, month: Month, province: str | None) -> RateEntry | None:
+        found = None
+        for entry in self._index.get((schedule, province), []):
+            if entry.effective_from <= month:
+                found = entry
+        return found
+
+    def standard(self, schedule: str, month: Month, province: str | None = None) -> int:
+        """The standard in force in ``month``: the national one, or the province's own if higher."""
+        national = self._in_force(schedule, month, None)
+        provincial = self._in_force(schedule, month, province) if province else None
+        amounts = [e.amount for e in (national, provincial) if e is not None]
+        if not amounts:
+            msg = f"no {schedule} rate in force for {month}"
+            raise RateMissing(msg)
+        return max(amounts)
+
+    def provincial_amount(self, schedule: str, month: Month, province: str | None) -> int | None:
+        """A province's own amount for ``schedule`` in ``month`` (e.g. its funeral allowance), if set."""
+        if not province:
+            return None
+        entry = self._in_force(schedule, month, province)
+        return entry.amount if entry else None
+
+    def table_amount(self, code: str, month: Month, rate: int | None = None) -> int:
+        """The NCC table amount for ``code`` (and injury ``rate``) in the edition in force in ``month``.
+
+        The edition is the one made for the national NCC standard in force that month; the tables are
+        amounts, never rebuilt from a multiple.
+        """
+        rows = self.tables.get(code)
+        if not rows:
+            msg = f"unknown NCC table {code}"
+            raise InvalidInput("scheme", msg)
+        if len(rows) == 1:
+            row = rows[0]
+        else:
+            matches = [
+                r
+                for r in rows
+                if rate is not None
+                and r.rate_from is not None
+                and r.rate_to is not None
+                and r.rate_from <= rate <= r.rate_to
+            ]
+            if not matches:
+                msg = f"no row of table {code} covers injury rate {rate}%"
+                raise InvalidInput("params.injury_rate", msg)
+            row = matches[0]
+        standard = self.standard(NCC_STANDARD, month)
+        try:
+            return row.amounts[standard]
+        except KeyError:
+            msg = (
+                f"no edition of the NCC tables is loaded for the standard {standard:,} in force in {month}"
+            )
+            raise RateMissing(msg) from None
+
+    def table_covers(self, code: str, rate: int) -> bool:
+        """Whether a row of table ``code`` covers injury ``rate``."""
+        return any(
+            r.rate_from is not None and r.rate_to is not None and r.rate_from <= rate <= r.rate_to
+            for r in self.tables.get(code, [])
+        )
+
+
+@cache
+def _reference_tables() -> dict[str, list[TableRow]]:
+    rows = _read_reference("ncc_monthly_allowances_history.csv")
+    editions = {
+        1624000: "amount_vnd_at_1624000_from_2021_07_01",
+        2055000: "amount_vnd_at_2055000_from_2023_07_01",
+        2789000: "amount_vnd_at_2789000_from_2024_07_01",
+    }
+    tables: dict[str, list[TableRow]] = {}
+    for row in rows:
+        tables.setdefault(row["scheme_code"], []).append(
+            TableRow(
+                code=row["scheme_code"],
+                band=row["band"],
+                rate_from=int(row["rate_from_pct"]) if row["rate_from_pct"] else None,
+                rate_to=int(row["rate_to_pct"]) if row["rate_to_pct"] else None,
+                amounts={std: int(row[col]) for std, col in editions.items()},
+            )
+        )
+    return tables
+
+
+def reference_rate_entries(until: Month | None = None) -> list[RateEntry]:
+    """The standards shipped with the package (``reference/rate_schedules.csv``), optionally only
+    those effective up to ``until``."""
+    entries = []
+    for row in _read_reference("rate_schedules.csv"):
+        effective = Month.of(datetime.fromisoformat(row["effective_from"]).date())
+        if until is not None and effective > until:
+            continue
+        entries.append(
+            RateEntry(
+                schedule=row["schedule"],
+                effective_from=effective,
+                amount=int(row["amount_vnd"]),
+                legal_basis=row["legal_basis"],
+            )
+        )
+    return entries
+
+
+def reference_rate_book(entries: Iterable[RateEntry] | None = None) -> RateBook:
+    """A rate book with the packaged NCC tables and the given standards (default: the packaged ones)."""
+    return RateBook(list(reference_rate_entries() if entries is None else entries), _reference_tables())
+
+
+# ---------------------------------------------------------------------------------------------
+# The scheme catalogue.
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A benefit scheme (chế độ) and the rule that computes its amount."""
+
+    code: str
+    kind: str  # meritorious | social_assistance | poor_household | any
+    frequency: str  # monthly | one_off | quarterly
+    rule: str  # coefficient | coefficient_per_param | multiple_by_param | table | fixed | funeral
+    schedule: str
+    coefficient: Decimal | None
+    table_codes: tuple[str, ...]
+    combine: str  # highest | additive | ""
+    bhyt_group: str
+    name_vi: str
+
+    @property
+    def monthly(self) -> bool:
+        """Paid every month (or quarter), as opposed to once."""
+        return self.frequency in {"monthly", "quarterly"}
+
+    def applies_to(self, kind: str) -> bool:
+        """Whether a beneficiary of ``kind`` may hold this scheme."""
+        return self.kind in {"any", kind}
+
+
+EDUCATION_LEVELS = {"preschool": Decimal("0.2"), "school": Decimal("0.4"), "vocational": Decimal("0.4"),
+                    "university": Decimal("0.4")}
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return None
+
+
+@cache
+def scheme_catalogue() -> dict[str, Scheme]:
+    """Every scheme code the ledger accepts, from ``reference/schemes.csv``.
+
+    The pattern rows ``NCC_<table code>`` and ``NCC_1L_<code>`` expand to one scheme per single-row
+    NCC table and per NCC one-off allowance.
+    """
+    catalogue: dict[str, Scheme] = {}
+    for row in _read_reference("schemes.csv"):
+        code = row["code"]
+        if "<" in code:
+            continue
+        catalogue[code] = Scheme(
+            code=code,
+            kind=row["kind"],
+            frequency=row["frequency"],
+            rule=row["rule"],
+            schedule=row["schedule"],
+            coefficient=_decimal(row["coefficient"]),
+            table_codes=tuple(t for t in row["table_codes"].split(";") if t),
+            combine=row["combine"],
+            bhyt_group=row["bhyt_group"],
+            name_vi=row["name_vi"],
+        )
+    used = {t for s in catalogue.values() for t in s.table_codes}
+    for table_code, rows in _reference_tables().items():
+        if len(rows) == 1 and table_code not in catalogue and table_code not in used:
+            catalogue[table_code] = Scheme(
+                code=table_code,
+                kind="meritorious",
+                frequency="monthly",
+                rule="table",
+                schedule=NCC_STANDARD,
+                coefficient=None,
+                table_codes=(table_code,),
+                combine="additive",
+                bhyt_group="CK",
+                name_vi=rows[0].band or table_code,
+            )
+    for row in _read_reference("ncc_one_off_allowances.csv"):
+        catalogue[row["scheme_code"]] = Scheme(
+            code=row["scheme_code"],
+            kind="meritorious",
+            frequency="one_off",
+            rule="coefficient",
+            schedule=NCC_STANDARD,
+            coefficient=Decimal(row["multiple_of_standard"]),
+            table_codes=(),
+            combine="",
+            bhyt_group="",
+            name_vi=row["item_vi"],
+        )
+    return catalogue
+
+
+def get_scheme(code: object, field: str = "scheme") -> Scheme:
+    """The scheme for ``code`` or :class:`InvalidInput` naming the field."""
+    if not isinstance(code, str) or not code:
+        raise InvalidInput(field, f"must be a scheme code from the catalogue, got {code!r}")
+    scheme = scheme_catalogue().get(code.strip().upper())
+    if scheme is None:
+        raise InvalidInput(field, f"unknown scheme code {code!r} (see the scheme catalogue)")
+    return scheme
+
+
+def _int_param(params: Mapping[str, Any], name: str, low: int, high: int) -> int:
+    value = params.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"params.{name}", f"is required as a whole number from {low} to {high}")
+    if not low <= value <= high:
+        raise InvalidInput(f"params.{name}", f"must be from {low} to {high}, got {value}")
+    return value
+
+
+_RATE_TABLES = {"NCC_WAR_INVALID": "NCC_TB", "NCC_WAR_INVALID_B": "NCC_TB_B", "NCC_SICK_SOLDIER": "NCC_BB",
+                "NCC_TOXIC_CHEMICAL": "NCC_CDHH"}
+_FUNDING_SOURCES = ("central", "province", "district", "commune", "donation")
+
+
+def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:  # noqa: C901, PLR0912
+    """Check and normalise the parameters a scheme's rule needs (``params.*`` fields)."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidInput("params", f"must be an object, got {params!r}")
+    out: dict[str, Any] = {}
+    if scheme.rule == "coefficient_per_param":
+        out["children"] = _int_param(params, "children", 1, 20)
+    elif scheme.rule == "multiple_by_param":
+        out["martyrs"] = _int_param(params, "martyrs", 1, 20)
+    elif scheme.rule == "table" and scheme.code in _RATE_TABLES:
+        low = 41 if scheme.code == "NCC_SICK_SOLDIER" else 21
+        out["injury_rate"] = _int_param(params, "injury_rate", low, 100)
+        severe = params.get("extremely_severe", False)
+        if not isinstance(severe, bool):
+            raise InvalidInput("params.extremely_severe", "must be true or false")
+        if severe and out["injury_rate"] < 81:  # noqa: PLR2004
+            raise InvalidInput("params.extremely_severe", "applies only from an injury rate of 81%")
+        out["extremely_severe"] = severe
+    elif scheme.rule == "fixed":
+        out["amount"] = parse_amount(params.get("amount"), "params.amount", positive=True)
+        if "funding_source" in params or scheme.code in {"GIFT", "HN_TET_SUPPORT"}:
+            source = params.get("funding_source", "central")
+            if source not in _FUNDING_SOURCES:
+                raise InvalidInput("params.funding_source", f"must be one of {', '.join(_FUNDING_SOURCES)}")
+            out["funding_source"] = source
+        for key in ("occasion", "age", "days"):
+            if key in params:
+                out[key] = params[key]
+    elif scheme.code == "NCC_EDUCATION":
+        level = params.get("level")
+        if level not in EDUCATION_LEVELS:
+            raise InvalidInput("params.level", f"must be one of {', '.join(EDUCATION_LEVELS)}")
+        out["level"] = level
+    unknown = set(params) - set(out) - {"coefficient", "note"}
+    if unknown:
+        raise InvalidInput(f"params.{sorted(unknown)[0]}", f"is not a parameter of scheme {scheme.code}")
+    return out
+
+
+def scheme_coefficient(scheme: Scheme, params: Mapping[str, Any]) -> Decimal:
+    """The coefficient a ``highest`` comparison uses (hệ số)."""
+    if scheme.code == "NCC_EDUCATION":
+        return EDUCATION_LEVELS[str(params["level"])]
+    return scheme.coefficient or Decimal(0)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One part of an amount due: the main allowance or an added allowance row (phụ cấp)."""
+
+    code: str
+    amount: int
+
+
+def scheme_components(  # noqa: C901
+    scheme: Scheme,
+    params: Mapping[str, Any],
+    month: Month,
+    rates: RateBook,
+    province: str | None = None,
+    death_month: Month | None = None,
+) -> list[Component]:
+    """The amount a scheme's rule gives for ``month``, with the rates in force that month."""
+    rule = scheme.rule
+    if rule in {"coefficient", "coefficient_per_param"}:
+        standard = rates.standard(scheme.schedule, month, province)
+        coefficient = scheme_coefficient(scheme, params)
+        if rule == "coefficient_per_param":
+            coefficient *= int(params["children"])
+        return [Component(scheme.code, round_to_thousand(coefficient * standard))]
+    if rule == "multiple_by_param":
+        standard = rates.standard(scheme.schedule, month, province)
+        return [Component(scheme.code, min(int(params["martyrs"]), 3) * standard)]
+    if rule == "fixed":
+        return [Component(scheme.code, int(params["amount"]))]
+    if rule == "funeral":
+        when = death_month or month
+        twenty = round_to_thousand(Decimal(20) * rates.standard(BTXH_STANDARD, when, province))
+        own = rates.provincial_amount(BTXH_FUNERAL, when, province) or 0
+        return [Component(scheme.code, max(twenty, own))]
+    if rule == "table":
+        if scheme.code in _RATE_TABLES:
+            rate = int(params["injury_rate"])
+            main_table, allowance, severe_allowance = scheme.table_codes
+            parts = [Component(main_table, rates.table_amount(main_table, month, rate))]
+            if rate >= 81:  # noqa: PLR2004
+                extra = severe_allowance if params.get("extremely_severe") else allowance
+                parts.append(Component(extra, rates.table_amount(extra, month, rate)))
+            return parts
+        return [Component(code, rates.table_amount(code, month)) for code in scheme.table_codes]
+    msg = f"scheme {scheme.code} has an unknown rule {rule}"
+    raise InvalidInput("scheme", msg)

@@ -1,0 +1,258 @@
+"""Value objects — giá trị nghiệp vụ: month, money, citizen ID, commune, card number, bank account.
+
+Each ``parse_*`` function takes raw input and the name of the field it came from, and returns the
+normalised value or raises :class:`~domain.errors.InvalidInput` naming the field and the reason.
+Events store the normalised primitives (strings, ints, dicts) so that they serialise plainly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from domain.errors import InvalidInput
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month ``YYYY-MM`` (tháng), the unit of monthly entitlements."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, value: object, field: str = "month") -> Month:
+        """Parse ``"YYYY-MM"`` (or a :class:`Month`)."""
+        if isinstance(value, Month):
+            return value
+        if not isinstance(value, str):
+            raise InvalidInput(field, f"must be a month written YYYY-MM, got {value!r}")
+        m = _MONTH_RE.match(value.strip())
+        if not m:
+            raise InvalidInput(field, f"must be a month written YYYY-MM, got {value!r}")
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:  # noqa: PLR2004
+            raise InvalidInput(field, f"month number must be 01–12, got {value!r}")
+        if not 1945 <= year <= 2200:  # noqa: PLR2004
+            raise InvalidInput(field, f"year must be between 1945 and 2200, got {value!r}")
+        return cls(year, month)
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        """The month a date falls in."""
+        return cls(day.year, day.month)
+
+    @property
+    def ordinal(self) -> int:
+        """Months since year 0, for arithmetic."""
+        return self.year * 12 + self.month - 1
+
+    @classmethod
+    def from_ordinal(cls, n: int) -> Month:
+        """Inverse of :attr:`ordinal`."""
+        return cls(n // 12, n % 12 + 1)
+
+    def plus(self, months: int) -> Month:
+        """This month moved by ``months`` (negative goes back)."""
+        return Month.from_ordinal(self.ordinal + months)
+
+    def next(self) -> Month:
+        """The following month."""
+        return self.plus(1)
+
+    def previous(self) -> Month:
+        """The month before."""
+        return self.plus(-1)
+
+    def first_day(self) -> date:
+        """The first day of the month."""
+        return date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    """Every month from ``first`` to ``last`` inclusive (empty if ``last < first``)."""
+    return [Month.from_ordinal(n) for n in range(first.ordinal, last.ordinal + 1)]
+
+
+def parse_amount(value: object, field: str = "amount", *, positive: bool = False) -> int:
+    """Money: an integer number of đồng (VND has no minor unit), ≥ 0 (or > 0)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(field, f"must be a whole number of đồng (integer), got {value!r}")
+    if value < 0:
+        raise InvalidInput(field, f"must not be negative, got {value}")
+    if positive and value == 0:
+        raise InvalidInput(field, "must be greater than zero")
+    if value > 10_000_000_000:  # noqa: PLR2004 - sanity bound: 10 billion đồng
+        raise InvalidInput(field, f"is implausibly large ({value} đồng)")
+    return value
+
+
+def round_to_thousand(amount: Decimal) -> int:
+    """Round to the nearest 1,000 đồng, halves up (làm tròn đến nghìn đồng)."""
+    return int((amount / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000)
+
+
+def parse_date(value: object, field: str) -> date:
+    """A calendar date ``YYYY-MM-DD``."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"must be a date written YYYY-MM-DD, got {value!r}")
+
+
+def parse_text(value: object, field: str, *, max_length: int = 500, required: bool = True) -> str:
+    """A non-empty line of text (names, decision numbers, reasons)."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be text, got {value!r}")
+    text = " ".join(value.split())
+    if required and not text:
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return text
+
+
+# Province codes of birth registration used in the first three digits of a citizen ID
+# (the 63 provinces before the 2025 reform, Thông tư 07/2016/TT-BCA).
+CITIZEN_ID_PROVINCES = frozenset(
+    {
+        1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36,
+        37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74,
+        75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+    }
+)
+
+
+def parse_citizen_id(
+    value: object,
+    field: str = "citizen_id",
+    *,
+    date_of_birth: date | None = None,
+    sex: str | None = None,
+) -> str:
+    """Citizen ID (số CCCD): 12 digits = province (3) + century/sex (1) + birth year (2) + serial (6).
+
+    The century/sex digit is 0/1 for men/women born 1900–1999, 2/3 for 2000–2099, and so on.
+    When the date of birth or sex is known it must agree with the number.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be 12 digits, got {value!r}")
+    text = value.strip()
+    if not re.fullmatch(r"\d{12}", text):
+        raise InvalidInput(field, f"must be exactly 12 digits, got {value!r}")
+    province = int(text[:3])
+    if province not in CITIZEN_ID_PROVINCES:
+        raise InvalidInput(field, f"first three digits {text[:3]} are not a province code of birth registration")
+    code = int(text[3])
+    century = 1900 + 100 * (code // 2)
+    year = century + int(text[4:6])
+    is_female = code % 2 == 1
+    if date_of_birth is not None and date_of_birth.year != year:
+        raise InvalidInput(
+            field, f"encodes birth year {year}, but date_of_birth is {date_of_birth.isoformat()}"
+        )
+    if sex is not None and sex in {"male", "female"} and is_female != (sex == "female"):
+        raise InvalidInput(field, f"encodes sex {'female' if is_female else 'male'}, but sex is {sex}")
+    return text
+
+
+def parse_commune_code(value: object, field: str = "commune_code") -> str:
+    """Commune code (mã xã/phường) of the 2025 reform: five digits. Existence is checked by the ledger."""
+    if isinstance(value, str) and re.fullmatch(r"\d{5}", value.strip()):
+        return value.strip()
+    raise InvalidInput(field, f"must be a 5-digit commune code of the 2025 reform, got {value!r}")
+
+
+BHYT_GROUPS = {
+    "CC": "Người có công (≥81%, Bà mẹ VNAH...)",
+    "CK": "Người có công khác",
+    "TS": "Thân nhân liệt sĩ",
+    "BT": "Bảo trợ xã hội",
+    "HN": "Hộ nghèo",
+    "CN": "Hộ cận nghèo",
+    "TE": "Trẻ em dưới 6 tuổi",
+}
+_CARD_RE = re.compile(r"^([A-Z]{2})([1-5])(\d{2})(\d{10})$")
+
+
+def parse_card_number(value: object, field: str = "card_number") -> str:
+    """Health-insurance card number (mã thẻ BHYT), e.g. ``BT2807912345678``.
+
+    Group code (2 letters) + benefit level digit (1–5) + province code (2 digits) +
+    social-insurance number (10 digits). Spaces are ignored.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be a card number like BT2807912345678, got {value!r}")
+    text = "".join(value.split()).upper()
+    m = _CARD_RE.match(text)
+    if not m:
+        raise InvalidInput(
+            field,
+            "must be 2-letter group code + benefit digit 1–5 + 2-digit province + 10-digit "
+            f"social-insurance number (15 characters), got {value!r}",
+        )
+    if m.group(1) not in BHYT_GROUPS:
+        raise InvalidInput(field, f"group code {m.group(1)} is not one of {', '.join(BHYT_GROUPS)}")
+    if int(m.group(3)) not in CITIZEN_ID_PROVINCES:
+        raise InvalidInput(field, f"province code {m.group(3)} is not a province code")
+    return text
+
+
+def card_group(card_number: str) -> str:
+    """The group code (first two letters) of a valid card number."""
+    return card_number[:2]
+
+
+def parse_payment_channel(value: object, field: str = "payment_channel") -> dict[str, str]:
+    """Payment channel: ``{"type": "cash"}`` or ``{"type": "bank", "bank_code", "account_number"}``."""
+    if value is None:
+        return {"type": "cash"}
+    if not isinstance(value, dict):
+        raise InvalidInput(field, f"must be an object with a type (cash or bank), got {value!r}")
+    kind = value.get("type")
+    if kind == "cash":
+        return {"type": "cash"}
+    if kind == "bank":
+        bank_code = value.get("bank_code")
+        account = value.get("account_number")
+        if not isinstance(bank_code, str) or not re.fullmatch(r"[A-Za-z0-9]{2,12}", bank_code.strip()):
+            raise InvalidInput(f"{field}.bank_code", f"must be a bank code (2–12 letters/digits), got {bank_code!r}")
+        if not isinstance(account, str) or not re.fullmatch(r"\d{6,19}", account.strip()):
+            raise InvalidInput(f"{field}.account_number", f"must be 6–19 digits, got {account!r}")
+        return {"type": "bank", "bank_code": bank_code.strip().upper(), "account_number": account.strip()}
+    raise InvalidInput(f"{field}.type", f"must be 'cash' or 'bank', got {kind!r}")
+
+
+def parse_basis(value: object, field: str = "basis", *, required: bool = True) -> dict[str, str] | None:
+    """Legal basis (căn cứ): ``{decision_no, decision_date, issuer}``."""
+    if value is None:
+        if required:
+            raise InvalidInput(field, "is required: {decision_no, decision_date, issuer}")
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput(field, f"must be an object {{decision_no, decision_date, issuer}}, got {value!r}")
+    decision_no = parse_text(value.get("decision_no"), f"{field}.decision_no", max_length=100)
+    decision_date = parse_date(value.get("decision_date"), f"{field}.decision_date")
+    issuer = parse_text(value.get("issuer"), f"{field}.issuer", max_length=200)
+    return {"decision_no": decision_no, "decision_date": decision_date.isoformat(), "issuer": issuer}
+
+
+def basis_date(basis: dict[str, Any] | None) -> date | None:
+    """The decision date of a parsed basis."""
+    if not basis:
+        return None
+    return date.fromisoformat(str(basis["decision_date"]))
