@@ -197,7 +197,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
 
     # ----------------------------------------------------------------------------- events
 
-    class Registered(LedgerAggregate.Created):
+    class BeneficiaryRegistered(LedgerAggregate.Created):
         """BeneficiaryRegistered — đăng ký đối tượng."""
 
         kind: str
@@ -488,7 +488,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             field_name = "household_code" if household_code is not None else "poverty_status"
             raise InvalidInput(field_name, "applies only to kind poor_household")
         return cls._create(
-            cls.Registered,
+            cls.BeneficiaryRegistered,
             id=beneficiary_id,
             actor=ctx.actor,
             timestamp=ctx.recorded_at,

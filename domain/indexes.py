@@ -27,7 +27,7 @@ def index_id(kind: str, value: str) -> UUID:
 class UniqueClaim(LedgerAggregate):
     """A claim that ``value`` of ``kind`` belongs to ``beneficiary_id``."""
 
-    class Claimed(LedgerAggregate.Created):
+    class ValueClaimed(LedgerAggregate.Created):
         """The value was claimed."""
 
         kind: str
@@ -46,7 +46,7 @@ class UniqueClaim(LedgerAggregate):
               detail: dict[str, str] | None = None) -> UniqueClaim:
         """Claim ``value`` for a beneficiary."""
         return cls._create(
-            cls.Claimed,
+            cls.ValueClaimed,
             id=index_id(kind, value),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,

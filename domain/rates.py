@@ -41,13 +41,13 @@ def parse_schedule(schedule: object, province: object) -> tuple[str, str | None]
 class RateSchedule(LedgerAggregate):
     """A rate schedule (mức chuẩn) for the nation or one province."""
 
-    class Opened(LedgerAggregate.Created):
+    class RateScheduleOpened(LedgerAggregate.Created):
         """The schedule's stream was opened."""
 
         schedule: str
         province_code: str | None
 
-    class Amended(LedgerAggregate.Event):
+    class RateAmended(LedgerAggregate.Event):
         """RateAmended — a decree sets an amount from an effective month."""
 
         effective_from: str
@@ -76,7 +76,7 @@ class RateSchedule(LedgerAggregate):
         """Open the stream of a schedule."""
         name, province = parse_schedule(schedule, province_code)
         return cls._create(
-            cls.Opened,
+            cls.RateScheduleOpened,
             id=rate_schedule_id(name, province),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
@@ -95,5 +95,5 @@ class RateSchedule(LedgerAggregate):
         for entry in self.entries:
             if (entry.effective_from, entry.amount, entry.legal_basis) == (month, value, basis):
                 return False
-        self.record(self.Amended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra)
+        self.record(self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra)
         return True

@@ -1,0 +1,652 @@
+"""The ledger application — sổ cái chi trả: one command per write of the public contract.
+
+Commands load the beneficiary's stream, let the aggregate decide, and save the new events in one
+transaction together with any uniqueness claim they need (citizen ID, payment id, card number).
+Optimistic concurrency: if another writer appended to the same stream first, the event store refuses
+the save (``IntegrityError``) and the command is retried on the fresh state, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import get_topic
+
+from domain.beneficiary import Beneficiary
+from domain.catalogue import RateBook, RateEntry, reference_rate_book, reference_rate_entries
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import LedgerAggregate, RecordContext
+from domain.indexes import UniqueClaim, index_id
+from domain.rates import RateSchedule, rate_schedule_id
+from domain.values import Month, parse_citizen_id
+from ledger.communes import configured_province, resolve_commune
+from ledger.config import database_url_from_environment, persistence_environment
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+SYSTEM_ACTOR = "system"
+
+
+class DateAsISO(Transcoding):
+    """Stores a :class:`datetime.date` as ``YYYY-MM-DD``."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        """Encode a date."""
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        """Decode a date."""
+        return date.fromisoformat(data)
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware (the ledger reads the clock; the domain never does)."""
+    return datetime.now(UTC)
+
+
+def parse_beneficiary_id(value: object, field: str = "beneficiary_id") -> UUID:
+    """A beneficiary id (UUID) or :class:`InvalidInput`."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput(field, f"must be a beneficiary id (UUID), got {value!r}") from None
+
+
+class BenefitsLedger(Application[UUID]):
+    """The event-sourced ledger of one deployment (one province, or the whole country)."""
+
+    name = "benefits_ledger"
+    MAX_ATTEMPTS = 12
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        province: str | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or utc_now
+        self.province = province if province is not None else configured_province()
+        self._rates_lock = threading.Lock()
+        self._rates_position = 0
+        self._rate_streams: dict[UUID, list[RateEntry]] = {}
+        self._rate_book: RateBook | None = None
+        self._rate_topics = [get_topic(RateSchedule.RateScheduleOpened), get_topic(RateSchedule.RateAmended)]
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Dates travel as ISO strings."""
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # ------------------------------------------------------------------ plumbing
+
+    def context(self, actor: str, reason: object = "") -> RecordContext:
+        """Who records, and now."""
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInput("actor", "every write needs the name of who records it")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInput("reason", f"must be text, got {reason!r}")
+        return RecordContext(actor=actor.strip(), recorded_at=self.clock(), reason=" ".join((reason or "").split()))
+
+    def _save_with_retry(self, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:
+        """Run ``attempt_fn`` (which loads state and decides) and save, retrying on a write conflict."""
+        for attempt in range(self.MAX_ATTEMPTS):
+            result, aggregates = attempt_fn()
+            pending = [a for a in aggregates if a.pending_events]
+            if not pending:
+                return result
+            try:
+                self.save(*pending)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
+                continue
+            return result
+        msg = "the record was changed by someone else at the same time too often; nothing was recorded, try again"
+        raise Conflict(msg)
+
+    def _update(
+        self, beneficiary_id: object, decide: Callable[[Beneficiary], tuple[T, Sequence[LedgerAggregate]]]
+    ) -> T:
+        bid = parse_beneficiary_id(beneficiary_id)
+
+        def attempt() -> tuple[T, Sequence[LedgerAggregate]]:
+            agg = self.beneficiary(bid)
+            result, extra = decide(agg)
+            return result, [agg, *extra]
+
+        return self._save_with_retry(attempt)
+
+    def beneficiary(self, beneficiary_id: object) -> Beneficiary:
+        """The beneficiary's current state, or :class:`NotFound`."""
+        bid = parse_beneficiary_id(beneficiary_id)
+        try:
+            agg = self.repository.get(bid)
+        except AggregateNotFoundError:
+            raise NotFound(f"beneficiary {bid} not found") from None
+        if not isinstance(agg, Beneficiary):
+            raise NotFound(f"beneficiary {bid} not found")
+        return agg
+
+    def claim_owner(self, kind: str, value: str) -> UniqueClaim | None:
+        """The claim on a citizen ID, payment id or card number, if any."""
+        try:
+            claim = self.repository.get(index_id(kind, value))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
+        return claim
+
+    def find_by_citizen_id(self, citizen_id: object) -> Beneficiary:
+        """The beneficiary holding a citizen ID (a household member's ID is not looked up here)."""
+        cid = parse_citizen_id(citizen_id)
+        claim = self.claim_owner("citizen_id", cid)
+        if claim is None:
+            raise NotFound(f"no beneficiary with citizen ID {cid}")
+        return self.beneficiary(claim.beneficiary_id)
+
+    def resolve(self, key: object) -> Beneficiary:
+        """A beneficiary by id or by 12-digit citizen ID."""
+        text = str(key).strip()
+        if len(text) == 12 and text.isdigit():  # noqa: PLR2004
+            return self.find_by_citizen_id(text)
+        return self.beneficiary(text)
+
+    def current_month(self) -> Month:
+        """The month of the ledger's clock."""
+        return Month.of(self.clock().date())
+
+    # ------------------------------------------------------------------ rates
+
+    def rates(self) -> RateBook:
+        """The rate book: every recorded schedule amendment, plus the packaged NCC tables.
+
+        Kept in memory and brought up to date from the event log's notifications of rate events, so an
+        amendment recorded by another process is seen by the next command.
+        """
+        with self._rates_lock:
+            top = self.recorder.max_notification_id() or 0
+            changed: set[UUID] = set()
+            start = self._rates_position + 1
+            while start <= top:
+                batch = self.recorder.select_notifications(start, 500, stop=top, topics=self._rate_topics)
+                changed.update(UUID(str(n.originator_id)) for n in batch)
+                if len(batch) < 500:  # noqa: PLR2004
+                    break
+                start = batch[-1].id + 1
+            self._rates_position = top
+            for stream_id in changed:
+                schedule = self.repository.get(stream_id)
+                assert isinstance(schedule, RateSchedule)  # noqa: S101
+                self._rate_streams[stream_id] = list(schedule.entries)
+            if changed or self._rate_book is None:
+                entries = sorted(
+                    (e for es in self._rate_streams.values() for e in es),
+                    key=lambda e: e.recorded_at or datetime.min.replace(tzinfo=UTC),
+                )
+                self._rate_book = reference_rate_book(entries)
+            return self._rate_book
+
+    def amend_rate(  # noqa: PLR0913
+        self,
+        actor: str,
+        schedule: object,
+        *,
+        effective_from: object,
+        amount: object,
+        legal_basis: object,
+        province_code: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """Record a decree's standard from an effective month (possibly in the past: arrears follow)."""
+        ctx = self.context(actor, reason)
+
+        def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            probe = RateSchedule.open(ctx, schedule, province_code)
+            try:
+                stream = self.repository.get(probe.id)
+                assert isinstance(stream, RateSchedule)  # noqa: S101
+            except AggregateNotFoundError:
+                stream = probe
+            added = stream.amend(ctx, effective_from=effective_from, amount=amount, legal_basis=legal_basis)
+            result = {
+                "schedule": stream.schedule,
+                "province_code": stream.province_code,
+                "effective_from": str(Month.parse(effective_from, "effective_from")),
+                "amount": amount,
+                "legal_basis": legal_basis,
+                "recorded": added,
+            }
+            return result, [stream]
+
+        return self._save_with_retry(attempt)
+
+    def seed_reference_rates(self, until: Month | None = None) -> int:
+        """Record the packaged standards (reference/rate_schedules.csv) as amendments, once."""
+        added = 0
+        for entry in reference_rate_entries(until):
+            result = self.amend_rate(
+                SYSTEM_ACTOR,
+                entry.schedule,
+                effective_from=str(entry.effective_from),
+                amount=entry.amount,
+                legal_basis=entry.legal_basis,
+                reason="packaged reference data (rate_schedules.csv)",
+            )
+            added += int(bool(result["recorded"]))
+        return added
+
+    def rate_schedule(self, schedule: str, province: str | None = None) -> RateSchedule | None:
+        """One schedule's stream."""
+        try:
+            stream = self.repository.get(rate_schedule_id(schedule, province))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, RateSchedule)  # noqa: S101
+        return stream
+
+    # ------------------------------------------------------------------ registration and details
+
+    def register_beneficiary(self, actor: str, *, reason: str = "", **fields: Any) -> Beneficiary:
+        """Register a beneficiary; the citizen ID must not be registered already (409)."""
+        ctx = self.context(actor, reason)
+        commune = resolve_commune(fields.get("commune_code"), province=self.province)
+        known = {
+            "kind", "full_name", "commune_code", "citizen_id", "date_of_birth", "sex",
+            "household_code", "poverty_status", "members", "payment_channel",
+        }
+        unknown = set(fields) - known
+        if unknown:
+            raise InvalidInput(sorted(unknown)[0], "is not a field of a beneficiary")
+        new_id = fields.pop("beneficiary_id", None) or uuid4()
+
+        def attempt() -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+            agg = Beneficiary.register(
+                ctx, beneficiary_id=new_id, province_code=commune.province_code,
+                **{**fields, "commune_code": commune.code},
+            )
+            extra: list[LedgerAggregate] = []
+            if agg.citizen_id:
+                owner = self.claim_owner("citizen_id", agg.citizen_id)
+                if owner is not None:
+                    msg = f"citizen ID {agg.citizen_id} is already registered (beneficiary {owner.beneficiary_id})"
+                    raise Conflict(msg, "citizen_id")
+                extra.append(UniqueClaim.claim(ctx, "citizen_id", agg.citizen_id, agg.id))
+            return agg, [agg, *extra]
+
+        return self._save_with_retry(attempt)
+
+    def correct_details(self, actor: str, beneficiary_id: object, changes: dict[str, Any], *,
+                        reason: str = "") -> Beneficiary:
+        """Correct registered details; a new citizen ID must not belong to someone else."""
+        ctx = self.context(actor, reason)
+
+        def decide(agg: Beneficiary) -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+            out = agg.correct_details(ctx, changes)
+            extra: list[LedgerAggregate] = []
+            if "citizen_id" in out:
+                owner = self.claim_owner("citizen_id", out["citizen_id"])
+                if owner is not None and owner.beneficiary_id != str(agg.id):
+                    msg = f"citizen ID {out['citizen_id']} belongs to beneficiary {owner.beneficiary_id}"
+                    raise Conflict(msg, "citizen_id")
+                if owner is None:
+                    extra.append(UniqueClaim.claim(ctx, "citizen_id", out["citizen_id"], agg.id))
+            return agg, extra
+
+        return self._update(beneficiary_id, decide)
+
+    def relocate(self, actor: str, beneficiary_id: object, *, commune_code: object, effective_from: object,
+                 reason: str = "") -> Beneficiary:
+        """Move a beneficiary to another commune from a month."""
+        ctx = self.context(actor, reason)
+        commune = resolve_commune(commune_code, province=self.province)
+
+        def decide(agg: Beneficiary) -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+            agg.relocate(ctx, commune.code, commune.province_code, effective_from)
+            return agg, []
+
+        return self._update(beneficiary_id, decide)
+
+    def change_payment_channel(self, actor: str, beneficiary_id: object, *, payment_channel: object,
+                               effective_from: object = None, reason: str = "") -> Beneficiary:
+        """Switch cash ⇄ bank account from a month (default: the current month)."""
+        ctx = self.context(actor, reason)
+        month = effective_from if effective_from is not None else str(self.current_month())
+
+        def decide(agg: Beneficiary) -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+            agg.change_payment_channel(ctx, payment_channel, month)
+            return agg, []
+
+        return self._update(beneficiary_id, decide)
+
+    # ------------------------------------------------------------------ entitlements
+
+    def grant_entitlement(  # noqa: PLR0913
+        self, actor: str, beneficiary_id: object, *, scheme: object, effective_from: object, basis: object,
+        params: object = None, end_month: object = None, reason: str = "",
+    ) -> dict[str, Any]:
+        """Grant a scheme by decision. Returns the entitlement with its amount for the current month."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            ent = agg.grant_entitlement(ctx, scheme=scheme, effective_from=effective_from, basis=basis,
+                                        params=params, end_month=end_month, rates=rates)
+            return self.entitlement_view(agg, ent.entitlement_id, rates), []
+
+        return self._update(beneficiary_id, decide)
+
+    def entitlement_view(self, agg: Beneficiary, entitlement_id: str, rates: RateBook | None = None) -> dict[str, Any]:
+        """An entitlement as the API shows it."""
+        rates = rates or self.rates()
+        ent = agg.entitlement(entitlement_id)
+        view: dict[str, Any] = {
+            "entitlement_id": ent.entitlement_id,
+            "scheme": ent.scheme_code,
+            "scheme_name": ent.scheme.name_vi,
+            "frequency": ent.scheme.frequency,
+            "start_month": str(ent.start),
+            "end_month": str(ent.end) if ent.end else None,
+            "last_month": str(ent.last_month) if ent.last_month else None,
+            "params": ent.params_for(self.current_month()),
+            "basis": ent.basis,
+            "suspended": ent.suspended_now,
+        }
+        if ent.scheme.monthly:
+            month = self.current_month()
+            view["monthly_amount"] = agg.due_amount(ent.entitlement_id, str(month), rates)
+            view["month"] = str(month)
+        else:
+            view["amount"] = agg.due_amount(ent.entitlement_id, "once", rates)
+        return view
+
+    def adjust_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
+                           effective_from: object, params: object, basis: object, reason: str = "") -> dict[str, Any]:
+        """Change an entitlement's parameters from a month."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.adjust_entitlement(ctx, entitlement_id, effective_from=effective_from, params=params,
+                                   basis=basis, rates=rates)
+            return self.entitlement_view(agg, str(entitlement_id), rates), []
+
+        return self._update(beneficiary_id, decide)
+
+    def suspend_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
+                            effective_from: object, basis: object = None, reason: str = "") -> dict[str, Any]:
+        """Suspend an entitlement from a month."""
+        ctx = self.context(actor, reason)
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.suspend_entitlement(ctx, entitlement_id, effective_from=effective_from, basis=basis)
+            return self.entitlement_view(agg, str(entitlement_id)), []
+
+        return self._update(beneficiary_id, decide)
+
+    def resume_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
+                           effective_from: object, basis: object = None, reason: str = "") -> dict[str, Any]:
+        """Resume a suspended entitlement from a month."""
+        ctx = self.context(actor, reason)
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.resume_entitlement(ctx, entitlement_id, effective_from=effective_from, basis=basis)
+            return self.entitlement_view(agg, str(entitlement_id)), []
+
+        return self._update(beneficiary_id, decide)
+
+    def terminate_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
+                              last_month: object, basis: object, reason: str = "") -> dict[str, Any]:
+        """Terminate an entitlement after its last paid month; later payments become overpayments."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.terminate_entitlement(ctx, entitlement_id, last_month=last_month, basis=basis)
+            view = self.entitlement_view(agg, str(entitlement_id), rates)
+            view["overpayment"] = self.overpayment_view(agg, rates)
+            return view, []
+
+        return self._update(beneficiary_id, decide)
+
+    @staticmethod
+    def overpayment_view(agg: Beneficiary, rates: RateBook) -> dict[str, Any]:
+        """The overpaid months and the amount still to recover."""
+        items = agg.overpayments(rates)
+        return {
+            "months": sorted({i.period for i in items}),
+            "amount": sum(i.excess for i in items),
+            "outstanding": agg.overpayment_outstanding(rates),
+        }
+
+    def record_death(self, actor: str, beneficiary_id: object, *, date_of_death: object, basis: object = None,
+                     reason: str = "") -> dict[str, Any]:
+        """Record a death; returns the overpayment it reveals (months paid after the stop)."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.record_death(ctx, date_of_death=date_of_death, basis=basis)
+            stop = agg.death_month.next() if agg.death_month else None
+            return {"stop_from": str(stop), "overpayment": self.overpayment_view(agg, rates)}, []
+
+        return self._update(beneficiary_id, decide)
+
+    # ------------------------------------------------------------------ payments
+
+    def record_payment(  # noqa: PLR0913
+        self, actor: str, *, payment_id: object, beneficiary_id: object, entitlement_id: object,
+        period: object, amount: object, paid_on: object, channel: object = None, reference: object = None,
+        reason: str = "",
+    ) -> tuple[bool, dict[str, Any]]:
+        """Record a disbursement. Returns ``(created, payment)``; a retry of the same payment is not new."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+        if not isinstance(payment_id, str) or not payment_id.strip():
+            raise InvalidInput("payment_id", "is required: a client-chosen unique id")
+        pid = payment_id.strip()
+        bid = parse_beneficiary_id(beneficiary_id)
+
+        def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
+            owner = self.claim_owner("payment_id", pid)
+            if owner is not None and owner.beneficiary_id != str(agg.id):
+                msg = f"payment_id {pid} was already used for another beneficiary's payment"
+                raise Conflict(msg, "payment_id")
+            created = agg.record_payment(ctx, payment_id=pid, entitlement_id=entitlement_id, period=period,
+                                         amount=amount, paid_on=paid_on, channel=channel,
+                                         reference=reference, rates=rates)
+            extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
+            return (created, self.payment_view(agg, pid)), extra
+
+        return self._update(bid, decide)
+
+    @staticmethod
+    def payment_view(agg: Beneficiary, payment_id: str) -> dict[str, Any]:
+        """A payment as the API shows it."""
+        p = agg.payments[payment_id]
+        return {
+            "payment_id": p.payment_id,
+            "beneficiary_id": str(agg.id),
+            "entitlement_id": p.entitlement_id,
+            "period": None if p.period == "once" else p.period,
+            "amount": p.amount,
+            "paid_on": p.paid_on.isoformat(),
+            "channel": p.channel,
+            "reference": p.reference,
+            "reversed": p.reversed,
+        }
+
+    def record_not_collected(self, actor: str, *, beneficiary_id: object, entitlement_id: object,
+                             period: object, reason: str = "") -> dict[str, Any]:
+        """The beneficiary did not collect a month: it is carried over to the next roster."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=rates)
+            return {
+                "beneficiary_id": str(agg.id),
+                "entitlement_id": str(entitlement_id),
+                "period": str(period),
+                "suspension_candidate": agg.is_suspension_candidate,
+            }, []
+
+        return self._update(beneficiary_id, decide)
+
+    def reverse_payment(self, actor: str, payment_id: object, *, reason: str) -> dict[str, Any]:
+        """Reverse a payment recorded by mistake (found by its payment id)."""
+        ctx = self.context(actor, reason)
+        if not isinstance(payment_id, str) or not payment_id.strip():
+            raise InvalidInput("payment_id", "is required")
+        pid = payment_id.strip()
+        owner = self.claim_owner("payment_id", pid)
+        if owner is None:
+            raise NotFound(f"payment {pid} not found")
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.reverse_payment(ctx, pid)
+            return self.payment_view(agg, pid), []
+
+        return self._update(owner.beneficiary_id, decide)
+
+    def record_recovery(self, actor: str, beneficiary_id: object, *, amount: object, method: object,
+                        reference: object = None, reason: str = "") -> dict[str, Any]:
+        """Record money recovered against an overpayment."""
+        ctx = self.context(actor, reason)
+        rates = self.rates()
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            recovery_id = agg.record_recovery(ctx, amount=amount, method=method, reference=reference, rates=rates)
+            return {
+                "recovery_id": recovery_id,
+                "amount": amount,
+                "method": method,
+                "overpayment_outstanding": agg.overpayment_outstanding(rates),
+            }, []
+
+        return self._update(beneficiary_id, decide)
+
+    # ------------------------------------------------------------------ cards
+
+    def issue_card(self, actor: str, beneficiary_id: object, *, card_number: object, valid_from: object,
+                   valid_to: object = None, reason: str = "") -> dict[str, Any]:
+        """Issue a health-insurance card; a number held by another beneficiary is refused (409)."""
+        ctx = self.context(actor, reason)
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            number = agg.issue_card(ctx, card_number=card_number, valid_from=valid_from, valid_to=valid_to)
+            owner = self.claim_owner("card_number", number)
+            if owner is not None and owner.beneficiary_id != str(agg.id):
+                raise Conflict(f"card number {number} is in use by another beneficiary", "card_number")
+            extra = [UniqueClaim.claim(ctx, "card_number", number, agg.id)] if owner is None else []
+            return self.card_view(agg, number), extra
+
+        return self._update(beneficiary_id, decide)
+
+    @staticmethod
+    def card_view(agg: Beneficiary, card_number: str) -> dict[str, Any]:
+        """A card as the API shows it."""
+        card = agg.cards[card_number]
+        return {
+            "card_number": card.card_number,
+            "group": card.group,
+            "valid_from": card.valid_from.isoformat(),
+            "valid_to": card.valid_to.isoformat() if card.valid_to else None,
+            "status": "active" if card.active else "revoked",
+            "revoked_on": card.revoked_on.isoformat() if card.revoked_on else None,
+            "revoke_reason": card.revoke_reason or None,
+        }
+
+    def renew_card(self, actor: str, beneficiary_id: object, card_number: object, *, valid_to: object,
+                   reason: str = "") -> dict[str, Any]:
+        """Extend a card."""
+        ctx = self.context(actor, reason)
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.renew_card(ctx, card_number, valid_to=valid_to)
+            return self.card_view(agg, str(card_number).replace(" ", "").upper()), []
+
+        return self._update(beneficiary_id, decide)
+
+    def revoke_card(self, actor: str, beneficiary_id: object, card_number: object, *, reason: object,
+                    effective_on: object) -> dict[str, Any]:
+        """End a card."""
+        ctx = self.context(actor, "")
+
+        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            agg.revoke_card(ctx, card_number, reason=reason, effective_on=effective_on)
+            return self.card_view(agg, str(card_number).replace(" ", "").upper()), []
+
+        return self._update(beneficiary_id, decide)
+
+    # ------------------------------------------------------------------ reading
+
+    def beneficiary_view(self, beneficiary_id: object, month: Month | None = None) -> dict[str, Any]:
+        """Current state as ``GET /v1/beneficiaries/{id}`` shows it."""
+        agg = self.resolve(beneficiary_id)
+        rates = self.rates()
+        month = month or self.current_month()
+        arrears = agg.arrears(month, rates)
+        carried = agg.carried_over(month, rates)
+        return {
+            "id": str(agg.id),
+            "kind": agg.kind,
+            "full_name": agg.full_name,
+            "citizen_id": agg.citizen_id,
+            "date_of_birth": agg.date_of_birth.isoformat() if agg.date_of_birth else None,
+            "sex": agg.sex,
+            "household_code": agg.household_code,
+            "poverty_status": agg.poverty_status,
+            "members": agg.members,
+            "commune_code": agg.commune_code,
+            "province_code": agg.province_code,
+            "status": agg.status(month),
+            "date_of_death": agg.date_of_death.isoformat() if agg.date_of_death else None,
+            "payment_channel": agg.payment_channel,
+            "entitlements": [self.entitlement_view(agg, eid, rates) for eid in agg.entitlements],
+            "cards": [self.card_view(agg, n) for n in agg.cards],
+            "balances": {
+                "arrears_due": sum(i.outstanding for i in arrears),
+                "carried_over_due": sum(i.outstanding for i in carried),
+                "overpayment_outstanding": agg.overpayment_outstanding(rates),
+            },
+            "suspension_candidate": agg.is_suspension_candidate,
+            "version": agg.version,
+        }
+
+    def stream_events(self, stream_id: UUID) -> list[LedgerAggregate.Event]:
+        """Every event of one stream, oldest first."""
+        return [e for e in self.events.get(stream_id) if isinstance(e, LedgerAggregate.Event)]
+
+    def all_stream_ids(self) -> Iterable[UUID]:
+        """Every stream id in the log, in order of first appearance."""
+        seen: set[UUID] = set()
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000)
+            for n in batch:
+                sid = UUID(str(n.originator_id))
+                if sid not in seen:
+                    seen.add(sid)
+                    yield sid
+            if len(batch) < 1000:  # noqa: PLR2004
+                return
+            start = batch[-1].id + 1
+
+
+def open_ledger(database_url: str | None = None, **kwargs: Any) -> BenefitsLedger:
+    """Open the ledger on ``database_url`` (default: ``LEDGER_DATABASE_URL`` or the embedded SQLite file)."""
+    return BenefitsLedger(env=persistence_environment(database_url or database_url_from_environment()), **kwargs)

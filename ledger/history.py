@@ -1,0 +1,84 @@
+"""One beneficiary's audit trail — lịch sử hồ sơ: every event, oldest first, optionally as of a moment."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.errors import InvalidInput
+from domain.events import LedgerAggregate
+
+if TYPE_CHECKING:
+    from ledger.application import BenefitsLedger
+
+COMMON_FIELDS = {
+    "originator_id", "originator_version", "timestamp", "originator_topic", "actor", "occurred_on",
+    "reason", "basis", "prev_hash", "event_hash",
+}
+
+
+def parse_as_of(value: object, field: str = "as_of") -> datetime | None:
+    """A timestamp (ISO 8601, with offset) or a date (end of that day, UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:  # noqa: PLR2004 - a bare date
+                day = date.fromisoformat(text)
+                return datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return moment if moment.tzinfo else moment.astimezone()
+    raise InvalidInput(field, f"must be an ISO 8601 timestamp or date, got {value!r}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_item(event: LedgerAggregate.Event) -> dict[str, Any]:
+    """An event as the history shows it."""
+    data = {
+        f.name: _plain(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in COMMON_FIELDS
+    }
+    return {
+        "seq": event.originator_version,
+        "type": type(event).__name__,
+        "occurred_on": _plain(event.occurred_on),
+        "recorded_at": event.timestamp.isoformat(),
+        "actor": event.actor,
+        "reason": event.reason,
+        "basis": event.basis,
+        "data": data,
+        "hash": event.event_hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def beneficiary_history(ledger: BenefitsLedger, key: object, as_of: object = None) -> list[dict[str, Any]]:
+    """The audit trail of a beneficiary (by id or citizen ID), only what was recorded by ``as_of``."""
+    moment = parse_as_of(as_of)
+    agg = ledger.resolve(key)
+    items = []
+    for event in ledger.stream_events(agg.id):
+        if moment is not None and event.timestamp > moment:
+            break
+        items.append(event_item(event))
+    return items
