@@ -80,7 +80,8 @@ class LedgerAggregate(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             """Apply the event, then move the stream's chain head to this event's hash."""
             result = super().mutate(aggregate)
-            result.chain_head = self.event_hash
+            if result is not None:
+                result.chain_head = self.event_hash
             return result
 
     class Created(Event, Aggregate.Created):

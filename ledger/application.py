@@ -134,7 +134,7 @@ class BenefitsLedger(Application[UUID]):
         """The beneficiary's current state, or :class:`NotFound`."""
         bid = parse_beneficiary_id(beneficiary_id)
         try:
-            agg = self.repository.get(bid)
+            agg: object = self.repository.get(bid)
         except AggregateNotFoundError:
             raise NotFound(f"beneficiary {bid} not found") from None
         if not isinstance(agg, Beneficiary):
@@ -144,7 +144,7 @@ class BenefitsLedger(Application[UUID]):
     def claim_owner(self, kind: str, value: str) -> UniqueClaim | None:
         """The claim on a citizen ID, payment id or card number, if any."""
         try:
-            claim = self.repository.get(index_id(kind, value))
+            claim: object = self.repository.get(index_id(kind, value))
         except AggregateNotFoundError:
             return None
         assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
@@ -189,7 +189,7 @@ class BenefitsLedger(Application[UUID]):
                 start = batch[-1].id + 1
             self._rates_position = top
             for stream_id in changed:
-                schedule = self.repository.get(stream_id)
+                schedule: object = self.repository.get(stream_id)
                 assert isinstance(schedule, RateSchedule)  # noqa: S101
                 self._rate_streams[stream_id] = list(schedule.entries)
             if changed or self._rate_book is None:
@@ -217,7 +217,7 @@ class BenefitsLedger(Application[UUID]):
         def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
             probe = RateSchedule.open(ctx, schedule, province_code)
             try:
-                stream = self.repository.get(probe.id)
+                stream: object = self.repository.get(probe.id)
                 assert isinstance(stream, RateSchedule)  # noqa: S101
             except AggregateNotFoundError:
                 stream = probe
@@ -252,7 +252,7 @@ class BenefitsLedger(Application[UUID]):
     def rate_schedule(self, schedule: str, province: str | None = None) -> RateSchedule | None:
         """One schedule's stream."""
         try:
-            stream = self.repository.get(rate_schedule_id(schedule, province))
+            stream: object = self.repository.get(rate_schedule_id(schedule, province))
         except AggregateNotFoundError:
             return None
         assert isinstance(stream, RateSchedule)  # noqa: S101
