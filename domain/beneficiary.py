@@ -8,10 +8,10 @@ beneficiary and computes what is due for any month with the rates passed in (no 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from domain.catalogue import (
@@ -38,6 +38,9 @@ from domain.values import (
     parse_payment_channel,
     parse_text,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 ONE_OFF = "once"
 SUSPENSION_RUN = 3  # consecutive uncollected months that make a suspension candidate (TT 02/2021)
@@ -183,7 +186,9 @@ def _validate_members(value: object) -> list[dict[str, Any]]:
         dob = parse_date(raw["date_of_birth"], f"{where}.date_of_birth") if raw.get("date_of_birth") else None
         members.append(
             {
-                "citizen_id": parse_citizen_id(raw.get("citizen_id"), f"{where}.citizen_id", date_of_birth=dob),
+                "citizen_id": parse_citizen_id(
+                    raw.get("citizen_id"), f"{where}.citizen_id", date_of_birth=dob
+                ),
                 "full_name": parse_text(raw.get("full_name"), f"{where}.full_name", max_length=200),
                 "date_of_birth": dob.isoformat() if dob else None,
                 "relation": parse_text(raw.get("relation", "member"), f"{where}.relation", max_length=50),
@@ -192,7 +197,27 @@ def _validate_members(value: object) -> list[dict[str, Any]]:
     return members
 
 
-class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of the contract
+def _choice(field: str, allowed: tuple[str, ...]) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if value not in allowed:
+            raise InvalidInput(field, f"must be one of {', '.join(allowed)}, got {value!r}")
+        return str(value)
+
+    return parse
+
+
+_CORRECTABLE: dict[str, Callable[[object], Any]] = {
+    "full_name": lambda v: parse_text(v, "full_name", max_length=200),
+    "date_of_birth": lambda v: parse_date(v, "date_of_birth").isoformat(),
+    "sex": _choice("sex", ("male", "female")),
+    "citizen_id": parse_citizen_id,
+    "household_code": lambda v: parse_text(v, "household_code", max_length=50),
+    "poverty_status": _choice("poverty_status", ("poor", "near_poor")),
+    "members": _validate_members,
+}
+
+
+class Beneficiary(LedgerAggregate):
     """One beneficiary's stream: a person (NCC, BTXH) or a poor household with members."""
 
     # ----------------------------------------------------------------------------- events
@@ -373,8 +398,13 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         def apply(self, agg: Beneficiary) -> None:
             agg.recovered += self.amount
             agg.recoveries.append(
-                {"recovery_id": self.recovery_id, "amount": self.amount, "method": self.method,
-                 "reference": self.reference, "recorded_on": self.occurred_on}
+                {
+                    "recovery_id": self.recovery_id,
+                    "amount": self.amount,
+                    "method": self.method,
+                    "reference": self.reference,
+                    "recorded_on": self.occurred_on,
+                }
             )
 
     class HealthInsuranceCardIssued(LedgerAggregate.Event):
@@ -409,7 +439,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
 
     # ----------------------------------------------------------------------------- state
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         kind: str,
         full_name: str,
@@ -445,7 +475,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         self.death_recorded_on: date | None = None
 
     @classmethod
-    def register(  # noqa: PLR0913
+    def register(
         cls,
         ctx: RecordContext,
         *,
@@ -568,7 +598,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         return ent
 
     def _selected_highest(self, month: Month) -> str | None:
-        """Of the ``highest`` schemes running in ``month``, the one paid (highest coefficient, then oldest)."""
+        """Of the ``highest`` schemes running in ``month``, the one paid (highest coefficient, oldest)."""
         best: tuple[Any, int, str] | None = None
         for order, ent in enumerate(self.entitlements.values()):
             scheme = ent.scheme
@@ -595,7 +625,9 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
                 return ()
             _, province = self.commune_at(ent.start)
             return tuple(
-                scheme_components(scheme, ent.params_for(ent.start), ent.start, rates, province, self.death_month)
+                scheme_components(
+                    scheme, ent.params_for(ent.start), ent.start, rates, province, self.death_month
+                )
             )
         if period == ONE_OFF:
             return ()
@@ -626,7 +658,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
 
     def periods(self, until: Month) -> Iterable[tuple[str, str]]:
         """Every (entitlement, period) that is or was payable up to ``until``, plus every paid one."""
-        keys: set[tuple[str, str]] = set(k for k, v in self.paid.items() if v)
+        keys: set[tuple[str, str]] = {k for k, v in self.paid.items() if v}
         for ent in self.entitlements.values():
             if not ent.scheme.monthly:
                 if ent.start <= until:
@@ -646,7 +678,8 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
     def overpayments(self, rates: RateBook) -> list[DueItem]:
         """Entitlement-periods paid beyond what is due — e.g. months paid after a late-recorded death."""
         return [
-            item for key in sorted(k for k, v in self.paid.items() if v)
+            item
+            for key in sorted(k for k, v in self.paid.items() if v)
             if (item := self.due_item(key[0], key[1], rates)).excess > 0
         ]
 
@@ -681,7 +714,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         """Three consecutive months not collected (TT 02/2021): đề nghị tạm dừng."""
         months = sorted({Month.parse(p).ordinal for p in self.uncollected_periods()})
         run = 1
-        for a, b in zip(months, months[1:], strict=False):
+        for a, b in itertools.pairwise(months):
             run = run + 1 if b == a + 1 else 1
             if run >= SUSPENSION_RUN:
                 return True
@@ -707,37 +740,22 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
 
     def correct_details(self, ctx: RecordContext, changes: dict[str, Any]) -> dict[str, Any]:
         """Correct registered details (đính chính): name, date of birth, sex, citizen ID, household data."""
-        allowed = {"full_name", "date_of_birth", "sex", "citizen_id", "household_code", "poverty_status", "members"}
         if not changes:
             raise InvalidInput("changes", "name at least one field to correct")
         out: dict[str, Any] = {}
         for key, value in changes.items():
-            if key not in allowed:
+            parser = _CORRECTABLE.get(key)
+            if parser is None:
                 raise InvalidInput(key, "cannot be corrected this way")
-            if key == "full_name":
-                out[key] = parse_text(value, key, max_length=200)
-            elif key == "date_of_birth":
-                out[key] = parse_date(value, key).isoformat()
-            elif key == "sex":
-                if value not in {"male", "female"}:
-                    raise InvalidInput("sex", f"must be 'male' or 'female', got {value!r}")
-                out[key] = value
-            elif key == "citizen_id":
-                out[key] = parse_citizen_id(value)
-            elif key == "members":
-                out[key] = _validate_members(value)
-            elif key == "poverty_status":
-                if value not in {"poor", "near_poor"}:
-                    raise InvalidInput("poverty_status", "must be 'poor' or 'near_poor'")
-                out[key] = value
-            else:
-                out[key] = parse_text(value, key, max_length=50)
+            out[key] = parser(value)
         if not ctx.reason:
             raise InvalidInput("reason", "a correction needs a reason")
         self.record(self.DetailsCorrected, ctx, changes=out)
         return out
 
-    def relocate(self, ctx: RecordContext, commune_code: object, province_code: str, effective_from: object) -> None:
+    def relocate(
+        self, ctx: RecordContext, commune_code: object, province_code: str, effective_from: object
+    ) -> None:
         """Move to another commune from a month (chuyển xã)."""
         self._require_alive("relocation")
         commune = parse_commune_code(commune_code)
@@ -748,7 +766,9 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             self.Relocated, ctx, commune_code=commune, province_code=province_code, effective_from=str(month)
         )
 
-    def change_payment_channel(self, ctx: RecordContext, payment_channel: object, effective_from: object) -> None:
+    def change_payment_channel(
+        self, ctx: RecordContext, payment_channel: object, effective_from: object
+    ) -> None:
         """Switch between cash at the post office and a bank account (đổi hình thức nhận)."""
         channel = parse_payment_channel(payment_channel)
         month = Month.parse(effective_from, "effective_from")
@@ -756,7 +776,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             raise Conflict("the payment channel is already the one given", "payment_channel")
         self.record(self.PaymentChannelChanged, ctx, payment_channel=channel, effective_from=str(month))
 
-    def grant_entitlement(  # noqa: PLR0913
+    def grant_entitlement(
         self,
         ctx: RecordContext,
         *,
@@ -817,8 +837,14 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         return self.entitlements[ent.entitlement_id]
 
     def adjust_entitlement(
-        self, ctx: RecordContext, entitlement_id: object, *, effective_from: object, params: object,
-        basis: object, rates: RateBook,
+        self,
+        ctx: RecordContext,
+        entitlement_id: object,
+        *,
+        effective_from: object,
+        params: object,
+        basis: object,
+        rates: RateBook,
     ) -> None:
         """Change an entitlement's parameters from a month (điều chỉnh); past months produce arrears."""
         ent = self.entitlement(entitlement_id)
@@ -834,12 +860,18 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         checked = validate_params(ent.scheme, params)
         scheme_components(ent.scheme, checked, month, rates, self.commune_at(month)[1])
         self.record(
-            self.EntitlementAdjusted, ctx, basis=legal, occurred_on=basis_date(legal),
-            entitlement_id=ent.entitlement_id, effective_from=str(month), params=checked,
+            self.EntitlementAdjusted,
+            ctx,
+            basis=legal,
+            occurred_on=basis_date(legal),
+            entitlement_id=ent.entitlement_id,
+            effective_from=str(month),
+            params=checked,
         )
 
-    def suspend_entitlement(self, ctx: RecordContext, entitlement_id: object, *, effective_from: object,
-                            basis: object = None) -> None:
+    def suspend_entitlement(
+        self, ctx: RecordContext, entitlement_id: object, *, effective_from: object, basis: object = None
+    ) -> None:
         """Suspend payment from a month (tạm dừng)."""
         ent = self.entitlement(entitlement_id)
         month = Month.parse(effective_from, "effective_from")
@@ -850,13 +882,23 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             raise Conflict("the entitlement is already suspended", "entitlement_id")
         if not ent.in_period(month, self.death_month):
             raise Conflict(f"the entitlement is not running in {month}", "effective_from")
-        if ent.suspensions and ent.suspensions[-1][1] is not None and month < (ent.suspensions[-1][1] or month):
+        if (
+            ent.suspensions
+            and ent.suspensions[-1][1] is not None
+            and month < (ent.suspensions[-1][1] or month)
+        ):
             raise InvalidInput("effective_from", "must not be before the last resumption")
-        self.record(self.EntitlementSuspended, ctx, basis=legal, entitlement_id=ent.entitlement_id,
-                    effective_from=str(month))
+        self.record(
+            self.EntitlementSuspended,
+            ctx,
+            basis=legal,
+            entitlement_id=ent.entitlement_id,
+            effective_from=str(month),
+        )
 
-    def resume_entitlement(self, ctx: RecordContext, entitlement_id: object, *, effective_from: object,
-                           basis: object = None) -> None:
+    def resume_entitlement(
+        self, ctx: RecordContext, entitlement_id: object, *, effective_from: object, basis: object = None
+    ) -> None:
         """Resume payment from a month (tiếp tục chi trả)."""
         ent = self.entitlement(entitlement_id)
         month = Month.parse(effective_from, "effective_from")
@@ -865,12 +907,20 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             raise Conflict("the entitlement is not suspended", "entitlement_id")
         self._require_alive("resumption")
         if month <= ent.suspensions[-1][0]:
-            raise InvalidInput("effective_from", f"must be after the suspension month {ent.suspensions[-1][0]}")
-        self.record(self.EntitlementResumed, ctx, basis=legal, entitlement_id=ent.entitlement_id,
-                    effective_from=str(month))
+            raise InvalidInput(
+                "effective_from", f"must be after the suspension month {ent.suspensions[-1][0]}"
+            )
+        self.record(
+            self.EntitlementResumed,
+            ctx,
+            basis=legal,
+            entitlement_id=ent.entitlement_id,
+            effective_from=str(month),
+        )
 
-    def terminate_entitlement(self, ctx: RecordContext, entitlement_id: object, *, last_month: object,
-                              basis: object) -> None:
+    def terminate_entitlement(
+        self, ctx: RecordContext, entitlement_id: object, *, last_month: object, basis: object
+    ) -> None:
         """Stop an entitlement after ``last_month`` (thôi hưởng). Months paid after it become overpayments."""
         ent = self.entitlement(entitlement_id)
         month = Month.parse(last_month, "last_month")
@@ -878,9 +928,17 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         if ent.last_month is not None:
             raise Conflict(f"the entitlement was already terminated after {ent.last_month}", "entitlement_id")
         if month < ent.start.previous():
-            raise InvalidInput("last_month", f"must not be before {ent.start.previous()} (the start is {ent.start})")
-        self.record(self.EntitlementTerminated, ctx, basis=legal, occurred_on=basis_date(legal),
-                    entitlement_id=ent.entitlement_id, last_month=str(month))
+            raise InvalidInput(
+                "last_month", f"must not be before {ent.start.previous()} (the start is {ent.start})"
+            )
+        self.record(
+            self.EntitlementTerminated,
+            ctx,
+            basis=legal,
+            occurred_on=basis_date(legal),
+            entitlement_id=ent.entitlement_id,
+            last_month=str(month),
+        )
 
     def record_death(self, ctx: RecordContext, *, date_of_death: object, basis: object = None) -> None:
         """Record a death (báo tử): payments stop from the next month; open cards end on the date of death."""
@@ -895,11 +953,15 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         for card in list(self.cards.values()):
             if card.active:
                 self.record(
-                    self.HealthInsuranceCardRevoked, ctx, reason="death", occurred_on=died,
-                    card_number=card.card_number, effective_on=died,
+                    self.HealthInsuranceCardRevoked,
+                    ctx,
+                    reason="death",
+                    occurred_on=died,
+                    card_number=card.card_number,
+                    effective_on=died,
                 )
 
-    def record_payment(  # noqa: PLR0913
+    def record_payment(
         self,
         ctx: RecordContext,
         *,
@@ -919,14 +981,7 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         """
         pid = parse_text(payment_id, "payment_id", max_length=100)
         ent = self.entitlement(entitlement_id)
-        if ent.scheme.monthly:
-            if period is None:
-                raise InvalidInput("period", f"is required for the monthly scheme {ent.scheme_code}")
-            key = str(Month.parse(period, "period"))
-        else:
-            if period is not None and Month.parse(period, "period") != ent.start:
-                raise InvalidInput("period", "must be omitted for a one-off entitlement")
-            key = ONE_OFF
+        key = self._period_key(ent, period)
         value = parse_amount(amount, "amount", positive=True)
         day = parse_date(paid_on, "paid_on")
         existing = self.payments.get(pid)
@@ -951,11 +1006,29 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             msg = f"amount {value:,} exceeds what is owed for {key} ({item.outstanding:,} đồng)"
             raise Conflict(msg, "amount")
         self.record(
-            self.PaymentRecorded, ctx, occurred_on=day, payment_id=pid, entitlement_id=ent.entitlement_id,
-            period=key, amount=value, paid_on=day, channel=str(how),
+            self.PaymentRecorded,
+            ctx,
+            occurred_on=day,
+            payment_id=pid,
+            entitlement_id=ent.entitlement_id,
+            period=key,
+            amount=value,
+            paid_on=day,
+            channel=str(how),
             reference=parse_text(reference, "reference", max_length=200, required=False),
         )
         return True
+
+    @staticmethod
+    def _period_key(ent: Entitlement, period: object) -> str:
+        """The payment key of ``period`` for this entitlement (``once`` for a one-off)."""
+        if ent.scheme.monthly:
+            if period is None:
+                raise InvalidInput("period", f"is required for the monthly scheme {ent.scheme_code}")
+            return str(Month.parse(period, "period"))
+        if period is not None and Month.parse(period, "period") != ent.start:
+            raise InvalidInput("period", "must be omitted for a one-off entitlement")
+        return ONE_OFF
 
     def _why_not_due(self, ent: Entitlement, period: str) -> str:
         if period == ONE_OFF:
@@ -972,8 +1045,9 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
             return "another social-assistance group with a higher coefficient is paid instead"
         return "not a payment month of this scheme"
 
-    def record_not_collected(self, ctx: RecordContext, *, entitlement_id: object, period: object,
-                             rates: RateBook) -> None:
+    def record_not_collected(
+        self, ctx: RecordContext, *, entitlement_id: object, period: object, rates: RateBook
+    ) -> None:
         """The beneficiary did not come to collect (không nhận): carried over to the next roster."""
         ent = self.entitlement(entitlement_id)
         key = str(Month.parse(period, "period")) if ent.scheme.monthly else ONE_OFF
@@ -998,8 +1072,9 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         self.record(self.PaymentReversed, ctx, payment_id=payment_id)
         return payment
 
-    def record_recovery(self, ctx: RecordContext, *, amount: object, method: object, rates: RateBook,
-                        reference: object = None) -> str:
+    def record_recovery(
+        self, ctx: RecordContext, *, amount: object, method: object, rates: RateBook, reference: object = None
+    ) -> str:
         """Record money recovered against an overpayment (thu hồi), in cash or by deduction."""
         value = parse_amount(amount, "amount", positive=True)
         if method not in {"cash", "deduction"}:
@@ -1008,14 +1083,23 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         if outstanding <= 0:
             raise Conflict("there is no overpayment outstanding to recover", "amount")
         if value > outstanding:
-            raise Conflict(f"amount {value:,} exceeds the overpayment outstanding ({outstanding:,} đồng)", "amount")
+            raise Conflict(
+                f"amount {value:,} exceeds the overpayment outstanding ({outstanding:,} đồng)", "amount"
+            )
         recovery_id = f"R{len(self.recoveries) + 1}"
-        self.record(self.OverpaymentRecovered, ctx, recovery_id=recovery_id, amount=value, method=str(method),
-                    reference=parse_text(reference, "reference", max_length=200, required=False))
+        self.record(
+            self.OverpaymentRecovered,
+            ctx,
+            recovery_id=recovery_id,
+            amount=value,
+            method=str(method),
+            reference=parse_text(reference, "reference", max_length=200, required=False),
+        )
         return recovery_id
 
-    def issue_card(self, ctx: RecordContext, *, card_number: object, valid_from: object,
-                   valid_to: object = None) -> str:
+    def issue_card(
+        self, ctx: RecordContext, *, card_number: object, valid_from: object, valid_to: object = None
+    ) -> str:
         """Issue a health-insurance card (cấp thẻ BHYT)."""
         number = parse_card_number(card_number)
         start = parse_date(valid_from, "valid_from")
@@ -1026,8 +1110,14 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         card = self.cards.get(number)
         if card is not None and card.active:
             raise Conflict(f"card {number} is already in use by this beneficiary", "card_number")
-        self.record(self.HealthInsuranceCardIssued, ctx, occurred_on=start, card_number=number,
-                    valid_from=start, valid_to=end)
+        self.record(
+            self.HealthInsuranceCardIssued,
+            ctx,
+            occurred_on=start,
+            card_number=number,
+            valid_from=start,
+            valid_to=end,
+        )
         return number
 
     def _active_card(self, card_number: object) -> Card:
@@ -1050,12 +1140,20 @@ class Beneficiary(LedgerAggregate):  # noqa: PLR0904 - one method per command of
         self._require_alive("card renewal")
         self.record(self.HealthInsuranceCardRenewed, ctx, card_number=card.card_number, valid_to=end)
 
-    def revoke_card(self, ctx: RecordContext, card_number: object, *, reason: object, effective_on: object) -> None:
+    def revoke_card(
+        self, ctx: RecordContext, card_number: object, *, reason: object, effective_on: object
+    ) -> None:
         """End a card (death, termination, moved away)."""
         card = self._active_card(card_number)
         why = parse_text(reason, "reason", max_length=500)
         day = parse_date(effective_on, "effective_on")
         if day < card.valid_from:
             raise InvalidInput("effective_on", "must not be before the card's valid_from")
-        self.record(self.HealthInsuranceCardRevoked, ctx, reason=why, occurred_on=day,
-                    card_number=card.card_number, effective_on=day)
+        self.record(
+            self.HealthInsuranceCardRevoked,
+            ctx,
+            reason=why,
+            occurred_on=day,
+            card_number=card.card_number,
+            effective_on=day,
+        )

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidInput
 from domain.values import Month, parse_amount, round_to_thousand
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 NCC_STANDARD = "NCC_STANDARD"
 BTXH_STANDARD = "BTXH_STANDARD"
@@ -38,7 +40,7 @@ def _read_reference(name: str) -> list[dict[str, str]]:
 # Rates: standards by effective month, with provincial overrides, and the NCC amount tables.
 
 
-class RateMissing(Conflict):  # noqa: N818 - the domain's word
+class RateMissing(Conflict):
     """No rate is in force for a month (e.g. a month before the first recorded standard)."""
 
 
@@ -152,9 +154,7 @@ class RateBook:
         try:
             return row.amounts[standard]
         except KeyError:
-            msg = (
-                f"no edition of the NCC tables is loaded for the standard {standard:,} in force in {month}"
-            )
+            msg = f"no edition of the NCC tables is loaded for the standard {standard:,} in force in {month}"
             raise RateMissing(msg) from None
 
     def table_covers(self, code: str, rate: int) -> bool:
@@ -240,8 +240,12 @@ class Scheme:
         return self.kind in {"any", kind}
 
 
-EDUCATION_LEVELS = {"preschool": Decimal("0.2"), "school": Decimal("0.4"), "vocational": Decimal("0.4"),
-                    "university": Decimal("0.4")}
+EDUCATION_LEVELS = {
+    "preschool": Decimal("0.2"),
+    "school": Decimal("0.4"),
+    "vocational": Decimal("0.4"),
+    "university": Decimal("0.4"),
+}
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -325,8 +329,12 @@ def _int_param(params: Mapping[str, Any], name: str, low: int, high: int) -> int
     return value
 
 
-_RATE_TABLES = {"NCC_WAR_INVALID": "NCC_TB", "NCC_WAR_INVALID_B": "NCC_TB_B", "NCC_SICK_SOLDIER": "NCC_BB",
-                "NCC_TOXIC_CHEMICAL": "NCC_CDHH"}
+_RATE_TABLES = {
+    "NCC_WAR_INVALID": "NCC_TB",
+    "NCC_WAR_INVALID_B": "NCC_TB_B",
+    "NCC_SICK_SOLDIER": "NCC_BB",
+    "NCC_TOXIC_CHEMICAL": "NCC_CDHH",
+}
 _FUNDING_SOURCES = ("central", "province", "district", "commune", "donation")
 
 
@@ -347,7 +355,7 @@ def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:  # noqa: 
         severe = params.get("extremely_severe", False)
         if not isinstance(severe, bool):
             raise InvalidInput("params.extremely_severe", "must be true or false")
-        if severe and out["injury_rate"] < 81:  # noqa: PLR2004
+        if severe and out["injury_rate"] < 81:
             raise InvalidInput("params.extremely_severe", "applies only from an injury rate of 81%")
         out["extremely_severe"] = severe
     elif scheme.rule == "fixed":
@@ -367,7 +375,7 @@ def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:  # noqa: 
         out["level"] = level
     unknown = set(params) - set(out) - {"coefficient", "note"}
     if unknown:
-        raise InvalidInput(f"params.{sorted(unknown)[0]}", f"is not a parameter of scheme {scheme.code}")
+        raise InvalidInput(f"params.{min(unknown)}", f"is not a parameter of scheme {scheme.code}")
     return out
 
 
@@ -386,7 +394,7 @@ class Component:
     amount: int
 
 
-def scheme_components(  # noqa: C901
+def scheme_components(
     scheme: Scheme,
     params: Mapping[str, Any],
     month: Month,
@@ -417,7 +425,7 @@ def scheme_components(  # noqa: C901
             rate = int(params["injury_rate"])
             main_table, allowance, severe_allowance = scheme.table_codes
             parts = [Component(main_table, rates.table_amount(main_table, month, rate))]
-            if rate >= 81:  # noqa: PLR2004
+            if rate >= 81:
                 extra = severe_allowance if params.get("extremely_severe") else allowance
                 parts.append(Component(extra, rates.table_amount(extra, month, rate)))
             return parts

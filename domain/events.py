@@ -44,7 +44,9 @@ def _canonical(value: Any) -> Any:  # noqa: PLR0911
 def event_content_hash(event: object) -> str:
     """SHA-256 over the event's type and every field but its own hash, canonically serialised."""
     assert dataclasses.is_dataclass(event)  # noqa: S101 - events are dataclasses by construction
-    content = {f.name: _canonical(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name != HASH_FIELD}
+    content = {
+        f.name: _canonical(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name != HASH_FIELD
+    }
     content["__type__"] = type(event).__name__
     payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

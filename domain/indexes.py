@@ -42,8 +42,14 @@ class UniqueClaim(LedgerAggregate):
         self.detail = dict(detail)
 
     @classmethod
-    def claim(cls, ctx: RecordContext, kind: str, value: str, beneficiary_id: UUID,
-              detail: dict[str, str] | None = None) -> UniqueClaim:
+    def claim(
+        cls,
+        ctx: RecordContext,
+        kind: str,
+        value: str,
+        beneficiary_id: UUID,
+        detail: dict[str, str] | None = None,
+    ) -> UniqueClaim:
         """Claim ``value`` for a beneficiary."""
         return cls._create(
             cls.ValueClaimed,

@@ -31,9 +31,11 @@ def parse_schedule(schedule: object, province: object) -> tuple[str, str | None]
         raise InvalidInput("schedule", f"must be one of {', '.join(KNOWN_SCHEDULES)}, got {schedule!r}")
     if province is None or province == "":
         if schedule == "BTXH_FUNERAL":
-            raise InvalidInput("province_code", "a funeral amount is a provincial rate: give the province code")
+            raise InvalidInput(
+                "province_code", "a funeral amount is a provincial rate: give the province code"
+            )
         return str(schedule), None
-    if not isinstance(province, str) or not province.isdigit() or len(province) != 2:  # noqa: PLR2004
+    if not isinstance(province, str) or not province.isdigit() or len(province) != 2:
         raise InvalidInput("province_code", f"must be a 2-digit province code, got {province!r}")
     return str(schedule), province
 
@@ -86,8 +88,9 @@ class RateSchedule(LedgerAggregate):
             province_code=province,
         )
 
-    def amend(self, ctx: RecordContext, *, effective_from: object, amount: object, legal_basis: object,
-              **extra: Any) -> bool:
+    def amend(
+        self, ctx: RecordContext, *, effective_from: object, amount: object, legal_basis: object, **extra: Any
+    ) -> bool:
         """Record a decree's amount from a month. Returns False if exactly this entry is already there."""
         month = Month.parse(effective_from, "effective_from")
         value = parse_amount(amount, "amount", positive=True)
@@ -95,5 +98,7 @@ class RateSchedule(LedgerAggregate):
         for entry in self.entries:
             if (entry.effective_from, entry.amount, entry.legal_basis) == (month, value, basis):
                 return False
-        self.record(self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra)
+        self.record(
+            self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra
+        )
         return True

@@ -36,9 +36,9 @@ class Month:
         if not m:
             raise InvalidInput(field, f"must be a month written YYYY-MM, got {value!r}")
         year, month = int(m.group(1)), int(m.group(2))
-        if not 1 <= month <= 12:  # noqa: PLR2004
+        if not 1 <= month <= 12:
             raise InvalidInput(field, f"month number must be 01–12, got {value!r}")
-        if not 1945 <= year <= 2200:  # noqa: PLR2004
+        if not 1945 <= year <= 2200:
             raise InvalidInput(field, f"year must be between 1945 and 2200, got {value!r}")
         return cls(year, month)
 
@@ -90,7 +90,7 @@ def parse_amount(value: object, field: str = "amount", *, positive: bool = False
         raise InvalidInput(field, f"must not be negative, got {value}")
     if positive and value == 0:
         raise InvalidInput(field, "must be greater than zero")
-    if value > 10_000_000_000:  # noqa: PLR2004 - sanity bound: 10 billion đồng
+    if value > 10_000_000_000:
         raise InvalidInput(field, f"is implausibly large ({value} đồng)")
     return value
 
@@ -130,9 +130,69 @@ def parse_text(value: object, field: str, *, max_length: int = 500, required: bo
 # (the 63 provinces before the 2025 reform, Thông tư 07/2016/TT-BCA).
 CITIZEN_ID_PROVINCES = frozenset(
     {
-        1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36,
-        37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74,
-        75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+        1,
+        2,
+        4,
+        6,
+        8,
+        10,
+        11,
+        12,
+        14,
+        15,
+        17,
+        19,
+        20,
+        22,
+        24,
+        25,
+        26,
+        27,
+        30,
+        31,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        40,
+        42,
+        44,
+        45,
+        46,
+        48,
+        49,
+        51,
+        52,
+        54,
+        56,
+        58,
+        60,
+        62,
+        64,
+        66,
+        67,
+        68,
+        70,
+        72,
+        74,
+        75,
+        77,
+        79,
+        80,
+        82,
+        83,
+        84,
+        86,
+        87,
+        89,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
     }
 )
 
@@ -156,7 +216,9 @@ def parse_citizen_id(
         raise InvalidInput(field, f"must be exactly 12 digits, got {value!r}")
     province = int(text[:3])
     if province not in CITIZEN_ID_PROVINCES:
-        raise InvalidInput(field, f"first three digits {text[:3]} are not a province code of birth registration")
+        raise InvalidInput(
+            field, f"first three digits {text[:3]} are not a province code of birth registration"
+        )
     code = int(text[3])
     century = 1900 + 100 * (code // 2)
     year = century + int(text[4:6])
@@ -230,7 +292,9 @@ def parse_payment_channel(value: object, field: str = "payment_channel") -> dict
         bank_code = value.get("bank_code")
         account = value.get("account_number")
         if not isinstance(bank_code, str) or not re.fullmatch(r"[A-Za-z0-9]{2,12}", bank_code.strip()):
-            raise InvalidInput(f"{field}.bank_code", f"must be a bank code (2–12 letters/digits), got {bank_code!r}")
+            raise InvalidInput(
+                f"{field}.bank_code", f"must be a bank code (2–12 letters/digits), got {bank_code!r}"
+            )
         if not isinstance(account, str) or not re.fullmatch(r"\d{6,19}", account.strip()):
             raise InvalidInput(f"{field}.account_number", f"must be 6–19 digits, got {account!r}")
         return {"type": "bank", "bank_code": bank_code.strip().upper(), "account_number": account.strip()}

@@ -100,7 +100,9 @@ class BenefitsLedger(Application[UUID]):
             raise InvalidInput("actor", "every write needs the name of who records it")
         if reason is not None and not isinstance(reason, str):
             raise InvalidInput("reason", f"must be text, got {reason!r}")
-        return RecordContext(actor=actor.strip(), recorded_at=self.clock(), reason=" ".join((reason or "").split()))
+        return RecordContext(
+            actor=actor.strip(), recorded_at=self.clock(), reason=" ".join((reason or "").split())
+        )
 
     def _save_with_retry(self, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:
         """Run ``attempt_fn`` (which loads state and decides) and save, retrying on a write conflict."""
@@ -115,7 +117,7 @@ class BenefitsLedger(Application[UUID]):
                 time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
                 continue
             return result
-        msg = "the record was changed by someone else at the same time too often; nothing was recorded, try again"
+        msg = "the record was changed by someone else at the same time too often; nothing recorded, try again"
         raise Conflict(msg)
 
     def _update(
@@ -161,7 +163,7 @@ class BenefitsLedger(Application[UUID]):
     def resolve(self, key: object) -> Beneficiary:
         """A beneficiary by id or by 12-digit citizen ID."""
         text = str(key).strip()
-        if len(text) == 12 and text.isdigit():  # noqa: PLR2004
+        if len(text) == 12 and text.isdigit():
             return self.find_by_citizen_id(text)
         return self.beneficiary(text)
 
@@ -184,7 +186,7 @@ class BenefitsLedger(Application[UUID]):
             while start <= top:
                 batch = self.recorder.select_notifications(start, 500, stop=top, topics=self._rate_topics)
                 changed.update(UUID(str(n.originator_id)) for n in batch)
-                if len(batch) < 500:  # noqa: PLR2004
+                if len(batch) < 500:
                     break
                 start = batch[-1].id + 1
             self._rates_position = top
@@ -200,7 +202,7 @@ class BenefitsLedger(Application[UUID]):
                 self._rate_book = reference_rate_book(entries)
             return self._rate_book
 
-    def amend_rate(  # noqa: PLR0913
+    def amend_rate(
         self,
         actor: str,
         schedule: object,
@@ -265,32 +267,43 @@ class BenefitsLedger(Application[UUID]):
         ctx = self.context(actor, reason)
         commune = resolve_commune(fields.get("commune_code"), province=self.province)
         known = {
-            "kind", "full_name", "commune_code", "citizen_id", "date_of_birth", "sex",
-            "household_code", "poverty_status", "members", "payment_channel",
+            "kind",
+            "full_name",
+            "commune_code",
+            "citizen_id",
+            "date_of_birth",
+            "sex",
+            "household_code",
+            "poverty_status",
+            "members",
+            "payment_channel",
         }
         unknown = set(fields) - known
         if unknown:
-            raise InvalidInput(sorted(unknown)[0], "is not a field of a beneficiary")
+            raise InvalidInput(min(unknown), "is not a field of a beneficiary")
         new_id = fields.pop("beneficiary_id", None) or uuid4()
 
         def attempt() -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
             agg = Beneficiary.register(
-                ctx, beneficiary_id=new_id, province_code=commune.province_code,
+                ctx,
+                beneficiary_id=new_id,
+                province_code=commune.province_code,
                 **{**fields, "commune_code": commune.code},
             )
             extra: list[LedgerAggregate] = []
             if agg.citizen_id:
                 owner = self.claim_owner("citizen_id", agg.citizen_id)
                 if owner is not None:
-                    msg = f"citizen ID {agg.citizen_id} is already registered (beneficiary {owner.beneficiary_id})"
+                    msg = f"citizen ID {agg.citizen_id} is already registered ({owner.beneficiary_id})"
                     raise Conflict(msg, "citizen_id")
                 extra.append(UniqueClaim.claim(ctx, "citizen_id", agg.citizen_id, agg.id))
             return agg, [agg, *extra]
 
         return self._save_with_retry(attempt)
 
-    def correct_details(self, actor: str, beneficiary_id: object, changes: dict[str, Any], *,
-                        reason: str = "") -> Beneficiary:
+    def correct_details(
+        self, actor: str, beneficiary_id: object, changes: dict[str, Any], *, reason: str = ""
+    ) -> Beneficiary:
         """Correct registered details; a new citizen ID must not belong to someone else."""
         ctx = self.context(actor, reason)
 
@@ -308,8 +321,15 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
-    def relocate(self, actor: str, beneficiary_id: object, *, commune_code: object, effective_from: object,
-                 reason: str = "") -> Beneficiary:
+    def relocate(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        commune_code: object,
+        effective_from: object,
+        reason: str = "",
+    ) -> Beneficiary:
         """Move a beneficiary to another commune from a month."""
         ctx = self.context(actor, reason)
         commune = resolve_commune(commune_code, province=self.province)
@@ -320,8 +340,15 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
-    def change_payment_channel(self, actor: str, beneficiary_id: object, *, payment_channel: object,
-                               effective_from: object = None, reason: str = "") -> Beneficiary:
+    def change_payment_channel(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        payment_channel: object,
+        effective_from: object = None,
+        reason: str = "",
+    ) -> Beneficiary:
         """Switch cash ⇄ bank account from a month (default: the current month)."""
         ctx = self.context(actor, reason)
         month = effective_from if effective_from is not None else str(self.current_month())
@@ -334,22 +361,39 @@ class BenefitsLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ entitlements
 
-    def grant_entitlement(  # noqa: PLR0913
-        self, actor: str, beneficiary_id: object, *, scheme: object, effective_from: object, basis: object,
-        params: object = None, end_month: object = None, reason: str = "",
+    def grant_entitlement(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        scheme: object,
+        effective_from: object,
+        basis: object,
+        params: object = None,
+        end_month: object = None,
+        reason: str = "",
     ) -> dict[str, Any]:
         """Grant a scheme by decision. Returns the entitlement with its amount for the current month."""
         ctx = self.context(actor, reason)
         rates = self.rates()
 
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            ent = agg.grant_entitlement(ctx, scheme=scheme, effective_from=effective_from, basis=basis,
-                                        params=params, end_month=end_month, rates=rates)
+            ent = agg.grant_entitlement(
+                ctx,
+                scheme=scheme,
+                effective_from=effective_from,
+                basis=basis,
+                params=params,
+                end_month=end_month,
+                rates=rates,
+            )
             return self.entitlement_view(agg, ent.entitlement_id, rates), []
 
         return self._update(beneficiary_id, decide)
 
-    def entitlement_view(self, agg: Beneficiary, entitlement_id: str, rates: RateBook | None = None) -> dict[str, Any]:
+    def entitlement_view(
+        self, agg: Beneficiary, entitlement_id: str, rates: RateBook | None = None
+    ) -> dict[str, Any]:
         """An entitlement as the API shows it."""
         rates = rates or self.rates()
         ent = agg.entitlement(entitlement_id)
@@ -373,21 +417,39 @@ class BenefitsLedger(Application[UUID]):
             view["amount"] = agg.due_amount(ent.entitlement_id, "once", rates)
         return view
 
-    def adjust_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
-                           effective_from: object, params: object, basis: object, reason: str = "") -> dict[str, Any]:
+    def adjust_entitlement(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        entitlement_id: object,
+        *,
+        effective_from: object,
+        params: object,
+        basis: object,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Change an entitlement's parameters from a month."""
         ctx = self.context(actor, reason)
         rates = self.rates()
 
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.adjust_entitlement(ctx, entitlement_id, effective_from=effective_from, params=params,
-                                   basis=basis, rates=rates)
+            agg.adjust_entitlement(
+                ctx, entitlement_id, effective_from=effective_from, params=params, basis=basis, rates=rates
+            )
             return self.entitlement_view(agg, str(entitlement_id), rates), []
 
         return self._update(beneficiary_id, decide)
 
-    def suspend_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
-                            effective_from: object, basis: object = None, reason: str = "") -> dict[str, Any]:
+    def suspend_entitlement(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        entitlement_id: object,
+        *,
+        effective_from: object,
+        basis: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Suspend an entitlement from a month."""
         ctx = self.context(actor, reason)
 
@@ -397,8 +459,16 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
-    def resume_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
-                           effective_from: object, basis: object = None, reason: str = "") -> dict[str, Any]:
+    def resume_entitlement(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        entitlement_id: object,
+        *,
+        effective_from: object,
+        basis: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Resume a suspended entitlement from a month."""
         ctx = self.context(actor, reason)
 
@@ -408,8 +478,16 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
-    def terminate_entitlement(self, actor: str, beneficiary_id: object, entitlement_id: object, *,
-                              last_month: object, basis: object, reason: str = "") -> dict[str, Any]:
+    def terminate_entitlement(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        entitlement_id: object,
+        *,
+        last_month: object,
+        basis: object,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Terminate an entitlement after its last paid month; later payments become overpayments."""
         ctx = self.context(actor, reason)
         rates = self.rates()
@@ -432,8 +510,15 @@ class BenefitsLedger(Application[UUID]):
             "outstanding": agg.overpayment_outstanding(rates),
         }
 
-    def record_death(self, actor: str, beneficiary_id: object, *, date_of_death: object, basis: object = None,
-                     reason: str = "") -> dict[str, Any]:
+    def record_death(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        date_of_death: object,
+        basis: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Record a death; returns the overpayment it reveals (months paid after the stop)."""
         ctx = self.context(actor, reason)
         rates = self.rates()
@@ -447,9 +532,18 @@ class BenefitsLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ payments
 
-    def record_payment(  # noqa: PLR0913
-        self, actor: str, *, payment_id: object, beneficiary_id: object, entitlement_id: object,
-        period: object, amount: object, paid_on: object, channel: object = None, reference: object = None,
+    def record_payment(
+        self,
+        actor: str,
+        *,
+        payment_id: object,
+        beneficiary_id: object,
+        entitlement_id: object,
+        period: object,
+        amount: object,
+        paid_on: object,
+        channel: object = None,
+        reference: object = None,
         reason: str = "",
     ) -> tuple[bool, dict[str, Any]]:
         """Record a disbursement. Returns ``(created, payment)``; a retry of the same payment is not new."""
@@ -465,9 +559,17 @@ class BenefitsLedger(Application[UUID]):
             if owner is not None and owner.beneficiary_id != str(agg.id):
                 msg = f"payment_id {pid} was already used for another beneficiary's payment"
                 raise Conflict(msg, "payment_id")
-            created = agg.record_payment(ctx, payment_id=pid, entitlement_id=entitlement_id, period=period,
-                                         amount=amount, paid_on=paid_on, channel=channel,
-                                         reference=reference, rates=rates)
+            created = agg.record_payment(
+                ctx,
+                payment_id=pid,
+                entitlement_id=entitlement_id,
+                period=period,
+                amount=amount,
+                paid_on=paid_on,
+                channel=channel,
+                reference=reference,
+                rates=rates,
+            )
             extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
             return (created, self.payment_view(agg, pid)), extra
 
@@ -489,8 +591,9 @@ class BenefitsLedger(Application[UUID]):
             "reversed": p.reversed,
         }
 
-    def record_not_collected(self, actor: str, *, beneficiary_id: object, entitlement_id: object,
-                             period: object, reason: str = "") -> dict[str, Any]:
+    def record_not_collected(
+        self, actor: str, *, beneficiary_id: object, entitlement_id: object, period: object, reason: str = ""
+    ) -> dict[str, Any]:
         """The beneficiary did not collect a month: it is carried over to the next roster."""
         ctx = self.context(actor, reason)
         rates = self.rates()
@@ -522,14 +625,24 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(owner.beneficiary_id, decide)
 
-    def record_recovery(self, actor: str, beneficiary_id: object, *, amount: object, method: object,
-                        reference: object = None, reason: str = "") -> dict[str, Any]:
+    def record_recovery(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        amount: object,
+        method: object,
+        reference: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Record money recovered against an overpayment."""
         ctx = self.context(actor, reason)
         rates = self.rates()
 
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            recovery_id = agg.record_recovery(ctx, amount=amount, method=method, reference=reference, rates=rates)
+            recovery_id = agg.record_recovery(
+                ctx, amount=amount, method=method, reference=reference, rates=rates
+            )
             return {
                 "recovery_id": recovery_id,
                 "amount": amount,
@@ -541,8 +654,16 @@ class BenefitsLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ cards
 
-    def issue_card(self, actor: str, beneficiary_id: object, *, card_number: object, valid_from: object,
-                   valid_to: object = None, reason: str = "") -> dict[str, Any]:
+    def issue_card(
+        self,
+        actor: str,
+        beneficiary_id: object,
+        *,
+        card_number: object,
+        valid_from: object,
+        valid_to: object = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
         """Issue a health-insurance card; a number held by another beneficiary is refused (409)."""
         ctx = self.context(actor, reason)
 
@@ -570,8 +691,9 @@ class BenefitsLedger(Application[UUID]):
             "revoke_reason": card.revoke_reason or None,
         }
 
-    def renew_card(self, actor: str, beneficiary_id: object, card_number: object, *, valid_to: object,
-                   reason: str = "") -> dict[str, Any]:
+    def renew_card(
+        self, actor: str, beneficiary_id: object, card_number: object, *, valid_to: object, reason: str = ""
+    ) -> dict[str, Any]:
         """Extend a card."""
         ctx = self.context(actor, reason)
 
@@ -581,8 +703,9 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
-    def revoke_card(self, actor: str, beneficiary_id: object, card_number: object, *, reason: object,
-                    effective_on: object) -> dict[str, Any]:
+    def revoke_card(
+        self, actor: str, beneficiary_id: object, card_number: object, *, reason: object, effective_on: object
+    ) -> dict[str, Any]:
         """End a card."""
         ctx = self.context(actor, "")
 
@@ -642,11 +765,13 @@ class BenefitsLedger(Application[UUID]):
                 if sid not in seen:
                     seen.add(sid)
                     yield sid
-            if len(batch) < 1000:  # noqa: PLR2004
+            if len(batch) < 1000:
                 return
             start = batch[-1].id + 1
 
 
 def open_ledger(database_url: str | None = None, **kwargs: Any) -> BenefitsLedger:
     """Open the ledger on ``database_url`` (default: ``LEDGER_DATABASE_URL`` or the embedded SQLite file)."""
-    return BenefitsLedger(env=persistence_environment(database_url or database_url_from_environment()), **kwargs)
+    return BenefitsLedger(
+        env=persistence_environment(database_url or database_url_from_environment()), **kwargs
+    )

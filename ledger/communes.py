@@ -60,7 +60,9 @@ def parse_province(value: object, field: str = "province_code") -> str:
     try:
         Province.from_code(ProvinceCode(int(text)))
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not one of the 34 province codes of the 2025 reform") from None
+        raise InvalidInput(
+            field, f"{value!r} is not one of the 34 province codes of the 2025 reform"
+        ) from None
     return _province_code(int(text))
 
 

@@ -8,14 +8,22 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import InvalidInput
-from domain.events import LedgerAggregate
 
 if TYPE_CHECKING:
+    from domain.events import LedgerAggregate
     from ledger.application import BenefitsLedger
 
 COMMON_FIELDS = {
-    "originator_id", "originator_version", "timestamp", "originator_topic", "actor", "occurred_on",
-    "reason", "basis", "prev_hash", "event_hash",
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "actor",
+    "occurred_on",
+    "reason",
+    "basis",
+    "prev_hash",
+    "event_hash",
 }
 
 
@@ -28,7 +36,7 @@ def parse_as_of(value: object, field: str = "as_of") -> datetime | None:
     if isinstance(value, str):
         text = value.strip()
         try:
-            if len(text) == 10:  # noqa: PLR2004 - a bare date
+            if len(text) == 10:
                 day = date.fromisoformat(text)
                 return datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
             moment = datetime.fromisoformat(text)

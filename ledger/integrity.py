@@ -67,7 +67,9 @@ def _check(event: Any, last: tuple[int, str] | None) -> str | None:
         return f"not a ledger event ({type(event).__name__})"
     expected_version = 1 if last is None else last[0] + 1
     if event.originator_version != expected_version:
-        return f"version {event.originator_version} where {expected_version} was expected (an event is missing)"
+        return (
+            f"version {event.originator_version} where {expected_version} was expected (an event is missing)"
+        )
     expected_prev = "" if last is None else last[1]
     if event.prev_hash != expected_prev:
         return "prev_hash does not match the hash of the previous event (the chain was rewritten)"
@@ -76,7 +78,9 @@ def _check(event: Any, last: tuple[int, str] | None) -> str | None:
     return None
 
 
-def verify_streams(ledger: BenefitsLedger, stream_ids: set[UUID] | None = None, limit: int = 100) -> IntegrityReport:
+def verify_streams(
+    ledger: BenefitsLedger, stream_ids: set[UUID] | None = None, limit: int = 100
+) -> IntegrityReport:
     """Walk every stream (or only ``stream_ids``) in log order and check every link.
 
     Reports the first broken event, and up to ``limit`` broken events in all (after a break, a stream
