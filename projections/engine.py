@@ -1,0 +1,255 @@
+"""The projection engine — bộ cập nhật bảng đọc: follows the event log, exactly once, in batches.
+
+Each batch of notifications is applied to every read model and the tracking position is moved in the
+same transaction: if the process dies mid-batch nothing of that batch is visible and the next run
+starts again from the last committed position. Queries call :meth:`ProjectionEngine.catch_up` first,
+so a read that follows a write sees it (read-your-writes) without any fixed sleep; a follower process
+(``ledger projections follow``) can keep the tables warm with a pull loop, which works on both SQLite
+(no subscriptions) and PostgreSQL.
+
+The beneficiary read models are derived from the aggregate state after the batch (folded here from the
+events, never read ahead of the tracked position) and from the rates known at that position, so a
+rebuild from zero gives the same tables whatever the batch boundaries were.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.beneficiary import Beneficiary
+from domain.catalogue import RateBook, RateEntry, reference_rate_book
+from domain.events import LedgerAggregate
+from domain.rates import RateSchedule
+from domain.values import Month
+from projections.store import ReadStore, Tx, open_read_store
+from projections.views import ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
+
+if TYPE_CHECKING:
+    from ledger.application import BenefitsLedger
+
+TRACKING_NAME = "read_models"
+BENEFICIARY_TABLES = (
+    "rm_beneficiaries",
+    "rm_entitlements",
+    "rm_dues",
+    "rm_payments",
+    "rm_recoveries",
+    "rm_cards",
+)
+BENEFICIARY_EVENTS = tuple(
+    v for v in vars(Beneficiary).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)
+)
+DEFAULT_BATCH = 2000
+
+
+class ProjectionEngine:
+    """Keeps every read model of one ledger up to date."""
+
+    def __init__(
+        self,
+        ledger: BenefitsLedger,
+        store: ReadStore,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        cache_size: int = 50_000,
+    ) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._lock = threading.RLock()
+        self._states: OrderedDict[UUID, Beneficiary] = OrderedDict()
+        self._rates: RateBook | None = None
+        self.fail_after_apply: int | None = None  # tests: raise inside the n-th batch, before commit
+        self._batches = 0
+        self.store.script(SCHEMA)
+
+    # ------------------------------------------------------------------ position
+
+    @staticmethod
+    def _position(tx: Tx) -> int:
+        value = tx.scalar("SELECT position FROM rm_tracking WHERE name = ?", (TRACKING_NAME,))
+        return int(value) if value is not None else 0
+
+    def position(self) -> int:
+        """The last notification id applied to the read models."""
+        with self.store.read() as tx:
+            return self._position(tx)
+
+    # ------------------------------------------------------------------ rates at the tracked position
+
+    def _rate_book(self, tx: Tx) -> RateBook:
+        """The rates known at the tracked position (rm_rates is kept in the same transactions)."""
+        if self._rates is None:
+            rows = tx.fetchall(
+                "SELECT schedule, province, effective_from, amount, legal_basis FROM rm_rates "
+                "ORDER BY notification_id"
+            )
+            entries = [
+                RateEntry(
+                    schedule=r[0],
+                    province=r[1] or None,
+                    effective_from=Month.parse(r[2]),
+                    amount=int(r[3]),
+                    legal_basis=r[4],
+                )
+                for r in rows
+            ]
+            self._rates = reference_rate_book(entries)
+        return self._rates
+
+    # ------------------------------------------------------------------ state folding
+
+    def _state_before(self, stream_id: UUID, version: int) -> Beneficiary | None:
+        """The beneficiary at ``version`` (the state just before the event being applied)."""
+        cached = self._states.get(stream_id)
+        if cached is not None and cached.version == version:
+            self._states.move_to_end(stream_id)
+            return cached
+        if version == 0:
+            return None
+        agg: Any = self.ledger.repository.get(stream_id, version=version)
+        return agg if isinstance(agg, Beneficiary) else None
+
+    def _remember(self, agg: Beneficiary) -> None:
+        self._states[agg.id] = agg
+        self._states.move_to_end(agg.id)
+        while len(self._states) > self.cache_size:
+            self._states.popitem(last=False)
+
+    # ------------------------------------------------------------------ applying
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every notification up to ``until`` (default: the end of the log). Returns how many."""
+        applied = 0
+        with self._lock:
+            target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
+            while True:
+                done = self._apply_batch(target)
+                if done == 0:
+                    return applied
+                applied += done
+
+    def _apply_batch(self, target: int) -> int:
+        try:
+            with self.store.write() as tx:
+                position = self._position(tx)
+                if position >= target:
+                    return 0
+                limit = min(self.batch_size, target - position)
+                notifications = self.ledger.recorder.select_notifications(position + 1, limit, stop=target)
+                if not notifications:
+                    return 0
+                self._apply(tx, notifications)
+                last = notifications[-1].id
+                tx.execute(
+                    "UPDATE rm_tracking SET position = ? WHERE name = ?",
+                    (last, TRACKING_NAME),
+                )
+                self._batches += 1
+                self._maybe_fail()
+                return len(notifications)
+        except BaseException:
+            # What was folded in memory is ahead of the committed position: forget it.
+            self._states.clear()
+            self._rates = None
+            raise
+
+    def _maybe_fail(self) -> None:
+        if self.fail_after_apply is not None and self._batches >= self.fail_after_apply:
+            msg = "simulated crash inside a projection batch"
+            raise RuntimeError(msg)
+
+    def _apply(self, tx: Tx, notifications: Any) -> None:  # noqa: C901 - one pass over the batch
+        touched: dict[UUID, Beneficiary] = {}
+        rates_changed = False
+        audit = []
+        for notification in notifications:
+            event = self.ledger.mapper.to_domain_event(notification)
+            stream_id = UUID(str(notification.originator_id))
+            if isinstance(event, BENEFICIARY_EVENTS):
+                agg = touched.get(stream_id) or self._state_before(stream_id, event.originator_version - 1)
+                if agg is None and event.originator_version != 1:
+                    continue
+                agg = event.mutate(agg)
+                if isinstance(agg, Beneficiary):
+                    touched[stream_id] = agg
+                    self._remember(agg)
+            if isinstance(event, RateSchedule.RateAmended):
+                rates_changed = True
+                self._record_rate(tx, stream_id, event, notification.id)
+            if isinstance(event, LedgerAggregate.Event):
+                state = touched.get(stream_id)
+                audit.append(audit_row(notification.id, event, state))
+        tx.executemany(
+            "INSERT INTO rm_audit (notification_id, stream_id, seq, type, actor, occurred_on, recorded_at,"
+            " commune_code, reason, basis, data, hash, prev_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            audit,
+        )
+        if rates_changed:
+            self._rates = None
+        rates = self._rate_book(tx)
+        if rates_changed:
+            for row in tx.fetchall("SELECT id, version FROM rm_beneficiaries"):
+                sid = UUID(row[0])
+                if sid not in touched:
+                    agg = self._state_before(sid, int(row[1]))
+                    if agg is not None:
+                        touched[sid] = agg
+        self._write_beneficiaries(tx, list(touched.values()), rates)
+
+    def _record_rate(self, tx: Tx, stream_id: UUID, event: RateSchedule.RateAmended, position: int) -> None:
+        schedule: Any = self.ledger.repository.get(stream_id, version=event.originator_version)
+        key = (schedule.schedule, schedule.province_code or "", event.effective_from)
+        tx.execute("DELETE FROM rm_rates WHERE schedule = ? AND province = ? AND effective_from = ?", key)
+        tx.execute(
+            "INSERT INTO rm_rates (schedule, province, effective_from, amount, legal_basis, recorded_at,"
+            " notification_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*key, event.amount, event.legal_basis, event.timestamp.isoformat(), position),
+        )
+
+    def _write_beneficiaries(self, tx: Tx, aggregates: list[Beneficiary], rates: RateBook) -> None:
+        if not aggregates:
+            return
+        rows = BeneficiaryRows()
+        for agg in aggregates:
+            beneficiary_rows(agg, rates, rows)
+        ids = [(str(a.id),) for a in aggregates]
+        for table in (
+            "rm_beneficiaries",
+            "rm_entitlements",
+            "rm_dues",
+            "rm_payments",
+            "rm_recoveries",
+            "rm_cards",
+        ):
+            column = "id" if table == "rm_beneficiaries" else "beneficiary_id"
+            tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names
+        for table, columns, values in rows.inserts():
+            placeholders = ", ".join("?" for _ in columns)
+            tx.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+                values,
+            )
+
+    # ------------------------------------------------------------------ rebuild
+
+    def rebuild(self) -> int:
+        """Drop every read model and apply the whole log again from zero."""
+        with self._lock:
+            self._states.clear()
+            self._rates = None
+            with self.store.write() as tx:
+                for table in ALL_TABLES:
+                    tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                tx.execute("UPDATE rm_tracking SET position = 0 WHERE name = ?", (TRACKING_NAME,))
+            return self.catch_up()
+
+
+def open_projections(ledger: BenefitsLedger, database_url: str, **kwargs: Any) -> ProjectionEngine:
+    """The projection engine for ``ledger`` with its read models beside the event log."""
+    return ProjectionEngine(ledger, open_read_store(database_url), **kwargs)

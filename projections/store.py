@@ -1,0 +1,237 @@
+"""Read-model storage — kho bảng đọc: one adapter per backend, the same interface for both.
+
+Read models live in plain SQL tables on the same backend as the event log (the same SQLite file, or the
+same PostgreSQL schema), so that a view update and its tracking position commit in one transaction.
+SQL is written once with ``?`` placeholders; the PostgreSQL adapter turns them into ``%s``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql as pg_sql
+
+from ledger.config import StoreLocation, parse_database_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+Row = tuple[Any, ...]
+
+
+class Tx(ABC):
+    """A transaction on the read store."""
+
+    @abstractmethod
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+
+    @abstractmethod
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many rows."""
+
+    @abstractmethod
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query and return every row."""
+
+    def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run a query and return its first row."""
+        rows = self.fetchall(statement, params)
+        return rows[0] if rows else None
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or ``None``."""
+        row = self.fetchone(statement, params)
+        return row[0] if row else None
+
+
+class ReadStore(ABC):
+    """Where the read models are kept."""
+
+    dialect: str
+
+    @abstractmethod
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A write transaction that holds the projection lock (one writer at a time)."""
+
+    @abstractmethod
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction (a consistent snapshot)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def script(self, statements: Sequence[str]) -> None:
+        """Run DDL statements in one transaction."""
+        with self.write() as tx:
+            for statement in statements:
+                tx.execute(statement)
+
+
+# ------------------------------------------------------------------------------------------- SQLite
+
+
+class _SQLiteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(statement, tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(statement, [tuple(r) for r in rows])
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        return [tuple(r) for r in self.conn.execute(statement, tuple(params)).fetchall()]
+
+
+class SQLiteReadStore(ReadStore):
+    """Read models in the ledger's SQLite file (WAL mode: readers never block the writer)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield _SQLiteTx(conn)
+        finally:
+            conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+# --------------------------------------------------------------------------------------- PostgreSQL
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _pg(statement: str) -> str:
+    return _PLACEHOLDER.sub("%s", statement.replace("%", "%%"))
+
+
+class _PgTx(Tx):
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(_pg(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(_pg(statement), [tuple(r) for r in rows])
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        return [tuple(r) for r in self.conn.execute(_pg(statement), tuple(params)).fetchall()]
+
+
+class PostgresReadStore(ReadStore):
+    """Read models in the ledger's PostgreSQL database and schema."""
+
+    dialect = "postgres"
+    LOCK_KEY = 7_512_904_113  # advisory lock: one projection writer at a time
+
+    def __init__(self, loc: StoreLocation) -> None:
+        self.loc = loc
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(
+                host=self.loc.host,
+                port=self.loc.port,
+                user=self.loc.user,
+                password=self.loc.password or None,
+                dbname=self.loc.dbname,
+                autocommit=False,
+            )
+            if self.loc.schema:
+                conn.execute(pg_sql.SQL("SET search_path TO {}").format(pg_sql.Identifier(self.loc.schema)))
+                conn.commit()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self._conn()
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
+            yield _PgTx(conn)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        conn = self._conn()
+        try:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield _PgTx(conn)
+        finally:
+            conn.rollback()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def open_read_store(database_url: str) -> ReadStore:
+    """The read store beside the event log named by ``database_url``."""
+    loc = parse_database_url(database_url)
+    if loc.backend == "sqlite":
+        return SQLiteReadStore(loc.sqlite_path)
+    return PostgresReadStore(loc)

@@ -1,0 +1,344 @@
+"""Read-model tables — bảng đọc — and how one beneficiary's state becomes rows.
+
+* ``rm_beneficiaries`` — the register (sổ theo dõi đối tượng), with accent-free search names;
+* ``rm_entitlements`` — every entitlement with its start, stop and parameters;
+* ``rm_dues`` — due and paid per entitlement-month (the basis of rosters, arrears, carry-overs and
+  overpayments), up to the month after the beneficiary's latest event;
+* ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments, recoveries, health-insurance cards;
+* ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
+* ``rm_rates`` — the rate amendments known at the tracked position.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.beneficiary import ONE_OFF, Beneficiary
+from domain.values import Month
+from ledger.history import event_item
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from domain.catalogue import RateBook
+    from domain.events import LedgerAggregate
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS rm_tracking (
+    name TEXT PRIMARY KEY,
+    position BIGINT NOT NULL
+);
+INSERT INTO rm_tracking (name, position) SELECT 'read_models', 0
+    WHERE NOT EXISTS (SELECT 1 FROM rm_tracking WHERE name = 'read_models');
+CREATE TABLE IF NOT EXISTS rm_beneficiaries (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    search_name TEXT NOT NULL,
+    citizen_id TEXT,
+    household_code TEXT,
+    poverty_status TEXT,
+    commune_code TEXT NOT NULL,
+    province_code TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    bank_code TEXT,
+    account_number TEXT,
+    status TEXT NOT NULL,
+    date_of_birth TEXT,
+    sex TEXT,
+    date_of_death TEXT,
+    death_recorded_on TEXT,
+    registered_at TEXT NOT NULL,
+    last_event_at TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    horizon TEXT NOT NULL,
+    schemes TEXT NOT NULL,
+    suspension_candidate INTEGER NOT NULL,
+    overpaid BIGINT NOT NULL,
+    recovered BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_beneficiaries_commune ON rm_beneficiaries (commune_code);
+CREATE INDEX IF NOT EXISTS rm_beneficiaries_citizen ON rm_beneficiaries (citizen_id);
+CREATE TABLE IF NOT EXISTS rm_entitlements (
+    entitlement_id TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    scheme TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    start_month TEXT NOT NULL,
+    end_month TEXT,
+    last_month TEXT,
+    stop_month TEXT,
+    suspended INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    decision_no TEXT,
+    decision_date TEXT,
+    issuer TEXT,
+    granted_on TEXT
+);
+CREATE INDEX IF NOT EXISTS rm_entitlements_beneficiary ON rm_entitlements (beneficiary_id);
+CREATE TABLE IF NOT EXISTS rm_dues (
+    entitlement_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    beneficiary_id TEXT NOT NULL,
+    scheme TEXT NOT NULL,
+    due BIGINT NOT NULL,
+    paid BIGINT NOT NULL,
+    not_collected INTEGER NOT NULL,
+    commune_code TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    PRIMARY KEY (entitlement_id, period)
+);
+CREATE INDEX IF NOT EXISTS rm_dues_period ON rm_dues (period);
+CREATE INDEX IF NOT EXISTS rm_dues_beneficiary ON rm_dues (beneficiary_id);
+CREATE TABLE IF NOT EXISTS rm_payments (
+    payment_id TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    entitlement_id TEXT NOT NULL,
+    scheme TEXT NOT NULL,
+    period TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    paid_on TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    reversed INTEGER NOT NULL,
+    commune_code TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_payments_beneficiary ON rm_payments (beneficiary_id);
+CREATE INDEX IF NOT EXISTS rm_payments_paid_on ON rm_payments (paid_on);
+CREATE TABLE IF NOT EXISTS rm_recoveries (
+    beneficiary_id TEXT NOT NULL,
+    recovery_id TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    method TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    recorded_on TEXT,
+    PRIMARY KEY (beneficiary_id, recovery_id)
+);
+CREATE TABLE IF NOT EXISTS rm_cards (
+    card_number TEXT NOT NULL,
+    beneficiary_id TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    revoked_on TEXT,
+    revoke_reason TEXT,
+    commune_code TEXT NOT NULL,
+    PRIMARY KEY (beneficiary_id, card_number)
+);
+CREATE TABLE IF NOT EXISTS rm_audit (
+    notification_id BIGINT PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    occurred_on TEXT,
+    recorded_at TEXT NOT NULL,
+    commune_code TEXT,
+    reason TEXT,
+    basis TEXT,
+    data TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_audit_stream ON rm_audit (stream_id, seq);
+CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, recorded_at);
+CREATE INDEX IF NOT EXISTS rm_audit_recorded ON rm_audit (recorded_at);
+CREATE TABLE IF NOT EXISTS rm_rates (
+    schedule TEXT NOT NULL,
+    province TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    notification_id BIGINT NOT NULL,
+    PRIMARY KEY (schedule, province, effective_from)
+)
+"""
+SCHEMA = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
+
+ALL_TABLES = (
+    "rm_beneficiaries",
+    "rm_entitlements",
+    "rm_dues",
+    "rm_payments",
+    "rm_recoveries",
+    "rm_cards",
+    "rm_audit",
+    "rm_rates",
+)
+
+
+def search_key(text: str) -> str:
+    """Accent-free lower-case form for search: "Nguyễn Văn Á" → "nguyen van a"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.lower().split())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def horizon(agg: Beneficiary) -> Month:
+    """The last month the dues lines cover: the month after the latest event or paid period."""
+    months = [Month.of(agg.modified_on.date())]
+    months.extend(Month.parse(p.period) for p in agg.payments.values() if p.period != ONE_OFF)
+    return max(months).next()
+
+
+@dataclass
+class BeneficiaryRows:
+    """Rows to insert, per table, for a set of beneficiaries."""
+
+    beneficiaries: list[tuple[Any, ...]] = field(default_factory=list)
+    entitlements: list[tuple[Any, ...]] = field(default_factory=list)
+    dues: list[tuple[Any, ...]] = field(default_factory=list)
+    payments: list[tuple[Any, ...]] = field(default_factory=list)
+    recoveries: list[tuple[Any, ...]] = field(default_factory=list)
+    cards: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def inserts(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
+        """(table, columns, rows) for every table with rows."""
+        tables = (
+            ("rm_beneficiaries", BENEFICIARY_COLUMNS, self.beneficiaries),
+            ("rm_entitlements", ENTITLEMENT_COLUMNS, self.entitlements),
+            ("rm_dues", DUES_COLUMNS, self.dues),
+            ("rm_payments", PAYMENT_COLUMNS, self.payments),
+            ("rm_recoveries", RECOVERY_COLUMNS, self.recoveries),
+            ("rm_cards", CARD_COLUMNS, self.cards),
+        )
+        for table, columns, rows in tables:
+            if rows:
+                yield table, columns, rows
+
+
+BENEFICIARY_COLUMNS = (
+    "id", "kind", "full_name", "search_name", "citizen_id", "household_code", "poverty_status",
+    "commune_code", "province_code", "channel", "bank_code", "account_number", "status", "date_of_birth",
+    "sex", "date_of_death", "death_recorded_on", "registered_at", "last_event_at", "version", "horizon",
+    "schemes", "suspension_candidate", "overpaid", "recovered",
+)  # fmt: skip
+ENTITLEMENT_COLUMNS = (
+    "entitlement_id", "beneficiary_id", "scheme", "frequency", "start_month", "end_month", "last_month",
+    "stop_month", "suspended", "params", "decision_no", "decision_date", "issuer", "granted_on",
+)  # fmt: skip
+DUES_COLUMNS = (
+    "entitlement_id", "period", "beneficiary_id", "scheme", "due", "paid", "not_collected", "commune_code",
+    "channel",
+)  # fmt: skip
+PAYMENT_COLUMNS = (
+    "payment_id", "beneficiary_id", "entitlement_id", "scheme", "period", "amount", "paid_on", "channel",
+    "reference", "reversed", "commune_code",
+)  # fmt: skip
+RECOVERY_COLUMNS = ("beneficiary_id", "recovery_id", "amount", "method", "reference", "recorded_on")
+CARD_COLUMNS = (
+    "card_number", "beneficiary_id", "grp", "valid_from", "valid_to", "revoked_on", "revoke_reason",
+    "commune_code",
+)  # fmt: skip
+
+
+def _month_of(agg: Beneficiary, entitlement_id: str, period: str) -> Month:
+    """The month a period falls in (a one-off: its entitlement's start month)."""
+    return agg.entitlements[entitlement_id].start if period == ONE_OFF else Month.parse(period)
+
+
+def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) -> None:
+    """Append the rows that describe ``agg`` (its state after the batch, with ``rates``) to ``out``."""
+    bid = str(agg.id)
+    last = horizon(agg)
+    items = agg.ledger_items(last, rates)
+    overpaid = sum(i.excess for i in items)
+    channel = agg.payment_channel
+    out.beneficiaries.append(
+        (
+            bid, agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
+            agg.poverty_status, agg.commune_code, agg.province_code, channel["type"],
+            channel.get("bank_code"), channel.get("account_number"), agg.status(last.previous()),
+            agg.date_of_birth.isoformat() if agg.date_of_birth else None, agg.sex,
+            agg.date_of_death.isoformat() if agg.date_of_death else None,
+            agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
+            agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
+            ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
+            int(agg.is_suspension_candidate), overpaid, agg.recovered,
+        )
+    )  # fmt: skip
+    for ent in agg.entitlements.values():
+        stop = ent.stop_month(agg.death_month)
+        basis = ent.basis or {}
+        out.entitlements.append(
+            (
+                ent.entitlement_id, bid, ent.scheme_code, ent.scheme.frequency, str(ent.start),
+                str(ent.end) if ent.end else None, str(ent.last_month) if ent.last_month else None,
+                str(stop) if stop else None, int(ent.suspended_now), _json(ent.params_history[-1][1]),
+                basis.get("decision_no"), basis.get("decision_date"), basis.get("issuer"),
+                ent.granted_on.isoformat() if ent.granted_on else None,
+            )
+        )  # fmt: skip
+    for item in items:
+        month = (
+            agg.entitlements[item.entitlement_id].start
+            if item.period == ONE_OFF
+            else Month.parse(item.period)
+        )
+        commune, _ = agg.commune_at(month)
+        out.dues.append(
+            (
+                item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
+                int(item.not_collected), commune, agg.channel_at(month)["type"],
+            )
+        )  # fmt: skip
+    for p in agg.payments.values():
+        month = _month_of(agg, p.entitlement_id, p.period)
+        out.payments.append(
+            (
+                p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
+                p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
+                agg.commune_at(month)[0],
+            )
+        )  # fmt: skip
+    for r in agg.recoveries:
+        recorded = r.get("recorded_on")
+        out.recoveries.append(
+            (
+                bid,
+                r["recovery_id"],
+                r["amount"],
+                r["method"],
+                r["reference"],
+                recorded.isoformat() if recorded else None,
+            )
+        )
+    for card in agg.cards.values():
+        out.cards.append(
+            (
+                card.card_number, bid, card.group, card.valid_from.isoformat(),
+                card.valid_to.isoformat() if card.valid_to else None,
+                card.revoked_on.isoformat() if card.revoked_on else None, card.revoke_reason or None,
+                agg.commune_at(Month.of(card.valid_from))[0],
+            )
+        )  # fmt: skip
+
+
+def audit_row(
+    notification_id: int, event: LedgerAggregate.Event, state: Beneficiary | None
+) -> tuple[Any, ...]:
+    """One row of the audit trail."""
+    item = event_item(event)
+    return (
+        notification_id,
+        str(event.originator_id),
+        event.originator_version,
+        item["type"],
+        event.actor,
+        item["occurred_on"],
+        item["recorded_at"],
+        state.commune_code if state is not None else None,
+        event.reason,
+        _json(event.basis) if event.basis else None,
+        _json(item["data"]),
+        event.event_hash,
+        event.prev_hash,
+    )
