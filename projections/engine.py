@@ -101,6 +101,15 @@ class ProjectionEngine:
             self._rates = reference_rate_book(entries)
         return self._rates
 
+    def rates_in(self, tx: Tx) -> RateBook:
+        """The rates known at the tracked position, read in transaction ``tx``."""
+        return self._rate_book(tx)
+
+    def state_at(self, stream_id: UUID, version: int) -> Beneficiary | None:
+        """A beneficiary's aggregate at ``version`` (the version the read models show)."""
+        with self._lock:
+            return self._state_before(stream_id, version)
+
     # ------------------------------------------------------------------ state folding
 
     def _state_before(self, stream_id: UUID, version: int) -> Beneficiary | None:
