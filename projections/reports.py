@@ -1,0 +1,239 @@
+"""Reports, exceptions and the audit search — báo cáo, ngoại lệ, tra cứu nhật ký.
+
+Statistics come in the shape of the provincial reports: per scheme and period, people paid, payments,
+amount; the non-cash share (tỷ lệ chi trả không dùng tiền mặt); new grants and terminations; and
+health-insurance cards per group — in use, new, ended. Exceptions list what an inspector chases: paid
+after death, overpayments not yet recovered, suspension candidates (three months uncollected), and
+communes whose roster lines are still unpaid after the month ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import InvalidInput
+from domain.values import Month, parse_commune_code, parse_date
+
+if TYPE_CHECKING:
+    from projections.engine import ProjectionEngine
+
+EXCEPTION_TYPES = (
+    "paid_after_death",
+    "overpayment_outstanding",
+    "suspension_candidate",
+    "unpaid_roster_lines",
+)
+
+
+def _last_day(month: Month) -> date:
+    return date.fromordinal(month.next().first_day().toordinal() - 1)
+
+
+def _period(from_: object, to: object) -> tuple[date, date]:
+    """A reporting period from months (YYYY-MM) or dates (YYYY-MM-DD)."""
+
+    def bound(value: object, field: str, *, end: bool) -> date:
+        if isinstance(value, str) and len(value.strip()) == 7:
+            month = Month.parse(value, field)
+            return _last_day(month) if end else month.first_day()
+        return parse_date(value, field)
+
+    start = bound(from_, "from", end=False)
+    finish = bound(to, "to", end=True)
+    if finish < start:
+        raise InvalidInput("to", "must not be before from")
+    return start, finish
+
+
+def summary_report(
+    engine: ProjectionEngine, from_: object, to: object, commune_code: object = None
+) -> dict[str, Any]:
+    """The provincial report for a period (optionally one commune)."""
+    start, finish = _period(from_, to)
+    commune = parse_commune_code(commune_code) if commune_code not in {None, ""} else None
+    engine.catch_up()
+    where = " AND commune_code = ?" if commune else ""
+    extra: tuple[Any, ...] = (commune,) if commune else ()
+    window = (start.isoformat(), finish.isoformat())
+    with engine.store.read() as tx:
+        payments_sql = "SELECT scheme, beneficiary_id, amount, channel FROM rm_payments WHERE reversed = 0"
+        payments = tx.fetchall(f"{payments_sql} AND paid_on >= ? AND paid_on <= ?{where}", window + extra)
+        decisions_sql = (
+            "SELECT type, data FROM rm_audit"
+            " WHERE type IN ('EntitlementGranted', 'EntitlementTerminated', 'DeathRecorded')"
+        )
+        decisions = tx.fetchall(
+            f"{decisions_sql} AND occurred_on >= ? AND occurred_on <= ?{where}", window + extra
+        )
+        schemes_of: dict[str, str] = dict(tx.fetchall("SELECT entitlement_id, scheme FROM rm_entitlements"))
+        cards_sql = "SELECT grp, valid_from, valid_to, revoked_on FROM rm_cards WHERE 1 = 1"
+        cards = tx.fetchall(f"{cards_sql}{where}", extra)
+    per_scheme: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"people": set(), "payments": 0, "amount": 0, "grants": 0, "terminations": 0}
+    )
+    people: set[str] = set()
+    bank_people: set[str] = set()
+    bank_amount = 0
+    for scheme, bid, amount, channel in payments:
+        row = per_scheme[scheme]
+        row["people"].add(bid)
+        row["payments"] += 1
+        row["amount"] += int(amount)
+        people.add(bid)
+        if channel == "bank":
+            bank_people.add(bid)
+            bank_amount += int(amount)
+    deaths = 0
+    for kind, data in decisions:
+        payload = json.loads(data)
+        if kind == "EntitlementGranted":
+            per_scheme[payload["scheme"]]["grants"] += 1
+        elif kind == "EntitlementTerminated":
+            per_scheme[schemes_of.get(payload["entitlement_id"], "?")]["terminations"] += 1
+        else:
+            deaths += 1
+    total_amount = sum(int(p[2]) for p in payments)
+    return {
+        "from": start.isoformat(),
+        "to": finish.isoformat(),
+        "commune_code": commune,
+        "schemes": {
+            code: {
+                "people_paid": len(v["people"]),
+                "payments": v["payments"],
+                "amount": v["amount"],
+                "grants": v["grants"],
+                "terminations": v["terminations"],
+            }
+            for code, v in sorted(per_scheme.items())
+        },
+        "people_paid": len(people),
+        "payments": len(payments),
+        "amount": total_amount,
+        "non_cash_share": round(len(bank_people) / len(people), 4) if people else 0.0,
+        "non_cash_amount_share": round(bank_amount / total_amount, 4) if total_amount else 0.0,
+        "grants": sum(v["grants"] for v in per_scheme.values()),
+        "terminations": sum(v["terminations"] for v in per_scheme.values()),
+        "deaths": deaths,
+        "cards": card_counts(cards, start, finish),
+    }
+
+
+def card_counts(cards: list[tuple[Any, ...]], start: date, finish: date) -> dict[str, dict[str, int]]:
+    """Per group: cards in use at the end of the period, new in it, and ended in it."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"in_use": 0, "new": 0, "ended": 0})
+    first, last = start.isoformat(), finish.isoformat()
+    for group, valid_from, valid_to, revoked_on in cards:
+        end = min(x for x in (valid_to, revoked_on, "9999-12-31") if x)
+        counts = out[group]
+        if valid_from <= last and end > last:
+            counts["in_use"] += 1
+        if first <= valid_from <= last:
+            counts["new"] += 1
+        if first <= end <= last:
+            counts["ended"] += 1
+    return dict(sorted(out.items()))
+
+
+def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = None) -> list[dict[str, Any]]:
+    """The exception list of ``kind`` (see :data:`EXCEPTION_TYPES`)."""
+    if kind not in EXCEPTION_TYPES:
+        raise InvalidInput("type", f"must be one of {', '.join(EXCEPTION_TYPES)}, got {kind!r}")
+    engine.catch_up()
+    with engine.store.read() as tx:
+        if kind == "paid_after_death":
+            rows = tx.fetchall(
+                "SELECT p.beneficiary_id, b.full_name, b.citizen_id, b.commune_code, b.date_of_death,"
+                " p.payment_id, p.period, p.amount, p.paid_on FROM rm_payments p"
+                " JOIN rm_beneficiaries b ON b.id = p.beneficiary_id"
+                " WHERE p.reversed = 0 AND b.date_of_death IS NOT NULL AND p.period <> 'once'"
+                " AND p.period > substr(b.date_of_death, 1, 7)"
+                " ORDER BY b.commune_code, p.beneficiary_id, p.period"
+            )
+            keys: tuple[str, ...] = (
+                "beneficiary_id", "full_name", "citizen_id", "commune_code", "date_of_death", "payment_id",
+                "period", "amount", "paid_on",
+            )  # fmt: skip
+        elif kind == "overpayment_outstanding":
+            rows = tx.fetchall(
+                "SELECT id, full_name, citizen_id, commune_code, date_of_death, overpaid, recovered,"
+                " overpaid - recovered FROM rm_beneficiaries WHERE overpaid > recovered"
+                " ORDER BY commune_code, id"
+            )
+            keys = (
+                "beneficiary_id", "full_name", "citizen_id", "commune_code", "date_of_death", "overpaid",
+                "recovered", "outstanding",
+            )  # fmt: skip
+        elif kind == "suspension_candidate":
+            rows = tx.fetchall(
+                "SELECT b.id, b.full_name, b.citizen_id, b.commune_code, COUNT(d.period)"
+                " FROM rm_beneficiaries b"
+                " JOIN rm_dues d ON d.beneficiary_id = b.id AND d.not_collected = 1 AND d.paid = 0"
+                " WHERE b.suspension_candidate = 1 GROUP BY b.id, b.full_name, b.citizen_id, b.commune_code"
+                " ORDER BY b.commune_code, b.id"
+            )
+            keys = ("beneficiary_id", "full_name", "citizen_id", "commune_code", "uncollected_months")
+        else:
+            current = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
+            rows = tx.fetchall(
+                "SELECT commune_code, COUNT(*), SUM(due - paid), MIN(period) FROM rm_dues"
+                " WHERE due > paid AND not_collected = 0 AND period < ? AND period <> 'once'"
+                " GROUP BY commune_code ORDER BY commune_code",
+                (current,),
+            )
+            keys = ("commune_code", "unpaid_lines", "amount", "oldest_period")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+AUDIT_FILTERS = ("beneficiary_id", "actor", "commune_code", "type")
+
+
+def audit_search(
+    engine: ProjectionEngine,
+    *,
+    date_from: object = None,
+    date_to: object = None,
+    limit: int = 200,
+    after: int = 0,
+    **filters: object,
+) -> dict[str, Any]:
+    """The audit trail across beneficiaries, filtered; ``next_cursor`` pages on."""
+    clauses = ["notification_id > ?"]
+    params: list[Any] = [after]
+    for name, value in filters.items():
+        if name not in AUDIT_FILTERS:
+            raise InvalidInput(name, "is not an audit filter")
+        if value not in {None, ""}:
+            column = "stream_id" if name == "beneficiary_id" else name
+            clauses.append(f"{column} = ?")
+            params.append(str(value))
+    if date_from not in {None, ""}:
+        clauses.append("recorded_at >= ?")
+        params.append(parse_date(date_from, "date_from").isoformat())
+    if date_to not in {None, ""}:
+        clauses.append("recorded_at < ?")
+        params.append(date.fromordinal(parse_date(date_to, "date_to").toordinal() + 1).isoformat())
+    engine.catch_up()
+    with engine.store.read() as tx:
+        columns = (
+            "notification_id, stream_id, seq, type, actor, occurred_on, recorded_at, commune_code, reason,"
+            " basis, data, hash, prev_hash"
+        )
+        condition = " AND ".join(clauses)
+        rows = tx.fetchall(
+            f"SELECT {columns} FROM rm_audit WHERE {condition} ORDER BY notification_id LIMIT ?",  # noqa: S608
+            (*params, limit + 1),
+        )
+    items = [
+        {
+            "position": r[0], "stream_id": r[1], "seq": r[2], "type": r[3], "actor": r[4],
+            "occurred_on": r[5], "recorded_at": r[6], "commune_code": r[7], "reason": r[8],
+            "basis": json.loads(r[9]) if r[9] else None, "data": json.loads(r[10]), "hash": r[11],
+            "prev_hash": r[12],
+        }
+        for r in rows[:limit]
+    ]  # fmt: skip
+    return {"items": items, "next_cursor": items[-1]["position"] if len(rows) > limit else None}
