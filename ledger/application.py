@@ -26,9 +26,12 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
 from domain.rates import RateSchedule, rate_schedule_id
+from domain.rosters import IssuedRoster, roster_id
 from domain.values import Month, parse_citizen_id
 from ledger.communes import configured_province, resolve_commune
 from ledger.config import database_url_from_environment, persistence_environment
+from ledger.documents import DocumentStore
+from ledger.sqlstore import open_read_store
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -77,8 +80,11 @@ class BenefitsLedger(Application[UUID]):
         *,
         clock: Clock | None = None,
         province: str | None = None,
+        database_url: str | None = None,
     ) -> None:
         super().__init__(env)
+        self.database_url = database_url
+        self._documents: DocumentStore | None = None
         self.clock: Clock = clock or utc_now
         self.province = province if province is not None else configured_province()
         self._rates_lock = threading.Lock()
@@ -715,6 +721,74 @@ class BenefitsLedger(Application[UUID]):
 
         return self._update(beneficiary_id, decide)
 
+    # ------------------------------------------------------------------ issued rosters
+
+    @property
+    def documents(self) -> DocumentStore:
+        """Write-once documents (issued roster files) beside the event log."""
+        if self._documents is None:
+            if not self.database_url:
+                msg = "this ledger was opened without a database URL: documents are not available"
+                raise Conflict(msg)
+            self._documents = DocumentStore(open_read_store(self.database_url))
+        return self._documents
+
+    def issued_roster(
+        self, month: object, commune_code: str | None, channel: str | None
+    ) -> IssuedRoster | None:
+        """The issued roster of a month and scope, if any."""
+        try:
+            stream: object = self.repository.get(
+                roster_id(Month.parse(month, "month"), commune_code, channel)
+            )
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, IssuedRoster)  # noqa: S101
+        return stream
+
+    def issue_roster(
+        self,
+        actor: str,
+        *,
+        month: object,
+        commune_code: str | None,
+        channel: str | None,
+        content: bytes,
+        lines: int,
+        amount: int,
+        reason: str = "",
+    ) -> IssuedRoster:
+        """Freeze a roster: keep its bytes and record their hash; a second issue of one scope is refused."""
+        ctx = self.context(actor, reason)
+        target = Month.parse(month, "month")
+        existing = self.issued_roster(target, commune_code, channel)
+        IssuedRoster.issue(
+            ctx,
+            month=target,
+            commune_code=commune_code,
+            channel=channel,
+            content_hash="0" * 64,
+            lines=lines,
+            amount=amount,
+            existing=existing,
+        )
+        digest = self.documents.put(content)
+
+        def attempt() -> tuple[IssuedRoster, Sequence[LedgerAggregate]]:
+            issued = IssuedRoster.issue(
+                ctx,
+                month=target,
+                commune_code=commune_code,
+                channel=channel,
+                content_hash=digest,
+                lines=lines,
+                amount=amount,
+                existing=self.issued_roster(target, commune_code, channel),
+            )
+            return issued, [issued]
+
+        return self._save_with_retry(attempt)
+
     # ------------------------------------------------------------------ reading
 
     def beneficiary_view(self, beneficiary_id: object, month: Month | None = None) -> dict[str, Any]:
@@ -772,6 +846,5 @@ class BenefitsLedger(Application[UUID]):
 
 def open_ledger(database_url: str | None = None, **kwargs: Any) -> BenefitsLedger:
     """Open the ledger on ``database_url`` (default: ``LEDGER_DATABASE_URL`` or the embedded SQLite file)."""
-    return BenefitsLedger(
-        env=persistence_environment(database_url or database_url_from_environment()), **kwargs
-    )
+    url = database_url or database_url_from_environment()
+    return BenefitsLedger(env=persistence_environment(url), database_url=url, **kwargs)

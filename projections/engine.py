@@ -24,7 +24,7 @@ from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.events import LedgerAggregate
 from domain.rates import RateSchedule
 from domain.values import Month
-from projections.store import ReadStore, Tx, open_read_store
+from ledger.sqlstore import ReadStore, Tx, open_read_store
 from projections.views import ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
 
 if TYPE_CHECKING:

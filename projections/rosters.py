@@ -294,3 +294,64 @@ def roster_as_of(
     )
     roster.as_of = as_of.isoformat()
     return roster
+
+
+def roster_from_dict(data: dict[str, Any]) -> Roster:
+    """Rebuild a :class:`Roster` from its JSON form (an issued roster's document)."""
+    lines = [
+        RosterLine(
+            beneficiary_id=line["beneficiary_id"],
+            citizen_id=line["citizen_id"],
+            full_name=line["full_name"],
+            commune_code=line["commune_code"],
+            channel=line["channel"],
+            items=[RosterItem(**item) for item in line["items"]],
+        )
+        for line in data["lines"]
+    ]
+    roster = Roster(Month.parse(data["month"]), RosterScope(data["commune_code"], data["channel"]), lines)
+    roster.as_of = data.get("as_of")
+    return roster
+
+
+def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: RosterScope) -> dict[str, Any]:
+    """Issue (freeze) the roster of a month and scope: its bytes are kept and their hash recorded."""
+    roster = build_roster(engine, month, scope)
+    content = roster.canonical_json()
+    totals = roster.totals()
+    issued = engine.ledger.issue_roster(
+        actor,
+        month=roster.month,
+        commune_code=scope.commune_code,
+        channel=scope.channel,
+        content=content,
+        lines=totals["lines"],
+        amount=totals["amount"],
+    )
+    return {
+        "roster_id": str(issued.id),
+        "content_hash": issued.content_hash,
+        "month": issued.month,
+        "commune_code": issued.commune_code,
+        "channel": issued.channel,
+        "lines": issued.lines,
+        "amount": issued.amount,
+        "issued_at": issued.created_on.isoformat(),
+    }
+
+
+def current_roster(
+    engine: ProjectionEngine, month: object, scope: RosterScope
+) -> tuple[Roster, dict[str, Any] | None]:
+    """The issued roster of a month and scope if there is one (frozen), else the roster built now."""
+    target = Month.parse(month, "month")
+    issued = engine.ledger.issued_roster(target, scope.commune_code, scope.channel)
+    if issued is None:
+        return build_roster(engine, target, scope), None
+    data = json.loads(engine.ledger.documents.get(issued.content_hash))
+    info = {
+        "roster_id": str(issued.id),
+        "content_hash": issued.content_hash,
+        "issued_at": issued.created_on.isoformat(),
+    }
+    return roster_from_dict(data), info

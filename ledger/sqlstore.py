@@ -1,4 +1,4 @@
-"""Read-model storage — kho bảng đọc: one adapter per backend, the same interface for both.
+"""SQL tables beside the event log — bảng SQL cạnh sổ sự kiện: one adapter per backend, one interface.
 
 Read models live in plain SQL tables on the same backend as the event log (the same SQLite file, or the
 same PostgreSQL schema), so that a view update and its tracking position commit in one transaction.
