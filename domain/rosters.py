@@ -8,11 +8,14 @@ roster is issued once per month and scope; what changes afterwards appears in th
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from domain.errors import Conflict, InvalidInput
 from domain.events import LedgerAggregate, RecordContext
-from domain.values import Month
+
+if TYPE_CHECKING:
+    from domain.values import Month
 
 NAMESPACE_ROSTERS = UUID("5a0f3c7e-8d21-4b6a-9e3f-7c1d2b4a6e94")
 
