@@ -204,6 +204,7 @@ def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> Ros
         period = None if item.period == ONE_OFF else item.period
         line.items.append(RosterItem(item.entitlement_id, item.scheme, kind, period, item.outstanding))
     _add_recovery(line, agg.overpayment_outstanding(rates))
+    line.sort_items()
     return line
 
 
