@@ -245,6 +245,16 @@ class ProjectionEngine:
                 values,
             )
 
+    def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Pull loop: catch up, then wait ``interval`` seconds, until ``stop`` is set.
+
+        SQLite has no subscriptions, so this is how a follower keeps the tables warm there; it works the
+        same on PostgreSQL. Queries still catch up by themselves, so the follower only saves them time.
+        """
+        while not stop.is_set():
+            self.catch_up()
+            stop.wait(interval)
+
     # ------------------------------------------------------------------ rebuild
 
     def rebuild(self) -> int:
