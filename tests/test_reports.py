@@ -1,0 +1,140 @@
+"""Reports, exception lists and the audit search, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.errors import InvalidInput
+from domain.values import Month
+from ledger.application import BenefitsLedger, open_ledger
+from projections.engine import ProjectionEngine, open_projections
+from projections.reports import audit_search, exceptions, summary_report
+
+COMMUNE = "26041"
+OTHER = "25195"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2024, 1, 2, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, day: str) -> None:
+        self.now = datetime.fromisoformat(day).replace(hour=8, tzinfo=UTC)
+
+
+def decision(day: str) -> dict[str, str]:
+    return {"decision_no": "7/QĐ-UBND", "decision_date": day, "issuer": "UBND xã"}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(database_url: str, clock: Clock) -> BenefitsLedger:
+    app = open_ledger(database_url, clock=clock)
+    app.seed_reference_rates()
+    return app
+
+
+@pytest.fixture
+def engine(ledger: BenefitsLedger, database_url: str) -> ProjectionEngine:
+    eng = open_projections(ledger, database_url)
+    yield eng
+    eng.store.close()
+
+
+def elderly(
+    ledger: BenefitsLedger, serial: int, commune: str = COMMUNE, channel: dict | None = None
+) -> tuple:
+    person = ledger.register_beneficiary(
+        "officer-a", kind="social_assistance", full_name=f"Nguyễn Văn Án {serial}", commune_code=commune,
+        citizen_id=f"0750400{serial:05d}", date_of_birth="1940-03-03", sex="male", payment_channel=channel,
+    )  # fmt: skip
+    granted = ledger.grant_entitlement(
+        "officer-a",
+        person.id,
+        scheme="BTXH_ELDERLY_80",
+        effective_from="2024-01",
+        basis=decision("2024-01-02"),
+    )
+    return person.id, granted["entitlement_id"]
+
+
+def test_summary_report_in_the_shape_of_the_provincial_report(ledger, engine, clock):
+    """People paid, payments, amount per scheme; non-cash share; grants, terminations; cards per group."""
+    bank = {"type": "bank", "bank_code": "VCB", "account_number": "00112233445"}
+    people = [elderly(ledger, 1), elderly(ledger, 2), elderly(ledger, 3, OTHER, bank), elderly(ledger, 4)]
+    for month in (1, 2, 3):
+        clock.at(f"2024-0{month}-10")
+        for n, (bid, eid) in enumerate(people[:3]):
+            ledger.record_payment(
+                "po", payment_id=f"R{n}-{month}", beneficiary_id=bid, entitlement_id=eid, period=f"2024-0{month}",
+                amount=360_000, paid_on=f"2024-0{month}-10",
+            )  # fmt: skip
+    clock.at("2024-03-20")
+    ledger.terminate_entitlement("officer-a", people[3][0], people[3][1], last_month="2024-02",
+                                 basis=decision("2024-03-20"))  # fmt: skip
+    ledger.issue_card("officer-a", people[0][0], card_number="BT2750000000001", valid_from="2024-01-01",
+                      valid_to="2024-12-31")  # fmt: skip
+    ledger.issue_card("officer-a", people[1][0], card_number="BT2750000000002", valid_from="2024-02-01")
+    ledger.revoke_card(
+        "officer-a", people[1][0], "BT2750000000002", reason="chuyển đi", effective_on="2024-03-15"
+    )
+    report = summary_report(engine, "2024-01", "2024-03")
+    scheme = report["schemes"]["BTXH_ELDERLY_80"]
+    assert scheme == {"people_paid": 3, "payments": 9, "amount": 3_240_000, "grants": 4, "terminations": 1}
+    assert report["non_cash_share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert report["cards"]["BT"] == {"in_use": 1, "new": 2, "ended": 1}
+    one_commune = summary_report(engine, "2024-01", "2024-03", commune_code=OTHER)
+    assert one_commune["schemes"]["BTXH_ELDERLY_80"]["people_paid"] == 1
+    assert one_commune["non_cash_share"] == 1.0
+    with pytest.raises(InvalidInput) as err:
+        summary_report(engine, "2024-03", "2024-01")
+    assert err.value.field == "to"
+
+
+def test_exceptions_suspension_candidates_and_unpaid_roster_lines(ledger, engine, clock):
+    (a, ea), (b, eb) = elderly(ledger, 11), elderly(ledger, 12, OTHER)
+    clock.at("2024-04-28")
+    for month in ("2024-01", "2024-02", "2024-03"):
+        ledger.record_not_collected("po", beneficiary_id=a, entitlement_id=ea, period=month)
+    ledger.record_payment("po", payment_id="B1", beneficiary_id=b, entitlement_id=eb, period="2024-01",
+                          amount=360_000, paid_on="2024-01-10")  # fmt: skip
+    candidates = exceptions(engine, "suspension_candidate")
+    assert [(c["beneficiary_id"], c["uncollected_months"]) for c in candidates] == [(str(a), 3)]
+    unpaid = {
+        row["commune_code"]: row for row in exceptions(engine, "unpaid_roster_lines", month=Month(2024, 4))
+    }
+    assert unpaid[OTHER]["unpaid_lines"] == 2  # Feb and Mar not paid, month ended
+    assert unpaid[OTHER]["amount"] == 720_000
+    assert COMMUNE not in unpaid  # uncollected months are carried over, not unpaid lines
+    with pytest.raises(InvalidInput):
+        exceptions(engine, "nonsense")
+
+
+def test_audit_search_by_actor_type_commune_date_and_beneficiary(ledger, engine, clock):
+    (a, ea) = elderly(ledger, 21)
+    clock.at("2024-02-10")
+    ledger.record_payment("cashier-x", payment_id="A1", beneficiary_id=a, entitlement_id=ea, period="2024-01",
+                          amount=360_000, paid_on="2024-02-10")  # fmt: skip
+    by_actor = audit_search(engine, actor="cashier-x")["items"]
+    assert [i["type"] for i in by_actor] == ["PaymentRecorded", "ValueClaimed"]
+    by_type = audit_search(engine, type="EntitlementGranted", commune_code=COMMUNE)["items"]
+    assert len(by_type) == 1
+    assert by_type[0]["basis"]["decision_no"] == "7/QĐ-UBND"
+    by_date = audit_search(engine, date_from="2024-02-10", date_to="2024-02-10")["items"]
+    assert {i["actor"] for i in by_date} == {"cashier-x"}
+    trail = audit_search(engine, beneficiary_id=str(a), limit=2)
+    assert len(trail["items"]) == 2
+    assert trail["next_cursor"] is not None
+    rest = audit_search(engine, beneficiary_id=str(a), after=trail["next_cursor"])
+    assert [i["seq"] for i in trail["items"] + rest["items"]] == [1, 2, 3]
+    with pytest.raises(InvalidInput):
+        audit_search(engine, colour="red")
