@@ -75,8 +75,8 @@ def test_summary_report_in_the_shape_of_the_provincial_report(ledger, engine, cl
         clock.at(f"2024-0{month}-10")
         for n, (bid, eid) in enumerate(people[:3]):
             ledger.record_payment(
-                "po", payment_id=f"R{n}-{month}", beneficiary_id=bid, entitlement_id=eid, period=f"2024-0{month}",
-                amount=360_000, paid_on=f"2024-0{month}-10",
+                "po", payment_id=f"R{n}-{month}", beneficiary_id=bid, entitlement_id=eid,
+                period=f"2024-0{month}", amount=360_000, paid_on=f"2024-0{month}-10",
             )  # fmt: skip
     clock.at("2024-03-20")
     ledger.terminate_entitlement("officer-a", people[3][0], people[3][1], last_month="2024-02",
