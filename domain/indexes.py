@@ -16,6 +16,7 @@ NAMESPACES = {
     "citizen_id": UUID("a5d3c0f4-7a3e-4c1f-9b7e-1f0d2c3b4a51"),
     "payment_id": UUID("c2e8b1d7-6f4a-4e2b-8d1c-3a5f7e9b0c62"),
     "card_number": UUID("e4a1f9c3-2b7d-4a6e-9c0f-5d3b1a7e8f73"),
+    "token": UUID("1b8d4f2e-3c6a-4d9b-8e7f-2a5c0d1e3f46"),
 }
 
 

@@ -9,6 +9,7 @@ the save (``IntegrityError``) and the command is retried on the fresh state, a b
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,7 @@ from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
 from domain.rates import RateSchedule, rate_schedule_id
 from domain.rosters import IssuedRoster, roster_id
+from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id
 from ledger.communes import configured_province, resolve_commune
 from ledger.config import database_url_from_environment, persistence_environment
@@ -720,6 +722,56 @@ class BenefitsLedger(Application[UUID]):
             return self.card_view(agg, str(card_number).replace(" ", "").upper()), []
 
         return self._update(beneficiary_id, decide)
+
+    # ------------------------------------------------------------------ users
+
+    def add_user(
+        self, actor: str, name: object, *, role: object, scope: Sequence[object] = (), reason: str = ""
+    ) -> tuple[User, str]:
+        """Create a user and its API token; the token is returned once, only its hash is kept."""
+        ctx = self.context(actor, reason)
+        token = secrets.token_urlsafe(32)
+        digest = token_hash(token)
+
+        def attempt() -> tuple[User, Sequence[LedgerAggregate]]:
+            existing = self.user(str(name)) if isinstance(name, str) and name.strip() else None
+            user = User.register(
+                ctx, name=name, role=role, scope=list(scope), token_sha256=digest, existing=existing
+            )
+            for commune in user.scope:
+                resolve_commune(commune, "scope", province=self.province)
+            return user, [user, UniqueClaim.claim(ctx, "token", digest, user.id)]
+
+        return self._save_with_retry(attempt), token
+
+    def user(self, name: str) -> User | None:
+        """A user by name."""
+        try:
+            found: object = self.repository.get(user_id(name.strip()))
+        except (AggregateNotFoundError, ValueError):
+            return None
+        return found if isinstance(found, User) else None
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+        found = []
+        for notification in self.recorder.select_notifications(
+            1, 10**9, topics=[get_topic(User.UserRegistered)]
+        ):
+            user: object = self.repository.get(UUID(str(notification.originator_id)))
+            if isinstance(user, User):
+                found.append(user)
+        return sorted(found, key=lambda u: u.name)
+
+    def authenticate(self, token: str) -> User | None:
+        """The enabled user holding ``token``, or ``None``."""
+        claim = self.claim_owner("token", token_hash(token))
+        if claim is None:
+            return None
+        user: object = self.repository.get(UUID(claim.beneficiary_id))
+        if not isinstance(user, User) or user.disabled:
+            return None
+        return user
 
     # ------------------------------------------------------------------ issued rosters
 
