@@ -141,8 +141,11 @@ class BenefitsLedger(Application[UUID]):
         return self._save_with_retry(attempt)
 
     def beneficiary(self, beneficiary_id: object) -> Beneficiary:
-        """The beneficiary's current state, or :class:`NotFound`."""
-        bid = parse_beneficiary_id(beneficiary_id)
+        """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
+        try:
+            bid = parse_beneficiary_id(beneficiary_id)
+        except InvalidInput:
+            raise NotFound(f"beneficiary {beneficiary_id} not found") from None
         try:
             agg: object = self.repository.get(bid)
         except AggregateNotFoundError:

@@ -1,0 +1,392 @@
+"""Beneficiaries, their entitlements, deaths, relocations, channels, recoveries and cards."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from api.app import CurrentUser, Svc, idempotent_write, require_writer
+from ledger.communes import resolve_commune
+from ledger.history import beneficiary_history
+from projections.queries import search_beneficiaries
+
+router = APIRouter(tags=["beneficiaries"])
+
+
+class Body(BaseModel):
+    """Common to every write: a free-text reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500, description="Why (lý do)")
+
+    def fields(self) -> dict[str, Any]:
+        """The body without the reason and unset fields."""
+        return self.model_dump(exclude={"reason"}, exclude_none=True)
+
+
+class Basis(BaseModel):
+    """Legal basis: the decision (căn cứ: số quyết định, ngày, cơ quan ban hành)."""
+
+    decision_no: str = Field(min_length=1, max_length=100)
+    decision_date: str = Field(description="YYYY-MM-DD")
+    issuer: str = Field(min_length=1, max_length=200)
+
+
+class PaymentChannel(BaseModel):
+    """Cash at the post office, or a bank account."""
+
+    type: Literal["cash", "bank"]
+    bank_code: str | None = Field(default=None, max_length=12)
+    account_number: str | None = Field(default=None, max_length=19)
+
+
+class Member(BaseModel):
+    """A household member."""
+
+    citizen_id: str
+    full_name: str
+    date_of_birth: str | None = None
+    relation: str = "member"
+
+
+class Register(Body):
+    """Register a beneficiary."""
+
+    kind: Literal["meritorious", "social_assistance", "poor_household"]
+    full_name: str = Field(min_length=1, max_length=200)
+    commune_code: str = Field(description="5-digit commune code of the 2025 reform")
+    citizen_id: str | None = Field(default=None, description="12 digits; required unless poor_household")
+    household_code: str | None = None
+    poverty_status: Literal["poor", "near_poor"] | None = None
+    date_of_birth: str | None = Field(default=None, description="YYYY-MM-DD")
+    sex: Literal["male", "female"] | None = None
+    members: list[Member] | None = None
+    payment_channel: PaymentChannel | None = None
+
+
+class Grant(Body):
+    """Grant an entitlement by decision."""
+
+    scheme: str = Field(description="A scheme code of the catalogue")
+    effective_from: str = Field(description="YYYY-MM")
+    basis: Basis
+    params: dict[str, Any] | None = None
+    end_month: str | None = None
+
+
+class Adjust(Body):
+    """Change an entitlement's parameters from a month."""
+
+    effective_from: str
+    params: dict[str, Any]
+    basis: Basis
+
+
+class SuspendResume(Body):
+    """Suspend or resume from a month."""
+
+    effective_from: str
+    basis: Basis | None = None
+
+
+class Terminate(Body):
+    """Terminate after the last month paid."""
+
+    last_month: str
+    basis: Basis
+
+
+class Death(Body):
+    """Record a death."""
+
+    date_of_death: str
+    basis: Basis | None = None
+
+
+class Relocate(Body):
+    """Move to another commune from a month."""
+
+    commune_code: str
+    effective_from: str
+
+
+class ChannelChange(Body):
+    """Switch cash ⇄ bank account."""
+
+    payment_channel: PaymentChannel
+    effective_from: str | None = None
+
+
+class Recovery(Body):
+    """Money recovered against an overpayment."""
+
+    amount: StrictInt
+    method: Literal["cash", "deduction"]
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class CardIssue(Body):
+    """Issue a health-insurance card."""
+
+    card_number: str
+    valid_from: str
+    valid_to: str | None = None
+
+
+class CardRenew(Body):
+    """Extend a card."""
+
+    valid_to: str
+
+
+class CardRevoke(BaseModel):
+    """End a card."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+    effective_on: str
+
+
+class Correction(Body):
+    """Correct registered details."""
+
+    changes: dict[str, Any]
+
+
+def _guard(svc: Svc, user: CurrentUser, beneficiary_id: str) -> None:
+    """403 unless the user may write for this beneficiary's current commune (404 if unknown)."""
+    if user.role == "inspector":
+        require_writer(user, None)
+    agg = svc.ledger.beneficiary(beneficiary_id)
+    require_writer(user, agg.commune_code)
+
+
+def _reason(body: Body | CardRevoke) -> str:
+    return body.reason or ""
+
+
+@router.post("/beneficiaries", status_code=201)
+def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Register a beneficiary (đăng ký đối tượng)."""
+    data = body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
+
+    def run() -> tuple[int, Any]:
+        require_writer(user, resolve_commune(body.commune_code, province=svc.ledger.province).code)
+        agg = svc.ledger.register_beneficiary(user.name, reason=_reason(body), **data)
+        return 201, svc.ledger.beneficiary_view(agg.id)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/beneficiaries")
+def list_beneficiaries(
+    svc: Svc,
+    user: CurrentUser,
+    citizen_id: str | None = None,
+    commune_code: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    name: Annotated[str | None, Query(description="accent-insensitive part of the name")] = None,
+    scheme: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Find beneficiaries (tra cứu), a page at a time."""
+    del user
+    return search_beneficiaries(
+        svc.engine, citizen_id=citizen_id, commune_code=commune_code, kind=kind, status=status, name=name,
+        scheme=scheme, cursor=cursor, limit=limit,
+    )  # fmt: skip
+
+
+@router.get("/beneficiaries/{beneficiary_id}")
+def get_beneficiary(beneficiary_id: str, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Current state: entitlements with this month's amounts, cards, balances."""
+    del user
+    return svc.ledger.beneficiary_view(beneficiary_id)
+
+
+@router.get("/beneficiaries/{beneficiary_id}/history")
+def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: str | None = None) -> dict[str, Any]:
+    """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then."""
+    del user
+    return {"items": beneficiary_history(svc.ledger, beneficiary_id, as_of)}
+
+
+def _write(
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+    beneficiary_id: str,
+    body: BaseModel,
+    status: int,
+    action: Any,
+) -> JSONResponse:
+    def run() -> tuple[int, Any]:
+        _guard(svc, user, beneficiary_id)
+        return status, action()
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.post("/beneficiaries/{beneficiary_id}/entitlements", status_code=201)
+def grant(beneficiary_id: str, body: Grant, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Grant an entitlement (quyết định hưởng)."""
+    basis = body.basis.model_dump()
+    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.grant_entitlement(
+        user.name, beneficiary_id, scheme=body.scheme, effective_from=body.effective_from, basis=basis,
+        params=body.params, end_month=body.end_month, reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/adjust")
+def adjust(
+    beneficiary_id: str, entitlement_id: str, body: Adjust, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Adjust an entitlement from a month (điều chỉnh)."""
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.adjust_entitlement(
+        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, params=body.params,
+        basis=body.basis.model_dump(), reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/suspend")
+def suspend(
+    beneficiary_id: str,
+    entitlement_id: str,
+    body: SuspendResume,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+) -> JSONResponse:
+    """Suspend payment from a month (tạm dừng)."""
+    basis = body.basis.model_dump() if body.basis else None
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.suspend_entitlement(
+        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
+        reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/resume")
+def resume(
+    beneficiary_id: str,
+    entitlement_id: str,
+    body: SuspendResume,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+) -> JSONResponse:
+    """Resume payment from a month (tiếp tục)."""
+    basis = body.basis.model_dump() if body.basis else None
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.resume_entitlement(
+        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
+        reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/terminate")
+def terminate(
+    beneficiary_id: str, entitlement_id: str, body: Terminate, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Terminate after the last month paid (thôi hưởng)."""
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.terminate_entitlement(
+        user.name, beneficiary_id, entitlement_id, last_month=body.last_month, basis=body.basis.model_dump(),
+        reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/death")
+def death(beneficiary_id: str, body: Death, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Record a death (báo tử); returns the overpayment it reveals."""
+    basis = body.basis.model_dump() if body.basis else None
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.record_death(
+        user.name, beneficiary_id, date_of_death=body.date_of_death, basis=basis, reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/relocate")
+def relocate(
+    beneficiary_id: str, body: Relocate, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Move to another commune from a month (chuyển xã)."""
+
+    def action() -> dict[str, Any]:
+        svc.ledger.relocate(user.name, beneficiary_id, commune_code=body.commune_code,
+                            effective_from=body.effective_from, reason=_reason(body))  # fmt: skip
+        return svc.ledger.beneficiary_view(beneficiary_id)
+
+    return _write(request, svc, user, beneficiary_id, body, 200, action)
+
+
+@router.post("/beneficiaries/{beneficiary_id}/payment-channel")
+def payment_channel(
+    beneficiary_id: str, body: ChannelChange, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Switch cash ⇄ bank account (đổi hình thức nhận)."""
+
+    def action() -> dict[str, Any]:
+        svc.ledger.change_payment_channel(
+            user.name, beneficiary_id, payment_channel=body.payment_channel.model_dump(exclude_none=True),
+            effective_from=body.effective_from, reason=_reason(body),
+        )  # fmt: skip
+        return svc.ledger.beneficiary_view(beneficiary_id)
+
+    return _write(request, svc, user, beneficiary_id, body, 200, action)
+
+
+@router.post("/beneficiaries/{beneficiary_id}/corrections")
+def correct(
+    beneficiary_id: str, body: Correction, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Correct registered details (đính chính); needs a reason."""
+
+    def action() -> dict[str, Any]:
+        svc.ledger.correct_details(user.name, beneficiary_id, body.changes, reason=_reason(body))
+        return svc.ledger.beneficiary_view(beneficiary_id)
+
+    return _write(request, svc, user, beneficiary_id, body, 200, action)
+
+
+@router.post("/beneficiaries/{beneficiary_id}/recoveries", status_code=201)
+def recovery(
+    beneficiary_id: str, body: Recovery, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Record money recovered against an overpayment (thu hồi)."""
+    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.record_recovery(
+        user.name, beneficiary_id, amount=body.amount, method=body.method, reference=body.reference,
+        reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/cards", status_code=201)
+def issue_card(
+    beneficiary_id: str, body: CardIssue, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Issue a health-insurance card (cấp thẻ BHYT)."""
+    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.issue_card(
+        user.name, beneficiary_id, card_number=body.card_number, valid_from=body.valid_from,
+        valid_to=body.valid_to, reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/renew")
+def renew_card(
+    beneficiary_id: str, card_number: str, body: CardRenew, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Extend a card (gia hạn)."""
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.renew_card(
+        user.name, beneficiary_id, card_number, valid_to=body.valid_to, reason=_reason(body),
+    ))  # fmt: skip
+
+
+@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/revoke")
+def revoke_card(
+    beneficiary_id: str, card_number: str, body: CardRevoke, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """End a card (thu hồi thẻ)."""
+    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.revoke_card(
+        user.name, beneficiary_id, card_number, reason=body.reason, effective_on=body.effective_on,
+    ))  # fmt: skip

@@ -1,0 +1,90 @@
+"""Payments: disbursements, non-collection and reversals (chi trả, không nhận, hủy chi)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from api.app import CurrentUser, Svc, idempotent_write, require_writer
+
+router = APIRouter(tags=["payments"])
+
+
+class Payment(BaseModel):
+    """A disbursement against an entitlement and month."""
+
+    model_config = ConfigDict(extra="forbid")
+    payment_id: str = Field(min_length=1, max_length=100, description="client-chosen, unique")
+    beneficiary_id: str
+    entitlement_id: str
+    period: str | None = Field(default=None, description="YYYY-MM; omit for a one-off")
+    amount: StrictInt
+    paid_on: str = Field(description="YYYY-MM-DD")
+    channel: Literal["cash", "bank"] | None = None
+    reference: str | None = Field(default=None, max_length=200, description="receipt or bank transaction")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class NotCollected(BaseModel):
+    """The beneficiary did not collect a month."""
+
+    model_config = ConfigDict(extra="forbid")
+    beneficiary_id: str
+    entitlement_id: str
+    period: str
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Reverse(BaseModel):
+    """Reverse a payment recorded by mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/payments", status_code=201)
+def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Record a payment; the same ``payment_id`` with the same body again answers 200 and records nothing."""
+
+    def run() -> tuple[int, Any]:
+        require_writer(user, svc.ledger.beneficiary(body.beneficiary_id).commune_code)
+        created, payment = svc.ledger.record_payment(
+            user.name, payment_id=body.payment_id, beneficiary_id=body.beneficiary_id,
+            entitlement_id=body.entitlement_id, period=body.period, amount=body.amount, paid_on=body.paid_on,
+            channel=body.channel, reference=body.reference, reason=body.reason or "",
+        )  # fmt: skip
+        return (201 if created else 200), payment
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.post("/payments/not-collected", status_code=201)
+def not_collected(body: NotCollected, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Record that a month was not collected: it is carried over to the next roster."""
+
+    def run() -> tuple[int, Any]:
+        require_writer(user, svc.ledger.beneficiary(body.beneficiary_id).commune_code)
+        return 201, svc.ledger.record_not_collected(
+            user.name, beneficiary_id=body.beneficiary_id, entitlement_id=body.entitlement_id,
+            period=body.period, reason=body.reason or "",
+        )  # fmt: skip
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.post("/payments/{payment_id}/reverse")
+def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Reverse a payment (hủy chi trả); the month can then be paid again."""
+
+    def run() -> tuple[int, Any]:
+        owner = svc.ledger.claim_owner("payment_id", payment_id.strip())
+        if owner is not None:
+            require_writer(user, svc.ledger.beneficiary(owner.beneficiary_id).commune_code)
+        elif user.role == "inspector":
+            require_writer(user, None)
+        return 200, svc.ledger.reverse_payment(user.name, payment_id, reason=body.reason)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)

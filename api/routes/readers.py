@@ -1,0 +1,208 @@
+"""Rosters, reports, exceptions, integrity, rates and users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from api.app import CurrentUser, Svc, idempotent_write, require_admin, require_writer
+from domain.values import Month
+from ledger.history import parse_as_of
+from ledger.integrity import verify_streams
+from projections.exports import roster_csv, roster_xlsx
+from projections.reports import exceptions, summary_report
+from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+
+router = APIRouter()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def roster_file_name(month: Month, scope: RosterScope, extension: str) -> str:
+    """``danh-sach-chi-tra-2024-08-26041-cash.csv``."""
+    parts = ["danh-sach-chi-tra", str(month), scope.commune_code or "toan-tinh"]
+    if scope.channel:
+        parts.append(scope.channel)
+    return "-".join(parts) + "." + extension
+
+
+@router.get("/rosters/{month}", tags=["rosters"])
+def get_roster(
+    month: str,
+    svc: Svc,
+    user: CurrentUser,
+    commune_code: str | None = None,
+    channel: str | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
+    as_of: str | None = None,
+) -> Response:
+    """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
+    del user
+    target = Month.parse(month, "month")
+    scope = RosterScope.parse(commune_code, channel)
+    issued = None
+    moment = parse_as_of(as_of)
+    if moment is not None:
+        roster = roster_as_of(svc.ledger, target, moment, scope)
+    else:
+        roster, issued = current_roster(svc.engine, target, scope)
+    if format == "csv":
+        name = roster_file_name(target, scope, "csv")
+        return Response(roster_csv(roster), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    if format == "xlsx":
+        name = roster_file_name(target, scope, "xlsx")
+        return Response(roster_xlsx(roster), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    body = roster.as_dict()
+    body["issued"] = issued
+    body["content_hash"] = roster.content_hash()
+    return JSONResponse(body)
+
+
+class IssueRoster(BaseModel):
+    """Which roster to issue."""
+
+    model_config = ConfigDict(extra="forbid")
+    commune_code: str | None = None
+    channel: Literal["cash", "bank"] | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/rosters/{month}/issue", status_code=201, tags=["rosters"])
+def issue(
+    month: str, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
+) -> JSONResponse:
+    """Issue (freeze) a roster: its content hash is recorded in the ledger."""
+    body = body or IssueRoster()
+
+    def run() -> tuple[int, Any]:
+        scope = RosterScope.parse(body.commune_code, body.channel)
+        require_writer(user, scope.commune_code)
+        if scope.commune_code is None and user.role == "officer" and user.scope:
+            require_writer(user, "*")
+        return 201, issue_roster(svc.engine, user.name, month, scope)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/reports/summary", tags=["reports"])
+def report_summary(
+    svc: Svc,
+    user: CurrentUser,
+    from_: Annotated[str | None, Query(alias="from", description="YYYY-MM or YYYY-MM-DD")] = None,
+    to: Annotated[str | None, Query(description="YYYY-MM or YYYY-MM-DD")] = None,
+    commune_code: str | None = None,
+) -> dict[str, Any]:
+    """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
+    share; grants and terminations; cards per group in use, new, ended."""
+    del user
+    current = str(svc.ledger.current_month())
+    return summary_report(svc.engine, from_ or to or current, to or from_ or current, commune_code)
+
+
+@router.get("/exceptions", tags=["reports"])
+def exception_list(
+    svc: Svc,
+    user: CurrentUser,
+    type: Literal[  # noqa: A002 - the contract's name
+        "paid_after_death", "overpayment_outstanding", "suspension_candidate", "unpaid_roster_lines"
+    ] = "overpayment_outstanding",
+) -> dict[str, Any]:
+    """Exceptions an inspector chases."""
+    del user
+    return {"type": type, "items": exceptions(svc.engine, type, month=svc.ledger.current_month())}
+
+
+@router.get("/integrity", tags=["integrity"])
+def integrity(svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Walk every stream's hash chain."""
+    del user
+    return verify_streams(svc.ledger).as_dict()
+
+
+class RateAmendment(BaseModel):
+    """A decree's amount from an effective month."""
+
+    model_config = ConfigDict(extra="forbid")
+    effective_from: str
+    amount: StrictInt
+    legal_basis: str = Field(min_length=1, max_length=300)
+    province_code: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/rates", tags=["rates"])
+def rates(svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Every rate schedule and its entries."""
+    del user
+    book = svc.ledger.rates()
+    return {
+        "items": [
+            {
+                "schedule": schedule,
+                "province_code": province,
+                "entries": [
+                    {
+                        "effective_from": str(e.effective_from), "amount": e.amount,
+                        "legal_basis": e.legal_basis,
+                        "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None,
+                    }
+                    for e in book.series(schedule, province)
+                ],
+            }
+            for schedule, province in book.schedules()
+        ]
+    }  # fmt: skip
+
+
+@router.post("/rates/{schedule}", status_code=201, tags=["rates"])
+def amend_rate(
+    schedule: str, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
+    """Administrator: record a decree's standard (possibly effective in the past: arrears follow)."""
+
+    def run() -> tuple[int, Any]:
+        require_admin(user)
+        return 201, svc.ledger.amend_rate(
+            user.name, schedule, effective_from=body.effective_from, amount=body.amount,
+            legal_basis=body.legal_basis, province_code=body.province_code, reason=body.reason or "",
+        )  # fmt: skip
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+class NewUser(BaseModel):
+    """A user to create."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=64)
+    role: Literal["officer", "inspector", "admin"]
+    scope: list[str] = Field(default_factory=list)
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Administrator: create a user; the token is in this answer only."""
+
+    def run() -> tuple[int, Any]:
+        require_admin(user)
+        created, token = svc.ledger.add_user(user.name, body.name, role=body.role, scope=body.scope)
+        return 201, {"name": created.name, "role": created.role, "scope": created.scope, "token": token}
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/users", tags=["users"])
+def list_users(svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Administrator: every user (never a token)."""
+    require_admin(user)
+    return {
+        "items": [
+            {"name": u.name, "role": u.role, "scope": u.scope, "disabled": u.disabled}
+            for u in svc.ledger.users()
+        ]
+    }
