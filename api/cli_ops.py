@@ -1,0 +1,285 @@
+"""Day-to-day commands of the ``ledger`` command line: serve, users, roster, projections, rates, reports.
+
+Registered on the same Typer app as the demo, history and verify commands (:mod:`api.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from api.cli import Settings, _console, _fail, _ledger, _refusals, app
+from domain.values import Month
+from ledger.communes import commune_name
+from ledger.history import parse_as_of
+from projections.engine import open_projections
+from projections.exports import CHANNEL_LABELS, describe_line, format_vnd, roster_csv, roster_xlsx
+from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
+from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+
+if TYPE_CHECKING:
+    from projections.rosters import Roster
+
+users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models kept from the event log (bảng đọc).", no_args_is_help=True)
+rates_app = typer.Typer(help="Rate schedules (mức chuẩn) and their amendments.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(projections_app, name="projections")
+app.add_typer(rates_app, name="rates")
+
+EXIT_BAD_INPUT = 2
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) on the configured store."""
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    from api.app import create_app  # noqa: PLC0415 - keeps the other commands fast to start
+
+    settings: Settings = ctx.obj
+    with _refusals():
+        web = create_app(settings.database_url)
+    _console(stderr=True).print(f"benefits-ledger serving on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
+    role: str = typer.Option(..., "--role", help="officer | inspector | admin"),
+    scope: list[str] = typer.Option([], "--scope", help="Commune code an officer may write for (repeat)."),
+) -> None:
+    """Create a user and print its API token once, alone on the last line."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        user, token = ledger.add_user("cli", name, role=role, scope=scope)
+    out = _console()
+    where = ", ".join(f"{c} {commune_name(c)}" for c in user.scope) or "whole province"
+    out.print(f"user {user.name} ({user.role}, {where}) created; the token is shown once:")
+    print(token)  # noqa: T201 - the token alone on the last line, for TOKEN=$(... | tail -1)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List users (never their tokens)."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        table = Table("Tên", "Vai trò", "Phạm vi", "Khóa")
+        for user in ledger.users():
+            table.add_row(
+                user.name, user.role, ", ".join(user.scope) or "toàn tỉnh", "có" if user.disabled else ""
+            )
+    _console().print(table)
+
+
+def _roster_table(roster: Roster) -> Table:
+    table = Table(
+        title=f"Danh sách chi trả tháng {roster.month.month:02d}/{roster.month.year}", show_lines=False
+    )
+    for heading in ("STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"):
+        table.add_column(heading, justify="right" if heading in {"STT", "Số tiền"} else "left")
+    for number, line in enumerate(roster.lines, start=1):
+        table.add_row(
+            str(number), line.full_name, line.citizen_id or "", commune_name(line.commune_code),
+            describe_line(line), format_vnd(line.net_amount), CHANNEL_LABELS.get(line.channel, line.channel),
+            "" if line.channel == "cash" else "—",
+        )  # fmt: skip
+    totals = roster.totals()
+    table.add_row(
+        "",
+        "[bold]Tổng cộng[/]",
+        "",
+        f"{totals['lines']} người",
+        "",
+        f"[bold]{format_vnd(totals['amount'])}[/]",
+    )
+    return table
+
+
+def _commune_summary(roster: Roster) -> Table:
+    table = Table(
+        "Xã/phường", "Số người", "Tiền mặt", "Chuyển khoản", "Tổng", title="Tổng hợp theo xã/phường"
+    )
+    per: dict[str, dict[str, int]] = {}
+    for line in roster.lines:
+        row = per.setdefault(line.commune_code, {"people": 0, "cash": 0, "bank": 0})
+        row["people"] += 1
+        row[line.channel] += line.net_amount
+    for code, row in sorted(per.items()):
+        table.add_row(
+            f"{code} {commune_name(code)}", str(row["people"]), format_vnd(row["cash"]),
+            format_vnd(row["bank"]), format_vnd(row["cash"] + row["bank"]),
+        )  # fmt: skip
+    totals = roster.totals()
+    table.add_row(
+        "[bold]Tổng cộng[/]", str(totals["lines"]), format_vnd(totals["by_channel"]["cash"]),
+        format_vnd(totals["by_channel"]["bank"]), f"[bold]{format_vnd(totals['amount'])}[/]",
+    )  # fmt: skip
+    return table
+
+
+@app.command()
+def roster(
+    ctx: typer.Context,
+    month: str = typer.Argument(..., help="YYYY-MM"),
+    commune: str | None = typer.Option(None, "--commune", help="5-digit commune code"),
+    channel: str | None = typer.Option(None, "--channel", help="cash | bank"),
+    output_format: str = typer.Option("table", "--format", help="table | csv | xlsx | json | summary"),
+    out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Show what the ledger knew at this moment."),
+    issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
+) -> None:
+    """The payout roster of a month (danh sách chi trả)."""
+    settings: Settings = ctx.obj
+    if output_format not in {"table", "csv", "xlsx", "json", "summary"}:
+        _fail(f"--format: must be table, csv, xlsx, json or summary, got {output_format!r}", EXIT_BAD_INPUT)
+    with _refusals(), _ledger(settings) as ledger:
+        scope = RosterScope.parse(commune, channel)
+        target = Month.parse(month, "month")
+        engine = open_projections(ledger, settings.database_url)
+        moment = parse_as_of(as_of, "--as-of")
+        if moment is not None:
+            the_roster, issued = roster_as_of(ledger, target, moment, scope), None
+        else:
+            the_roster, issued = current_roster(engine, target, scope)
+        if issue:
+            issued = issue_roster(engine, "cli", target, scope)
+        engine.store.close()
+    _emit_roster(the_roster, output_format, out, issued)
+
+
+def _emit_roster(
+    the_roster: Roster, output_format: str, out: Path | None, issued: dict[str, Any] | None
+) -> None:
+    console = _console()
+    data: bytes | None = None
+    if output_format == "csv":
+        data = roster_csv(the_roster)
+    elif output_format == "xlsx":
+        data = roster_xlsx(the_roster)
+        if out is None:
+            _fail("--out: an XLSX roster needs a file to write", EXIT_BAD_INPUT)
+    elif output_format == "json":
+        data = json.dumps(the_roster.as_dict(), ensure_ascii=False, indent=2).encode()
+    if data is not None:
+        if out is None:
+            console.file.write(data.decode("utf-8-sig"))
+        else:
+            out.write_bytes(data)
+            _console(stderr=True).print(f"wrote {out} ({len(the_roster.lines)} lines)")
+    elif output_format == "table":
+        console.print(_roster_table(the_roster))
+        console.print(_commune_summary(the_roster))
+    else:
+        console.print(_commune_summary(the_roster))
+    if issued:
+        _console(stderr=True).print(
+            f"issued roster {issued['roster_id']} content hash {issued['content_hash']}"
+        )
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(ctx: typer.Context) -> None:
+    """Drop every read model and rebuild it from the event log."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        applied = engine.rebuild()
+        engine.store.close()
+    _console().print(f"rebuilt the read models from {applied} events")
+
+
+@projections_app.command("follow")
+def projections_follow(
+    ctx: typer.Context,
+    interval: float = typer.Option(0.5, help="Seconds between pulls."),
+    once: bool = typer.Option(False, "--once", help="Catch up once and stop."),
+) -> None:
+    """Keep the read models up to date (a pull loop; stop with Ctrl-C)."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        if once:
+            _console().print(f"applied {engine.catch_up()} events; position {engine.position()}")
+            return
+        stop = threading.Event()
+        try:
+            engine.follow(stop, interval)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            engine.store.close()
+
+
+@rates_app.command("list")
+def rates_list(ctx: typer.Context) -> None:
+    """Every rate schedule and its entries."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        book = ledger.rates()
+        table = Table("Lịch", "Tỉnh", "Từ tháng", "Mức", "Căn cứ")
+        for schedule, province in book.schedules():
+            for entry in book.series(schedule, province):
+                table.add_row(
+                    schedule, province or "toàn quốc", str(entry.effective_from), format_vnd(entry.amount),
+                    entry.legal_basis,
+                )  # fmt: skip
+    _console().print(table)
+
+
+@rates_app.command("amend")
+def rates_amend(
+    ctx: typer.Context,
+    schedule: str = typer.Argument(..., help="BTXH_STANDARD | NCC_STANDARD | BTXH_FUNERAL"),
+    effective_from: str = typer.Option(..., "--effective-from", help="YYYY-MM (may be in the past)"),
+    amount: int = typer.Option(..., "--amount", help="đồng"),
+    legal_basis: str = typer.Option(..., "--legal-basis", help="decree, e.g. NĐ 77/2024/NĐ-CP"),
+    province: str | None = typer.Option(None, "--province", help="2-digit province code for an override"),
+) -> None:
+    """Record a decree's standard from an effective month; past months produce arrears."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        result = ledger.amend_rate("cli", schedule, effective_from=effective_from, amount=amount,
+                                   legal_basis=legal_basis, province_code=province)  # fmt: skip
+    _console().print(result)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    date_from: str = typer.Option(..., "--from", help="YYYY-MM or YYYY-MM-DD"),
+    date_to: str = typer.Option(..., "--to", help="YYYY-MM or YYYY-MM-DD"),
+    commune: str | None = typer.Option(None, "--commune"),
+) -> None:
+    """The provincial report for a period (JSON)."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        result = summary_report(engine, date_from, date_to, commune)
+        engine.store.close()
+    _console().print_json(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("exceptions")
+def exceptions_command(
+    ctx: typer.Context,
+    kind: str = typer.Option("overpayment_outstanding", "--type", help=" | ".join(EXCEPTION_TYPES)),
+) -> None:
+    """An exception list (JSON)."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        items = exceptions(engine, kind, month=ledger.current_month())
+        engine.store.close()
+    _console().print_json(json.dumps({"type": kind, "items": items}, ensure_ascii=False))
