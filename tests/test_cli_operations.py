@@ -118,8 +118,8 @@ def test_rates_amendment_from_the_command_line_shows_in_the_roster(database_url:
         basis={"decision_no": "9/QĐ", "decision_date": "2024-07-01", "issuer": "Sở"},
     )["entitlement_id"]  # fmt: skip
     ledger.record_payment(
-        "po", payment_id="J7", beneficiary_id=person.id, entitlement_id=eid, period="2024-07", amount=2_055_000,
-        paid_on="2024-07-10",
+        "po", payment_id="J7", beneficiary_id=person.id, entitlement_id=eid, period="2024-07",
+        amount=2_055_000, paid_on="2024-07-10",
     )  # fmt: skip
     result = cli(
         database_url, "rates", "amend", "NCC_STANDARD", "--effective-from", "2024-07", "--amount", "2789000",
