@@ -283,3 +283,66 @@ def exceptions_command(
         items = exceptions(engine, kind, month=ledger.current_month())
         engine.store.close()
     _console().print_json(json.dumps({"type": kind, "items": items}, ensure_ascii=False))
+
+
+import_app = typer.Typer(
+    help="Confirmation files from the post office or a bank (nhập file).", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("payments")
+def import_payments_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX confirmation file."),
+    accept_good_rows: bool = typer.Option(False, "--accept-good-rows", help="Record the good rows anyway."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Write the refused rows and reasons here."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept amounts below what is due."),
+) -> None:
+    """Record a confirmation file: checked whole first; nothing is recorded from a file with errors."""
+    from rich.progress import (  # noqa: PLC0415 - only this command draws a progress bar
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from ledger.imports import import_payments, read_table, write_rejects  # noqa: PLC0415
+
+    settings: Settings = ctx.obj
+    content = file.read_bytes()
+    progress = Progress(
+        TextColumn("[bold]Recording[/]"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} rows/s"), TimeRemainingColumn(), console=_console(stderr=True),
+    )  # fmt: skip
+    with _refusals(), _ledger(settings) as ledger, progress:
+        task = progress.add_task("rows", total=None, rate="…")
+
+        def advance(done: int, total: int) -> None:
+            elapsed = progress.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:,.0f}" if elapsed else "…"
+            progress.update(task, completed=done, total=total, rate=rate)
+
+        report = import_payments(
+            ledger, content, file.name, actor="cli", accept_good_rows=accept_good_rows,
+            allow_partial=allow_partial, progress=advance,
+        )  # fmt: skip
+    out = _console()
+    for error in report.errors[:50]:
+        out.print(f"[red]row {error.row}[/], {error.column}: {error.reason}")
+    if len(report.errors) > 50:
+        out.print(f"… and {len(report.errors) - 50} more errors")
+    if rejects is not None and report.errors:
+        rejects.write_bytes(write_rejects(read_table(content, file.name), report.errors))
+        out.print(f"refused rows written to {rejects}")
+    out.print(
+        f"{report.rows} rows: {report.recorded} payments recorded, {report.not_collected} not collected, "
+        f"{report.already_recorded} already recorded, {len(report.errors)} refused; "
+        f"{report.events} events in {report.seconds:.1f} s"
+    )
+    if report.errors and not report.committed:
+        _fail(
+            "the file has errors: nothing was recorded (fix them, or use --accept-good-rows)", EXIT_BAD_INPUT
+        )

@@ -1,0 +1,438 @@
+"""Confirmation files from the post office or a bank — nhập file xác nhận chi trả.
+
+A payment file has one row per beneficiary and entitlement-month: paid, or not collected. Columns
+(header names, English or Vietnamese; order does not matter):
+
+==================  ===========================  =====================================================
+column              Vietnamese alias             meaning
+==================  ===========================  =====================================================
+``payment_id``      ``ma_chi_tra``               the payer's unique id of the payment (or roster line)
+``citizen_id``      ``so_cccd``                  12-digit citizen ID (or ``beneficiary_id``)
+``beneficiary_id``  ``ma_doi_tuong``             the ledger's id, instead of the citizen ID
+``scheme``          ``che_do``                   scheme code (or ``entitlement_id``)
+``entitlement_id``  ``ma_che_do``                the ledger's entitlement id, instead of the scheme
+``period``          ``ky``                       month ``YYYY-MM``; empty for a one-off
+``amount``          ``so_tien``                  đồng, whole number (``1.234.567`` and ``1,234,567`` read too)
+``paid_on``         ``ngay_chi``                 ``YYYY-MM-DD`` or ``DD/MM/YYYY``
+``status``          ``trang_thai``               ``paid`` (đã nhận) or ``not_collected`` (không nhận)
+``reference``       ``so_bien_lai``              receipt number or bank transaction
+``channel``         ``hinh_thuc``                ``cash`` or ``bank`` (default: the beneficiary's channel)
+==================  ===========================  =====================================================
+
+The whole file is checked first: every bad row is reported with its row number, column and reason,
+and nothing of a file with errors is recorded — unless the caller accepts the good rows, when the
+rejects can be written to a file. Every row goes through the ledger's rules (never twice, nothing after
+the stop, the amount equal to what is due unless ``allow_partial``). Re-importing a file records
+nothing new: a row whose payment id is already recorded with the same content is skipped.
+Rows are saved in batches, many beneficiaries per transaction; a batch that meets a concurrent write
+is re-checked on the fresh state and saved again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from openpyxl import load_workbook
+
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.indexes import UniqueClaim
+from domain.values import Month, parse_citizen_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from domain.beneficiary import Beneficiary
+    from domain.catalogue import RateBook
+    from domain.events import LedgerAggregate, RecordContext
+    from ledger.application import BenefitsLedger
+
+ALIASES = {
+    "payment_id": ("payment_id", "ma_chi_tra", "mã chi trả", "ma_giao_dich"),
+    "citizen_id": ("citizen_id", "so_cccd", "số cccd", "cccd"),
+    "beneficiary_id": ("beneficiary_id", "ma_doi_tuong", "mã đối tượng"),
+    "scheme": ("scheme", "che_do", "chế độ"),
+    "entitlement_id": ("entitlement_id", "ma_che_do", "mã chế độ"),
+    "period": ("period", "ky", "kỳ", "thang", "tháng"),
+    "amount": ("amount", "so_tien", "số tiền"),
+    "paid_on": ("paid_on", "ngay_chi", "ngày chi"),
+    "status": ("status", "trang_thai", "trạng thái"),
+    "reference": ("reference", "so_bien_lai", "số biên lai"),
+    "channel": ("channel", "hinh_thuc", "hình thức"),
+}
+STATUSES = {
+    "paid": "paid", "đã nhận": "paid", "da_nhan": "paid", "da nhan": "paid",
+    "not_collected": "not_collected", "không nhận": "not_collected", "khong_nhan": "not_collected",
+    "khong nhan": "not_collected",
+}  # fmt: skip
+CHANNELS = {"cash": "cash", "tiền mặt": "cash", "bank": "bank", "chuyển khoản": "bank"}
+REQUIRED = ("payment_id", "period", "amount", "paid_on")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One refused row: its number in the file (the header is row 1), the column and the reason."""
+
+    row: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class PaymentRow:
+    """A checked row of a payment file."""
+
+    row: int
+    raw: dict[str, str]
+    payment_id: str
+    citizen_id: str | None
+    beneficiary_id: str | None
+    scheme: str | None
+    entitlement_id: str | None
+    period: str | None
+    amount: int
+    paid_on: date
+    status: str
+    reference: str
+    channel: str | None
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do)."""
+
+    rows: int = 0
+    recorded: int = 0
+    already_recorded: int = 0
+    not_collected: int = 0
+    events: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, as the HTTP import returns it."""
+        return {
+            "rows": self.rows,
+            "recorded": self.recorded,
+            "already_recorded": self.already_recorded,
+            "not_collected": self.not_collected,
+            "events": self.events,
+            "committed": self.committed,
+            "errors": [e.as_dict() for e in self.errors],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def read_table(content: bytes, filename: str = "") -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file, keyed by column."""
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        values = [["" if v is None else _cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        text = content.decode("utf-8-sig")
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0]) if text.strip() else csv.excel
+        values = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+    if not values:
+        raise InvalidInput("file", "is empty")
+    header = [_canonical_column(h) for h in values[0]]
+    unknown = [values[0][i] for i, h in enumerate(header) if h is None and values[0][i].strip()]
+    if unknown:
+        raise InvalidInput("file", f"unknown column {unknown[0]!r}; known: {', '.join(ALIASES)}")
+    rows = []
+    for cells in values[1:]:
+        if not any(str(c).strip() for c in cells):
+            continue
+        rows.append({h: str(cells[i]).strip() for i, h in enumerate(header) if h and i < len(cells)})
+    return rows
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _canonical_column(name: object) -> str | None:
+    key = str(name or "").strip().lower()
+    for column, aliases in ALIASES.items():
+        if key in aliases:
+            return column
+    return None
+
+
+def _amount(text: str) -> int:
+    cleaned = text.replace(" ", "").replace("đ", "").replace("VND", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):
+        cleaned = re.sub(r"[.,]", "", cleaned)
+    if not re.fullmatch(r"\d+", cleaned):
+        raise ValueError(text)
+    return int(cleaned)
+
+
+def _day(text: str) -> date:
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if match:
+        return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+    return date.fromisoformat(text)
+
+
+def check_rows(table: Sequence[dict[str, str]]) -> tuple[list[PaymentRow], list[RowError]]:
+    """Check every row's fields; returns the good rows and an error per bad field."""
+    rows: list[PaymentRow] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(table, start=2):
+        bad = [RowError(index, c, "is required") for c in REQUIRED if not raw.get(c)]
+        if not raw.get("citizen_id") and not raw.get("beneficiary_id"):
+            bad.append(RowError(index, "citizen_id", "is required (or beneficiary_id)"))
+        if not raw.get("scheme") and not raw.get("entitlement_id"):
+            bad.append(RowError(index, "scheme", "is required (or entitlement_id)"))
+        parsed: dict[str, Any] = {}
+        for column, parse in _PARSERS.items():
+            value = raw.get(column, "")
+            if not value:
+                continue
+            try:
+                parsed[column] = parse(value)
+            except (ValueError, DomainError) as error:
+                reason = error.message if isinstance(error, DomainError) else f"cannot read {value!r}"
+                bad.append(RowError(index, column, reason.split(": ", 1)[-1]))
+        payment_id = raw.get("payment_id", "")
+        if payment_id in seen:
+            bad.append(RowError(index, "payment_id", f"repeats the payment id of row {seen[payment_id]}"))
+        if bad:
+            errors.extend(bad)
+            continue
+        seen[payment_id] = index
+        rows.append(
+            PaymentRow(
+                row=index, raw=dict(raw), payment_id=payment_id, citizen_id=parsed.get("citizen_id"),
+                beneficiary_id=raw.get("beneficiary_id") or None,
+                scheme=(raw.get("scheme") or "").upper() or None,
+                entitlement_id=raw.get("entitlement_id") or None, period=parsed.get("period"),
+                amount=parsed["amount"], paid_on=parsed["paid_on"], status=parsed.get("status", "paid"),
+                reference=raw.get("reference", ""), channel=parsed.get("channel"),
+            )
+        )  # fmt: skip
+    return rows, errors
+
+
+def _status(value: str) -> str:
+    found = STATUSES.get(value.strip().lower())
+    if found is None:
+        raise ValueError(value)
+    return found
+
+
+def _channel(value: str) -> str:
+    found = CHANNELS.get(value.strip().lower())
+    if found is None:
+        raise ValueError(value)
+    return found
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "citizen_id": parse_citizen_id,
+    "period": lambda v: str(Month.parse(v, "period")),
+    "amount": _amount,
+    "paid_on": _day,
+    "status": _status,
+    "channel": _channel,
+}
+
+
+# ---------------------------------------------------------------------------------------------- recording
+
+
+class _Batch:
+    """Beneficiaries loaded for a batch of rows, and the claims their new payments make."""
+
+    def __init__(self, ledger: BenefitsLedger) -> None:
+        self.ledger = ledger
+        self.aggregates: dict[UUID, Beneficiary] = {}
+        self.claims: list[LedgerAggregate] = []
+
+    def beneficiary_for(self, row: PaymentRow, ids: dict[str, UUID | None]) -> Beneficiary:
+        key = row.beneficiary_id or row.citizen_id or ""
+        if key not in ids:
+            if row.beneficiary_id:
+                ids[key] = self.ledger.beneficiary(row.beneficiary_id).id
+            else:
+                claim = self.ledger.claim_owner("citizen_id", key)
+                ids[key] = UUID(claim.beneficiary_id) if claim else None
+        bid = ids[key]
+        if bid is None:
+            raise NotFound(f"no beneficiary with citizen ID {key}")
+        if bid not in self.aggregates:
+            self.aggregates[bid] = self.ledger.beneficiary(bid)
+        return self.aggregates[bid]
+
+
+def _entitlement_for(agg: Beneficiary, row: PaymentRow) -> str:
+    if row.entitlement_id:
+        return agg.entitlement(row.entitlement_id).entitlement_id
+    matches = [e for e in agg.entitlements.values() if e.scheme_code == row.scheme]
+    if row.period and len(matches) > 1:
+        month = Month.parse(row.period)
+        matches = [e for e in matches if e.in_period(month, agg.death_month)] or matches
+    if not matches:
+        raise NotFound(f"the beneficiary has no entitlement of scheme {row.scheme}")
+    return matches[-1].entitlement_id
+
+
+def _apply(
+    batch: _Batch, row: PaymentRow, ids: dict[str, UUID | None], ctx: RecordContext, rates: RateBook,
+    report: ImportReport, *, allow_partial: bool,
+) -> None:  # fmt: skip
+    agg = batch.beneficiary_for(row, ids)
+    eid = _entitlement_for(agg, row)
+    if row.status == "not_collected":
+        key = agg._period_key(agg.entitlements[eid], row.period)  # noqa: SLF001 - same rule as payments
+        if (eid, key) in agg.not_collected:
+            report.already_recorded += 1
+            return
+        agg.record_not_collected(ctx, entitlement_id=eid, period=row.period, rates=rates)
+        report.not_collected += 1
+        return
+    owner = batch.ledger.claim_owner("payment_id", row.payment_id)
+    if owner is not None and owner.beneficiary_id != str(agg.id):
+        raise InvalidInput("payment_id", "was already used for another beneficiary's payment")
+    if not allow_partial and row.payment_id not in agg.payments:
+        outstanding = agg.due_item(eid, agg._period_key(agg.entitlements[eid], row.period), rates).outstanding  # noqa: SLF001
+        if 0 < outstanding != row.amount:
+            raise InvalidInput(
+                "amount", f"is {row.amount:,} but {outstanding:,} đồng is due (flag partial payments)"
+            )
+    created = agg.record_payment(
+        ctx, payment_id=row.payment_id, entitlement_id=eid, period=row.period, amount=row.amount,
+        paid_on=row.paid_on, channel=row.channel, reference=row.reference, rates=rates,
+    )  # fmt: skip
+    if created:
+        report.recorded += 1
+        if owner is None:
+            batch.claims.append(UniqueClaim.claim(ctx, "payment_id", row.payment_id, agg.id))
+    else:
+        report.already_recorded += 1
+
+
+def _chunks(rows: Sequence[PaymentRow], size: int) -> Iterable[list[PaymentRow]]:
+    """Batches of rows that keep each beneficiary's rows together."""
+    by_person: dict[str, list[PaymentRow]] = {}
+    for row in rows:
+        by_person.setdefault(row.beneficiary_id or row.citizen_id or "", []).append(row)
+    chunk: list[PaymentRow] = []
+    for group in by_person.values():
+        chunk.extend(group)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def import_payments(
+    ledger: BenefitsLedger,
+    content: bytes,
+    filename: str = "",
+    *,
+    actor: str,
+    accept_good_rows: bool = False,
+    allow_partial: bool = False,
+    batch_size: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check a confirmation file whole, then record it in batches (see the module's description)."""
+    started = datetime.now().timestamp()  # noqa: DTZ005 - a duration only
+    report = ImportReport()
+    table = read_table(content, filename)
+    rows, errors = check_rows(table)
+    report.rows = len(table)
+    report.errors.extend(errors)
+    ctx = ledger.context(actor, f"import {filename}".strip())
+    rates = ledger.rates()
+    ids: dict[str, UUID | None] = {}
+    # Dry run over the whole file: every row meets the ledger's rules before anything is saved.
+    good: list[PaymentRow] = []
+    for chunk in _chunks(rows, batch_size):
+        batch = _Batch(ledger)
+        for row in chunk:
+            try:
+                _apply(batch, row, ids, ctx, rates, ImportReport(), allow_partial=allow_partial)
+            except DomainError as error:
+                field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
+                report.errors.append(RowError(row.row, field_name, error.message.split(": ", 1)[-1]))
+            else:
+                good.append(row)
+    report.errors.sort(key=lambda e: (e.row, e.column))
+    if report.errors and not accept_good_rows:
+        report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
+        return report
+    done = 0
+    for chunk in _chunks(good, batch_size):
+        _record_chunk(ledger, chunk, ids, ctx, rates, report, allow_partial=allow_partial)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(good))
+    report.committed = True
+    report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
+    return report
+
+
+def _record_chunk(
+    ledger: BenefitsLedger, chunk: list[PaymentRow], ids: dict[str, UUID | None], ctx: RecordContext,
+    rates: RateBook, report: ImportReport, *, allow_partial: bool,
+) -> None:  # fmt: skip
+    for _attempt in range(ledger.MAX_ATTEMPTS):
+        batch = _Batch(ledger)
+        partial = ImportReport()
+        for row in chunk:
+            _apply(batch, row, ids, ctx, rates, partial, allow_partial=allow_partial)
+        pending = [a for a in batch.aggregates.values() if a.pending_events]
+        events = sum(len(a.pending_events) for a in pending) + len(batch.claims)
+        try:
+            if pending or batch.claims:
+                ledger.save(*pending, *batch.claims)
+        except IntegrityError:
+            continue  # someone wrote to one of these streams meanwhile: check again on the fresh state
+        report.recorded += partial.recorded
+        report.already_recorded += partial.already_recorded
+        report.not_collected += partial.not_collected
+        report.events += events
+        return
+    msg = "the file's beneficiaries kept changing while it was imported; nothing more was recorded, try again"
+    raise DomainError(msg)
+
+
+def write_rejects(table: Sequence[dict[str, str]], errors: Sequence[RowError]) -> bytes:
+    """The rejected rows as CSV, with their reasons, for the payer to correct and send again."""
+    by_row: dict[int, list[RowError]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, []).append(error)
+    buffer = io.StringIO()
+    columns = list(ALIASES)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["row", *columns, "errors"])
+    for number, found in sorted(by_row.items()):
+        raw = table[number - 2] if 0 <= number - 2 < len(table) else {}
+        reasons = "; ".join(f"{e.column}: {e.reason}" for e in found)
+        writer.writerow([number, *(raw.get(c, "") for c in columns), reasons])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

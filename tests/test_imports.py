@@ -1,0 +1,137 @@
+"""Importing a post-office / bank confirmation file: checked whole, all or nothing, only once."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import Workbook
+from typer.testing import CliRunner
+
+from api.cli import app
+from domain.values import Month
+from ledger.application import BenefitsLedger, open_ledger
+from ledger.imports import import_payments, read_table
+from ledger.integrity import verify_streams
+
+BASIS = {"decision_no": "3/QĐ", "decision_date": "2024-07-01", "issuer": "UBND xã"}
+HEADER = ["ma_chi_tra", "so_cccd", "che_do", "ky", "so_tien", "ngay_chi", "trang_thai", "so_bien_lai"]
+
+
+@pytest.fixture
+def ledger(database_url: str) -> BenefitsLedger:
+    app_ = open_ledger(database_url, clock=lambda: datetime(2024, 9, 20, 9, tzinfo=UTC))
+    app_.seed_reference_rates()
+    for serial in range(1, 4):
+        person = app_.register_beneficiary(
+            "officer", kind="social_assistance", full_name=f"Đỗ Thị Mai {serial}", commune_code="26041",
+            citizen_id=f"07513000000{serial}", date_of_birth="1930-01-01", sex="female",
+        )  # fmt: skip
+        app_.grant_entitlement(
+            "officer", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS
+        )
+    return app_
+
+
+def csv_file(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def good_rows(month: str = "2024-08") -> list[list[str]]:
+    return [
+        [
+            f"BD-{month}-{n}",
+            f"07513000000{n}",
+            "BTXH_ELDERLY_80",
+            month,
+            "500.000",
+            "10/08/2024",
+            "đã nhận",
+            f"BL{n}",
+        ]
+        for n in (1, 2)
+    ] + [
+        [f"BD-{month}-3", "075130000003", "BTXH_ELDERLY_80", month, "500000", "2024-08-10", "không nhận", ""]
+    ]
+
+
+def test_a_good_file_is_recorded_once(ledger):
+    before = ledger.recorder.max_notification_id()
+    report = import_payments(ledger, csv_file(good_rows()), "aug.csv", actor="po")
+    assert report.errors == []
+    assert (report.recorded, report.not_collected, report.committed) == (2, 1, True)
+    assert report.events == 5  # 2 payments + 2 payment-id claims + 1 non-collection
+    after = ledger.recorder.max_notification_id()
+    assert after == (before or 0) + 5
+    again = import_payments(ledger, csv_file(good_rows()), "aug.csv", actor="po")
+    assert (again.recorded, again.already_recorded, again.events) == (0, 3, 0)
+    assert ledger.recorder.max_notification_id() == after
+    assert verify_streams(ledger).ok
+
+
+def test_every_bad_row_is_reported_and_nothing_is_recorded(ledger):
+    rows = good_rows()
+    rows.append(["BD-x", "075130000009", "BTXH_ELDERLY_80", "2024-08", "500000", "2024-08-10", "đã nhận", ""])
+    rows.append(["BD-y", "075130000001", "BTXH_ELDERLY_80", "2024-13", "abc", "2024-08-10", "đã nhận", ""])
+    rows.append(["BD-z", "075130000002", "BTXH_ELDERLY_80", "2024-09", "400000", "2024-09-10", "đã nhận", ""])
+    rows.append(
+        ["BD-2024-08-1", "075130000001", "BTXH_ELDERLY_80", "2024-09", "500000", "2024-09-10", "", ""]
+    )
+    before = ledger.recorder.max_notification_id()
+    report = import_payments(ledger, csv_file(rows), "bad.csv", actor="po")
+    found = {(e.row, e.column) for e in report.errors}
+    assert (5, "citizen_id") in found or (5, "row") in found  # unknown citizen ID
+    assert {(6, "period"), (6, "amount")} <= found
+    assert (7, "amount") in found  # 400,000 where 500,000 is due
+    assert (8, "payment_id") in found  # repeats row 2's payment id
+    assert report.committed is False
+    assert ledger.recorder.max_notification_id() == before
+    partial = import_payments(ledger, csv_file(rows), "bad.csv", actor="po", accept_good_rows=True)
+    assert partial.committed is True
+    assert partial.recorded == 2
+
+
+def test_xlsx_files_and_vietnamese_headers(ledger):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Mã chi trả", "Số CCCD", "Chế độ", "Kỳ", "Số tiền", "Ngày chi", "Trạng thái"])
+    paid_on = datetime(2024, 9, 10)  # noqa: DTZ001 - a spreadsheet date has no zone
+    sheet.append(["X-1", "075130000001", "BTXH_ELDERLY_80", "2024-09", 500000, paid_on, "paid"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert read_table(buffer.getvalue(), "sept.xlsx")[0]["paid_on"] == "2024-09-10"
+    report = import_payments(ledger, buffer.getvalue(), "sept.xlsx", actor="po")
+    assert (report.recorded, report.errors) == (1, [])
+
+
+def test_unknown_column_names_the_column(ledger):
+    content = b"payment_id,colour\nA,red\n"
+    with pytest.raises(Exception, match="colour"):
+        import_payments(ledger, content, "x.csv", actor="po")
+
+
+def test_cli_import_reports_rows_and_writes_rejects(ledger, database_url, tmp_path):
+    rows = [*good_rows(), ["BD-q", "075130000001", "BTXH_ELDERLY_80", "2024-08", "1", "2024-08-10", "", ""]]
+    path = tmp_path / "aug.csv"
+    path.write_bytes(csv_file(rows))
+    rejects = tmp_path / "rejects.csv"
+    runner = CliRunner()
+    env = {"LEDGER_DATABASE_URL": database_url}
+    refused = runner.invoke(app, ["import", "payments", str(path)], env=env)
+    assert refused.exit_code == 2
+    assert "row 5" in refused.output
+    accepted = runner.invoke(
+        app, ["import", "payments", str(path), "--accept-good-rows", "--rejects", str(rejects)], env=env
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "2 payments recorded" in accepted.output
+    assert "1 not collected" in accepted.output
+    assert rejects.read_text(encoding="utf-8-sig").count("\n") == 2
+    assert ledger.beneficiary(ledger.find_by_citizen_id("075130000001").id).paid != {}
+    assert Month(2024, 8)
