@@ -7,9 +7,11 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
@@ -135,3 +137,26 @@ def test_cli_import_reports_rows_and_writes_rejects(ledger, database_url, tmp_pa
     assert rejects.read_text(encoding="utf-8-sig").count("\n") == 2
     assert ledger.beneficiary(ledger.find_by_citizen_id("075130000001").id).paid != {}
     assert Month(2024, 8)
+
+
+def test_http_import_returns_the_report(ledger, database_url):
+    _, token = ledger.add_user("setup", "po1", role="officer")
+    _, scoped = ledger.add_user("setup", "po2", role="officer", scope=["26041"])
+    client = TestClient(create_app(database_url, ledger=ledger))
+    files = {"file": ("aug.csv", csv_file(good_rows()), "text/csv")}
+    answer = client.post("/v1/imports/payments", files=files, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+    assert (answer.json()["recorded"], answer.json()["not_collected"]) == (2, 1)
+    bad = [
+        *good_rows("2024-09"),
+        ["B", "075130000001", "BTXH_ELDERLY_80", "2024-09", "9", "2024-09-10", "", ""],
+    ]
+    files = {"file": ("sep.csv", csv_file(bad), "text/csv")}
+    refused = client.post("/v1/imports/payments", files=files, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["errors"][0]["row"] == 5
+    forbidden = client.post(
+        "/v1/imports/payments", files=files, headers={"Authorization": f"Bearer {scoped}"}
+    )
+    assert forbidden.status_code == 403

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.concurrency import run_in_threadpool
 
+from api import problems
 from api.app import CurrentUser, Svc, idempotent_write, require_admin, require_writer
 from domain.values import Month
 from ledger.history import parse_as_of
+from ledger.imports import import_payments
 from ledger.integrity import verify_streams
 from projections.exports import roster_csv, roster_xlsx
 from projections.reports import exceptions, summary_report
@@ -206,3 +209,30 @@ def list_users(svc: Svc, user: CurrentUser) -> dict[str, Any]:
             for u in svc.ledger.users()
         ]
     }
+
+
+@router.post("/imports/payments", tags=["imports"])
+async def import_payments_file(
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV or XLSX confirmation file")],
+    accept_good_rows: Annotated[bool, Form()] = False,
+    allow_partial: Annotated[bool, Form()] = False,
+) -> JSONResponse:
+    """Record a post-office / bank confirmation file; the answer is the import report (rows, errors)."""
+    del request
+    if user.role == "inspector" or (user.role == "officer" and user.scope):
+        require_writer(user, "*" if user.role == "officer" else None)
+    content = await file.read()
+    report = await run_in_threadpool(
+        import_payments, svc.ledger, content, file.filename or "", actor=user.name,
+        accept_good_rows=accept_good_rows, allow_partial=allow_partial,
+    )  # fmt: skip
+    status = 201 if report.committed else 422
+    body = report.as_dict()
+    if not report.committed:
+        body.update({"type": problems.TYPES[422], "title": problems.TITLES[422], "status": 422,
+                     "detail": "the file has errors: nothing was recorded"})  # fmt: skip
+        return JSONResponse(body, status_code=status, media_type=problems.PROBLEM)
+    return JSONResponse(body, status_code=status)
