@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger.sqlstore import UNIQUE_VIOLATIONS
+
 if TYPE_CHECKING:
     from ledger.sqlstore import ReadStore
 
@@ -65,17 +67,20 @@ class IdempotencyStore:
         """
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            with self.store.write() as tx:
-                row = tx.fetchone(
-                    "SELECT fingerprint, status, body FROM api_idempotency WHERE key = ?", (key,)
-                )
-                if row is None:
-                    tx.execute(
-                        "INSERT INTO api_idempotency (key, fingerprint, status, body, created)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (key, fingerprint, PENDING, None, time.time()),
+            try:
+                with self.store.write(exclusive=False) as tx:
+                    row = tx.fetchone(
+                        "SELECT fingerprint, status, body FROM api_idempotency WHERE key = ?", (key,)
                     )
-                    return None
+                    if row is None:
+                        tx.execute(
+                            "INSERT INTO api_idempotency (key, fingerprint, status, body, created)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (key, fingerprint, PENDING, None, time.time()),
+                        )
+                        return None
+            except UNIQUE_VIOLATIONS:
+                continue  # a concurrent retry claimed the key first: read its row
             if row[0] != fingerprint:
                 raise KeyReused
             if int(row[1]) != PENDING:
@@ -86,7 +91,7 @@ class IdempotencyStore:
 
     def answer(self, key: str, status: int, body: Any) -> None:
         """Store the answer to the claimed key."""
-        with self.store.write() as tx:
+        with self.store.write(exclusive=False) as tx:
             tx.execute(
                 "UPDATE api_idempotency SET status = ?, body = ? WHERE key = ?",
                 (status, json.dumps(body, ensure_ascii=False), key),
@@ -94,5 +99,5 @@ class IdempotencyStore:
 
     def release(self, key: str) -> None:
         """Forget a claimed key whose request failed with a server error."""
-        with self.store.write() as tx:
+        with self.store.write(exclusive=False) as tx:
             tx.execute("DELETE FROM api_idempotency WHERE key = ? AND status = ?", (key, PENDING))

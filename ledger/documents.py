@@ -34,7 +34,7 @@ class DocumentStore:
     def put(self, content: bytes, media_type: str = "application/json") -> str:
         """Keep ``content``; returns its hash (writing the same bytes twice is harmless)."""
         digest = hashlib.sha256(content).hexdigest()
-        with self.store.write() as tx:
+        with self.store.write(exclusive=False) as tx:
             if tx.scalar("SELECT 1 FROM ledger_documents WHERE content_hash = ?", (digest,)) is None:
                 tx.execute(
                     "INSERT INTO ledger_documents (content_hash, media_type, content) VALUES (?, ?, ?)",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 Row = tuple[Any, ...]
+UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
 
 
 class Tx(ABC):
@@ -58,8 +59,8 @@ class ReadStore(ABC):
 
     @abstractmethod
     @contextmanager
-    def write(self) -> Iterator[Tx]:
-        """A write transaction that holds the projection lock (one writer at a time)."""
+    def write(self, *, exclusive: bool = True) -> Iterator[Tx]:
+        """A write transaction; ``exclusive`` also takes the store-wide writer lock (one projector)."""
 
     @abstractmethod
     @contextmanager
@@ -118,7 +119,8 @@ class SQLiteReadStore(ReadStore):
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, *, exclusive: bool = True) -> Iterator[Tx]:
+        del exclusive  # SQLite has one writer at a time anyway
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -202,10 +204,11 @@ class PostgresReadStore(ReadStore):
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, *, exclusive: bool = True) -> Iterator[Tx]:
         conn = self._conn()
         try:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
+            if exclusive:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
             yield _PgTx(conn)
         except BaseException:
             conn.rollback()
