@@ -1060,8 +1060,12 @@ class Beneficiary(LedgerAggregate):
             raise Conflict(f"{ent.scheme_code} for {key} is already recorded as not collected", "period")
         self.record(self.PaymentNotCollected, ctx, entitlement_id=ent.entitlement_id, period=key)
 
-    def reverse_payment(self, ctx: RecordContext, payment_id: str) -> Payment:
-        """Reverse a payment recorded by mistake (hủy chi trả)."""
+    def reverse_payment(self, ctx: RecordContext, payment_id: str, rates: RateBook) -> Payment:
+        """Reverse a payment recorded by mistake (hủy chi trả).
+
+        Refused when money was already recovered against the overpayment this payment made: the
+        recoveries would then exceed what was overpaid.
+        """
         payment = self.payments.get(payment_id)
         if payment is None:
             raise NotFound(f"payment {payment_id} not found")
@@ -1069,6 +1073,16 @@ class Beneficiary(LedgerAggregate):
             raise Conflict(f"payment {payment_id} is already reversed", "payment_id")
         if not ctx.reason:
             raise InvalidInput("reason", "a reversal needs a reason")
+        if self.recovered:
+            item = self.due_item(payment.entitlement_id, payment.period, rates)
+            excess_after = max(item.paid - payment.amount - item.due, 0)
+            overpaid_after = sum(i.excess for i in self.overpayments(rates)) - item.excess + excess_after
+            if overpaid_after < self.recovered:
+                msg = (
+                    f"{self.recovered:,} đồng was recovered against the overpayment this payment made; "
+                    "reversing it would leave the recoveries above what was overpaid"
+                )
+                raise Conflict(msg, "payment_id")
         self.record(self.PaymentReversed, ctx, payment_id=payment_id)
         return payment
 

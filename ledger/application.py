@@ -630,8 +630,10 @@ class BenefitsLedger(Application[UUID]):
         if owner is None:
             raise NotFound(f"payment {pid} not found")
 
+        rates = self.rates()
+
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.reverse_payment(ctx, pid)
+            agg.reverse_payment(ctx, pid, rates)
             return self.payment_view(agg, pid), []
 
         return self._update(owner.beneficiary_id, decide)
