@@ -1,0 +1,183 @@
+"""Value objects and the scheme catalogue: bad input is refused with the field and the reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.catalogue import (
+    RateEntry,
+    get_scheme,
+    reference_rate_book,
+    scheme_catalogue,
+    scheme_components,
+    validate_params,
+)
+from domain.errors import InvalidInput
+from domain.values import (
+    CITIZEN_ID_PROVINCES,
+    Month,
+    parse_amount,
+    parse_basis,
+    parse_card_number,
+    parse_citizen_id,
+    parse_commune_code,
+    parse_date,
+    parse_payment_channel,
+    round_to_thousand,
+)
+from ledger.communes import communes_of, resolve_commune
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("2024-13", "01–12"), ("24-01", "YYYY-MM"), (202401, "YYYY-MM"), ("1900-01", "between")],
+)
+def test_month_refuses_bad_input(value, fragment):
+    with pytest.raises(InvalidInput) as error:
+        Month.parse(value, "period")
+    assert error.value.field == "period"
+    assert fragment in error.value.message
+
+
+@given(st.integers(1945 * 12, 2199 * 12), st.integers(-600, 600))
+def test_month_arithmetic_round_trips(ordinal, shift):
+    month = Month.from_ordinal(ordinal)
+    assert Month.parse(str(month)) == month
+    assert month.plus(shift).plus(-shift) == month
+
+
+@given(
+    st.sampled_from(sorted(CITIZEN_ID_PROVINCES)),
+    st.integers(0, 3),
+    st.integers(0, 99),
+    st.integers(0, 999_999),
+)
+def test_every_well_formed_citizen_id_parses(province, century_sex, year, serial):
+    text = f"{province:03d}{century_sex}{year:02d}{serial:06d}"
+    assert parse_citizen_id(text) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "fragment"),
+    [
+        ("07503001234", {}, "exactly 12 digits"),
+        ("07503001234a", {}, "exactly 12 digits"),
+        ("003030012345", {}, "province code"),
+        ("075030012345", {"date_of_birth": parse_date("1931-01-01", "d")}, "birth year 1930"),
+        ("075130012345", {"sex": "male"}, "encodes sex female"),
+    ],
+)
+def test_citizen_id_structure(value, kwargs, fragment):
+    with pytest.raises(InvalidInput) as error:
+        parse_citizen_id(value, **kwargs)
+    assert error.value.field == "citizen_id"
+    assert fragment in error.value.message
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "100", True, None, 10**11])
+def test_amounts_are_whole_non_negative_dong(value):
+    with pytest.raises(InvalidInput) as error:
+        parse_amount(value, "amount")
+    assert error.value.field == "amount"
+
+
+@given(st.integers(0, 10**10))
+def test_round_to_thousand_is_the_nearest_thousand_halves_up(amount):
+    rounded = round_to_thousand(Decimal(amount))
+    assert rounded % 1000 == 0
+    assert abs(rounded - amount) <= 500
+    if amount % 1000 == 500:
+        assert rounded == amount + 500
+
+
+def test_card_numbers():
+    assert parse_card_number("BT2 80 7912345678") == "BT2807912345678"
+    for bad, fragment in [
+        ("XX2807912345678", "group code"),
+        ("BT9807912345678", "benefit digit"),
+        ("BT28079123456", "15 characters"),
+        ("BT2037912345678", "province code"),
+    ]:
+        with pytest.raises(InvalidInput) as error:
+            parse_card_number(bad)
+        assert error.value.field == "card_number"
+        assert fragment in error.value.message
+
+
+def test_payment_channel_and_basis_name_the_nested_field():
+    assert parse_payment_channel(None) == {"type": "cash"}
+    with pytest.raises(InvalidInput) as error:
+        parse_payment_channel({"type": "bank", "bank_code": "VCB", "account_number": "12ab"})
+    assert error.value.field == "payment_channel.account_number"
+    with pytest.raises(InvalidInput) as error:
+        parse_basis({"decision_no": "1", "decision_date": "2024-02-30", "issuer": "x"})
+    assert error.value.field == "basis.decision_date"
+
+
+def test_commune_codes_come_from_the_2025_reform():
+    assert len(communes_of("75")) == 95
+    assert resolve_commune("26041").province_code == "75"
+    with pytest.raises(InvalidInput, match="not a commune code"):
+        resolve_commune("99999")
+    with pytest.raises(InvalidInput, match="not in province 79"):
+        resolve_commune("26041", province="79")
+    with pytest.raises(InvalidInput) as error:
+        parse_commune_code("2604")
+    assert error.value.field == "commune_code"
+
+
+def test_every_code_of_the_catalogue_is_accepted_and_computes():
+    rates = reference_rate_book()
+    catalogue = scheme_catalogue()
+    assert len(catalogue) > 40
+    samples = {"children": 2, "martyrs": 2, "injury_rate": 85, "amount": 300_000, "level": "school"}
+    for code, scheme in catalogue.items():
+        assert get_scheme(code.lower()) is scheme
+        params = {}
+        if scheme.rule == "coefficient_per_param":
+            params = {"children": samples["children"]}
+        elif scheme.rule == "multiple_by_param":
+            params = {"martyrs": samples["martyrs"]}
+        elif scheme.rule == "table" and scheme.code in {
+            "NCC_WAR_INVALID",
+            "NCC_WAR_INVALID_B",
+            "NCC_SICK_SOLDIER",
+            "NCC_TOXIC_CHEMICAL",
+        }:
+            params = {"injury_rate": samples["injury_rate"]}
+        elif scheme.rule == "fixed":
+            params = {"amount": samples["amount"]}
+        elif code == "NCC_EDUCATION":
+            params = {"level": "school"}
+        checked = validate_params(scheme, params)
+        parts = scheme_components(scheme, checked, Month(2024, 7), rates, "75", Month(2024, 7))
+        assert all(p.amount > 0 for p in parts), code
+
+
+def test_ncc_tables_follow_the_standard_in_force():
+    rates = reference_rate_book()
+    scheme = get_scheme("NCC_WAR_INVALID")
+    amounts = [
+        scheme_components(scheme, {"injury_rate": 81}, Month(y, m), rates)[0].amount
+        for y, m in ((2022, 1), (2023, 7), (2024, 7))
+    ]
+    assert amounts == [4_216_000, 5_335_000, 7_240_000]
+    with pytest.raises(InvalidInput) as error:
+        validate_params(scheme, {"injury_rate": 15})
+    assert error.value.field == "params.injury_rate"
+    with pytest.raises(InvalidInput) as error:
+        validate_params(get_scheme("NCC_MARTYR_RELATIVE"), {"martyrs": 1, "colour": "red"})
+    assert error.value.field == "params.colour"
+
+
+def test_a_provincial_standard_counts_only_when_higher():
+    rates = reference_rate_book()
+    higher = rates.with_entries([RateEntry("BTXH_STANDARD", Month(2024, 7), 600_000, "NQ HĐND", "75")])
+    lower = rates.with_entries([RateEntry("BTXH_STANDARD", Month(2024, 7), 400_000, "NQ HĐND", "75")])
+    assert higher.standard("BTXH_STANDARD", Month(2024, 8), "75") == 600_000
+    assert higher.standard("BTXH_STANDARD", Month(2024, 8), "79") == 500_000
+    assert lower.standard("BTXH_STANDARD", Month(2024, 8), "75") == 500_000
