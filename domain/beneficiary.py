@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 ONE_OFF = "once"
+REFUND = "refund"
+RECOVERY_METHODS = ("cash", "deduction", REFUND)
 SUSPENSION_RUN = 3  # consecutive uncollected months that make a suspension candidate (TT 02/2021)
 ELDERLY_80 = "BTXH_ELDERLY_80"
 NAMESPACE_ENTITLEMENT = UUID("6f1c1d8e-3b0a-4d52-9a37-5c2f7f1e0a11")
@@ -396,7 +398,7 @@ class Beneficiary(LedgerAggregate):
         reference: str
 
         def apply(self, agg: Beneficiary) -> None:
-            agg.recovered += self.amount
+            agg.recovered += -self.amount if self.method == REFUND else self.amount
             agg.recoveries.append(
                 {
                     "recovery_id": self.recovery_id,
@@ -684,8 +686,13 @@ class Beneficiary(LedgerAggregate):
         ]
 
     def overpayment_outstanding(self, rates: RateBook) -> int:
-        """Overpaid minus recovered (số tiền chi sai còn phải thu hồi)."""
-        return sum(i.excess for i in self.overpayments(rates)) - self.recovered
+        """Overpaid minus recovered, when positive (số tiền chi sai còn phải thu hồi)."""
+        return max(sum(i.excess for i in self.overpayments(rates)) - self.recovered, 0)
+
+    def recovery_credit(self, rates: RateBook) -> int:
+        """Recovered beyond what is (now) overpaid, to be paid back — e.g. after a payment reversal or a
+        decree that restored a standard: hoàn trả số đã thu hồi thừa."""
+        return max(self.recovered - sum(i.excess for i in self.overpayments(rates)), 0)
 
     def arrears(self, before: Month, rates: RateBook) -> list[DueItem]:
         """Past periods (before ``before``) still owed and not carried over as uncollected: truy lĩnh."""
@@ -1060,11 +1067,11 @@ class Beneficiary(LedgerAggregate):
             raise Conflict(f"{ent.scheme_code} for {key} is already recorded as not collected", "period")
         self.record(self.PaymentNotCollected, ctx, entitlement_id=ent.entitlement_id, period=key)
 
-    def reverse_payment(self, ctx: RecordContext, payment_id: str, rates: RateBook) -> Payment:
+    def reverse_payment(self, ctx: RecordContext, payment_id: str) -> Payment:
         """Reverse a payment recorded by mistake (hủy chi trả).
 
-        Refused when money was already recovered against the overpayment this payment made: the
-        recoveries would then exceed what was overpaid.
+        If money was already recovered against the overpayment this payment made, the excess becomes a
+        recovery credit to pay back (:meth:`recovery_credit`).
         """
         payment = self.payments.get(payment_id)
         if payment is None:
@@ -1073,33 +1080,31 @@ class Beneficiary(LedgerAggregate):
             raise Conflict(f"payment {payment_id} is already reversed", "payment_id")
         if not ctx.reason:
             raise InvalidInput("reason", "a reversal needs a reason")
-        if self.recovered:
-            item = self.due_item(payment.entitlement_id, payment.period, rates)
-            excess_after = max(item.paid - payment.amount - item.due, 0)
-            overpaid_after = sum(i.excess for i in self.overpayments(rates)) - item.excess + excess_after
-            if overpaid_after < self.recovered:
-                msg = (
-                    f"{self.recovered:,} đồng was recovered against the overpayment this payment made; "
-                    "reversing it would leave the recoveries above what was overpaid"
-                )
-                raise Conflict(msg, "payment_id")
         self.record(self.PaymentReversed, ctx, payment_id=payment_id)
         return payment
 
     def record_recovery(
         self, ctx: RecordContext, *, amount: object, method: object, rates: RateBook, reference: object = None
     ) -> str:
-        """Record money recovered against an overpayment (thu hồi), in cash or by deduction."""
+        """Record money recovered against an overpayment (thu hồi), in cash or by deduction; or, with
+        method ``refund``, recovered money paid back because it is no longer owed (hoàn trả)."""
         value = parse_amount(amount, "amount", positive=True)
-        if method not in {"cash", "deduction"}:
-            raise InvalidInput("method", f"must be 'cash' or 'deduction', got {method!r}")
-        outstanding = self.overpayment_outstanding(rates)
-        if outstanding <= 0:
-            raise Conflict("there is no overpayment outstanding to recover", "amount")
-        if value > outstanding:
-            raise Conflict(
-                f"amount {value:,} exceeds the overpayment outstanding ({outstanding:,} đồng)", "amount"
-            )
+        if method not in RECOVERY_METHODS:
+            raise InvalidInput("method", f"must be one of {', '.join(RECOVERY_METHODS)}, got {method!r}")
+        if method == REFUND:
+            credit = self.recovery_credit(rates)
+            if value > credit:
+                raise Conflict(
+                    f"amount {value:,} exceeds the recovery credit to pay back ({credit:,} đồng)", "amount"
+                )
+        else:
+            outstanding = self.overpayment_outstanding(rates)
+            if outstanding <= 0:
+                raise Conflict("there is no overpayment outstanding to recover", "amount")
+            if value > outstanding:
+                raise Conflict(
+                    f"amount {value:,} exceeds the overpayment outstanding ({outstanding:,} đồng)", "amount"
+                )
         recovery_id = f"R{len(self.recoveries) + 1}"
         self.record(
             self.OverpaymentRecovered,

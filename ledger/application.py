@@ -630,10 +630,8 @@ class BenefitsLedger(Application[UUID]):
         if owner is None:
             raise NotFound(f"payment {pid} not found")
 
-        rates = self.rates()
-
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.reverse_payment(ctx, pid, rates)
+            agg.reverse_payment(ctx, pid)
             return self.payment_view(agg, pid), []
 
         return self._update(owner.beneficiary_id, decide)
@@ -661,6 +659,7 @@ class BenefitsLedger(Application[UUID]):
                 "amount": amount,
                 "method": method,
                 "overpayment_outstanding": agg.overpayment_outstanding(rates),
+                "recovery_credit": agg.recovery_credit(rates),
             }, []
 
         return self._update(beneficiary_id, decide)
@@ -876,6 +875,7 @@ class BenefitsLedger(Application[UUID]):
                 "arrears_due": sum(i.outstanding for i in arrears),
                 "carried_over_due": sum(i.outstanding for i in carried),
                 "overpayment_outstanding": agg.overpayment_outstanding(rates),
+                "recovery_credit": agg.recovery_credit(rates),
             },
             "suspension_candidate": agg.is_suspension_candidate,
             "version": agg.version,

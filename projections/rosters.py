@@ -170,10 +170,13 @@ def _sorted(lines: Iterable[RosterLine]) -> list[RosterLine]:
 
 
 def _add_recovery(line: RosterLine, outstanding: int) -> None:
-    """Deduct what is still to be recovered from what the line pays, never below zero."""
+    """Deduct what is still to be recovered from what the line pays, never below zero; a negative
+    ``outstanding`` is money recovered beyond what is overpaid, paid back on the line (hoàn trả)."""
     gross = line.net_amount
     if outstanding > 0 and gross > 0:
         line.items.append(RosterItem("", "RECOVERY", "recovery", None, -min(outstanding, gross)))
+    elif outstanding < 0:
+        line.items.append(RosterItem("", "RECOVERY", "recovery", None, -outstanding))
 
 
 def _item_type(period: str, month: Month, not_collected: bool, paid: int) -> str | None:
@@ -203,7 +206,7 @@ def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> Ros
             continue
         period = None if item.period == ONE_OFF else item.period
         line.items.append(RosterItem(item.entitlement_id, item.scheme, kind, period, item.outstanding))
-    _add_recovery(line, agg.overpayment_outstanding(rates))
+    _add_recovery(line, agg.overpayment_outstanding(rates) - agg.recovery_credit(rates))
     line.sort_items()
     return line
 

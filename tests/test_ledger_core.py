@@ -349,9 +349,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.payment_ids:
             pid = self.payment_ids[which % len(self.payment_ids)]
             when = datetime(self.day.year, self.day.month, self.day.day, 10, tzinfo=UTC)
-            self._attempt(
-                lambda: self.agg.reverse_payment(RecordContext("officer", when, "ghi nhầm"), pid, self.rates)
-            )
+            self._attempt(lambda: self.agg.reverse_payment(RecordContext("officer", when, "ghi nhầm"), pid))
 
     @rule(which=st.integers(0, 5), month=st.sampled_from(MONTHS))
     def terminate(self, which: int, month: str) -> None:
@@ -365,10 +363,35 @@ class LedgerMachine(RuleBasedStateMachine):
     def death(self, month: str, day: int) -> None:
         self._attempt(lambda: self.agg.record_death(self._ctx(), date_of_death=f"{month}-{day:02d}"))
 
-    @rule(amount=st.integers(1, 2_000_000), method=st.sampled_from(["cash", "deduction"]))
+    @rule(amount=st.integers(1, 2_000_000), method=st.sampled_from(["cash", "deduction", "refund"]))
     def recover(self, amount: int, method: str) -> None:
         self._attempt(
             lambda: self.agg.record_recovery(self._ctx(), amount=amount, method=method, rates=self.rates)
+        )
+
+    @rule(which=st.integers(0, 5), month=st.sampled_from(MONTHS), children=st.integers(1, 4))
+    def adjust(self, which: int, month: str, children: int) -> None:
+        if self.entitlements:
+            eid = self.entitlements[which % len(self.entitlements)]
+            params = {"children": children}
+            self._attempt(
+                lambda: self.agg.adjust_entitlement(
+                    self._ctx(), eid, effective_from=month, params=params, basis=BASIS, rates=self.rates
+                )
+            )
+
+    @rule(which=st.integers(0, 5), month=st.sampled_from(MONTHS), resume=st.booleans())
+    def suspend_or_resume(self, which: int, month: str, resume: bool) -> None:
+        if self.entitlements:
+            eid = self.entitlements[which % len(self.entitlements)]
+            action = self.agg.resume_entitlement if resume else self.agg.suspend_entitlement
+            self._attempt(lambda: action(self._ctx(), eid, effective_from=month))
+
+    @rule(month=st.sampled_from(MONTHS), amount=st.sampled_from([450_000, 500_000, 540_000, 600_000]))
+    def amend_standard(self, month: str, amount: int) -> None:
+        """A decree changes the standard from a (possibly past) month: dues change, payments do not."""
+        self.rates = self.rates.with_entries(
+            [RateEntry("BTXH_STANDARD", Month.parse(month), amount, "decree")]
         )
 
     @invariant()
@@ -384,8 +407,11 @@ class LedgerMachine(RuleBasedStateMachine):
         owed = sum(i.due for i in items)
         assert paid - owed == sum(i.excess for i in items) - sum(i.outstanding for i in items)
         outstanding = self.agg.overpayment_outstanding(self.rates)
-        assert outstanding == sum(i.excess for i in items) - self.agg.recovered
+        credit = self.agg.recovery_credit(self.rates)
+        assert outstanding - credit == sum(i.excess for i in items) - self.agg.recovered
         assert outstanding >= 0
+        assert credit >= 0
+        assert outstanding == 0 or credit == 0
 
     @invariant()
     def replay_gives_the_same_state_and_the_chain_holds(self) -> None:

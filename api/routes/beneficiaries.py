@@ -124,7 +124,7 @@ class Recovery(Body):
     """Money recovered against an overpayment."""
 
     amount: StrictInt
-    method: Literal["cash", "deduction"]
+    method: Literal["cash", "deduction", "refund"]
     reference: str | None = Field(default=None, max_length=200)
 
 
