@@ -140,13 +140,23 @@ class ImportReport:
 def read_table(content: bytes, filename: str = "") -> list[dict[str, str]]:
     """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file, keyed by column."""
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable workbook is bad input
+            raise InvalidInput("file", f"is not a readable XLSX workbook ({type(error).__name__})") from None
         sheet = book.worksheets[0]
         values = [["" if v is None else _cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     else:
-        text = content.decode("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0]) if text.strip() else csv.excel
-        values = list(csv.reader(io.StringIO(text), delimiter=dialect.delimiter))
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("file", "is not UTF-8 text (save the CSV as UTF-8)") from None
+        first = text.split("\n", 1)[0]
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        try:
+            values = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error as error:
+            raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
     if not values:
         raise InvalidInput("file", "is empty")
     header = [_canonical_column(h) for h in values[0]]
