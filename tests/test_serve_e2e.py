@@ -8,6 +8,7 @@ Idempotency-Key recording once.
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from domain.values import Month
 from ledger.application import open_ledger
 
 if TYPE_CHECKING:
@@ -46,6 +48,17 @@ def ledger_command(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def server(database_url: str) -> Iterator[tuple[str, str]]:
     """A running `ledger serve` on the test store; yields (base URL, database URL)."""
     open_ledger(database_url).seed_reference_rates()
+    yield from _serve(database_url)
+
+
+@pytest.fixture
+def server_before_2024_07(database_url: str) -> Iterator[tuple[str, str]]:
+    """The same, with the standards known only up to 2024-06 (the 2,789,000 decree not yet entered)."""
+    open_ledger(database_url).seed_reference_rates(until=Month(2024, 6))
+    yield from _serve(database_url)
+
+
+def _serve(database_url: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
     proc = subprocess.Popen(
@@ -196,3 +209,120 @@ def test_concurrent_retries_of_one_idempotency_key_record_once(server):
         f"{base}/v1/beneficiaries", headers=officer, params={"citizen_id": "075160022222"}
     ).json()
     assert len(found["items"]) == 1
+
+
+def test_every_endpoint_over_http_with_the_arrears_example(server_before_2024_07):
+    """Every write endpoint through the real server; the retroactive NCC standard pays 734,000 arrears
+    for July in the August roster; history, report and exceptions checked to the đồng."""
+    base, url = server_before_2024_07
+    officer = {"Authorization": f"Bearer {token_for(url, 'officer9', 'officer')}"}
+    admin = {"Authorization": f"Bearer {token_for(url, 'admin9', 'admin')}"}
+    with httpx.Client(base_url=base, timeout=30) as http:
+
+        def post(path: str, body: dict, who: dict = officer, status: int = 200) -> dict:
+            answer = http.post(path, headers=who, json=body)
+            assert answer.status_code == status, (path, answer.text)
+            return answer.json()
+
+        bid = post(
+            "/v1/beneficiaries",
+            {
+                "kind": "meritorious",
+                "full_name": "Trương Thị Tư",
+                "commune_code": "26041",
+                "citizen_id": "075148044444",
+            },
+            status=201,
+        )["id"]
+        eid = post(
+            f"/v1/beneficiaries/{bid}/entitlements",
+            {
+                "scheme": "NCC_MARTYR_RELATIVE",
+                "effective_from": "2024-06",
+                "params": {"martyrs": 1},
+                "basis": BASIS,
+            },
+            status=201,
+        )["entitlement_id"]
+        for month in ("2024-06", "2024-07"):
+            post(
+                "/v1/payments",
+                {
+                    "payment_id": f"A-{month}",
+                    "beneficiary_id": bid,
+                    "entitlement_id": eid,
+                    "period": month,
+                    "amount": 2_055_000,
+                    "paid_on": f"{month}-10",
+                },
+                status=201,
+            )
+        post(
+            "/v1/rates/NCC_STANDARD",
+            {"effective_from": "2024-07", "amount": 2_789_000, "legal_basis": "NĐ 77/2024/NĐ-CP"},
+            who=admin,
+            status=201,
+        )
+        roster = http.get("/v1/rosters/2024-08", headers=officer).json()
+        (line,) = [x for x in roster["lines"] if x["beneficiary_id"] == bid]
+        assert [(i["type"], i["period"], i["amount"]) for i in line["items"]] == [
+            ("regular", "2024-08", 2_789_000),
+            ("arrears", "2024-07", 734_000),
+        ]
+        assert line["net_amount"] == 3_523_000
+        post(
+            "/v1/payments",
+            {
+                "payment_id": "A-2024-07-TL",
+                "beneficiary_id": bid,
+                "entitlement_id": eid,
+                "period": "2024-07",
+                "amount": 734_000,
+                "paid_on": "2024-08-10",
+            },
+            status=201,
+        )
+        post(
+            "/v1/payments/not-collected",
+            {"beneficiary_id": bid, "entitlement_id": eid, "period": "2024-08"},
+            status=201,
+        )
+        post(
+            f"/v1/beneficiaries/{bid}/entitlements/{eid}/adjust",
+            {"effective_from": "2024-09", "params": {"martyrs": 2}, "basis": BASIS},
+        )
+        post(f"/v1/beneficiaries/{bid}/entitlements/{eid}/suspend", {"effective_from": "2024-10"})
+        post(f"/v1/beneficiaries/{bid}/entitlements/{eid}/resume", {"effective_from": "2024-11"})
+        post(f"/v1/beneficiaries/{bid}/relocate", {"commune_code": "26248", "effective_from": "2024-12"})
+        post(
+            f"/v1/beneficiaries/{bid}/payment-channel",
+            {"payment_channel": {"type": "bank", "bank_code": "BIDV", "account_number": "123456789012"}},
+        )
+        post(
+            f"/v1/beneficiaries/{bid}/cards",
+            {"card_number": "TS2750000001234", "valid_from": "2024-01-01", "valid_to": "2024-12-31"},
+            status=201,
+        )
+        post(f"/v1/beneficiaries/{bid}/cards/TS2750000001234/renew", {"valid_to": "2025-12-31"})
+        post("/v1/payments/A-2024-06/reverse", {"reason": "trùng chứng từ"})
+        post(
+            f"/v1/beneficiaries/{bid}/entitlements/{eid}/terminate", {"last_month": "2024-12", "basis": BASIS}
+        )
+        death = post(f"/v1/beneficiaries/{bid}/death", {"date_of_death": "2024-06-30"})
+        assert death["overpayment"] == {"months": ["2024-07"], "amount": 2_789_000, "outstanding": 2_789_000}
+        post(f"/v1/beneficiaries/{bid}/recoveries", {"amount": 789_000, "method": "cash"}, status=201)
+        state = http.get(f"/v1/beneficiaries/{bid}", headers=officer).json()
+        assert state["status"] == "deceased"
+        assert state["balances"]["overpayment_outstanding"] == 2_000_000
+        assert state["cards"][0]["status"] == "revoked"  # death ends the card
+        history = http.get(f"/v1/beneficiaries/{bid}/history", headers=officer).json()["items"]
+        assert [h["seq"] for h in history] == list(range(1, len(history) + 1))
+        assert all(h["prev_hash"] == p["hash"] for p, h in itertools.pairwise(history))
+        report = http.get(
+            "/v1/reports/summary", headers=officer, params={"from": "2024-06", "to": "2024-08"}
+        ).json()
+        assert report["schemes"]["NCC_MARTYR_RELATIVE"]["amount"] == 2_055_000 + 734_000
+        listed = http.get("/v1/exceptions", headers=officer, params={"type": "paid_after_death"}).json()[
+            "items"
+        ]
+        assert [(i["period"], i["amount"]) for i in listed] == [("2024-07", 2_055_000), ("2024-07", 734_000)]
