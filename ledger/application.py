@@ -440,13 +440,30 @@ class BenefitsLedger(Application[UUID]):
         reason: str = "",
     ) -> dict[str, Any]:
         """Change an entitlement's parameters from a month."""
+        return self._on_entitlement(
+            actor,
+            reason,
+            beneficiary_id,
+            entitlement_id,
+            lambda agg, ctx, rates: agg.adjust_entitlement(
+                ctx, entitlement_id, effective_from=effective_from, params=params, basis=basis, rates=rates
+            ),
+        )
+
+    def _on_entitlement(
+        self,
+        actor: str,
+        reason: str,
+        beneficiary_id: object,
+        entitlement_id: object,
+        action: Callable[[Beneficiary, RecordContext, RateBook], None],
+    ) -> dict[str, Any]:
+        """Run a decision on one entitlement and answer with the entitlement as it is now."""
         ctx = self.context(actor, reason)
         rates = self.rates()
 
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.adjust_entitlement(
-                ctx, entitlement_id, effective_from=effective_from, params=params, basis=basis, rates=rates
-            )
+            action(agg, ctx, rates)
             return self.entitlement_view(agg, str(entitlement_id), rates), []
 
         return self._update(beneficiary_id, decide)
@@ -462,13 +479,15 @@ class BenefitsLedger(Application[UUID]):
         reason: str = "",
     ) -> dict[str, Any]:
         """Suspend an entitlement from a month."""
-        ctx = self.context(actor, reason)
-
-        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.suspend_entitlement(ctx, entitlement_id, effective_from=effective_from, basis=basis)
-            return self.entitlement_view(agg, str(entitlement_id)), []
-
-        return self._update(beneficiary_id, decide)
+        return self._on_entitlement(
+            actor,
+            reason,
+            beneficiary_id,
+            entitlement_id,
+            lambda agg, ctx, _: agg.suspend_entitlement(
+                ctx, entitlement_id, effective_from=effective_from, basis=basis
+            ),
+        )
 
     def resume_entitlement(
         self,
@@ -481,13 +500,15 @@ class BenefitsLedger(Application[UUID]):
         reason: str = "",
     ) -> dict[str, Any]:
         """Resume a suspended entitlement from a month."""
-        ctx = self.context(actor, reason)
-
-        def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            agg.resume_entitlement(ctx, entitlement_id, effective_from=effective_from, basis=basis)
-            return self.entitlement_view(agg, str(entitlement_id)), []
-
-        return self._update(beneficiary_id, decide)
+        return self._on_entitlement(
+            actor,
+            reason,
+            beneficiary_id,
+            entitlement_id,
+            lambda agg, ctx, _: agg.resume_entitlement(
+                ctx, entitlement_id, effective_from=effective_from, basis=basis
+            ),
+        )
 
     def terminate_entitlement(
         self,
