@@ -41,14 +41,15 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 from openpyxl import load_workbook
 
+from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
-from domain.indexes import UniqueClaim
+from domain.indexes import UniqueClaim, index_id
 from domain.values import Month, parse_citizen_id
+from ledger.bulk import BulkLoader
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-    from domain.beneficiary import Beneficiary
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
     from ledger.application import BenefitsLedger
@@ -274,27 +275,47 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 
 
 class _Batch:
-    """Beneficiaries loaded for a batch of rows, and the claims their new payments make."""
+    """The rows of a chunk with their beneficiaries and claims loaded in bulk, and what they record."""
 
-    def __init__(self, ledger: BenefitsLedger) -> None:
+    def __init__(self, ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow],
+                 ids: dict[str, UUID | None]) -> None:  # fmt: skip
         self.ledger = ledger
-        self.aggregates: dict[UUID, Beneficiary] = {}
+        self.rows = rows
         self.claims: list[LedgerAggregate] = []
+        self.report = ImportReport()
+        citizens = {r.citizen_id for r in rows if r.citizen_id and not r.beneficiary_id} - set(ids)
+        claims = loader.load(index_id("citizen_id", c) for c in citizens)
+        for citizen in citizens:
+            claim = claims.get(index_id("citizen_id", citizen))
+            ids[citizen] = UUID(claim.beneficiary_id) if claim is not None else None
+        for row in rows:
+            if row.beneficiary_id and row.beneficiary_id not in ids:
+                try:
+                    ids[row.beneficiary_id] = UUID(row.beneficiary_id)
+                except ValueError:
+                    ids[row.beneficiary_id] = None
+        wanted = {ids.get(r.beneficiary_id or r.citizen_id or "") for r in rows} - {None}
+        loaded = loader.load(b for b in wanted if b is not None)
+        self.aggregates: dict[UUID, Beneficiary] = {
+            k: v for k, v in loaded.items() if isinstance(v, Beneficiary)
+        }
+        payment_claims = loader.load(index_id("payment_id", r.payment_id) for r in rows)
+        self.payment_claims: dict[str, UniqueClaim] = {
+            c.value: c for c in payment_claims.values() if isinstance(c, UniqueClaim)
+        }
 
     def beneficiary_for(self, row: PaymentRow, ids: dict[str, UUID | None]) -> Beneficiary:
         key = row.beneficiary_id or row.citizen_id or ""
-        if key not in ids:
-            if row.beneficiary_id:
-                ids[key] = self.ledger.beneficiary(row.beneficiary_id).id
-            else:
-                claim = self.ledger.claim_owner("citizen_id", key)
-                ids[key] = UUID(claim.beneficiary_id) if claim else None
-        bid = ids[key]
-        if bid is None:
-            raise NotFound(f"no beneficiary with citizen ID {key}")
-        if bid not in self.aggregates:
-            self.aggregates[bid] = self.ledger.beneficiary(bid)
-        return self.aggregates[bid]
+        bid = ids.get(key)
+        agg = self.aggregates.get(bid) if bid is not None else None
+        if agg is None:
+            what = "id" if row.beneficiary_id else "citizen ID"
+            raise NotFound(f"no beneficiary with {what} {key}")
+        return agg
+
+    def pending(self) -> list[LedgerAggregate]:
+        """What this chunk records: the changed beneficiaries and the new claims."""
+        return [*(a for a in self.aggregates.values() if a.pending_events), *self.claims]
 
 
 def _entitlement_for(agg: Beneficiary, row: PaymentRow) -> str:
@@ -323,7 +344,7 @@ def _apply(
         agg.record_not_collected(ctx, entitlement_id=eid, period=row.period, rates=rates)
         report.not_collected += 1
         return
-    owner = batch.ledger.claim_owner("payment_id", row.payment_id)
+    owner = batch.payment_claims.get(row.payment_id)
     if owner is not None and owner.beneficiary_id != str(agg.id):
         raise InvalidInput("payment_id", "was already used for another beneficiary's payment")
     if not allow_partial and row.payment_id not in agg.payments:
@@ -339,7 +360,9 @@ def _apply(
     if created:
         report.recorded += 1
         if owner is None:
-            batch.claims.append(UniqueClaim.claim(ctx, "payment_id", row.payment_id, agg.id))
+            claim = UniqueClaim.claim(ctx, "payment_id", row.payment_id, agg.id)
+            batch.claims.append(claim)
+            batch.payment_claims[row.payment_id] = claim
     else:
         report.already_recorded += 1
 
@@ -380,52 +403,59 @@ def import_payments(
     ctx = ledger.context(actor, f"import {filename}".strip())
     rates = ledger.rates()
     ids: dict[str, UUID | None] = {}
-    # Dry run over the whole file: every row meets the ledger's rules before anything is saved.
-    good: list[PaymentRow] = []
-    for chunk in _chunks(rows, batch_size):
-        batch = _Batch(ledger)
-        for row in chunk:
-            try:
-                _apply(batch, row, ids, ctx, rates, ImportReport(), allow_partial=allow_partial)
-            except DomainError as error:
-                field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
-                report.errors.append(RowError(row.row, field_name, error.message.split(": ", 1)[-1]))
-            else:
-                good.append(row)
-    report.errors.sort(key=lambda e: (e.row, e.column))
-    if report.errors and not accept_good_rows:
-        report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
-        return report
-    done = 0
-    for chunk in _chunks(good, batch_size):
-        _record_chunk(ledger, chunk, ids, ctx, rates, report, allow_partial=allow_partial)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(good))
+    loader = BulkLoader(ledger)
+    try:
+        # One pass over the whole file, in memory: every row meets the ledger's rules before anything
+        # is saved; a refused row records nothing (the aggregate refuses before it records).
+        batches: list[_Batch] = []
+        for chunk in _chunks(rows, batch_size):
+            batch = _Batch(ledger, loader, chunk, ids)
+            for row in chunk:
+                try:
+                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+                except DomainError as error:
+                    field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
+                    report.errors.append(RowError(row.row, field_name, error.message.split(": ", 1)[-1]))
+            batches.append(batch)
+        report.errors.sort(key=lambda e: (e.row, e.column))
+        if report.errors and not accept_good_rows:
+            report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
+            return report
+        refused = {e.row for e in report.errors}
+        done = 0
+        for batch in batches:
+            _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused, allow_partial=allow_partial)
+            done += len(batch.rows)
+            if progress is not None:
+                progress(done, len(rows))
+    finally:
+        loader.close()
     report.committed = True
     report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
     return report
 
 
-def _record_chunk(
-    ledger: BenefitsLedger, chunk: list[PaymentRow], ids: dict[str, UUID | None], ctx: RecordContext,
-    rates: RateBook, report: ImportReport, *, allow_partial: bool,
+def _save_batch(
+    ledger: BenefitsLedger, loader: BulkLoader, batch: _Batch, ids: dict[str, UUID | None],
+    ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
 ) -> None:  # fmt: skip
+    """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again on
+    the fresh state and save that, a bounded number of times."""
     for _attempt in range(ledger.MAX_ATTEMPTS):
-        batch = _Batch(ledger)
-        partial = ImportReport()
-        for row in chunk:
-            _apply(batch, row, ids, ctx, rates, partial, allow_partial=allow_partial)
-        pending = [a for a in batch.aggregates.values() if a.pending_events]
-        events = sum(len(a.pending_events) for a in pending) + len(batch.claims)
+        pending = batch.pending()
+        events = sum(len(a.pending_events) for a in pending)
         try:
-            if pending or batch.claims:
-                ledger.save(*pending, *batch.claims)
+            if pending:
+                ledger.save(*pending)
         except IntegrityError:
-            continue  # someone wrote to one of these streams meanwhile: check again on the fresh state
-        report.recorded += partial.recorded
-        report.already_recorded += partial.already_recorded
-        report.not_collected += partial.not_collected
+            good = [r for r in batch.rows if r.row not in refused]
+            batch = _Batch(ledger, loader, good, ids)
+            for row in good:
+                _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+            continue
+        report.recorded += batch.report.recorded
+        report.already_recorded += batch.report.already_recorded
+        report.not_collected += batch.report.not_collected
         report.events += events
         return
     msg = "the file's beneficiaries kept changing while it was imported; nothing more was recorded, try again"
