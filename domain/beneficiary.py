@@ -102,6 +102,11 @@ class Entitlement:
             stops.append(death_month.next())
         return min(stops) if stops else None
 
+    @property
+    def cancelled(self) -> bool:
+        """Terminated before its first month: it never applied (a one-off so ended is not owed)."""
+        return self.last_month is not None and self.last_month < self.start
+
     def in_period(self, month: Month, death_month: Month | None) -> bool:
         """Whether ``month`` lies between the start and the stop, not counting suspensions."""
         stop = self.stop_month(death_month)
@@ -623,7 +628,7 @@ class Beneficiary(LedgerAggregate):
         ent = self.entitlement(entitlement_id)
         scheme = ent.scheme
         if not scheme.monthly:
-            if period != ONE_OFF:
+            if period != ONE_OFF or ent.cancelled:
                 return ()
             _, province = self.commune_at(ent.start)
             return tuple(
@@ -755,6 +760,13 @@ class Beneficiary(LedgerAggregate):
             if parser is None:
                 raise InvalidInput(key, "cannot be corrected this way")
             out[key] = parser(value)
+        # The citizen ID encodes the birth year and sex: after the correction they must still agree.
+        cid = out.get("citizen_id", self.citizen_id)
+        if cid and {"citizen_id", "date_of_birth", "sex"} & out.keys():
+            dob = date.fromisoformat(out["date_of_birth"]) if "date_of_birth" in out else self.date_of_birth
+            named = "citizen_id" if "citizen_id" in out else None
+            parse_citizen_id(cid, named or "date_of_birth", date_of_birth=dob)
+            parse_citizen_id(cid, named or "sex", sex=out.get("sex", self.sex))
         if not ctx.reason:
             raise InvalidInput("reason", "a correction needs a reason")
         self.record(self.DetailsCorrected, ctx, changes=out)
@@ -820,7 +832,7 @@ class Beneficiary(LedgerAggregate):
         if sch.monthly:
             self._require_alive("grant of a monthly scheme")
         if not sch.monthly and any(
-            e.scheme_code == sch.code and e.start == start and e.last_month is None
+            e.scheme_code == sch.code and e.start == start and not e.cancelled
             for e in self.entitlements.values()
         ):
             msg = f"a one-off {sch.code} is already granted for {start}"

@@ -91,13 +91,14 @@ class RateSchedule(LedgerAggregate):
     def amend(
         self, ctx: RecordContext, *, effective_from: object, amount: object, legal_basis: object, **extra: Any
     ) -> bool:
-        """Record a decree's amount from a month. Returns False if exactly this entry is already there."""
+        """Record a decree's amount from a month. Returns False if exactly this entry is already the one in
+        force for that month (an entry superseded since can be recorded again: it is a correction)."""
         month = Month.parse(effective_from, "effective_from")
         value = parse_amount(amount, "amount", positive=True)
         basis = parse_text(legal_basis, "legal_basis", max_length=300)
-        for entry in self.entries:
-            if (entry.effective_from, entry.amount, entry.legal_basis) == (month, value, basis):
-                return False
+        same_month = [e for e in self.entries if e.effective_from == month]
+        if same_month and (same_month[-1].amount, same_month[-1].legal_basis) == (value, basis):
+            return False
         self.record(
             self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra
         )

@@ -12,13 +12,15 @@ import random
 import secrets
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
@@ -99,6 +101,21 @@ class BenefitsLedger(Application[UUID]):
         """Dates travel as ISO strings."""
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The event store's recorder; on PostgreSQL its tables and function are created under an
+        advisory lock, so that ledgers opening at once (API workers, a CLI beside the server) do not
+        fail with "tuple concurrently updated" from two concurrent ``CREATE OR REPLACE FUNCTION``."""
+        datastore = getattr(self.factory, "datastore", None)
+        if not isinstance(datastore, PostgresDatastore):
+            return super().construct_recorder()
+        key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
+        with datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                return super().construct_recorder()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     # ------------------------------------------------------------------ plumbing
 
@@ -251,6 +268,12 @@ class BenefitsLedger(Application[UUID]):
         """Record the packaged standards (reference/rate_schedules.csv) as amendments, once."""
         added = 0
         for entry in reference_rate_entries(until):
+            stream = self.rate_schedule(entry.schedule)
+            key = (entry.effective_from, entry.amount, entry.legal_basis)
+            if stream is not None and any(
+                (e.effective_from, e.amount, e.legal_basis) == key for e in stream.entries
+            ):
+                continue  # recorded before (and perhaps amended since by an administrator): leave it
             result = self.amend_rate(
                 SYSTEM_ACTOR,
                 entry.schedule,

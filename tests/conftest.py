@@ -73,6 +73,9 @@ def _hermetic_store_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name in _STORE_ENV_NAMES or name.startswith(_STORE_ENV_PREFIXES):
             monkeypatch.delenv(name)
+    # Small connection pools: a test opens a few ledgers, the server allows about a hundred clients.
+    monkeypatch.setenv("LEDGER_POSTGRES_POOL_SIZE", "2")
+    monkeypatch.setenv("LEDGER_POSTGRES_MAX_OVERFLOW", "8")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
@@ -186,3 +189,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with _fresh_postgres_schema() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _close_what_the_test_opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every ledger and read store a test opened, so PostgreSQL connections are not leaked
+    from one test to the next (the server allows about a hundred)."""
+    from ledger.application import BenefitsLedger  # noqa: PLC0415 - after the environment is hermetic
+    from ledger.sqlstore import ReadStore  # noqa: PLC0415
+
+    opened: list[object] = []
+    ledger_init = BenefitsLedger.__init__
+
+    def track_ledger(self: BenefitsLedger, *args: object, **kwargs: object) -> None:
+        ledger_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    monkeypatch.setattr(BenefitsLedger, "__init__", track_ledger)
+    for cls in ReadStore.__subclasses__():
+        store_init = cls.__init__
+
+        def track_store(self: ReadStore, *args: object, _init: object = store_init, **kwargs: object) -> None:
+            _init(self, *args, **kwargs)  # type: ignore[operator]
+            opened.append(self)
+
+        monkeypatch.setattr(cls, "__init__", track_store)
+    yield
+    for thing in reversed(opened):
+        with contextlib.suppress(Exception):
+            thing.close()  # type: ignore[attr-defined]

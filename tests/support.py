@@ -1,0 +1,180 @@
+"""Small builders shared by the value, catalogue, worked-example and command tests.
+
+* :class:`FixedClock` — a clock the test moves by hand (``clock.now = ...`` or ``clock.set("2024-08-05")``);
+* :func:`basis` — a legal basis (decision number, date, issuer) signed on a given day;
+* :func:`citizen_id` — a structurally valid 12-digit citizen ID for a birth year and sex;
+* :func:`open_test_ledger` — the ledger on a store URL with the fixed clock and the packaged rates seeded;
+* :func:`register_person` / :func:`grant` / :func:`pay` — the commands the examples repeat, with defaults;
+* :func:`log_position` / :func:`records_nothing` — the event log's head, to show that a refused command
+  recorded nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ledger.application import BenefitsLedger, open_ledger
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from domain.values import Month
+
+COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (province 75)
+OTHER_COMMUNE = "25210"  # Phường Đồng Xoài, Đồng Nai: where relocations go
+PROVINCE = "75"
+OFFICER = "officer"
+
+
+class FixedClock:
+    """A clock that only moves when the test says so; calling it returns the current ``now``."""
+
+    def __init__(self, now: datetime | str = "2024-03-20") -> None:
+        self.now = self._moment(now)
+
+    @staticmethod
+    def _moment(value: datetime | date | str) -> datetime:
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+    def set(self, value: datetime | date | str) -> datetime:
+        """Move the clock to ``value`` (a date means 09:00 UTC that day)."""
+        self.now = self._moment(value)
+        return self.now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def basis(day: str = "2024-03-15", number: str = "01/QĐ-UBND", issuer: str = "UBND tỉnh Đồng Nai") -> dict:
+    """A legal basis: decision ``number`` signed on ``day`` by ``issuer``."""
+    return {"decision_no": number, "decision_date": day, "issuer": issuer}
+
+
+_serials = itertools.count(1)
+
+
+def citizen_id(
+    birth_year: int = 1940, sex: str = "male", province: int = 75, serial: int | None = None
+) -> str:
+    """A valid citizen ID: province of birth + century/sex digit + 2-digit year + 6-digit serial."""
+    century_digit = 2 * ((birth_year - 1900) // 100) + (1 if sex == "female" else 0)
+    number = next(_serials) if serial is None else serial
+    return f"{province:03d}{century_digit}{birth_year % 100:02d}{number:06d}"
+
+
+def open_test_ledger(
+    database_url: str, clock: FixedClock, *, seed: bool = True, seed_until: Month | None = None
+) -> BenefitsLedger:
+    """The ledger on ``database_url`` with ``clock``; the packaged standards seeded (up to ``seed_until``)."""
+    app = open_ledger(database_url, clock=clock)
+    if seed:
+        app.seed_reference_rates(until=seed_until)
+    return app
+
+
+@contextlib.contextmanager
+def ledger_on(
+    database_url: str, clock: FixedClock, *, seed: bool = True, seed_until: Month | None = None
+) -> Iterator[BenefitsLedger]:
+    """:func:`open_test_ledger`, closed afterwards (so that the test's PostgreSQL schema can be dropped)."""
+    app = open_test_ledger(database_url, clock, seed=seed, seed_until=seed_until)
+    try:
+        yield app
+    finally:
+        if app._documents is not None:
+            app._documents.store.close()
+        app.close()
+
+
+def register_person(
+    app: BenefitsLedger,
+    *,
+    kind: str = "social_assistance",
+    birth_year: int = 1940,
+    sex: str = "male",
+    full_name: str = "Nguyễn Văn An",
+    commune_code: str = COMMUNE,
+    **fields: Any,
+) -> str:
+    """Register a person born on 1 January ``birth_year`` and return the beneficiary id."""
+    fields.setdefault("citizen_id", citizen_id(birth_year, sex))
+    fields.setdefault("date_of_birth", f"{birth_year}-01-01")
+    agg = app.register_beneficiary(
+        OFFICER, kind=kind, full_name=full_name, commune_code=commune_code, sex=sex, **fields
+    )
+    return str(agg.id)
+
+
+def grant(
+    app: BenefitsLedger,
+    beneficiary_id: str,
+    scheme: str,
+    effective_from: str = "2024-03",
+    *,
+    signed: str = "2024-03-15",
+    params: dict | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Grant ``scheme`` by a decision signed on ``signed``; returns the entitlement view."""
+    return app.grant_entitlement(
+        OFFICER,
+        beneficiary_id,
+        scheme=scheme,
+        effective_from=effective_from,
+        basis=basis(signed),
+        params=params,
+        **kwargs,
+    )
+
+
+_payment_ids = itertools.count(1)
+
+
+def pay(
+    app: BenefitsLedger,
+    beneficiary_id: str,
+    entitlement_id: str,
+    period: str | None,
+    amount: int,
+    *,
+    payment_id: str | None = None,
+    paid_on: str | None = None,
+    **kwargs: Any,
+) -> tuple[bool, dict[str, Any]]:
+    """Record a payment (paid today by the ledger's clock unless ``paid_on`` is given)."""
+    return app.record_payment(
+        "payer",
+        payment_id=payment_id or f"P-{next(_payment_ids)}",
+        beneficiary_id=beneficiary_id,
+        entitlement_id=entitlement_id,
+        period=period,
+        amount=amount,
+        paid_on=paid_on or app.clock().date().isoformat(),
+        **kwargs,
+    )
+
+
+def log_position(app: BenefitsLedger) -> int:
+    """The id of the last event in the log (a refused command must leave it unchanged)."""
+    return app.recorder.max_notification_id() or 0
+
+
+@contextlib.contextmanager
+def records_nothing(
+    app: BenefitsLedger, error: type[Exception], *, field: str | None = None, match: str | None = None
+) -> Iterator[pytest.ExceptionInfo[Exception]]:
+    """Expect the block to be refused with ``error`` (naming ``field``), the event log left as it was."""
+    head = log_position(app)
+    with pytest.raises(error, match=match) as info:
+        yield info
+    if field is not None:
+        assert getattr(info.value, "field", None) == field, info.value
+    assert log_position(app) == head, "a refused command recorded something"
