@@ -7,9 +7,11 @@ SQL is written once with ``?`` placeholders; the PostgreSQL adapter turns them i
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,34 @@ if TYPE_CHECKING:
 
 Row = tuple[Any, ...]
 UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
+
+
+class _ThreadEnd:
+    """Kept in a thread's local storage beside its connection: freed when the thread ends."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _forget(conn: Any, registry: list[Any]) -> None:
+    # no lock here: a finalizer may run in a thread that holds it; list.remove is atomic under the GIL
+    with contextlib.suppress(ValueError):
+        registry.remove(conn)
+    with contextlib.suppress(Exception):
+        conn.close()
+
+
+def _keep_for_thread(local: threading.local, conn: Any, registry: list[Any], lock: threading.Lock) -> None:
+    """Make ``conn`` this thread's connection, closed when the thread ends.
+
+    Web servers run requests in worker threads that come and go (an idle worker exits after a while):
+    without this, every new worker would leave one more connection open until the store is closed.
+    """
+    token = _ThreadEnd()
+    local.conn = conn
+    local.token = token
+    with lock:
+        registry.append(conn)
+    weakref.finalize(token, _forget, conn, registry)
 
 
 class Tx(ABC):
@@ -113,9 +143,7 @@ class SQLiteReadStore(ReadStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            _keep_for_thread(self._local, conn, self._all, self._lock)
         return conn
 
     @contextmanager
@@ -141,7 +169,7 @@ class SQLiteReadStore(ReadStore):
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for conn in list(self._all):
                 conn.close()
             self._all.clear()
         self._local = threading.local()
@@ -198,9 +226,7 @@ class PostgresReadStore(ReadStore):
             if self.loc.schema:
                 conn.execute(pg_sql.SQL("SET search_path TO {}").format(pg_sql.Identifier(self.loc.schema)))
                 conn.commit()
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+            _keep_for_thread(self._local, conn, self._all, self._lock)
         return conn
 
     @contextmanager
@@ -226,7 +252,7 @@ class PostgresReadStore(ReadStore):
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for conn in list(self._all):
                 conn.close()
             self._all.clear()
         self._local = threading.local()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -10,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.app import CurrentUser, Svc, idempotent_write, require_admin, require_writer
+from api.app import AuthError, CurrentUser, Svc, idempotent_write, require_admin, require_writer
 from domain.values import Month
+from ledger.communes import resolve_commune
 from ledger.history import parse_as_of
 from ledger.imports import import_payments
 from ledger.integrity import verify_streams
@@ -22,6 +24,14 @@ from projections.rosters import RosterScope, current_roster, issue_roster, roste
 router = APIRouter()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
+    """A roster scope whose commune is a known commune of the deployment (else 422)."""
+    scope = RosterScope.parse(commune_code, channel)
+    if scope.commune_code is not None:
+        resolve_commune(scope.commune_code, province=svc.ledger.province)
+    return scope
 
 
 def roster_file_name(month: Month, scope: RosterScope, extension: str) -> str:
@@ -45,7 +55,7 @@ def get_roster(
     """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
     del user
     target = Month.parse(month, "month")
-    scope = RosterScope.parse(commune_code, channel)
+    scope = _scope(svc, commune_code, channel)
     issued = None
     moment = parse_as_of(as_of)
     if moment is not None:
@@ -83,10 +93,10 @@ def issue(
     body = body or IssueRoster()
 
     def run() -> tuple[int, Any]:
-        scope = RosterScope.parse(body.commune_code, body.channel)
-        require_writer(user, scope.commune_code)
+        scope = _scope(svc, body.commune_code, body.channel)
         if scope.commune_code is None and user.role == "officer" and user.scope:
-            require_writer(user, "*")
+            raise AuthError(403, f"user {user.name} issues rosters of its own communes only: name one")
+        require_writer(user, scope.commune_code)
         return 201, issue_roster(svc.engine, user.name, month, scope)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
@@ -103,6 +113,8 @@ def report_summary(
     """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
     share; grants and terminations; cards per group in use, new, ended."""
     del user
+    if commune_code:
+        resolve_commune(commune_code, province=svc.ledger.province)
     current = str(svc.ledger.current_month())
     return summary_report(svc.engine, from_ or to or current, to or from_ or current, commune_code)
 
@@ -185,6 +197,7 @@ class NewUser(BaseModel):
     name: str = Field(min_length=2, max_length=64)
     role: Literal["officer", "inspector", "admin"]
     scope: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, max_length=500)
 
 
 @router.post("/users", status_code=201, tags=["users"])
@@ -193,7 +206,9 @@ def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JS
 
     def run() -> tuple[int, Any]:
         require_admin(user)
-        created, token = svc.ledger.add_user(user.name, body.name, role=body.role, scope=body.scope)
+        created, token = svc.ledger.add_user(
+            user.name, body.name, role=body.role, scope=body.scope, reason=body.reason or ""
+        )
         return 201, {"name": created.name, "role": created.role, "scope": created.scope, "token": token}
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
@@ -221,18 +236,27 @@ async def import_payments_file(
     allow_partial: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
     """Record a post-office / bank confirmation file; the answer is the import report (rows, errors)."""
-    del request
     if user.role == "inspector" or (user.role == "officer" and user.scope):
         require_writer(user, "*" if user.role == "officer" else None)
     content = await file.read()
-    report = await run_in_threadpool(
-        import_payments, svc.ledger, content, file.filename or "", actor=user.name,
-        accept_good_rows=accept_good_rows, allow_partial=allow_partial,
-    )  # fmt: skip
-    status = 201 if report.committed else 422
-    body = report.as_dict()
-    if not report.committed:
-        body.update({"type": problems.TYPES[422], "title": problems.TITLES[422], "status": 422,
-                     "detail": "the file has errors: nothing was recorded"})  # fmt: skip
-        return JSONResponse(body, status_code=status, media_type=problems.PROBLEM)
-    return JSONResponse(body, status_code=status)
+    request_body = {
+        "file_sha256": hashlib.sha256(content).hexdigest(),
+        "filename": file.filename or "",
+        "accept_good_rows": accept_good_rows,
+        "allow_partial": allow_partial,
+    }
+
+    def run() -> tuple[int, Any]:
+        report = import_payments(
+            svc.ledger, content, file.filename or "", actor=user.name,
+            accept_good_rows=accept_good_rows, allow_partial=allow_partial,
+        )  # fmt: skip
+        body = report.as_dict()
+        if not report.committed:
+            body.update({"type": problems.TYPES[422], "title": problems.TITLES[422], "status": 422,
+                         "detail": "the file has errors: nothing was recorded"})  # fmt: skip
+            return 422, body
+        return 201, body
+
+    answer: JSONResponse = await run_in_threadpool(idempotent_write, request, svc, user, request_body, run)
+    return answer
