@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid5
 
 from domain.catalogue import (
@@ -40,7 +40,7 @@ from domain.values import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
 ONE_OFF = "once"
 REFUND = "refund"
@@ -48,6 +48,19 @@ RECOVERY_METHODS = ("cash", "deduction", REFUND)
 SUSPENSION_RUN = 3  # consecutive uncollected months that make a suspension candidate (TT 02/2021)
 ELDERLY_80 = "BTXH_ELDERLY_80"
 NAMESPACE_ENTITLEMENT = UUID("6f1c1d8e-3b0a-4d52-9a37-5c2f7f1e0a11")
+
+
+Dated = TypeVar("Dated", bound=tuple[Any, ...])
+
+
+def in_force(history: Sequence[Dated], month: Month) -> Dated:
+    """The entry of a dated history (sorted, each entry starting with its first month) in force in
+    ``month``: the latest that starts by then, or the first."""
+    current = history[0]
+    for entry in history:
+        if entry[0] <= month:
+            current = entry
+    return current
 
 
 def period_key(period: Month | None) -> str:
@@ -76,11 +89,7 @@ class Entitlement:
 
     def params_for(self, month: Month) -> dict[str, Any]:
         """The parameters in force in ``month`` (the latest adjustment effective by then)."""
-        current = self.params_history[0][1]
-        for start, params in self.params_history:
-            if start <= month:
-                current = params
-        return current
+        return in_force(self.params_history, month)[1]
 
     def suspended_in(self, month: Month) -> bool:
         """Whether a suspension covers ``month``."""
@@ -563,11 +572,8 @@ class Beneficiary(LedgerAggregate):
 
     def commune_at(self, month: Month) -> tuple[str, str]:
         """``(commune_code, province_code)`` in force in ``month``."""
-        current = self.communes[0]
-        for entry in self.communes:
-            if entry[0] <= month:
-                current = entry
-        return current[1], current[2]
+        _, commune, province = in_force(self.communes, month)
+        return commune, province
 
     @property
     def payment_channel(self) -> dict[str, str]:
@@ -576,11 +582,7 @@ class Beneficiary(LedgerAggregate):
 
     def channel_at(self, month: Month) -> dict[str, str]:
         """The payment channel in force in ``month``."""
-        current = self.channels[0][1]
-        for start, channel in self.channels:
-            if start <= month:
-                current = channel
-        return current
+        return in_force(self.channels, month)[1]
 
     def status(self, month: Month) -> str:
         """``active`` | ``suspended`` | ``terminated`` | ``deceased`` as of ``month``."""
