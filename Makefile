@@ -2,6 +2,9 @@
 #
 #   make demo     build the venv if needed, then run the demo on a fresh SQLite file (N beneficiaries)
 #   make test     whole test suite (PostgreSQL tests skip unless PostgreSQL is reachable; see `make pg`)
+#   make bench    the benchmark suite on PostgreSQL (bench/run.py; N beneficiaries, default 100,000;
+#                 SCALE=1000000 adds the roster and history figures at that size); see BENCHMARKS.md
+#   make bench-smoke  the same at N=2,000, as CI runs it (figures printed, times never asserted)
 #   make lint     ruff (lint + format check), mypy --strict, import-linter contracts
 #   make pg       install/start the local PostgreSQL and create the test databases (root)
 
@@ -10,14 +13,21 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 N ?= 2000
 PYTEST_ARGS ?=
+# `make bench` takes N from the command line or the environment, else the issue's 100,000 (N's 2,000
+# default is the demo's). SCALE empty: no scale mode. BENCH_ARGS: more options of bench/run.py.
+BENCH_N = $(if $(filter command line environment,$(origin N)),$(N),100000)
+SCALE ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint pg clean
+.PHONY: help setup demo test lint pg clean bench bench-smoke
 
 help:
-	@echo "targets: setup demo test lint pg clean"
+	@echo "targets: setup demo test lint pg clean bench bench-smoke"
 	@echo "  make demo [N=$(N)]          run the demo on a fresh ./ledger.db"
 	@echo "  make test [PYTEST_ARGS=...] run the test suite"
+	@echo "  make bench [N=100000] [SCALE=1000000] [BENCH_ARGS=...]  benchmark suite on PostgreSQL"
+	@echo "  make bench-smoke            the benchmark at N=2000 (as CI runs it)"
 
 # The venv is (re)built whenever pyproject.toml changes; the stamp records a complete install.
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +52,15 @@ lint: setup
 
 pg:
 	bash .ci/postgres.sh
+
+# Figures on stdout (`name: value`), progress on stderr; a fresh bench_* schema of the PostgreSQL
+# database (BENCH_DATABASE_URL, else LEDGER_TEST_POSTGRES_URL, else ledger_test on 127.0.0.1), dropped
+# afterwards. Nothing is asserted: these are measurements.
+bench: setup
+	$(BIN)/python bench/run.py --n $(BENCH_N) $(if $(SCALE),--scale $(SCALE)) $(BENCH_ARGS)
+
+bench-smoke: setup
+	$(BIN)/python bench/run.py --n 2000 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
