@@ -315,7 +315,7 @@ class BenefitsLedger(Application[UUID]):
         unknown = set(fields) - known
         if unknown:
             raise InvalidInput(min(unknown), "is not a field of a beneficiary")
-        new_id = fields.pop("beneficiary_id", None) or uuid4()
+        new_id = uuid4()
 
         def attempt() -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
             agg = Beneficiary.register(
