@@ -452,23 +452,25 @@ test_ledger_state_machine = LedgerMachine.TestCase
 # --------------------------------------------------------------------------------------- storage faults
 
 
-def test_eight_threads_paying_one_beneficiary_no_double_payment_no_lost_write(database_url):
-    ledger = open_ledger(database_url, clock=lambda: datetime(2025, 1, 20, 9, tzinfo=UTC))
+def elderly_on_store(database_url: str, now: datetime, citizen_id: str) -> tuple:
+    """A ledger with one 80+ recipient granted from 2024-07: (ledger, beneficiary, entitlement id)."""
+    ledger = open_ledger(database_url, clock=lambda: now)
     ledger.seed_reference_rates()
     agg = ledger.register_beneficiary(
         "officer",
         kind="social_assistance",
         full_name="Hồ Văn Tám",
         commune_code=COMMUNE,
-        citizen_id="075030088888",
+        citizen_id=citizen_id,
     )
-    eid = ledger.grant_entitlement(
-        "officer",
-        agg.id,
-        scheme="BTXH_ELDERLY_80",
-        effective_from="2024-07",
-        basis={**BASIS, "decision_date": "2024-07-01"},
-    )["entitlement_id"]
+    basis = {**BASIS, "decision_date": "2024-07-01"}
+    granted = ledger.grant_entitlement("officer", agg.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07",
+                                       basis=basis)  # fmt: skip
+    return ledger, agg, granted["entitlement_id"]
+
+
+def test_eight_threads_paying_one_beneficiary_no_double_payment_no_lost_write(database_url):
+    ledger, agg, eid = elderly_on_store(database_url, datetime(2025, 1, 20, 9, tzinfo=UTC), "075030088888")
     barrier = threading.Barrier(8)
     outcomes: list[str] = []
 
@@ -559,22 +561,7 @@ def _tamper(database_url: str, stream_id: str, version: int) -> None:
 
 
 def test_an_altered_stored_event_is_named_by_verify(database_url):
-    ledger = open_ledger(database_url, clock=lambda: datetime(2024, 9, 1, 9, tzinfo=UTC))
-    ledger.seed_reference_rates()
-    agg = ledger.register_beneficiary(
-        "officer",
-        kind="social_assistance",
-        full_name="Lý Thị Hà",
-        commune_code=COMMUNE,
-        citizen_id="075130077777",
-    )
-    eid = ledger.grant_entitlement(
-        "officer",
-        agg.id,
-        scheme="BTXH_ELDERLY_80",
-        effective_from="2024-07",
-        basis={**BASIS, "decision_date": "2024-07-01"},
-    )["entitlement_id"]
+    ledger, agg, eid = elderly_on_store(database_url, datetime(2024, 9, 1, 9, tzinfo=UTC), "075130077777")
     for month in ("2024-07", "2024-08"):
         ledger.record_payment(
             "po",
