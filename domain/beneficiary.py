@@ -994,11 +994,13 @@ class Beneficiary(LedgerAggregate):
         rates: RateBook,
         channel: object = None,
         reference: object = None,
+        exact: bool = False,
     ) -> bool:
         """Record a disbursement (chi trả). Returns False when it is a retry of the same payment.
 
         Refused: a payment for a period with nothing due (before the start, after the stop, suspended,
-        not the highest coefficient), for a period already paid in full, or above what is owed.
+        not the highest coefficient), for a period already paid in full, or above what is owed; with
+        ``exact`` (a payer's confirmation file), any amount but exactly what is owed.
         """
         pid = parse_text(payment_id, "payment_id", max_length=100)
         ent = self.entitlement(entitlement_id)
@@ -1023,6 +1025,9 @@ class Beneficiary(LedgerAggregate):
         if item.outstanding == 0:
             msg = f"{ent.scheme_code} for {key} is already paid ({item.paid:,} of {item.due:,} đồng)"
             raise Conflict(msg, "period")
+        if exact and value != item.outstanding:
+            msg = f"is {value:,} but {item.outstanding:,} đồng is due (flag partial payments)"
+            raise InvalidInput("amount", msg)
         if value > item.outstanding:
             msg = f"amount {value:,} exceeds what is owed for {key} ({item.outstanding:,} đồng)"
             raise Conflict(msg, "amount")

@@ -41,13 +41,27 @@ def _canonical(value: Any) -> Any:  # noqa: PLR0911
     return value
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+_HASHED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _hashed_fields(cls: type) -> tuple[str, ...]:
+    names = _HASHED_FIELDS.get(cls)
+    if names is None:
+        assert dataclasses.is_dataclass(cls)  # noqa: S101 - events are dataclasses by construction
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name != HASH_FIELD)
+        _HASHED_FIELDS[cls] = names
+    return names
+
+
 def event_content_hash(event: object) -> str:
     """SHA-256 over the event's type and every field but its own hash, canonically serialised."""
-    assert dataclasses.is_dataclass(event)  # noqa: S101 - events are dataclasses by construction
-    content = {
-        f.name: _canonical(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name != HASH_FIELD
-    }
-    content["__type__"] = type(event).__name__
+    cls = type(event)
+    content = {}
+    for name in _hashed_fields(cls):
+        value = getattr(event, name)
+        content[name] = value if type(value) in _PLAIN else _canonical(value)
+    content["__type__"] = cls.__name__
     payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

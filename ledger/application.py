@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    Transcoding,
+)
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 
@@ -30,6 +36,7 @@ from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
 from domain.rates import RateSchedule, rate_schedule_id
 from domain.rosters import IssuedRoster, roster_id
+from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id
 from ledger.communes import configured_province, resolve_commune
@@ -77,6 +84,10 @@ class BenefitsLedger(Application[UUID]):
 
     name = "benefits_ledger"
     MAX_ATTEMPTS = 12
+    # Beneficiary snapshots (a cache of state, see domain/snapshots.py) in the library's snapshot table;
+    # taken by bulk writers (ledger/snapshots.py), used by every load.
+    is_snapshotting_enabled = True
+    snapshot_class = BeneficiarySnapshot
 
     def __init__(
         self,
@@ -106,14 +117,21 @@ class BenefitsLedger(Application[UUID]):
         """The event store's recorder; on PostgreSQL its tables and function are created under an
         advisory lock, so that ledgers opening at once (API workers, a CLI beside the server) do not
         fail with "tuple concurrently updated" from two concurrent ``CREATE OR REPLACE FUNCTION``."""
+        return self._under_schema_lock(super().construct_recorder)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The snapshot store; its table is created under the same advisory lock."""
+        return self._under_schema_lock(super().construct_snapshot_store)
+
+    def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)
         if not isinstance(datastore, PostgresDatastore):
-            return super().construct_recorder()
+            return construct()
         key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
         with datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))
             try:
-                return super().construct_recorder()
+                return construct()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 

@@ -1,10 +1,20 @@
 """Loading many streams at once — nạp hàng loạt: one query for a chunk of streams, not one per stream.
 
 The repository loads one aggregate per query; a province-wide import touches tens of thousands. This
-reads the stored events of a chunk of streams in one statement (ordered by stream and version), decodes
-them with the application's mapper and folds them into aggregates. It only reads: events are written
-by the application as usual, so optimistic concurrency is unchanged — a stream that moved on meanwhile
-makes the later save fail with ``IntegrityError`` and the caller loads it again.
+reads a chunk of streams in two statements: the latest snapshot of each (``domain/snapshots.py``), then
+the stored events from each snapshot's version on (the whole stream where there is none), decoded with
+the application's mapper and folded onto the snapshot.
+
+A snapshot is trusted only as far as the events agree with it: the stored event at the snapshot's
+version must carry the hash the snapshot was taken at, and every later event must continue the chain
+(``prev_hash``). A snapshot that disagrees — stale beyond repair, damaged, or written by someone who
+should not have — is dropped and that stream is replayed from its first event (``rejected_snapshots``
+counts them). The loader only reads: events are written by the application as usual, so optimistic
+concurrency is unchanged — a stream that moved on meanwhile makes the later save fail with
+``IntegrityError`` and the caller loads it again.
+
+:meth:`BulkLoader.save_snapshots` writes fresh snapshots of aggregates a bulk writer holds in memory
+(after they are saved) and removes the older snapshots of those streams.
 """
 
 from __future__ import annotations
@@ -12,8 +22,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
 
+from domain.beneficiary import Beneficiary
+from domain.snapshots import BeneficiarySnapshot
 from ledger.config import parse_database_url
 from ledger.sqlstore import ReadStore, open_read_store
 
@@ -23,10 +36,19 @@ if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
 
 CHUNK = 500
+#: A bulk writer refreshes a stream's snapshot once this many events were recorded after it.
+SNAPSHOT_LAG = 12
+
+_COLUMNS = "originator_id, originator_version, topic, state"
+
+
+def _hash_mark(snapshot: BeneficiarySnapshot) -> bytes:
+    """How the stored event the snapshot was taken at names its own hash."""
+    return f'"event_hash":"{snapshot.state.get("chain_head", "")}"'.encode()
 
 
 class BulkLoader:
-    """Loads aggregates of many streams with one query per chunk."""
+    """Loads aggregates of many streams with two queries per chunk; writes their snapshots."""
 
     def __init__(self, ledger: BenefitsLedger) -> None:
         if not ledger.database_url:
@@ -36,7 +58,18 @@ class BulkLoader:
         loc = parse_database_url(ledger.database_url)
         self.store: ReadStore = open_read_store(ledger.database_url)
         self.sqlite = loc.backend == "sqlite"
-        self.table = "stored_events" if self.sqlite else f'"{loc.schema or "public"}"."{ledger.name}_events"'
+        snapshots = ledger.snapshots.recorder if ledger.snapshots is not None else None
+        snapshot_table = getattr(snapshots, "events_table_name", "")
+        if self.sqlite:
+            self.table = "stored_events"
+            self.snapshot_table = snapshot_table
+        else:
+            schema = loc.schema or "public"
+            self.table = f'"{schema}"."{ledger.name}_events"'
+            self.snapshot_table = f'"{schema}"."{snapshot_table}"' if snapshot_table else ""
+        #: Stream → version of the snapshot it was loaded from (0: replayed from the start).
+        self.snapshot_versions: dict[UUID, int] = {}
+        self.rejected_snapshots = 0
 
     def close(self) -> None:
         """Release the connection."""
@@ -50,32 +83,176 @@ class BulkLoader:
             found.update(self._load_chunk(wanted[start : start + CHUNK]))
         return found
 
+    # ------------------------------------------------------------------------------------------ reading
+
     def _load_chunk(self, ids: Sequence[UUID]) -> dict[UUID, Any]:
         if not ids:
             return {}
-        columns = "originator_id, originator_version, topic, state"
-        with self.store.read() as tx:
-            if self.sqlite:
-                marks = ", ".join("?" for _ in ids)
-                rows = tx.fetchall(
-                    f"SELECT {columns} FROM {self.table} WHERE originator_id IN ({marks})"  # noqa: S608
-                    " ORDER BY originator_id, originator_version",
-                    [i.hex for i in ids],
-                )
-            else:
-                rows = tx.fetchall(
-                    f"SELECT {columns} FROM {self.table} WHERE originator_id = ANY(?)"  # noqa: S608
-                    " ORDER BY originator_id, originator_version",
-                    [list(ids)],
-                )
+        snapshots = self._snapshots(ids)
+        rows = self._events(ids, {k: v.originator_version for k, v in snapshots.items()})
         aggregates: dict[UUID, Any] = {}
+        broken: set[UUID] = set()
         mapper = self.ledger.mapper
         for originator_id, version, topic, state in rows:
             stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+            if stream in broken:
+                continue
+            snapshot = snapshots.get(stream)
+            current = aggregates.get(stream)
+            if snapshot is not None and current is None:
+                # The first row must be the event the snapshot was taken at, with the snapshot's hash
+                # (read from the stored JSON without decoding the whole event).
+                if int(version) == snapshot.originator_version and _hash_mark(snapshot) in bytes(state):
+                    aggregates[stream] = snapshot.mutate(None)
+                else:
+                    broken.add(stream)
+                continue
             event: Any = mapper.to_domain_event(
                 StoredEvent(
                     originator_id=stream, originator_version=int(version), topic=topic, state=bytes(state)
                 )
             )
-            aggregates[stream] = event.mutate(aggregates.get(stream))
+            if snapshot is None or (current is not None and event.prev_hash == current.chain_head):
+                aggregates[stream] = event.mutate(current)
+            else:
+                broken.add(stream)
+        broken.update(stream for stream in snapshots if stream not in aggregates)
+        for stream in broken:  # replay those from their first event, without the snapshot
+            self.rejected_snapshots += 1
+            aggregates.pop(stream, None)
+            for _, version, topic, state in self._events([stream], {}):
+                event = mapper.to_domain_event(
+                    StoredEvent(originator_id=stream, originator_version=int(version), topic=topic,
+                                state=bytes(state))
+                )  # fmt: skip
+                aggregates[stream] = event.mutate(aggregates.get(stream))
+        for stream in aggregates:
+            self.snapshot_versions[stream] = 0 if stream in broken or stream not in snapshots else (
+                snapshots[stream].originator_version
+            )  # fmt: skip
         return aggregates
+
+    def _snapshots(self, ids: Sequence[UUID]) -> dict[UUID, BeneficiarySnapshot]:
+        """The latest snapshot of each stream that has one."""
+        if not self.snapshot_table:
+            return {}
+        with self.store.read() as tx:
+            if self.sqlite:
+                marks = ", ".join("?" for _ in ids)
+                rows = tx.fetchall(
+                    f"SELECT {_COLUMNS} FROM {self.snapshot_table} WHERE originator_id IN ({marks})"  # noqa: S608
+                    " ORDER BY originator_id, originator_version",
+                    [i.hex for i in ids],
+                )
+            else:
+                rows = tx.fetchall(
+                    f"SELECT DISTINCT ON (originator_id) {_COLUMNS} FROM {self.snapshot_table}"  # noqa: S608
+                    " WHERE originator_id = ANY(?) ORDER BY originator_id, originator_version DESC",
+                    [list(ids)],
+                )
+        found: dict[UUID, BeneficiarySnapshot] = {}
+        for originator_id, version, topic, state in rows:
+            stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+            snapshot = self.ledger.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=stream, originator_version=int(version), topic=topic, state=bytes(state)
+                )
+            )
+            if isinstance(snapshot, BeneficiarySnapshot):
+                found[stream] = snapshot  # ascending on SQLite: the last one wins
+        return found
+
+    def _events(self, ids: Sequence[UUID], since: dict[UUID, int]) -> list[tuple[Any, ...]]:
+        """Stored events of ``ids``, from version ``since[id]`` on (all of them where it is absent)."""
+        with self.store.read() as tx:
+            if self.sqlite:
+                values = ", ".join("(?, ?)" for _ in ids)
+                params: list[Any] = []
+                for i in ids:
+                    params.extend((i.hex, since.get(i, 0)))
+                return tx.fetchall(
+                    f"WITH wanted(id, since) AS (VALUES {values}) SELECT {_COLUMNS} FROM {self.table}"  # noqa: S608
+                    " JOIN wanted ON originator_id = wanted.id AND originator_version >= wanted.since"
+                    " ORDER BY originator_id, originator_version",
+                    params,
+                )
+            return tx.fetchall(
+                f"SELECT {_COLUMNS} FROM {self.table}"  # noqa: S608
+                " JOIN unnest(?::uuid[], ?::int8[]) AS wanted(id, since)"
+                " ON originator_id = wanted.id AND originator_version >= wanted.since"
+                " ORDER BY originator_id, originator_version",
+                [list(ids), [since.get(i, 0) for i in ids]],
+            )
+
+    def beneficiary_ids(self) -> list[UUID]:
+        """Every beneficiary stream of the log."""
+        topic = get_topic(Beneficiary.BeneficiaryRegistered)
+        with self.store.read() as tx:
+            rows = tx.fetchall(
+                f"SELECT originator_id FROM {self.table} WHERE topic = ? ORDER BY originator_id",  # noqa: S608
+                [topic],
+            )
+        return [r[0] if isinstance(r[0], UUID) else UUID(str(r[0])) for r in rows]
+
+    # ------------------------------------------------------------------------------------------ writing
+
+    def refresh_snapshots(self, *, lag: int = SNAPSHOT_LAG) -> tuple[int, int]:
+        """Snapshot every beneficiary whose snapshot is ``lag`` or more events behind (what a nightly
+        ``ledger snapshots refresh`` does); returns (beneficiaries, snapshots written)."""
+        ids = self.beneficiary_ids()
+        written = 0
+        for start in range(0, len(ids), CHUNK):
+            written += self.save_snapshots(self.load(ids[start : start + CHUNK]).values(), lag=lag)
+        return len(ids), written
+
+    def save_snapshots(self, aggregates: Iterable[Any], *, lag: int = SNAPSHOT_LAG) -> int:
+        """Snapshot the saved beneficiaries among ``aggregates`` whose snapshot is ``lag`` or more events
+        behind; remove the older snapshots of those streams. Returns how many were written."""
+        store = self.ledger.snapshots
+        if store is None:
+            return 0
+        fresh = [
+            BeneficiarySnapshot.take(agg)
+            for agg in aggregates
+            if isinstance(agg, Beneficiary)
+            and not agg.pending_events
+            and agg.version - self.snapshot_versions.get(agg.id, 0) >= lag
+        ]
+        if not fresh:
+            return 0
+        try:
+            store.put(fresh)
+        except IntegrityError:  # another writer snapshotted one of them at the same version: one by one
+            for snapshot in fresh:
+                try:
+                    store.put([snapshot])
+                except IntegrityError:
+                    continue
+        for snapshot in fresh:
+            self.snapshot_versions[snapshot.originator_id] = snapshot.originator_version
+        self._prune([(s.originator_id, s.originator_version) for s in fresh])
+        return len(fresh)
+
+    def _prune(self, heads: Sequence[tuple[UUID, int]]) -> None:
+        """Drop the snapshots older than ``heads`` (a snapshot is a cache: the latest is enough)."""
+        for start in range(0, len(heads), CHUNK):
+            chunk = heads[start : start + CHUNK]
+            with self.store.write(exclusive=False) as tx:
+                if self.sqlite:
+                    values = ", ".join("(?, ?)" for _ in chunk)
+                    params: list[Any] = []
+                    for stream, version in chunk:
+                        params.extend((stream.hex, version))
+                    tx.execute(
+                        f"WITH head(id, version) AS (VALUES {values}) DELETE FROM {self.snapshot_table}"  # noqa: S608
+                        " WHERE EXISTS (SELECT 1 FROM head WHERE head.id = originator_id"
+                        " AND originator_version < head.version)",
+                        params,
+                    )
+                else:
+                    tx.execute(
+                        f"DELETE FROM {self.snapshot_table} AS s USING unnest(?::uuid[], ?::int8[])"  # noqa: S608
+                        " AS head(id, version) WHERE s.originator_id = head.id"
+                        " AND s.originator_version < head.version",
+                        [[s for s, _ in chunk], [v for _, v in chunk]],
+                    )

@@ -88,6 +88,8 @@ def persistence_environment(url: str) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+        # the library's recorder, with a COPY path for large transactions (ledger/recorders.py)
+        "APPLICATION_RECORDER_TOPIC": "ledger.recorders:BulkPostgresApplicationRecorder",
     }
     if loc.schema:
         env["POSTGRES_SCHEMA"] = loc.schema

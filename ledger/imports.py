@@ -347,15 +347,10 @@ def _apply(
     owner = batch.payment_claims.get(row.payment_id)
     if owner is not None and owner.beneficiary_id != str(agg.id):
         raise InvalidInput("payment_id", "was already used for another beneficiary's payment")
-    if not allow_partial and row.payment_id not in agg.payments:
-        outstanding = agg.due_item(eid, agg._period_key(agg.entitlements[eid], row.period), rates).outstanding  # noqa: SLF001
-        if 0 < outstanding != row.amount:
-            raise InvalidInput(
-                "amount", f"is {row.amount:,} but {outstanding:,} đồng is due (flag partial payments)"
-            )
     created = agg.record_payment(
         ctx, payment_id=row.payment_id, entitlement_id=eid, period=row.period, amount=row.amount,
         paid_on=row.paid_on, channel=row.channel, reference=row.reference, rates=rates,
+        exact=not allow_partial,
     )  # fmt: skip
     if created:
         report.recorded += 1
@@ -453,6 +448,7 @@ def _save_batch(
             for row in good:
                 _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
             continue
+        loader.save_snapshots(batch.aggregates.values())
         report.recorded += batch.report.recorded
         report.already_recorded += batch.report.already_recorded
         report.not_collected += batch.report.not_collected

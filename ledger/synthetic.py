@@ -33,6 +33,7 @@ from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import reference_rate_entries
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim
+from domain.snapshots import BeneficiarySnapshot
 from domain.values import CITIZEN_ID_PROVINCES, Month, months_between
 from ledger.communes import Commune, communes_of, configured_province, parse_province
 
@@ -1216,7 +1217,8 @@ def generate_province(
 
 
 def _save(app: BenefitsLedger, aggregates: list[LedgerAggregate], summary: SyntheticSummary) -> None:
-    """One transaction for a batch of beneficiaries and their claims."""
+    """One transaction for a batch of beneficiaries and their claims; then a snapshot of each beneficiary
+    (a cache the next bulk import loads instead of replaying the two years, see ledger/bulk.py)."""
     for aggregate in aggregates:
         count = len(aggregate.pending_events)
         if isinstance(aggregate, Beneficiary):
@@ -1224,3 +1226,5 @@ def _save(app: BenefitsLedger, aggregates: list[LedgerAggregate], summary: Synth
         else:
             summary.claims += count
     app.save(*aggregates)
+    if app.snapshots is not None:
+        app.snapshots.put([BeneficiarySnapshot.take(a) for a in aggregates if isinstance(a, Beneficiary)])

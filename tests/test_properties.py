@@ -35,6 +35,7 @@ from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, get_scheme, reference_rate_book, scheme_coefficient
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.events import RecordContext, event_content_hash
+from domain.snapshots import restore, state_of
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.integrity import verify_streams
@@ -75,6 +76,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (date, Month, Decimal)):
         return str(value)
     return value
+
+
+def without_pending(agg: Beneficiary) -> dict[str, Any]:
+    """The aggregate's attributes, but its pending events."""
+    return {k: v for k, v in vars(agg).items() if k != "_pending_events"}
 
 
 def digest(agg: Beneficiary) -> str:
@@ -801,6 +807,9 @@ class World:
         check_chain(events)
         assert agg.chain_head == events[-1].event_hash
         assert digest(replay(events)) == digest(agg)
+        # (e) a snapshot, through JSON, restores the aggregate exactly.
+        restored = restore(json.loads(json.dumps(state_of(agg))), agg.id, agg.version)
+        assert without_pending(restored) == without_pending(agg)
         # (c) balances add up: paid − due = excess − outstanding; what is overpaid and not recovered
         # (or recovered beyond what is overpaid, to pay back) follows from the items.
         items = agg.ledger_items(LATE, rates)
