@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.events import LedgerAggregate, event_content_hash
+from ledger.bulk import BulkLoader
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -50,6 +51,7 @@ class IntegrityReport:
     events_checked: int = 0
     first_broken: BrokenLink | None = None
     broken: list[BrokenLink] = field(default_factory=list)
+    snapshots_checked: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form, as the contract names it."""
@@ -59,6 +61,7 @@ class IntegrityReport:
             "events_checked": self.events_checked,
             "first_broken": self.first_broken.as_dict() if self.first_broken else None,
             "broken_count": len(self.broken),
+            "snapshots_checked": self.snapshots_checked,
         }
 
 
@@ -122,4 +125,22 @@ def verify_streams(
             break
         start = batch[-1].id + 1
     report.streams_checked = len(heads)
+    if stream_ids is None and ledger.database_url:
+        _verify_snapshots(ledger, report, limit)
     return report
+
+
+def _verify_snapshots(ledger: BenefitsLedger, report: IntegrityReport, limit: int) -> None:
+    """Every beneficiary snapshot (a cache of state, ``domain/snapshots.py``) must equal the replay of
+    its stream to its version; one that does not was altered outside the ledger."""
+    loader = BulkLoader(ledger)
+    try:
+        report.snapshots_checked, problems = loader.disagreeing_snapshots()
+    finally:
+        loader.close()
+    for stream, version, problem in problems:
+        broken = BrokenLink(str(stream), version, 0, "BeneficiarySnapshot", problem)
+        report.ok = False
+        report.first_broken = report.first_broken or broken
+        if len(report.broken) < limit:
+            report.broken.append(broken)
