@@ -298,6 +298,7 @@ def import_payments_command(
     accept_good_rows: bool = typer.Option(False, "--accept-good-rows", help="Record the good rows anyway."),
     rejects: Path | None = typer.Option(None, "--rejects", help="Write the refused rows and reasons here."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept amounts below what is due."),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Rows per transaction."),
 ) -> None:
     """Record a confirmation file: checked whole first; nothing is recorded from a file with errors."""
     from rich.progress import (  # noqa: PLC0415 - only this command draws a progress bar
@@ -327,7 +328,7 @@ def import_payments_command(
 
         report = import_payments(
             ledger, content, file.name, actor="cli", accept_good_rows=accept_good_rows,
-            allow_partial=allow_partial, progress=advance,
+            allow_partial=allow_partial, progress=advance, batch_size=batch_size,
         )  # fmt: skip
     out = _console()
     for error in report.errors[:50]:

@@ -164,6 +164,8 @@ class BulkLoader:
 
     def _events(self, ids: Sequence[UUID], since: dict[UUID, int]) -> list[tuple[Any, ...]]:
         """Stored events of ``ids``, from version ``since[id]`` on (all of them where it is absent)."""
+        if not ids:
+            return []
         with self.store.read() as tx:
             if self.sqlite:
                 values = ", ".join("(?, ?)" for _ in ids)

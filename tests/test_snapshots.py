@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +22,9 @@ from ledger.bulk import BulkLoader
 from ledger.imports import import_payments
 from ledger.integrity import verify_streams
 from ledger.synthetic import generate_province
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 TODAY = date(2025, 6, 16)
 
