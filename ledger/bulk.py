@@ -212,7 +212,7 @@ class BulkLoader:
                 stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
                 if int(version) > snapshots[stream].originator_version:
                     continue
-                event = mapper.to_domain_event(
+                event: Any = mapper.to_domain_event(
                     StoredEvent(originator_id=stream, originator_version=int(version), topic=topic,
                                 state=bytes(state))
                 )  # fmt: skip
