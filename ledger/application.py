@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
@@ -122,6 +122,24 @@ class BenefitsLedger(Application[UUID]):
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """The snapshot store; its table is created under the same advisory lock."""
         return self._under_schema_lock(super().construct_snapshot_store)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save``, without its runtime-protocol checks for the ledger's own aggregates
+        (on Python 3.11 each ``isinstance`` against a protocol walks the protocol's attributes: a
+        sixth of a bulk import's time). Anything else is collected by the library as usual."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, LedgerAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, kept as the library does
+        return recordings
 
     def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)

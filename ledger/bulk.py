@@ -19,9 +19,13 @@ concurrency is unchanged — a stream that moved on meanwhile makes the later sa
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -31,7 +35,7 @@ from ledger.config import parse_database_url
 from ledger.sqlstore import ReadStore, open_read_store
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from ledger.application import BenefitsLedger
 
@@ -40,6 +44,22 @@ CHUNK = 500
 SNAPSHOT_LAG = 12
 
 _COLUMNS = "originator_id, originator_version, topic, state"
+SNAPSHOT_TOPIC = get_topic(BeneficiarySnapshot)
+BENEFICIARY_TOPIC = get_topic(Beneficiary)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run a bulk job with the cyclic garbage collector's youngest generation collected 50 times less
+    often: loading tens of thousands of aggregates creates millions of objects, none of them cyclic
+    garbage, and the default threshold (700) made the collector walk them over and over (twice the
+    time of decoding the snapshots). Restored afterwards; reference counting frees memory as usual."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _hash_mark(snapshot: BeneficiarySnapshot) -> bytes:
@@ -153,12 +173,22 @@ class BulkLoader:
         found: dict[UUID, BeneficiarySnapshot] = {}
         for originator_id, version, topic, state in rows:
             stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-            snapshot = self.ledger.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=stream, originator_version=int(version), topic=topic, state=bytes(state)
+            raw = bytes(state)
+            snapshot: Any
+            if topic == SNAPSHOT_TOPIC and raw.count(b'"_type_"') == 1:
+                # Plain JSON but the timestamp (state_of writes no tagged values): decoded by orjson,
+                # three times faster than the transcoder's object hook.
+                data = orjson.loads(raw)
+                snapshot = BeneficiarySnapshot(
+                    originator_id=stream, originator_version=int(version),
+                    timestamp=datetime.fromisoformat(data["timestamp"]["_data_"]), topic=data["topic"],
+                    state=data["state"],
+                )  # fmt: skip
+            else:
+                snapshot = self.ledger.mapper.to_domain_event(
+                    StoredEvent(originator_id=stream, originator_version=int(version), topic=topic, state=raw)
                 )
-            )
-            if isinstance(snapshot, BeneficiarySnapshot):
+            if isinstance(snapshot, BeneficiarySnapshot) and snapshot.topic == BENEFICIARY_TOPIC:
                 found[stream] = snapshot  # ascending on SQLite: the last one wins
         return found
 

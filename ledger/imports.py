@@ -45,7 +45,7 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.indexes import UniqueClaim, index_id
 from domain.values import Month, parse_citizen_id
-from ledger.bulk import BulkLoader
+from ledger.bulk import BulkLoader, fewer_collections
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -399,6 +399,18 @@ def import_payments(
     rates = ledger.rates()
     ids: dict[str, UUID | None] = {}
     loader = BulkLoader(ledger)
+    with fewer_collections():
+        _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
+                     allow_partial=allow_partial, batch_size=batch_size, progress=progress)  # fmt: skip
+    report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005 - a duration only
+    return report
+
+
+def _record_file(
+    ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow], report: ImportReport,
+    ctx: RecordContext, rates: RateBook, ids: dict[str, UUID | None], *, accept_good_rows: bool,
+    allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None,
+) -> None:  # fmt: skip
     try:
         # One pass over the whole file, in memory: every row meets the ledger's rules before anything
         # is saved; a refused row records nothing (the aggregate refuses before it records).
@@ -414,8 +426,7 @@ def import_payments(
             batches.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
-            report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
-            return report
+            return
         refused = {e.row for e in report.errors}
         done = 0
         for batch in batches:
@@ -426,8 +437,6 @@ def import_payments(
     finally:
         loader.close()
     report.committed = True
-    report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005
-    return report
 
 
 def _save_batch(
