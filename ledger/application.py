@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
+    Recording,
     Transcoding,
 )
 from eventsourcing.postgres import PostgresDatastore
