@@ -23,6 +23,8 @@ from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from projections.rosters import Roster
 
 users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)
@@ -291,6 +293,42 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+def _import_progress() -> tuple[Any, Callable[[int, int], None]]:
+    """A Rich progress bar with rate and time left, and the callback that moves it."""
+    from rich.progress import (  # noqa: PLC0415 - only the imports draw a progress bar
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]Recording[/]"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} rows/s"), TimeRemainingColumn(), console=_console(stderr=True),
+    )  # fmt: skip
+    task = progress.add_task("rows", total=None, rate="…")
+
+    def advance(done: int, total: int) -> None:
+        elapsed = progress.tasks[0].elapsed or 0.0
+        rate = f"{done / elapsed:,.0f}" if elapsed else "…"
+        progress.update(task, completed=done, total=total, rate=rate)
+
+    return progress, advance
+
+
+def _report_errors(errors: list[Any], rejects: Path | None, write: Callable[[], bytes]) -> None:
+    out = _console()
+    for error in errors[:50]:
+        out.print(f"[red]row {error.row}[/], {error.column}: {error.reason}")
+    if len(errors) > 50:
+        out.print(f"… and {len(errors) - 50} more errors")
+    if rejects is not None and errors:
+        rejects.write_bytes(write())
+        out.print(f"refused rows written to {rejects}")
+
+
 @import_app.command("payments")
 def import_payments_command(
     ctx: typer.Context,
@@ -301,47 +339,61 @@ def import_payments_command(
     batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Rows per transaction."),
 ) -> None:
     """Record a confirmation file: checked whole first; nothing is recorded from a file with errors."""
-    from rich.progress import (  # noqa: PLC0415 - only this command draws a progress bar
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from ledger.imports import import_payments, read_table, write_rejects  # noqa: PLC0415
 
     settings: Settings = ctx.obj
     content = file.read_bytes()
-    progress = Progress(
-        TextColumn("[bold]Recording[/]"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-        TextColumn("{task.fields[rate]} rows/s"), TimeRemainingColumn(), console=_console(stderr=True),
-    )  # fmt: skip
+    progress, advance = _import_progress()
     with _refusals(), _ledger(settings) as ledger, progress:
-        task = progress.add_task("rows", total=None, rate="…")
-
-        def advance(done: int, total: int) -> None:
-            elapsed = progress.tasks[0].elapsed or 0.0
-            rate = f"{done / elapsed:,.0f}" if elapsed else "…"
-            progress.update(task, completed=done, total=total, rate=rate)
-
         report = import_payments(
             ledger, content, file.name, actor="cli", accept_good_rows=accept_good_rows,
             allow_partial=allow_partial, progress=advance, batch_size=batch_size,
         )  # fmt: skip
-    out = _console()
-    for error in report.errors[:50]:
-        out.print(f"[red]row {error.row}[/], {error.column}: {error.reason}")
-    if len(report.errors) > 50:
-        out.print(f"… and {len(report.errors) - 50} more errors")
-    if rejects is not None and report.errors:
-        rejects.write_bytes(write_rejects(read_table(content, file.name), report.errors))
-        out.print(f"refused rows written to {rejects}")
-    out.print(
+    _report_errors(
+        report.errors, rejects, lambda: write_rejects(read_table(content, file.name), report.errors)
+    )
+    _console().print(
         f"{report.rows} rows: {report.recorded} payments recorded, {report.not_collected} not collected, "
         f"{report.already_recorded} already recorded, {len(report.errors)} refused; "
         f"{report.events} events in {report.seconds:.1f} s"
+    )
+    if report.errors and not report.committed:
+        _fail(
+            "the file has errors: nothing was recorded (fix them, or use --accept-good-rows)", EXIT_BAD_INPUT
+        )
+
+
+@import_app.command("beneficiaries")
+def import_beneficiaries_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX list of people."),
+    accept_good_rows: bool = typer.Option(False, "--accept-good-rows", help="Record the good rows anyway."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Write the refused rows and reasons here."),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Rows per transaction."),
+) -> None:
+    """Register the people of a file (and grant their first entitlements): checked whole first."""
+    from ledger.imports import read_table, write_rejects  # noqa: PLC0415
+    from ledger.register_imports import REGISTER_ALIASES, import_beneficiaries  # noqa: PLC0415
+
+    settings: Settings = ctx.obj
+    content = file.read_bytes()
+    progress, advance = _import_progress()
+    with _refusals(), _ledger(settings) as ledger, progress:
+        report = import_beneficiaries(
+            ledger, content, file.name, actor="cli", accept_good_rows=accept_good_rows, progress=advance,
+            batch_size=batch_size,
+        )  # fmt: skip
+
+    def rejected() -> bytes:
+        table = read_table(content, file.name, REGISTER_ALIASES)
+        columns = list(dict.fromkeys(k for row in table for k in row))
+        return write_rejects(table, report.errors, columns)
+
+    _report_errors(report.errors, rejects, rejected)
+    _console().print(
+        f"{report.rows} rows: {report.registered} people registered ({report.already_registered} already), "
+        f"{report.granted} entitlements granted ({report.already_granted} already), "
+        f"{len(report.errors)} refused; {report.events} events"
     )
     if report.errors and not report.committed:
         _fail(

@@ -138,8 +138,12 @@ class ImportReport:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def read_table(content: bytes, filename: str = "") -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file, keyed by column."""
+def read_table(
+    content: bytes, filename: str = "", aliases: dict[str, tuple[str, ...]] | None = None
+) -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file, keyed by column
+    (the canonical names of ``aliases``, the payment file's columns by default)."""
+    aliases = aliases or ALIASES
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -160,10 +164,10 @@ def read_table(content: bytes, filename: str = "") -> list[dict[str, str]]:
             raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
     if not values:
         raise InvalidInput("file", "is empty")
-    header = [_canonical_column(h) for h in values[0]]
-    unknown = [values[0][i] for i, h in enumerate(header) if h is None and values[0][i].strip()]
+    header = [_canonical_column(h, aliases) for h in values[0]]
+    unknown = [values[0][i] for i, h in enumerate(header) if h is None and str(values[0][i]).strip()]
     if unknown:
-        raise InvalidInput("file", f"unknown column {unknown[0]!r}; known: {', '.join(ALIASES)}")
+        raise InvalidInput("file", f"unknown column {unknown[0]!r}; known: {', '.join(aliases)}")
     rows = []
     for cells in values[1:]:
         if not any(str(c).strip() for c in cells):
@@ -182,11 +186,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _canonical_column(name: object) -> str | None:
+def _canonical_column(name: object, aliases: dict[str, tuple[str, ...]]) -> str | None:
     key = str(name or "").strip().lower()
-    for column, aliases in ALIASES.items():
-        if key in aliases:
-            return column
+    for column, names in aliases.items():
+        if key in names or (column.endswith("*") and key.startswith(column[:-1])):
+            return key if column.endswith("*") else column
     return None
 
 
@@ -467,13 +471,16 @@ def _save_batch(
     raise DomainError(msg)
 
 
-def write_rejects(table: Sequence[dict[str, str]], errors: Sequence[RowError]) -> bytes:
-    """The rejected rows as CSV, with their reasons, for the payer to correct and send again."""
+def write_rejects(
+    table: Sequence[dict[str, str]], errors: Sequence[RowError], columns: Sequence[str] | None = None
+) -> bytes:
+    """The rejected rows as CSV, with their reasons, for the sender to correct and send again."""
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)
     buffer = io.StringIO()
-    columns = list(ALIASES)
+    if columns is None:
+        columns = list(ALIASES)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["row", *columns, "errors"])
     for number, found in sorted(by_row.items()):

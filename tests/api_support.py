@@ -378,6 +378,15 @@ def _import(w: World, fresh: bool, endpoint: str) -> Case:
     return "POST", "/v1/imports/payments", None, files
 
 
+def _import_register(w: World, fresh: bool, endpoint: str) -> Case:
+    rows = [
+        "citizen_id,full_name,date_of_birth,sex,commune_code,kind",
+        f"{citizen_id(1950)},Lê Văn Nhập,1950-03-04,male,{COMMUNE},social_assistance",
+    ]
+    files = {"file": ("danh-sach.csv", ("\n".join(rows) + "\n").encode(), "text/csv")}
+    return "POST", "/v1/imports/beneficiaries", None, files
+
+
 PAY_AUGUST = {"period": "2024-08", "amount": 2_789_000, "paid_on": "2024-08-10"}
 ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "register": (201, _register),
@@ -413,9 +422,10 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "rates": (201, _rates),
     "users": (201, _users),
     "import": (201, _import),
+    "import_register": (201, _import_register),
 }  # fmt: skip
 ADMIN_ONLY = {"rates", "users"}
-PROVINCE_WIDE = {"import"}  # whole files: officers with a commune scope may not
+PROVINCE_WIDE = {"import", "import_register"}  # whole files: officers with a commune scope may not
 
 
 def send(
@@ -464,6 +474,7 @@ ROUTE_OF = {
     "rates": "/v1/rates/{schedule}",
     "users": "/v1/users",
     "import": "/v1/imports/payments",
+    "import_register": "/v1/imports/beneficiaries",
 }
 
 
