@@ -232,6 +232,21 @@ class BenefitsLedger(Application[UUID]):
             return self.find_by_citizen_id(text)
         return self.beneficiary(text)
 
+    def beneficiary_stream(self, key: object) -> UUID:
+        """The stream id of a beneficiary by id or 12-digit citizen ID, without loading its state
+        (a claim lookup for a citizen ID; a UUID as given — the caller finds out from the events
+        whether it is a beneficiary)."""
+        text = str(key).strip()
+        if len(text) == 12 and text.isdigit():
+            claim = self.claim_owner("citizen_id", parse_citizen_id(text))
+            if claim is None:
+                raise NotFound(f"no beneficiary with citizen ID {text}")
+            return UUID(claim.beneficiary_id)
+        try:
+            return parse_beneficiary_id(text)
+        except InvalidInput:
+            raise NotFound(f"beneficiary {text} not found") from None
+
     def current_month(self) -> Month:
         """The month of the ledger's clock."""
         return Month.of(self.clock().date())

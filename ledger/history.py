@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.errors import InvalidInput
+from domain.beneficiary import Beneficiary
+from domain.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from domain.events import LedgerAggregate
@@ -83,9 +84,12 @@ def event_item(event: LedgerAggregate.Event) -> dict[str, Any]:
 def beneficiary_history(ledger: BenefitsLedger, key: object, as_of: object = None) -> list[dict[str, Any]]:
     """The audit trail of a beneficiary (by id or citizen ID), only what was recorded by ``as_of``."""
     moment = parse_as_of(as_of)
-    agg = ledger.resolve(key)
+    stream = ledger.beneficiary_stream(key)
+    events = ledger.stream_events(stream)
+    if not events or not isinstance(events[0], Beneficiary.BeneficiaryRegistered):
+        raise NotFound(f"beneficiary {key} not found")
     items = []
-    for event in ledger.stream_events(agg.id):
+    for event in events:
         if moment is not None and event.timestamp > moment:
             break
         items.append(event_item(event))

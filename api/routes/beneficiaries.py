@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.app import CurrentUser, Svc, idempotent_write, require_writer
@@ -142,6 +143,27 @@ class CardRenew(Body):
     valid_to: str
 
 
+class HistoryItem(BaseModel):
+    """One event of a beneficiary's history."""
+
+    seq: int
+    type: str
+    occurred_on: str | None
+    recorded_at: str
+    actor: str
+    reason: str
+    basis: dict[str, Any] | None
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+
+class HistoryPage(BaseModel):
+    """A beneficiary's history, oldest first."""
+
+    items: list[HistoryItem]
+
+
 class CardRevoke(BaseModel):
     """End a card."""
 
@@ -209,11 +231,15 @@ def get_beneficiary(beneficiary_id: str, svc: Svc, user: CurrentUser) -> dict[st
     return svc.ledger.beneficiary_view(beneficiary_id)
 
 
-@router.get("/beneficiaries/{beneficiary_id}/history")
-def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: str | None = None) -> dict[str, Any]:
-    """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then."""
+@router.get("/beneficiaries/{beneficiary_id}/history", response_model=HistoryPage)
+def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: str | None = None) -> Response:
+    """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then.
+
+    The items are plain JSON already: they are written straight out (FastAPI's generic encoder took
+    half of the request's time for a 120-event history)."""
     del user
-    return {"items": beneficiary_history(svc.ledger, beneficiary_id, as_of)}
+    items = beneficiary_history(svc.ledger, beneficiary_id, as_of)
+    return Response(orjson.dumps({"items": items}), media_type="application/json")
 
 
 def _write(
