@@ -12,11 +12,8 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-
 from ledger.communes import commune_name
+from projections import xlsx
 
 if TYPE_CHECKING:
     from projections.rosters import Roster, RosterItem, RosterLine
@@ -90,8 +87,6 @@ def roster_csv(roster: Roster) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WIDTHS = (6, 28, 15, 26, 60, 14, 14, 18)
 
 
@@ -102,70 +97,57 @@ def _sheet_title(code: str) -> str:
     return name[:31]
 
 
-def _summary_sheet(book: Workbook, roster: Roster, by_commune: dict[str, list[RosterLine]]) -> None:
-    summary = book.active
-    assert summary is not None  # noqa: S101 - a new workbook has one sheet
-    summary.title = "Tổng hợp"
-    summary.append([f"TỔNG HỢP DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"])
-    summary.append(["Xã/phường", "Số người", "Số tiền"])
+def _summary_sheet(roster: Roster, by_commune: dict[str, list[RosterLine]]) -> xlsx.Sheet:
+    summary = xlsx.Sheet("Tổng hợp", widths=(36, 12, 18))
+    summary.append([(f"TỔNG HỢP DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}", xlsx.TITLE)])
+    summary.append([("Xã/phường", xlsx.HEADING), ("Số người", xlsx.HEADING), ("Số tiền", xlsx.HEADING)])
     for code, lines in sorted(by_commune.items()):
-        summary.append([f"{code} {commune_name(code)}", len(lines), sum(x.net_amount for x in lines)])
+        amount = sum(x.net_amount for x in lines)
+        summary.append(
+            [(f"{code} {commune_name(code)}", xlsx.BODY), (len(lines), xlsx.BODY), (amount, xlsx.BODY_AMOUNT)]
+        )
     totals = roster.totals()
-    summary.append(["Tổng cộng", totals["lines"], totals["amount"]])
-    for row in summary.iter_rows(min_row=3, min_col=3, max_col=3):
-        for cell in row:
-            cell.number_format = "#,##0"
-    summary.column_dimensions["A"].width = 36
-    summary.column_dimensions["C"].width = 18
+    summary.append(
+        [("Tổng cộng", xlsx.TOTAL), (totals["lines"], xlsx.TOTAL), (totals["amount"], xlsx.TOTAL_AMOUNT)]
+    )
+    return summary
 
 
-def _commune_sheet(book: Workbook, roster: Roster, code: str, lines: list[RosterLine]) -> None:
-    sheet = book.create_sheet(_sheet_title(code))
-    sheet.append([f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))} — {commune_name(code)}"])
-    sheet.append(list(HEADINGS))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.border = _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+def _commune_sheet(roster: Roster, code: str, lines: list[RosterLine]) -> xlsx.Sheet:
+    sheet = xlsx.Sheet(_sheet_title(code), widths=_WIDTHS, freeze_rows=2, landscape=True, print_title_row=2)
+    title = f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))} — {commune_name(code)}"
+    sheet.append([(title, xlsx.TITLE)])
+    sheet.append([(heading, xlsx.HEADING) for heading in HEADINGS])
+    body, amount = xlsx.BODY, xlsx.BODY_AMOUNT
+    commune = commune_name(code)
     for number, line in enumerate(lines, start=1):
         sheet.append(
-            [
-                number,
-                line.full_name,
-                line.citizen_id or "",
-                commune_name(line.commune_code),
-                describe_line(line),
-                line.net_amount,
-                CHANNEL_LABELS.get(line.channel, line.channel),
-                "",
-            ]
+            (
+                (number, body),
+                (line.full_name, body),
+                (line.citizen_id or "", body),
+                (commune_name(line.commune_code) if line.commune_code != code else commune, body),
+                (describe_line(line), body),
+                (line.net_amount, amount),
+                (CHANNEL_LABELS.get(line.channel, line.channel), body),
+                ("", body),
+            )
         )
-    sheet.append(["", "Tổng cộng", "", f"{len(lines)} người", "", sum(x.net_amount for x in lines), "", ""])
-    last = sheet.max_row
-    for row in sheet.iter_rows(min_row=3, max_row=last):
-        for cell in row:
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-        row[5].number_format = "#,##0"
-    for cell in sheet[last]:
-        cell.font = Font(bold=True)
-    for index, width in enumerate(_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.print_title_rows = "2:2"
+    total = sum(x.net_amount for x in lines)
+    bold = xlsx.TOTAL
+    sheet.append(
+        [("", bold), ("Tổng cộng", bold), ("", bold), (f"{len(lines)} người", bold), ("", bold),
+         (total, xlsx.TOTAL_AMOUNT), ("", bold), ("", bold)]
+    )  # fmt: skip
+    return sheet
 
 
 def roster_xlsx(roster: Roster) -> bytes:
-    """The roster as an XLSX workbook: a summary sheet and one sheet per commune."""
-    book = Workbook()
+    """The roster as an XLSX workbook: a summary sheet and one sheet per commune (landscape A4, the
+    heading row repeated on every page, a signature column)."""
     by_commune: dict[str, list[RosterLine]] = {}
     for line in roster.lines:
         by_commune.setdefault(line.commune_code, []).append(line)
-    _summary_sheet(book, roster, by_commune)
-    for code, lines in sorted(by_commune.items()):
-        _commune_sheet(book, roster, code, lines)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    sheets = [_summary_sheet(roster, by_commune)]
+    sheets += [_commune_sheet(roster, code, lines) for code, lines in sorted(by_commune.items())]
+    return xlsx.workbook(sheets)

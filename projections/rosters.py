@@ -30,6 +30,7 @@ from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import InvalidInput
 from domain.rates import RateSchedule
 from domain.values import Month, parse_commune_code
+from ledger.bulk import BulkLoader
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -225,11 +226,22 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             "SELECT id, citizen_id, full_name, commune_code, channel, horizon, version, overpaid - recovered"
             " FROM rm_beneficiaries"
         )
+        # Behind: the dues lines stop before the roster's month, and some entitlement may still be due
+        # after them (not stopped by then). Whoever's entitlements all stopped is complete as it is.
+        open_ = {
+            r[0]
+            for r in tx.fetchall(
+                "SELECT DISTINCT b.id FROM rm_beneficiaries b"
+                " JOIN rm_entitlements e ON e.beneficiary_id = b.id WHERE b.horizon < ?"
+                " AND e.start_month <= ? AND (e.stop_month IS NULL OR e.stop_month > b.horizon)",
+                (key, key),
+            )
+        }
         outstanding: dict[str, int] = {}
         for bid, citizen_id, name, commune, channel, horizon, version, owed in people:
             if not scope.admits(commune, channel):
                 continue
-            if horizon < key:
+            if horizon < key and bid in open_:
                 behind.append((bid, int(version)))
                 continue
             lines[bid] = RosterLine(bid, citizen_id, name, commune, channel)
@@ -250,11 +262,31 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
         )
     for bid, line in lines.items():
         _add_recovery(line, outstanding[bid])
-    for bid, version in behind:
-        agg = engine.state_at(UUID(bid), version)
-        if agg is not None:
-            lines[bid] = lines_from_aggregate(agg, target, rates)
+    for bid, agg in _states_at(engine, behind).items():
+        lines[bid] = lines_from_aggregate(agg, target, rates)
     return Roster(target, scope, _sorted(lines.values()))
+
+
+def _states_at(engine: ProjectionEngine, wanted: list[tuple[str, int]]) -> dict[str, Beneficiary]:
+    """The beneficiaries at the versions the read models show: loaded in bulk (from snapshots), the
+    few that moved on since the catch-up replayed to their version one by one."""
+    if not wanted:
+        return {}
+    found: dict[str, Beneficiary] = {}
+    loaded: dict[UUID, Any] = {}
+    if engine.ledger.database_url:
+        loader = BulkLoader(engine.ledger)
+        try:
+            loaded = loader.load(UUID(bid) for bid, _ in wanted)
+        finally:
+            loader.close()
+    for bid, version in wanted:
+        agg = loaded.get(UUID(bid))
+        if not isinstance(agg, Beneficiary) or agg.version != version:
+            agg = engine.state_at(UUID(bid), version)
+        if agg is not None:
+            found[bid] = agg
+    return found
 
 
 def roster_as_of(
