@@ -504,6 +504,7 @@ def _profile(
         errors["as_of"] = {"as_of": vi.vietnamese(error.errors[0].message if error.errors else error.message)}
         history = beneficiary_history(ledger, view["id"])
         as_of_value = ""
+        status = 422 if status == 200 else status
     schemes = {e["entitlement_id"]: f"{e['scheme_name']} ({e['scheme']})" for e in view["entitlements"]}
     communes = {
         str(item["data"].get("commune_code")): f"{commune_name(str(item['data'].get('commune_code')))}"
