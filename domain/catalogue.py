@@ -79,6 +79,8 @@ class RateBook:
 
     def __post_init__(self) -> None:
         self._index: dict[tuple[str, str | None], list[RateEntry]] = {}
+        # What scheme_components computed with this book (a book never changes once built).
+        self.components_memo: dict[tuple[Any, ...], tuple[Component, ...]] = {}
         for entry in self.entries:
             self._add(entry)
 
@@ -402,7 +404,36 @@ def scheme_components(
     province: str | None = None,
     death_month: Month | None = None,
 ) -> list[Component]:
-    """The amount a scheme's rule gives for ``month``, with the rates in force that month."""
+    """The amount a scheme's rule gives for ``month``, with the rates in force that month.
+
+    Remembered per rate book: a province's thousands of people share a few schemes, parameters and
+    months, and rosters, imports and rebuilds ask for the same amounts over and over."""
+    try:
+        key: tuple[Any, ...] | None = (
+            scheme.code, tuple(sorted(params.items())), month, province,
+            death_month if scheme.rule == "funeral" else None,
+        )  # fmt: skip
+        found = rates.components_memo.get(key)  # type: ignore[arg-type]
+    except TypeError:  # a parameter value that cannot be a key (never in validated parameters)
+        key, found = None, None
+    if found is not None:
+        return list(found)
+    parts = _scheme_components(scheme, params, month, rates, province, death_month)
+    if key is not None:
+        if len(rates.components_memo) > 200_000:
+            rates.components_memo.clear()
+        rates.components_memo[key] = tuple(parts)
+    return parts
+
+
+def _scheme_components(
+    scheme: Scheme,
+    params: Mapping[str, Any],
+    month: Month,
+    rates: RateBook,
+    province: str | None,
+    death_month: Month | None,
+) -> list[Component]:
     rule = scheme.rule
     if rule in {"coefficient", "coefficient_per_param"}:
         standard = rates.standard(scheme.schedule, month, province)

@@ -16,6 +16,7 @@ from typing import Any
 from domain.errors import InvalidInput
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_PARSED: dict[str, Month] = {}  # the months already read: a province's events name the same few
 
 
 @dataclass(frozen=True, order=True)
@@ -30,6 +31,9 @@ class Month:
         """Parse ``"YYYY-MM"`` (or a :class:`Month`)."""
         if isinstance(value, Month):
             return value
+        known = _PARSED.get(value) if type(value) is str else None
+        if known is not None:
+            return known
         if not isinstance(value, str):
             raise InvalidInput(field, f"must be a month written YYYY-MM, got {value!r}")
         m = _MONTH_RE.match(value.strip())
@@ -40,7 +44,10 @@ class Month:
             raise InvalidInput(field, f"month number must be 01–12, got {value!r}")
         if not 1945 <= year <= 2200:
             raise InvalidInput(field, f"year must be between 1945 and 2200, got {value!r}")
-        return cls(year, month)
+        parsed = cls(year, month)
+        if len(_PARSED) < 10_000 and type(value) is str:
+            _PARSED[value] = parsed
+        return parsed
 
     @classmethod
     def of(cls, day: date) -> Month:

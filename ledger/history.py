@@ -60,13 +60,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_DATA_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
+def _data_fields(cls: type) -> tuple[str, ...]:
+    names = _DATA_FIELDS.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _DATA_FIELDS[cls] = tuple(f.name for f in fields if f.name not in COMMON_FIELDS)
+    return names
+
+
 def event_item(event: LedgerAggregate.Event) -> dict[str, Any]:
     """An event as the history shows it."""
-    data = {
-        f.name: _plain(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in COMMON_FIELDS
-    }
+    data = {}
+    for name in _data_fields(type(event)):
+        value = getattr(event, name)
+        data[name] = value if type(value) in _PLAIN else _plain(value)
     return {
         "seq": event.originator_version,
         "type": type(event).__name__,

@@ -71,6 +71,12 @@ class Tx(ABC):
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return every row."""
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows into ``table`` (one ``INSERT`` per row; PostgreSQL sends them by ``COPY``)."""
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+
     def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
         """Run a query and return its first row."""
         rows = self.fetchall(statement, params)
@@ -195,6 +201,15 @@ class _PgTx(Tx):
         if rows:
             with self.conn.cursor() as cur:
                 cur.executemany(_pg(statement), [tuple(r) for r in rows])
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with (
+                self.conn.cursor() as cur,
+                cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         return [tuple(r) for r in self.conn.execute(_pg(statement), tuple(params)).fetchall()]

@@ -43,6 +43,27 @@ BENEFICIARY_EVENTS = tuple(
     v for v in vars(Beneficiary).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)
 )
 DEFAULT_BATCH = 2000
+REBUILD_BATCH = 20_000
+AUDIT_COLUMNS = (
+    "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
+    "reason", "basis", "data", "hash", "prev_hash",
+)  # fmt: skip
+
+
+class _Unwritten:
+    """During a rebuild: the beneficiaries whose rows are not in the (emptied) tables yet — every one
+    that has not been written since; outside a rebuild: none."""
+
+    def __init__(self, *, everything_written: bool = False) -> None:
+        self.everything_written = everything_written
+        self.written: set[UUID] = set()
+
+    def __contains__(self, stream_id: object) -> bool:
+        return not self.everything_written and stream_id not in self.written
+
+    def mark_written(self, ids: Any) -> None:
+        if not self.everything_written:
+            self.written.update(ids)
 
 
 class ProjectionEngine:
@@ -65,6 +86,7 @@ class ProjectionEngine:
         self._rates: RateBook | None = None
         self.fail_after_apply: int | None = None  # tests: raise inside the n-th batch, before commit
         self._batches = 0
+        self._fresh = _Unwritten(everything_written=True)
         self.store.script(SCHEMA)
 
     # ------------------------------------------------------------------ position
@@ -193,12 +215,7 @@ class ProjectionEngine:
             if isinstance(event, LedgerAggregate.Event):
                 state = touched.get(stream_id)
                 audit.append(audit_row(notification.id, event, state))
-        tx.executemany(
-            "INSERT INTO rm_audit (notification_id, stream_id, seq, type, actor, occurred_on, recorded_at,"
-            " commune_code, reason, basis, data, hash, prev_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            audit,
-        )
+        tx.insert_rows("rm_audit", AUDIT_COLUMNS, audit)
         if rates_changed:
             self._rates = None
         rates = self._rate_book(tx)
@@ -227,7 +244,8 @@ class ProjectionEngine:
         rows = BeneficiaryRows()
         for agg in aggregates:
             beneficiary_rows(agg, rates, rows)
-        ids = [(str(a.id),) for a in aggregates]
+        ids = [(str(a.id),) for a in aggregates if a.id not in self._fresh]
+        self._fresh.mark_written(a.id for a in aggregates)
         for table in (
             "rm_beneficiaries",
             "rm_entitlements",
@@ -237,13 +255,10 @@ class ProjectionEngine:
             "rm_cards",
         ):
             column = "id" if table == "rm_beneficiaries" else "beneficiary_id"
-            tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names
+            if ids:
+                tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names
         for table, columns, values in rows.inserts():
-            placeholders = ", ".join("?" for _ in columns)
-            tx.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-                values,
-            )
+            tx.insert_rows(table, columns, values)
 
     def follow(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Pull loop: catch up, then wait ``interval`` seconds, until ``stop`` is set.
@@ -257,8 +272,12 @@ class ProjectionEngine:
 
     # ------------------------------------------------------------------ rebuild
 
-    def rebuild(self) -> int:
-        """Drop every read model and apply the whole log again from zero."""
+    def rebuild(self, batch_size: int = REBUILD_BATCH) -> int:
+        """Drop every read model and apply the whole log again from zero.
+
+        The same code as following the log, in larger batches (a beneficiary's rows are recomputed once
+        per batch that touches it, not once per 2,000 events), and without deleting the rows of
+        beneficiaries not written yet since the tables were emptied."""
         with self._lock:
             self._states.clear()
             self._rates = None
@@ -266,7 +285,13 @@ class ProjectionEngine:
                 for table in ALL_TABLES:
                     tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
                 tx.execute("UPDATE rm_tracking SET position = 0 WHERE name = ?", (TRACKING_NAME,))
-            return self.catch_up()
+            usual, self.batch_size = self.batch_size, max(self.batch_size, batch_size)
+            self._fresh = _Unwritten()
+            try:
+                return self.catch_up()
+            finally:
+                self.batch_size = usual
+                self._fresh = _Unwritten(everything_written=True)
 
 
 def open_projections(ledger: BenefitsLedger, database_url: str, **kwargs: Any) -> ProjectionEngine:
