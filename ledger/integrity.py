@@ -81,6 +81,26 @@ def _check(event: Any, last: tuple[int, str] | None) -> str | None:
     return None
 
 
+def verify_stream(ledger: BenefitsLedger, stream_id: UUID) -> BrokenLink | None:
+    """Check one stream's chain from its own events (not the whole log): the first broken link, or
+    ``None`` when every link holds. The same checks as :func:`verify_streams`; the notification id of a
+    broken event is not looked up (0)."""
+    last: tuple[int, str] | None = None
+    for stored in ledger.recorder.select_events(stream_id):
+        try:
+            event = ledger.mapper.to_domain_event(stored)
+        except Exception as error:  # noqa: BLE001 - any decoding failure is a broken record
+            problem: str | None = f"stored event cannot be decoded: {type(error).__name__}: {error}"
+            event = None
+        else:
+            problem = _check(event, last)
+        if problem is not None:
+            kind = stored.topic.rsplit(".", 1)[-1]
+            return BrokenLink(str(stream_id), stored.originator_version, 0, kind, problem)
+        last = (stored.originator_version, getattr(event, "event_hash", ""))
+    return None
+
+
 def verify_streams(
     ledger: BenefitsLedger, stream_ids: set[UUID] | None = None, limit: int = 100
 ) -> IntegrityReport:

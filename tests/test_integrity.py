@@ -27,7 +27,7 @@ from domain.indexes import index_id
 from domain.rates import rate_schedule_id
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import parse_database_url
-from ledger.integrity import verify_streams
+from ledger.integrity import verify_stream, verify_streams
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -297,6 +297,13 @@ def test_an_altered_amount_is_named_with_its_stream_and_version(history):
     assert report.as_dict()["first_broken"]["version"] == version
     # The other beneficiary's stream is untouched and verifies on its own.
     assert verify_streams(history.app, stream_ids={history.minh}).ok
+    # One stream checked from its own events says the same.
+    single = verify_stream(history.app, history.lan)
+    assert single is not None
+    assert (single.stream_id, single.version, single.event_type, single.problem) == (
+        broken.stream_id, broken.version, broken.event_type, broken.problem,
+    )  # fmt: skip
+    assert verify_stream(history.app, history.minh) is None
 
 
 @pytest.mark.parametrize(
@@ -358,6 +365,9 @@ def test_a_deleted_event_in_the_middle_is_reported_missing(history):
     assert (broken.stream_id, broken.version) == (str(history.lan), version + 1)
     assert "missing" in broken.problem
     assert f"version {version + 1} where {version} was expected" in broken.problem
+    single = verify_stream(history.app, history.lan)
+    assert single is not None
+    assert (single.version, single.problem) == (broken.version, broken.problem)
     assert len(report.broken) == 1
     assert report.events_checked == clean.events_checked - 1
     assert report.streams_checked == clean.streams_checked
