@@ -266,6 +266,7 @@ def test_an_untouched_store_verifies_with_exact_counts(history):
         "events_checked": events,
         "first_broken": None,
         "broken_count": 0,
+        "snapshots_checked": 0,  # commands leave no snapshots; bulk writers do (test_snapshots.py)
     }
     # Only some streams.
     one = verify_streams(history.app, stream_ids={history.lan})
