@@ -52,6 +52,15 @@ EVENT_LABELS = {
     "HealthInsuranceCardRenewed": "Gia hạn thẻ BHYT",
     "HealthInsuranceCardRevoked": "Thu hồi thẻ BHYT",
 }
+OTHER_RECORD_LABELS = {
+    "BeneficiarySnapshot": "Ảnh chụp trạng thái",
+    "RosterIssued": "Phát hành danh sách chi trả",
+    "UserRegistered": "Tạo người dùng",
+    "UserDisabled": "Khóa người dùng",
+    "ValueClaimed": "Giữ mã duy nhất",
+    "RateScheduleOpened": "Mở biểu mức",
+    "RateAmended": "Sửa đổi mức chuẩn",
+}
 FIELD_LABELS = {
     "full_name": "Họ tên",
     "citizen_id": "Số CCCD",
@@ -203,6 +212,42 @@ def vietnamese(message: str) -> str:
                 out = out.replace(f"{{{n}}}", value)
             return out
     return message
+
+
+# ------------------------------------------------------------------------------------------- integrity
+
+# (pattern of ``ledger.integrity``'s English problem, Vietnamese text; ``{1}``… are the pattern's groups)
+_CHAIN_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), vi)
+    for p, vi in [
+        (r"^stored event cannot be decoded: (\w+)", "không đọc được sự kiện đã lưu ({1})"),
+        (r"^not a ledger event \((\w+)\)", "không phải sự kiện của sổ ({1})"),
+        (r"^version (\d+) where (\d+) was expected", "thiếu sự kiện #{2} (gặp #{1})"),
+        (r"^prev_hash does not match", "không nối đúng với sự kiện trước (chuỗi bị viết lại)"),
+        (r"^stored content does not match its recorded hash",
+         "nội dung đã lưu không khớp mã băm đã ghi (dữ liệu bị sửa)"),
+        (r"^the stream has no event at its version", "ảnh chụp trạng thái không có sự kiện tương ứng"),
+        (r"^the snapshot disagrees with the replay",
+         "ảnh chụp trạng thái khác với kết quả dựng lại từ các sự kiện (ảnh chụp bị sửa)"),
+    ]
+]  # fmt: skip
+
+
+def chain_problem(version: int, event_type: str, problem: str) -> str:
+    """A broken link of ``ledger.integrity`` (``BrokenLink``) in Vietnamese: which event, what is wrong.
+
+    ``sự kiện #3 (Chi trả): nội dung đã lưu không khớp mã băm đã ghi (dữ liệu bị sửa)``; a problem
+    the list does not know is shown in the ledger's words."""
+    text = problem
+    for pattern, vi_text in _CHAIN_PROBLEMS:
+        match = pattern.search(problem)
+        if match:
+            text = vi_text
+            for n, group in enumerate(match.groups(), start=1):
+                text = text.replace(f"{{{n}}}", group)
+            break
+    label = EVENT_LABELS.get(event_type) or OTHER_RECORD_LABELS.get(event_type, event_type)
+    return f"sự kiện #{version} ({label}): {text}"
 
 
 # ------------------------------------------------------------------------------------------- timeline

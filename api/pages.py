@@ -39,11 +39,11 @@ from api.problems import status_of
 from api.web_sessions import LIFETIME, SessionStore, WebSession
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, NotFound
-from domain.events import event_content_hash
 from domain.users import User
 from ledger.application import BenefitsLedger
 from ledger.communes import commune_name, communes_of
 from ledger.history import beneficiary_history
+from ledger.integrity import verify_stream
 from projections.queries import STATUSES, search_beneficiaries
 
 router = APIRouter(include_in_schema=False)
@@ -437,32 +437,6 @@ def _find(
 # ------------------------------------------------------------------------------------------- beneficiary
 
 
-def stream_verified(ledger: BenefitsLedger, stream_id: UUID) -> tuple[bool, str]:
-    """Whether one stream's hash chain holds: ``(ok, problem)``.
-
-    The same links ``ledger.integrity.verify_streams`` checks (versions without gaps, each event's
-    ``prev_hash`` equal to the previous event's hash, each stored content equal to its recorded hash),
-    read from this stream's own events rather than from the whole log, so a page costs one stream.
-    """
-    previous = ""
-    expected_version = 1
-    for stored in ledger.recorder.select_events(stream_id):
-        try:
-            event: Any = ledger.mapper.to_domain_event(stored)
-        except Exception as error:  # noqa: BLE001 - any decoding failure is a broken record
-            return False, f"sự kiện #{stored.originator_version} không đọc được ({type(error).__name__})"
-        version = stored.originator_version
-        if version != expected_version:
-            return False, f"thiếu sự kiện #{expected_version}"
-        if getattr(event, "prev_hash", None) != previous:
-            return False, f"sự kiện #{version} không nối đúng với sự kiện trước (chuỗi bị viết lại)"
-        if event_content_hash(event) != getattr(event, "event_hash", None):
-            return False, f"nội dung sự kiện #{version} không khớp mã băm đã ghi (dữ liệu bị sửa)"
-        previous = str(event.event_hash)
-        expected_version += 1
-    return True, ""
-
-
 def _payment_defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, str]:
     today = ledger.clock().date()
     monthly = [e for e in view["entitlements"] if "monthly_amount" in e]
@@ -517,7 +491,8 @@ def _profile(
          "lines": vi.describe(item, schemes, communes), "basis_text": vi.basis_text(item["basis"])}
         for item in reversed(history)
     ]  # fmt: skip
-    verified, problem = stream_verified(ledger, UUID(view["id"]))
+    broken = verify_stream(ledger, UUID(view["id"]))
+    problem = vi.chain_problem(broken.version, broken.event_type, broken.problem) if broken else ""
     defaults = _payment_defaults(ledger, view)
     given = forms or {}
     context = {
@@ -526,7 +501,7 @@ def _profile(
         "timeline": timeline,
         "events_total": len(history),
         "as_of": as_of_value,
-        "verified": verified,
+        "verified": broken is None,
         "chain_problem": problem,
         "may_write": visitor.user.can_write_commune(view["commune_code"]),
         "notice": NOTICES.get(notice, ""),

@@ -22,8 +22,7 @@ from fastapi.testclient import TestClient
 from test_integrity import read_row, write_state
 
 from api import page_support as vi
-from api.pages import stream_verified
-from ledger.integrity import verify_streams
+from ledger.integrity import verify_stream, verify_streams
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -424,22 +423,40 @@ def test_beneficiary_page_shows_entitlements_cards_balances_timeline_and_verifie
 
 def test_the_badge_agrees_with_verify_streams_and_shows_an_altered_event(site: Site) -> None:
     anh = UUID(site.anh.id)
-    assert stream_verified(site.ledger, anh) == (True, "")
+    assert verify_stream(site.ledger, anh) is None
     assert verify_streams(site.ledger, {anh}).ok
     topic, state = read_row(site.api.url, anh, 3)
     assert topic.endswith("PaymentRecorded")
     write_state(site.api.url, anh, 3, {**state, "amount": 27_890_000})
-    ok, problem = stream_verified(site.ledger, anh)
+    broken = verify_stream(site.ledger, anh)
     report = verify_streams(site.ledger, {anh})
-    assert not ok
+    assert broken is not None
     assert not report.ok
     assert report.first_broken is not None
-    assert report.first_broken.version == 3
-    assert "#3" in problem
+    assert (report.first_broken.version, report.first_broken.problem) == (broken.version, broken.problem)
+    assert broken.version == 3
+    problem = vi.chain_problem(broken.version, broken.event_type, broken.problem)
+    assert problem == "sự kiện #3 (Chi trả): nội dung đã lưu không khớp mã băm đã ghi (dữ liệu bị sửa)"
     html = page(site.signed_in("inspector"), f"/pages/doi-tuong/{site.anh.id}")
     assert "Chuỗi băm KHÔNG khớp" in html
+    assert problem in html
     assert "Chuỗi băm đã xác minh" not in html
-    assert stream_verified(site.ledger, UUID(site.other.id)) == (True, "")
+    assert verify_stream(site.ledger, UUID(site.other.id)) is None
+
+
+def test_chain_problems_are_shown_in_vietnamese() -> None:
+    cases = {
+        "version 5 where 4 was expected (an event is missing)": "thiếu sự kiện #4 (gặp #5)",
+        "prev_hash does not match the hash of the previous event (the chain was rewritten)": (
+            "không nối đúng với sự kiện trước (chuỗi bị viết lại)"
+        ),
+        "stored event cannot be decoded: KeyError: 'amount'": "không đọc được sự kiện đã lưu (KeyError)",
+        "the snapshot disagrees with the replay of its events": "ảnh chụp trạng thái khác với kết quả",
+        "something new": "something new",
+    }
+    for english, vietnamese in cases.items():
+        assert vietnamese in vi.chain_problem(5, "PaymentRecorded", english), english
+    assert vi.chain_problem(2, "BeneficiarySnapshot", "x").startswith("sự kiện #2 (Ảnh chụp trạng thái)")
 
 
 def test_payment_form_records_the_payment_and_the_timeline_shows_it(site: Site) -> None:
