@@ -1,0 +1,244 @@
+"""What every web page shares — bộ khung trang: templates, the signed-in visitor, refusals, forms.
+
+The page modules (:mod:`api.pages`, :mod:`api.page_profile`, :mod:`api.page_rosters`,
+:mod:`api.page_inspect`) render through :func:`page`, find the visitor with :func:`visitor_of`, refuse
+with :func:`forbidden` / :func:`not_found`, check a form's CSRF token with :func:`csrf_ok`, and show a
+ledger refusal beside its field with :func:`field_errors`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fastapi.responses import RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.templating import Jinja2Templates
+
+from api import page_support as vi
+from api.app import services
+from api.web_sessions import SessionStore, WebSession
+from domain.catalogue import scheme_catalogue
+from domain.errors import NotFound
+from ledger.communes import commune_name, communes_of
+
+if TYPE_CHECKING:
+    from fastapi import Request
+
+    from domain.errors import DomainError
+    from domain.users import User
+    from ledger.application import BenefitsLedger
+
+SESSION_COOKIE = "ledger_session"
+SIGNIN_COOKIE = "ledger_signin_csrf"
+COOKIE_PATH = "/pages"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+CSRF_REFUSAL = "Thiếu mã bảo vệ biểu mẫu (CSRF). Hãy tải lại trang rồi thử lại."
+OUT_OF_SCOPE = "Đối tượng này thuộc xã/phường ngoài phạm vi được giao của bạn."
+INSPECTOR_READS_ONLY = "Thanh tra chỉ được xem, không được ghi."
+# Who sees the inspector pages (audit log, exceptions, report, integrity check).
+INSPECTING_ROLES = frozenset({"inspector", "admin"})
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("api", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        vnd=vi.vnd, ngay=vi.ngay, thang=vi.thang, thoi_diem=vi.thoi_diem, phan_tram=vi.phan_tram
+    )
+    env.globals.update(
+        KIND_LABELS=vi.KIND_LABELS,
+        STATUS_LABELS=vi.STATUS_LABELS,
+        ROLE_LABELS=vi.ROLE_LABELS,
+        CHANNEL_LABELS=vi.CHANNEL_LABELS,
+        SEX_LABELS=vi.SEX_LABELS,
+        POVERTY_LABELS=vi.POVERTY_LABELS,
+        CARD_STATUS_LABELS=vi.CARD_STATUS_LABELS,
+        RECOVERY_LABELS=vi.RECOVERY_LABELS,
+        EVENT_LABELS=vi.EVENT_LABELS,
+        INSPECTING_ROLES=INSPECTING_ROLES,
+        commune_name=commune_name,
+        basis_text=vi.basis_text,
+        channel_text=vi.channel_text,
+        params_text=vi.params_text,
+    )
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+_sessions_lock = threading.Lock()
+
+
+# ------------------------------------------------------------------------------------------- visitors
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A signed-in user and their session."""
+
+    user: User
+    session: WebSession
+
+    @property
+    def scoped(self) -> bool:
+        """An officer limited to the communes of their scope."""
+        return self.user.role == "officer" and bool(self.user.scope)
+
+    @property
+    def inspects(self) -> bool:
+        """Sees the inspector pages."""
+        return self.user.role in INSPECTING_ROLES
+
+    @property
+    def writes(self) -> bool:
+        """Records anything at all (officers and administrators)."""
+        return self.user.role in {"officer", "admin"} and not self.user.disabled
+
+    def may_read(self, commune_code: str | None) -> bool:
+        """Officers with a scope read only their communes; everyone else reads everything."""
+        return not self.scoped or commune_code in self.user.scope
+
+
+def sessions(request: Request) -> SessionStore:
+    """The app's session store, created with its table on first use (beside the idempotency keys)."""
+    state = request.app.state
+    with _sessions_lock:
+        store: SessionStore | None = getattr(state, "web_sessions", None)
+        if store is None:
+            store = SessionStore(services(request).keys.store)
+            state.web_sessions = store
+    return store
+
+
+def visitor_of(request: Request) -> Visitor | None:
+    """The signed-in visitor, or ``None``."""
+    session = sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    user = services(request).ledger.user(session.user_name)
+    if user is None or user.disabled:
+        return None
+    return Visitor(user, session)
+
+
+def csrf_ok(expected: str, given: str) -> bool:
+    """The form carries the session's token."""
+    return bool(expected) and bool(given) and secrets.compare_digest(expected.encode(), given.encode())
+
+
+def to_signin(request: Request) -> RedirectResponse:
+    """Sign in first, then come back here."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{COOKIE_PATH}/dang-nhap?next={quote(target, safe='')}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------- rendering
+
+
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    visitor: Visitor | None,
+    status: int = 200,
+) -> Response:
+    """A page of the site, with the security headers."""
+    full = {
+        "visitor": visitor,
+        "csrf": visitor.session.csrf if visitor else "",
+        "nav": "",
+        **context,
+    }
+    response = templates.TemplateResponse(request, template, full, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def error_page(request: Request, visitor: Visitor | None, status: int, title: str, detail: str) -> Response:
+    """A refusal as a page."""
+    context = {"title": title, "detail": detail, "status": status}
+    return page(request, "loi.html", context, visitor=visitor, status=status)
+
+
+def forbidden(request: Request, visitor: Visitor | None, detail: str) -> Response:
+    """403."""
+    return error_page(request, visitor, 403, "Không có quyền truy cập", detail)
+
+
+def not_found(request: Request, visitor: Visitor | None, detail: str = "") -> Response:
+    """404."""
+    return error_page(request, visitor, 404, "Không tìm thấy", detail or "Không có đối tượng này trong sổ.")
+
+
+def inspector_only(request: Request) -> tuple[Visitor | None, Response | None]:
+    """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return None, to_signin(request)
+    if not visitor.inspects:
+        return None, forbidden(request, visitor, "Trang này dành cho thanh tra và quản trị viên.")
+    return visitor, None
+
+
+# ------------------------------------------------------------------------------------------- forms
+
+
+def scheme_options(kind: str | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The catalogue's schemes grouped by kind, ``[(group label, [(code, name)])]``; with ``kind``, only
+    the schemes a beneficiary of that kind may hold."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, scheme in scheme_catalogue().items():
+        if kind is None or scheme.applies_to(kind):
+            label = vi.KIND_LABELS.get(scheme.kind, scheme.kind)
+            groups.setdefault(label, []).append((code, scheme.name_vi))
+    return list(groups.items())
+
+
+def commune_options(ledger: BenefitsLedger, visitor: Visitor) -> list[tuple[str, str]]:
+    """The communes the visitor may choose: their scope, else the province's."""
+    if visitor.scoped:
+        return [(c, commune_name(c)) for c in visitor.user.scope]
+    if ledger.province:
+        return [(c.code, c.name) for c in communes_of(ledger.province)]
+    return []
+
+
+_FIELD_PREFIXES = ("params.", "basis.")
+
+
+def _form_field(ledger_field: str) -> str:
+    """The form's name for a field the ledger names (``params.martyrs`` → ``martyrs``)."""
+    for prefix in _FIELD_PREFIXES:
+        ledger_field = ledger_field.removeprefix(prefix)
+    return "decision_no" if ledger_field == "basis" else ledger_field
+
+
+def field_errors(error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
+    """The refusal as ``{field: Vietnamese message}``; what names no field of the form goes to ``_form``."""
+    errors: dict[str, str] = {}
+    for item in error.errors:
+        name = _form_field(item.field)
+        key = name if name in fields else "_form"
+        errors.setdefault(key, vi.vietnamese(item.message, name))
+    if not errors:
+        key = "_form"
+        if isinstance(error, NotFound):
+            for what, field in (("entitlement", "entitlement_id"), ("card", "card_number")):
+                if error.message.startswith(what) and field in fields:
+                    key = field
+        errors[key] = vi.vietnamese(error.message)
+    return errors

@@ -1,0 +1,541 @@
+"""Hồ sơ đối tượng — the beneficiary page and the officer's forms on it.
+
+``GET /pages/doi-tuong/{id}``: details, entitlements and this month's amounts, cards, balances, the
+timeline of every event (optionally as of a date) and whether the stream's hash chain verifies
+(:func:`ledger.integrity.verify_stream`). An officer outside the person's commune gets 403.
+
+Each form posts to a route under ``/pages/doi-tuong/{id}/`` that calls the same ledger command as the
+JSON API (``api/routes/beneficiaries.py``, ``api/routes/payments.py``):
+
+==================  ====================================  =========================================
+route               form                                  ledger command
+==================  ====================================  =========================================
+``chi-tra``         ghi nhận chi trả                      ``record_payment``
+``khong-nhan``      ghi nhận không nhận                   ``record_not_collected``
+``che-do``          quyết định hưởng chế độ               ``grant_entitlement``
+``dieu-chinh``      điều chỉnh mức hưởng                  ``adjust_entitlement``
+``thoi-huong``      thôi hưởng                            ``terminate_entitlement``
+``bao-tu``          báo tử                                ``record_death``
+``cap-the``         cấp thẻ BHYT                          ``issue_card``
+``thu-hoi-the``     thu hồi thẻ BHYT                      ``revoke_card``
+``thu-hoi``         thu hồi chi thừa / hoàn trả           ``record_recovery``
+==================  ====================================  =========================================
+
+A refusal is shown beside its field, in Vietnamese, with what was typed kept, and nothing is
+recorded. Every form carries the session's CSRF token; the decision forms also carry a one-time
+``form_key`` (kept with the API's idempotency keys) so that a double click records once. Inspectors
+see no forms and get 403 when posting; an officer outside the person's commune gets 403.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import page_support as vi
+from api.app import Services, services
+from api.idempotency import IdempotencyStore, KeyReused
+from api.page_kit import (
+    COOKIE_PATH,
+    CSRF_REFUSAL,
+    INSPECTOR_READS_ONLY,
+    OUT_OF_SCOPE,
+    Visitor,
+    csrf_ok,
+    field_errors,
+    forbidden,
+    not_found,
+    page,
+    scheme_options,
+    to_signin,
+    visitor_of,
+)
+from api.problems import status_of
+from domain.beneficiary import RECOVERY_METHODS
+from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
+from domain.errors import DomainError, InvalidInput, NotFound
+from ledger.application import BenefitsLedger
+from ledger.communes import commune_name
+from ledger.history import beneficiary_history
+from ledger.integrity import verify_stream
+
+router = APIRouter(include_in_schema=False)
+
+NOTICES = {
+    "da-ghi-chi-tra": "Đã ghi nhận khoản chi trả.",
+    "chi-tra-da-co": "Khoản chi trả này đã được ghi trước đó (cùng mã chi trả): không ghi thêm.",
+    "da-ghi-khong-nhan": "Đã ghi nhận kỳ không nhận; số tiền được chuyển sang danh sách chi trả kỳ sau.",
+    "da-ghi-che-do": "Đã ghi quyết định hưởng chế độ.",
+    "da-dieu-chinh": "Đã ghi quyết định điều chỉnh mức hưởng.",
+    "da-thoi-huong": "Đã ghi quyết định thôi hưởng.",
+    "da-bao-tu": "Đã ghi nhận báo tử: chi trả dừng từ tháng sau tháng mất, thẻ BHYT hết giá trị từ ngày mất.",
+    "da-cap-the": "Đã ghi nhận cấp thẻ BHYT.",
+    "da-thu-hoi-the": "Đã ghi nhận thu hồi thẻ BHYT.",
+    "da-thu-hoi": "Đã ghi nhận khoản thu hồi.",
+    "da-gui-truoc": "Biểu mẫu này đã được gửi và ghi trước đó: không ghi thêm.",
+}
+DECISION = ("decision_no", "decision_date", "issuer")
+PARAMS = ("martyrs", "injury_rate", "extremely_severe", "children", "level", "amount")
+INTEGER_PARAMS = ("martyrs", "injury_rate", "children")
+FORMS: dict[str, tuple[str, ...]] = {
+    "payment": ("payment_id", "entitlement_id", "period", "amount", "paid_on", "channel", "reference",
+                "reason"),
+    "not_collected": ("entitlement_id", "period", "reason"),
+    "grant": ("scheme", "effective_from", "end_month", *PARAMS, *DECISION, "reason"),
+    "adjust": ("entitlement_id", "effective_from", *PARAMS, *DECISION, "reason"),
+    "terminate": ("entitlement_id", "last_month", *DECISION, "reason"),
+    "death": ("date_of_death", *DECISION, "reason"),
+    "card": ("card_number", "valid_from", "valid_to", "reason"),
+    "revoke": ("card_number", "effective_on", "reason"),
+    "recovery": ("amount", "method", "reference", "reason"),
+}  # fmt: skip
+PARAM_HINTS = {
+    "martyrs": "số liệt sĩ",
+    "injury_rate": "tỷ lệ tổn thương",
+    "children": "số con đang nuôi",
+    "level": "cấp học",
+    "amount": "số tiền",
+}
+LEVEL_LABELS = {
+    "preschool": "Mầm non",
+    "school": "Phổ thông",
+    "vocational": "Giáo dục nghề nghiệp",
+    "university": "Đại học",
+}
+
+
+# ------------------------------------------------------------------------------------------- form data
+
+
+async def _posted(request: Request) -> dict[str, str]:
+    """The posted form's text fields (files are ignored)."""
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+Posted = Annotated[dict[str, str], Depends(_posted)]
+
+
+def scheme_needs(scheme: Scheme) -> str | None:
+    """The parameter a scheme's rule needs (``martyrs``, ``injury_rate``…), as the catalogue checks it."""
+    try:
+        validate_params(scheme, {})
+    except InvalidInput as error:
+        return error.field.removeprefix("params.")
+    return None
+
+
+def _params(values: dict[str, str]) -> dict[str, Any]:
+    """The scheme parameters typed in a form: only the filled ones, whole numbers as integers (anything
+    else as typed, for the ledger to refuse beside the field)."""
+    params: dict[str, Any] = {}
+    for name in INTEGER_PARAMS:
+        text = values.get(name, "").strip().removesuffix("%").strip()
+        if text:
+            params[name] = int(text) if text.isdigit() else text
+    if values.get("extremely_severe"):
+        params["extremely_severe"] = True
+    if values.get("level", "").strip():
+        params["level"] = values["level"].strip()
+    if values.get("amount", "").strip():
+        params["amount"] = vi.parse_amount_text(values["amount"])
+    return params
+
+
+def _basis(values: dict[str, str], *, required: bool = True) -> dict[str, str] | None:
+    """The decision typed in a form; ``None`` when optional and left blank."""
+    typed = {name: values.get(name, "").strip() for name in DECISION}
+    if not required and not any(typed.values()):
+        return None
+    typed["decision_date"] = vi.parse_date_text(typed["decision_date"])
+    return typed
+
+
+def _month(text: str) -> str | None:
+    return vi.parse_month_text(text) or None
+
+
+def _amount_text(amount: object) -> str:
+    return vi.vnd(amount).removesuffix(" đ") if isinstance(amount, int) and amount else ""
+
+
+# ------------------------------------------------------------------------------------------- the page
+
+
+def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What each form shows before anything is typed."""
+    today = ledger.clock().date().isoformat()
+    month = str(ledger.current_month())
+    entitlements = view["entitlements"]
+    monthly = [e for e in entitlements if "monthly_amount" in e]
+    first = monthly[0] if monthly else (entitlements[0] if entitlements else {})
+    running = [e for e in monthly if not e["last_month"]]
+    active_cards = [c for c in view["cards"] if c["status"] == "active"]
+    issuers = [e["basis"]["issuer"] for e in entitlements if isinstance(e.get("basis"), dict)]
+    decision = {"decision_no": "", "decision_date": today, "issuer": issuers[-1] if issuers else ""}
+    blank_params = dict.fromkeys(PARAMS, "")
+    balances = view["balances"]
+    owed = balances["overpayment_outstanding"]
+    credit = balances["recovery_credit"]
+    return {
+        "payment": {
+            "payment_id": f"WEB-{ledger.clock().date():%Y%m%d}-{secrets.token_hex(4).upper()}",
+            "entitlement_id": str(first.get("entitlement_id", "")),
+            "period": month if monthly else "",
+            "amount": _amount_text(first.get("monthly_amount", first.get("amount"))),
+            "paid_on": today,
+            "channel": "",
+            "reference": "",
+            "reason": "",
+        },
+        "not_collected": {
+            "entitlement_id": str(first.get("entitlement_id", "")),
+            "period": month if monthly else "",
+            "reason": "",
+        },
+        "grant": {"scheme": "", "effective_from": month, "end_month": "", **blank_params, **decision,
+                  "reason": ""},
+        "adjust": {"entitlement_id": running[0]["entitlement_id"] if running else "", "effective_from": month,
+                   **blank_params, **decision, "reason": ""},
+        "terminate": {"entitlement_id": running[0]["entitlement_id"] if running else "", "last_month": month,
+                      **decision, "reason": ""},
+        "death": {"date_of_death": "", "decision_no": "", "decision_date": "", "issuer": "", "reason": ""},
+        "card": {"card_number": "", "valid_from": today, "valid_to": "", "reason": ""},
+        "revoke": {"card_number": active_cards[0]["card_number"] if active_cards else "",
+                   "effective_on": today, "reason": ""},
+        "recovery": {"amount": _amount_text(owed if owed > 0 else credit),
+                     "method": "cash" if owed > 0 or not credit else "refund", "reference": "", "reason": ""},
+    }  # fmt: skip
+
+
+def _grant_schemes(kind: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The schemes this person may be granted, each named with the parameter it needs."""
+    catalogue = scheme_catalogue()
+    out = []
+    for group, options in scheme_options(kind):
+        named = []
+        for code, name in options:
+            needs = scheme_needs(catalogue[code])
+            named.append((code, f"{name} — nhập {PARAM_HINTS.get(needs, needs)}" if needs else name))
+        out.append((group, named))
+    return out
+
+
+def _shown(view: dict[str, Any], running: list[Any], active_cards: list[Any]) -> set[str]:
+    """The forms the page shows for this person (to someone who may write for them)."""
+    shown = {"grant"}
+    if view["entitlements"]:
+        shown |= {"payment", "not_collected"}
+    if running:
+        shown |= {"adjust", "terminate"}
+    if not view["date_of_death"]:
+        shown |= {"death", "card"}
+    if active_cards:
+        shown.add("revoke")
+    balances = view["balances"]
+    if balances["overpayment_outstanding"] > 0 or balances["recovery_credit"] > 0:
+        shown.add("recovery")
+    return shown
+
+
+def _profile(
+    request: Request,
+    visitor: Visitor,
+    beneficiary_id: str,
+    *,
+    as_of: str = "",
+    notice: str = "",
+    forms: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    svc: Services = services(request)
+    ledger = svc.ledger
+    view = ledger.beneficiary_view(beneficiary_id)
+    if not visitor.may_read(view["commune_code"]):
+        return forbidden(request, visitor, OUT_OF_SCOPE)
+    errors = dict(errors or {})
+    as_of_value = vi.parse_date_text(as_of) if as_of else ""
+    try:
+        history = beneficiary_history(ledger, view["id"], as_of_value or None)
+    except DomainError as error:
+        errors["as_of"] = {"as_of": vi.vietnamese(error.errors[0].message if error.errors else error.message)}
+        history = beneficiary_history(ledger, view["id"])
+        as_of_value = ""
+        status = 422 if status == 200 else status
+    schemes = {e["entitlement_id"]: f"{e['scheme_name']} ({e['scheme']})" for e in view["entitlements"]}
+    communes = {
+        str(item["data"].get("commune_code")): f"{commune_name(str(item['data'].get('commune_code')))}"
+        f" ({item['data'].get('commune_code')})"
+        for item in history
+        if item["data"].get("commune_code")
+    }
+    timeline = [
+        {**item, "label": vi.EVENT_LABELS.get(item["type"], item["type"]),
+         "lines": vi.describe(item, schemes, communes), "basis_text": vi.basis_text(item["basis"])}
+        for item in reversed(history)
+    ]  # fmt: skip
+    broken = verify_stream(ledger, UUID(view["id"]))
+    problem = vi.chain_problem(broken.version, broken.event_type, broken.problem) if broken else ""
+    values = {**_defaults(ledger, view), **(forms or {})}
+    may_write = visitor.user.can_write_commune(view["commune_code"])
+    monthly = [e for e in view["entitlements"] if "monthly_amount" in e]
+    running = [e for e in monthly if not e["last_month"]]
+    active_cards = [c for c in view["cards"] if c["status"] == "active"]
+    shown = _shown(view, running, active_cards) if may_write else set()
+    # A refusal of a form the page no longer shows (a second death, a card after it) is said at the top.
+    hidden = [message for name, found in errors.items() if name in FORMS and name not in shown
+              for message in found.values()]  # fmt: skip
+    context = {
+        "nav": "tra-cuu",
+        "b": view,
+        "timeline": timeline,
+        "events_total": len(history),
+        "as_of": as_of_value,
+        "verified": broken is None,
+        "chain_problem": problem,
+        "may_write": may_write,
+        "notice": NOTICES.get(notice, ""),
+        "f": values,
+        "payment": values["payment"],
+        "not_collected": values["not_collected"],
+        "errors": {k: errors.get(k, {}) for k in (*FORMS, "as_of")},
+        "form_keys": {name: secrets.token_urlsafe(16) for name in FORMS},
+        "grant_schemes": _grant_schemes(view["kind"]) if may_write else [],
+        "running": running,
+        "active_cards": active_cards,
+        "shown": shown,
+        "refusal": " ".join(hidden),
+        "levels": [(level, LEVEL_LABELS.get(level, level)) for level in EDUCATION_LEVELS],
+        "recovery_methods": [(m, vi.RECOVERY_LABELS.get(m, m)) for m in RECOVERY_METHODS],
+    }
+    return page(request, "ho_so.html", context, visitor=visitor, status=status)
+
+
+@router.get(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}")
+def beneficiary(
+    request: Request, beneficiary_id: str, as_of: str = "", thong_bao: str = ""
+) -> Response:  # fmt: skip
+    """Hồ sơ đối tượng."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    try:
+        return _profile(request, visitor, beneficiary_id, as_of=as_of, notice=thong_bao)
+    except NotFound:
+        return not_found(request, visitor)
+
+
+# ------------------------------------------------------------------------------------------- posting
+
+
+def _writer(request: Request, beneficiary_id: str, csrf_token: str) -> tuple[Visitor | None, Response | None]:
+    """The visitor allowed to write for this beneficiary, or the response that refuses the post."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return None, to_signin(request)
+    if not csrf_ok(visitor.session.csrf, csrf_token):
+        return None, forbidden(request, visitor, CSRF_REFUSAL)
+    if visitor.user.role == "inspector":
+        return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
+    try:
+        agg = services(request).ledger.beneficiary(beneficiary_id)
+    except NotFound:
+        return None, not_found(request, visitor)
+    if not visitor.user.can_write_commune(agg.commune_code):
+        return None, forbidden(request, visitor, OUT_OF_SCOPE)
+    return visitor, None
+
+
+def _done(beneficiary_id: str, notice: str) -> RedirectResponse:
+    return RedirectResponse(
+        f"{COOKIE_PATH}/doi-tuong/{beneficiary_id}?thong_bao={notice}#dong-thoi-gian", status_code=303
+    )
+
+
+Action = Callable[[Visitor, dict[str, str]], str]
+
+
+def _submit(
+    request: Request, beneficiary_id: str, form: str, posted: dict[str, str], action: Action
+) -> Response:
+    """Run one form's ledger command for the visitor: the page again with the refusal beside its field,
+    or a redirect to the page with a notice (the key :data:`NOTICES` names, which ``action`` returns).
+
+    With a ``form_key`` the same form is recorded once: a second post of it (a double click, the back
+    button) gets the notice ``da-gui-truoc`` and records nothing."""
+    visitor, refusal = _writer(request, beneficiary_id, posted.get("csrf_token", ""))
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    fields = FORMS[form]
+    values = {name: posted.get(name, "") for name in fields}
+    keys = services(request).keys
+    form_key = posted.get("form_key", "").strip()[:100]
+    claimed = f"{visitor.user.name}:trang:{form_key}" if form_key else ""
+    if claimed:
+        fingerprint = IdempotencyStore.fingerprint(visitor.user.name, "POST", request.url.path, values)
+        try:
+            if keys.claim(claimed, fingerprint) is not None:
+                return _done(beneficiary_id, "da-gui-truoc")
+        except KeyReused:
+            message = "Biểu mẫu này đã được gửi với nội dung khác. Hãy tải lại trang rồi nhập lại."
+            return _profile(request, visitor, beneficiary_id, forms={form: values},
+                            errors={form: {"_form": message}}, status=409)  # fmt: skip
+    try:
+        notice = action(visitor, values)
+    except DomainError as error:
+        if claimed:
+            keys.release(claimed)
+        return _profile(
+            request, visitor, beneficiary_id, forms={form: values},
+            errors={form: field_errors(error, fields)}, status=status_of(error),
+        )  # fmt: skip
+    except BaseException:
+        if claimed:
+            keys.release(claimed)
+        raise
+    if claimed:
+        keys.answer(claimed, 303, {"notice": notice})
+    return _done(beneficiary_id, notice)
+
+
+def _ledger(request: Request) -> BenefitsLedger:
+    return services(request).ledger
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/chi-tra")
+def record_payment(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Ghi nhận chi trả: the ledger command of ``POST /v1/payments``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        created, _ = _ledger(request).record_payment(
+            visitor.user.name, payment_id=v["payment_id"].strip(), beneficiary_id=beneficiary_id,
+            entitlement_id=v["entitlement_id"].strip(), period=_month(v["period"]),
+            amount=vi.parse_amount_text(v["amount"]), paid_on=vi.parse_date_text(v["paid_on"]),
+            channel=v["channel"].strip() or None, reference=v["reference"].strip() or None,
+            reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-ghi-chi-tra" if created else "chi-tra-da-co"
+
+    return _submit(request, beneficiary_id, "payment", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/khong-nhan")
+def record_not_collected(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Ghi nhận không nhận: the ledger command of ``POST /v1/payments/not-collected``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).record_not_collected(
+            visitor.user.name, beneficiary_id=beneficiary_id, entitlement_id=v["entitlement_id"].strip(),
+            period=vi.parse_month_text(v["period"]), reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-ghi-khong-nhan"
+
+    return _submit(request, beneficiary_id, "not_collected", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/che-do")
+def grant(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Quyết định hưởng chế độ: ``POST /v1/beneficiaries/{id}/entitlements``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).grant_entitlement(
+            visitor.user.name, beneficiary_id, scheme=v["scheme"].strip(),
+            effective_from=vi.parse_month_text(v["effective_from"]), basis=_basis(v),
+            params=_params(v) or None, end_month=_month(v["end_month"]), reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-ghi-che-do"
+
+    return _submit(request, beneficiary_id, "grant", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/dieu-chinh")
+def adjust(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Điều chỉnh mức hưởng: ``POST /v1/beneficiaries/{id}/entitlements/{eid}/adjust``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).adjust_entitlement(
+            visitor.user.name, beneficiary_id, v["entitlement_id"].strip(),
+            effective_from=vi.parse_month_text(v["effective_from"]), params=_params(v), basis=_basis(v),
+            reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-dieu-chinh"
+
+    return _submit(request, beneficiary_id, "adjust", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thoi-huong")
+def terminate(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Thôi hưởng: ``POST /v1/beneficiaries/{id}/entitlements/{eid}/terminate``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).terminate_entitlement(
+            visitor.user.name, beneficiary_id, v["entitlement_id"].strip(),
+            last_month=vi.parse_month_text(v["last_month"]), basis=_basis(v), reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-thoi-huong"
+
+    return _submit(request, beneficiary_id, "terminate", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/bao-tu")
+def record_death(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Báo tử: ``POST /v1/beneficiaries/{id}/death`` (the decision is optional)."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).record_death(
+            visitor.user.name, beneficiary_id, date_of_death=vi.parse_date_text(v["date_of_death"]),
+            basis=_basis(v, required=False), reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-bao-tu"
+
+    return _submit(request, beneficiary_id, "death", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/cap-the")
+def issue_card(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Cấp thẻ BHYT: ``POST /v1/beneficiaries/{id}/cards``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).issue_card(
+            visitor.user.name, beneficiary_id, card_number=v["card_number"],
+            valid_from=vi.parse_date_text(v["valid_from"]),
+            valid_to=vi.parse_date_text(v["valid_to"]) or None, reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-cap-the"
+
+    return _submit(request, beneficiary_id, "card", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thu-hoi-the")
+def revoke_card(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Thu hồi thẻ BHYT: ``POST /v1/beneficiaries/{id}/cards/{number}/revoke`` (a reason is required)."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).revoke_card(
+            visitor.user.name, beneficiary_id, v["card_number"], reason=v["reason"].strip(),
+            effective_on=vi.parse_date_text(v["effective_on"]),
+        )  # fmt: skip
+        return "da-thu-hoi-the"
+
+    return _submit(request, beneficiary_id, "revoke", posted, action)
+
+
+@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thu-hoi")
+def record_recovery(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+    """Thu hồi chi thừa (tiền mặt, khấu trừ) or hoàn trả: ``POST /v1/beneficiaries/{id}/recoveries``."""
+
+    def action(visitor: Visitor, v: dict[str, str]) -> str:
+        _ledger(request).record_recovery(
+            visitor.user.name, beneficiary_id, amount=vi.parse_amount_text(v["amount"]),
+            method=v["method"].strip(), reference=v["reference"].strip() or None, reason=v["reason"].strip(),
+        )  # fmt: skip
+        return "da-thu-hoi"
+
+    return _submit(request, beneficiary_id, "recovery", posted, action)

@@ -1,0 +1,474 @@
+"""The web pages, second part: the officer's decision forms on the beneficiary page, the roster page
+and its print view, and the inspector pages (audit log, exceptions, report with charts, integrity).
+
+On SQLite and PostgreSQL, through FastAPI's TestClient, with the site of ``test_pages`` (the clock at
+2024-09-20; "Nguyễn Văn Ánh" in commune 26041 and a namesake in 25195, each a martyr's relative paid
+2,789,000 đồng for July 2024; Ánh holds a health-insurance card). Every page rendered goes through the
+same accessibility check (labels on every input, headings in order, ids unique, ``lang="vi"``).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from api_support import COMMUNE, OTHER_COMMUNE, card_number
+from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import httpx
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    s = Site(database_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+# ------------------------------------------------------------------------------------------- forms
+
+
+class _Forms(HTMLParser):
+    """Every form of a page as the browser would send it: ``{action: {name: value}}`` (the selected
+    option of a select, a checkbox only when checked, a textarea's text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: dict[str, dict[str, str]] = {}
+        self._form: dict[str, str] | None = None
+        self._select: str | None = None
+        self._first_option: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = self.forms.setdefault(a.get("action", "").split("#")[0], {})
+        elif self._form is None:
+            return
+        elif tag == "input" and a.get("type") not in {"submit", "button"}:
+            if a.get("type") == "checkbox" and "checked" not in a:
+                return
+            self._form[a["name"]] = a.get("value", "")
+        elif tag == "select":
+            self._select = a["name"]
+            self._first_option = None
+        elif tag == "option" and self._select is not None:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+                self._form.setdefault(self._select, self._first_option)
+            if "selected" in a:
+                self._form[self._select] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self._form[a["name"]] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None and self._form is not None:
+            self._form[self._textarea] += data
+
+
+def forms_of(html: str) -> dict[str, dict[str, str]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def post_form(client: TestClient, html: str, action: str, **changes: str) -> httpx.Response:
+    """Fill the page's form posting to ``action`` as the page shows it, change some fields, send it."""
+    forms = forms_of(html)
+    assert action in forms, sorted(forms)
+    data = {**forms[action], **changes}
+    return client.post(action, data=data, follow_redirects=False)
+
+
+def refused(answer: httpx.Response, status: int, control: str, message: str) -> str:
+    """The page came back with ``status`` and ``message`` beside ``control``; returns the page."""
+    assert answer.status_code == status, (answer.status_code, answer.text[:3000])
+    assert_accessible(answer.text)
+    shown = beside(answer.text, control)
+    assert message in shown, (control, shown)
+    return answer.text
+
+
+def followed(client: TestClient, answer: httpx.Response, notice: str) -> str:
+    assert answer.status_code == 303, (answer.status_code, answer.text[:3000])
+    html = page(client, answer.headers["location"])
+    assert notice in text_of(html)
+    return html
+
+
+def timeline_types(html: str) -> list[str]:
+    return re.findall(r'<li class="event event-(\w+)"', html)
+
+
+# ------------------------------------------------------------------------------------------- decisions
+
+
+def test_grant_form_records_the_decision_once_and_refuses_beside_the_field(site: Site) -> None:
+    officer = site.signed_in("officer")
+    url = f"/pages/doi-tuong/{site.anh.id}"
+    action = f"{url}/che-do"
+    html = page(officer, url)
+    # The schemes offered are those of a meritorious person, each with the parameter it needs.
+    assert 'value="NCC_WAR_INVALID"' in html
+    assert "nhập tỷ lệ tổn thương (NCC_WAR_INVALID)" in html
+    assert 'value="BTXH_ELDERLY_80"' not in html  # social assistance: not for this person
+    assert forms_of(html)[action]["effective_from"] == "2024-09"
+    assert forms_of(html)[action]["issuer"] == "UBND tỉnh Đồng Nai"  # the last decision's issuer
+    before = site.recorded()
+    decision = {"decision_no": "45/QĐ-UBND", "decision_date": "15/09/2024", "issuer": "UBND tỉnh Đồng Nai"}
+    good = {"scheme": "NCC_WAR_INVALID", "injury_rate": "61", **decision, "reason": "giám định y khoa"}
+    cases = [
+        ({**good, "scheme": ""}, 422, "grant-scheme", "Chọn một chế độ trong danh mục."),
+        ({**good, "scheme": "BTXH_ELDERLY_80"}, 422, "grant-scheme", "không áp dụng cho loại đối tượng"),
+        ({**good, "injury_rate": ""}, 422, "grant-injury_rate", "Bắt buộc nhập số nguyên từ 21 đến 100."),
+        ({**good, "injury_rate": "10"}, 422, "grant-injury_rate", "Phải từ 21 đến 100."),
+        ({**good, "injury_rate": "sáu mươi"}, 422, "grant-injury_rate", "số nguyên từ 21 đến 100"),
+        ({**good, "extremely_severe": "1"}, 422, "grant-extremely_severe", "từ 81% trở lên"),
+        ({**good, "martyrs": "2"}, 422, "grant-martyrs", "không có tham số này"),
+        ({**good, "effective_from": "tháng 9"}, 422, "grant-effective_from", "Tháng phải có dạng mm/yyyy"),
+        ({**good, "end_month": "2024-01"}, 422, "grant-end_month", "Không được trước tháng bắt đầu 09/2024"),
+        ({**good, "decision_no": ""}, 422, "grant-decision_no", "Bắt buộc nhập."),
+        (
+            {**good, "decision_date": "31/02/2024"},
+            422,
+            "grant-decision_date",
+            "Ngày phải có dạng dd/mm/yyyy.",
+        ),
+        ({**good, "issuer": " "}, 422, "grant-issuer", "Bắt buộc nhập."),
+    ]
+    for changes, status, control, message in cases:
+        shown = refused(post_form(officer, html, action, **changes), status, control, message)
+        assert "Chưa ghi" in shown
+        assert 'id="bieu-mau-che-do" open' in shown  # the form with the refusal stays open
+        if changes["decision_no"]:
+            assert f'value="{changes["decision_no"]}"' in shown  # what was typed is kept
+    assert site.recorded() == before
+
+    answer = post_form(officer, html, action, **good)
+    after = followed(officer, answer, "Đã ghi quyết định hưởng chế độ.")
+    recorded = site.recorded()
+    assert recorded == before + 1
+    text = text_of(after)
+    assert timeline_types(after)[0] == "EntitlementGranted"
+    assert "Thương binh" in text
+    assert "injury_rate = 61" in text
+    assert "Căn cứ: Quyết định số 45/QĐ-UBND ngày 15/09/2024 của UBND tỉnh Đồng Nai" in text
+    assert "người ghi officer" in text
+    granted = [
+        e
+        for e in site.ledger.beneficiary_view(site.anh.id)["entitlements"]
+        if e["scheme"] == "NCC_WAR_INVALID"
+    ]
+    assert len(granted) == 1
+    assert granted[0]["params"]["injury_rate"] == 61
+    assert granted[0]["start_month"] == "2024-09"
+    # The same form sent again (a double click, the back button): recorded once.
+    again = post_form(officer, html, action, **good)
+    assert "đã được gửi và ghi trước đó" in followed(officer, again, "không ghi thêm")
+    assert site.recorded() == recorded
+    # The same one-time key with other content is refused, nothing recorded.
+    other = post_form(officer, html, action, **{**good, "injury_rate": "71"})
+    assert other.status_code == 409
+    assert "đã được gửi với nội dung khác" in other.text
+    assert site.recorded() == recorded
+    # A fresh page has a fresh key: a second decision is a new one.
+    assert forms_of(page(officer, url))[action]["form_key"] != forms_of(html)[action]["form_key"]
+
+
+def test_adjust_and_terminate_forms_then_a_recovery_of_the_overpayment(site: Site) -> None:
+    officer = site.signed_in("officer")
+    url = f"/pages/doi-tuong/{site.anh.id}"
+    html = page(officer, url)
+    decision = {"decision_no": "50/QĐ-UBND", "decision_date": "2024-09-18", "issuer": "UBND tỉnh Đồng Nai"}
+    before = site.recorded()
+    # Adjust: the number of martyrs from September.
+    adjust = f"{url}/dieu-chinh"
+    assert forms_of(html)[adjust]["entitlement_id"] == site.anh.entitlement_id
+    refused(
+        post_form(officer, html, adjust, **decision, martyrs="2", effective_from="2024-06"),
+        422,
+        "adj-effective_from",
+        "Không được trước tháng bắt đầu hưởng (07/2024).",
+    )
+    refused(
+        post_form(officer, html, adjust, **decision, martyrs="0", effective_from="2024-09"),
+        422,
+        "adj-martyrs",
+        "Phải từ 1 đến 20.",
+    )
+    refused(
+        post_form(officer, html, adjust, **decision, martyrs="2", entitlement_id="nope"),
+        404,
+        "adj-entitlement_id",
+        "Chọn một chế độ của đối tượng này.",
+    )
+    assert site.recorded() == before
+    after = followed(
+        officer, post_form(officer, html, adjust, **decision, martyrs="2"), "điều chỉnh mức hưởng"
+    )
+    assert timeline_types(after)[0] == "EntitlementAdjusted"
+    assert "Tham số mới martyrs = 2" in text_of(after)
+    assert site.recorded() == before + 1
+
+    # Terminate: not before the month before the start; then after June (July's payment is owed back).
+    terminate = f"{url}/thoi-huong"
+    html = page(officer, url)
+    refused(
+        post_form(officer, html, terminate, **decision, last_month="2024-05"),
+        422,
+        "term-last_month",
+        "Không được trước tháng 06/2024 (chế độ bắt đầu từ tháng 07/2024).",
+    )
+    refused(
+        post_form(officer, html, terminate, last_month="2024-06", decision_no=""),
+        422,
+        "term-decision_no",
+        "Bắt buộc nhập.",
+    )
+    assert 'bieu-mau-thu-hoi"' not in html  # no overpayment yet: no recovery form
+    after = followed(
+        officer,
+        post_form(
+            officer, html, terminate, **decision, last_month="2024-06", reason="không còn đủ điều kiện"
+        ),
+        "Đã ghi quyết định thôi hưởng.",
+    )
+    assert timeline_types(after)[0] == "EntitlementTerminated"
+    assert "Tháng hưởng cuối 06/2024" in text_of(after)
+    assert "Chi thừa còn phải thu hồi 2.789.000 đ" in text_of(after)
+    assert f'action="{terminate}' not in after  # nothing left running: no adjust or terminate form
+
+    # Recovery: the form offers what is outstanding; more than that is refused.
+    recover = f"{url}/thu-hoi"
+    assert forms_of(after)[recover]["amount"] == "2.789.000"
+    assert forms_of(after)[recover]["method"] == "cash"
+    recorded = site.recorded()
+    refused(
+        post_form(officer, after, recover, amount="3.000.000"),
+        409,
+        "rec-amount",
+        "Số tiền 3.000.000 đ vượt quá số chi thừa còn phải thu hồi (2.789.000 đ).",
+    )
+    refused(
+        post_form(officer, after, recover, amount="một triệu"), 422, "rec-amount", "Số tiền phải là số nguyên"
+    )
+    refused(post_form(officer, after, recover, method="gift"), 422, "rec-method", "Chọn một giá trị")
+    refused(post_form(officer, after, recover, method="refund"), 409, "rec-amount", "vượt quá số đã thu thừa")
+    assert site.recorded() == recorded
+    done = followed(
+        officer,
+        post_form(officer, after, recover, amount="1.000.000", reference="BL-77"),
+        "Đã ghi nhận khoản thu hồi.",
+    )
+    text = text_of(done)
+    assert timeline_types(done)[0] == "OverpaymentRecovered"
+    assert "Số tiền 1.000.000 đ Hình thức Nộp tiền mặt Chứng từ BL-77" in text
+    assert "Chi thừa còn phải thu hồi 1.789.000 đ" in text
+    assert forms_of(done)[recover]["amount"] == "1.789.000"
+
+
+def test_death_form_stops_payments_and_ends_the_cards(site: Site) -> None:
+    officer = site.signed_in("officer")
+    url = f"/pages/doi-tuong/{site.anh.id}"
+    html = page(officer, url)
+    death = f"{url}/bao-tu"
+    before = site.recorded()
+    refused(
+        post_form(officer, html, death, date_of_death="2024-09-30"),
+        422,
+        "death-date_of_death",
+        "Ngày mất không được sau ngày hôm nay.",
+    )
+    refused(
+        post_form(officer, html, death, date_of_death="1949-01-01"),
+        422,
+        "death-date_of_death",
+        "Không được trước ngày sinh.",
+    )
+    refused(
+        post_form(officer, html, death, date_of_death=""), 422, "death-date_of_death", "Ngày phải có dạng"
+    )
+    # A decision is optional, but one begun must be whole.
+    refused(
+        post_form(officer, html, death, date_of_death="2024-06-30", decision_no="7/GBT"),
+        422,
+        "death-decision_date",
+        "Ngày phải có dạng dd/mm/yyyy.",
+    )
+    assert site.recorded() == before
+    after = followed(
+        officer,
+        post_form(officer, html, death, date_of_death="30/06/2024", reason="giấy báo tử"),
+        "Đã ghi nhận báo tử",
+    )
+    assert timeline_types(after)[:2] == ["HealthInsuranceCardRevoked", "DeathRecorded"]
+    text = text_of(after)
+    assert "Ngày mất 30/06/2024" in text
+    assert "Đã mất" in text
+    assert "Chi thừa còn phải thu hồi 2.789.000 đ" in text  # July was paid after the death
+    forms = forms_of(after)
+    assert death not in forms  # no second death, no new card, no revoke (the card ended)
+    assert f"{url}/cap-the" not in forms
+    assert f"{url}/thu-hoi-the" not in forms
+    assert f"{url}/thu-hoi" in forms
+    assert f"{url}/che-do" in forms  # a one-off (the funeral allowance) may still be granted
+    # Posting the death again anyway: refused by the ledger, nothing recorded.
+    recorded = site.recorded()
+    answer = officer.post(
+        death, data={**forms_of(html)[death], "form_key": "", "date_of_death": "2024-06-30"}
+    )
+    assert answer.status_code == 409
+    assert "Đối tượng đã mất ngày 30/06/2024" in answer.text
+    assert site.recorded() == recorded
+
+
+def test_card_forms_issue_and_revoke(site: Site) -> None:
+    officer = site.signed_in("officer")
+    url = f"/pages/doi-tuong/{site.anh.id}"
+    html = page(officer, url)
+    issue, revoke = f"{url}/cap-the", f"{url}/thu-hoi-the"
+    before = site.recorded()
+    refused(
+        post_form(officer, html, issue, card_number="TS123"),
+        422,
+        "card-card_number",
+        "Số thẻ BHYT gồm 15 ký tự",
+    )
+    refused(
+        post_form(officer, html, issue, card_number="ZZ2751234567890"), 422, "card-card_number", "Mã nhóm ZZ"
+    )
+    refused(
+        post_form(officer, html, issue, card_number=card_number("TS"), valid_to="2024-01-01"),
+        422,
+        "card-valid_to",
+        "Không được trước ngày thẻ bắt đầu có giá trị.",
+    )
+    taken = card_number("TS")
+    site.ledger.issue_card("setup", site.other.id, card_number=taken, valid_from="2024-07-01")
+    before = site.recorded()
+    refused(
+        post_form(officer, html, issue, card_number=taken),
+        409,
+        "card-card_number",
+        "đã được cấp cho đối tượng khác",
+    )
+    assert site.recorded() == before
+    number = card_number("TS")
+    after = followed(
+        officer,
+        post_form(officer, html, issue, card_number=number, valid_to="2025-12-31"),
+        "Đã ghi nhận cấp thẻ BHYT.",
+    )
+    assert timeline_types(after)[0] == "HealthInsuranceCardIssued"
+    assert f"Số thẻ {number} Từ ngày 20/09/2024 Đến ngày 31/12/2025" in text_of(after)
+    # Revoke: a reason is required, not before the card's start.
+    assert forms_of(after)[revoke]["card_number"] != ""
+    recorded = site.recorded()
+    refused(
+        post_form(officer, after, revoke, card_number=number, reason=""),
+        422,
+        "revoke-reason",
+        "Bắt buộc nhập.",
+    )
+    refused(
+        post_form(officer, after, revoke, card_number=number, reason="chuyển đi", effective_on="2024-09-01"),
+        422,
+        "revoke-effective_on",
+        "Không được trước ngày thẻ bắt đầu có giá trị.",
+    )
+    assert site.recorded() == recorded
+    done = followed(
+        officer,
+        post_form(officer, after, revoke, card_number=number, reason="cấp nhầm"),
+        "Đã ghi nhận thu hồi thẻ BHYT.",
+    )
+    assert timeline_types(done)[0] == "HealthInsuranceCardRevoked"
+    assert "Đã thu hồi từ 20/09/2024 (cấp nhầm)" in text_of(done)
+    # The revoked card is no longer offered; revoking it again is refused beside the field.
+    assert f'<option value="{number}"' not in done.split(f'action="{revoke}')[1].split("</form>")[0]
+    refused(
+        post_form(officer, done, revoke, card_number=number, reason="lần nữa"),
+        409,
+        "revoke-card_number",
+        "đã bị thu hồi từ ngày 20/09/2024",
+    )
+
+
+DECISION_ROUTES = ("che-do", "dieu-chinh", "thoi-huong", "bao-tu", "cap-the", "thu-hoi-the", "thu-hoi")
+
+
+def test_decision_forms_refuse_other_communes_inspectors_and_missing_csrf(site: Site) -> None:
+    officer = site.signed_in("officer")
+    token = csrf_of(page(officer, f"/pages/doi-tuong/{site.anh.id}"))
+    outsider = site.signed_in("officer_other")
+    outsider_token = csrf_of(page(outsider, f"/pages/doi-tuong/{site.other.id}"))
+    inspector = site.signed_in("inspector")
+    inspector_page = page(inspector, f"/pages/doi-tuong/{site.anh.id}")
+    inspector_token = csrf_of(inspector_page)
+    assert "Quyết định và nghiệp vụ" not in inspector_page
+    for route in DECISION_ROUTES:
+        assert f"/{route}" not in inspector_page
+    data: dict[str, Any] = {
+        "scheme": "NCC_WAR_INVALID",
+        "injury_rate": "61",
+        "effective_from": "2024-09",
+        "decision_no": "1/QĐ",
+        "decision_date": "2024-09-01",
+        "issuer": "UBND",
+        "entitlement_id": site.anh.entitlement_id,
+        "martyrs": "2",
+        "last_month": "2024-08",
+        "date_of_death": "2024-09-01",
+        "card_number": card_number(),
+        "valid_from": "2024-09-01",
+        "effective_on": "2024-09-10",
+        "amount": "1000",
+        "method": "cash",
+        "reason": "thử",
+    }
+    before = site.recorded()
+    for route in DECISION_ROUTES:
+        action = f"/pages/doi-tuong/{site.anh.id}/{route}"
+        answer = outsider.post(action, data={**data, "csrf_token": outsider_token})
+        assert answer.status_code == 403, route
+        assert "ngoài phạm vi" in answer.text
+        assert_accessible(answer.text)
+        answer = inspector.post(action, data={**data, "csrf_token": inspector_token})
+        assert answer.status_code == 403, route
+        assert "Thanh tra chỉ được xem" in answer.text
+        for wrong in ("", "not-the-token"):
+            answer = officer.post(action, data={**data, "csrf_token": wrong})
+            assert answer.status_code == 403, route
+            assert "CSRF" in answer.text
+        signed_out = site.browser().post(action, data={**data, "csrf_token": token}, follow_redirects=False)
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"].startswith("/pages/dang-nhap?next=")
+    unknown = officer.post(
+        "/pages/doi-tuong/00000000-0000-0000-0000-000000000000/che-do", data={**data, "csrf_token": token}
+    )
+    assert unknown.status_code == 404
+    assert site.recorded() == before
+    # An administrator has the forms for anyone; the outsider has them for their own commune.
+    assert "Quyết định hưởng chế độ" in page(site.signed_in("admin"), f"/pages/doi-tuong/{site.anh.id}")
+    assert f"/pages/doi-tuong/{site.other.id}/che-do" in page(outsider, f"/pages/doi-tuong/{site.other.id}")
+
+
+_ = (COMMUNE, OTHER_COMMUNE)
