@@ -471,4 +471,181 @@ def test_decision_forms_refuse_other_communes_inspectors_and_missing_csrf(site: 
     assert f"/pages/doi-tuong/{site.other.id}/che-do" in page(outsider, f"/pages/doi-tuong/{site.other.id}")
 
 
-_ = (COMMUNE, OTHER_COMMUNE)
+# ------------------------------------------------------------------------------------------- rosters
+
+ROSTER = "/pages/danh-sach-chi-tra"
+
+
+def test_roster_page_lists_the_month_with_totals_within_the_officers_communes(site: Site) -> None:
+    officer = site.signed_in("officer")
+    html = page(officer, ROSTER, month="2024-09")
+    text = text_of(html)
+    assert "Tháng 09/2024 — Phường Trấn Biên (26041)" in text  # the officer's commune by default
+    assert "Bản tạm — chưa phát hành" in text
+    # Ánh: September's amount and August's arrears on one line, with the totals.
+    assert f'href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in html
+    assert "Thân nhân liệt sĩ (trợ cấp hằng tháng) — tháng 09/2024: 2.789.000 đ" in text
+    assert "— truy lĩnh 08/2024: 2.789.000 đ" in text
+    assert "Số người 1 Tổng số tiền 5.578.000 đ Tiền mặt 5.578.000 đ Chuyển khoản 0 đ" in text
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert site.other.id not in html  # the other commune's namesake
+    # The same lines and totals as the JSON API's roster.
+    api = site.api.get("/v1/rosters/2024-09", as_="officer", commune_code=COMMUNE).json()
+    assert [line["beneficiary_id"] for line in api["lines"]] == [site.anh.id]
+    assert api["totals"]["amount"] == 5_578_000
+    # Files, print view, issue: offered.
+    forms = forms_of(html)
+    assert forms[f"{ROSTER}/phat-hanh"] == {
+        "csrf_token": csrf_of(html), "month": "2024-09", "commune_code": COMMUNE, "channel": "",
+    }  # fmt: skip
+    assert f'href="{ROSTER}/tai-ve?month=2024-09&amp;commune_code={COMMUNE}&amp;dinh_dang=csv"' in html
+    assert f'href="{ROSTER}/tai-ve?month=2024-09&amp;commune_code={COMMUNE}&amp;dinh_dang=xlsx"' in html
+    assert f'href="{ROSTER}/in?month=2024-09&amp;commune_code={COMMUNE}"' in html
+    assert 'aria-current="page">Danh sách chi trả' in html
+
+    # A payment for September: the line keeps the arrears, the payment is listed beside the roster.
+    site.ledger.record_payment(
+        "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
+        period="2024-09", amount=2_789_000, paid_on="2024-09-18", reference="BL-0918",
+    )  # fmt: skip
+    text = text_of(page(officer, ROSTER, month="09/2024"))
+    assert "Tổng cộng: 1 người 2.789.000 đ" in text
+    assert "1 khoản, tổng 2.789.000 đ" in text
+    assert (
+        "Nguyễn Văn Ánh Thân nhân liệt sĩ (trợ cấp hằng tháng) 2.789.000 đ 18/09/2024 Tiền mặt BL-0918"
+        in text
+    )
+    # July: everything paid; nothing due, the July payment listed.
+    text = text_of(page(officer, ROSTER, month="2024-07"))
+    assert "Không có khoản nào phải chi trong tháng này ở Phường Trấn Biên (26041)." in text
+    assert f"BD-07-{site.anh.citizen_id}" in text
+
+    # Another commune is not the officer's: 403 for the page, its files and its print view.
+    for path in (ROSTER, f"{ROSTER}/tai-ve", f"{ROSTER}/in"):
+        refused_page = page(officer, path, 403, month="2024-09", commune_code=OTHER_COMMUNE)
+        assert "ngoài phạm vi" in refused_page
+        assert "Nguyễn Văn Ánh" not in refused_page
+    # Refusals beside the field.
+    assert "Tháng phải từ 01 đến 12." in beside(page(officer, ROSTER, 422, month="2024-13"), "ds-month")
+    everywhere = site.signed_in("officer_all")
+    assert "5 chữ số" in beside(page(everywhere, ROSTER, 422, commune_code="26"), "ds-commune_code")
+    assert "Không có xã/phường" in beside(
+        page(everywhere, ROSTER, 422, commune_code="99999"), "ds-commune_code"
+    )
+    assert "tiền mặt hoặc chuyển khoản" in beside(page(everywhere, ROSTER, 422, channel="gold"), "ds-channel")
+
+
+def test_province_roster_for_officers_of_the_province_and_inspectors(site: Site) -> None:
+    for user in ("officer_all", "inspector", "admin"):
+        html = page(site.signed_in(user), ROSTER, month="2024-09")
+        text = text_of(html)
+        assert "Tháng 09/2024 — Toàn tỉnh" in text
+        assert site.anh.id in html
+        assert site.other.id in html
+        assert "Số người 2 Tổng số tiền 11.156.000 đ" in text
+        assert "Theo xã/phường" in text
+        assert "Phường Trấn Biên (26041) 5.578.000 đ" in text
+        has_issue = f"{ROSTER}/phat-hanh" in forms_of(html)
+        assert has_issue == (user != "inspector"), user
+        only_cash = text_of(page(site.signed_in(user), ROSTER, month="2024-09", channel="bank"))
+        assert "Không có khoản nào phải chi" in only_cash
+    inspector_page = page(site.signed_in("inspector"), ROSTER, month="2024-09")
+    assert "Phát hành danh sách" not in inspector_page
+
+
+def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
+    officer = site.signed_in("officer")
+    html = page(officer, ROSTER, month="2024-09")
+    issue = f"{ROSTER}/phat-hanh"
+    before = site.recorded()
+    # Refused: without the token, by an inspector, by an officer of another commune.
+    assert officer.post(issue, data={**forms_of(html)[issue], "csrf_token": "x"}).status_code == 403
+    inspector = site.signed_in("inspector")
+    token = csrf_of(page(inspector, ROSTER))
+    answer = inspector.post(issue, data={**forms_of(html)[issue], "csrf_token": token})
+    assert answer.status_code == 403
+    assert "Thanh tra chỉ được xem" in answer.text
+    outsider = site.signed_in("officer_other")
+    token = csrf_of(page(outsider, ROSTER))
+    assert outsider.post(issue, data={**forms_of(html)[issue], "csrf_token": token}).status_code == 403
+    assert site.recorded() == before
+
+    answer = post_form(officer, html, issue)
+    assert answer.status_code == 303
+    assert (
+        answer.headers["location"] == f"{ROSTER}?month=2024-09&commune_code={COMMUNE}&thong_bao=da-phat-hanh"
+    )
+    issued_page = followed(officer, answer, "Đã phát hành danh sách chi trả")
+    assert site.recorded() == before + 1
+    issued = site.ledger.issued_roster("2024-09", COMMUNE, None)
+    assert issued is not None
+    assert (issued.lines, issued.amount) == (1, 5_578_000)
+    event = site.ledger.stream_events(issued.id)[-1]
+    assert event.actor == "officer"
+    assert "✓ Đã phát hành 20/09/2024" in text_of(issued_page)
+    assert issued.content_hash[:16] in issued_page
+    assert issue not in forms_of(issued_page)  # issued once: no button any more
+    api = site.api.get("/v1/rosters/2024-09", as_="officer", commune_code=COMMUNE).json()
+    assert api["issued"]["content_hash"] == issued.content_hash
+
+    # Frozen: a payment recorded afterwards does not change the lines, it shows beside them.
+    site.ledger.record_payment(
+        "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
+        period="2024-09", amount=2_789_000, paid_on="2024-09-20",
+    )  # fmt: skip
+    text = text_of(page(officer, ROSTER, month="2024-09"))
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert "5.578.000 đ Tiền mặt 2.789.000 đ" in text  # the line, and what was paid of it this month
+    # A second issue (an old page posted again) is refused, nothing recorded.
+    recorded = site.recorded()
+    again = post_form(officer, html, issue)
+    assert again.status_code == 409
+    assert_accessible(again.text)
+    assert "Chưa phát hành: Danh sách chi trả tháng 09/2024 của phạm vi này đã được phát hành trước đó." in (
+        text_of(again.text)
+    )
+    assert site.recorded() == recorded
+
+
+def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_signature_column(
+    site: Site,
+) -> None:
+    officer = site.signed_in("officer")
+    for kind, media in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats")):
+        answer = officer.get(f"{ROSTER}/tai-ve", params={"month": "2024-09", "dinh_dang": kind})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith(media)
+        name = f"danh-sach-chi-tra-2024-09-{COMMUNE}.{kind}"
+        assert answer.headers["content-disposition"] == f'attachment; filename="{name}"'
+        api = site.api.get("/v1/rosters/2024-09", as_="officer", commune_code=COMMUNE, format=kind)
+        assert answer.content == api.content, kind
+    assert "Nguyễn Văn Ánh" in officer.get(f"{ROSTER}/tai-ve", params={"month": "2024-09"}).content.decode()
+    assert officer.get(f"{ROSTER}/tai-ve", params={"dinh_dang": "pdf"}).status_code == 422
+    signed_out = site.browser().get(f"{ROSTER}/tai-ve", follow_redirects=False)
+    assert signed_out.status_code == 303
+
+    html = page(officer, f"{ROSTER}/in", month="2024-09")
+    parsed = assert_accessible(html)
+    assert "@page { size: A4 landscape;" in html
+    assert "thead { display: table-header-group; }" in html
+    assert "main-nav" not in html  # no navigation, no forms
+    assert "<nav" not in html
+    assert parsed.forms == []
+    assert parsed.controls == []
+    text = text_of(html)
+    assert "UBND TỈNH ĐỒNG NAI UBND PHƯỜNG TRẤN BIÊN" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert re.search(r"<h1>Danh sách chi trả trợ cấp tháng 09/2024</h1>", html)
+    headings = re.findall(r"<th scope=\"col\"[^>]*>([^<]+)</th>", html)
+    assert headings == ["STT", "Họ và tên", "Số CCCD", "Khoản chi", "Số tiền (đ)", "Hình thức", "Ký nhận"]
+    assert html.count('<td class="sign"></td>') == 1  # one blank signature cell per line
+    assert "Cộng Phường Trấn Biên: 1 người 5.578.000 đ" in text
+    assert "Bản tạm, chưa phát hành" in text
+    assert "Người lập biểu" in text
+    assert "Thủ trưởng đơn vị" in text
+    # The whole province: one section (one printed page at least) per commune.
+    province = page(site.signed_in("officer_all"), f"{ROSTER}/in", month="2024-09")
+    assert province.count('<section class="commune"') == 2
+    assert ".commune + .commune { break-before: page;" in province
+    assert "Tổng cộng toàn tỉnh: 2 người, 11.156.000 đ." in text_of(province)
+    assert "UBND TỈNH ĐỒNG NAI" in province

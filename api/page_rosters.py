@@ -1,0 +1,326 @@
+"""Danh sách chi trả — the monthly payout roster as a page, its files, its print view, and its issue.
+
+* ``GET /pages/danh-sach-chi-tra?month=YYYY-MM&commune_code=&channel=`` — the roster of a month and
+  scope as ``GET /v1/rosters/{month}`` serves it (:func:`projections.rosters.current_roster`: frozen
+  once issued, else built now): its lines, totals per channel and commune, and beside it the payments
+  already recorded for that month. An officer with a commune scope sees only their communes (the first
+  one by default; another commune is 403).
+* ``POST /pages/danh-sach-chi-tra/phat-hanh`` — "phát hành": issue (freeze) the roster with the same
+  function and checks as ``POST /v1/rosters/{month}/issue`` (officers of the commune, administrators;
+  an officer with a scope names a commune; inspectors 403; a second issue is refused).
+* ``GET /pages/danh-sach-chi-tra/tai-ve?...&dinh_dang=csv|xlsx`` — the roster file
+  (:func:`projections.exports.roster_csv`, :func:`projections.exports.roster_xlsx`), under the
+  session rather than a bearer token.
+* ``GET /pages/danh-sach-chi-tra/in?...`` — the print view: A4 landscape, a signature column "Ký
+  nhận", no navigation, the table's heading repeated on every printed page, one commune per page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import page_support as vi
+from api.app import Services, services
+from api.page_kit import (
+    COOKIE_PATH,
+    CSRF_REFUSAL,
+    INSPECTOR_READS_ONLY,
+    SECURITY_HEADERS,
+    Visitor,
+    commune_options,
+    csrf_ok,
+    field_errors,
+    forbidden,
+    page,
+    to_signin,
+    visitor_of,
+)
+from api.page_queries import payments_for_period
+from api.problems import status_of
+from api.routes.readers import XLSX, roster_file_name
+from domain.catalogue import scheme_catalogue
+from domain.errors import DomainError
+from domain.values import Month
+from ledger.communes import commune_name, communes_of, resolve_commune
+from projections.exports import ITEM_LABELS, roster_csv, roster_xlsx
+from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
+
+router = APIRouter(include_in_schema=False)
+
+BASE = f"{COOKIE_PATH}/danh-sach-chi-tra"
+SCREEN_LINES = 1000  # more lines than this: the files and the print view have them all
+FIELDS = ("month", "commune_code", "channel")
+NOTICES = {"da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ."}
+OUT_OF_SCOPE = "Xã/phường này ngoài phạm vi được giao của bạn."
+
+
+class _RefusalError(Exception):
+    """A roster request that cannot be served: a page to answer with."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+def _scope(
+    request: Request, visitor: Visitor, month: str, commune_code: str, channel: str
+) -> tuple[dict[str, str], dict[str, str], Month | None, RosterScope | None]:
+    """The form as given (defaults filled), its refusals, and the month and scope when both are good.
+
+    Raises :class:`_RefusalError` (403) for a commune outside an officer's scope."""
+    svc: Services = services(request)
+    form = {"month": vi.parse_month_text(month) or str(svc.ledger.current_month()),
+            "commune_code": commune_code.strip(), "channel": channel.strip()}  # fmt: skip
+    if visitor.scoped:
+        if not form["commune_code"]:
+            form["commune_code"] = visitor.user.scope[0]
+        elif form["commune_code"] not in visitor.user.scope:
+            raise _RefusalError(forbidden(request, visitor, OUT_OF_SCOPE))
+    errors: dict[str, str] = {}
+    target: Month | None = None
+    scope: RosterScope | None = None
+    try:
+        target = Month.parse(form["month"], "month")
+    except DomainError as error:
+        errors.update(field_errors(error, FIELDS))
+    try:
+        scope = RosterScope.parse(form["commune_code"], form["channel"])
+        if scope.commune_code is not None:
+            resolve_commune(scope.commune_code, province=svc.ledger.province)
+    except DomainError as error:
+        errors.update(field_errors(error, FIELDS))
+        scope = None
+    return form, errors, target, scope
+
+
+def _query(form: dict[str, str], **extra: str) -> str:
+    return urlencode({k: v for k, v in {**form, **extra}.items() if v})
+
+
+def _scheme_name(code: str) -> str:
+    if code == "RECOVERY":
+        return "Khấu trừ thu hồi chi thừa"
+    scheme = scheme_catalogue().get(code)
+    return scheme.name_vi if scheme else code
+
+
+def _line(number: int, line: RosterLine, paid: dict[str, int]) -> dict[str, Any]:
+    items = []
+    for item in line.items:
+        if item.type == "recovery":
+            items.append((ITEM_LABELS["recovery"].capitalize(), item.amount))
+            continue
+        when = f" {vi.thang(item.period)}" if item.period else ""
+        items.append((f"{_scheme_name(item.scheme)} — {ITEM_LABELS[item.type]}{when}", item.amount))
+    return {
+        "number": number,
+        "beneficiary_id": line.beneficiary_id,
+        "full_name": line.full_name,
+        "citizen_id": line.citizen_id,
+        "commune_code": line.commune_code,
+        "channel": line.channel,
+        "items": items,
+        "net_amount": line.net_amount,
+        "paid": paid.get(line.beneficiary_id, 0),
+    }
+
+
+def _by_commune(roster: Roster) -> list[dict[str, Any]]:
+    """The lines grouped by commune (the print view starts a page per commune)."""
+    groups: dict[str, list[RosterLine]] = {}
+    for line in roster.lines:
+        groups.setdefault(line.commune_code, []).append(line)
+    return [
+        {"code": code, "name": commune_name(code), "lines": [_line(n, x, {}) for n, x in enumerate(lines, 1)],
+         "amount": sum(x.net_amount for x in lines)}
+        for code, lines in sorted(groups.items())
+    ]  # fmt: skip
+
+
+def _letterhead(province: str | None, commune_code: str, roster: Roster) -> list[str]:
+    """Who issues the list, as the top-left corner of the print names it: the province's and the
+    commune's people's committees (the province of the deployment, else the one of the lines)."""
+    if commune_code:
+        commune = resolve_commune(commune_code)
+        return [f"UBND {vi.province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
+    names = {resolve_commune(line.commune_code).province_name for line in roster.lines}
+    if province:
+        names = {c.province_name for c in communes_of(province)[:1]}
+    return [f"UBND {vi.province_title(names.pop())}".upper()] if len(names) == 1 else ["ĐƠN VỊ CHI TRẢ"]
+
+
+def _title(form: dict[str, str]) -> str:
+    where = (
+        f"{commune_name(form['commune_code'])} ({form['commune_code']})"
+        if form["commune_code"]
+        else "Toàn tỉnh"
+    )
+    how = f", {vi.CHANNEL_LABELS[form['channel']].lower()}" if form["channel"] in CHANNELS else ""
+    return f"{where}{how}"
+
+
+# ------------------------------------------------------------------------------------------- routes
+
+
+def _roster_page(
+    request: Request,
+    visitor: Visitor,
+    month: str,
+    commune_code: str,
+    channel: str,
+    *,
+    notice: str = "",
+    issue_error: str = "",
+    status: int = 200,
+) -> Response:
+    svc: Services = services(request)
+    try:
+        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
+    except _RefusalError as refused:
+        return refused.response
+    context: dict[str, Any] = {
+        "nav": "danh-sach",
+        "form": form,
+        "errors": errors,
+        "communes": commune_options(svc.ledger, visitor),
+        "channels": [(c, vi.CHANNEL_LABELS[c]) for c in CHANNELS],
+        "notice": NOTICES.get(notice, ""),
+        "issue_error": issue_error,
+        "shown": False,
+    }
+    if target is None or scope is None:
+        return page(request, "danh_sach.html", context, visitor=visitor, status=422)
+    roster, issued = current_roster(svc.engine, target, scope)
+    payments = payments_for_period(svc.engine, str(target), scope)
+    paid: dict[str, int] = {}
+    for payment in payments:
+        paid[payment["beneficiary_id"]] = paid.get(payment["beneficiary_id"], 0) + int(payment["amount"])
+    lines = [_line(n, line, paid) for n, line in enumerate(roster.lines[:SCREEN_LINES], start=1)]
+    query = _query(form)
+    context.update(
+        shown=True,
+        month=str(target),
+        title=_title(form),
+        lines=lines,
+        more_lines=max(0, len(roster.lines) - SCREEN_LINES),
+        totals=roster.totals(),
+        issued=issued,
+        content_hash=roster.content_hash(),
+        payments=payments,
+        payments_total=sum(int(p["amount"]) for p in payments),
+        may_issue=issued is None and visitor.writes and visitor.user.can_write_commune(scope.commune_code),
+        csv_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='csv')}",
+        xlsx_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='xlsx')}",
+        print_url=f"{BASE}/in?{query}",
+        scheme_name=_scheme_name,
+    )
+    return page(request, "danh_sach.html", context, visitor=visitor, status=status)
+
+
+@router.get(BASE)
+def roster_page(
+    request: Request, month: str = "", commune_code: str = "", channel: str = "", thong_bao: str = ""
+) -> Response:
+    """Danh sách chi trả of a month and commune."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    return _roster_page(request, visitor, month, commune_code, channel, notice=thong_bao)
+
+
+def _issuer(request: Request, csrf_token: str) -> tuple[Visitor | None, Response]:
+    """The visitor who may issue rosters (some of them), or the response that refuses the post."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return None, to_signin(request)
+    if not csrf_ok(visitor.session.csrf, csrf_token):
+        return None, forbidden(request, visitor, CSRF_REFUSAL)
+    if not visitor.writes:
+        return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
+    return visitor, Response(status_code=204)
+
+
+@router.post(f"{BASE}/phat-hanh")
+def issue(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+    commune_code: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+) -> Response:
+    """Phát hành: the issue of ``POST /v1/rosters/{month}/issue``."""
+    visitor, refusal = _issuer(request, csrf_token)
+    if visitor is None:
+        return refusal
+    try:
+        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
+    except _RefusalError as refused:
+        return refused.response
+    if target is None or scope is None:
+        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+    if not visitor.user.can_write_commune(scope.commune_code):
+        return forbidden(request, visitor, OUT_OF_SCOPE)
+    try:
+        issue_roster(services(request).engine, visitor.user.name, target, scope)
+    except DomainError as error:
+        message = " ".join(field_errors(error, ()).values())
+        return _roster_page(request, visitor, month, commune_code, channel, issue_error=message,
+                            status=status_of(error))  # fmt: skip
+    del errors
+    return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-phat-hanh')}", status_code=303)
+
+
+@router.get(f"{BASE}/tai-ve")
+def download(
+    request: Request, month: str = "", commune_code: str = "", channel: str = "", dinh_dang: str = "csv"
+) -> Response:
+    """The roster as a CSV or XLSX file."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    try:
+        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
+    except _RefusalError as refused:
+        return refused.response
+    if target is None or scope is None or dinh_dang not in {"csv", "xlsx"}:
+        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+    del form, errors
+    roster, _ = current_roster(services(request).engine, target, scope)
+    name = roster_file_name(target, scope, dinh_dang)
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    if dinh_dang == "csv":
+        return Response(roster_csv(roster), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(roster_xlsx(roster), media_type=XLSX, headers=headers)
+
+
+@router.get(f"{BASE}/in")
+def print_view(request: Request, month: str = "", commune_code: str = "", channel: str = "") -> Response:
+    """Bản in: A4 landscape, signature column, no navigation."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    try:
+        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
+    except _RefusalError as refused:
+        return refused.response
+    if target is None or scope is None:
+        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+    del errors
+    svc: Services = services(request)
+    roster, issued = current_roster(svc.engine, target, scope)
+    context = {
+        "month": str(target),
+        "title": _title(form),
+        "groups": _by_commune(roster),
+        "totals": roster.totals(),
+        "issued": issued,
+        "content_hash": roster.content_hash(),
+        "printed_at": svc.ledger.clock().isoformat(),
+        "province_wide": not form["commune_code"],
+        "letterhead": _letterhead(svc.ledger.province, form["commune_code"], roster),
+    }
+    return page(request, "ban_in.html", context, visitor=visitor)
