@@ -20,11 +20,12 @@ SCALE ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint pg clean bench bench-smoke
+.PHONY: help setup demo serve test lint pg clean bench bench-smoke
 
 help:
 	@echo "targets: setup demo test lint pg clean bench bench-smoke"
 	@echo "  make demo [N=$(N)]          run the demo on a fresh ./ledger.db"
+	@echo "  make serve                  the API and the pages on it (http://127.0.0.1:8000/pages/)"
 	@echo "  make test [PYTEST_ARGS=...] run the test suite"
 	@echo "  make bench [N=100000] [SCALE=1000000] [BENCH_ARGS=...]  benchmark suite on PostgreSQL"
 	@echo "  make bench-smoke            the benchmark at N=2000 (as CI runs it)"
@@ -40,6 +41,10 @@ setup: $(VENV)/.installed
 
 demo: setup
 	$(BIN)/ledger demo --beneficiaries $(N)
+
+# The API and the pages (http://127.0.0.1:8000/pages/) on the store of `make demo`.
+serve: setup
+	$(BIN)/ledger serve
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -313,6 +313,29 @@ def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: Synthetic
         "--out roster.xlsx"
     )
     out.print("     ledger users add officer1 --role officer   then   ledger serve   (API docs at /docs)")
+    _print_demo_sign_in(out, ledger, lines[0].commune_code if lines else None)
+
+
+def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | None) -> None:
+    """Demo users for the pages: an officer of one commune and an inspector; their tokens printed."""
+    tokens = {}
+    for name, role, scope in (
+        ("demo-can-bo", "officer", [commune] if commune else []),
+        ("demo-thanh-tra", "inspector", []),
+    ):
+        for attempt in range(1, 50):
+            try:
+                user_name = name if attempt == 1 else f"{name}-{attempt}"
+                _, tokens[role] = ledger.add_user("demo", user_name, role=role, scope=scope)
+                break
+            except DomainError:  # a name taken by an earlier demo (--keep)
+                continue
+    where = f"{commune} {commune_name(commune)}" if commune else "the province"
+    out.print()
+    out.print("[bold]Web pages (trang web)[/]: run [bold]make serve[/] (.venv/bin/ledger serve), then open")
+    out.print("  [bold]http://127.0.0.1:8000/pages/[/] and sign in (đăng nhập) with a token:")
+    out.print(f"  officer of {where} (cán bộ xã):  {tokens.get('officer', '—')}")
+    out.print(f"  inspector (thanh tra):             {tokens.get('inspector', '—')}")
 
 
 def _kind_table(aggregates: list[Beneficiary], lines: list[RosterLine], month: Month) -> Table:

@@ -6,6 +6,7 @@ checked on SQLite with a fixed "today", so that the province is the same on ever
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -132,6 +133,19 @@ def test_demo_fills_the_store_prints_a_summary_and_verifies(database_url: str) -
     assert "Suspension candidates" in out
     assert "every hash chain is intact" in out
     assert re.search(r"\d{1,3}(\.\d{3})+ đ", out), "amounts are written the Vietnamese way"
+    # It ends with the pages' address and working demo sign-ins.
+    assert "http://127.0.0.1:8000/pages/" in out
+    officer = re.search(r"officer of (\d{5}) .*\(cán bộ xã\):\s+(\S+)", out)
+    inspector = re.search(r"inspector \(thanh tra\):\s+(\S+)", out)
+    assert officer is not None
+    assert inspector is not None
+    with contextlib.closing(open_ledger(database_url)) as ledger:
+        officer_user = ledger.authenticate(officer.group(2))
+        inspector_user = ledger.authenticate(inspector.group(1))
+        assert officer_user is not None
+        assert (officer_user.role, list(officer_user.scope)) == ("officer", [officer.group(1)])
+        assert inspector_user is not None
+        assert inspector_user.role == "inspector"
     checked = ledger_cli(database_url, "verify")
     assert checked.exit_code == 0, checked.output
     assert "OK" in checked.stdout
