@@ -1,11 +1,13 @@
-"""Two small reads of the read models that only the web pages need — truy vấn cho trang web.
+"""Small reads of the read models that only the web pages need — truy vấn cho trang web.
 
 * :func:`payments_for_period` — the payments recorded for a month (the roster page lists them beside
   the roster, so that a line paid since shows where it went);
-* :func:`names_of` — beneficiaries' names and communes by id (the audit log and the integrity check
-  name the people behind the streams they list).
+* :func:`names_of` — beneficiaries' names and communes by id, and :func:`entitlement_schemes` — the
+  scheme of each entitlement id (the audit log and the integrity check name the people and schemes
+  behind what they list).
 
-Both bring the projections up to date first (read-your-writes), like ``projections.queries``.
+:func:`payments_for_period` brings the projections up to date first (read-your-writes), like
+``projections.queries``; the two others complete rows read just before.
 """
 
 from __future__ import annotations
@@ -60,4 +62,20 @@ def names_of(engine: ProjectionEngine, ids: Iterable[str]) -> dict[str, tuple[st
                 tuple(chunk),
             )
             found.update({str(r[0]): (str(r[1]), str(r[2])) for r in rows})
+    return found
+
+
+def entitlement_schemes(engine: ProjectionEngine, ids: Iterable[str]) -> dict[str, str]:
+    """``{entitlement id: scheme code}`` (the audit log names the scheme an event is about)."""
+    wanted = sorted({str(i) for i in ids if i})
+    found: dict[str, str] = {}
+    with engine.store.read() as tx:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = tx.fetchall(
+                f"SELECT entitlement_id, scheme FROM rm_entitlements WHERE entitlement_id IN ({marks})",  # noqa: S608
+                tuple(chunk),
+            )
+            found.update({str(r[0]): str(r[1]) for r in rows})
     return found

@@ -258,6 +258,7 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
         (r"^the roster for (\S+) \(.*\) was already issued",
          "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
         (r"^must not be before from", "Không được trước ngày bắt đầu."),
+        (r"^a report covers at most (\d+) months", "Một báo cáo gồm tối đa {1} tháng."),
     ]
 ]  # fmt: skip
 

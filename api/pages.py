@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import page_profile, page_rosters
+from api import page_inspect, page_profile, page_rosters
 from api.app import Services, services
 from api.page_kit import (
     COOKIE_PATH,
@@ -267,5 +267,5 @@ def _find(
 
 # ------------------------------------------------------------------------------------------- other pages
 
-for _module in (page_profile, page_rosters):
+for _module in (page_profile, page_rosters, page_inspect):
     router.include_router(_module.router)

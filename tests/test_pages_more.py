@@ -12,10 +12,17 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from xml.etree import ElementTree as ET
 
 import pytest
-from api_support import COMMUNE, OTHER_COMMUNE, card_number
+from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
+from test_integrity import read_row, write_state
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
+
+from api import page_support as vi
+from ledger.integrity import verify_streams
+from projections.reports import audit_search, summary_report
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -649,3 +656,253 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     assert ".commune + .commune { break-before: page;" in province
     assert "Tổng cộng toàn tỉnh: 2 người, 11.156.000 đ." in text_of(province)
     assert "UBND TỈNH ĐỒNG NAI" in province
+
+
+# ------------------------------------------------------------------------------------------- inspectors
+
+INSPECTOR_PAGES = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+BANK = {"type": "bank", "bank_code": "VCB", "account_number": "00112233445"}
+
+
+def elderly(
+    site: Site, name: str, commune: str, *, bank: bool = False, start: str = "2024-07"
+) -> tuple[str, str]:
+    """A person over 80 on the social-assistance allowance from ``start``, paid in cash or by bank."""
+    female = " Thị " in name
+    person = site.ledger.register_beneficiary(
+        "setup", kind="social_assistance", full_name=name, commune_code=commune,
+        citizen_id=citizen_id(1940, female=female), date_of_birth="1940-03-03",
+        sex="female" if female else "male", payment_channel=BANK if bank else None,
+    )  # fmt: skip
+    eid = site.ledger.grant_entitlement(
+        "setup", person.id, scheme="BTXH_ELDERLY_80", effective_from=start,
+        basis={"decision_no": "3/QĐ-UBND", "decision_date": f"{start}-01", "issuer": "UBND tỉnh Đồng Nai"},
+    )["entitlement_id"]  # fmt: skip
+    return str(person.id), eid
+
+
+def pay(
+    site: Site, person: str, eid: str, period: str, *, actor: str = "officer_all", day: str = "10"
+) -> int:
+    """Pay what is due for ``period`` on its 10th; returns the amount."""
+    due = site.ledger.beneficiary(person).due_item(eid, period, site.ledger.rates()).outstanding
+    site.ledger.record_payment(
+        actor, payment_id=f"P-{person[:8]}-{period}", beneficiary_id=person, entitlement_id=eid,
+        period=period, amount=due, paid_on=f"{period}-{day}",
+    )  # fmt: skip
+    return int(due)
+
+
+def test_inspector_pages_are_for_inspectors_and_administrators(site: Site) -> None:
+    for user in ("officer", "officer_all", "officer_other"):
+        browser = site.signed_in(user)
+        html = page(browser, "/pages/doi-tuong")
+        for path in INSPECTOR_PAGES:
+            assert f'href="{path}"' not in html  # no link to what they may not open
+            assert "Trang này dành cho thanh tra" in page(browser, path, 403)
+        assert browser.post("/pages/toan-ven", data={"csrf_token": csrf_of(html)}).status_code == 403
+    for user in ("inspector", "admin"):
+        browser = site.signed_in(user)
+        html = page(browser, "/pages/doi-tuong")
+        for path in INSPECTOR_PAGES:
+            assert f'href="{path}"' in html
+            assert f'href="{path}" aria-current="page"' in page(browser, path)
+    anonymous = site.browser()
+    for path in INSPECTOR_PAGES:
+        answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/pages/dang-nhap?next=")
+
+
+def test_audit_log_search_by_actor_dates_type_and_commune(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.api.clock.set(2024, 9, 22)
+    pay(site, site.anh.id, site.anh.entitlement_id, "2024-08", actor="officer")
+    inspector = site.signed_in("inspector")
+    everything = page(inspector, "/pages/nhat-ky")
+    assert f'href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in everything
+    assert f'href="/pages/doi-tuong/{site.other.id}">Nguyễn Văn Ánh</a>' in everything
+    assert "Người dùng" in text_of(everything)  # the users' own streams, named by kind
+
+    html = page(inspector, "/pages/nhat-ky", actor="officer")
+    text = text_of(html)
+    assert "2 sự kiện" in text  # the payment, and the claim of its payment id
+    assert "Mã duy nhất" in text
+    assert "22/09/2024 16:00" in text  # recorded at 09:00 UTC, shown in Vietnam's time
+    assert "Chi trả hiệu lực 10/08/2024 Nguyễn Văn Ánh Phường Trấn Biên (26041)" in text
+    assert "Chế độ Thân nhân liệt sĩ (trợ cấp hằng tháng) (NCC_MARTYR_RELATIVE) Kỳ 08/2024" in text
+    # Type and commune: the July payment of the commune's person, and the August one.
+    html = page(inspector, "/pages/nhat-ky", type="PaymentRecorded", commune_code=COMMUNE)
+    rows = re.findall(r"Mã chi trả (\S+)", text_of(html))
+    assert rows == [f"BD-07-{site.anh.citizen_id}", f"P-{site.anh.id[:8]}-2024-08"]
+    assert site.other.citizen_id not in html
+    expected = [
+        i["position"]
+        for i in audit_search(
+            site.api.app.state.services.engine, type="PaymentRecorded", commune_code=COMMUNE
+        )["items"]
+    ]
+    assert re.findall(r'<span class="muted">#(\d+)</span>', html) == [str(p) for p in expected]
+    # Dates (the days the events were recorded).
+    assert "Không có sự kiện nào" in page(inspector, "/pages/nhat-ky", date_from="2024-09-23")
+    assert "2 sự kiện" in page(inspector, "/pages/nhat-ky", date_from="22/09/2024", date_to="2024-09-22")
+    # Refusals beside the field.
+    checks = [
+        ({"date_from": "32/13/2024"}, "nk-date_from", "Ngày phải có dạng dd/mm/yyyy."),
+        (
+            {"date_from": "2024-09-22", "date_to": "2024-09-01"},
+            "nk-date_to",
+            "Không được trước ngày bắt đầu.",
+        ),
+        ({"commune_code": "26"}, "nk-commune_code", "5 chữ số"),
+        ({"type": "Nonsense"}, "nk-type", "Chọn một giá trị trong danh sách."),
+    ]
+    for params, control, message in checks:
+        assert message in beside(page(inspector, "/pages/nhat-ky", 422, **params), control), params
+    # A page at a time: the next page goes on where the first stopped.
+    monkeypatch.setattr("api.page_inspect.AUDIT_PAGE", 5)
+    first = page(inspector, "/pages/nhat-ky", actor="setup")
+    positions = [int(p) for p in re.findall(r'<span class="muted">#(\d+)</span>', first)]
+    assert len(positions) == 5
+    link = re.search(r'<a href="([^"]+)" class="button button-secondary">Trang sau</a>', first)
+    assert link
+    second = page(inspector, link.group(1).replace("&amp;", "&"))
+    more = [int(p) for p in re.findall(r'<span class="muted">#(\d+)</span>', second)]
+    assert more
+    assert min(more) > max(positions)
+
+
+def test_exception_lists(site: Site) -> None:
+    decision = {"decision_no": "9/QĐ-UBND", "decision_date": "2024-09-15", "issuer": "UBND tỉnh Đồng Nai"}
+    # Ánh's entitlement ends after June: July's payment is an overpayment.
+    site.ledger.terminate_entitlement("officer", site.anh.id, site.anh.entitlement_id, last_month="2024-06",
+                                      basis=decision)  # fmt: skip
+    # The namesake died in June: July was paid after the death.
+    site.ledger.record_death("officer_other", site.other.id, date_of_death="2024-06-20")
+    # An elderly woman did not come for June, July and August.
+    hoa, hoa_eid = elderly(site, "Trần Thị Hoa", OTHER_COMMUNE, start="2024-06")
+    for period in ("2024-06", "2024-07", "2024-08"):
+        site.ledger.record_not_collected(
+            "officer_other", beneficiary_id=hoa, entitlement_id=hoa_eid, period=period
+        )
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/ngoai-le")
+    text = text_of(html)
+    assert "Chi trả sau khi mất 1 Chi thừa chưa thu hồi 2" in text
+    assert "Đề nghị tạm dừng (3 tháng liền không nhận) 1" in text
+    assert 'href="/pages/ngoai-le?loai=overpayment_outstanding" aria-current="page"' in html
+    assert f'href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in html
+    assert "Tổng cộng 5.578.000 đ 0 đ 5.578.000 đ" in text
+    html = page(inspector, "/pages/ngoai-le", loai="paid_after_death")
+    text = text_of(html)
+    assert f"Nguyễn Văn Ánh {site.other.citizen_id} Phường Bình Phước (25195) 20/06/2024" in text
+    assert f"BD-07-{site.other.citizen_id} 07/2024 2.789.000 đ 10/07/2024" in text
+    html = page(inspector, "/pages/ngoai-le", loai="suspension_candidate")
+    assert f'href="/pages/doi-tuong/{hoa}">Trần Thị Hoa</a>' in html
+    assert "Phường Bình Phước (25195) 3" in text_of(html)
+    html = page(inspector, "/pages/ngoai-le", loai="unpaid_roster_lines")
+    assert "Tính đến trước tháng 09/2024." in text_of(html)
+    assert (
+        f'href="/pages/danh-sach-chi-tra?month=2024-08&amp;commune_code={COMMUNE}"' not in html
+    )  # Ánh: ended
+    api = site.api.get("/v1/exceptions", type="unpaid_roster_lines").json()["items"]
+    for row in api:
+        query = f"month={row['oldest_period']}&amp;commune_code={row['commune_code']}"
+        assert f'href="/pages/danh-sach-chi-tra?{query}"' in html
+    assert "Không có danh sách ngoại lệ này." in page(inspector, "/pages/ngoai-le", 404, loai="nonsense")
+
+
+def test_report_with_charts_drawn_on_the_server(site: Site) -> None:
+    # July: both namesakes in cash (setup). August and September: two people by bank, Ánh in cash.
+    lan, lan_eid = elderly(site, "Lê Thị Lan", COMMUNE, bank=True)
+    binh, binh_eid = elderly(site, "Phạm Văn Bình", OTHER_COMMUNE, bank=True)
+    for period in ("2024-08", "2024-09"):
+        pay(site, lan, lan_eid, period, day="12")
+        pay(site, binh, binh_eid, period, day="12")
+    pay(site, site.anh.id, site.anh.entitlement_id, "2024-08", day="12")
+    engine = site.api.app.state.services.engine
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/bao-cao", **{"from": "2024-07", "to": "2024-09"})
+    text = text_of(html)
+    summary = summary_report(engine, "2024-07", "2024-09")
+    assert f"Số người được chi {summary['people_paid']} Số lượt chi {summary['payments']}" in text
+    assert f"Tổng số tiền {vi.vnd(summary['amount'])}" in text
+    assert "Tổng hợp từ 01/07/2024 đến 30/09/2024 — toàn tỉnh" in text
+    # Three charts: inline SVG, named by a title, described, well-formed; no script anywhere.
+    svgs = re.findall(r"<svg .*?</svg>", html, re.DOTALL)
+    assert len(svgs) == 3
+    assert "<script" not in html
+    svg = "{http://www.w3.org/2000/svg}"
+    for chart in svgs:
+        root = ET.fromstring(chart)  # noqa: S314 - the page under test, well-formed XML
+        assert root.get("role") == "img"
+        chart_id = root.get("id")
+        assert root.get("aria-labelledby") == f"{chart_id}-title {chart_id}-desc"
+        title = root.find(f"{svg}title")
+        assert title is not None
+        assert title.get("id") == f"{chart_id}-title"
+        assert title.text
+        assert root.find(f"{svg}desc") is not None
+    months = [summary_report(engine, m, m) for m in ("2024-07", "2024-08", "2024-09")]
+    amounts = ET.fromstring(svgs[0])  # noqa: S314
+    bars = [str(t.text) for r in amounts.iter(f"{svg}rect") if (t := r.find(f"{svg}title")) is not None]
+    paid = sum(1 for m in months for row in m["schemes"].values() if row["amount"] > 0)
+    assert len(bars) == paid  # one bar piece per month and scheme paid
+    assert sum(1 for b in bars if b.startswith("08/2024, ")) == 2  # two schemes paid in August
+    # The numbers are in tables too: per month and scheme, the non-cash shares, the cards.
+    for label, month in zip(("07/2024", "08/2024", "09/2024"), months, strict=True):
+        total = re.escape(vi.vnd(month["amount"]))
+        assert re.search(rf'<th scope="row">{label}</th>.*?<strong>{total}</strong>', html, re.DOTALL)
+    assert months[0]["non_cash_share"] == 0.0
+    assert months[1]["non_cash_share"] == pytest.approx(2 / 3, abs=1e-4)
+    assert "08/2024 3 66,7 %" in text
+    assert "07/2024: 0 %" in svgs[1]
+    assert "08/2024: 66,7 %" in svgs[1]
+    assert "TS — Thân nhân liệt sĩ 1 1 0" in text
+    assert "TS: 1" in svgs[2]
+    # One commune; the default period (six months to this one); refusals beside the field.
+    params = {"from": "2024-08", "to": "2024-09", "commune_code": COMMUNE}
+    one = text_of(page(inspector, "/pages/bao-cao", **params))
+    assert "— Phường Trấn Biên (26041)" in one
+    amount = vi.vnd(summary_report(engine, "2024-08", "2024-09", COMMUNE)["amount"])
+    assert f"Số người được chi 2 Số lượt chi 3 Tổng số tiền {amount}" in one
+    assert "Tổng hợp từ 01/04/2024 đến 30/09/2024" in text_of(page(inspector, "/pages/bao-cao"))
+    checks = [
+        ({"from": "2024-09", "to": "2024-07"}, "bc-to", "Không được trước ngày bắt đầu."),
+        ({"from": "tháng bảy", "to": "2024-09"}, "bc-from", "Ngày phải có dạng dd/mm/yyyy."),
+        ({"from": "2015-01", "to": "2024-09"}, "bc-to", "tối đa 60 tháng"),
+        ({"commune_code": "99999"}, "bc-commune_code", "Không có xã/phường"),
+    ]
+    for params, control, message in checks:
+        assert message in beside(page(inspector, "/pages/bao-cao", 422, **params), control), params
+
+
+def test_integrity_check_runs_on_the_button_and_names_an_altered_event(site: Site) -> None:
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/toan-ven")
+    assert forms_of(html)["/pages/toan-ven"] == {"csrf_token": csrf_of(html)}
+    assert "Kết quả" not in html  # nothing runs until the button is pressed
+    assert inspector.post("/pages/toan-ven", data={}).status_code == 403
+    assert inspector.post("/pages/toan-ven", data={"csrf_token": "guess"}).status_code == 403
+    answer = post_form(inspector, html, "/pages/toan-ven")
+    assert answer.status_code == 200
+    assert_accessible(answer.text)
+    report = verify_streams(site.ledger)
+    text = text_of(answer.text)
+    assert "✓ Toàn vẹn: mọi mắt xích khớp" in text
+    assert f"Số hồ sơ (chuỗi) đã kiểm tra {report.streams_checked}" in text
+    assert f"Số sự kiện đã kiểm tra {report.events_checked}" in text
+
+    anh = UUID(site.anh.id)
+    _, state = read_row(site.api.url, anh, 3)
+    write_state(site.api.url, anh, 3, {**state, "amount": 27_890_000})
+    answer = post_form(inspector, html, "/pages/toan-ven")
+    assert_accessible(answer.text)
+    text = text_of(answer.text)
+    assert "✗ Phát hiện 1 chỗ không khớp" in text
+    assert f'<a href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in answer.text
+    assert (
+        "Chi trả #3 sự kiện #3 (Chi trả): nội dung đã lưu không khớp mã băm đã ghi (dữ liệu bị sửa)" in text
+    )
+    assert verify_streams(site.ledger).first_broken is not None

@@ -1,0 +1,372 @@
+"""Inspector pages — trang thanh tra: audit log, exceptions, the provincial report, the integrity check.
+
+Shown to inspectors and administrators (:data:`api.page_kit.INSPECTING_ROLES`); anyone else signed in
+gets 403, and the navigation links are not shown to them.
+
+* ``/pages/nhat-ky`` — nhật ký: the audit trail across beneficiaries by actor, date range (dates the
+  events were recorded), event type and commune, a page at a time (:func:`projections.reports.audit_search`,
+  as ``GET /v1/audit`` would serve it).
+* ``/pages/ngoai-le?loai=`` — ngoại lệ: the lists of :data:`projections.reports.EXCEPTION_TYPES`
+  (:func:`projections.reports.exceptions`, as ``GET /v1/exceptions``), with their counts.
+* ``/pages/bao-cao?from=YYYY-MM&to=YYYY-MM&commune_code=`` — báo cáo: the provincial report of
+  ``GET /v1/reports/summary`` (:func:`projections.reports.summary_report`) with three charts drawn as
+  inline SVG on the server (:mod:`api.page_charts`): amount per month per scheme, the non-cash share
+  month by month, cards in use per group — each with its numbers in a table.
+* ``/pages/toan-ven`` — kiểm tra toàn vẹn: a button (POST with the CSRF token) runs
+  :func:`ledger.integrity.verify_streams` over the whole log and the snapshots and shows the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from api import page_charts as charts
+from api import page_support as vi
+from api.app import Services, services
+from api.page_kit import (
+    COOKIE_PATH,
+    CSRF_REFUSAL,
+    Visitor,
+    commune_options,
+    csrf_ok,
+    field_errors,
+    forbidden,
+    inspector_only,
+    page,
+)
+from api.page_queries import entitlement_schemes, names_of
+from domain.catalogue import scheme_catalogue
+from domain.errors import DomainError, InvalidInput
+from domain.values import BHYT_GROUPS, Month, parse_date
+from ledger.communes import commune_name, resolve_commune
+from ledger.integrity import verify_streams
+from projections.reports import EXCEPTION_TYPES, audit_search, exceptions, summary_report
+
+router = APIRouter(include_in_schema=False)
+
+AUDIT_PAGE = 100
+MAX_REPORT_MONTHS = 60
+TOP_SCHEMES = 6  # the chart of amounts shows the largest schemes, the rest as "Khác"
+EXCEPTION_LABELS = {
+    "paid_after_death": "Chi trả sau khi mất",
+    "overpayment_outstanding": "Chi thừa chưa thu hồi",
+    "suspension_candidate": "Đề nghị tạm dừng (3 tháng liền không nhận)",
+    "unpaid_roster_lines": "Danh sách chi trả còn dòng chưa chi",
+}
+EXCEPTION_HELP = {
+    "paid_after_death": "Các khoản đã chi cho kỳ sau tháng mất của đối tượng: phải thu hồi.",
+    "overpayment_outstanding": (
+        "Đối tượng còn khoản chi thừa (sau báo tử, thôi hưởng, điều chỉnh giảm) chưa thu hồi hết."
+    ),
+    "suspension_candidate": "Đối tượng không đến nhận trợ cấp ba tháng liền: xem xét tạm dừng chi trả.",
+    "unpaid_roster_lines": (
+        "Xã/phường còn khoản phải chi của các tháng đã qua mà chưa ghi chi trả hoặc không nhận."
+    ),
+}
+STREAM_KINDS = {
+    "RosterIssued": "Danh sách chi trả",
+    "UserRegistered": "Người dùng",
+    "UserDisabled": "Người dùng",
+    "RateScheduleOpened": "Biểu mức",
+    "RateAmended": "Biểu mức",
+    "ValueClaimed": "Mã duy nhất",
+}
+
+
+def _event_types() -> list[tuple[str, str]]:
+    labels = {**vi.EVENT_LABELS, **vi.OTHER_RECORD_LABELS}
+    labels.pop("BeneficiarySnapshot", None)
+    return sorted(labels.items(), key=lambda item: item[1])
+
+
+def _type_label(event_type: str) -> str:
+    return vi.EVENT_LABELS.get(event_type) or vi.OTHER_RECORD_LABELS.get(event_type, event_type)
+
+
+def _scheme_names() -> dict[str, str]:
+    return {code: s.name_vi for code, s in scheme_catalogue().items()}
+
+
+# ------------------------------------------------------------------------------------------- audit log
+
+
+@router.get(f"{COOKIE_PATH}/nhat-ky")
+def audit_log(
+    request: Request,
+    actor: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    type: str = "",  # noqa: A002 - the audit filter's name
+    commune_code: str = "",
+    sau: str = "",
+) -> Response:
+    """Nhật ký: who recorded what, when, on which decision, why."""
+    visitor, refusal = inspector_only(request)
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    svc: Services = services(request)
+    form = {
+        "actor": actor.strip(),
+        "date_from": vi.parse_date_text(date_from),
+        "date_to": vi.parse_date_text(date_to),
+        "type": type.strip(),
+        "commune_code": commune_code.strip(),
+    }
+    errors = _audit_errors(svc, form)
+    found: dict[str, Any] = {"items": [], "next_cursor": None}
+    if not errors:
+        after = int(sau) if sau.isdigit() else 0
+        try:
+            found = audit_search(
+                svc.engine, date_from=form["date_from"] or None, date_to=form["date_to"] or None,
+                limit=AUDIT_PAGE, after=after, actor=form["actor"] or None, type=form["type"] or None,
+                commune_code=form["commune_code"] or None,
+            )  # fmt: skip
+        except DomainError as error:
+            errors.update(field_errors(error, tuple(form)))
+    items = found["items"]
+    people = names_of(svc.engine, (i["stream_id"] for i in items))
+    schemes = _scheme_names()
+    entitlements = entitlement_schemes(svc.engine, (str(i["data"].get("entitlement_id", "")) for i in items))
+    scheme_of = {eid: f"{schemes.get(code, code)} ({code})" for eid, code in entitlements.items()}
+    rows = []
+    for item in items:
+        code = str(item["commune_code"] or "")
+        person = people.get(item["stream_id"])
+        communes = {code: f"{commune_name(code)} ({code})"} if code else {}
+        rows.append(
+            {**item, "label": _type_label(item["type"]),
+             "person": person, "kind": STREAM_KINDS.get(item["type"], ""),
+             "lines": vi.describe(item, scheme_of, communes) if item["type"] in vi.EVENT_LABELS else [],
+             "basis_text": vi.basis_text(item["basis"])}
+        )  # fmt: skip
+    next_url = ""
+    if found["next_cursor"] is not None:
+        query = {k: v for k, v in form.items() if v}
+        next_url = f"{COOKIE_PATH}/nhat-ky?" + urlencode({**query, "sau": found["next_cursor"]})
+    context = {
+        "nav": "nhat-ky",
+        "form": form,
+        "errors": errors,
+        "rows": rows,
+        "next_url": next_url,
+        "paged": bool(sau),
+        "event_types": _event_types(),
+        "communes": commune_options(svc.ledger, visitor),
+        "actors": sorted(u.name for u in svc.ledger.users()),
+    }
+    return page(request, "nhat_ky.html", context, visitor=visitor, status=422 if errors else 200)
+
+
+def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    dates = {}
+    for name in ("date_from", "date_to"):
+        if form[name]:
+            try:
+                dates[name] = parse_date(form[name], name)
+            except DomainError as error:
+                errors.update(field_errors(error, tuple(form)))
+    if len(dates) == 2 and dates["date_to"] < dates["date_from"]:
+        errors["date_to"] = "Không được trước ngày bắt đầu."
+    if form["type"] and form["type"] not in dict(_event_types()):
+        errors["type"] = "Chọn một giá trị trong danh sách."
+    if form["commune_code"]:
+        try:
+            resolve_commune(form["commune_code"], province=svc.ledger.province)
+        except DomainError as error:
+            errors.update(field_errors(error, tuple(form)))
+    return errors
+
+
+# ------------------------------------------------------------------------------------------- exceptions
+
+
+@router.get(f"{COOKIE_PATH}/ngoai-le")
+def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> Response:
+    """Ngoại lệ: what an inspector chases."""
+    visitor, refusal = inspector_only(request)
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    svc: Services = services(request)
+    month = svc.ledger.current_month()
+    if loai not in EXCEPTION_TYPES:
+        context = {"nav": "ngoai-le", "title": "Không tìm thấy", "status": 404,
+                   "detail": "Không có danh sách ngoại lệ này."}  # fmt: skip
+        return page(request, "loi.html", context, visitor=visitor, status=404)
+    lists = {kind: exceptions(svc.engine, kind, month=month) for kind in EXCEPTION_TYPES}
+    items = lists[loai]
+    summed = ("amount", "overpaid", "recovered", "outstanding")
+    totals = {key: sum(int(i[key] or 0) for i in items) for key in summed if items and key in items[0]}
+    context = {
+        "nav": "ngoai-le",
+        "kind": loai,
+        "kinds": [(k, EXCEPTION_LABELS[k], len(lists[k])) for k in EXCEPTION_TYPES],
+        "label": EXCEPTION_LABELS[loai],
+        "help": EXCEPTION_HELP[loai],
+        "items": items,
+        "totals": totals,
+        "month": str(month),
+    }
+    return page(request, "ngoai_le.html", context, visitor=visitor)
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def _months(start: str, finish: str) -> list[Month]:
+    first, last = Month.parse(start[:7]), Month.parse(finish[:7])
+    months = []
+    while first <= last:
+        months.append(first)
+        first = first.next()
+    return months
+
+
+@router.get(f"{COOKIE_PATH}/bao-cao")
+def report(
+    request: Request,
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "",
+    commune_code: str = "",
+) -> Response:
+    """Báo cáo: the provincial report of a period, with charts."""
+    visitor, refusal = inspector_only(request)
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    svc: Services = services(request)
+    current = svc.ledger.current_month()
+    form = {
+        "from": vi.parse_month_text(from_) or str(current.plus(-5)),
+        "to": vi.parse_month_text(to) or str(current),
+        "commune_code": commune_code.strip(),
+    }
+    context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": {}, "shown": False,
+                               "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
+    try:
+        if form["commune_code"]:
+            resolve_commune(form["commune_code"], province=svc.ledger.province)
+        summary = summary_report(svc.engine, form["from"], form["to"], form["commune_code"] or None)
+        months = _months(summary["from"], summary["to"])
+        if len(months) > MAX_REPORT_MONTHS:
+            raise InvalidInput("to", f"a report covers at most {MAX_REPORT_MONTHS} months")
+    except DomainError as error:
+        context["errors"] = field_errors(error, tuple(form))
+        return page(request, "bao_cao.html", context, visitor=visitor, status=422)
+    monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
+    context.update(shown=True, **_report_context(summary, months, monthly, visitor))
+    return page(request, "bao_cao.html", context, visitor=visitor)
+
+
+def _report_context(
+    summary: dict[str, Any], months: list[Month], monthly: list[dict[str, Any]], visitor: Visitor
+) -> dict[str, Any]:
+    del visitor
+    names = _scheme_names()
+    labels = [vi.thang(str(m)) for m in months]
+    ranked = sorted(summary["schemes"], key=lambda code: -summary["schemes"][code]["amount"])
+    paid = [code for code in ranked if summary["schemes"][code]["amount"] > 0]
+    top, rest = paid[:TOP_SCHEMES], paid[TOP_SCHEMES:]
+    series = [
+        charts.Series(names.get(code, code), [r["schemes"].get(code, {}).get("amount", 0) for r in monthly])
+        for code in top
+    ]
+    if rest:
+        other = [sum(r["schemes"].get(code, {}).get("amount", 0) for code in rest) for r in monthly]
+        series.append(charts.Series("Khác", other))
+    period = f"từ {vi.ngay(summary['from'])} đến {vi.ngay(summary['to'])}"
+    amounts_total = [r["amount"] for r in monthly]
+    amount_chart = charts.bar_chart(
+        "bieu-do-so-tien",
+        f"Số tiền đã chi theo tháng và chế độ, {period}",
+        "Cột chồng: mỗi cột là một tháng (theo ngày chi), mỗi màu là một chế độ; tổng theo tháng: "
+        + "; ".join(f"{label} {vi.vnd(amount)}" for label, amount in zip(labels, amounts_total, strict=True)),
+        labels, series or [charts.Series("Tổng", amounts_total)], charts.short_vnd,
+    )  # fmt: skip
+    shares = [float(r["non_cash_share"]) for r in monthly]
+    share_chart = charts.line_chart(
+        "bieu-do-khong-tien-mat",
+        f"Tỷ lệ người nhận không dùng tiền mặt theo tháng, {period}",
+        "Đường: tỷ lệ số người được chi qua tài khoản trên tổng số người được chi trong tháng; "
+        + "; ".join(f"{label} {charts.percent_text(s)}" for label, s in zip(labels, shares, strict=True)),
+        labels, shares,
+    )  # fmt: skip
+    cards = summary["cards"]
+    groups = list(cards)
+    in_use = [cards[g]["in_use"] for g in groups]
+    cards_chart = charts.bar_chart(
+        "bieu-do-the-bhyt",
+        f"Thẻ BHYT còn giá trị theo nhóm, ngày {vi.ngay(summary['to'])}",
+        "Cột: số thẻ còn giá trị cuối kỳ của mỗi nhóm đối tượng; "
+        + "; ".join(f"{g} {n}" for g, n in zip(groups, in_use, strict=True)),
+        groups, [charts.Series("Thẻ còn giá trị", in_use)],
+    ) if groups else None  # fmt: skip
+    return {
+        "summary": summary,
+        "period": period,
+        "schemes": [(code, names.get(code, code), summary["schemes"][code]) for code in ranked],
+        "monthly": list(zip(labels, monthly, strict=True)),
+        "series_names": [s.name for s in series],
+        "series_rows": [(label, [s.values[i] for s in series]) for i, label in enumerate(labels)],
+        "amount_chart": amount_chart,
+        "share_chart": share_chart,
+        "cards_chart": cards_chart,
+        "card_groups": [(g, BHYT_GROUPS.get(g, g), cards[g]) for g in groups],
+    }
+
+
+# ------------------------------------------------------------------------------------------- integrity
+
+
+@router.get(f"{COOKIE_PATH}/toan-ven")
+def integrity_form(request: Request) -> Response:
+    """Kiểm tra toàn vẹn: the button."""
+    visitor, refusal = inspector_only(request)
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    return page(request, "toan_ven.html", {"nav": "toan-ven", "report": None}, visitor=visitor)
+
+
+@router.post(f"{COOKIE_PATH}/toan-ven")
+def integrity_check(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Walk every stream's hash chain and every snapshot (``ledger.integrity.verify_streams``)."""
+    visitor, refusal = inspector_only(request)
+    if visitor is None:
+        assert refusal is not None  # noqa: S101
+        return refusal
+    if not csrf_ok(visitor.session.csrf, csrf_token):
+        return forbidden(request, visitor, CSRF_REFUSAL)
+    svc: Services = services(request)
+    started = time.monotonic()
+    found = verify_streams(svc.ledger)
+    seconds = time.monotonic() - started
+    if found.broken:
+        # The names of the people behind the broken streams; a record the projections cannot read
+        # leaves some unnamed rather than stopping the report.
+        with contextlib.suppress(Exception):
+            svc.engine.catch_up()
+    people = names_of(svc.engine, (b.stream_id for b in found.broken))
+    broken = [
+        {"stream_id": b.stream_id, "version": b.version, "position": b.notification_id,
+         "label": _type_label(b.event_type),
+         "problem": vi.chain_problem(b.version, b.event_type, b.problem), "person": people.get(b.stream_id)}
+        for b in found.broken
+    ]  # fmt: skip
+    context = {
+        "nav": "toan-ven",
+        "report": found,
+        "broken": broken,
+        "seconds": f"{seconds:.1f}".replace(".", ","),
+        "checked_at": svc.ledger.clock().isoformat(),
+    }
+    return page(request, "toan_ven.html", context, visitor=visitor)
