@@ -26,6 +26,7 @@ RIGHT = 16
 PLOT_HEIGHT = 220
 AXIS_LABELS = 46  # room below the plot for the category labels
 LEGEND_ROW = 20
+LEGEND_CHARS = 48
 
 
 @dataclass(frozen=True)
@@ -117,17 +118,28 @@ def _category_labels(categories: Sequence[str], slot: float) -> list[str]:
     return parts
 
 
+def _short(name: str) -> str:
+    """A legend entry: long scheme names cut at a word, the whole name in its tooltip."""
+    if len(name) <= LEGEND_CHARS:
+        return name
+    return name[:LEGEND_CHARS].rsplit(" ", 1)[0].rstrip(",;:(–-") + "…"
+
+
 def _legend(names: Sequence[str], top: int) -> list[str]:
     parts = []
     x, y = LEFT, top
-    for i, name in enumerate(names):
+    for i, full in enumerate(names):
+        name = _short(full)
         width = 26 + 7 * len(name)
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, y = LEFT, y + LEGEND_ROW
         parts.append(
             f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
         )
-        parts.append(f'<text x="{x + 17}" y="{y}" font-size="12" fill="#1d2430">{escape(name)}</text>')
+        parts.append(
+            f'<text x="{x + 17}" y="{y}" font-size="12" fill="#1d2430">{escape(name)}'
+            f"<title>{escape(full)}</title></text>"
+        )
         x += width
     return parts
 
@@ -135,7 +147,7 @@ def _legend(names: Sequence[str], top: int) -> list[str]:
 def _legend_rows(names: Sequence[str]) -> int:
     rows, x = 1, LEFT
     for name in names:
-        width = 26 + 7 * len(name)
+        width = 26 + 7 * len(_short(name))
         if x + width > WIDTH - RIGHT and x > LEFT:
             rows, x = rows + 1, LEFT
         x += width
@@ -197,25 +209,30 @@ def percent_text(share: float) -> str:
 
 
 def line_chart(
-    chart_id: str, title: str, desc: str, categories: Sequence[str], shares: Sequence[float]
+    chart_id: str, title: str, desc: str, categories: Sequence[str], shares: Sequence[float | None]
 ) -> Markup:
-    """A share (0–1) per category, as a line with a marked point per category, on a 0–100 % axis."""
+    """A share (0–1) per category on a 0–100 % axis: a marked point per category that has one (``None``:
+    nothing to measure, no point), joined by a line across consecutive points."""
     height = PLOT_TOP + PLOT_HEIGHT + AXIS_LABELS
     parts = _frame(chart_id, title, desc, height)
     parts += _axis(1.0, 0.25, percent_text)
     slot = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
-    points = [
-        (LEFT + slot * (i + 0.5), PLOT_TOP + PLOT_HEIGHT - PLOT_HEIGHT * max(0.0, min(1.0, share)))
-        for i, share in enumerate(shares)
-    ]
-    if len(points) > 1:
-        path = " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2.5"/>')
-    for (x, y), category, share in zip(points, categories, shares, strict=True):
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, (category, share) in enumerate(zip(categories, shares, strict=True)):
+        if share is None:
+            runs.append([])
+            continue
+        x = LEFT + slot * (i + 0.5)
+        y = PLOT_TOP + PLOT_HEIGHT - PLOT_HEIGHT * max(0.0, min(1.0, share))
+        runs[-1].append((x, y))
         parts.append(
             f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{PALETTE[0]}">'
             f"<title>{escape(category)}: {escape(percent_text(share))}</title></circle>"
         )
+    for run in runs:
+        if len(run) > 1:
+            path = " ".join(f"{_f(x)},{_f(y)}" for x, y in run)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2.5"/>')
     parts.append(
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{PLOT_TOP + PLOT_HEIGHT}" y2="{PLOT_TOP + PLOT_HEIGHT}"'
         ' stroke="#1d2430" stroke-width="1"/>'

@@ -292,12 +292,13 @@ def _report_context(
         + "; ".join(f"{label} {vi.vnd(amount)}" for label, amount in zip(labels, amounts_total, strict=True)),
         labels, series or [charts.Series("Tổng", amounts_total)], charts.short_vnd,
     )  # fmt: skip
-    shares = [float(r["non_cash_share"]) for r in monthly]
+    shares = [float(r["non_cash_share"]) if r["people_paid"] else None for r in monthly]
     share_chart = charts.line_chart(
         "bieu-do-khong-tien-mat",
         f"Tỷ lệ người nhận không dùng tiền mặt theo tháng, {period}",
         "Đường: tỷ lệ số người được chi qua tài khoản trên tổng số người được chi trong tháng; "
-        + "; ".join(f"{label} {charts.percent_text(s)}" for label, s in zip(labels, shares, strict=True)),
+        + "; ".join(f"{label} {charts.percent_text(s) if s is not None else 'không có khoản chi'}"
+                    for label, s in zip(labels, shares, strict=True)),
         labels, shares,
     )  # fmt: skip
     cards = summary["cards"]

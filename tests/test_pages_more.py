@@ -20,6 +20,7 @@ from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
 from test_integrity import read_row, write_state
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
+from api import page_charts as charts
 from api import page_support as vi
 from ledger.integrity import verify_streams
 from projections.reports import audit_search, summary_report
@@ -906,3 +907,31 @@ def test_integrity_check_runs_on_the_button_and_names_an_altered_event(site: Sit
         "Chi trả #3 sự kiện #3 (Chi trả): nội dung đã lưu không khớp mã băm đã ghi (dữ liệu bị sửa)" in text
     )
     assert verify_streams(site.ledger).first_broken is not None
+
+
+def test_charts_are_plain_svg_with_escaped_text() -> None:
+    assert charts.short_vnd(1_500_000_000) == "1,5 tỷ"
+    assert charts.short_vnd(250_000_000) == "250 tr"
+    assert charts.short_vnd(12_000) == "12 nghìn"
+    assert charts.percent_text(0.5) == "50 %"
+    assert charts.percent_text(2 / 3) == "66,7 %"
+    long_name = "Người từ đủ 80 tuổi trở lên không có lương hưu, trợ cấp BHXH hằng tháng <b>"
+    series = [charts.Series(long_name, [1_000_000, 0]), charts.Series("Khác", [500_000, 250_000])]
+    bars = charts.bar_chart(
+        "c1", "Tiêu đề <x>", "Mô tả & số liệu", ["07/2024", "08/2024"], series, charts.short_vnd
+    )
+    root = ET.fromstring(str(bars))  # noqa: S314 - our own output, checked to be well-formed
+    svg = "{http://www.w3.org/2000/svg}"
+    title = root.find(f"{svg}title")
+    assert title is not None
+    assert title.text == "Tiêu đề <x>"  # escaped in the markup, intact once parsed
+    assert "<b>" not in str(bars)
+    pieces = [t.text for r in root.iter(f"{svg}rect") if (t := r.find(f"{svg}title")) is not None]
+    assert pieces == [f"07/2024, {long_name}: 1 tr", "07/2024, Khác: 500 nghìn", "08/2024, Khác: 250 nghìn"]
+    legend = [t.text for t in root.iter(f"{svg}text") if t.text and t.text.endswith("…")]
+    assert legend
+    assert len(legend[0]) <= 49
+    line = charts.line_chart("c2", "Tỷ lệ", "Mô tả", ["06", "07", "08", "09"], [0.25, None, 0.5, 0.75])
+    root = ET.fromstring(str(line))  # noqa: S314
+    assert len(list(root.iter(f"{svg}circle"))) == 3  # no point where there is nothing to measure
+    assert len(list(root.iter(f"{svg}polyline"))) == 1  # 08 and 09 joined; 06 stands alone
