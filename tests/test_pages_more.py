@@ -935,3 +935,36 @@ def test_charts_are_plain_svg_with_escaped_text() -> None:
     root = ET.fromstring(str(line))  # noqa: S314
     assert len(list(root.iter(f"{svg}circle"))) == 3  # no point where there is nothing to measure
     assert len(list(root.iter(f"{svg}polyline"))) == 1  # 08 and 09 joined; 06 stands alone
+
+
+def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) -> None:
+    """Each page as each kind of user sees it (or is refused it): labels on every input, headings in
+    order, unique ids, lang="vi" — the check ``page`` applies to everything it opens."""
+    anh = f"/pages/doi-tuong/{site.anh.id}"
+    paths = [
+        "/pages/doi-tuong", "/pages/doi-tuong?q=nguyen+van+anh", anh, f"{anh}?as_of=2024-08-01",
+        f"{ROSTER}?month=2024-09", f"{ROSTER}?month=2024-07", f"{ROSTER}/in?month=2024-09",
+        "/pages/nhat-ky", "/pages/nhat-ky?actor=setup&type=PaymentRecorded",
+        *(f"/pages/ngoai-le?loai={kind}" for kind in ("paid_after_death", "overpayment_outstanding",
+                                                       "suspension_candidate", "unpaid_roster_lines")),
+        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven",
+    ]  # fmt: skip
+    inspecting = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+    seen = 0
+    for user in ("officer", "officer_other", "officer_all", "inspector", "admin"):
+        browser = site.signed_in(user)
+        for path in paths:
+            expected = 200
+            if path.startswith(inspecting) and user not in {"inspector", "admin"}:
+                expected = 403
+            if user == "officer_other" and path.startswith((anh, ROSTER)) and "commune_code" not in path:
+                expected = 403 if path.startswith(anh) else 200  # the roster opens on their own commune
+            answer = browser.get(path)
+            assert answer.status_code == expected, (user, path, answer.status_code)
+            assert_accessible(answer.text)
+            seen += 1
+        if user in {"inspector", "admin"}:
+            result = post_form(browser, page(browser, "/pages/toan-ven"), "/pages/toan-ven")
+            assert_accessible(result.text)
+    assert seen == 5 * len(paths)
+    assert_accessible(site.browser().get("/pages/dang-nhap").text)
