@@ -54,8 +54,8 @@ def count_text(value: float) -> str:
 
 def _nice_top(largest: float, *, whole: bool = False) -> tuple[float, float]:
     """A round top of the axis and its step (about four ticks; whole steps for counts)."""
-    if largest <= 0:
-        return (4.0, 1.0) if whole else (1.0, 0.25)
+    if largest <= 0:  # nothing to draw: whole ticks 0…4, so no label repeats after rounding
+        return 4.0, 1.0
     raw = largest / 4
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)

@@ -1,0 +1,281 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright against a real `ledger serve`.
+
+On PostgreSQL, with the wall clock (as a deployment runs): an officer of one commune signs in with
+their token, finds a beneficiary by an unaccented name, records a payment through the form and sees it
+in the timeline and on the month's roster page; an officer of another commune gets no access; an
+inspector sees everything and no write buttons; the roster's print view renders (and prints to an A4
+landscape PDF). A screenshot of every page is saved under ``LEDGER_SCREENSHOTS_DIR`` (CI keeps them
+as artefacts; ``.ci/run`` prints the folder).
+
+Needs /usr/bin/chromium (``apt-get install chromium``) and the ``playwright`` package; without them
+the tests skip, or fail under ``LEDGER_REQUIRE_BROWSER=1`` (as in CI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from domain.values import Month
+from ledger.application import BenefitsLedger, open_ledger
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
+
+CHROMIUM = "/usr/bin/chromium"
+COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai
+OTHER_COMMUNE = "25195"
+VN = timezone(timedelta(hours=7))
+
+
+def _browser_or_skip() -> Any:
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional until used
+    except ImportError:
+        reason = "the playwright package is not installed"
+        sync_playwright = None
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if reason is not None:
+        if os.environ.get("LEDGER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (LEDGER_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Province:
+    """Two people in two communes, and the users of the story."""
+
+    def __init__(self, ledger: BenefitsLedger, url: str) -> None:
+        self.url = url
+        now = datetime.now(VN)
+        self.month = Month.of(now.date())
+        start = self.month.plus(-1)
+        basis = {
+            "decision_no": "21/QĐ-UBND",
+            "decision_date": f"{start}-05",
+            "issuer": "UBND phường Trấn Biên",
+        }
+        ledger.seed_reference_rates()
+        serial = int(time.time() * 1000) % 1_000_000
+        self.an = ledger.register_beneficiary(
+            "setup", kind="social_assistance", full_name="Nguyễn Văn An", commune_code=COMMUNE,
+            citizen_id=f"075040{serial:06d}", date_of_birth="1940-03-02", sex="male",
+        )  # fmt: skip
+        self.an_entitlement = ledger.grant_entitlement(
+            "setup", self.an.id, scheme="BTXH_ELDERLY_80", effective_from=str(start), basis=basis
+        )["entitlement_id"]
+        self.binh = ledger.register_beneficiary(
+            "setup", kind="social_assistance", full_name="Trần Thị Bình", commune_code=OTHER_COMMUNE,
+            citizen_id=f"075141{serial:06d}", date_of_birth="1941-05-06", sex="female",
+        )  # fmt: skip
+        ledger.grant_entitlement(
+            "setup", self.binh.id, scheme="BTXH_ELDERLY_80", effective_from=str(start),
+            basis={**basis, "issuer": "UBND xã"},
+        )  # fmt: skip
+        self.due = ledger.beneficiary(self.an.id).due_item(
+            self.an_entitlement, str(self.month), ledger.rates()
+        )
+        _, self.officer = ledger.add_user("setup", "can-bo-tran-bien", role="officer", scope=[COMMUNE])
+        _, self.stranger = ledger.add_user("setup", "can-bo-xa-khac", role="officer", scope=[OTHER_COMMUNE])
+        _, self.inspector = ledger.add_user("setup", "thanh-tra", role="inspector")
+
+
+@pytest.fixture
+def served(postgres_url: str) -> Iterator[tuple[str, Province]]:
+    ledger = open_ledger(postgres_url)
+    province = Province(ledger, postgres_url)
+    ledger.close()
+    with socket_port() as port:
+        env = {**os.environ, "LEDGER_DATABASE_URL": postgres_url}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail(f"ledger serve did not start: {proc.stderr.read() if proc.stderr else ''}")
+            time.sleep(0.2)
+        yield base, province
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class socket_port:  # noqa: N801 - a context manager used like a function
+    """A free loopback port (released before the server binds it)."""
+
+    def __enter__(self) -> int:
+        import socket  # noqa: PLC0415
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    sync_playwright = _browser_or_skip()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=vi-VN"]
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def sign_in(browser: Any, base: str, token: str, *, tablet: bool = False) -> Any:
+    viewport = {"width": 1024, "height": 768} if tablet else {"width": 1366, "height": 900}
+    page = browser.new_context(viewport=viewport, locale="vi-VN").new_page()
+    page.goto(f"{base}/pages/dang-nhap")
+    page.get_by_label("Mã truy cập").fill(token)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    return page
+
+
+def vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN").new_page()
+    page.goto(f"{base}/pages/dang-nhap")
+    page.screenshot(path=shots / "01-dang-nhap.png", full_page=True)
+    page.get_by_label("Mã truy cập").fill(p.officer)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Tra cứu đối tượng"
+
+    # Find by an unaccented name.
+    page.get_by_label("Họ tên hoặc số CCCD").fill("nguyen van an")
+    page.get_by_role("button", name="Tìm").click()
+    page.wait_for_load_state()
+    page.screenshot(path=shots / "02-tra-cuu.png", full_page=True)
+    page.get_by_role("link", name="Nguyễn Văn An").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Nguyễn Văn An"
+    assert "đã xác minh" in page.locator("#xac-minh").inner_text()
+    page.screenshot(path=shots / "03-ho-so.png", full_page=True)
+
+    # Record this month's payment through the form.
+    page.get_by_label("Kỳ (tháng)").first.fill(str(p.month))
+    page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
+    page.get_by_label("Số biên lai / chứng từ").fill("BL-TRINH-DUYET-1")
+    page.get_by_role("button", name="Ghi nhận chi trả").click()
+    page.wait_for_load_state()
+    timeline = page.locator("ol.timeline").inner_text()
+    assert vnd(p.due.outstanding) in timeline
+    assert "BL-TRINH-DUYET-1" in timeline
+    assert "can-bo-tran-bien" in timeline
+    page.screenshot(path=shots / "04-da-ghi-chi-tra.png", full_page=True)
+
+    # A refused payment: the reason beside the field, nothing recorded.
+    page.get_by_label("Kỳ (tháng)").first.fill(str(p.month))
+    page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
+    page.get_by_role("button", name="Ghi nhận chi trả").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() >= 1
+    page.screenshot(path=shots / "05-loi-ben-canh-o.png", full_page=True)
+
+    # The month's roster for the commune: An is paid, the payment is listed.
+    page.goto(f"{base}/pages/danh-sach-chi-tra?month={p.month}&commune_code={COMMUNE}")
+    page.wait_for_load_state()
+    roster = page.locator("main").inner_text()
+    assert "Nguyễn Văn An" in roster
+    assert "BL-TRINH-DUYET-1" in roster or vnd(p.due.outstanding) in roster
+    page.screenshot(path=shots / "06-danh-sach-chi-tra.png", full_page=True)
+
+    # The print view renders and prints to A4 landscape.
+    page.goto(f"{base}/pages/danh-sach-chi-tra/in?month={p.month}&commune_code={COMMUNE}")
+    page.wait_for_load_state()
+    assert "Ký nhận" in page.locator("body").inner_text()
+    page.screenshot(path=shots / "07-ban-in.png", full_page=True)
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    (shots / "07-ban-in.pdf").write_bytes(pdf)
+
+    # On a tablet.
+    tablet = sign_in(browser, base, p.officer, tablet=True)
+    tablet.goto(f"{base}/pages/doi-tuong/{p.an.id}")
+    tablet.screenshot(path=shots / "08-ho-so-may-tinh-bang.png", full_page=True)
+
+
+def test_an_officer_of_another_commune_gets_no_access(browser, served, tmp_path):
+    base, p = served
+    page = sign_in(browser, base, p.stranger)
+    page.get_by_label("Họ tên hoặc số CCCD").fill("nguyen van an")
+    page.get_by_role("button", name="Tìm").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Nguyễn Văn An").count() == 0
+    answer = page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
+    assert answer is not None
+    assert answer.status == 403
+    assert page.get_by_role("button", name="Ghi nhận chi trả").count() == 0
+    page.screenshot(path=screenshots_dir(tmp_path) / "09-xa-khac-403.png", full_page=True)
+
+
+def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    with contextlib.closing(open_ledger(p.url)) as ledger:  # last month paid: the report has numbers
+        for person, channel in ((p.an, "cash"), (p.binh, "bank")):
+            agg = ledger.beneficiary(person.id)
+            eid = next(iter(agg.entitlements))
+            last = str(p.month.plus(-1))
+            due = agg.due_item(eid, last, ledger.rates()).outstanding
+            ledger.record_payment(
+                "chi-tra", payment_id=f"TT-{person.id}", beneficiary_id=person.id, entitlement_id=eid,
+                period=last, amount=due, paid_on=f"{last}-10", channel=channel,
+            )  # fmt: skip
+    page = sign_in(browser, base, p.inspector)
+    for person in (p.an, p.binh):
+        page.goto(f"{base}/pages/doi-tuong/{person.id}")
+        assert page.get_by_role("heading", level=1).inner_text() == person.full_name
+        assert page.locator("form[method=post][action*='/doi-tuong/']").count() == 0
+        assert page.get_by_role("button", name=re.compile("Ghi nhận|Cấp|Thu hồi|Chấm dứt")).count() == 0
+    page.screenshot(path=shots / "10-thanh-tra-ho-so.png", full_page=True)
+    for path, name in (("/pages/nhat-ky", "11-nhat-ky"), ("/pages/ngoai-le", "12-ngoai-le"),
+                       (f"/pages/bao-cao?from={p.month.plus(-2)}&to={p.month}", "13-bao-cao"),
+                       ("/pages/toan-ven", "14-toan-ven")):  # fmt: skip
+        answer = page.goto(f"{base}{path}")
+        assert answer is not None
+        assert answer.status == 200, path
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
