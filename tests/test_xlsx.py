@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from domain.values import Month
@@ -61,3 +65,30 @@ def test_column_letters_and_control_characters():
     sheet.append([("a\x01b", xlsx.PLAIN), (None, xlsx.PLAIN), (7, xlsx.AMOUNT)])
     book = load_workbook(io.BytesIO(xlsx.workbook([sheet])))
     assert [c.value for c in book["Thử"][1]] == ["ab", None, 7]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**62), 2**62) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_canonical_roster_bytes_are_those_of_the_standard_library(value):
+    """Issued rosters were hashed over json.dumps(sort_keys, compact, UTF-8); orjson writes the same."""
+    if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        return  # a lone surrogate is no text: neither writes it
+    try:
+        standard = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return
+    assert orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == standard
+
+
+def test_a_roster_with_every_kind_of_text_has_the_standard_bytes():
+    r = roster()
+    r.lines[0].full_name = 'Ngô "Bảo" \\ Châu\n\t\x01\u2028 — 𠀀'
+    standard = json.dumps(r.as_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    assert r.canonical_json() == standard
