@@ -6,6 +6,7 @@ Registered on the same Typer app as the demo, history and verify commands (:mod:
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,17 +43,28 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (one per core)."),
 ) -> None:
-    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) on the configured store."""
+    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) and the pages (/pages/) on the
+    configured store. With --workers N, N processes share the port (sessions, idempotency keys and
+    read models live in the store, so any process answers any request)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from api.app import create_app  # noqa: PLC0415 - keeps the other commands fast to start
 
     settings: Settings = ctx.obj
-    with _refusals():
-        web = create_app(settings.database_url)
-    _console(stderr=True).print(f"benefits-ledger serving on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    out = _console(stderr=True)
+    if workers == 1:
+        with _refusals():
+            web = create_app(settings.database_url)
+        out.print(f"benefits-ledger serving on http://{host}:{port} (docs at /docs, pages at /pages/)")
+        uvicorn.run(web, host=host, port=port, log_level="info")
+        return
+    with _refusals():  # fail here, once, on a bad store rather than in every worker
+        create_app(settings.database_url)
+    os.environ["LEDGER_DATABASE_URL"] = settings.database_url
+    out.print(f"benefits-ledger serving on http://{host}:{port} with {workers} workers (docs at /docs)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @users_app.command("add")

@@ -245,7 +245,8 @@ def machine_header(base_url: str, args: argparse.Namespace) -> None:
     header(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     header(
         f"run: n={args.n} months={args.months} scale={args.scale or '-'} scale_months={args.scale_months}"
-        f" naive_sample={args.naive_sample} http={args.threads}x{args.requests} analyze={args.analyze}"
+        f" naive_sample={args.naive_sample} http={args.threads}x{args.requests}"
+        f" server_workers={args.server_workers} analyze={args.analyze}"
     )
 
 
@@ -690,13 +691,24 @@ def ledger_command(url: str, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def served(url: str) -> Iterator[str]:
+def served(url: str, workers: int = 1) -> Iterator[str]:
     """A running ``ledger serve`` on the loopback interface; yields its base URL."""
     port = free_port()
     env = {**os.environ, "LEDGER_DATABASE_URL": url}
     with tempfile.TemporaryFile(mode="w+") as errors:
         proc = subprocess.Popen(  # noqa: S603 - this interpreter, the project's own command line
-            [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "api",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=errors,
@@ -745,12 +757,14 @@ class HistoryFigures:
     requests_per_s: float
 
 
-def measure_history(url: str, bid: str, threads: int, per_thread: int, limit_s: float) -> HistoryFigures:
+def measure_history(
+    url: str, bid: str, threads: int, per_thread: int, limit_s: float, workers: int = 2
+) -> HistoryFigures:
     """Sequential warm-up requests, then ``threads`` clients × ``per_thread`` requests at once."""
     token = ledger_command(url, "users", "add", f"bench-admin-{uuid.uuid4().hex[:6]}", "--role", "admin")
     headers = {"Authorization": f"Bearer {token.strip().splitlines()[-1]}"}
     path = f"/v1/beneficiaries/{bid}/history"
-    with served(url) as base:
+    with served(url, workers) as base:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             first = client.get(path)
             first.raise_for_status()
@@ -922,7 +936,9 @@ def main_run(args: argparse.Namespace, url: str, schema: str) -> None:
     finally:
         close_province(province)
     log(f"history: {args.threads} threads x {args.requests} requests")
-    emit_history(measure_history(url, history_id, args.threads, args.requests, args.http_seconds))
+    emit_history(
+        measure_history(url, history_id, args.threads, args.requests, args.http_seconds, args.server_workers)
+    )
 
 
 @dataclass
@@ -949,7 +965,9 @@ def scale_point(
     finally:
         close_province(province)
     log(f"{label}: history over HTTP")
-    history = measure_history(url, history_id, args.threads, args.requests, args.http_seconds)
+    history = measure_history(
+        url, history_id, args.threads, args.requests, args.http_seconds, args.server_workers
+    )
     return ScaleFigures(
         beneficiaries, province.events, province.generate_s, province.catch_up_s, roster, history
     )
@@ -1018,6 +1036,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-sample", type=int, default=None, help="commands of the naive path")
     parser.add_argument("--naive-seconds", type=float, default=300.0, help="time limit of the naive path")
     parser.add_argument("--threads", type=int, default=8, help="concurrent HTTP clients (8)")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=2,
+        help="ledger serve --workers for the history load (2: a core each)",
+    )
     parser.add_argument("--requests", type=int, default=50, help="requests per HTTP client (50)")
     parser.add_argument("--http-seconds", type=float, default=300.0, help="time limit of the HTTP load")
     args = parser.parse_args(argv)

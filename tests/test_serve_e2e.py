@@ -58,11 +58,18 @@ def server_before_2024_07(database_url: str) -> Iterator[tuple[str, str]]:
     yield from _serve(database_url)
 
 
-def _serve(database_url: str) -> Iterator[tuple[str, str]]:
+@pytest.fixture
+def two_workers(database_url: str) -> Iterator[tuple[str, str]]:
+    """`ledger serve --workers 2` on the test store."""
+    open_ledger(database_url).seed_reference_rates()
+    yield from _serve(database_url, "--workers", "2")
+
+
+def _serve(database_url: str, *args: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        [sys.executable, "-m", "api", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -140,6 +147,28 @@ def test_readme_walk_through_with_a_real_server(server):
         assert history[2]["actor"] == "officer1"
         assert history[2]["prev_hash"] == history[1]["hash"]
         assert http.get("/v1/integrity", headers=inspector).json()["ok"] is True
+
+
+def test_two_worker_processes_serve_one_store(two_workers):
+    """Writes through one process are read through the other (read models, keys, sessions in the
+    store); a retried write with its key records once whichever process answers."""
+    base, url = two_workers
+    officer = {"Authorization": f"Bearer {token_for(url, 'officer2', 'officer')}"}
+    body = {"kind": "social_assistance", "full_name": "Lê Văn Hai Tiến Trình", "commune_code": "26041",
+            "citizen_id": "075040123123", "date_of_birth": "1940-01-02", "sex": "male"}  # fmt: skip
+    with httpx.Client(base_url=base, timeout=30) as http:
+        first = http.post("/v1/beneficiaries", headers={**officer, "Idempotency-Key": "k-2w"}, json=body)
+        assert first.status_code == 201, first.text
+        for _ in range(12):  # new connections: both processes answer some
+            with httpx.Client(base_url=base, timeout=30) as fresh:
+                again = fresh.post(
+                    "/v1/beneficiaries", headers={**officer, "Idempotency-Key": "k-2w"}, json=body
+                )
+                assert again.json()["id"] == first.json()["id"]
+                found = fresh.get("/v1/beneficiaries", headers=officer, params={"q": "le van hai tien trinh"})
+                assert [b["id"] for b in found.json()["items"]] == [first.json()["id"]]
+        history = http.get(f"/v1/beneficiaries/{first.json()['id']}/history", headers=officer).json()
+        assert [i["type"] for i in history["items"]] == ["BeneficiaryRegistered"]
 
 
 def test_late_death_over_http_to_the_dong(server):
