@@ -67,6 +67,19 @@ def serve(
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+@users_app.command("disable")
+def users_disable(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    reason: str = typer.Option("", "--reason", help="Why (recorded with the event)."),
+) -> None:
+    """Lock a user out (khóa người dùng): its token stops working at once; what it recorded stays."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        user = ledger.disable_user("cli", name, reason=reason)
+    _console().print(f"user {user.name} disabled")
+
+
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,

@@ -88,6 +88,12 @@ class User(LedgerAggregate):
             token_sha256=token_sha256,
         )
 
+    def disable(self, ctx: RecordContext) -> None:
+        """Lock the user out (khóa): its token no longer signs in; its records stay as they are."""
+        if self.disabled:
+            raise Conflict(f"user {self.name} is already disabled", "name")
+        self.record(self.UserDisabled, ctx)
+
     def can_read(self) -> bool:
         """Every enabled user reads."""
         return not self.disabled

@@ -107,6 +107,7 @@ class BenefitsLedger(Application[UUID]):
         self._rates_position = 0
         self._rate_streams: dict[UUID, list[RateEntry]] = {}
         self._rate_book: RateBook | None = None
+        self._token_users: dict[str, User] = {}  # token hash → the user at the version last read
         self._rate_topics = [get_topic(RateSchedule.RateScheduleOpened), get_topic(RateSchedule.RateAmended)]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -844,6 +845,19 @@ class BenefitsLedger(Application[UUID]):
 
         return self._save_with_retry(attempt), token
 
+    def disable_user(self, actor: str, name: str, *, reason: str = "") -> User:
+        """Lock a user out: the next request with its token is refused (401)."""
+        ctx = self.context(actor, reason)
+
+        def attempt() -> tuple[User, Sequence[LedgerAggregate]]:
+            user = self.user(name)
+            if user is None:
+                raise NotFound(f"no user named {name}")
+            user.disable(ctx)
+            return user, [user]
+
+        return self._save_with_retry(attempt)
+
     def user(self, name: str) -> User | None:
         """A user by name."""
         try:
@@ -864,14 +878,28 @@ class BenefitsLedger(Application[UUID]):
         return sorted(found, key=lambda u: u.name)
 
     def authenticate(self, token: str) -> User | None:
-        """The enabled user holding ``token``, or ``None``."""
-        claim = self.claim_owner("token", token_hash(token))
+        """The enabled user holding ``token``, or ``None``.
+
+        Every request asks this. A token's claim never changes once recorded, so the user it names is
+        remembered; the user's own stream can (disabled, role changed), so each call reads the
+        stream's last version — one row — and reloads the user only when it moved."""
+        digest = token_hash(token)
+        known = self._token_users.get(digest)
+        if known is not None:
+            last = self.recorder.select_events(known.id, desc=True, limit=1)
+            if last and last[0].originator_version == known.version:
+                return None if known.disabled else known
+        claim = self.claim_owner("token", digest)
         if claim is None:
             return None
         user: object = self.repository.get(UUID(claim.beneficiary_id))
-        if not isinstance(user, User) or user.disabled:
+        if not isinstance(user, User):
             return None
-        return user
+        with self._rates_lock:
+            if len(self._token_users) > 10_000:
+                self._token_users.clear()
+            self._token_users[digest] = user
+        return None if user.disabled else user
 
     # ------------------------------------------------------------------ issued rosters
 

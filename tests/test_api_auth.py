@@ -222,3 +222,37 @@ def test_a_registration_outside_the_scope_is_refused_before_anything_is_recorded
     assert world.api.recorded() == before
     # the citizen ID was not claimed by the refused request
     assert world.api.post("/v1/beneficiaries", body, as_="officer_other").status_code == 201
+
+
+def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(database_url: str):
+    """`ledger users disable` in another process: the running app's remembered user is read again
+    (its stream moved) and the token is refused; the user's records stay."""
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.cli import app as cli  # noqa: PLC0415
+    from ledger.application import open_ledger  # noqa: PLC0415
+
+    ledger = open_ledger(database_url)
+    _, token = ledger.add_user("setup", "sap-nghi", role="officer")
+    client = TestClient(create_app(database_url, ledger=ledger))
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):  # remembered after the first
+        assert client.get("/v1/beneficiaries", headers=headers).status_code == 200
+    result = CliRunner().invoke(
+        cli,
+        ["users", "disable", "sap-nghi", "--reason", "nghỉ hưu"],
+        env={"LEDGER_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert client.get("/v1/beneficiaries", headers=headers).status_code == 401
+    again = CliRunner().invoke(
+        cli, ["users", "disable", "sap-nghi"], env={"LEDGER_DATABASE_URL": database_url}
+    )
+    assert again.exit_code != 0
+    assert "already disabled" in again.output
+    user = ledger.user("sap-nghi")
+    assert user is not None
+    assert user.disabled
+    assert user.version == 2
