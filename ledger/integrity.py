@@ -81,19 +81,24 @@ def _check(event: Any, last: tuple[int, str] | None) -> str | None:
     return None
 
 
+def _decode_and_check(
+    ledger: BenefitsLedger, stored: Any, last: tuple[int, str] | None
+) -> tuple[Any, str | None]:
+    """The decoded event (``None`` if it cannot be decoded) and what is wrong with its link, if anything."""
+    try:
+        event = ledger.mapper.to_domain_event(stored)
+    except Exception as error:  # noqa: BLE001 - any decoding failure is a broken record
+        return None, f"stored event cannot be decoded: {type(error).__name__}: {error}"
+    return event, _check(event, last)
+
+
 def verify_stream(ledger: BenefitsLedger, stream_id: UUID) -> BrokenLink | None:
     """Check one stream's chain from its own events (not the whole log): the first broken link, or
     ``None`` when every link holds. The same checks as :func:`verify_streams`; the notification id of a
     broken event is not looked up (0)."""
     last: tuple[int, str] | None = None
     for stored in ledger.recorder.select_events(stream_id):
-        try:
-            event = ledger.mapper.to_domain_event(stored)
-        except Exception as error:  # noqa: BLE001 - any decoding failure is a broken record
-            problem: str | None = f"stored event cannot be decoded: {type(error).__name__}: {error}"
-            event = None
-        else:
-            problem = _check(event, last)
+        event, problem = _decode_and_check(ledger, stored, last)
         if problem is not None:
             kind = stored.topic.rsplit(".", 1)[-1]
             return BrokenLink(str(stream_id), stored.originator_version, 0, kind, problem)
@@ -119,14 +124,7 @@ def verify_streams(
             if stream_ids is not None and UUID(sid) not in stream_ids:
                 continue
             report.events_checked += 1
-            last = heads.get(sid)
-            try:
-                event = ledger.mapper.to_domain_event(notification)
-            except Exception as error:  # noqa: BLE001 - any decoding failure is a broken record
-                problem: str | None = f"stored event cannot be decoded: {type(error).__name__}: {error}"
-                event = None
-            else:
-                problem = _check(event, last)
+            event, problem = _decode_and_check(ledger, notification, heads.get(sid))
             if problem is not None:
                 broken = BrokenLink(
                     stream_id=sid,
