@@ -425,8 +425,7 @@ def _record_file(
                 try:
                     _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
                 except DomainError as error:
-                    field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
-                    report.errors.append(RowError(row.row, field_name, error.message.split(": ", 1)[-1]))
+                    report.errors.append(_row_error(row, error))
             batches.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
@@ -443,6 +442,12 @@ def _record_file(
     report.committed = True
 
 
+def _row_error(row: PaymentRow, error: DomainError) -> RowError:
+    """A refused row, named by the field the rule names."""
+    field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
+    return RowError(row.row, field_name, error.message.split(": ", 1)[-1])
+
+
 def _save_batch(
     ledger: BenefitsLedger, loader: BulkLoader, batch: _Batch, ids: dict[str, UUID | None],
     ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
@@ -456,10 +461,16 @@ def _save_batch(
             if pending:
                 ledger.save(*pending)
         except IntegrityError:
+            # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
+            # state; a row the new state refuses (that month was just paid, say) is reported, not saved.
             good = [r for r in batch.rows if r.row not in refused]
             batch = _Batch(ledger, loader, good, ids)
             for row in good:
-                _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+                try:
+                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+                except DomainError as error:
+                    refused.add(row.row)
+                    report.errors.append(_row_error(row, error))
             continue
         loader.save_snapshots(batch.aggregates.values())
         report.recorded += batch.report.recorded

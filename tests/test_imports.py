@@ -160,3 +160,43 @@ def test_http_import_returns_the_report(ledger, database_url):
         "/v1/imports/payments", files=files, headers={"Authorization": f"Bearer {scoped}"}
     )
     assert forbidden.status_code == 403
+
+
+def test_a_concurrent_write_wins_and_the_import_rechecks_its_batch(ledger, database_url):
+    """Between the import's check and its save, another process pays Mai 1's August (another payment
+    id) and corrects Mai 2's name. The batch's save meets the moved streams (optimistic concurrency),
+    is checked again on the fresh state: Mai 1's row is refused as already paid — never paid twice —
+    and the other rows are recorded."""
+    other = open_ledger(database_url, clock=lambda: datetime(2024, 9, 20, 9, tzinfo=UTC))
+    first = other.find_by_citizen_id("075130000001")
+    second = other.find_by_citizen_id("075130000002")
+    original_save = ledger.save
+    raced = []
+
+    def save_after_a_concurrent_write(*aggregates, **kwargs):
+        if not raced:
+            raced.append(True)
+            other.record_payment(
+                "quay-khac", payment_id="COUNTER-1", beneficiary_id=first.id,
+                entitlement_id=next(iter(first.entitlements)), period="2024-08", amount=500_000,
+                paid_on="2024-08-09",
+            )  # fmt: skip
+            other.correct_details("quay-khac", second.id, {"full_name": "Đỗ Thị Mai Hai"}, reason="sai tên")
+        return original_save(*aggregates, **kwargs)
+
+    ledger.save = save_after_a_concurrent_write
+    report = import_payments(ledger, csv_file(good_rows()), "aug.csv", actor="po", accept_good_rows=True)
+    ledger.save = original_save
+    assert raced
+    assert report.committed
+    assert [(e.row, e.column) for e in report.errors] == [(2, "period")]
+    assert "already paid" in report.errors[0].reason
+    assert (report.recorded, report.not_collected) == (1, 1)
+    mai = ledger.find_by_citizen_id("075130000001")
+    assert [p.payment_id for p in mai.payments.values()] == ["COUNTER-1"]
+    assert mai.paid == {(next(iter(mai.entitlements)), "2024-08"): 500_000}
+    mai2 = ledger.find_by_citizen_id("075130000002")
+    assert mai2.full_name == "Đỗ Thị Mai Hai"
+    assert [p.payment_id for p in mai2.payments.values()] == ["BD-2024-08-2"]
+    assert verify_streams(ledger).ok
+    other.close()
