@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
+    OperationalError,
     Recording,
     Transcoding,
 )
@@ -78,6 +79,20 @@ def parse_beneficiary_id(value: object, field: str = "beneficiary_id") -> UUID:
         return UUID(str(value))
     except ValueError:
         raise InvalidInput(field, f"must be a beneficiary id (UUID), got {value!r}") from None
+
+
+def _retry_while_locked(construct: Callable[[], T], attempts: int = 20) -> T:
+    """SQLite: tables are created in a deferred transaction, and ledgers opening at once on a new file
+    can meet "database is locked" (a reader upgrading to a writer is refused at once, not after the busy
+    timeout). Creating is idempotent, so try again, a bounded number of times."""
+    for attempt in range(1, attempts):
+        try:
+            return construct()
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.02 * attempt)
+    return construct()
 
 
 class BenefitsLedger(Application[UUID]):
@@ -146,7 +161,7 @@ class BenefitsLedger(Application[UUID]):
     def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)
         if not isinstance(datastore, PostgresDatastore):
-            return construct()
+            return _retry_while_locked(construct)
         key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
         with datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))
