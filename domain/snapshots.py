@@ -34,12 +34,8 @@ def _month(value: Month | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _m(value: str) -> Month:
-    return Month(int(value[:4]), int(value[5:7]))
-
-
 def _parse_month(value: str | None) -> Month | None:
-    return None if value is None else _m(value)
+    return None if value is None else Month.parse(value)
 
 
 def _day(value: date | None) -> str | None:
@@ -103,10 +99,10 @@ def restore(state: dict[str, Any], beneficiary_id: UUID, version: int) -> Benefi
     entitlements = {}
     for eid, scheme, start, end, basis, granted, params, suspensions, last in state["entitlements"]:
         entitlements[eid] = Entitlement(
-            entitlement_id=eid, scheme_code=scheme, start=_m(start), end=_parse_month(end), basis=basis,
-            granted_on=_parse_day(granted),
-            params_history=[(_m(m), p) for m, p in params],
-            suspensions=[(_m(s), _parse_month(e)) for s, e in suspensions],
+            entitlement_id=eid, scheme_code=scheme, start=Month.parse(start), end=_parse_month(end),
+            basis=basis, granted_on=_parse_day(granted),
+            params_history=[(Month.parse(m), p) for m, p in params],
+            suspensions=[(Month.parse(s), _parse_month(e)) for s, e in suspensions],
             last_month=_parse_month(last),
         )  # fmt: skip
     agg.__dict__.update(
@@ -124,8 +120,8 @@ def restore(state: dict[str, Any], beneficiary_id: UUID, version: int) -> Benefi
             "household_code": household,
             "poverty_status": poverty,
             "members": state["members"],
-            "communes": [(_m(m), code, province) for m, code, province in state["communes"]],
-            "channels": [(_m(m), channel) for m, channel in state["channels"]],
+            "communes": [(Month.parse(m), code, province) for m, code, province in state["communes"]],
+            "channels": [(Month.parse(m), channel) for m, channel in state["channels"]],
             "entitlements": entitlements,
             "payments": {
                 p[0]: Payment(p[0], p[1], p[2], p[3], date.fromisoformat(p[4]), p[5], p[6], p[7])

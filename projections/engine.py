@@ -50,22 +50,6 @@ AUDIT_COLUMNS = (
 )  # fmt: skip
 
 
-class _Unwritten:
-    """During a rebuild: the beneficiaries whose rows are not in the (emptied) tables yet — every one
-    that has not been written since; outside a rebuild: none."""
-
-    def __init__(self, *, everything_written: bool = False) -> None:
-        self.everything_written = everything_written
-        self.written: set[UUID] = set()
-
-    def __contains__(self, stream_id: object) -> bool:
-        return not self.everything_written and stream_id not in self.written
-
-    def mark_written(self, ids: Any) -> None:
-        if not self.everything_written:
-            self.written.update(ids)
-
-
 class ProjectionEngine:
     """Keeps every read model of one ledger up to date."""
 
@@ -86,7 +70,9 @@ class ProjectionEngine:
         self._rates: RateBook | None = None
         self.fail_after_apply: int | None = None  # tests: raise inside the n-th batch, before commit
         self._batches = 0
-        self._fresh = _Unwritten(everything_written=True)
+        # During a rebuild: the beneficiaries written since the tables were emptied (only their old
+        # rows need deleting); None outside a rebuild (every beneficiary may have rows).
+        self._written_in_rebuild: set[UUID] | None = None
         self.store.script(SCHEMA)
 
     # ------------------------------------------------------------------ position
@@ -244,8 +230,10 @@ class ProjectionEngine:
         rows = BeneficiaryRows()
         for agg in aggregates:
             beneficiary_rows(agg, rates, rows)
-        ids = [(str(a.id),) for a in aggregates if a.id not in self._fresh]
-        self._fresh.mark_written(a.id for a in aggregates)
+        written = self._written_in_rebuild
+        ids = [(str(a.id),) for a in aggregates if written is None or a.id in written]
+        if written is not None:
+            written.update(a.id for a in aggregates)
         for table in (
             "rm_beneficiaries",
             "rm_entitlements",
@@ -286,12 +274,12 @@ class ProjectionEngine:
                     tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
                 tx.execute("UPDATE rm_tracking SET position = 0 WHERE name = ?", (TRACKING_NAME,))
             usual, self.batch_size = self.batch_size, max(self.batch_size, batch_size)
-            self._fresh = _Unwritten()
+            self._written_in_rebuild = set()
             try:
                 return self.catch_up()
             finally:
                 self.batch_size = usual
-                self._fresh = _Unwritten(everything_written=True)
+                self._written_in_rebuild = None
 
 
 def open_projections(ledger: BenefitsLedger, database_url: str, **kwargs: Any) -> ProjectionEngine:
