@@ -1,7 +1,9 @@
 # benefits-ledger — build, demo, test and lint entry points (GNU make).
 #
 #   make demo     build the venv if needed, then run the demo on a fresh SQLite file (N beneficiaries)
-#   make test     whole test suite (PostgreSQL tests skip unless PostgreSQL is reachable; see `make pg`)
+#   make test     whole test suite, on SQLite and PostgreSQL (started, or installed as root, by
+#                 .ci/postgres.sh when it is not running; its test database created if missing). Only
+#                 where no PostgreSQL can be had are its variants skipped, and the run says so in one line
 #   make bench    the benchmark suite on PostgreSQL (bench/run.py; N beneficiaries, default 100,000;
 #                 SCALE=1000000 adds the roster and history figures at that size); see BENCHMARKS.md
 #   make bench-smoke  the same at N=2,000, as CI runs it (figures printed, times never asserted)
@@ -20,7 +22,7 @@ SCALE ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve test lint pg clean bench bench-smoke
+.PHONY: help setup demo serve test lint pg pg-if-possible clean bench bench-smoke
 
 help:
 	@echo "targets: setup demo test lint pg clean bench bench-smoke"
@@ -46,7 +48,7 @@ demo: setup
 serve: setup
 	$(BIN)/ledger serve
 
-test: setup
+test: setup pg-if-possible
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -58,13 +60,21 @@ lint: setup
 pg:
 	bash .ci/postgres.sh
 
+# PostgreSQL for `make test` and `make bench` when the tests use the local server (no
+# LEDGER_TEST_POSTGRES_URL): .ci/postgres.sh starts it, or installs it as root; a machine where it
+# cannot is told so in one line, and the suite then skips its PostgreSQL variants (also in one line).
+pg-if-possible:
+	@if [ -n "$$LEDGER_TEST_POSTGRES_URL" ]; then exit 0; fi; \
+	if out=$$(bash .ci/postgres.sh 2>&1); then echo "$$out" | tail -n 1; \
+	else echo "[make] no local PostgreSQL could be started: $$(echo "$$out" | tail -n 1)"; fi
+
 # Figures on stdout (`name: value`), progress on stderr; a fresh bench_* schema of the PostgreSQL
 # database (BENCH_DATABASE_URL, else LEDGER_TEST_POSTGRES_URL, else ledger_test on 127.0.0.1), dropped
 # afterwards. Nothing is asserted: these are measurements.
-bench: setup
+bench: setup pg-if-possible
 	$(BIN)/python bench/run.py --n $(BENCH_N) $(if $(SCALE),--scale $(SCALE)) $(BENCH_ARGS)
 
-bench-smoke: setup
+bench-smoke: setup pg-if-possible
 	$(BIN)/python bench/run.py --n 2000 $(BENCH_ARGS)
 
 clean:

@@ -17,10 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import problems
 from api.idempotency import IdempotencyStore, KeyReused
+from api.request_log import RequestLog, note_user
 from domain.errors import DomainError
 from domain.users import User
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.config import database_url_from_environment
+from ledger.config import Settings, load_settings
+from ledger.logs import configure_logging
 from ledger.sqlstore import open_read_store
 from projections.engine import ProjectionEngine, open_projections
 
@@ -63,6 +65,7 @@ def current_user(
     user = services(request).ledger.authenticate(token) if token else None
     if user is None:
         raise AuthError(401, "unknown or disabled token")
+    note_user(user.name)
     return user
 
 
@@ -133,15 +136,31 @@ def _run(run: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
         }
 
 
+class AppFactory:
+    """Makes the app from settings, in whichever process serves it: ``ledger serve --workers N`` hands
+    one to each worker (it is pickled into the process), so that the workers need nothing from the
+    environment — no module writes ``os.environ``. Calling it sets up the process's logging first."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self) -> FastAPI:
+        """The app, with this process's logs configured."""
+        configure_logging(self.settings)
+        return create_app(settings=self.settings)
+
+
 def create_app(
     database_url: str | None = None,
     *,
+    settings: Settings | None = None,
     ledger: BenefitsLedger | None = None,
     engine: ProjectionEngine | None = None,
 ) -> FastAPI:
-    """The API over the store at ``database_url`` (default: ``LEDGER_DATABASE_URL``)."""
-    url = database_url or (ledger.database_url if ledger else None) or database_url_from_environment()
-    the_ledger = ledger or open_ledger(url)
+    """The API over the store at ``database_url`` (default: the settings' ``LEDGER_DATABASE_URL``)."""
+    settings = settings or load_settings()
+    url = database_url or (ledger.database_url if ledger else None) or settings.database_url
+    the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
     app = FastAPI(
         title="benefits-ledger",
@@ -149,6 +168,7 @@ def create_app(
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
     )
     app.state.services = Services(the_ledger, the_engine, IdempotencyStore(open_read_store(url)))
+    app.add_middleware(RequestLog)
     problems.install(app)
 
     @app.exception_handler(AuthError)

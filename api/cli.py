@@ -13,7 +13,6 @@ import sys
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,9 +31,10 @@ from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import commune_name
-from ledger.config import ConfigurationError, database_url_from_environment, parse_database_url
+from ledger.config import ConfigurationError, Settings, load_settings, parse_database_url
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
+from ledger.logs import configure_logging
 from ledger.synthetic import VN_TZ, format_vnd, generate_province
 from projections.engine import open_projections
 from projections.rosters import RosterLine, build_roster
@@ -65,13 +65,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-@dataclass
-class Settings:
-    """What the top-level options chose."""
-
-    database_url: str
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -106,8 +99,10 @@ def _refusals() -> Iterator[None]:
 
 
 @contextmanager
-def _ledger(settings: Settings) -> Iterator[BenefitsLedger]:
-    ledger = open_ledger(settings.database_url)
+def _ledger(settings: Settings, *, seed_reference: bool = True) -> Iterator[BenefitsLedger]:
+    """The ledger on the settings' store; opening it records the packaged reference rates it lacks,
+    except for ``seed_reference=False`` (commands that must never write, such as ``verify``)."""
+    ledger = open_ledger(settings=settings, seed_reference=seed_reference)
     try:
         yield ledger
     finally:
@@ -121,17 +116,15 @@ def main(
         None,
         "--database-url",
         metavar="URL",
-        envvar="LEDGER_DATABASE_URL",
-        show_envvar=True,
-        help="The event store: sqlite:///path/to/ledger.db (default sqlite:///./ledger.db) "
-        "or postgresql://user:pass@host:port/dbname[?schema=name].",
+        help="The event store (default LEDGER_DATABASE_URL, else sqlite:///./ledger.db): "
+        "sqlite:///path/to/ledger.db or postgresql://user:pass@host:port/dbname[?schema=name].",
     ),
 ) -> None:
     """benefits-ledger: sổ cái chi trả chính sách."""
-    url = (database_url or "").strip() or database_url_from_environment()
     with _refusals():
-        parse_database_url(url)
-    ctx.obj = Settings(database_url=url)
+        settings = load_settings(database_url=(database_url or "").strip() or None)
+    configure_logging(settings)
+    ctx.obj = settings
 
 
 # ------------------------------------------------------------------------------------------------
@@ -632,7 +625,7 @@ def verify(
     settings: Settings = ctx.obj
     if output not in {"table", "json"}:
         _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
-    with _refusals(), _ledger(settings) as ledger:
+    with _refusals(), _ledger(settings, seed_reference=False) as ledger:  # a check never writes
         report = verify_streams(ledger)
     if output == "json":
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -657,7 +650,19 @@ def verify(
 
 def settings_url(ledger: BenefitsLedger) -> str:
     """The URL the ledger was opened on."""
-    return ledger.database_url or database_url_from_environment()
+    return ledger.database_url or load_settings().database_url
+
+
+@app.command("config")
+def config_command(ctx: typer.Context) -> None:
+    """The effective settings (cấu hình): each LEDGER_* variable and the value in force, passwords hidden."""
+    settings: Settings = ctx.obj
+    table = Table(title="benefits-ledger settings", show_lines=False)
+    for column in ("variable", "value", "meaning"):
+        table.add_column(column)
+    for name, value, meaning in settings.describe():
+        table.add_row(name, escape(value) or "(unset)", meaning)
+    _console().print(table)
 
 
 from api import cli_ops  # noqa: E402 - registers the day-to-day commands on this app

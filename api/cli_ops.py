@@ -5,8 +5,8 @@ Registered on the same Typer app as the demo, history and verify commands (:mod:
 
 from __future__ import annotations
 
+import inspect
 import json
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from api.cli import Settings, _console, _fail, _ledger, _refusals, app
+from api.cli import _console, _fail, _ledger, _refusals, app
 from domain.values import Month
+from ledger.backup import BackupError, backup_store
 from ledger.communes import commune_name
+from ledger.config import Settings
 from ledger.history import parse_as_of
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, format_vnd, roster_csv, roster_xlsx
@@ -41,30 +43,64 @@ EXIT_BAD_INPUT = 2
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (one per core)."),
+    host: str | None = typer.Option(None, help="Address to listen on (default LEDGER_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default LEDGER_PORT, 8000)."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64, help="Server processes, one per core (default LEDGER_WORKERS, 1)."
+    ),
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) and the pages (/pages/) on the
     configured store. With --workers N, N processes share the port (sessions, idempotency keys and
-    read models live in the store, so any process answers any request)."""
+    read models live in the store, so any process answers any request). One log line per request
+    (LEDGER_LOG_FORMAT=json for a log collector)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
+    from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415 - keeps the other commands fast to start
+    from api.app import AppFactory  # noqa: PLC0415 - keeps the other commands fast to start
 
-    settings: Settings = ctx.obj
+    with _refusals():
+        settings: Settings = ctx.obj.replace(host=host, port=port, workers=workers)
+    factory = AppFactory(settings)
     out = _console(stderr=True)
-    if workers == 1:
-        with _refusals():
-            web = create_app(settings.database_url)
-        out.print(f"benefits-ledger serving on http://{host}:{port} (docs at /docs, pages at /pages/)")
-        uvicorn.run(web, host=host, port=port, log_level="info")
-        return
     with _refusals():  # fail here, once, on a bad store rather than in every worker
-        create_app(settings.database_url)
-    os.environ["LEDGER_DATABASE_URL"] = settings.database_url
-    out.print(f"benefits-ledger serving on http://{host}:{port} with {workers} workers (docs at /docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        web = factory()
+    where = f"http://{settings.host}:{settings.port}"
+    config = uvicorn.Config(
+        web if settings.workers == 1 else factory,
+        factory=settings.workers > 1,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,  # the ledger's logging (ledger/logs.py), set up by the factory in each process
+        access_log=False,  # the ledger's request log names the user and masks IDs (api/request_log.py)
+    )
+    if settings.workers == 1:
+        out.print(f"benefits-ledger serving on {where} (docs at /docs, pages at /pages/)")
+        uvicorn.Server(config).run()
+        return
+    out.print(f"benefits-ledger serving on {where} with {settings.workers} workers (docs at /docs)")
+    sock = config.bind_socket()
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36 takes the target
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    target: Path = typer.Argument(..., help="The file to write (replaced if it exists)."),
+) -> None:
+    """A consistent copy of the store, safe to take while the server writes (sao lưu): SQLite's online
+    backup (the copy is itself a store), or pg_dump's custom format (restore with pg_restore)."""
+    settings: Settings = ctx.obj
+    with _refusals():
+        try:
+            report = backup_store(settings.database_url, target)
+        except BackupError as error:
+            _fail(f"backup: {error}", 1)
+    events = f", {report.events:,} events" if report.events is not None else ""
+    _console().print(f"backup written: {report.path} ({report.size_bytes:,} bytes{events})")
 
 
 @users_app.command("disable")
@@ -255,14 +291,26 @@ def rates_list(ctx: typer.Context) -> None:
     settings: Settings = ctx.obj
     with _refusals(), _ledger(settings) as ledger:
         book = ledger.rates()
-        table = Table("Lịch", "Tỉnh", "Từ tháng", "Mức", "Căn cứ")
+        table = Table("Lịch", "Tỉnh", "Từ tháng", "Mức", "Căn cứ", "Người ghi", title="Mức chuẩn (standards)")
         for schedule, province in book.schedules():
             for entry in book.series(schedule, province):
                 table.add_row(
                     schedule, province or "toàn quốc", str(entry.effective_from), format_vnd(entry.amount),
-                    entry.legal_basis,
+                    entry.legal_basis, entry.recorded_by or "-",
                 )  # fmt: skip
-    _console().print(table)
+        editions = Table(
+            "Mức chuẩn NCC", "Số dòng", "Loại", "Căn cứ", "Người ghi",
+            title="Bảng mức trợ cấp NCC (NCC amount tables, one edition per standard)",
+        )  # fmt: skip
+        for edition in book.table_editions():
+            editions.add_row(
+                format_vnd(edition.standard), str(len(edition.rows)),
+                "suy ra (derived)" if edition.derived else "chính thức (official)", edition.legal_basis,
+                edition.recorded_by or "-",
+            )  # fmt: skip
+    out = _console()
+    out.print(table)
+    out.print(editions)
 
 
 @rates_app.command("amend")

@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from api import page_support as vi
 from api.app import services
+from api.request_log import note_user
 from api.web_sessions import SessionStore, WebSession
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound
@@ -131,6 +132,7 @@ def visitor_of(request: Request) -> Visitor | None:
     user = services(request).ledger.user(session.user_name)
     if user is None or user.disabled:
         return None
+    note_user(user.name)
     return Visitor(user, session)
 
 

@@ -7,6 +7,7 @@ list of ``{field, message}``. 404 unknown id; 409 conflict with the ledger's sta
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("api.problems")
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -52,6 +54,15 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
+    if status < 500:
+        log.info(
+            "refused",
+            extra={
+                "status": status,
+                "reason": detail,
+                "fields": ",".join(e["field"] for e in errors or []) or "-",
+            },
+        )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -105,5 +116,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        del error  # logged by the server; never shown to the caller
+        log.error("unexpected error", exc_info=error)  # the traceback for the operator, never the caller
         return problem(500, "an unexpected error stopped this request; it may be retried")

@@ -59,6 +59,7 @@ from ledger.application import open_ledger
 from ledger.communes import communes_of
 from ledger.config import parse_database_url
 from ledger.imports import import_payments
+from ledger.pg_databases import ensure_database
 from ledger.synthetic import DEFAULT_PROVINCE, VN_TZ, generate_province
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
@@ -1059,6 +1060,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; figures on stdout."""
     args = parse_args(argv)
     base_url = args.database_url
+    if parse_database_url(base_url).backend != "postgres":
+        msg = f"the benchmark runs on PostgreSQL only, not {base_url!r}"
+        raise SystemExit(msg)
+    try:
+        if ensure_database(base_url):
+            log(f"created the database of {base_url}")
+    except (psycopg.Error, OSError) as error:
+        msg = f"the benchmark needs PostgreSQL at {base_url}: {error} (make pg starts it as root)"
+        raise SystemExit(msg) from None
     for name in list(os.environ):  # the stores are chosen by URL only, as in the tests
         if name.startswith(("POSTGRES_", "SQLITE_")) or name in {"PERSISTENCE_MODULE", "LEDGER_DATABASE_URL"}:
             del os.environ[name]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -57,6 +58,7 @@ class RateEntry:
     legal_basis: str
     province: str | None = None
     recorded_at: datetime | None = None
+    recorded_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class RateBook:
 
     entries: list[RateEntry] = field(default_factory=list)
     tables: dict[str, list[TableRow]] = field(default_factory=dict)
+    editions: list[TableEdition] = field(default_factory=list)  # the NCC table editions behind ``tables``
 
     def __post_init__(self) -> None:
         self._index: dict[tuple[str, str | None], list[RateEntry]] = {}
@@ -93,7 +96,12 @@ class RateBook:
 
     def with_entries(self, entries: Iterable[RateEntry]) -> RateBook:
         """A new book with ``entries`` added (later ones win for the same month)."""
-        return RateBook([*self.entries, *entries], self.tables)
+        return RateBook([*self.entries, *entries], self.tables, self.editions)
+
+    def table_editions(self) -> list[TableEdition]:
+        """The NCC table edition in force for each standard, by standard."""
+        latest = {e.standard: e for e in self.editions}
+        return [latest[k] for k in sorted(latest)]
 
     def schedules(self) -> list[tuple[str, str | None]]:
         """Every (schedule, province) pair with at least one entry."""
@@ -167,23 +175,81 @@ class RateBook:
         )
 
 
+EditionRow = tuple[str, str, int | None, int | None, int]
+"""One row of an edition: (scheme code, band, injury rate from, injury rate to, amount in đồng)."""
+
+
+@dataclass(frozen=True)
+class TableEdition:
+    """One edition of the NCC amount tables (bảng mức trợ cấp ưu đãi), made for one NCC standard.
+
+    ``derived`` marks an edition the ledger computed from an earlier official one (rows scaled to the new
+    standard) until the official edition is recorded for that standard.
+    """
+
+    standard: int
+    legal_basis: str
+    rows: tuple[EditionRow, ...]
+    derived: bool = False
+    recorded_by: str = ""
+    recorded_at: datetime | None = None
+
+    def amounts(self) -> dict[tuple[str, str, int | None, int | None], int]:
+        """The edition's amount per row key (code, band, rate from, rate to)."""
+        return {(c, b, lo, hi): amount for c, b, lo, hi, amount in self.rows}
+
+
+_EDITION_COLUMN = re.compile(r"^amount_vnd_at_(\d+)_from_(\d{4})_(\d{2})_\d{2}$")
+
+
 @cache
-def _reference_tables() -> dict[str, list[TableRow]]:
+def reference_table_editions() -> tuple[TableEdition, ...]:
+    """The packaged editions of the NCC amount tables (``ncc_monthly_allowances_history.csv``), one per
+    NCC standard, each with the legal basis of the standard it was made for (``rate_schedules.csv``)."""
     rows = _read_reference("ncc_monthly_allowances_history.csv")
-    editions = {
-        1624000: "amount_vnd_at_1624000_from_2021_07_01",
-        2055000: "amount_vnd_at_2055000_from_2023_07_01",
-        2789000: "amount_vnd_at_2789000_from_2024_07_01",
-    }
+    basis = {e.amount: e.legal_basis for e in reference_rate_entries() if e.schedule == NCC_STANDARD}
+    editions = []
+    for column in rows[0]:
+        found = _EDITION_COLUMN.match(column)
+        if not found:
+            continue
+        standard = int(found.group(1))
+        editions.append(
+            TableEdition(
+                standard=standard,
+                legal_basis=basis.get(standard, f"NCC amount tables at the standard {standard}"),
+                rows=tuple(
+                    (
+                        row["scheme_code"],
+                        row["band"],
+                        int(row["rate_from_pct"]) if row["rate_from_pct"] else None,
+                        int(row["rate_to_pct"]) if row["rate_to_pct"] else None,
+                        int(row[column]),
+                    )
+                    for row in rows
+                ),
+            )
+        )
+    return tuple(editions)
+
+
+def tables_from_editions(editions: Iterable[TableEdition]) -> dict[str, list[TableRow]]:
+    """The tables' rows (codes, bands and injury-rate ranges of the packaged tables) with each row's
+    amount in every given edition; a later edition for the same standard replaces an earlier one."""
+    latest: dict[int, TableEdition] = {}
+    for edition in editions:
+        latest[edition.standard] = edition
+    amounts = {standard: edition.amounts() for standard, edition in latest.items()}
     tables: dict[str, list[TableRow]] = {}
-    for row in rows:
-        tables.setdefault(row["scheme_code"], []).append(
+    for code, band, lo, hi, _amount in reference_table_editions()[0].rows:
+        key = (code, band, lo, hi)
+        tables.setdefault(code, []).append(
             TableRow(
-                code=row["scheme_code"],
-                band=row["band"],
-                rate_from=int(row["rate_from_pct"]) if row["rate_from_pct"] else None,
-                rate_to=int(row["rate_to_pct"]) if row["rate_to_pct"] else None,
-                amounts={std: int(row[col]) for std, col in editions.items()},
+                code=code,
+                band=band,
+                rate_from=lo,
+                rate_to=hi,
+                amounts={std: found[key] for std, found in amounts.items() if key in found},
             )
         )
     return tables
@@ -208,9 +274,14 @@ def reference_rate_entries(until: Month | None = None) -> list[RateEntry]:
     return entries
 
 
-def reference_rate_book(entries: Iterable[RateEntry] | None = None) -> RateBook:
-    """A rate book with the packaged NCC tables and the given standards (default: the packaged ones)."""
-    return RateBook(list(reference_rate_entries() if entries is None else entries), _reference_tables())
+def reference_rate_book(
+    entries: Iterable[RateEntry] | None = None, editions: Iterable[TableEdition] | None = None
+) -> RateBook:
+    """A rate book with the given standards and NCC table editions (default: the packaged ones)."""
+    chosen = list(reference_table_editions() if editions is None else editions)
+    return RateBook(
+        list(reference_rate_entries() if entries is None else entries), tables_from_editions(chosen), chosen
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +353,7 @@ def scheme_catalogue() -> dict[str, Scheme]:
             name_vi=row["name_vi"],
         )
     used = {t for s in catalogue.values() for t in s.table_codes}
-    for table_code, rows in _reference_tables().items():
+    for table_code, rows in tables_from_editions(reference_table_editions()).items():
         if len(rows) == 1 and table_code not in catalogue and table_code not in used:
             catalogue[table_code] = Scheme(
                 code=table_code,

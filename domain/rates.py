@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid5
 
-from domain.catalogue import RateEntry
+from domain.catalogue import EditionRow, RateEntry, TableEdition, reference_table_editions
 from domain.errors import InvalidInput
 from domain.events import LedgerAggregate, RecordContext
 from domain.values import Month, parse_amount, parse_text
 
 NAMESPACE_RATES = UUID("0b7f3a52-5a8c-4f0e-8a57-2f6f3c1de5b1")
 KNOWN_SCHEDULES = ("BTXH_STANDARD", "NCC_STANDARD", "BTXH_FUNERAL")
+NCC_TABLES_ID = uuid5(NAMESPACE_RATES, "NCC_TABLES:national")
+"""The one stream of the NCC amount tables' editions."""
 
 
 def rate_schedule_id(schedule: str, province: str | None) -> UUID:
@@ -65,6 +67,7 @@ class RateSchedule(LedgerAggregate):
                     legal_basis=self.legal_basis,
                     province=agg.province_code,
                     recorded_at=self.timestamp,
+                    recorded_by=self.actor,
                 )
             )
 
@@ -101,5 +104,104 @@ class RateSchedule(LedgerAggregate):
             return False
         self.record(
             self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra
+        )
+        return True
+
+
+def parse_edition_rows(rows: object, field: str = "rows") -> tuple[EditionRow, ...]:
+    """An edition's rows: one per row of the packaged tables (same code, band and injury-rate range,
+    same order), each with a positive whole amount in đồng; :class:`InvalidInput` names the row."""
+    if not isinstance(rows, (list, tuple)):
+        raise InvalidInput(field, "must be the list of the tables' rows")
+    expected = [(c, b, lo, hi) for c, b, lo, hi, _ in reference_table_editions()[0].rows]
+    if len(rows) != len(expected):
+        raise InvalidInput(field, f"must have the {len(expected)} rows of the NCC tables, got {len(rows)}")
+    parsed = []
+    for index, (row, key) in enumerate(zip(rows, expected, strict=True)):
+        if not isinstance(row, (list, tuple)) or len(row) != 5 or tuple(row[:4]) != key:
+            raise InvalidInput(f"{field}[{index}]", f"must be the row {key} with its amount, got {row!r}")
+        amount = parse_amount(row[4], f"{field}[{index}].amount", positive=True)
+        parsed.append((key[0], key[1], key[2], key[3], amount))
+    return tuple(parsed)
+
+
+class NccTables(LedgerAggregate):
+    """The NCC amount tables (bảng mức trợ cấp, phụ cấp ưu đãi người có công): one edition per NCC
+    standard, as the decree that set the standard published it (or, marked ``derived``, computed from an
+    earlier edition until the official one is recorded)."""
+
+    class NccTablesOpened(LedgerAggregate.Created):
+        """The tables' stream was opened."""
+
+    class EditionRecorded(LedgerAggregate.Event):
+        """EditionRecorded — the amounts of every table row at one NCC standard."""
+
+        standard: int
+        legal_basis: str
+        derived: bool
+        rows: list[list[Any]]
+
+        def apply(self, agg: NccTables) -> None:
+            agg.editions.append(
+                TableEdition(
+                    standard=self.standard,
+                    legal_basis=self.legal_basis,
+                    rows=tuple((r[0], r[1], r[2], r[3], r[4]) for r in self.rows),
+                    derived=self.derived,
+                    recorded_by=self.actor,
+                    recorded_at=self.timestamp,
+                )
+            )
+
+    def __init__(self) -> None:
+        self.editions: list[TableEdition] = []
+
+    @classmethod
+    def open(cls, ctx: RecordContext) -> NccTables:
+        """Open the tables' stream."""
+        return cls._create(
+            cls.NccTablesOpened,
+            id=NCC_TABLES_ID,
+            actor=ctx.actor,
+            timestamp=ctx.recorded_at,
+            occurred_on=ctx.recorded_at.date(),
+            reason=ctx.reason,
+        )
+
+    def edition(self, standard: int) -> TableEdition | None:
+        """The edition in force for ``standard`` (the last one recorded for it)."""
+        found = None
+        for edition in self.editions:
+            if edition.standard == standard:
+                found = edition
+        return found
+
+    def record_edition(
+        self,
+        ctx: RecordContext,
+        *,
+        standard: object,
+        legal_basis: object,
+        rows: object,
+        derived: bool = False,
+    ) -> bool:
+        """Record an edition; False if exactly this edition is already the one for its standard."""
+        value = parse_amount(standard, "standard", positive=True)
+        basis = parse_text(legal_basis, "legal_basis", max_length=300)
+        parsed = parse_edition_rows(rows)
+        current = self.edition(value)
+        if current is not None and (current.rows, current.legal_basis, current.derived) == (
+            parsed,
+            basis,
+            derived,
+        ):
+            return False
+        self.record(
+            self.EditionRecorded,
+            ctx,
+            standard=value,
+            legal_basis=basis,
+            derived=bool(derived),
+            rows=[list(r) for r in parsed],
         )
         return True

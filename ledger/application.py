@@ -8,11 +8,13 @@ the save (``IntegrityError``) and the command is retried on the fresh state, a b
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -24,7 +26,6 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     JSONTranscoder,
-    OperationalError,
     Recording,
     Transcoding,
 )
@@ -32,23 +33,56 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
-from domain.catalogue import RateBook, RateEntry, reference_rate_book, reference_rate_entries
+from domain.catalogue import (
+    RateBook,
+    RateEntry,
+    TableEdition,
+    reference_rate_book,
+    reference_rate_entries,
+    reference_table_editions,
+)
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
-from domain.rates import RateSchedule, rate_schedule_id
+from domain.rates import NCC_TABLES_ID, NccTables, RateSchedule, rate_schedule_id
 from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id
 from ledger.communes import configured_province, resolve_commune
-from ledger.config import database_url_from_environment, persistence_environment
+from ledger.config import Settings, load_settings, persistence_environment
 from ledger.documents import DocumentStore
 from ledger.sqlstore import open_read_store
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 SYSTEM_ACTOR = "system"
+REFERENCE_REASON = "packaged reference data (domain/reference)"
+log = logging.getLogger(__name__)
+
+
+def _log_recorded(events: Sequence[object]) -> None:
+    """One line for what a command recorded: the event types, how many events, in how many streams."""
+    kinds = Counter(type(e).__name__ for e in events)
+    streams = {getattr(e, "originator_id", None) for e in events}
+    actor = next((getattr(e, "actor", "") for e in events), "")
+    log.info(
+        "recorded %s",
+        ", ".join(f"{name}×{n}" if n > 1 else name for name, n in kinds.items()),
+        extra={"events": len(events), "streams": len(streams), "actor": actor},
+    )
+
+
+def _packaged_entry_missing(schedule: RateSchedule, entry: RateEntry) -> bool:
+    """Whether a packaged standard is still to be recorded: its month has no entry, or the entry in force
+    for that month came from a packaged file (the system's) and differs; never over an administrator's."""
+    same_month = [e for e in schedule.entries if e.effective_from == entry.effective_from]
+    if not same_month:
+        return True
+    current = same_month[-1]
+    if current.recorded_by != SYSTEM_ACTOR:
+        return False
+    return (current.amount, current.legal_basis) != (entry.amount, entry.legal_basis)
 
 
 class DateAsISO(Transcoding):
@@ -81,20 +115,6 @@ def parse_beneficiary_id(value: object, field: str = "beneficiary_id") -> UUID:
         raise InvalidInput(field, f"must be a beneficiary id (UUID), got {value!r}") from None
 
 
-def _retry_while_locked(construct: Callable[[], T], attempts: int = 20) -> T:
-    """SQLite: tables are created in a deferred transaction, and ledgers opening at once on a new file
-    can meet "database is locked" (a reader upgrading to a writer is refused at once, not after the busy
-    timeout). Creating is idempotent, so try again, a bounded number of times."""
-    for attempt in range(1, attempts):
-        try:
-            return construct()
-        except OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.02 * attempt)
-    return construct()
-
-
 class BenefitsLedger(Application[UUID]):
     """The event-sourced ledger of one deployment (one province, or the whole country)."""
 
@@ -121,9 +141,14 @@ class BenefitsLedger(Application[UUID]):
         self._rates_lock = threading.Lock()
         self._rates_position = 0
         self._rate_streams: dict[UUID, list[RateEntry]] = {}
+        self._table_editions: list[TableEdition] = []
         self._rate_book: RateBook | None = None
         self._token_users: dict[str, User] = {}  # token hash → the user at the version last read
-        self._rate_topics = [get_topic(RateSchedule.RateScheduleOpened), get_topic(RateSchedule.RateAmended)]
+        self._rate_topics = [
+            get_topic(RateSchedule.RateScheduleOpened),
+            get_topic(RateSchedule.RateAmended),
+            get_topic(NccTables.EditionRecorded),
+        ]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Dates travel as ISO strings."""
@@ -161,7 +186,7 @@ class BenefitsLedger(Application[UUID]):
     def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)
         if not isinstance(datastore, PostgresDatastore):
-            return _retry_while_locked(construct)
+            return construct()  # SQLite: ledger/sqlite_store.py makes opening at once safe
         key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
         with datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))
@@ -189,11 +214,14 @@ class BenefitsLedger(Application[UUID]):
             pending = [a for a in aggregates if a.pending_events]
             if not pending:
                 return result
+            events = [e for a in pending for e in a.pending_events]
             try:
                 self.save(*pending)
             except IntegrityError:
+                log.debug("write conflict, trying again on fresh state", extra={"attempt": attempt + 1})
                 time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
                 continue
+            _log_recorded(events)
             return result
         msg = "the record was changed by someone else at the same time too often; nothing recorded, try again"
         raise Conflict(msg)
@@ -287,15 +315,18 @@ class BenefitsLedger(Application[UUID]):
                 start = batch[-1].id + 1
             self._rates_position = top
             for stream_id in changed:
-                schedule: object = self.repository.get(stream_id)
-                assert isinstance(schedule, RateSchedule)  # noqa: S101
-                self._rate_streams[stream_id] = list(schedule.entries)
+                stream: object = self.repository.get(stream_id)
+                if isinstance(stream, NccTables):
+                    self._table_editions = list(stream.editions)
+                else:
+                    assert isinstance(stream, RateSchedule)  # noqa: S101 - the topics are the rate streams'
+                    self._rate_streams[stream_id] = list(stream.entries)
             if changed or self._rate_book is None:
                 entries = sorted(
                     (e for es in self._rate_streams.values() for e in es),
                     key=lambda e: e.recorded_at or datetime.min.replace(tzinfo=UTC),
                 )
-                self._rate_book = reference_rate_book(entries)
+                self._rate_book = reference_rate_book(entries, self._table_editions)
             return self._rate_book
 
     def amend_rate(
@@ -333,25 +364,60 @@ class BenefitsLedger(Application[UUID]):
         return self._save_with_retry(attempt)
 
     def seed_reference_rates(self, until: Month | None = None) -> int:
-        """Record the packaged standards (reference/rate_schedules.csv) as amendments, once."""
-        added = 0
-        for entry in reference_rate_entries(until):
-            stream = self.rate_schedule(entry.schedule)
-            key = (entry.effective_from, entry.amount, entry.legal_basis)
-            if stream is not None and any(
-                (e.effective_from, e.amount, e.legal_basis) == key for e in stream.entries
-            ):
-                continue  # recorded before (and perhaps amended since by an administrator): leave it
-            result = self.amend_rate(
-                SYSTEM_ACTOR,
-                entry.schedule,
-                effective_from=str(entry.effective_from),
-                amount=entry.amount,
-                legal_basis=entry.legal_basis,
-                reason="packaged reference data (rate_schedules.csv)",
-            )
-            added += int(bool(result["recorded"]))
-        return added
+        """Record the packaged reference rates that the store does not hold yet, in one transaction, by
+        the system actor: every standard of ``reference/rate_schedules.csv`` (those effective up to
+        ``until`` if given) and every edition of the NCC amount tables. Returns how many were recorded.
+
+        Idempotent, also across processes opening the store at once (a concurrent writer makes this one
+        re-read and find them). A newer release's reference file adds its new entries; an entry recorded
+        by an administrator is never overwritten: a packaged standard is recorded only for a month that
+        has no entry yet, or whose entry in force came from an older packaged file (the system's).
+        """
+        ctx = self.context(SYSTEM_ACTOR, REFERENCE_REASON)
+
+        def attempt() -> tuple[int, Sequence[LedgerAggregate]]:
+            streams: dict[UUID, LedgerAggregate] = {}
+            added = 0
+            for entry in reference_rate_entries(until):
+                schedule = streams.get(rate_schedule_id(entry.schedule, None))
+                if schedule is None:
+                    schedule = self.rate_schedule(entry.schedule) or RateSchedule.open(ctx, entry.schedule)
+                    streams[schedule.id] = schedule
+                assert isinstance(schedule, RateSchedule)  # noqa: S101
+                if not _packaged_entry_missing(schedule, entry):
+                    continue
+                schedule.amend(
+                    ctx,
+                    effective_from=str(entry.effective_from),
+                    amount=entry.amount,
+                    legal_basis=entry.legal_basis,
+                )
+                added += 1
+            tables = self.ncc_tables() or NccTables.open(ctx)
+            for edition in reference_table_editions():
+                current = tables.edition(edition.standard)
+                kept = current is not None and (
+                    current.recorded_by != SYSTEM_ACTOR or current.rows == edition.rows
+                )
+                if kept:
+                    continue  # recorded (by an administrator, or this very edition): leave it
+                tables.record_edition(
+                    ctx, standard=edition.standard, legal_basis=edition.legal_basis, rows=list(edition.rows)
+                )
+                added += 1
+            streams[tables.id] = tables
+            return added, list(streams.values())
+
+        return self._save_with_retry(attempt)
+
+    def ncc_tables(self) -> NccTables | None:
+        """The stream of the NCC amount tables' editions, if opened."""
+        try:
+            stream: object = self.repository.get(NCC_TABLES_ID)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, NccTables)  # noqa: S101
+        return stream
 
     def rate_schedule(self, schedule: str, province: str | None = None) -> RateSchedule | None:
         """One schedule's stream."""
@@ -1040,7 +1106,29 @@ class BenefitsLedger(Application[UUID]):
             start = batch[-1].id + 1
 
 
-def open_ledger(database_url: str | None = None, **kwargs: Any) -> BenefitsLedger:
-    """Open the ledger on ``database_url`` (default: ``LEDGER_DATABASE_URL`` or the embedded SQLite file)."""
-    url = database_url or database_url_from_environment()
-    return BenefitsLedger(env=persistence_environment(url), database_url=url, **kwargs)
+def open_ledger(
+    database_url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    seed_reference: bool = True,
+    **kwargs: Any,
+) -> BenefitsLedger:
+    """Open the ledger on ``database_url`` (default: the settings' ``LEDGER_DATABASE_URL``, else the
+    embedded SQLite file).
+
+    A store that lacks the packaged reference rates — a new one, or one written by an older release — has
+    them recorded now (:meth:`BenefitsLedger.seed_reference_rates`), so that a fresh store computes from
+    its first command. ``seed_reference=False`` records nothing (a read-only replica, an inspector's
+    copy, a test that records its own rates).
+    """
+    settings = settings or load_settings()
+    url = database_url or settings.database_url
+    kwargs.setdefault("province", settings.province)
+    ledger = BenefitsLedger(env=persistence_environment(url, settings), database_url=url, **kwargs)
+    if seed_reference:
+        try:
+            ledger.seed_reference_rates()
+        except BaseException:
+            ledger.close()
+            raise
+    return ledger

@@ -6,7 +6,6 @@ one province (``LEDGER_PROVINCE``) or, unset, the whole country.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,6 +13,7 @@ from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
 from domain.errors import InvalidInput
 from domain.values import parse_commune_code
+from ledger.config import load_settings
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _communes() -> dict[str, Commune]:
 
 def configured_province() -> str | None:
     """The province this deployment serves (``LEDGER_PROVINCE``), or ``None`` for the whole country."""
-    raw = os.environ.get("LEDGER_PROVINCE", "").strip()
+    raw = load_settings().province
     if not raw:
         return None
     return parse_province(raw, "LEDGER_PROVINCE")

@@ -1,16 +1,31 @@
-"""Storage selection — cấu hình kho lưu trữ.
+"""Settings — cấu hình: every environment variable the program reads, read in one place.
 
-``LEDGER_DATABASE_URL`` chooses the event store:
+:func:`load_settings` reads ``LEDGER_*`` from the environment (and the command line's overrides) into
+one frozen :class:`Settings`; a bad value is refused with a :class:`ConfigurationError` that names the
+variable and says what it must be. Nothing else in the program reads ``os.environ`` for its own
+settings, and nothing writes it (``ledger serve --workers N`` hands the settings to its workers
+itself). ``ledger config`` prints :meth:`Settings.describe` (passwords hidden).
 
-* ``sqlite:///path/to/ledger.db`` (default ``sqlite:///./ledger.db``) — the embedded store;
-* ``postgresql://user:pass@host:port/dbname[?schema=name]`` — production, through psycopg 3.
+* ``LEDGER_DATABASE_URL`` — the store, ``sqlite:///FILE`` (default ``sqlite:///./ledger.db``) or
+  ``postgresql://USER[:PASS]@HOST:PORT/DB[?schema=S]``;
+* ``LEDGER_PROVINCE`` — the 2-digit province a deployment serves (unset: the whole country);
+* ``LEDGER_LOG_LEVEL`` — ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``;
+* ``LEDGER_LOG_FORMAT`` — ``text`` (default: one readable line per record) or ``json`` (one object a line);
+* ``LEDGER_HOST`` / ``LEDGER_PORT`` / ``LEDGER_WORKERS`` — ``ledger serve``'s defaults (127.0.0.1, 8000, 1);
+* ``LEDGER_POSTGRES_POOL_SIZE`` / ``LEDGER_POSTGRES_MAX_OVERFLOW`` — connections per process (5, 10).
+
+The store URL (``LEDGER_DATABASE_URL``) chooses the event store: ``sqlite:///path/to/ledger.db`` — the
+embedded store; ``postgresql://user:pass@host:port/dbname[?schema=name]`` — production, through psycopg 3.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlparse
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./ledger.db"
 
@@ -35,7 +50,7 @@ class StoreLocation:
 
 def database_url_from_environment() -> str:
     """The configured store URL (``LEDGER_DATABASE_URL``) or the embedded default."""
-    return os.environ.get("LEDGER_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    return load_settings().database_url
 
 
 def parse_database_url(url: str) -> StoreLocation:
@@ -67,12 +82,14 @@ def parse_database_url(url: str) -> StoreLocation:
     raise ConfigurationError(msg)
 
 
-def persistence_environment(url: str) -> dict[str, str]:
+def persistence_environment(url: str, settings: Settings | None = None) -> dict[str, str]:
     """The eventsourcing environment variables that select the store named by ``url``."""
     loc = parse_database_url(url)
+    settings = settings or load_settings()
     if loc.backend == "sqlite":
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            # the library's SQLite factory, opening a new file without racing (ledger/sqlite_store.py)
+            "PERSISTENCE_MODULE": "ledger.sqlite_store:LedgerSQLiteFactory",
             "SQLITE_DBNAME": loc.sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "30",
         }
@@ -83,8 +100,8 @@ def persistence_environment(url: str) -> dict[str, str]:
         "POSTGRES_PORT": loc.port,
         "POSTGRES_USER": loc.user,
         "POSTGRES_PASSWORD": loc.password,
-        "POSTGRES_POOL_SIZE": os.environ.get("LEDGER_POSTGRES_POOL_SIZE", "5"),
-        "POSTGRES_MAX_OVERFLOW": os.environ.get("LEDGER_POSTGRES_MAX_OVERFLOW", "10"),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
@@ -94,3 +111,101 @@ def persistence_environment(url: str) -> dict[str, str]:
     if loc.schema:
         env["POSTGRES_SCHEMA"] = loc.schema
     return env
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings
+
+ENV_PREFIX = "LEDGER_"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
+
+
+class Settings(BaseSettings):
+    """The effective settings of one process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, case_sensitive=False, validate_default=True
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="the event store")
+    province: str | None = Field(None, description="the province served (2-digit code); unset: the country")
+    log_level: LogLevel = Field("INFO", description="least severe log lines written")
+    log_format: LogFormat = Field("text", description="text or json, one line per record")
+    host: str = Field("127.0.0.1", min_length=1, description="ledger serve: address to listen on")
+    port: int = Field(8000, ge=1, le=65535, description="ledger serve: port")
+    workers: int = Field(1, ge=1, le=64, description="ledger serve: server processes")
+    postgres_pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connections kept per process")
+    postgres_max_overflow: int = Field(
+        10, ge=0, le=200, description="extra PostgreSQL connections per process"
+    )
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _store(cls, value: object) -> object:
+        text = str(value or "").strip() or DEFAULT_DATABASE_URL
+        try:
+            parse_database_url(text)
+        except ConfigurationError as error:
+            raise ValueError(str(error).removeprefix("LEDGER_DATABASE_URL: ")) from None
+        return text
+
+    @field_validator("province", mode="before")
+    @classmethod
+    def _province(cls, value: object) -> object:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit() and len(text) == 2):
+            msg = "must be a 2-digit province code such as 75 (or unset for the whole country)"
+            raise ValueError(msg)
+        return text
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with ``changes`` (checked like the environment's values)."""
+        return load_settings(**{**self.model_dump(), **changes})
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """``(variable, value, meaning)`` for every setting, passwords hidden."""
+        rows = []
+        for name, info in type(self).model_fields.items():
+            value: object = getattr(self, name)
+            shown = (
+                hide_password(str(value)) if name == "database_url" else ("" if value is None else str(value))
+            )
+            rows.append((f"{ENV_PREFIX}{name.upper()}", shown, info.description or ""))
+        return rows
+
+
+def hide_password(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment, with ``overrides`` (``None`` values ignored) taking precedence;
+    :class:`ConfigurationError` names the variable of the first bad value."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}" if item["loc"] else ENV_PREFIX + "*"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message} (got {item.get('input')!r})")
+        raise ConfigurationError("; ".join(problems)) from None

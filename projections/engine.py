@@ -19,10 +19,12 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
+
 from domain.beneficiary import Beneficiary
-from domain.catalogue import RateBook, RateEntry, reference_rate_book
+from domain.catalogue import RateBook, RateEntry, TableEdition, reference_rate_book
 from domain.events import LedgerAggregate
-from domain.rates import RateSchedule
+from domain.rates import NccTables, RateSchedule
 from domain.values import Month
 from ledger.sqlstore import ReadStore, Tx, open_read_store
 from projections.views import ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
@@ -106,7 +108,20 @@ class ProjectionEngine:
                 )
                 for r in rows
             ]
-            self._rates = reference_rate_book(entries)
+            editions = [
+                TableEdition(
+                    standard=int(r[0]),
+                    legal_basis=r[1],
+                    derived=bool(r[2]),
+                    rows=tuple(tuple(row) for row in orjson.loads(r[3])),
+                    recorded_by=r[4],
+                )
+                for r in tx.fetchall(
+                    "SELECT standard, legal_basis, derived, rows_json, recorded_by FROM rm_rate_tables "
+                    "ORDER BY notification_id"
+                )
+            ]
+            self._rates = reference_rate_book(entries, editions)
         return self._rates
 
     def rates_in(self, tx: Tx) -> RateBook:
@@ -198,6 +213,9 @@ class ProjectionEngine:
             if isinstance(event, RateSchedule.RateAmended):
                 rates_changed = True
                 self._record_rate(tx, stream_id, event, notification.id)
+            elif isinstance(event, NccTables.EditionRecorded):
+                rates_changed = True
+                self._record_edition(tx, event, notification.id)
             if isinstance(event, LedgerAggregate.Event):
                 state = touched.get(stream_id)
                 audit.append(audit_row(notification.id, event, state))
@@ -222,6 +240,23 @@ class ProjectionEngine:
             "INSERT INTO rm_rates (schedule, province, effective_from, amount, legal_basis, recorded_at,"
             " notification_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (*key, event.amount, event.legal_basis, event.timestamp.isoformat(), position),
+        )
+
+    @staticmethod
+    def _record_edition(tx: Tx, event: NccTables.EditionRecorded, position: int) -> None:
+        tx.execute("DELETE FROM rm_rate_tables WHERE standard = ?", (event.standard,))
+        tx.execute(
+            "INSERT INTO rm_rate_tables (standard, legal_basis, derived, rows_json, recorded_by, recorded_at,"
+            " notification_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.standard,
+                event.legal_basis,
+                event.derived,
+                orjson.dumps(event.rows).decode(),
+                event.actor,
+                event.timestamp.isoformat(),
+                position,
+            ),
         )
 
     def _write_beneficiaries(self, tx: Tx, aggregates: list[Beneficiary], rates: RateBook) -> None:

@@ -30,7 +30,7 @@ import orjson
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import InvalidInput
-from domain.rates import RateSchedule
+from domain.rates import NccTables, RateSchedule
 from domain.values import Month, parse_commune_code
 from ledger.bulk import BulkLoader
 
@@ -293,14 +293,20 @@ def _states_at(engine: ProjectionEngine, wanted: list[tuple[str, int]]) -> dict[
     return found
 
 
+_REPLAYED_STARTS = (
+    Beneficiary.BeneficiaryRegistered,
+    RateSchedule.RateScheduleOpened,
+    NccTables.NccTablesOpened,
+)
+
+
 def roster_as_of(
     ledger: BenefitsLedger, month: object, as_of: datetime, scope: RosterScope | None = None
 ) -> Roster:
     """The roster for ``month`` as the ledger knew it at ``as_of``: the log replayed up to that moment."""
     target = Month.parse(month, "month")
     scope = scope or RosterScope()
-    aggregates: dict[UUID, Beneficiary] = {}
-    schedules: dict[UUID, RateSchedule] = {}
+    streams: dict[UUID, Any] = {}  # beneficiaries, rate schedules and the NCC tables, replayed
     frozen: set[UUID] = set()  # streams with an event after as_of: nothing later of them counts
     start = 1
     while True:
@@ -312,23 +318,21 @@ def roster_as_of(
             event: Any = ledger.mapper.to_domain_event(notification)
             if event.timestamp > as_of:
                 frozen.add(sid)
-                continue
-            if isinstance(event, Beneficiary.BeneficiaryRegistered):
-                aggregates[sid] = event.mutate(None)
-            elif sid in aggregates:
-                event.mutate(aggregates[sid])
-            elif isinstance(event, RateSchedule.RateScheduleOpened):
-                schedules[sid] = event.mutate(None)
-            elif sid in schedules:
-                event.mutate(schedules[sid])
+            elif isinstance(event, _REPLAYED_STARTS):
+                streams[sid] = event.mutate(None)
+            elif sid in streams:
+                event.mutate(streams[sid])
         if len(batch) < 2000:
             break
         start = batch[-1].id + 1
+    aggregates = [s for s in streams.values() if isinstance(s, Beneficiary)]
     entries: list[RateEntry] = sorted(
-        (e for s in schedules.values() for e in s.entries), key=lambda e: e.recorded_at or as_of
+        (e for s in streams.values() if isinstance(s, RateSchedule) for e in s.entries),
+        key=lambda e: e.recorded_at or as_of,
     )
-    rates = reference_rate_book(entries)
-    lines = [lines_from_aggregate(agg, target, rates) for agg in aggregates.values()]
+    editions = [e for s in streams.values() if isinstance(s, NccTables) for e in s.editions]
+    rates = reference_rate_book(entries, editions)
+    lines = [lines_from_aggregate(agg, target, rates) for agg in aggregates]
     roster = Roster(
         target, scope, _sorted(line for line in lines if scope.admits(line.commune_code, line.channel))
     )

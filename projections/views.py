@@ -6,7 +6,8 @@
   overpayments), up to the month after the beneficiary's latest event;
 * ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments, recoveries, health-insurance cards;
 * ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
-* ``rm_rates`` — the rate amendments known at the tracked position.
+* ``rm_rates`` — the rate amendments known at the tracked position;
+* ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard.
 """
 
 from __future__ import annotations
@@ -156,6 +157,15 @@ CREATE TABLE IF NOT EXISTS rm_rates (
     recorded_at TEXT NOT NULL,
     notification_id BIGINT NOT NULL,
     PRIMARY KEY (schedule, province, effective_from)
+);
+CREATE TABLE IF NOT EXISTS rm_rate_tables (
+    standard BIGINT PRIMARY KEY,
+    legal_basis TEXT NOT NULL,
+    derived BOOLEAN NOT NULL,
+    rows_json TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    notification_id BIGINT NOT NULL
 )
 """
 SCHEMA = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
@@ -169,6 +179,7 @@ ALL_TABLES = (
     "rm_cards",
     "rm_audit",
     "rm_rates",
+    "rm_rate_tables",
 )
 
 

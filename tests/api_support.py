@@ -87,8 +87,8 @@ class Api:
     ) -> None:
         self.url = database_url
         self.clock = clock or Clock()
-        self.ledger = ledger or open_ledger(database_url, clock=self.clock)
-        if ledger is None:
+        self.ledger = ledger or open_ledger(database_url, clock=self.clock, seed_reference=seed_until is None)
+        if ledger is None and seed_until is not None:
             self.ledger.seed_reference_rates(until=seed_until)
         self.app: FastAPI = create_app(database_url, ledger=self.ledger)
         self.client = TestClient(self.app)

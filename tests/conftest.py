@@ -25,12 +25,14 @@ from hypothesis import HealthCheck, settings
 from psycopg import sql
 
 from ledger.config import parse_database_url
+from ledger.pg_databases import ensure_database
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
+POSTGRES_SKIP = "PostgreSQL"
 
 # Variables that would otherwise leak from the developer's shell into the stores the tests open
 # (eventsourcing reads os.environ underneath the env it is given).
@@ -56,6 +58,24 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=25)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# --- the end of the run: skips in one line each -----------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests, one line per reason with the count (the PostgreSQL variants, when no PostgreSQL
+    could be had, are one line, not one per test); nothing when nothing was skipped."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        text = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        text = text.removeprefix("Skipped: ")
+        if text.startswith(POSTGRES_SKIP + ":"):
+            text = f"{text} — run `make pg` (root) or set LEDGER_TEST_POSTGRES_URL"
+        reasons[text] = reasons.get(text, 0) + 1
+    for text, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"skipped {count} test{'s' if count != 1 else ''}: {text}", yellow=True)
 
 
 # --- collection ------------------------------------------------------------------------------------
@@ -111,8 +131,11 @@ def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 @functools.cache
 def _postgres_unreachable_reason(base: str) -> str | None:
-    """``None`` if PostgreSQL at ``base`` accepts a connection, else why not. Checked once per run."""
+    """``None`` if PostgreSQL at ``base`` accepts a connection, else why not. Checked once per run; a
+    server that runs without the test database gets it created here (``make test`` needs no setup)."""
     try:
+        if ensure_database(base):
+            warnings.warn(f"created the test database of {redacted(base)}", stacklevel=1)
         with connect(base) as conn:
             conn.execute("SELECT 1")
     except (psycopg.Error, OSError) as exc:
@@ -131,10 +154,7 @@ def _require_postgres() -> str:
                 f"PostgreSQL is required (LEDGER_REQUIRE_POSTGRES=1) but not reachable at {where}: {reason}",
                 pytrace=False,
             )
-        pytest.skip(
-            f"PostgreSQL not reachable at {where} ({reason.splitlines()[0]}); "
-            "run `make pg` (or bash .ci/postgres.sh) to start it"
-        )
+        pytest.skip(f"{POSTGRES_SKIP}: not reachable at {where} ({reason.splitlines()[0]})")
     return base
 
 

@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from domain.values import Month
 
 COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (province 75)
 OTHER_COMMUNE = "25210"  # Phường Đồng Xoài, Đồng Nai: where relocations go
@@ -74,10 +73,25 @@ def open_test_ledger(
     database_url: str, clock: FixedClock, *, seed: bool = True, seed_until: Month | None = None
 ) -> BenefitsLedger:
     """The ledger on ``database_url`` with ``clock``; the packaged standards seeded (up to ``seed_until``)."""
-    app = open_ledger(database_url, clock=clock)
-    if seed:
+    app = open_ledger(database_url, clock=clock, seed_reference=seed and seed_until is None)
+    if seed and seed_until is not None:
         app.seed_reference_rates(until=seed_until)
     return app
+
+
+BEFORE_THE_2024_DECREES = "standard unchanged until the July 2024 decrees are entered (test)"
+
+
+def record_standards_before_july_2024(app: BenefitsLedger) -> None:
+    """A store as it stood before the July 2024 decrees were entered: the packaged standards up to
+    2024-06, and for 2024-07 the old standards again, recorded by an administrator — so that opening the
+    store (which records missing packaged standards) leaves July alone, and a test can enter the decree
+    itself (arrears follow)."""
+    app.seed_reference_rates(until=Month(2024, 6))
+    for schedule, amount in (("NCC_STANDARD", 2_055_000), ("BTXH_STANDARD", 360_000)):
+        app.amend_rate(
+            "admin", schedule, effective_from="2024-07", amount=amount, legal_basis=BEFORE_THE_2024_DECREES
+        )
 
 
 @contextlib.contextmanager

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app
-from domain.values import Month
 from ledger.application import open_ledger
 from projections.engine import open_projections
 from projections.rosters import build_roster
+from tests.support import record_standards_before_july_2024
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -104,8 +104,8 @@ def test_users_add_prints_the_token_alone_on_the_last_line(database_url: str):
 
 
 def test_rates_amendment_from_the_command_line_shows_in_the_roster(database_url: str):
-    ledger = open_ledger(database_url)
-    ledger.seed_reference_rates(until=Month(2024, 6))
+    ledger = open_ledger(database_url, seed_reference=False)
+    record_standards_before_july_2024(ledger)
     person = ledger.register_beneficiary(
         "officer",
         kind="meritorious",

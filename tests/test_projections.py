@@ -65,7 +65,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def ledger(database_url: str, clock: Clock) -> BenefitsLedger:
-    return open_ledger(database_url, clock=clock)
+    """The ledger without the packaged rates: each test records those it needs (some only up to a month)."""
+    return open_ledger(database_url, clock=clock, seed_reference=False)
 
 
 @pytest.fixture

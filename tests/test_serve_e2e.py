@@ -22,8 +22,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from domain.values import Month
 from ledger.application import open_ledger
+from tests.support import record_standards_before_july_2024
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,7 +54,7 @@ def server(database_url: str) -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def server_before_2024_07(database_url: str) -> Iterator[tuple[str, str]]:
     """The same, with the standards known only up to 2024-06 (the 2,789,000 decree not yet entered)."""
-    open_ledger(database_url).seed_reference_rates(until=Month(2024, 6))
+    record_standards_before_july_2024(open_ledger(database_url, seed_reference=False))
     yield from _serve(database_url)
 
 

@@ -167,12 +167,22 @@ def rates(svc: Svc, user: CurrentUser) -> dict[str, Any]:
                         "effective_from": str(e.effective_from), "amount": e.amount,
                         "legal_basis": e.legal_basis,
                         "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None,
+                        "recorded_by": e.recorded_by,
                     }
                     for e in book.series(schedule, province)
                 ],
             }
             for schedule, province in book.schedules()
-        ]
+        ],
+        "ncc_tables": [
+            {
+                "standard": t.standard, "legal_basis": t.legal_basis, "derived": t.derived,
+                "rows": len(t.rows),
+                "recorded_at": t.recorded_at.isoformat() if t.recorded_at else None,
+                "recorded_by": t.recorded_by,
+            }
+            for t in book.table_editions()
+        ],
     }  # fmt: skip
 
 

@@ -1,0 +1,149 @@
+"""Logs an operator can read — nhật ký vận hành: the standard ``logging`` module, one line per record.
+
+:func:`configure_logging` sends every record to standard error at ``LEDGER_LOG_LEVEL``, formatted as
+``LEDGER_LOG_FORMAT`` says: ``text`` (``time level logger message key=value …``) or ``json`` (one JSON
+object a line, by python-json-logger). Every record carries the request it was written for
+(``request_id``, ``user``) while a request is being served (:func:`request_scope`), and no record ever
+holds a citizen ID, a card or an account number in full: every run of nine or more digits is masked to
+its first four and last three (``0751*****765``) before it is formatted. Tokens are never logged.
+
+Modules log with ``logging.getLogger(__name__)``; what they log is listed in README's "Logs" section.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ledger.config import Settings
+
+_LONG_DIGITS = re.compile(r"\d{9,}")
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_CONTEXT: ContextVar[dict[str, str] | None] = ContextVar("ledger_log_context", default=None)
+_HANDLER_NAME = "benefits-ledger"
+
+
+def mask_identifiers(text: str) -> str:
+    """Every run of 9+ digits (citizen ID, card, account number) as its first 4 and last 3 digits."""
+    return _LONG_DIGITS.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 7) + m[0][-3:], text)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_identifiers(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**8:
+        return mask_identifiers(str(value))
+    return value
+
+
+@contextlib.contextmanager
+def request_scope(request_id: str) -> Iterator[dict[str, str]]:
+    """While serving one request: every record carries ``request_id`` and, once known, ``user`` (set
+    ``scope["user"]`` in the returned dict; it is shared by the threads that serve the request)."""
+    scope = {"request_id": request_id, "user": ""}
+    token = _CONTEXT.set(scope)
+    try:
+        yield scope
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_scope() -> dict[str, str] | None:
+    """The request being served, if any."""
+    return _CONTEXT.get()
+
+
+class ContextAndMasking(logging.Filter):
+    """Adds the request's id and user; masks long digit runs in the message and every extra field."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scope = _CONTEXT.get()
+        if scope is not None:
+            for key, value in scope.items():
+                if value and not getattr(record, key, None):
+                    setattr(record, key, value)
+        message = record.getMessage()
+        record.msg = mask_identifiers(message)
+        record.args = None
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD:
+                setattr(record, key, _masked(value))
+        return True
+
+
+def extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The record's own fields (``extra=``), beyond the standard ones."""
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-12-01T07:11:31.123Z INFO ledger.application message key=value …``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        fields = " ".join(f"{k}={_quoted(v)}" for k, v in extras(record).items())
+        line = f"{moment.replace('+00:00', 'Z')} {record.levelname:<7} {record.name} {record.getMessage()}"
+        if fields:
+            line = f"{line} {fields}"
+        if record.exc_info:
+            line = f"{line}\n{mask_identifiers(self.formatException(record.exc_info))}"
+        return line
+
+
+def _quoted(value: Any) -> str:
+    text = str(value)
+    return f'"{text}"' if (" " in text or not text) else text
+
+
+class LedgerJsonFormatter(JsonFormatter):
+    """python-json-logger's formatter: ``time``, ``level``, ``logger``, ``message`` and the extras."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        del datefmt
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        return moment.replace("+00:00", "Z")
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802
+        return mask_identifiers(str(super().formatException(ei)))
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Send every record to ``stream`` (standard error) at the settings' level and format, replacing
+    what an earlier call (or uvicorn) installed; uvicorn's own loggers go the same way, its access log
+    is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(LedgerJsonFormatter() if settings.log_format == "json" else TextFormatter())
+    handler.addFilter(ContextAndMasking())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(settings.log_level)
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
