@@ -161,7 +161,7 @@ def _prepare_store(url: str, *, keep: bool) -> None:
         return
     if keep:
         return
-    ledger = open_ledger(url)
+    ledger = open_ledger(url, seed_reference=False)
     try:
         held = ledger.recorder.max_notification_id() or 0
     finally:
@@ -206,7 +206,7 @@ def demo(
     out = _console()
     with _refusals():
         _prepare_store(settings.database_url, keep=keep)
-        with _ledger(settings) as ledger:
+        with _ledger(settings, seed_reference=False) as ledger:  # the demo records them in its past
             progress = Progress(
                 TextColumn("[bold]Generating[/] {task.description}"),
                 BarColumn(),

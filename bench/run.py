@@ -296,7 +296,7 @@ def build_province(
     """Generate the province (setup), catch the projections up over it, ANALYZE its tables."""
     today = province_today(months)
     clock = SteadyClock(datetime(today.year, today.month, today.day, 9, tzinfo=VN_TZ))
-    ledger = open_ledger(url, clock=clock)
+    ledger = open_ledger(url, clock=clock, seed_reference=False)
     last = [time.perf_counter()]
 
     def progress(done: int, total: int) -> None:

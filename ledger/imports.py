@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,6 +47,8 @@ from domain.errors import DomainError, InvalidInput, NotFound
 from domain.indexes import UniqueClaim, index_id
 from domain.values import Month, parse_citizen_id
 from ledger.bulk import BulkLoader, fewer_collections
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -407,7 +410,29 @@ def import_payments(
         _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
                      allow_partial=allow_partial, batch_size=batch_size, progress=progress)  # fmt: skip
     report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005 - a duration only
+    log_import_summary("payments", filename, report.rows, report.errors, report.events, report.committed)
     return report
+
+
+def log_import_summary(
+    kind: str, filename: str, rows: int, errors: Sequence[RowError], events: int, committed: bool
+) -> None:
+    """One line an operator reads for every import: what it recorded, or why it recorded nothing."""
+    refused = len({e.row for e in errors})
+    fields = {
+        "import": kind,
+        "file": filename or "-",
+        "rows": rows,
+        "refused_rows": refused,
+        "recorded_events": events,
+    }
+    if errors:
+        first = errors[0]
+        fields["first_refusal"] = f"row {first.row}, {first.column}: {first.reason}"
+    if committed or not errors:
+        log.info("import recorded", extra=fields)
+    else:
+        log.warning("import refused", extra=fields)
 
 
 def _record_file(

@@ -4,8 +4,9 @@
 ``LEDGER_LOG_FORMAT`` says: ``text`` (``time level logger message key=value …``) or ``json`` (one JSON
 object a line, by python-json-logger). Every record carries the request it was written for
 (``request_id``, ``user``) while a request is being served (:func:`request_scope`), and no record ever
-holds a citizen ID, a card or an account number in full: every run of nine or more digits is masked to
-its first four and last three (``0751*****765``) before it is formatted. Tokens are never logged.
+holds a citizen ID, a card or an account number in full: every number of nine or more digits is masked
+to its first four and last three (``0751*****765``), a card number to its group and last three
+(``BT2*********678``), before the record is formatted. Tokens are never logged.
 
 Modules log with ``logging.getLogger(__name__)``; what they log is listed in README's "Logs" section.
 """
@@ -27,15 +28,25 @@ if TYPE_CHECKING:
 
     from ledger.config import Settings
 
-_LONG_DIGITS = re.compile(r"\d{9,}")
+_LONG_DIGITS = re.compile(r"(?<![A-Za-z0-9])\d{9,}(?![A-Za-z0-9])")  # a number on its own, not in a hex id
+_CARD = re.compile(
+    r"(?<![A-Za-z0-9])([A-Z]{2}\d)(\d{12})(?![A-Za-z0-9])"
+)  # BHYT card: group, benefit, 12 digits
+_UNMASKED = frozenset({"request_id"})
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _CONTEXT: ContextVar[dict[str, str] | None] = ContextVar("ledger_log_context", default=None)
 _HANDLER_NAME = "benefits-ledger"
 
 
+def _mask_digits(digits: str) -> str:
+    return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
+
+
 def mask_identifiers(text: str) -> str:
-    """Every run of 9+ digits (citizen ID, card, account number) as its first 4 and last 3 digits."""
-    return _LONG_DIGITS.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 7) + m[0][-3:], text)
+    """Every number of 9+ digits standing alone (citizen ID, account number) as its first 4 and last 3
+    digits; a health-insurance card number keeps its group, benefit digit and last 3."""
+    text = _CARD.sub(lambda m: m[1] + _mask_digits(m[2])[4:].rjust(12, "*"), text)
+    return _LONG_DIGITS.sub(lambda m: _mask_digits(m[0]), text)
 
 
 def _masked(value: Any) -> Any:
@@ -76,7 +87,7 @@ class ContextAndMasking(logging.Filter):
         record.msg = mask_identifiers(message)
         record.args = None
         for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD:
+            if key not in _STANDARD and key not in _UNMASKED:
                 setattr(record, key, _masked(value))
         return True
 
@@ -124,11 +135,28 @@ class LedgerJsonFormatter(JsonFormatter):
         return mask_identifiers(str(super().formatException(ei)))
 
 
+class _CurrentStderr(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is written (a test runner swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        del value
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every record to ``stream`` (standard error) at the settings' level and format, replacing
     what an earlier call (or uvicorn) installed; uvicorn's own loggers go the same way, its access log
     is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler[TextIO] = (
+        logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
+    )
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(LedgerJsonFormatter() if settings.log_format == "json" else TextFormatter())
     handler.addFilter(ContextAndMasking())

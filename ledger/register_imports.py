@@ -49,7 +49,7 @@ from domain.indexes import UniqueClaim, index_id
 from domain.values import Month
 from ledger.bulk import BulkLoader, fewer_collections
 from ledger.communes import resolve_commune
-from ledger.imports import RowError, _day, read_table
+from ledger.imports import RowError, _day, log_import_summary, read_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -236,6 +236,7 @@ def import_beneficiaries(
             ]
             report.errors.sort(key=lambda e: (e.row, e.column))
             if report.errors and not accept_good_rows:
+                log_import_summary("beneficiaries", filename, report.rows, report.errors, 0, committed=False)
                 return report
             refused = {e.row for e in report.errors}
             for chunk in chunks:
@@ -249,6 +250,7 @@ def import_beneficiaries(
     finally:
         loader.close()
     report.committed = True
+    log_import_summary("beneficiaries", filename, report.rows, report.errors, report.events, committed=True)
     return report
 
 

@@ -1141,22 +1141,12 @@ class _Story:
 
 
 def _seed_rates(app: BenefitsLedger, moment: datetime) -> int:
-    """Record the packaged standards as entered before the ledger opened (so "as of" views see them)."""
+    """Record the packaged reference rates as entered before the ledger opened (so "as of" views see
+    them): open the store with ``seed_reference=False`` for that, or they were recorded at opening."""
     original = app.clock
     app.clock = lambda: moment
     try:
-        added = 0
-        for entry in reference_rate_entries():
-            result = app.amend_rate(
-                SYSTEM_ACTOR,
-                entry.schedule,
-                effective_from=str(entry.effective_from),
-                amount=entry.amount,
-                legal_basis=entry.legal_basis,
-                reason="packaged reference data (rate_schedules.csv)",
-            )
-            added += int(bool(result["recorded"]))
-        return added
+        return app.seed_reference_rates()
     finally:
         app.clock = original
 
@@ -1175,7 +1165,10 @@ def generate_province(
 
     ``today`` (default: the ledger clock's date in Viet Nam) ends the simulation: two years of
     monthly payments up to the month before it; nothing is recorded after the day before ``today``.
-    ``province`` defaults to ``LEDGER_PROVINCE`` or 75 (Đồng Nai). Beneficiaries and their uniqueness
+    ``province`` defaults to ``LEDGER_PROVINCE`` or 75 (Đồng Nai). The packaged reference rates are
+    recorded as of a few days before the first simulated month, unless the store already holds them
+    (open it with ``open_ledger(..., seed_reference=False)`` so that "as of" views of the past see
+    them). Beneficiaries and their uniqueness
     claims are saved ``batch_size`` people per transaction; ``progress(done, total)`` is called after
     each batch.
     """

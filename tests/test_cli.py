@@ -305,7 +305,7 @@ def test_help_names_the_commands_and_python_m_api_works() -> None:
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BenefitsLedger, SyntheticSummary]]:
     path = tmp_path_factory.mktemp("province") / "ledger.db"
-    ledger = open_ledger(f"sqlite:///{path}", province="75")
+    ledger = open_ledger(f"sqlite:///{path}", province="75", seed_reference=False)
     summary = generate_province(ledger, beneficiaries=400, seed=11, today=TODAY, province="75")
     yield ledger, summary
     ledger.close()
@@ -443,7 +443,7 @@ def test_streams_are_in_business_time_order_and_nothing_is_in_the_future(
 
 def test_generation_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     def run(name: str, seed: int) -> SyntheticSummary:
-        ledger = open_ledger(f"sqlite:///{tmp_path / name}", province="75")
+        ledger = open_ledger(f"sqlite:///{tmp_path / name}", province="75", seed_reference=False)
         try:
             return generate_province(ledger, beneficiaries=80, seed=seed, today=TODAY)
         finally:

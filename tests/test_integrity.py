@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 COMMUNE = "26041"
 NOW = datetime(2024, 11, 5, 9, 0, tzinfo=UTC)
 BASIS = {"decision_no": "21/QĐ-UBND", "decision_date": "2024-07-01", "issuer": "UBND phường Trấn Biên"}
-RATE_EVENTS = 7  # BTXH_STANDARD: opened + 2 amendments; NCC_STANDARD: opened + 3 amendments
-RATE_STREAMS = 2
+RATE_EVENTS = 11  # BTXH_STANDARD: opened + 2; NCC_STANDARD: opened + 3; NCC tables: opened + 3 editions
+RATE_STREAMS = 3
 
 
 # ------------------------------------------------------------------------------------ the history

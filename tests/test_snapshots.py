@@ -42,7 +42,9 @@ def state(agg: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def province(database_url: str) -> BenefitsLedger:
-    ledger = open_ledger(database_url, clock=lambda: datetime(2025, 6, 16, 2, tzinfo=UTC))
+    ledger = open_ledger(
+        database_url, clock=lambda: datetime(2025, 6, 16, 2, tzinfo=UTC), seed_reference=False
+    )
     generate_province(ledger, beneficiaries=12, today=TODAY, batch_size=5)
     return ledger
 
@@ -142,7 +144,7 @@ def test_an_import_from_snapshots_records_what_an_import_from_events_records(dat
     for keep in (True, False):
         # the twin without snapshots lives in a SQLite file beside the test's store
         url = database_url if keep else f"sqlite:///{tmp_path / 'twin.db'}"
-        ledger = open_ledger(url, clock=lambda: datetime(2025, 6, 16, 2, tzinfo=UTC))
+        ledger = open_ledger(url, clock=lambda: datetime(2025, 6, 16, 2, tzinfo=UTC), seed_reference=False)
         generate_province(ledger, beneficiaries=12, today=TODAY, batch_size=5)
         loader = BulkLoader(ledger)
         if not keep:
