@@ -33,6 +33,7 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
+import api.idempotency as idempotency_module
 from ledger.application import open_ledger
 
 if TYPE_CHECKING:
@@ -263,6 +264,19 @@ def test_a_retry_while_the_first_is_in_flight_gets_the_first_answer(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(world.ledger, "record_recovery", slow)
+    polled = threading.Event()  # a request found the key pending and is waiting for its answer
+    real_sleep = time.sleep
+
+    class WatchedTime:
+        monotonic = staticmethod(time.monotonic)
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            polled.set()
+            real_sleep(seconds)
+
+    monkeypatch.setattr(idempotency_module, "time", WatchedTime)
     key = new_key()
     with ThreadPoolExecutor(3) as pool:
         first = pool.submit(send, world, "officer_in", case, key=key, client=TestClient(world.api.app))
@@ -271,7 +285,7 @@ def test_a_retry_while_the_first_is_in_flight_gets_the_first_answer(
         # a different request with the key in flight is refused at once
         other = send(world, "officer_in", changed(case), key=key, client=TestClient(world.api.app))
         assert_problem(other, 409)
-        time.sleep(0.3)
+        assert polled.wait(timeout=30), "the retry never found the key pending"
         assert not retry.done(), "the retry did not wait for the first request"
         release.set()
         first_answer, retry_answer = first.result(timeout=30), retry.result(timeout=30)

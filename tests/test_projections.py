@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from io import BytesIO
@@ -315,24 +314,29 @@ def test_killed_projection_process_resumes_to_the_same_tables(ledger, engine, cl
             url = {database_url!r}
             engine = open_projections(open_ledger(url), url, batch_size=1)
             original = engine._apply
-            def slow(tx, notifications):
+            def paced(tx, notifications):
                 original(tx, notifications)
                 print("batch", flush=True)
-                time.sleep(0.05)
-            engine._apply = slow
+                sys.stdin.readline()  # the next batch only when the test says so
+            engine._apply = paced
             engine.catch_up()
             """
         )
     )
     total = ledger.recorder.max_notification_id() or 0
     for _ in range(2):
-        proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout is not None
-        for _ in range(5):
-            proc.stdout.readline()
+        assert proc.stdin is not None
+        for step in range(5):  # the kill lands inside the fifth batch: applied, its transaction open
+            assert proc.stdout.readline() == "batch\n"
+            if step < 4:
+                proc.stdin.write("next\n")
+                proc.stdin.flush()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        time.sleep(0.1)
     position = engine.position()
     assert 0 < position < total
     engine.catch_up()

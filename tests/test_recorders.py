@@ -55,11 +55,9 @@ class _Contract(ApplicationRecorderTestCase[BulkPostgresApplicationRecorder]):
         recorder.create_table()
         return recorder
 
-    def test_performance(self) -> None:
-        pytest.skip("timing: see make bench")
-
-    def test_concurrent_throughput(self) -> None:
-        pytest.skip("timing: see make bench")
+    # the contract's two timing cases are measurements: they belong to `make bench`, not to the suite
+    test_performance = None  # type: ignore[assignment]
+    test_concurrent_throughput = None  # type: ignore[assignment]
 
 
 class TestCopyPathContract(_Contract):
