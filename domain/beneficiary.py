@@ -35,6 +35,7 @@ from domain.values import (
     parse_citizen_id,
     parse_commune_code,
     parse_date,
+    parse_identifier,
     parse_payment_channel,
     parse_text,
 )
@@ -227,7 +228,7 @@ _CORRECTABLE: dict[str, Callable[[object], Any]] = {
     "date_of_birth": lambda v: parse_date(v, "date_of_birth").isoformat(),
     "sex": _choice("sex", ("male", "female")),
     "citizen_id": parse_citizen_id,
-    "household_code": lambda v: parse_text(v, "household_code", max_length=50),
+    "household_code": lambda v: parse_identifier(v, "household_code", max_length=50),
     "poverty_status": _choice("poverty_status", ("poor", "near_poor")),
     "members": _validate_members,
 }
@@ -526,7 +527,7 @@ class Beneficiary(LedgerAggregate):
         hh_code: str | None = None
         status: str | None = None
         if kind == "poor_household":
-            hh_code = parse_text(household_code, "household_code", max_length=50)
+            hh_code = parse_identifier(household_code, "household_code", max_length=50)
             if poverty_status not in {"poor", "near_poor"}:
                 raise InvalidInput("poverty_status", f"must be 'poor' or 'near_poor', got {poverty_status!r}")
             status = str(poverty_status)
@@ -1002,7 +1003,7 @@ class Beneficiary(LedgerAggregate):
         not the highest coefficient), for a period already paid in full, or above what is owed; with
         ``exact`` (a payer's confirmation file), any amount but exactly what is owed.
         """
-        pid = parse_text(payment_id, "payment_id", max_length=100)
+        pid = parse_identifier(payment_id, "payment_id", max_length=100)
         ent = self.entitlement(entitlement_id)
         key = self._period_key(ent, period)
         value = parse_amount(amount, "amount", positive=True)

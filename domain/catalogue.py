@@ -72,6 +72,16 @@ class TableRow:
     amounts: Mapping[int, int]
 
 
+STANDARD_LAGS = ("", "next_january")
+
+
+def applies_from(effective_from: Month, lag: str = "") -> Month:
+    """The first month a standard effective from ``effective_from`` applies to a scheme with ``lag``."""
+    if lag == "next_january" and effective_from.month != 1:
+        return Month(effective_from.year + 1, 1)
+    return effective_from
+
+
 @dataclass
 class RateBook:
     """The rates the ledger knows: standards per schedule and province, and NCC table editions."""
@@ -111,17 +121,19 @@ class RateBook:
         """The entries of one schedule, oldest first."""
         return list(self._index.get((schedule, province), []))
 
-    def _in_force(self, schedule: str, month: Month, province: str | None) -> RateEntry | None:
+    def _in_force(self, schedule: str, month: Month, province: str | None, lag: str = "") -> RateEntry | None:
         found = None
         for entry in self._index.get((schedule, province), []):
-            if entry.effective_from <= month:
+            if applies_from(entry.effective_from, lag) <= month:
                 found = entry
         return found
 
-    def standard(self, schedule: str, month: Month, province: str | None = None) -> int:
-        """The standard in force in ``month``: the national one, or the province's own if higher."""
-        national = self._in_force(schedule, month, None)
-        provincial = self._in_force(schedule, month, province) if province else None
+    def standard(self, schedule: str, month: Month, province: str | None = None, lag: str = "") -> int:
+        """The standard in force in ``month``: the national one, or the province's own if higher. With
+        ``lag="next_january"`` (a scheme's ``standard_lag``), each standard counts only from the 1 January
+        on or after its effective month."""
+        national = self._in_force(schedule, month, None, lag)
+        provincial = self._in_force(schedule, month, province, lag) if province else None
         amounts = [e.amount for e in (national, provincial) if e is not None]
         if not amounts:
             msg = f"no {schedule} rate in force for {month}"
@@ -302,6 +314,9 @@ class Scheme:
     combine: str  # highest | additive | ""
     bhyt_group: str
     name_vi: str
+    # "next_january": a new standard applies to this scheme only from the 1 January after it takes effect
+    # (điều dưỡng: NĐ 55/2023 Điều 2 k3, NĐ 77/2024 Điều 3 k3); "": from its own effective month
+    standard_lag: str = ""
 
     @property
     def monthly(self) -> bool:
@@ -351,6 +366,7 @@ def scheme_catalogue() -> dict[str, Scheme]:
             combine=row["combine"],
             bhyt_group=row["bhyt_group"],
             name_vi=row["name_vi"],
+            standard_lag=row["standard_lag"],
         )
     used = {t for s in catalogue.values() for t in s.table_codes}
     for table_code, rows in tables_from_editions(reference_table_editions()).items():
@@ -507,7 +523,7 @@ def _scheme_components(
 ) -> list[Component]:
     rule = scheme.rule
     if rule in {"coefficient", "coefficient_per_param"}:
-        standard = rates.standard(scheme.schedule, month, province)
+        standard = rates.standard(scheme.schedule, month, province, lag=scheme.standard_lag)
         coefficient = scheme_coefficient(scheme, params)
         if rule == "coefficient_per_param":
             coefficient *= int(params["children"])

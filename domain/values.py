@@ -8,6 +8,7 @@ Events store the normalised primitives (strings, ints, dicts) so that they seria
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,7 +16,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 _PARSED: dict[str, Month] = {}  # the months already read: a province's events name the same few
 
 
@@ -204,6 +205,43 @@ CITIZEN_ID_PROVINCES = frozenset(
 )
 
 
+_IDENTIFIER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]*", re.ASCII)
+
+
+def ascii_identifier(value: object, field: str) -> str:
+    """An identifier as typed, made canonical: NFKC-normalised (full-width ``０７５`` becomes ``075``),
+    outer spaces removed, and refused, naming the field and the character, if anything is still not
+    ASCII (Arabic-Indic, Devanagari or other scripts' digits, letters with marks, control characters) —
+    so that one number has one spelling and cannot be registered twice under another."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be text, got {value!r}")
+    text = unicodedata.normalize("NFKC", value).strip()
+    for char in text:
+        if not (char.isascii() and char.isprintable()):
+            name = unicodedata.name(char, "a control character")
+            hint = " (write Đ as D)" if char in "Đđ" else ""
+            raise InvalidInput(
+                field,
+                f"must be written with ASCII digits and letters (0–9, A–Z) only; "
+                f"{char!r} (U+{ord(char):04X} {name}) is not{hint}",
+            )
+    return text
+
+
+def parse_identifier(value: object, field: str, *, max_length: int = 100) -> str:
+    """A reference such as a payment id or household code: ASCII letters, digits and ``. _ / : -``."""
+    text = ascii_identifier(value, field)
+    if not text:
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    if not _IDENTIFIER_RE.fullmatch(text):
+        raise InvalidInput(
+            field, f"must be letters, digits and . _ / : - (starting with a letter or digit), got {text!r}"
+        )
+    return text
+
+
 def parse_citizen_id(
     value: object,
     field: str = "citizen_id",
@@ -218,8 +256,8 @@ def parse_citizen_id(
     """
     if not isinstance(value, str):
         raise InvalidInput(field, f"must be 12 digits, got {value!r}")
-    text = value.strip()
-    if not re.fullmatch(r"\d{12}", text):
+    text = ascii_identifier(value, field)
+    if not re.fullmatch(r"\d{12}", text, re.ASCII):
         raise InvalidInput(field, f"must be exactly 12 digits, got {value!r}")
     province = int(text[:3])
     if province not in CITIZEN_ID_PROVINCES:
@@ -241,8 +279,10 @@ def parse_citizen_id(
 
 def parse_commune_code(value: object, field: str = "commune_code") -> str:
     """Commune code (mã xã/phường) of the 2025 reform: five digits. Existence is checked by the ledger."""
-    if isinstance(value, str) and re.fullmatch(r"\d{5}", value.strip()):
-        return value.strip()
+    if isinstance(value, str):
+        text = ascii_identifier(value, field)
+        if re.fullmatch(r"\d{5}", text, re.ASCII):
+            return text
     raise InvalidInput(field, f"must be a 5-digit commune code of the 2025 reform, got {value!r}")
 
 
@@ -255,7 +295,7 @@ BHYT_GROUPS = {
     "CN": "Hộ cận nghèo",
     "TE": "Trẻ em dưới 6 tuổi",
 }
-_CARD_RE = re.compile(r"^([A-Z]{2})([1-5])(\d{2})(\d{10})$")
+_CARD_RE = re.compile(r"^([A-Z]{2})([1-5])(\d{2})(\d{10})$", re.ASCII)
 
 
 def parse_card_number(value: object, field: str = "card_number") -> str:
@@ -266,7 +306,7 @@ def parse_card_number(value: object, field: str = "card_number") -> str:
     """
     if not isinstance(value, str):
         raise InvalidInput(field, f"must be a card number like BT2807912345678, got {value!r}")
-    text = "".join(value.split()).upper()
+    text = "".join(ascii_identifier(value, field).split()).upper()
     m = _CARD_RE.match(text)
     if not m:
         raise InvalidInput(
@@ -298,13 +338,15 @@ def parse_payment_channel(value: object, field: str = "payment_channel") -> dict
     if kind == "bank":
         bank_code = value.get("bank_code")
         account = value.get("account_number")
-        if not isinstance(bank_code, str) or not re.fullmatch(r"[A-Za-z0-9]{2,12}", bank_code.strip()):
+        bank_code = ascii_identifier(bank_code, f"{field}.bank_code")
+        if not re.fullmatch(r"[A-Za-z0-9]{2,12}", bank_code, re.ASCII):
             raise InvalidInput(
                 f"{field}.bank_code", f"must be a bank code (2–12 letters/digits), got {bank_code!r}"
             )
-        if not isinstance(account, str) or not re.fullmatch(r"\d{6,19}", account.strip()):
+        account = ascii_identifier(account, f"{field}.account_number")
+        if not re.fullmatch(r"\d{6,19}", account, re.ASCII):
             raise InvalidInput(f"{field}.account_number", f"must be 6–19 digits, got {account!r}")
-        return {"type": "bank", "bank_code": bank_code.strip().upper(), "account_number": account.strip()}
+        return {"type": "bank", "bank_code": bank_code.upper(), "account_number": account}
     raise InvalidInput(f"{field}.type", f"must be 'cash' or 'bank', got {kind!r}")
 
 

@@ -48,7 +48,7 @@ from domain.rates import NCC_TABLES_ID, NccTables, RateSchedule, rate_schedule_i
 from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
-from domain.values import Month, parse_citizen_id
+from domain.values import Month, parse_citizen_id, parse_identifier
 from ledger.communes import configured_province, resolve_commune
 from ledger.config import Settings, load_settings, persistence_environment
 from ledger.documents import DocumentStore
@@ -740,7 +740,7 @@ class BenefitsLedger(Application[UUID]):
         rates = self.rates()
         if not isinstance(payment_id, str) or not payment_id.strip():
             raise InvalidInput("payment_id", "is required: a client-chosen unique id")
-        pid = payment_id.strip()
+        pid = parse_identifier(payment_id, "payment_id")
         bid = parse_beneficiary_id(beneficiary_id)
 
         def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
@@ -803,7 +803,7 @@ class BenefitsLedger(Application[UUID]):
         ctx = self.context(actor, reason)
         if not isinstance(payment_id, str) or not payment_id.strip():
             raise InvalidInput("payment_id", "is required")
-        pid = payment_id.strip()
+        pid = parse_identifier(payment_id, "payment_id")
         owner = self.claim_owner("payment_id", pid)
         if owner is None:
             raise NotFound(f"payment {pid} not found")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.catalogue import KINDS
 from domain.errors import InvalidInput
-from domain.values import parse_commune_code
+from domain.values import ascii_identifier, parse_commune_code
 from projections.views import search_key
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def search_beneficiaries(  # noqa: C901 - one clause per filter
     params: list[Any] = []
     if citizen_id:
         clauses.append("citizen_id = ?")
-        params.append(citizen_id.strip())
+        params.append(ascii_identifier(citizen_id, "citizen_id"))  # one spelling, as registered
     if commune_code:
         clauses.append("commune_code = ?")
         params.append(parse_commune_code(commune_code))

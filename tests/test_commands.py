@@ -386,7 +386,9 @@ def test_a_one_off_is_granted_once_per_month(app):
     """The same one-off allowance cannot be granted twice for the same month."""
     bid = register_person(app, kind="meritorious")
     ent = grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08", signed="2024-08-01")
-    assert ent["amount"] == 2_510_000  # 0.9 × 2,789,000 rounded to the thousand
+    # 0.9 × 2,055,000 rounded to the thousand: the 2,789,000 standard of 2024-07 reaches convalescence
+    # only from 2025-01 (NĐ 77/2024 Điều 3 khoản 3; the scheme's standard_lag)
+    assert ent["amount"] == 1_850_000
     with records_nothing(app, Conflict, field="scheme"):
         grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08", signed="2024-08-01")
 
@@ -396,16 +398,16 @@ def test_a_one_off_terminated_before_its_month_is_cancelled(app):
     it becomes an overpayment, no new payment is accepted, and it may be granted again correctly."""
     bid = register_person(app, kind="meritorious")
     wrong = grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08")["entitlement_id"]
-    pay(app, bid, wrong, None, 2_510_000)
+    pay(app, bid, wrong, None, 1_850_000)
     view = app.terminate_entitlement(
         OFFICER, bid, wrong, last_month="2024-07", basis=basis(), reason="cấp nhầm"
     )
     assert view["amount"] == 0
-    assert view["overpayment"]["amount"] == 2_510_000
+    assert view["overpayment"]["amount"] == 1_850_000
     with records_nothing(app, Conflict, field="period", match="nothing is due"):
-        pay(app, bid, wrong, None, 2_510_000)
+        pay(app, bid, wrong, None, 1_850_000)
     again = grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08")
-    assert again["amount"] == 2_510_000
+    assert again["amount"] == 1_850_000
 
 
 def test_a_one_off_terminated_after_its_month_still_counts_as_granted(app):
@@ -413,7 +415,7 @@ def test_a_one_off_terminated_after_its_month_still_counts_as_granted(app):
     bid = register_person(app, kind="meritorious")
     ent = grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08")
     app.terminate_entitlement(OFFICER, bid, ent["entitlement_id"], last_month="2024-08", basis=basis())
-    assert app.beneficiary(bid).due_amount(ent["entitlement_id"], "once", app.rates()) == 2_510_000
+    assert app.beneficiary(bid).due_amount(ent["entitlement_id"], "once", app.rates()) == 1_850_000
     with records_nothing(app, Conflict, field="scheme", match="already granted"):
         grant(app, bid, "NCC_CONVALESCENCE_HOME", effective_from="2024-08")
 
@@ -648,9 +650,9 @@ def test_a_payment_id_belongs_to_one_beneficiary(app, clock):
     first, first_eid = elderly_recipient(app)
     second, second_eid = elderly_recipient(app)
     clock.set("2024-04-10")
-    pay(app, first, first_eid, "2024-04", 360_000, payment_id="BĐ-2024-04-001")
+    pay(app, first, first_eid, "2024-04", 360_000, payment_id="BD-2024-04-001")
     with records_nothing(app, Conflict, field="payment_id"):
-        pay(app, second, second_eid, "2024-04", 360_000, payment_id="BĐ-2024-04-001")
+        pay(app, second, second_eid, "2024-04", 360_000, payment_id="BD-2024-04-001")
 
 
 def test_a_one_off_is_paid_once_without_a_period(app):
