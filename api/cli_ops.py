@@ -20,6 +20,7 @@ from ledger.backup import BackupError, backup_store
 from ledger.communes import commune_name
 from ledger.config import Settings
 from ledger.history import parse_as_of
+from ledger.imports import read_ncc_table_file
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, format_vnd, roster_csv, roster_xlsx
 from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
@@ -321,13 +322,42 @@ def rates_amend(
     amount: int = typer.Option(..., "--amount", help="đồng"),
     legal_basis: str = typer.Option(..., "--legal-basis", help="decree, e.g. NĐ 77/2024/NĐ-CP"),
     province: str | None = typer.Option(None, "--province", help="2-digit province code for an override"),
+    derive_tables: bool = typer.Option(
+        True,
+        "--derive-tables/--no-derive-tables",
+        help="NCC_STANDARD without an official edition of the amount tables for the new standard: derive "
+        "one from the latest official edition (default), or refuse.",
+    ),
 ) -> None:
-    """Record a decree's standard from an effective month; past months produce arrears."""
+    """Record a decree's standard from an effective month; past months produce arrears. A new NCC
+    standard records its edition of the NCC amount tables with it (official if loaded, else derived)."""
     settings: Settings = ctx.obj
     with _refusals(), _ledger(settings) as ledger:
         result = ledger.amend_rate("cli", schedule, effective_from=effective_from, amount=amount,
-                                   legal_basis=legal_basis, province_code=province)  # fmt: skip
+                                   legal_basis=legal_basis, province_code=province,
+                                   derive_tables=derive_tables)  # fmt: skip
     _console().print(result)
+
+
+@rates_app.command("load-tables")
+def rates_load_tables(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX edition of the tables"),
+    standard: int = typer.Option(..., "--standard", help="the NCC standard (đồng) the edition was made for"),
+    legal_basis: str = typer.Option(..., "--legal-basis", help="the decree that published the tables"),
+) -> None:
+    """Load an official edition of the NCC amount tables (columns of ncc_monthly_allowances.csv), checked
+    whole; it replaces an edition derived for that standard (arrears or overpayments follow)."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        table = read_ncc_table_file(file.read_bytes(), file.name)
+        result = ledger.load_ncc_tables("cli", table, standard=standard, legal_basis=legal_basis)
+    out = _console()
+    kind = "replaced the derived edition" if (result["replaced"] or {}).get("derived") else "recorded"
+    out.print(f"NCC tables at {format_vnd(result['standard'])}: {result['rows']} rows {kind}")
+    for change in result["changed_rows"]:
+        was, now = format_vnd(change["was"]), format_vnd(change["now"])
+        out.print(f"  {change['scheme_code']} {change['band']}: {was} → {now}")
 
 
 @app.command()

@@ -8,13 +8,14 @@ removed; a later amendment for the same effective month supersedes the earlier o
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
 from domain.catalogue import EditionRow, RateEntry, TableEdition, reference_table_editions
 from domain.errors import InvalidInput
 from domain.events import LedgerAggregate, RecordContext
-from domain.values import Month, parse_amount, parse_text
+from domain.values import Month, parse_amount, parse_text, round_to_thousand
 
 NAMESPACE_RATES = UUID("0b7f3a52-5a8c-4f0e-8a57-2f6f3c1de5b1")
 KNOWN_SCHEDULES = ("BTXH_STANDARD", "NCC_STANDARD", "BTXH_FUNERAL")
@@ -108,6 +109,75 @@ class RateSchedule(LedgerAggregate):
         return True
 
 
+def derive_edition(official: TableEdition, standard: int, legal_basis: str) -> TableEdition:
+    """The tables at a new ``standard`` computed from an official edition until the decree's own tables
+    are loaded: each row's amount × standard ÷ the official edition's standard, rounded to 1,000 đồng,
+    marked ``derived`` and carrying the amendment's legal basis."""
+    rows = tuple(
+        (code, band, lo, hi, round_to_thousand(Decimal(amount) * standard / official.standard))
+        for code, band, lo, hi, amount in official.rows
+    )
+    basis = f"{legal_basis} — derived from the tables at {official.standard:,} ({official.legal_basis})"
+    return TableEdition(standard=standard, legal_basis=basis[:300], rows=rows, derived=True)
+
+
+def edition_rows_from_table(
+    table: list[dict[str, str]], standard: int
+) -> tuple[tuple[EditionRow, ...], list[tuple[int, str, str]]]:
+    """An official edition's rows from a file with the columns of ``ncc_monthly_allowances.csv``
+    (``scheme_code``, ``band``, ``rate_from_pct``, ``rate_to_pct`` and the amount in
+    ``amount_vnd_at_<standard>`` or ``amount_vnd``), checked whole: every row of the tables present once,
+    no other row, every amount a positive whole number of đồng. Returns the rows in the tables' order and
+    the errors as ``(file row, column, reason)``."""
+    errors: list[tuple[int, str, str]] = []
+    amount_column = f"amount_vnd_at_{standard}"
+    columns = set(table[0]) if table else set()
+    if amount_column not in columns:
+        amount_column = "amount_vnd"
+    needed = ("scheme_code", "band", "rate_from_pct", "rate_to_pct", amount_column)
+    missing = [c for c in needed if c not in columns]
+    if not table or missing:
+        wanted = ", ".join(missing) or "every column"
+        reason = f"the columns of ncc_monthly_allowances.csv are needed (amount as amount_vnd_at_{standard})"
+        errors.append((1, wanted, reason))
+        return (), errors
+    expected = [(c, b, lo, hi) for c, b, lo, hi, _ in reference_table_editions()[0].rows]
+    found: dict[tuple[str, str, int | None, int | None], int] = {}
+    seen: set[tuple[str, str, int | None, int | None]] = set()
+    for number, row in enumerate(table, start=2):
+        try:
+            key = (
+                row["scheme_code"].strip(),
+                row["band"].strip(),
+                int(row["rate_from_pct"]) if row["rate_from_pct"].strip() else None,
+                int(row["rate_to_pct"]) if row["rate_to_pct"].strip() else None,
+            )
+        except ValueError:
+            errors.append((number, "rate_from_pct", "injury rates must be whole numbers or empty"))
+            continue
+        if key not in expected:
+            errors.append((number, "scheme_code", f"{key[0]} {key[1]} is not a row of the NCC tables"))
+            continue
+        if key in seen:
+            errors.append((number, "scheme_code", f"{key[0]} {key[1]} appears twice"))
+            continue
+        seen.add(key)
+        text = row[amount_column].strip().replace(".", "").replace(",", "")
+        if not (text.isascii() and text.isdigit()) or int(text) <= 0:
+            reason = f"must be a positive whole number of đồng, got {row[amount_column]!r}"
+            errors.append((number, amount_column, reason))
+            continue
+        found[key] = int(text)
+    errors.extend(
+        (len(table) + 2, "scheme_code", f"the row {key[0]} {key[1]} is missing".strip())
+        for key in expected
+        if key not in seen
+    )
+    if errors:
+        return (), errors
+    return tuple((*key, found[key]) for key in expected), errors
+
+
 def parse_edition_rows(rows: object, field: str = "rows") -> tuple[EditionRow, ...]:
     """An edition's rows: one per row of the packaged tables (same code, band and injury-rate range,
     same order), each with a positive whole amount in đồng; :class:`InvalidInput` names the row."""
@@ -175,6 +245,10 @@ class NccTables(LedgerAggregate):
             if edition.standard == standard:
                 found = edition
         return found
+
+    def latest_official(self) -> TableEdition | None:
+        """The official edition recorded last (the base of a derived one)."""
+        return next((e for e in reversed(self.editions) if not e.derived), None)
 
     def record_edition(
         self,

@@ -34,6 +34,7 @@ from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
 from domain.catalogue import (
+    NCC_STANDARD,
     RateBook,
     RateEntry,
     TableEdition,
@@ -41,14 +42,21 @@ from domain.catalogue import (
     reference_rate_entries,
     reference_table_editions,
 )
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
-from domain.rates import NCC_TABLES_ID, NccTables, RateSchedule, rate_schedule_id
+from domain.rates import (
+    NCC_TABLES_ID,
+    NccTables,
+    RateSchedule,
+    derive_edition,
+    edition_rows_from_table,
+    rate_schedule_id,
+)
 from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
-from domain.values import Month, parse_citizen_id, parse_identifier
+from domain.values import Month, parse_amount, parse_citizen_id, parse_identifier, parse_text
 from ledger.communes import configured_province, resolve_commune
 from ledger.config import Settings, load_settings, persistence_environment
 from ledger.documents import DocumentStore
@@ -339,9 +347,17 @@ class BenefitsLedger(Application[UUID]):
         legal_basis: object,
         province_code: object = None,
         reason: str = "",
+        derive_tables: bool = True,
     ) -> dict[str, Any]:
-        """Record a decree's standard from an effective month (possibly in the past: arrears follow)."""
+        """Record a decree's standard from an effective month (possibly in the past: arrears follow).
+
+        A new national NCC standard comes with its edition of the NCC amount tables, in the same
+        transaction: the official edition if one was loaded for that standard, otherwise (unless
+        ``derive_tables`` is false, which refuses with 409) one derived from the latest official edition
+        and marked so — a standard the ledger cannot compute with is never in force."""
         ctx = self.context(actor, reason)
+        if not isinstance(derive_tables, bool):
+            raise InvalidInput("derive_tables", f"must be true or false, got {derive_tables!r}")
 
         def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
             probe = RateSchedule.open(ctx, schedule, province_code)
@@ -351,7 +367,7 @@ class BenefitsLedger(Application[UUID]):
             except AggregateNotFoundError:
                 stream = probe
             added = stream.amend(ctx, effective_from=effective_from, amount=amount, legal_basis=legal_basis)
-            result = {
+            result: dict[str, Any] = {
                 "schedule": stream.schedule,
                 "province_code": stream.province_code,
                 "effective_from": str(Month.parse(effective_from, "effective_from")),
@@ -359,7 +375,87 @@ class BenefitsLedger(Application[UUID]):
                 "legal_basis": legal_basis,
                 "recorded": added,
             }
-            return result, [stream]
+            changed: list[LedgerAggregate] = [stream]
+            if stream.schedule == NCC_STANDARD and stream.province_code is None:
+                tables, edition = self._edition_for(ctx, stream.entries[-1], derive_tables=derive_tables)
+                result["ncc_tables"] = {
+                    "standard": edition.standard,
+                    "derived": edition.derived,
+                    "legal_basis": edition.legal_basis,
+                }
+                changed.append(tables)
+            return result, changed
+
+        return self._save_with_retry(attempt)
+
+    def _edition_for(
+        self, ctx: RecordContext, entry: RateEntry, *, derive_tables: bool
+    ) -> tuple[NccTables, TableEdition]:
+        """The NCC tables' stream with an edition for the standard of ``entry`` (derived if need be)."""
+        tables = self.ncc_tables() or NccTables.open(ctx)
+        edition = tables.edition(entry.amount)
+        if edition is not None:
+            return tables, edition
+        official = tables.latest_official()
+        if not derive_tables or official is None:
+            msg = (
+                f"no edition of the NCC amount tables is loaded for the standard {entry.amount:,}: load the "
+                "decree's tables first (ledger rates load-tables, POST /v1/rates/ncc-tables)"
+                + ("" if official is None else ", or amend with derive_tables true")
+                + "; nothing recorded"
+            )
+            raise Conflict(msg, "derive_tables")
+        derived = derive_edition(official, entry.amount, entry.legal_basis)
+        tables.record_edition(
+            ctx,
+            standard=derived.standard,
+            legal_basis=derived.legal_basis,
+            rows=list(derived.rows),
+            derived=True,
+        )
+        found = tables.edition(entry.amount)
+        assert found is not None  # noqa: S101 - just recorded
+        return tables, found
+
+    def load_ncc_tables(
+        self,
+        actor: str,
+        table: list[dict[str, str]],
+        *,
+        standard: object,
+        legal_basis: object,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """Record an official edition of the NCC amount tables for ``standard`` (checked whole; see
+        :func:`domain.rates.edition_rows_from_table`). It replaces an edition derived for that standard:
+        every month paid at it is computed again (arrears or overpayments follow)."""
+        ctx = self.context(actor, reason)
+        value = parse_amount(standard, "standard", positive=True)
+        basis = parse_text(legal_basis, "legal_basis", max_length=300)
+        rows, errors = edition_rows_from_table(table, value)
+        if errors:
+            raise InvalidInput.many([FieldError(f"file row {n}: {column}", why) for n, column, why in errors])
+
+        def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            tables = self.ncc_tables() or NccTables.open(ctx)
+            replaced = tables.edition(value)
+            recorded = tables.record_edition(ctx, standard=value, legal_basis=basis, rows=list(rows))
+            changes = [] if replaced is None else [
+                {"scheme_code": new[0], "band": new[1], "rate_from_pct": new[2], "rate_to_pct": new[3],
+                 "was": old[4], "now": new[4]}
+                for old, new in zip(replaced.rows, rows, strict=True) if old[4] != new[4]
+            ]  # fmt: skip
+            result = {
+                "standard": value,
+                "legal_basis": basis,
+                "rows": len(rows),
+                "recorded": recorded,
+                "replaced": None
+                if replaced is None
+                else {"derived": replaced.derived, "legal_basis": replaced.legal_basis},
+                "changed_rows": changes,
+            }
+            return result, [tables]
 
         return self._save_with_retry(attempt)
 

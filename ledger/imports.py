@@ -179,6 +179,25 @@ def read_table(
     return rows
 
 
+NCC_TABLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "scheme_code": ("scheme_code", "ma_che_do"),
+    "category_vi": ("category_vi", "doi_tuong"),
+    "band": ("band", "muc"),
+    "rate_from_pct": ("rate_from_pct", "ty_le_tu"),
+    "rate_to_pct": ("rate_to_pct", "ty_le_den"),
+    "amount_vnd*": (),  # amount_vnd or amount_vnd_at_<standard>
+    "multiple_of_standard": ("multiple_of_standard",),
+    "source": ("source", "nguon"),
+    "note": ("note", "ghi_chu"),
+}
+
+
+def read_ncc_table_file(content: bytes, filename: str = "") -> list[dict[str, str]]:
+    """The rows of an edition of the NCC amount tables (CSV or XLSX with the columns of
+    ``ncc_monthly_allowances.csv``), for :meth:`BenefitsLedger.load_ncc_tables`."""
+    return read_table(content, filename, NCC_TABLE_ALIASES)
+
+
 def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()

@@ -16,7 +16,7 @@ from api.app import AuthError, CurrentUser, Svc, idempotent_write, require_admin
 from domain.values import Month
 from ledger.communes import resolve_commune
 from ledger.history import parse_as_of
-from ledger.imports import ImportReport, import_payments
+from ledger.imports import ImportReport, import_payments, read_ncc_table_file
 from ledger.integrity import verify_streams
 from ledger.register_imports import RegisterReport, import_beneficiaries
 from projections.exports import roster_csv, roster_xlsx
@@ -150,6 +150,11 @@ class RateAmendment(BaseModel):
     legal_basis: str = Field(min_length=1, max_length=300)
     province_code: str | None = None
     reason: str | None = Field(default=None, max_length=500)
+    derive_tables: bool = Field(
+        default=True,
+        description="NCC_STANDARD: without an official edition of the amount tables for the new standard, "
+        "derive one from the latest official edition (true) or refuse with 409 (false)",
+    )
 
 
 @router.get("/rates", tags=["rates"])
@@ -186,6 +191,33 @@ def rates(svc: Svc, user: CurrentUser) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@router.post("/rates/ncc-tables", status_code=201, tags=["rates"])
+async def load_ncc_tables(
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+    file: Annotated[
+        UploadFile, File(description="CSV or XLSX with the columns of ncc_monthly_allowances.csv")
+    ],
+    standard: Annotated[int, Form(description="the NCC standard (đồng) this edition was made for")],
+    legal_basis: Annotated[str, Form(min_length=1, max_length=300)],
+) -> JSONResponse:
+    """Administrator: load an official edition of the NCC amount tables for a standard (checked whole:
+    every row of the tables once, amounts whole đồng). It replaces an edition derived for that standard;
+    the months paid at it are computed again (arrears or overpayments follow)."""
+    content = await file.read()
+    name = file.filename or ""
+
+    def run() -> tuple[int, Any]:
+        require_admin(user)
+        table = read_ncc_table_file(content, name)
+        return 201, svc.ledger.load_ncc_tables(user.name, table, standard=standard, legal_basis=legal_basis)
+
+    body = {"file": hashlib.sha256(content).hexdigest(), "standard": standard, "legal_basis": legal_basis}
+    answer: JSONResponse = await run_in_threadpool(idempotent_write, request, svc, user, body, run)
+    return answer
+
+
 @router.post("/rates/{schedule}", status_code=201, tags=["rates"])
 def amend_rate(
     schedule: str, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
@@ -197,6 +229,7 @@ def amend_rate(
         return 201, svc.ledger.amend_rate(
             user.name, schedule, effective_from=body.effective_from, amount=body.amount,
             legal_basis=body.legal_basis, province_code=body.province_code, reason=body.reason or "",
+            derive_tables=body.derive_tables,
         )  # fmt: skip
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
