@@ -309,9 +309,21 @@ def rates_list(ctx: typer.Context) -> None:
                 "suy ra (derived)" if edition.derived else "chính thức (official)", edition.legal_basis,
                 edition.recorded_by or "-",
             )  # fmt: skip
+        pending = ledger.pending_rate_amendments()
     out = _console()
     out.print(table)
     out.print(editions)
+    if pending:
+        title = "Chờ duyệt (pending a second administrator: ledger rates approve ID --as NAME)"
+        waiting = Table(
+            "Mã đề xuất", "Lịch", "Tỉnh", "Từ tháng", "Mức", "Căn cứ", "Người đề xuất", title=title
+        )
+        for p in pending:
+            waiting.add_row(
+                p["amendment_id"], p["schedule"], p["province_code"] or "toàn quốc", p["effective_from"],
+                format_vnd(p["amount"]), p["legal_basis"], p["proposed_by"],
+            )  # fmt: skip
+        out.print(waiting)
 
 
 @rates_app.command("amend")
@@ -337,6 +349,24 @@ def rates_amend(
                                    legal_basis=legal_basis, province_code=province,
                                    derive_tables=derive_tables)  # fmt: skip
     _console().print(result)
+
+
+@rates_app.command("approve")
+def rates_approve(
+    ctx: typer.Context,
+    amendment_id: str = typer.Argument(..., help="The pending amendment's id (ledger rates list shows it)."),
+    approver: str = typer.Option(..., "--as", help="The approving administrator (not the proposer)."),
+) -> None:
+    """Approve an amendment outside 0.5×–2× of the value in force: a second administrator's word."""
+    settings: Settings = ctx.obj
+    with _refusals(), _ledger(settings) as ledger:
+        if (user := ledger.user(approver)) is None or user.role != "admin" or user.disabled:
+            _fail(f"--as: {approver} is not an active administrator", 1)
+        result = ledger.approve_rate_amendment(approver, amendment_id)
+    _console().print(
+        f"approved: {result['schedule']} {format_vnd(result['amount'])} from {result['effective_from']} "
+        f"(proposed by {result['proposed_by']}, approved by {result['approved_by']})"
+    )
 
 
 @rates_app.command("load-tables")

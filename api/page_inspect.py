@@ -75,6 +75,10 @@ STREAM_KINDS = {
     "UserDisabled": "Người dùng",
     "RateScheduleOpened": "Biểu mức",
     "RateAmended": "Biểu mức",
+    "RateAmendmentProposed": "Biểu mức",
+    "RateAmendmentApproved": "Biểu mức",
+    "NccTablesOpened": "Bảng mức trợ cấp NCC",
+    "EditionRecorded": "Bảng mức trợ cấp NCC",
     "ValueClaimed": "Mã duy nhất",
 }
 

@@ -60,6 +60,10 @@ OTHER_RECORD_LABELS = {
     "ValueClaimed": "Giữ mã duy nhất",
     "RateScheduleOpened": "Mở biểu mức",
     "RateAmended": "Sửa đổi mức chuẩn",
+    "RateAmendmentProposed": "Đề xuất sửa đổi mức chuẩn (chờ duyệt)",
+    "RateAmendmentApproved": "Duyệt sửa đổi mức chuẩn",
+    "NccTablesOpened": "Mở bảng mức trợ cấp NCC",
+    "EditionRecorded": "Ghi bảng mức trợ cấp NCC",
 }
 FIELD_LABELS = {
     "full_name": "Họ tên",

@@ -14,7 +14,7 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from ledger.config import ConfigurationError
 
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ def status_of(error: DomainError) -> int:
         return 404
     if isinstance(error, Conflict):
         return 409
+    if isinstance(error, NotAllowed):
+        return 403
     return 422
 
 

@@ -59,6 +59,7 @@ class RateEntry:
     province: str | None = None
     recorded_at: datetime | None = None
     recorded_by: str = ""
+    approved_by: str = ""  # the second administrator, for an amendment that needed approval
 
 
 @dataclass(frozen=True)

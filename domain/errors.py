@@ -5,7 +5,9 @@ Every refusal names what was wrong so that a caller (CLI, HTTP) can show it besi
 * :class:`InvalidInput` — the input itself is malformed (HTTP 422);
 * :class:`Conflict` — the input is well formed but the ledger's state refuses it: a second payment
   for a paid month, a payment after the stop, a duplicate citizen ID (HTTP 409);
-* :class:`NotFound` — an id that the ledger does not know (HTTP 404).
+* :class:`NotFound` — an id that the ledger does not know (HTTP 404);
+* :class:`NotAllowed` — this person may not do this, whatever the input (HTTP 403): the administrator
+  who proposed a rate amendment approving it.
 
 A refused command records nothing.
 """
@@ -60,3 +62,11 @@ class Conflict(DomainError):  # noqa: N818 - the domain's word
 
 class NotFound(DomainError):  # noqa: N818 - the domain's word
     """An unknown beneficiary, entitlement, payment or card."""
+
+
+class NotAllowed(DomainError):  # noqa: N818 - the domain's word
+    """The command is refused to this actor (four-eyes rules), with the field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, [FieldError(field, message)] if field else None)
+        self.field = field

@@ -8,14 +8,18 @@ removed; a later amendment for the same effective month supersedes the earlier o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from domain.catalogue import EditionRow, RateEntry, TableEdition, reference_table_editions
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.events import LedgerAggregate, RecordContext
 from domain.values import Month, parse_amount, parse_text, round_to_thousand
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 NAMESPACE_RATES = UUID("0b7f3a52-5a8c-4f0e-8a57-2f6f3c1de5b1")
 KNOWN_SCHEDULES = ("BTXH_STANDARD", "NCC_STANDARD", "BTXH_FUNERAL")
@@ -72,10 +76,54 @@ class RateSchedule(LedgerAggregate):
                 )
             )
 
+    class RateAmendmentProposed(LedgerAggregate.Event):
+        """RateAmendmentProposed — an amendment far from the value in force, waiting for a second
+        administrator (it changes nothing until approved)."""
+
+        amendment_id: str
+        effective_from: str
+        amount: int
+        legal_basis: str
+        derive_tables: bool
+
+        def apply(self, agg: RateSchedule) -> None:
+            agg.pending[self.amendment_id] = PendingAmendment(
+                amendment_id=self.amendment_id,
+                schedule=agg.schedule,
+                province=agg.province_code,
+                effective_from=Month.parse(self.effective_from),
+                amount=self.amount,
+                legal_basis=self.legal_basis,
+                derive_tables=self.derive_tables,
+                proposed_by=self.actor,
+                proposed_at=self.timestamp,
+            )
+
+    class RateAmendmentApproved(LedgerAggregate.Event):
+        """RateAmendmentApproved — a second administrator approved it: the amount is in force from now."""
+
+        amendment_id: str
+
+        def apply(self, agg: RateSchedule) -> None:
+            proposal = agg.pending.pop(self.amendment_id)
+            agg.entries.append(
+                RateEntry(
+                    schedule=agg.schedule,
+                    effective_from=proposal.effective_from,
+                    amount=proposal.amount,
+                    legal_basis=proposal.legal_basis,
+                    province=agg.province_code,
+                    recorded_at=self.timestamp,
+                    recorded_by=proposal.proposed_by,
+                    approved_by=self.actor,
+                )
+            )
+
     def __init__(self, schedule: str, province_code: str | None) -> None:
         self.schedule = schedule
         self.province_code = province_code
         self.entries: list[RateEntry] = []
+        self.pending: dict[str, PendingAmendment] = {}
 
     @classmethod
     def open(cls, ctx: RecordContext, schedule: object, province_code: object = None) -> RateSchedule:
@@ -107,6 +155,84 @@ class RateSchedule(LedgerAggregate):
             self.RateAmended, ctx, effective_from=str(month), amount=value, legal_basis=basis, **extra
         )
         return True
+
+    def propose(
+        self,
+        ctx: RecordContext,
+        *,
+        amendment_id: str,
+        effective_from: object,
+        amount: object,
+        legal_basis: object,
+        derive_tables: bool = True,
+    ) -> PendingAmendment:
+        """Record an amendment that waits for a second administrator's approval."""
+        month = Month.parse(effective_from, "effective_from")
+        value = parse_amount(amount, "amount", positive=True)
+        basis = parse_text(legal_basis, "legal_basis", max_length=300)
+        self.record(
+            self.RateAmendmentProposed,
+            ctx,
+            amendment_id=amendment_id,
+            effective_from=str(month),
+            amount=value,
+            legal_basis=basis,
+            derive_tables=bool(derive_tables),
+        )
+        return self.pending[amendment_id]
+
+    def approve(self, ctx: RecordContext, amendment_id: str) -> RateEntry:
+        """A second administrator approves a pending amendment; the proposer cannot (four eyes)."""
+        proposal = self.pending.get(amendment_id)
+        if proposal is None:
+            raise NotFound(f"no pending amendment {amendment_id} of {self.schedule}")
+        if proposal.proposed_by == ctx.actor:
+            msg = f"{ctx.actor} proposed amendment {amendment_id}: another administrator must approve it"
+            raise NotAllowed(msg, "amendment_id")
+        self.record(self.RateAmendmentApproved, ctx, amendment_id=amendment_id)
+        return self.entries[-1]
+
+
+APPROVAL_BAND = (Decimal("0.5"), Decimal(2))
+"""An amendment outside 0.5×–2× of the value in force waits for a second administrator's approval."""
+
+
+def needs_approval(amount: int, reference: int | None) -> bool:
+    """Whether ``amount`` moves a value outside 0.5×–2× of ``reference`` (the value in force, or for a
+    first provincial override the national value it overrides; ``None``: nothing to compare with)."""
+    if reference is None or reference <= 0:
+        return False
+    low, high = APPROVAL_BAND
+    return not (low * reference <= amount <= high * reference)
+
+
+@dataclass(frozen=True)
+class PendingAmendment:
+    """A proposed amendment waiting for approval."""
+
+    amendment_id: str
+    schedule: str
+    province: str | None
+    effective_from: Month
+    amount: int
+    legal_basis: str
+    derive_tables: bool
+    proposed_by: str
+    proposed_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly."""
+        return {
+            "amendment_id": self.amendment_id,
+            "schedule": self.schedule,
+            "province_code": self.province,
+            "effective_from": str(self.effective_from),
+            "amount": self.amount,
+            "legal_basis": self.legal_basis,
+            "status": "pending",
+            "proposed_by": self.proposed_by,
+            "proposed_at": self.proposed_at.isoformat(),
+        }
 
 
 def derive_edition(official: TableEdition, standard: int, legal_basis: str) -> TableEdition:

@@ -34,9 +34,12 @@ from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
 from domain.catalogue import (
+    BTXH_FUNERAL,
+    BTXH_STANDARD,
     NCC_STANDARD,
     RateBook,
     RateEntry,
+    RateMissing,
     TableEdition,
     reference_rate_book,
     reference_rate_entries,
@@ -51,6 +54,7 @@ from domain.rates import (
     RateSchedule,
     derive_edition,
     edition_rows_from_table,
+    needs_approval,
     rate_schedule_id,
 )
 from domain.rosters import IssuedRoster, roster_id
@@ -155,6 +159,7 @@ class BenefitsLedger(Application[UUID]):
         self._rate_topics = [
             get_topic(RateSchedule.RateScheduleOpened),
             get_topic(RateSchedule.RateAmended),
+            get_topic(RateSchedule.RateAmendmentApproved),
             get_topic(NccTables.EditionRecorded),
         ]
 
@@ -359,34 +364,105 @@ class BenefitsLedger(Application[UUID]):
         if not isinstance(derive_tables, bool):
             raise InvalidInput("derive_tables", f"must be true or false, got {derive_tables!r}")
 
+        amendment_id = str(uuid4())
+
         def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            probe = RateSchedule.open(ctx, schedule, province_code)
-            try:
-                stream: object = self.repository.get(probe.id)
-                assert isinstance(stream, RateSchedule)  # noqa: S101
-            except AggregateNotFoundError:
-                stream = probe
+            stream = self._schedule_stream(ctx, schedule, province_code)
+            month = Month.parse(effective_from, "effective_from")
+            value = parse_amount(amount, "amount", positive=True)
+            if needs_approval(value, self._value_in_force(stream, month)):
+                proposal = stream.propose(
+                    ctx, amendment_id=amendment_id, effective_from=month, amount=value,
+                    legal_basis=legal_basis, derive_tables=derive_tables,
+                )  # fmt: skip
+                return {**proposal.as_dict(), "recorded": False}, [stream]
             added = stream.amend(ctx, effective_from=effective_from, amount=amount, legal_basis=legal_basis)
             result: dict[str, Any] = {
                 "schedule": stream.schedule,
                 "province_code": stream.province_code,
-                "effective_from": str(Month.parse(effective_from, "effective_from")),
+                "effective_from": str(month),
                 "amount": amount,
                 "legal_basis": legal_basis,
                 "recorded": added,
+                "status": "recorded" if added else "already_recorded",
             }
-            changed: list[LedgerAggregate] = [stream]
-            if stream.schedule == NCC_STANDARD and stream.province_code is None:
-                tables, edition = self._edition_for(ctx, stream.entries[-1], derive_tables=derive_tables)
-                result["ncc_tables"] = {
-                    "standard": edition.standard,
-                    "derived": edition.derived,
-                    "legal_basis": edition.legal_basis,
-                }
-                changed.append(tables)
-            return result, changed
+            return result, [stream, *self._tables_for(ctx, stream, result, derive_tables=derive_tables)]
 
         return self._save_with_retry(attempt)
+
+    def approve_rate_amendment(self, actor: str, amendment_id: object, *, reason: str = "") -> dict[str, Any]:
+        """A second administrator approves a pending amendment (:meth:`amend_rate` far from the value in
+        force); it is in force from now, with its NCC tables' edition for a new NCC standard."""
+        ctx = self.context(actor, reason)
+        wanted = str(amendment_id).strip()
+
+        def attempt() -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+            stream = next((s for s in self._rate_schedules() if wanted in s.pending), None)
+            if stream is None:
+                raise NotFound(f"no pending rate amendment {wanted}")
+            derive = stream.pending[wanted].derive_tables
+            entry = stream.approve(ctx, wanted)
+            result: dict[str, Any] = {
+                "amendment_id": wanted, "schedule": stream.schedule, "province_code": stream.province_code,
+                "effective_from": str(entry.effective_from), "amount": entry.amount,
+                "legal_basis": entry.legal_basis, "status": "approved", "proposed_by": entry.recorded_by,
+                "approved_by": entry.approved_by, "recorded": True,
+            }  # fmt: skip
+            return result, [stream, *self._tables_for(ctx, stream, result, derive_tables=derive)]
+
+        return self._save_with_retry(attempt)
+
+    def pending_rate_amendments(self) -> list[dict[str, Any]]:
+        """Every amendment waiting for approval."""
+        return [p.as_dict() for s in self._rate_schedules() for p in s.pending.values()]
+
+    def _rate_schedules(self) -> list[RateSchedule]:
+        self.rates()  # brings the known rate streams up to date
+        found = []
+        for stream_id in list(self._rate_streams):
+            stream: object = self.repository.get(stream_id)
+            if isinstance(stream, RateSchedule):
+                found.append(stream)
+        return found
+
+    def _schedule_stream(self, ctx: RecordContext, schedule: object, province_code: object) -> RateSchedule:
+        probe = RateSchedule.open(ctx, schedule, province_code)
+        try:
+            stream: object = self.repository.get(probe.id)
+        except AggregateNotFoundError:
+            return probe
+        assert isinstance(stream, RateSchedule)  # noqa: S101
+        return stream
+
+    def _value_in_force(self, stream: RateSchedule, month: Month) -> int | None:
+        """What an amendment of ``stream`` for ``month`` is compared with: the schedule's own value in
+        force, else (a first provincial override) the national value it overrides."""
+        own = [e for e in sorted(stream.entries, key=lambda e: e.effective_from) if e.effective_from <= month]
+        if own:
+            return own[-1].amount
+        rates = self.rates()
+        try:
+            if stream.schedule == BTXH_FUNERAL:  # the national funeral minimum: 20 × the BTXH standard
+                return 20 * rates.standard(BTXH_STANDARD, month)
+            if stream.province_code is not None:
+                return rates.standard(stream.schedule, month)
+        except RateMissing:
+            return None
+        return None
+
+    def _tables_for(
+        self, ctx: RecordContext, stream: RateSchedule, result: dict[str, Any], *, derive_tables: bool
+    ) -> list[LedgerAggregate]:
+        """A new national NCC standard's edition of the amount tables, in the same transaction."""
+        if stream.schedule != NCC_STANDARD or stream.province_code is not None or not stream.entries:
+            return []
+        tables, edition = self._edition_for(ctx, stream.entries[-1], derive_tables=derive_tables)
+        result["ncc_tables"] = {
+            "standard": edition.standard,
+            "derived": edition.derived,
+            "legal_basis": edition.legal_basis,
+        }
+        return [tables]
 
     def _edition_for(
         self, ctx: RecordContext, entry: RateEntry, *, derive_tables: bool

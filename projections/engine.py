@@ -210,7 +210,7 @@ class ProjectionEngine:
                 if isinstance(agg, Beneficiary):
                     touched[stream_id] = agg
                     self._remember(agg)
-            if isinstance(event, RateSchedule.RateAmended):
+            if isinstance(event, (RateSchedule.RateAmended, RateSchedule.RateAmendmentApproved)):
                 rates_changed = True
                 self._record_rate(tx, stream_id, event, notification.id)
             elif isinstance(event, NccTables.EditionRecorded):
@@ -232,14 +232,21 @@ class ProjectionEngine:
                         touched[sid] = agg
         self._write_beneficiaries(tx, list(touched.values()), rates)
 
-    def _record_rate(self, tx: Tx, stream_id: UUID, event: RateSchedule.RateAmended, position: int) -> None:
+    def _record_rate(
+        self,
+        tx: Tx,
+        stream_id: UUID,
+        event: RateSchedule.RateAmended | RateSchedule.RateAmendmentApproved,
+        position: int,
+    ) -> None:
         schedule: Any = self.ledger.repository.get(stream_id, version=event.originator_version)
-        key = (schedule.schedule, schedule.province_code or "", event.effective_from)
+        entry = schedule.entries[-1]  # the amendment (or the approved proposal) this event put in force
+        key = (schedule.schedule, schedule.province_code or "", str(entry.effective_from))
         tx.execute("DELETE FROM rm_rates WHERE schedule = ? AND province = ? AND effective_from = ?", key)
         tx.execute(
             "INSERT INTO rm_rates (schedule, province, effective_from, amount, legal_basis, recorded_at,"
             " notification_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*key, event.amount, event.legal_basis, event.timestamp.isoformat(), position),
+            (*key, entry.amount, entry.legal_basis, event.timestamp.isoformat(), position),
         )
 
     @staticmethod

@@ -232,3 +232,71 @@ def test_only_an_administrator_loads_tables(api: Api):
     )
     assert answer.status_code == 403
     assert Month.parse("2026-07")
+
+
+# ------------------------------------------------------------------------------------ four eyes
+
+
+def test_an_amendment_far_from_the_value_in_force_waits_for_a_second_administrator(api: Api, province: dict):
+    """The 2,147,483,648 đ standard of the report: pending (202), nothing changes until another
+    administrator approves; the proposer cannot approve it."""
+    api.add_user("admin2", "admin")
+    before = api.roster("2026-12")["totals"]["amount"]
+    body = {"effective_from": "2026-12", "amount": 2_147_483_648, "legal_basis": "gõ nhầm"}
+    answer = api.post("/v1/rates/BTXH_STANDARD", body, as_="admin")
+    assert answer.status_code == 202, answer.text
+    pending = answer.json()
+    assert (pending["status"], pending["proposed_by"], pending["amount"]) == (
+        "pending",
+        "admin",
+        2_147_483_648,
+    )
+    assert api.roster("2026-12")["totals"]["amount"] == before
+    assert [p["amendment_id"] for p in api.get("/v1/rates").json()["pending"]] == [pending["amendment_id"]]
+    approve = f"/v1/rates/BTXH_STANDARD/amendments/{pending['amendment_id']}/approve"
+    mark = api.recorded()
+    own = api.post(approve, {}, as_="admin")
+    assert own.status_code == 403
+    assert api.recorded() == mark
+    assert api.post(approve, {}, as_="officer_all").status_code == 403
+    assert api.post("/v1/rates/NCC_STANDARD/amendments/nope/approve", {}, as_="admin2").status_code == 404
+    approved = api.post(approve, {}, as_="admin2")
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["approved_by"], approved.json()["proposed_by"]) == ("admin2", "admin")
+    assert api.get("/v1/rates").json()["pending"] == []
+    line = next(li for li in api.roster("2026-12")["lines"] if li["beneficiary_id"] == province["elderly"])
+    assert line["net_amount"] == round_to_thousand(Decimal(2_147_483_648))  # coefficient 1.0, in force
+    assert api.post(approve, {}, as_="admin2").status_code == 404  # approved once
+
+
+def test_within_half_to_double_an_amendment_is_in_force_at_once(api: Api, province: dict):
+    answer = api.post(
+        "/v1/rates/BTXH_STANDARD",
+        {"effective_from": "2026-12", "amount": 999_000, "legal_basis": "NĐ"},
+        as_="admin",
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "recorded"
+
+
+@pytest.mark.parametrize(("amount", "status"), [(900_000, 201), (1_100_000, 202)])
+def test_a_first_provincial_override_is_compared_with_the_national_value(api: Api, amount: int, status: int):
+    body = {
+        "effective_from": "2026-12",
+        "amount": amount,
+        "legal_basis": "NQ HĐND tỉnh",
+        "province_code": "75",
+    }
+    assert api.post("/v1/rates/BTXH_STANDARD", body, as_="admin").status_code == status
+
+
+def test_an_approved_ncc_standard_comes_with_its_derived_tables(api: Api, province: dict):
+    api.add_user("admin2", "admin")
+    answer = amend(api, amount=6_000_000)
+    assert answer.status_code == 202, answer.text
+    approved = api.post(
+        f"/v1/rates/NCC_STANDARD/amendments/{answer.json()['amendment_id']}/approve", {}, as_="admin2"
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["ncc_tables"]["derived"] is True
+    assert api.get("/v1/rosters/2026-12").status_code == 200

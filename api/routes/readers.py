@@ -179,6 +179,7 @@ def rates(svc: Svc, user: CurrentUser) -> dict[str, Any]:
             }
             for schedule, province in book.schedules()
         ],
+        "pending": svc.ledger.pending_rate_amendments(),
         "ncc_tables": [
             {
                 "standard": t.standard, "legal_basis": t.legal_basis, "derived": t.derived,
@@ -218,21 +219,58 @@ async def load_ncc_tables(
     return answer
 
 
-@router.post("/rates/{schedule}", status_code=201, tags=["rates"])
+@router.post(
+    "/rates/{schedule}",
+    status_code=201,
+    tags=["rates"],
+    responses={202: {"description": "outside 0.5×–2× of the value in force: pending a second administrator"}},
+)
 def amend_rate(
     schedule: str, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
-    """Administrator: record a decree's standard (possibly effective in the past: arrears follow)."""
+    """Administrator: record a decree's standard (possibly effective in the past: arrears follow). An
+    amount outside 0.5×–2× of the value in force (a first provincial override: of the national value)
+    is not in force until a second administrator approves it: 202 with the pending amendment."""
 
     def run() -> tuple[int, Any]:
         require_admin(user)
-        return 201, svc.ledger.amend_rate(
+        result = svc.ledger.amend_rate(
             user.name, schedule, effective_from=body.effective_from, amount=body.amount,
             legal_basis=body.legal_basis, province_code=body.province_code, reason=body.reason or "",
             derive_tables=body.derive_tables,
         )  # fmt: skip
+        return (202 if result.get("status") == "pending" else 201), result
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+class Approval(BaseModel):
+    """A second administrator's approval."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/rates/{schedule}/amendments/{amendment_id}/approve", tags=["rates"])
+def approve_rate_amendment(
+    schedule: str,
+    amendment_id: str,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
+    body: Approval | None = None,
+) -> JSONResponse:
+    """Administrator other than the proposer: approve a pending amendment; it is in force from now."""
+    given = body or Approval()
+
+    def run() -> tuple[int, Any]:
+        require_admin(user)
+        pending = {p["amendment_id"]: p for p in svc.ledger.pending_rate_amendments()}
+        if amendment_id in pending and pending[amendment_id]["schedule"] != schedule:
+            raise AuthError(404, f"amendment {amendment_id} is not an amendment of {schedule}")
+        return 200, svc.ledger.approve_rate_amendment(user.name, amendment_id, reason=given.reason or "")
+
+    return idempotent_write(request, svc, user, given.model_dump(mode="json"), run)
 
 
 class NewUser(BaseModel):
