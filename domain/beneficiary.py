@@ -27,8 +27,14 @@ from domain.catalogue import (
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import LedgerAggregate, RecordContext
 from domain.values import (
+    BHYT_GROUPS,
+    CARD_GROUP_BY_POVERTY,
+    CARD_GROUPS_BY_KIND,
+    CHILD_CARD_AGE,
+    CHILD_CARD_GROUP,
     Month,
     basis_date,
+    card_group,
     parse_amount,
     parse_basis,
     parse_card_number,
@@ -232,6 +238,11 @@ _CORRECTABLE: dict[str, Callable[[object], Any]] = {
     "poverty_status": _choice("poverty_status", ("poor", "near_poor")),
     "members": _validate_members,
 }
+
+
+def _spoken(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 class Beneficiary(LedgerAggregate):
@@ -834,12 +845,9 @@ class Beneficiary(LedgerAggregate):
             raise Conflict("a funeral allowance needs the death to be recorded first", "scheme")
         if sch.monthly:
             self._require_alive("grant of a monthly scheme")
-        if not sch.monthly and any(
-            e.scheme_code == sch.code and e.start == start and not e.cancelled
-            for e in self.entitlements.values()
-        ):
-            msg = f"a one-off {sch.code} is already granted for {start}"
-            raise Conflict(msg, "scheme")
+        self._check_first_payable_month(start, legal, effective_from)
+        self._check_held_once(sch, start, end, checked)
+        self._check_requirement(sch, start)
         entitlement_id = str(uuid5(NAMESPACE_ENTITLEMENT, f"{self.id}:{len(self.entitlements) + 1}"))
         ent = Entitlement(entitlement_id, sch.code, start, end, legal, None, [(start, checked)])
         # Evaluate once so that a rule that cannot be computed (no rate in force) is refused now.
@@ -857,6 +865,63 @@ class Beneficiary(LedgerAggregate):
             params=checked,
         )
         return self.entitlements[ent.entitlement_id]
+
+    MAX_MONTHS_AFTER_DECISION = 12
+
+    def _check_first_payable_month(self, start: Month, legal: dict[str, str] | None, asked: object) -> None:
+        """A grant whose first payable month lies more than 12 months after its decision is refused: it
+        is a mistake (a person of 70 granted the 80+ scheme would silently start at 80)."""
+        signed = basis_date(legal)
+        if signed is None:
+            return
+        decided = Month.of(signed)
+        if start.ordinal - decided.ordinal > self.MAX_MONTHS_AFTER_DECISION:
+            why = f" (the person turns 80 in {start})" if str(asked) != str(start) else ""
+            msg = (
+                f"the first payable month would be {start}, more than {self.MAX_MONTHS_AFTER_DECISION} "
+                f"months after the decision of {signed.isoformat()}{why}; grant it when it applies"
+            )
+            raise InvalidInput("effective_from", msg)
+
+    def _check_held_once(self, sch: Scheme, start: Month, end: Month | None, params: dict[str, Any]) -> None:
+        """Never twice per person (schemes.csv ``once_per``): one running entitlement of a monthly scheme
+        at a time; a one-off once in its scope (a lifetime, a year, a year and occasion and source)."""
+        others = [e for e in self.entitlements.values() if e.scheme_code == sch.code and not e.cancelled]
+        scope = sch.scope_of(start, params)
+        for other in others:
+            if scope is None:
+                other_stop = other.stop_month(self.death_month)
+                overlaps = (end is None or other.start <= end) and (other_stop is None or start < other_stop)
+                if overlaps:
+                    msg = (
+                        f"{sch.code} is already running for this person from {other.start} (entitlement "
+                        f"{other.entitlement_id}): adjust that entitlement instead"
+                    )
+                    raise Conflict(msg, "scheme")
+            elif sch.scope_of(other.start, other.params_for(other.start)) == scope:
+                where = f" ({', '.join(f'{k} {v}' for k, v in zip(sch.once_per, scope, strict=False))})"
+                msg = (
+                    f"{sch.code} is already granted to this person{where if scope else ''} "
+                    f"(entitlement {other.entitlement_id}, from {other.start}); it is held "
+                    f"once per {_spoken(sch.once_per)}"
+                )
+                raise Conflict(msg, "scheme")
+
+    def _check_requirement(self, sch: Scheme, start: Month) -> None:
+        """Who may hold the scheme (schemes.csv ``requires``), e.g. holiday meal money only for an invalid
+        or a sick soldier from 81%."""
+        need = sch.requirement()
+        if need is None:
+            return
+        schemes, parameter, minimum = need
+        for ent in self.entitlements.values():
+            if ent.scheme_code in schemes and self._running(ent, start):
+                value = ent.params_for(start).get(parameter, 0) if parameter else minimum
+                if isinstance(value, int) and value >= minimum:
+                    return
+        condition = f" with {parameter} ≥ {minimum}" if parameter else ""
+        msg = f"{sch.code} is only for a person holding {' or '.join(schemes)}{condition} in {start}"
+        raise Conflict(msg, "scheme")
 
     def adjust_entitlement(
         self,
@@ -1146,6 +1211,14 @@ class Beneficiary(LedgerAggregate):
         if end is not None and end < start:
             raise InvalidInput("valid_to", "must not be before valid_from")
         self._require_alive("card")
+        allowed = self.card_groups_allowed(start)
+        if card_group(number) not in allowed:
+            group = card_group(number)
+            msg = (
+                f"group {group} ({BHYT_GROUPS[group]}) is not for this beneficiary: a {self.kind} "
+                f"beneficiary holds {' or '.join(allowed) or 'no card group'}"
+            )
+            raise InvalidInput("card_number", msg)
         card = self.cards.get(number)
         if card is not None and card.active:
             raise Conflict(f"card {number} is already in use by this beneficiary", "card_number")
@@ -1158,6 +1231,18 @@ class Beneficiary(LedgerAggregate):
             valid_to=end,
         )
         return number
+
+    def card_groups_allowed(self, on: date) -> tuple[str, ...]:
+        """The card groups this beneficiary may hold on ``on`` (DESIGN §3 rule 8): by kind, a household
+        by its poverty status, and ``TE`` for a child under 6."""
+        groups = list(CARD_GROUPS_BY_KIND.get(self.kind, ()))
+        if self.kind == "poor_household" and self.poverty_status in CARD_GROUP_BY_POVERTY:
+            groups.append(CARD_GROUP_BY_POVERTY[self.poverty_status])
+        dob = self.date_of_birth
+        age = None if dob is None else on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+        if age is not None and age < CHILD_CARD_AGE:
+            groups.append(CHILD_CARD_GROUP)
+        return tuple(groups)
 
     def _active_card(self, card_number: object) -> Card:
         number = parse_card_number(card_number)

@@ -318,6 +318,38 @@ class Scheme:
     # "next_january": a new standard applies to this scheme only from the 1 January after it takes effect
     # (điều dưỡng: NĐ 55/2023 Điều 2 k3, NĐ 77/2024 Điều 3 k3); "": from its own effective month
     standard_lag: str = ""
+    # how often a person can hold it (schemes.csv once_per): ("running",) one running entitlement at a
+    # time; ("person",) once in a lifetime; else the keys of the scope it is once in: "year", "month", or
+    # a parameter's name (GIFT: year, occasion and funding source)
+    once_per: tuple[str, ...] = ("running",)
+    # who may hold it (schemes.csv requires): "SCHEME|SCHEME:param>=N" — a running entitlement of one of
+    # the schemes, with the parameter at least N; "" for anyone of the scheme's kind
+    requires: str = ""
+
+    def scope_of(self, start: Month, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The scope within which a person holds this scheme at most once (``None``: running schemes,
+        which are checked by overlap instead)."""
+        if self.once_per == ("running",):
+            return None
+        keys: list[Any] = []
+        for key in self.once_per:
+            if key == "person":
+                continue
+            if key == "year":
+                keys.append(start.year)
+            elif key == "month":
+                keys.append(str(start))
+            else:
+                keys.append(params.get(key))
+        return tuple(keys)
+
+    def requirement(self) -> tuple[tuple[str, ...], str, int] | None:
+        """``(schemes, parameter, minimum)`` of :attr:`requires`, or ``None``."""
+        if not self.requires:
+            return None
+        schemes, _, condition = self.requires.partition(":")
+        name, _, minimum = condition.partition(">=")
+        return tuple(schemes.split("|")), name, int(minimum or 0)
 
     @property
     def monthly(self) -> bool:
@@ -352,8 +384,11 @@ def scheme_catalogue() -> dict[str, Scheme]:
     NCC table and per NCC one-off allowance.
     """
     catalogue: dict[str, Scheme] = {}
+    one_off_once_per: tuple[str, ...] = ("person",)
     for row in _read_reference("schemes.csv"):
         code = row["code"]
+        if code == "NCC_1L_<code>":
+            one_off_once_per = tuple(k for k in row["once_per"].split(";") if k)
         if "<" in code:
             continue
         catalogue[code] = Scheme(
@@ -368,6 +403,8 @@ def scheme_catalogue() -> dict[str, Scheme]:
             bhyt_group=row["bhyt_group"],
             name_vi=row["name_vi"],
             standard_lag=row["standard_lag"],
+            once_per=tuple(k for k in row["once_per"].split(";") if k),
+            requires=row["requires"],
         )
     used = {t for s in catalogue.values() for t in s.table_codes}
     for table_code, rows in tables_from_editions(reference_table_editions()).items():
@@ -396,6 +433,7 @@ def scheme_catalogue() -> dict[str, Scheme]:
             combine="",
             bhyt_group="",
             name_vi=row["item_vi"],
+            once_per=one_off_once_per,
         )
     return catalogue
 

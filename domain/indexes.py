@@ -17,6 +17,7 @@ NAMESPACES = {
     "payment_id": UUID("c2e8b1d7-6f4a-4e2b-8d1c-3a5f7e9b0c62"),
     "card_number": UUID("e4a1f9c3-2b7d-4a6e-9c0f-5d3b1a7e8f73"),
     "token": UUID("1b8d4f2e-3c6a-4d9b-8e7f-2a5c0d1e3f46"),
+    "household_code": UUID("7d2e5a91-4c3b-4f8e-a6d0-9b1c2e3f4a85"),
 }
 
 

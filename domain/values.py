@@ -295,6 +295,16 @@ BHYT_GROUPS = {
     "CN": "Hộ cận nghèo",
     "TE": "Trẻ em dưới 6 tuổi",
 }
+CARD_GROUPS_BY_KIND = {
+    "meritorious": ("CC", "CK", "TS"),
+    "social_assistance": ("BT",),
+}
+"""The card groups a beneficiary of each kind may hold (DESIGN §3 rule 8); a household's group follows
+its poverty status (``HN`` poor, ``CN`` near-poor), and a child under 6 may hold ``TE`` whatever the kind."""
+CARD_GROUP_BY_POVERTY = {"poor": "HN", "near_poor": "CN"}
+CHILD_CARD_GROUP = "TE"
+CHILD_CARD_AGE = 6
+
 _CARD_RE = re.compile(r"^([A-Z]{2})([1-5])(\d{2})(\d{10})$", re.ASCII)
 
 

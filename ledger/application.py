@@ -632,14 +632,25 @@ class BenefitsLedger(Application[UUID]):
             )
             extra: list[LedgerAggregate] = []
             if agg.citizen_id:
-                owner = self.claim_owner("citizen_id", agg.citizen_id)
-                if owner is not None:
-                    msg = f"citizen ID {agg.citizen_id} is already registered ({owner.beneficiary_id})"
-                    raise Conflict(msg, "citizen_id")
-                extra.append(UniqueClaim.claim(ctx, "citizen_id", agg.citizen_id, agg.id))
+                extra += self._claim_unique(ctx, "citizen_id", agg.citizen_id, agg.id)
+            if agg.household_code:
+                extra += self._claim_unique(ctx, "household_code", agg.household_code, agg.id)
             return agg, [agg, *extra]
 
         return self._save_with_retry(attempt)
+
+    def _claim_unique(
+        self, ctx: RecordContext, kind: str, value: str, owner_id: UUID
+    ) -> list[LedgerAggregate]:
+        """The claim on ``value`` for the beneficiary ``owner_id`` to save with its events: none if it is
+        theirs already, :class:`Conflict` naming the field if it is someone else's."""
+        owner = self.claim_owner(kind, value)
+        if owner is None:
+            return [UniqueClaim.claim(ctx, kind, value, owner_id)]
+        if owner.beneficiary_id != str(owner_id):
+            label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
+            raise Conflict(f"{label} {value} is already registered ({owner.beneficiary_id})", kind)
+        return []
 
     def correct_details(
         self, actor: str, beneficiary_id: object, changes: dict[str, Any], *, reason: str = ""
@@ -651,12 +662,9 @@ class BenefitsLedger(Application[UUID]):
             out = agg.correct_details(ctx, changes)
             extra: list[LedgerAggregate] = []
             if "citizen_id" in out:
-                owner = self.claim_owner("citizen_id", out["citizen_id"])
-                if owner is not None and owner.beneficiary_id != str(agg.id):
-                    msg = f"citizen ID {out['citizen_id']} belongs to beneficiary {owner.beneficiary_id}"
-                    raise Conflict(msg, "citizen_id")
-                if owner is None:
-                    extra.append(UniqueClaim.claim(ctx, "citizen_id", out["citizen_id"], agg.id))
+                extra += self._claim_unique(ctx, "citizen_id", out["citizen_id"], agg.id)
+            if out.get("household_code"):
+                extra += self._claim_unique(ctx, "household_code", out["household_code"], agg.id)
             return agg, extra
 
         return self._update(beneficiary_id, decide)

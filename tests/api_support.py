@@ -24,6 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain.catalogue import reference_table_editions
+from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 
 if TYPE_CHECKING:
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     import httpx
     from fastapi import FastAPI
 
-    from domain.values import Month
 
 COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (75)
 OTHER_COMMUNE = "25195"  # also in Đồng Nai
@@ -359,9 +360,41 @@ def _issue_roster(w: World, fresh: bool, endpoint: str) -> Case:
 
 def _rates(w: World, fresh: bool, endpoint: str) -> Case:
     n = next(SERIALS)
-    body = {"effective_from": f"{2040 + n // 12}-{n % 12 + 1:02d}", "amount": 600_000 + n * 1_000,
-            "legal_basis": f"NĐ thử {n}/2040"}  # fmt: skip
+    body = {
+        "effective_from": f"{2040 + n // 12}-{n % 12 + 1:02d}",
+        "amount": 600_000 + (n % 300) * 1_000,
+        "legal_basis": f"NĐ thử {n}/2040",
+    }  # fmt: skip  (within 0.5x-2x: in force at once)
     return "POST", "/v1/rates/BTXH_STANDARD", body, None
+
+
+def _rate_tables(w: World, fresh: bool, endpoint: str) -> Case:
+    """An official edition of the NCC tables at a new standard (every row of the 2024 edition, scaled)."""
+    standard = 3_000_000 + next(SERIALS) * 1_000
+    edition = reference_table_editions()[-1]
+    lines = [f"scheme_code,band,rate_from_pct,rate_to_pct,amount_vnd_at_{standard}"]
+    for code, band, lo, hi, amount in edition.rows:
+        value = amount * standard // edition.standard // 1000 * 1000
+        lines.append(f"{code},{band},{'' if lo is None else lo},{'' if hi is None else hi},{value}")
+    files = {
+        "file": ("bang-muc.csv", ("\n".join(lines) + "\n").encode(), "text/csv"),
+        "standard": (None, str(standard)),
+        "legal_basis": (None, f"NĐ thử bảng {standard}"),
+    }
+    return "POST", "/v1/rates/ncc-tables", None, files
+
+
+def _rate_approval(w: World, fresh: bool, endpoint: str) -> Case:
+    """A pending amendment proposed by another administrator, approved."""
+    n = next(SERIALS)
+    month = f"{2060 + n // 12}-{n % 12 + 1:02d}"
+    in_force = w.ledger.rates().standard("BTXH_STANDARD", Month.parse(month))
+    far = in_force * 3 if in_force < 1_000_000_000 else in_force // 3  # outside 0.5x-2x: pending
+    proposal = w.ledger.amend_rate(
+        "setup_admin", "BTXH_STANDARD", effective_from=month, amount=far, legal_basis=f"NĐ thử lớn {n}"
+    )
+    assert proposal["status"] == "pending", proposal
+    return "POST", f"/v1/rates/BTXH_STANDARD/amendments/{proposal['amendment_id']}/approve", {}, None
 
 
 def _users(w: World, fresh: bool, endpoint: str) -> Case:
@@ -420,11 +453,13 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "reverse": (200, _payments(lambda p: {"reason": "ghi nhầm"}, "/v1/payments/{payment}/reverse")),
     "roster_issue": (201, _issue_roster),
     "rates": (201, _rates),
+    "rate_tables": (201, _rate_tables),
+    "rate_approval": (200, _rate_approval),
     "users": (201, _users),
     "import": (201, _import),
     "import_register": (201, _import_register),
 }  # fmt: skip
-ADMIN_ONLY = {"rates", "users"}
+ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users"}
 PROVINCE_WIDE = {"import", "import_register"}  # whole files: officers with a commune scope may not
 
 
@@ -472,6 +507,8 @@ ROUTE_OF = {
     "reverse": "/v1/payments/{payment_id}/reverse",
     "roster_issue": "/v1/rosters/{month}/issue",
     "rates": "/v1/rates/{schedule}",
+    "rate_tables": "/v1/rates/ncc-tables",
+    "rate_approval": "/v1/rates/{schedule}/amendments/{amendment_id}/approve",
     "users": "/v1/users",
     "import": "/v1/imports/payments",
     "import_register": "/v1/imports/beneficiaries",

@@ -64,7 +64,7 @@ def changed(case: tuple[str, str, Any, Any]) -> tuple[str, str, Any, Any]:
     method, path, body, files = case
     if files is not None:
         name, content, media = files["file"]
-        return method, path, None, {"file": (name, content + b"\n", media)}
+        return method, path, None, {**files, "file": (name, content + b"\n", media)}
     return method, path, {**(body or {}), "reason": "một lý do khác"}, None
 
 

@@ -123,9 +123,9 @@ def test_the_import_refuses_a_row_in_another_script(api: Api):
 def test_convalescence_takes_a_new_standard_from_the_next_january(api: Api, clock: Clock):
     assert get_scheme("NCC_CONVALESCENCE_HOME").standard_lag == "next_january"  # data, not code
     clock.set(2025, 3, 5)
-    bid = api.register()["id"]
     amounts = {}
     for month in ("2023-09", "2024-01", "2024-09", "2025-01"):
+        bid = api.register(citizen_id=citizen_id(1950, female=True))["id"]  # a stay a year, each person
         granted = api.grant(bid, "NCC_CONVALESCENCE_HOME", month)
         amounts[month] = granted["amount"]
     assert amounts == {
@@ -136,3 +136,162 @@ def test_convalescence_takes_a_new_standard_from_the_next_january(api: Api, cloc
     }
     monthly = api.grant(bid, "NCC_MARTYR_RELATIVE", "2024-09", params={"martyrs": 1})
     assert monthly["monthly_amount"] == 2_789_000  # other schemes take the standard at once
+
+
+# ------------------------------------------------------------------------------------ never twice
+
+
+def test_a_second_running_entitlement_of_a_scheme_is_refused_naming_the_first(api: Api, clock: Clock):
+    clock.set(2024, 3, 5)
+    bid = api.register()["id"]
+    first = api.grant(bid, "NCC_WAR_INVALID", "2024-01", params={"injury_rate": 61})["entitlement_id"]
+    before = api.recorded()
+    body = {"scheme": "NCC_WAR_INVALID", "effective_from": "2024-03", "params": {"injury_rate": 71},
+            "basis": {"decision_no": "2/QĐ", "decision_date": "2024-03-01", "issuer": "Sở"}}  # fmt: skip
+    again = api.post(f"/v1/beneficiaries/{bid}/entitlements", body)
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "scheme"
+    assert first in again.json()["detail"]
+    assert "adjust" in again.json()["detail"]
+    assert api.recorded() == before
+    ended = api.post(f"/v1/beneficiaries/{bid}/entitlements/{first}/terminate",
+                     {"last_month": "2024-02", "basis": body["basis"]})  # fmt: skip
+    assert ended.status_code == 200, ended.text
+    assert api.post(f"/v1/beneficiaries/{bid}/entitlements", body).status_code == 201  # after the first stops
+    roster = api.roster("2024-03", commune_code=COMMUNE)
+    line = next(li for li in roster["lines"] if li["beneficiary_id"] == bid)
+    regular = [i for i in line["items"] if i["scheme"] == "NCC_WAR_INVALID" and i["type"] == "regular"]
+    assert len(regular) == 1  # one running entitlement pays March, the first's unpaid months are arrears
+
+
+def test_a_lifetime_one_off_is_granted_once(api: Api):
+    bid = api.register()["id"]
+    api.grant(bid, "NCC_1L_LS_BAOTU", "2024-01")
+    for month in ("2024-01", "2024-02"):
+        basis = {"decision_no": "3/QĐ", "decision_date": f"{month}-02", "issuer": "Sở"}
+        answer = api.post(f"/v1/beneficiaries/{bid}/entitlements",
+                          {"scheme": "NCC_1L_LS_BAOTU", "effective_from": month, "basis": basis})  # fmt: skip
+        assert answer.status_code == 409
+        assert "once per person" in answer.json()["detail"]
+
+
+def test_the_funeral_allowance_is_granted_once(api: Api, clock: Clock):
+    clock.set(2024, 6, 5)
+    bid = api.register(kind="social_assistance", citizen_id=citizen_id(1935), date_of_birth="1935-01-01",
+                       sex="male")["id"]  # fmt: skip
+    basis = {"decision_no": "9/QĐ", "decision_date": "2024-05-20", "issuer": "UBND xã"}
+    assert (
+        api.post(
+            f"/v1/beneficiaries/{bid}/death", {"date_of_death": "2024-05-14", "basis": basis}
+        ).status_code
+        == 200
+    )
+    api.grant(bid, "BTXH_FUNERAL", "2024-05")
+    second = api.post(f"/v1/beneficiaries/{bid}/entitlements",
+                      {"scheme": "BTXH_FUNERAL", "effective_from": "2024-06", "basis": basis})  # fmt: skip
+    assert second.status_code == 409
+
+
+def gift(api: Api, bid: str, month: str, source: str, occasion: str = "tet") -> object:
+    basis = {"decision_no": f"Q-{source}-{month}", "decision_date": f"{month}-01", "issuer": "UBND tỉnh"}
+    params = {"amount": 300_000, "funding_source": source, "occasion": occasion}
+    body = {"scheme": "GIFT", "effective_from": month, "params": params, "basis": basis}
+    return api.post(f"/v1/beneficiaries/{bid}/entitlements", body)
+
+
+def test_gifts_from_two_funding_sources_in_one_month_both_stand(api: Api, clock: Clock):
+    clock.set(2025, 1, 10)
+    bid = api.register()["id"]
+    assert gift(api, bid, "2025-01", "central").status_code == 201
+    assert gift(api, bid, "2025-01", "province").status_code == 201  # the provincial Tết gift too
+    again = gift(api, bid, "2025-01", "province")
+    assert again.status_code == 409  # the same source, occasion and year
+    assert "year, occasion and funding_source" in again.json()["detail"]
+    assert gift(api, bid, "2025-01", "province", occasion="27-7").status_code == 201
+    clock.set(2026, 1, 10)
+    assert gift(api, bid, "2026-01", "province").status_code == 201  # next year's
+    roster = api.roster("2025-01", commune_code=COMMUNE)
+    line = next(li for li in roster["lines"] if li["beneficiary_id"] == bid)
+    assert sum(i["amount"] for i in line["items"] if i["scheme"] == "GIFT") == 900_000
+
+
+def test_tet_support_is_once_per_household_per_year(api: Api, clock: Clock):
+    clock.set(2025, 1, 10)
+    bid = api.register(kind="poor_household", household_code="HN-75-0001", poverty_status="poor",
+                       citizen_id=None, date_of_birth=None, sex=None)["id"]  # fmt: skip
+    basis = {"decision_no": "T/QĐ", "decision_date": "2025-01-05", "issuer": "UBND tỉnh"}
+    body = {
+        "scheme": "HN_TET_SUPPORT",
+        "effective_from": "2025-01",
+        "params": {"amount": 500_000},
+        "basis": basis,
+    }
+    assert api.post(f"/v1/beneficiaries/{bid}/entitlements", body).status_code == 201
+    assert (
+        api.post(f"/v1/beneficiaries/{bid}/entitlements", {**body, "effective_from": "2025-02"}).status_code
+        == 409
+    )
+
+
+# ------------------------------------------------------------------------------------ eligibility
+
+
+def test_holiday_meal_money_is_only_for_invalids_and_sick_soldiers_from_81_percent(api: Api, clock: Clock):
+    clock.set(2024, 9, 1)
+    basis = {"decision_no": "L/QĐ", "decision_date": "2024-08-25", "issuer": "Sở"}
+    meal = {"scheme": "NCC_HOLIDAY_MEAL", "effective_from": "2024-09",
+            "params": {"amount": 400_000, "occasion": "2-9", "days": 2}, "basis": basis}  # fmt: skip
+    light = api.register()["id"]
+    api.grant(light, "NCC_WAR_INVALID", "2024-01", params={"injury_rate": 61})
+    refused = api.post(f"/v1/beneficiaries/{light}/entitlements", meal)
+    assert refused.status_code == 409
+    assert "injury_rate ≥ 81" in refused.json()["detail"]
+    severe = api.register(citizen_id=citizen_id(1950, female=True))["id"]
+    api.grant(severe, "NCC_WAR_INVALID", "2024-01", params={"injury_rate": 81})
+    assert api.post(f"/v1/beneficiaries/{severe}/entitlements", meal).status_code == 201
+
+
+def test_a_card_group_must_fit_the_beneficiary(api: Api):
+    relative = api.register()["id"]  # a martyr's relative (meritorious)
+    poor = f"HN475{citizen_id()[-10:]}"
+    answer = api.post(
+        f"/v1/beneficiaries/{relative}/cards", {"card_number": poor, "valid_from": "2024-01-01"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "card_number"
+    ts = f"TS275{citizen_id()[-10:]}"
+    assert (
+        api.post(
+            f"/v1/beneficiaries/{relative}/cards", {"card_number": ts, "valid_from": "2024-01-01"}
+        ).status_code
+        == 201
+    )
+
+
+def test_a_household_code_is_registered_once(api: Api):
+    household = {"kind": "poor_household", "full_name": "Hộ ông Lò Văn Páo", "commune_code": COMMUNE,
+                 "household_code": "HN-75-0042", "poverty_status": "poor"}  # fmt: skip
+    assert api.post("/v1/beneficiaries", household).status_code == 201
+    before = api.recorded()
+    again = api.post("/v1/beneficiaries", {**household, "full_name": "Hộ ông Páo"})
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["field"] == "household_code"
+    assert api.recorded() == before
+
+
+def test_a_grant_payable_only_years_after_its_decision_is_refused(api: Api, clock: Clock):
+    """A person of 70 granted the 80+ scheme would silently start in 2036: refused, with the reason."""
+    clock.set(2026, 3, 5)
+    bid = api.register(kind="social_assistance", citizen_id=citizen_id(1956), date_of_birth="1956-01-01",
+                       sex="male")["id"]  # fmt: skip
+    before = api.recorded()
+    answer = api.post(f"/v1/beneficiaries/{bid}/entitlements", {
+        "scheme": "BTXH_ELDERLY_80", "effective_from": "2026-03",
+        "basis": {"decision_no": "8/QĐ", "decision_date": "2026-03-01", "issuer": "UBND xã"},
+    })  # fmt: skip
+    assert answer.status_code == 422
+    error = answer.json()["errors"][0]
+    assert error["field"] == "effective_from"
+    assert "2036-01" in error["message"]
+    assert "turns 80" in error["message"]
+    assert api.recorded() == before
