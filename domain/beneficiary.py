@@ -184,11 +184,12 @@ class DueItem:
     paid: int
     components: tuple[Component, ...] = ()
     not_collected: bool = False
+    withheld: int = 0  # deducted from this item to recover an overpayment (khấu trừ): not paid out
 
     @property
     def outstanding(self) -> int:
-        """Still owed (0 when paid in full or overpaid)."""
-        return max(self.due - self.paid, 0)
+        """Still owed (0 when paid in full or overpaid); money withheld by a deduction is not owed."""
+        return max(self.due - self.paid - self.withheld, 0)
 
     @property
     def excess(self) -> int:
@@ -435,6 +436,33 @@ class Beneficiary(LedgerAggregate):
                 }
             )
 
+    class OverpaymentDeducted(LedgerAggregate.Event):
+        """OverpaymentDeducted — thu hồi bằng khấu trừ: money withheld from an amount still owed to the
+        beneficiary (an arrears month, a one-off such as the funeral allowance, a carried-over month) to
+        repay an overpayment; that item is owed less by the same amount, so nothing is paid twice."""
+
+        recovery_id: str
+        amount: int
+        entitlement_id: str
+        period: str
+        reference: str
+
+        def apply(self, agg: Beneficiary) -> None:
+            agg.recovered += self.amount
+            key = (self.entitlement_id, self.period)
+            agg.withheld[key] = agg.withheld.get(key, 0) + self.amount
+            agg.recoveries.append(
+                {
+                    "recovery_id": self.recovery_id,
+                    "amount": self.amount,
+                    "method": "deduction",
+                    "reference": self.reference,
+                    "recorded_on": self.occurred_on,
+                    "entitlement_id": self.entitlement_id,
+                    "period": self.period,
+                }
+            )
+
     class HealthInsuranceCardIssued(LedgerAggregate.Event):
         """HealthInsuranceCardIssued — cấp thẻ BHYT."""
 
@@ -498,6 +526,7 @@ class Beneficiary(LedgerAggregate):
         self.not_collected: set[tuple[str, str]] = set()
         self.recovered = 0
         self.recoveries: list[dict[str, Any]] = []
+        self.withheld: dict[tuple[str, str], int] = {}
         self.cards: dict[str, Card] = {}
         self.date_of_death: date | None = None
         self.death_recorded_on: date | None = None
@@ -675,11 +704,12 @@ class Beneficiary(LedgerAggregate):
             paid=self.paid.get((entitlement_id, period), 0),
             components=components,
             not_collected=(entitlement_id, period) in self.not_collected,
+            withheld=self.withheld.get((entitlement_id, period), 0),
         )
 
     def periods(self, until: Month) -> Iterable[tuple[str, str]]:
         """Every (entitlement, period) that is or was payable up to ``until``, plus every paid one."""
-        keys: set[tuple[str, str]] = {k for k, v in self.paid.items() if v}
+        keys: set[tuple[str, str]] = {k for k, v in self.paid.items() if v} | set(self.withheld)
         for ent in self.entitlements.values():
             if not ent.scheme.monthly:
                 if ent.start <= until:
@@ -869,17 +899,19 @@ class Beneficiary(LedgerAggregate):
     MAX_MONTHS_AFTER_DECISION = 12
 
     def _check_first_payable_month(self, start: Month, legal: dict[str, str] | None, asked: object) -> None:
-        """A grant whose first payable month lies more than 12 months after its decision is refused: it
-        is a mistake (a person of 70 granted the 80+ scheme would silently start at 80)."""
+        """A grant whose first payable month the ledger's own rules put more than 12 months after its
+        decision is refused: it is a mistake (a person of 70 granted the 80+ scheme would silently start
+        at 80). A month the officer names is kept as asked: moving a province's old decisions onto the
+        ledger grants them from the ledger's first month, years after they were signed."""
         signed = basis_date(legal)
-        if signed is None:
+        if signed is None or str(Month.parse(asked, "effective_from")) == str(start):
             return
         decided = Month.of(signed)
         if start.ordinal - decided.ordinal > self.MAX_MONTHS_AFTER_DECISION:
-            why = f" (the person turns 80 in {start})" if str(asked) != str(start) else ""
             msg = (
-                f"the first payable month would be {start}, more than {self.MAX_MONTHS_AFTER_DECISION} "
-                f"months after the decision of {signed.isoformat()}{why}; grant it when it applies"
+                f"the first payable month would be {start} (the person turns 80 then), more than "
+                f"{self.MAX_MONTHS_AFTER_DECISION} months after the decision of {signed.isoformat()}; "
+                "grant it when it applies"
             )
             raise InvalidInput("effective_from", msg)
 
@@ -1169,13 +1201,32 @@ class Beneficiary(LedgerAggregate):
         return payment
 
     def record_recovery(
-        self, ctx: RecordContext, *, amount: object, method: object, rates: RateBook, reference: object = None
-    ) -> str:
+        self,
+        ctx: RecordContext,
+        *,
+        amount: object,
+        method: object,
+        rates: RateBook,
+        reference: object = None,
+        month: Month | None = None,
+        entitlement_id: object = None,
+        period: object = None,
+    ) -> dict[str, Any]:
         """Record money recovered against an overpayment (thu hồi), in cash or by deduction; or, with
-        method ``refund``, recovered money paid back because it is no longer owed (hoàn trả)."""
+        method ``refund``, recovered money paid back because it is no longer owed (hoàn trả).
+
+        A deduction withholds the amount from one payable item of this beneficiary (named by
+        ``entitlement_id`` and ``period``, or the first payable item up to ``month`` that covers it): that
+        item is owed less by the same amount, so what the family receives is the same before and after
+        the deduction is recorded. With nothing payable to withhold from it is refused."""
         value = parse_amount(amount, "amount", positive=True)
         if method not in RECOVERY_METHODS:
             raise InvalidInput("method", f"must be one of {', '.join(RECOVERY_METHODS)}, got {method!r}")
+        if method != "deduction" and (entitlement_id is not None or period is not None):
+            field_name = "entitlement_id" if entitlement_id is not None else "period"
+            raise InvalidInput(
+                field_name, "names the item a deduction is withheld from: method deduction only"
+            )
         if method == REFUND:
             credit = self.recovery_credit(rates)
             if value > credit:
@@ -1191,15 +1242,64 @@ class Beneficiary(LedgerAggregate):
                     f"amount {value:,} exceeds the overpayment outstanding ({outstanding:,} đồng)", "amount"
                 )
         recovery_id = f"R{len(self.recoveries) + 1}"
+        text = parse_text(reference, "reference", max_length=200, required=False)
+        if method == "deduction":
+            item = self._item_to_withhold_from(value, rates, month, entitlement_id, period)
+            self.record(
+                self.OverpaymentDeducted,
+                ctx,
+                recovery_id=recovery_id,
+                amount=value,
+                entitlement_id=item.entitlement_id,
+                period=item.period,
+                reference=text,
+            )
+            withheld_from = {
+                "entitlement_id": item.entitlement_id,
+                "scheme": item.scheme,
+                "period": None if item.period == ONE_OFF else item.period,
+                "still_owed": item.outstanding - value,
+            }
+            return {"recovery_id": recovery_id, "withheld_from": withheld_from}
         self.record(
             self.OverpaymentRecovered,
             ctx,
             recovery_id=recovery_id,
             amount=value,
             method=str(method),
-            reference=parse_text(reference, "reference", max_length=200, required=False),
+            reference=text,
         )
-        return recovery_id
+        return {"recovery_id": recovery_id}
+
+    def _item_to_withhold_from(
+        self, value: int, rates: RateBook, month: Month | None, entitlement_id: object, period: object
+    ) -> DueItem:
+        """The payable item a deduction of ``value`` is withheld from (named, or the first that covers it)."""
+        if entitlement_id is not None:
+            ent = self.entitlement(entitlement_id)
+            key = self._period_key(ent, period)
+            item = self.due_item(ent.entitlement_id, key, rates)
+            if item.outstanding < value:
+                owed = f"still owes {item.outstanding:,} đồng" if item.outstanding else "owes nothing"
+                raise Conflict(
+                    f"{ent.scheme_code} {key} {owed}: {value:,} cannot be withheld from it", "amount"
+                )
+            return item
+        if period is not None:
+            raise InvalidInput("entitlement_id", "is required with period")
+        until = month or max((e.start for e in self.entitlements.values()), default=Month(2000, 1))
+        payable = [i for i in self.ledger_items(until, rates) if i.outstanding > 0]
+        for item in payable:
+            if item.outstanding >= value:
+                return item
+        if not payable:
+            raise Conflict("nothing is owed to this beneficiary to withhold a deduction from", "method")
+        largest = max(i.outstanding for i in payable)
+        msg = (
+            f"no single amount owed covers {value:,} đồng (the largest is {largest:,}): deduct less, or "
+            "recover the rest in cash"
+        )
+        raise Conflict(msg, "amount")
 
     def issue_card(
         self, ctx: RecordContext, *, card_number: object, valid_from: object, valid_to: object = None

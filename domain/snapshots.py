@@ -77,9 +77,11 @@ def state_of(agg: Beneficiary) -> dict[str, Any]:
         "paid": [[eid, period, amount] for (eid, period), amount in agg.paid.items()],
         "not_collected": sorted([eid, period] for eid, period in agg.not_collected),
         "recoveries": [
-            [r["recovery_id"], r["amount"], r["method"], r["reference"], _day(r["recorded_on"])]
+            [r["recovery_id"], r["amount"], r["method"], r["reference"], _day(r["recorded_on"]),
+             *([r["entitlement_id"], r["period"]] if "entitlement_id" in r else [])]
             for r in agg.recoveries
         ],
+        "withheld": [[eid, period, amount] for (eid, period), amount in agg.withheld.items()],
         "cards": [
             [c.card_number, _day(c.valid_from), _day(c.valid_to), _day(c.revoked_on), c.revoke_reason]
             for c in agg.cards.values()
@@ -132,9 +134,11 @@ def restore(state: dict[str, Any], beneficiary_id: UUID, version: int) -> Benefi
             "recovered": recovered,
             "recoveries": [
                 {"recovery_id": r[0], "amount": r[1], "method": r[2], "reference": r[3],
-                 "recorded_on": _parse_day(r[4])}
+                 "recorded_on": _parse_day(r[4]),
+                 **({"entitlement_id": r[5], "period": r[6]} if len(r) > 5 else {})}
                 for r in state["recoveries"]
             ],
+            "withheld": {(eid, period): amount for eid, period, amount in state.get("withheld", [])},
             "cards": {
                 c[0]: Card(c[0], date.fromisoformat(c[1]), _parse_day(c[2]), _parse_day(c[3]), c[4])
                 for c in state["cards"]

@@ -1003,17 +1003,21 @@ class BenefitsLedger(Application[UUID]):
         method: object,
         reference: object = None,
         reason: str = "",
+        entitlement_id: object = None,
+        period: object = None,
     ) -> dict[str, Any]:
-        """Record money recovered against an overpayment."""
+        """Record money recovered against an overpayment: in cash, or by deduction from an amount still
+        owed to the beneficiary (named, or the first payable one up to this month)."""
         ctx = self.context(actor, reason)
         rates = self.rates()
 
         def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-            recovery_id = agg.record_recovery(
-                ctx, amount=amount, method=method, reference=reference, rates=rates
-            )
+            done = agg.record_recovery(
+                ctx, amount=amount, method=method, reference=reference, rates=rates,
+                month=self.current_month(), entitlement_id=entitlement_id, period=period,
+            )  # fmt: skip
             return {
-                "recovery_id": recovery_id,
+                **done,
                 "amount": amount,
                 "method": method,
                 "overpayment_outstanding": agg.overpayment_outstanding(rates),

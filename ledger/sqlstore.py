@@ -113,6 +113,21 @@ class ReadStore(ABC):
             for statement in statements:
                 tx.execute(statement)
 
+    @abstractmethod
+    def columns(self, table: str) -> set[str]:
+        """The columns ``table`` has (empty if it does not exist)."""
+
+    def add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Add each ``name: type`` column ``table`` lacks (a store written by an older release); under
+        the writer lock, so processes opening at once add it once."""
+        if set(columns) <= self.columns(table):
+            return
+        with self.write() as tx:
+            present = self.columns(table)
+            for name, kind in columns.items():
+                if name not in present:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
 
 # ------------------------------------------------------------------------------------------- SQLite
 
@@ -172,6 +187,10 @@ class SQLiteReadStore(ReadStore):
             yield _SQLiteTx(conn)
         finally:
             conn.execute("ROLLBACK")
+
+    def columns(self, table: str) -> set[str]:
+        """The columns of ``table``, from SQLite's table_info."""
+        return {str(row[1]) for row in self._conn().execute(f"PRAGMA table_info({table})").fetchall()}
 
     def close(self) -> None:
         with self._lock:
@@ -264,6 +283,19 @@ class PostgresReadStore(ReadStore):
             yield _PgTx(conn)
         finally:
             conn.rollback()
+
+    def columns(self, table: str) -> set[str]:
+        """The columns of ``table`` in the store's schema (inside a transaction, or in one of its own)."""
+        conn = self._conn()
+        idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = %s AND table_schema = current_schema()",
+            (table,),
+        ).fetchall()
+        if idle:
+            conn.rollback()
+        return {str(row[0]) for row in rows}
 
     def close(self) -> None:
         with self._lock:

@@ -27,7 +27,7 @@ from domain.events import LedgerAggregate
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month
 from ledger.sqlstore import ReadStore, Tx, open_read_store
-from projections.views import ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
+from projections.views import ADDED_COLUMNS, ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -76,6 +76,8 @@ class ProjectionEngine:
         # rows need deleting); None outside a rebuild (every beneficiary may have rows).
         self._written_in_rebuild: set[UUID] | None = None
         self.store.script(SCHEMA)
+        for table, columns in ADDED_COLUMNS.items():
+            self.store.add_missing_columns(table, columns)
 
     # ------------------------------------------------------------------ position
 

@@ -179,8 +179,8 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
         else:
             current = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
             rows = tx.fetchall(
-                "SELECT commune_code, COUNT(*), SUM(due - paid), MIN(period) FROM rm_dues"
-                " WHERE due > paid AND not_collected = 0 AND period < ? AND period <> 'once'"
+                "SELECT commune_code, COUNT(*), SUM(due - paid - withheld), MIN(period) FROM rm_dues"
+                " WHERE due > paid + withheld AND not_collected = 0 AND period < ? AND period <> 'once'"
                 " GROUP BY commune_code ORDER BY commune_code",
                 (current,),
             )

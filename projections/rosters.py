@@ -251,9 +251,10 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             lines[bid] = RosterLine(bid, citizen_id, name, commune, channel)
             outstanding[bid] = int(owed)
         rows = tx.fetchall(
-            "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.due - d.paid, d.not_collected,"
-            " d.paid FROM rm_dues d JOIN rm_entitlements e ON e.entitlement_id = d.entitlement_id"
-            " WHERE d.due > d.paid AND (d.period <= ? OR (d.period = ? AND e.start_month <= ?))",
+            "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.due - d.paid - d.withheld,"
+            " d.not_collected, d.paid FROM rm_dues d"
+            " JOIN rm_entitlements e ON e.entitlement_id = d.entitlement_id"
+            " WHERE d.due > d.paid + d.withheld AND (d.period <= ? OR (d.period = ? AND e.start_month <= ?))",
             (key, ONE_OFF, key),
         )
     for bid, eid, scheme, period, owed_amount, not_collected, paid in rows:

@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS rm_dues (
     not_collected INTEGER NOT NULL,
     commune_code TEXT NOT NULL,
     channel TEXT NOT NULL,
+    withheld BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (entitlement_id, period)
 );
 CREATE INDEX IF NOT EXISTS rm_dues_period ON rm_dues (period);
@@ -239,8 +240,10 @@ ENTITLEMENT_COLUMNS = (
 )  # fmt: skip
 DUES_COLUMNS = (
     "entitlement_id", "period", "beneficiary_id", "scheme", "due", "paid", "not_collected", "commune_code",
-    "channel",
+    "channel", "withheld",
 )  # fmt: skip
+# Columns added since the first release: a read store made before gets them when opened.
+ADDED_COLUMNS = {"rm_dues": {"withheld": "BIGINT NOT NULL DEFAULT 0"}}
 PAYMENT_COLUMNS = (
     "payment_id", "beneficiary_id", "entitlement_id", "scheme", "period", "amount", "paid_on", "channel",
     "reference", "reversed", "commune_code",
@@ -299,7 +302,7 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
         out.dues.append(
             (
                 item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
-                int(item.not_collected), commune, agg.channel_at(month)["type"],
+                int(item.not_collected), commune, agg.channel_at(month)["type"], item.withheld,
             )
         )  # fmt: skip
     for p in agg.payments.values():

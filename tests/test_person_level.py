@@ -295,3 +295,67 @@ def test_a_grant_payable_only_years_after_its_decision_is_refused(api: Api, cloc
     assert "2036-01" in error["message"]
     assert "turns 80" in error["message"]
     assert api.recorded() == before
+
+
+# ------------------------------------------------------------------------------------ deductions
+
+
+def test_a_deduction_withholds_from_the_funeral_allowance_the_worked_example(api: Api, clock: Clock):
+    """Paid 500,000 a month through May, death on 14 February recorded on 20 May: overpaid 1,500,000;
+    funeral 10,000,000; June roster net 8,500,000; after a cash recovery of 500,000: 9,000,000; after a
+    deduction of 1,000,000 is recorded: still 9,000,000, and nothing left to recover."""
+    clock.set(2025, 1, 5)
+    bid = api.register(kind="social_assistance", citizen_id=citizen_id(1940), date_of_birth="1940-01-01",
+                       sex="male")["id"]  # fmt: skip
+    eid = api.grant(bid, "BTXH_ELDERLY_80", "2025-01")["entitlement_id"]
+    for month in range(1, 6):
+        clock.set(2025, month, 10)
+        assert api.pay(bid, eid, f"2025-{month:02d}", 500_000).status_code == 201
+    clock.set(2025, 5, 20)
+    death = api.post(f"/v1/beneficiaries/{bid}/death", {"date_of_death": "2025-02-14", "basis": {
+        "decision_no": "TB/UBND", "decision_date": "2025-05-20", "issuer": "UBND xã"}})  # fmt: skip
+    assert death.status_code == 200, death.text
+    assert death.json()["overpayment"]["amount"] == 1_500_000
+    funeral = api.grant(bid, "BTXH_FUNERAL", "2025-02")
+    assert funeral["amount"] == 10_000_000
+    clock.set(2025, 6, 2)
+
+    def june_net() -> int:
+        line = next(li for li in api.roster("2025-06")["lines"] if li["beneficiary_id"] == bid)
+        return int(line["net_amount"])
+
+    assert june_net() == 8_500_000
+    cash = api.post(f"/v1/beneficiaries/{bid}/recoveries", {"amount": 500_000, "method": "cash"})
+    assert cash.status_code == 201, cash.text
+    assert june_net() == 9_000_000
+    deduction = api.post(f"/v1/beneficiaries/{bid}/recoveries", {"amount": 1_000_000, "method": "deduction"})
+    assert deduction.status_code == 201, deduction.text
+    body = deduction.json()
+    assert body["overpayment_outstanding"] == 0
+    assert body["withheld_from"] == {"entitlement_id": funeral["entitlement_id"], "scheme": "BTXH_FUNERAL",
+                                     "period": None, "still_owed": 9_000_000}  # fmt: skip
+    assert june_net() == 9_000_000  # the family is paid what the ledger did not withhold
+    view = api.view(bid)
+    assert view["balances"]["overpayment_outstanding"] == 0
+    line = next(li for li in api.roster("2025-06")["lines"] if li["beneficiary_id"] == bid)
+    assert [(i["scheme"], i["type"], i["amount"]) for i in line["items"]] == [
+        ("BTXH_FUNERAL", "one_off", 9_000_000)
+    ]
+
+
+def test_a_deduction_with_nothing_payable_is_refused(api: Api, clock: Clock):
+    clock.set(2025, 1, 5)
+    bid = api.register(kind="social_assistance", citizen_id=citizen_id(1940), date_of_birth="1940-01-01",
+                       sex="male")["id"]  # fmt: skip
+    eid = api.grant(bid, "BTXH_ELDERLY_80", "2025-01")["entitlement_id"]
+    for month in (1, 2, 3):
+        clock.set(2025, month, 10)
+        assert api.pay(bid, eid, f"2025-{month:02d}", 500_000).status_code == 201
+    api.post(f"/v1/beneficiaries/{bid}/death", {"date_of_death": "2025-01-20", "basis": {
+        "decision_no": "TB/UBND", "decision_date": "2025-03-20", "issuer": "UBND xã"}})  # fmt: skip
+    before = api.recorded()
+    refused = api.post(f"/v1/beneficiaries/{bid}/recoveries", {"amount": 500_000, "method": "deduction"})
+    assert refused.status_code == 409
+    assert "nothing is owed" in refused.json()["detail"]
+    assert api.recorded() == before
+    assert api.view(bid)["balances"]["overpayment_outstanding"] == 1_000_000

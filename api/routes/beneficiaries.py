@@ -127,6 +127,12 @@ class Recovery(Body):
     amount: StrictInt
     method: Literal["cash", "deduction", "refund"]
     reference: str | None = Field(default=None, max_length=200)
+    entitlement_id: str | None = Field(
+        default=None,
+        description="deduction: the entitlement whose amount still owed is withheld (default: the first "
+        "payable item that covers the amount; the answer names it in withheld_from)",
+    )
+    period: str | None = Field(default=None, description="deduction: that item's month (omit for a one-off)")
 
 
 class CardIssue(Body):
@@ -383,7 +389,7 @@ def recovery(
     """Record money recovered against an overpayment (thu hồi)."""
     return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.record_recovery(
         user.name, beneficiary_id, amount=body.amount, method=body.method, reference=body.reference,
-        reason=_reason(body),
+        reason=_reason(body), entitlement_id=body.entitlement_id, period=body.period,
     ))  # fmt: skip
 
 
