@@ -185,10 +185,11 @@ def create_app(
         return {"status": "ok"}
 
     from api import pages  # noqa: PLC0415 - imports this module
-    from api.routes import beneficiaries, payments, readers  # noqa: PLC0415 - routes import this module
+    from api.routes import beneficiaries, campaigns, payments, readers  # noqa: PLC0415 - routes import this
 
     app.include_router(beneficiaries.router, prefix="/v1")
     app.include_router(payments.router, prefix="/v1")
+    app.include_router(campaigns.router, prefix="/v1")
     app.include_router(readers.router, prefix="/v1")
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
     return app

@@ -347,7 +347,7 @@ def _writer(request: Request, beneficiary_id: str, csrf_token: str) -> tuple[Vis
         agg = services(request).ledger.beneficiary(beneficiary_id)
     except NotFound:
         return None, not_found(request, visitor)
-    if not visitor.user.can_write_commune(agg.commune_code):
+    if not visitor.user.can_write_commune(agg.commune_at(services(request).ledger.current_month())[0]):
         return None, forbidden(request, visitor, OUT_OF_SCOPE)
     return visitor, None
 

@@ -1113,7 +1113,8 @@ class Beneficiary(LedgerAggregate):
             raise Conflict(msg, "payment_id")
         if day > ctx.recorded_at.date():
             raise InvalidInput("paid_on", "must not be in the future")
-        how = channel if channel is not None else self.payment_channel["type"]
+        month = ent.start if key == ONE_OFF else Month.parse(key)
+        how = channel if channel is not None else self.channel_at(month)["type"]  # the channel of its month
         if how not in {"cash", "bank"}:
             raise InvalidInput("channel", f"must be 'cash' or 'bank', got {channel!r}")
         item = self.due_item(ent.entitlement_id, key, rates)

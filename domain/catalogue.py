@@ -21,7 +21,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidInput
-from domain.values import Month, parse_amount, round_to_thousand
+from domain.values import Month, parse_amount, parse_identifier, round_to_thousand
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -501,6 +501,8 @@ def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:  # noqa: 
         if level not in EDUCATION_LEVELS:
             raise InvalidInput("params.level", f"must be one of {', '.join(EDUCATION_LEVELS)}")
         out["level"] = level
+    if "campaign" in params:  # the campaign that granted it (domain/campaigns.py)
+        out["campaign"] = parse_identifier(params["campaign"], "params.campaign")
     unknown = set(params) - set(out) - {"coefficient", "note"}
     if unknown:
         raise InvalidInput(f"params.{min(unknown)}", f"is not a parameter of scheme {scheme.code}")

@@ -308,6 +308,11 @@ class BenefitsLedger(Application[UUID]):
         """The month of the ledger's clock."""
         return Month.of(self.clock().date())
 
+    def commune_now(self, beneficiary_id: object) -> str:
+        """The commune a beneficiary lives in this month: the one an officer's write scope is checked
+        against (a relocation effective next month moves the person only then)."""
+        return self.beneficiary(beneficiary_id).commune_at(self.current_month())[0]
+
     # ------------------------------------------------------------------ rates
 
     def rates(self) -> RateBook:
@@ -1253,11 +1258,16 @@ class BenefitsLedger(Application[UUID]):
             "household_code": agg.household_code,
             "poverty_status": agg.poverty_status,
             "members": agg.members,
-            "commune_code": agg.commune_code,
-            "province_code": agg.province_code,
+            "commune_code": agg.commune_at(month)[0],  # in force this month; moves come from their month
+            "province_code": agg.commune_at(month)[1],
             "status": agg.status(month),
             "date_of_death": agg.date_of_death.isoformat() if agg.date_of_death else None,
-            "payment_channel": agg.payment_channel,
+            "payment_channel": agg.channel_at(month),
+            "places": [
+                {"effective_from": str(m), "commune_code": code, "province_code": province}
+                for m, code, province in agg.communes
+            ],
+            "payment_channels": [{"effective_from": str(m), **channel} for m, channel in agg.channels],
             "entitlements": [self.entitlement_view(agg, eid, rates) for eid in agg.entitlements],
             "cards": [self.card_view(agg, n) for n in agg.cards],
             "balances": {

@@ -40,6 +40,7 @@ BENEFICIARY_TABLES = (
     "rm_payments",
     "rm_recoveries",
     "rm_cards",
+    "rm_places",
 )
 BENEFICIARY_EVENTS = tuple(
     v for v in vars(Beneficiary).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)
@@ -278,14 +279,7 @@ class ProjectionEngine:
         ids = [(str(a.id),) for a in aggregates if written is None or a.id in written]
         if written is not None:
             written.update(a.id for a in aggregates)
-        for table in (
-            "rm_beneficiaries",
-            "rm_entitlements",
-            "rm_dues",
-            "rm_payments",
-            "rm_recoveries",
-            "rm_cards",
-        ):
+        for table in BENEFICIARY_TABLES:
             column = "id" if table == "rm_beneficiaries" else "beneficiary_id"
             if ids:
                 tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names

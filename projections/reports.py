@@ -59,7 +59,10 @@ def summary_report(
     extra: tuple[Any, ...] = (commune,) if commune else ()
     window = (start.isoformat(), finish.isoformat())
     with engine.store.read() as tx:
-        payments_sql = "SELECT scheme, beneficiary_id, amount, channel FROM rm_payments WHERE reversed = 0"
+        payments_sql = (
+            "SELECT scheme, beneficiary_id, amount, channel, entitlement_id FROM rm_payments"
+            " WHERE reversed = 0"
+        )
         payments = tx.fetchall(f"{payments_sql} AND paid_on >= ? AND paid_on <= ?{where}", window + extra)
         decisions_sql = (
             "SELECT type, data FROM rm_audit"
@@ -69,6 +72,12 @@ def summary_report(
             f"{decisions_sql} AND occurred_on >= ? AND occurred_on <= ?{where}", window + extra
         )
         schemes_of: dict[str, str] = dict(tx.fetchall("SELECT entitlement_id, scheme FROM rm_entitlements"))
+        funded_sql = "SELECT entitlement_id, params FROM rm_entitlements WHERE params LIKE ?"
+        sources: dict[str, str] = {
+            eid: source
+            for eid, params in tx.fetchall(funded_sql, ('%"funding_source"%',))
+            if (source := json.loads(params).get("funding_source"))
+        }
         cards_sql = "SELECT grp, valid_from, valid_to, revoked_on FROM rm_cards WHERE 1 = 1"
         cards = tx.fetchall(f"{cards_sql}{where}", extra)
     per_scheme: dict[str, dict[str, Any]] = defaultdict(
@@ -77,7 +86,13 @@ def summary_report(
     people: set[str] = set()
     bank_people: set[str] = set()
     bank_amount = 0
-    for scheme, bid, amount, channel in payments:
+    by_source: dict[str, dict[str, Any]] = defaultdict(lambda: {"people": set(), "payments": 0, "amount": 0})
+    for scheme, bid, amount, channel, entitlement_id in payments:
+        if entitlement_id in sources:
+            funded = by_source[sources[entitlement_id]]
+            funded["people"].add(bid)
+            funded["payments"] += 1
+            funded["amount"] += int(amount)
         row = per_scheme[scheme]
         row["people"].add(bid)
         row["payments"] += 1
@@ -119,6 +134,10 @@ def summary_report(
         "terminations": sum(v["terminations"] for v in per_scheme.values()),
         "deaths": deaths,
         "cards": card_counts(cards, start, finish),
+        "by_funding_source": {
+            source: {"people": len(v["people"]), "payments": v["payments"], "amount": v["amount"]}
+            for source, v in sorted(by_source.items())
+        },
     }
 
 

@@ -33,6 +33,7 @@ from domain.errors import InvalidInput
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month, parse_commune_code
 from ledger.bulk import BulkLoader
+from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -200,8 +201,8 @@ def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> Ros
         beneficiary_id=str(agg.id),
         citizen_id=agg.citizen_id,
         full_name=agg.full_name,
-        commune_code=agg.commune_code,
-        channel=agg.payment_channel["type"],
+        commune_code=agg.commune_at(month)[0],  # the commune in force in the roster's month
+        channel=agg.channel_at(month)["type"],
     )
     for item in agg.ledger_items(month, rates):
         if item.outstanding <= 0:
@@ -242,7 +243,10 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             )
         }
         outstanding: dict[str, int] = {}
-        for bid, citizen_id, name, commune, channel, horizon, version, owed in people:
+        # the commune and channel in force in the roster's month (a relocation counts from its month)
+        places = {r[0]: (r[1], r[2]) for r in tx.fetchall(PLACES_IN_FORCE_SQL, (key,))}
+        for bid, citizen_id, name, current_commune, current_channel, horizon, version, owed in people:
+            commune, channel = places.get(bid, (current_commune, current_channel))
             if not scope.admits(commune, channel):
                 continue
             if horizon < key and bid in open_:

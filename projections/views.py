@@ -7,7 +7,10 @@
 * ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments, recoveries, health-insurance cards;
 * ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
 * ``rm_rates`` — the rate amendments known at the tracked position;
-* ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard.
+* ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
+* ``rm_places`` — each beneficiary's commune and payment channel from each month they changed (a
+  relocation or a channel change counts from its effective month: rosters, scope and the register use
+  the row in force in the month they are about).
 """
 
 from __future__ import annotations
@@ -159,6 +162,14 @@ CREATE TABLE IF NOT EXISTS rm_rates (
     notification_id BIGINT NOT NULL,
     PRIMARY KEY (schedule, province, effective_from)
 );
+CREATE TABLE IF NOT EXISTS rm_places (
+    beneficiary_id TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    commune_code TEXT NOT NULL,
+    province_code TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    PRIMARY KEY (beneficiary_id, effective_from)
+);
 CREATE TABLE IF NOT EXISTS rm_rate_tables (
     standard BIGINT PRIMARY KEY,
     legal_basis TEXT NOT NULL,
@@ -181,6 +192,7 @@ ALL_TABLES = (
     "rm_audit",
     "rm_rates",
     "rm_rate_tables",
+    "rm_places",
 )
 
 
@@ -212,6 +224,7 @@ class BeneficiaryRows:
     payments: list[tuple[Any, ...]] = field(default_factory=list)
     recoveries: list[tuple[Any, ...]] = field(default_factory=list)
     cards: list[tuple[Any, ...]] = field(default_factory=list)
+    places: list[tuple[Any, ...]] = field(default_factory=list)
 
     def inserts(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
         """(table, columns, rows) for every table with rows."""
@@ -222,6 +235,7 @@ class BeneficiaryRows:
             ("rm_payments", PAYMENT_COLUMNS, self.payments),
             ("rm_recoveries", RECOVERY_COLUMNS, self.recoveries),
             ("rm_cards", CARD_COLUMNS, self.cards),
+            ("rm_places", PLACE_COLUMNS, self.places),
         )
         for table, columns, rows in tables:
             if rows:
@@ -234,6 +248,7 @@ BENEFICIARY_COLUMNS = (
     "sex", "date_of_death", "death_recorded_on", "registered_at", "last_event_at", "version", "horizon",
     "schemes", "suspension_candidate", "overpaid", "recovered",
 )  # fmt: skip
+PLACE_COLUMNS = ("beneficiary_id", "effective_from", "commune_code", "province_code", "channel")
 ENTITLEMENT_COLUMNS = (
     "entitlement_id", "beneficiary_id", "scheme", "frequency", "start_month", "end_month", "last_month",
     "stop_month", "suspended", "params", "decision_no", "decision_date", "issuer", "granted_on",
@@ -280,6 +295,9 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
             int(agg.is_suspension_candidate), overpaid, agg.recovered,
         )
     )  # fmt: skip
+    for month in sorted({m for m, _, _ in agg.communes} | {m for m, _ in agg.channels}):
+        commune, province = agg.commune_at(month)
+        out.places.append((bid, str(month), commune, province, agg.channel_at(month)["type"]))
     for ent in agg.entitlements.values():
         stop = ent.stop_month(agg.death_month)
         basis = ent.basis or {}
@@ -357,3 +375,11 @@ def audit_row(
         event.event_hash,
         event.prev_hash,
     )
+
+
+PLACES_IN_FORCE_SQL = (
+    "SELECT p.beneficiary_id, p.commune_code, p.channel FROM rm_places p WHERE p.effective_from = ("
+    "SELECT MAX(q.effective_from) FROM rm_places q WHERE q.beneficiary_id = p.beneficiary_id"
+    " AND q.effective_from <= ?)"
+)
+"""Each beneficiary's commune and channel in force in a month (parameter: the month, ``YYYY-MM``)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from api_support import COMMUNE, Api, Clock, citizen_id
+from api_support import COMMUNE, OTHER_COMMUNE, Api, Clock, citizen_id
 
 from domain.catalogue import get_scheme
 
@@ -359,3 +359,146 @@ def test_a_deduction_with_nothing_payable_is_refused(api: Api, clock: Clock):
     assert "nothing is owed" in refused.json()["detail"]
     assert api.recorded() == before
     assert api.view(bid)["balances"]["overpayment_outstanding"] == 1_000_000
+
+
+# ------------------------------------------------------------------------------------ relocations
+
+
+def _line(roster: dict, bid: str) -> dict | None:
+    return next((li for li in roster["lines"] if li["beneficiary_id"] == bid), None)
+
+
+@pytest.fixture
+def paid_person(api: Api, clock: Clock) -> tuple[str, str]:
+    """A martyr's relative in commune 26041, granted from 2026-01, the clock at 2026-12-02."""
+    clock.set(2026, 1, 5)
+    bid = api.register()["id"]
+    eid = api.grant(bid, "NCC_MARTYR_RELATIVE", "2026-01", params={"martyrs": 1})["entitlement_id"]
+    clock.set(2026, 12, 2)
+    return bid, eid
+
+
+def test_a_relocation_moves_the_rosters_from_its_month_only(api: Api, paid_person: tuple[str, str]):
+    bid, _ = paid_person
+    moved = api.post(
+        f"/v1/beneficiaries/{bid}/relocate", {"commune_code": OTHER_COMMUNE, "effective_from": "2026-11"}
+    )
+    assert moved.status_code == 200, moved.text
+    for month, commune in (("2026-09", COMMUNE), ("2026-10", COMMUNE), ("2026-11", OTHER_COMMUNE),
+                           ("2026-12", OTHER_COMMUNE)):  # fmt: skip
+        line = _line(api.roster(month), bid)
+        assert line is not None
+        assert line["commune_code"] == commune, month
+        assert _line(api.roster(month, commune_code=commune), bid) is not None
+        other = OTHER_COMMUNE if commune == COMMUNE else COMMUNE
+        assert _line(api.roster(month, commune_code=other), bid) is None
+
+
+def test_a_relocation_next_month_moves_nobody_until_then(api: Api, paid_person: tuple[str, str]):
+    bid, eid = paid_person
+    moved = api.post(
+        f"/v1/beneficiaries/{bid}/relocate", {"commune_code": OTHER_COMMUNE, "effective_from": "2027-02"}
+    )
+    assert moved.status_code == 200, moved.text
+    assert api.view(bid)["commune_code"] == COMMUNE  # still lives in 26041 this month
+    assert [p["commune_code"] for p in api.view(bid)["places"]] == [COMMUNE, OTHER_COMMUNE]
+    assert _line(api.roster("2026-12", commune_code=COMMUNE), bid) is not None
+    assert _line(api.roster("2027-02", commune_code=OTHER_COMMUNE), bid) is not None
+    # the write scope follows the commune in force today: 26041's officer still writes, 25195's not yet
+    assert api.pay(bid, eid, "2026-12", 2_789_000, as_="officer_other").status_code == 403
+    assert api.pay(bid, eid, "2026-12", 2_789_000, as_="officer").status_code == 201
+
+
+def test_a_channel_change_counts_from_its_month(api: Api, paid_person: tuple[str, str]):
+    bid, eid = paid_person
+    bank = {"type": "bank", "bank_code": "VCB", "account_number": "0071000123456"}
+    changed = api.post(f"/v1/beneficiaries/{bid}/payment-channel",
+                       {"payment_channel": bank, "effective_from": "2027-01"})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert _line(api.roster("2026-12"), bid)["channel"] == "cash"
+    assert _line(api.roster("2027-01"), bid)["channel"] == "bank"
+    assert _line(api.roster("2026-12", channel="bank"), bid) is None
+    paid = api.pay(bid, eid, "2026-12", 2_789_000)
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["channel"] == "cash"  # December is paid as December was: in cash
+
+
+# ------------------------------------------------------------------------------------ campaigns
+
+
+def _tet_campaign(campaign_id: str, source: str = "province", **select: object) -> dict:
+    return {
+        "campaign_id": campaign_id,
+        "scheme": "GIFT",
+        "month": "2027-01",
+        "params": {"amount": 400_000, "funding_source": source, "occasion": "tet"},
+        "basis": {"decision_no": "15/QĐ-UBND", "decision_date": "2026-12-20", "issuer": "UBND tỉnh Đồng Nai"},
+        "select": select,
+    }
+
+
+def test_a_campaign_grants_every_selected_living_person_once(api: Api, clock: Clock):
+    clock.set(2026, 12, 22)
+    people = [api.register(citizen_id=citizen_id(1950, female=True))["id"] for _ in range(4)]
+    elderly = api.register(kind="social_assistance", citizen_id=citizen_id(1940), date_of_birth="1940-01-01",
+                           sex="male")["id"]  # fmt: skip
+    dead = people[3]
+    api.post(f"/v1/beneficiaries/{dead}/death", {"date_of_death": "2026-11-02", "basis": {
+        "decision_no": "TB", "decision_date": "2026-11-05", "issuer": "UBND xã"}})  # fmt: skip
+    answer = api.post("/v1/campaigns", _tet_campaign("TET-2027-TINH", kind="meritorious"), as_="officer_all")
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert (body["granted"], body["already_granted"]) == (3, 0)
+    assert body["skipped"] == [{"beneficiary_id": dead, "reason": "died in 2026-11"}]
+    roster = api.roster("2027-01", commune_code=COMMUNE)
+    gifted = {
+        li["beneficiary_id"] for li in roster["lines"] if any(i["scheme"] == "GIFT" for i in li["items"])
+    }
+    assert gifted == set(people[:3])
+    assert elderly not in gifted
+    before = api.recorded()
+    again = api.post("/v1/campaigns", _tet_campaign("TET-2027-TINH", kind="meritorious"), as_="officer_all")
+    assert again.status_code == 200
+    assert again.json()["granted"] == 3
+    assert api.recorded() == before  # the same campaign again records nothing
+    assert api.get("/v1/campaigns/TET-2027-TINH").json()["status"] == "completed"
+    central = api.post("/v1/campaigns", _tet_campaign("TET-2027-TW", source="central", kind="meritorious"),
+                       as_="officer_all")  # fmt: skip
+    assert central.json()["granted"] == 3  # the central gift stands beside the province's
+    other = api.post(
+        "/v1/campaigns", {**_tet_campaign("TET-2027-TINH"), "month": "2027-02"}, as_="officer_all"
+    )
+    assert other.status_code == 409
+    clock.set(2027, 1, 12)
+    gifts = [e for e in api.view(people[0])["entitlements"] if e["scheme"] == "GIFT"]
+    assert len(gifts) == 2
+    for n, ent in enumerate(gifts):
+        paid = api.pay(people[0], ent["entitlement_id"], None, 400_000, payment_id=f"TET-{n}")
+        assert paid.status_code == 201, paid.text
+    report = api.get("/v1/reports/summary", from_="2027-01", to="2027-01").json()
+    assert report["by_funding_source"] == {
+        "central": {"people": 1, "payments": 1, "amount": 400_000},
+        "province": {"people": 1, "payments": 1, "amount": 400_000},
+    }
+
+
+def test_a_campaign_for_one_commune_is_for_its_officers(api: Api, clock: Clock):
+    clock.set(2026, 12, 22)
+    api.register()
+    assert (
+        api.post("/v1/campaigns", _tet_campaign("T-1", commune_code=OTHER_COMMUNE), as_="officer").status_code
+        == 403
+    )
+    assert api.post("/v1/campaigns", _tet_campaign("T-2"), as_="officer").status_code == 403
+    assert (
+        api.post("/v1/campaigns", _tet_campaign("T-3", commune_code=COMMUNE), as_="officer").status_code
+        == 201
+    )
+    assert api.post("/v1/campaigns", _tet_campaign("T-4"), as_="inspector").status_code == 403
+
+
+def test_a_campaign_of_a_monthly_scheme_is_refused(api: Api):
+    body = {**_tet_campaign("T-M"), "scheme": "NCC_MARTYR_RELATIVE", "params": {"martyrs": 1}}
+    answer = api.post("/v1/campaigns", body, as_="officer_all")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "scheme"

@@ -185,11 +185,10 @@ class Correction(Body):
 
 
 def _guard(svc: Svc, user: CurrentUser, beneficiary_id: str) -> None:
-    """403 unless the user may write for this beneficiary's current commune (404 if unknown)."""
+    """403 unless the user may write for this beneficiary's commune this month (404 if unknown)."""
     if user.role == "inspector":
         require_writer(user, None)
-    agg = svc.ledger.beneficiary(beneficiary_id)
-    require_writer(user, agg.commune_code)
+    require_writer(user, svc.ledger.commune_now(beneficiary_id))
 
 
 def _reason(body: Body | CardRevoke) -> str:

@@ -50,7 +50,7 @@ def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser)
     """Record a payment; the same ``payment_id`` with the same body again answers 200 and records nothing."""
 
     def run() -> tuple[int, Any]:
-        require_writer(user, svc.ledger.beneficiary(body.beneficiary_id).commune_code)
+        require_writer(user, svc.ledger.commune_now(body.beneficiary_id))
         created, payment = svc.ledger.record_payment(
             user.name, payment_id=body.payment_id, beneficiary_id=body.beneficiary_id,
             entitlement_id=body.entitlement_id, period=body.period, amount=body.amount, paid_on=body.paid_on,
@@ -66,7 +66,7 @@ def not_collected(body: NotCollected, request: Request, svc: Svc, user: CurrentU
     """Record that a month was not collected: it is carried over to the next roster."""
 
     def run() -> tuple[int, Any]:
-        require_writer(user, svc.ledger.beneficiary(body.beneficiary_id).commune_code)
+        require_writer(user, svc.ledger.commune_now(body.beneficiary_id))
         return 201, svc.ledger.record_not_collected(
             user.name, beneficiary_id=body.beneficiary_id, entitlement_id=body.entitlement_id,
             period=body.period, reason=body.reason or "",
@@ -82,7 +82,7 @@ def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: Cu
     def run() -> tuple[int, Any]:
         owner = svc.ledger.claim_owner("payment_id", payment_id.strip())
         if owner is not None:
-            require_writer(user, svc.ledger.beneficiary(owner.beneficiary_id).commune_code)
+            require_writer(user, svc.ledger.commune_now(owner.beneficiary_id))
         elif user.role == "inspector":
             require_writer(user, None)
         return 200, svc.ledger.reverse_payment(user.name, payment_id, reason=body.reason)
