@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli import _console, _fail, _ledger, _refusals, app
 from domain.values import Month
 from ledger.backup import BackupError, backup_store
+from ledger.campaigns import grant_campaign
 from ledger.communes import commune_name
 from ledger.config import Settings
 from ledger.history import parse_as_of
@@ -532,3 +534,64 @@ def import_beneficiaries_command(
         _fail(
             "the file has errors: nothing was recorded (fix them, or use --accept-good-rows)", EXIT_BAD_INPUT
         )
+
+
+campaigns_app = typer.Typer(
+    help="Campaigns (đợt chi): one one-off for many people at once.", no_args_is_help=True
+)
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@campaigns_app.command("grant")
+def campaigns_grant(
+    ctx: typer.Context,
+    campaign_id: str = typer.Argument(
+        ..., help="Client-chosen campaign id (the same id again records nothing)."
+    ),
+    scheme: str = typer.Option(..., "--scheme", help="A one-off scheme, e.g. GIFT or HN_TET_SUPPORT."),
+    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    amount: int | None = typer.Option(None, "--amount", help="đồng per person (fixed-amount schemes)"),
+    funding_source: str | None = typer.Option(
+        None, "--funding-source", help="central | province | district | commune | donation"
+    ),
+    occasion: str | None = typer.Option(None, "--occasion", help="tet | 27-7 | 30-4 | 2-9 | other"),
+    kind: str | None = typer.Option(None, "--kind", help="meritorious | social_assistance | poor_household"),
+    commune: str | None = typer.Option(
+        None, "--commune", help="only people living in this commune that month"
+    ),
+    holding: list[str] = typer.Option(
+        [], "--holding", help="only people holding this scheme that month (repeat)"
+    ),
+    decision_no: str | None = typer.Option(
+        None, "--decision-no", help="the decision (default: the campaign id)"
+    ),
+    decision_date: str | None = typer.Option(None, "--decision-date", help="YYYY-MM-DD (default: the 1st)"),
+    issuer: str = typer.Option("Ủy ban nhân dân tỉnh", "--issuer", help="who signed the decision"),
+) -> None:
+    """Grant a one-off to every selected living beneficiary (a Tết gift campaign), with a progress bar."""
+    settings: Settings = ctx.obj
+    params: dict[str, Any] = {
+        k: v for k, v in (("amount", amount), ("funding_source", funding_source), ("occasion", occasion)) if v
+    }
+    select: dict[str, Any] = {k: v for k, v in (("kind", kind), ("commune_code", commune)) if v}
+    if holding:
+        select["schemes"] = holding
+    basis = {
+        "decision_no": decision_no or campaign_id,
+        "decision_date": decision_date or f"{month}-01",
+        "issuer": issuer,
+    }
+    progress, advance = _import_progress()
+    with _refusals(), _ledger(settings) as ledger, progress:
+        created, summary = grant_campaign(
+            ledger, "cli", campaign_id=campaign_id, scheme=scheme, month=month, params=params, basis=basis,
+            select=select, progress=advance,
+        )  # fmt: skip
+    out = _console()
+    state = "recorded" if created else "already recorded (nothing new)"
+    out.print(
+        f"campaign {summary['campaign_id']} {state}: {summary['granted']:,} granted, "
+        f"{summary['already_granted']:,} already held it, {len(summary['skipped']):,} skipped"
+    )
+    for item in summary["skipped"][:20]:
+        out.print(f"  skipped {item['beneficiary_id']}: {escape(item['reason'])}")

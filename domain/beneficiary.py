@@ -193,8 +193,10 @@ class DueItem:
 
     @property
     def excess(self) -> int:
-        """Paid beyond what is due: an overpayment."""
-        return max(self.paid - self.due, 0)
+        """Paid (or withheld by a deduction) beyond what is due: an overpayment. Money withheld from an
+        item that is no longer owed (a death recorded later, a cancelled one-off) recovered nothing, so it
+        counts again as overpaid."""
+        return max(self.paid + self.withheld - self.due, 0)
 
 
 def _validate_members(value: object) -> list[dict[str, Any]]:
@@ -728,11 +730,8 @@ class Beneficiary(LedgerAggregate):
 
     def overpayments(self, rates: RateBook) -> list[DueItem]:
         """Entitlement-periods paid beyond what is due — e.g. months paid after a late-recorded death."""
-        return [
-            item
-            for key in sorted(k for k, v in self.paid.items() if v)
-            if (item := self.due_item(key[0], key[1], rates)).excess > 0
-        ]
+        keys = {k for k, v in self.paid.items() if v} | set(self.withheld)
+        return [item for key in sorted(keys) if (item := self.due_item(key[0], key[1], rates)).excess > 0]
 
     def overpayment_outstanding(self, rates: RateBook) -> int:
         """Overpaid minus recovered, when positive (số tiền chi sai còn phải thu hồi)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -41,6 +42,7 @@ from ledger.application import BenefitsLedger, open_ledger
 from ledger.integrity import verify_streams
 
 COMMUNE = "26041"
+OTHER_COMMUNE = "25210"  # also in Đồng Nai (75)
 PROVINCE = "75"
 ACTOR = "can_bo_chinh_sach"
 FIRST_MONTH = Month(2023, 7)
@@ -208,6 +210,14 @@ AMEND_RATE = _cmd(
     anchor=_anchor,
 )
 CLOCK = _cmd("clock", days=st.integers(1, 120))
+RELOCATE = _cmd("relocate", commune=st.sampled_from([COMMUNE, OTHER_COMMUNE]), month=_month)
+GIFT = _cmd(  # a campaign's one-off: once per year, occasion and funding source
+    "gift",
+    month=_month,
+    source=st.sampled_from(["central", "province"]),
+    occasion=st.sampled_from(["tet", "27-7"]),
+    campaign=st.integers(0, 3),
+)
 
 # Relative weights: payments most often, death seldom (after it most commands are refused).
 WEIGHTS = (
@@ -224,6 +234,8 @@ WEIGHTS = (
     (CARD, 1),
     (AMEND_RATE, 1),
     (CLOCK, 2),
+    (RELOCATE, 1),
+    (GIFT, 1),
 )
 COMMANDS = st.sampled_from([s for s, n in WEIGHTS for _ in range(n)]).flatmap(lambda s: s)
 
@@ -256,6 +268,9 @@ class Model:
     max_due: dict[tuple[str, str], int] = field(default_factory=dict)  # the most ever due when paid
     not_collected: set[tuple[str, str]] = field(default_factory=set)
     recovered: int = 0
+    deducted: int = 0  # withheld from payable items by deductions
+    places: dict[Month, str] = field(default_factory=dict)  # relocations: from month → commune
+    gifts: set[tuple[int, str, str]] = field(default_factory=set)  # (year, occasion, source) granted
     date_of_death: date | None = None
     entitlements: list[str] = field(default_factory=list)
 
@@ -736,15 +751,17 @@ class World:
         credit = self.agg.recovery_credit(rates)
         limit = credit if method == "refund" else outstanding
         value = {"all": limit, "part": max(limit // 3, 1), "random": random_amount}[amount]
+        month = Month.of(self.clock.today)
+        payable = [i.outstanding for i in self.agg.ledger_items(month, rates) if i.outstanding > 0]
         if method not in {"cash", "deduction", "refund"} or value <= 0:
             expect: Expect = InvalidInput
-        elif value > limit:
-            expect = Conflict
+        elif value > limit or (method == "deduction" and not any(owed >= value for owed in payable)):
+            expect = Conflict  # too much, or (a deduction) nothing owed that it can be withheld from
         else:
             expect = None
         ctx = self.ctx()
         result = self._run(
-            lambda: self.agg.record_recovery(ctx, amount=value, method=method, rates=rates),
+            lambda: self.agg.record_recovery(ctx, amount=value, method=method, rates=rates, month=month),
             lambda: self.app.record_recovery(  # type: ignore[union-attr]
                 ACTOR, self.agg.id, amount=value, method=method
             ),
@@ -752,9 +769,60 @@ class World:
         )
         if not isinstance(result, DomainError):
             self.model.recovered += -value if method == "refund" else value
+            if method == "deduction":
+                self.model.deducted += value
+
+    def _do_relocate(self, commune: str, month: str) -> None:
+        target = Month.parse(month)
+        if self.model.date_of_death is not None:
+            expect: Expect = Conflict
+        elif self.agg.commune_at(target)[0] == commune:
+            expect = Conflict  # already lives there that month
+        else:
+            expect = None
+        ctx = self.ctx()
+        result = self._run(
+            lambda: self.agg.relocate(ctx, commune, PROVINCE, month),
+            lambda: self.app.relocate(  # type: ignore[union-attr]
+                ACTOR, self.agg.id, commune_code=commune, effective_from=month
+            ),
+            expect,
+        )
+        if not isinstance(result, DomainError):
+            self.model.places[target] = commune
+
+    def _do_gift(self, month: str, source: str, occasion: str, campaign: int) -> None:
+        if len(self.agg.entitlements) >= MAX_ENTITLEMENTS:
+            return
+        start = Month.parse(month)
+        scope = (start.year, occasion, source)
+        taken = scope in self.model.gifts
+        params = {
+            "amount": 300_000,
+            "funding_source": source,
+            "occasion": occasion,
+            "campaign": f"C{campaign}",
+        }
+        basis = {"decision_no": f"{next(self.counter)}/QĐ-UBND", "decision_date": start.first_day(),
+                 "issuer": "UBND tỉnh"}  # fmt: skip
+        rates = self.rates
+        ctx = self.ctx()
+        result = self._run(
+            lambda: self.agg.grant_entitlement(
+                ctx, scheme="GIFT", effective_from=month, basis=basis, params=params, rates=rates
+            ),
+            lambda: self.app.grant_entitlement(  # type: ignore[union-attr]
+                ACTOR, self.agg.id, scheme="GIFT", effective_from=month, basis=basis, params=params
+            ),
+            Conflict if taken else None,
+        )
+        if not isinstance(result, DomainError):
+            self.model.gifts.add(scope)
+            self.model.entitlements.append(result.entitlement_id)
 
     def _do_card(self, slot: int, days_ago: int, revoke: bool) -> None:
-        number = f"BT2{PROVINCE}{self.card_base + slot:010d}"
+        group = {"social_assistance": "BT", "meritorious": "TS"}[self.model.kind]  # a group the kind holds
+        number = f"{group}2{PROVINCE}{self.card_base + slot:010d}"
         day = self.clock.today - timedelta(days=days_ago)
         card = self.agg.cards.get(number)
         if revoke:
@@ -815,9 +883,15 @@ class World:
         items = agg.ledger_items(LATE, rates)
         assert {(i.entitlement_id, i.period) for i in items} >= {k for k, v in agg.paid.items() if v}
         excess = sum(i.excess for i in items)
-        assert sum(i.paid for i in items) - sum(i.due for i in items) == excess - sum(
+        assert sum(i.paid + i.withheld for i in items) - sum(i.due for i in items) == excess - sum(
             i.outstanding for i in items
         )
+        assert sum(agg.withheld.values()) == model.deducted  # every deduction withheld from one item
+        # (g) the commune in force in each month is the latest relocation effective by then.
+        for month in (Month.parse(m) for m in MONTHS):
+            moves = [m for m in model.places if m <= month]
+            expected = model.places[max(moves)] if moves else COMMUNE
+            assert agg.commune_at(month)[0] == expected, f"{month}: {agg.commune_at(month)[0]} ≠ {expected}"
         assert excess == sum(i.excess for i in agg.overpayments(rates))
         outstanding, credit = agg.overpayment_outstanding(rates), agg.recovery_credit(rates)
         assert outstanding >= 0
@@ -832,6 +906,16 @@ class World:
                 month = Month.parse(item.period)
                 assert ent.in_period(month, agg.death_month)
                 assert not ent.suspended_in(month)
+        # (f) never twice per person: in no month do two entitlements of one monthly scheme owe; a one-off
+        # owes at most once in its scope (schemes.csv once_per).
+        owing: Counter[tuple[Any, ...]] = Counter()
+        for item in items:
+            if not item.due:
+                continue
+            ent = agg.entitlements[item.entitlement_id]
+            scope = ent.scheme.scope_of(ent.start, ent.params_for(ent.start))
+            owing[(ent.scheme_code, item.period if scope is None else scope)] += 1
+        assert max(owing.values(), default=0) <= 1, f"payable twice: {owing.most_common(1)}"
         # After death, every paid month after it is an overpayment (nothing is due then).
         if agg.death_month is not None:
             for payment in agg.payments_after_death():
@@ -891,6 +975,8 @@ class BeneficiaryMachine(RuleBasedStateMachine):
         self.world = World(agg, Model(kind, dob), clock, reference_rate_book())
         grant = {"month": month, "signed": 0, "end": None, "martyrs": 2, "injury": 61, "severe": False}
         self.world.step(Cmd("grant", {"pick": scheme, **grant}))
+        if not self.world.agg.entitlements:  # the 80+ scheme for someone who turns 80 years later: refused
+            self.world.step(Cmd("grant", {"pick": 1 - scheme, **grant}))
         assert self.world.agg.entitlements
 
     @rule(cmd=COMMANDS)
