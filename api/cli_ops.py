@@ -249,10 +249,22 @@ def _emit_roster(
         console.print(_commune_summary(the_roster))
     else:
         console.print(_commune_summary(the_roster))
+    _print_problems(the_roster)
     if issued:
         _console(stderr=True).print(
             f"issued roster {issued['roster_id']} content hash {issued['content_hash']}"
         )
+
+
+def _print_problems(the_roster: Roster) -> None:
+    """Items no rate in force could compute: left out of the roster, named on standard error."""
+    if not the_roster.problems:
+        return
+    warn = _console(stderr=True)
+    warn.print(f"[yellow]{len(the_roster.problems)} item(s) could not be computed and are left out:[/]")
+    for problem in the_roster.problems[:50]:
+        where = f"{problem['beneficiary_id']} {problem['entitlement_id']}"
+        warn.print(f"  {where}: {escape(problem['reason'])}")
 
 
 @projections_app.command("rebuild")

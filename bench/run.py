@@ -56,6 +56,7 @@ import ledger as ledger_package
 from domain.errors import DomainError
 from domain.values import Month
 from ledger.application import open_ledger
+from ledger.campaigns import grant_campaign
 from ledger.communes import communes_of
 from ledger.config import parse_database_url
 from ledger.imports import import_payments
@@ -902,6 +903,24 @@ def main_ingest(args: argparse.Namespace, province: Province, roster: Roster) ->
     emit("ingest_speedup_vs_naive", ratio(ingest_events_per_s, naive_rate))
 
 
+def main_campaign(province: Province) -> None:
+    """A province-wide Tết gift campaign: every living beneficiary granted a GIFT in one run."""
+    month = province.month.next()
+    log(f"campaign: a Tết gift for every living beneficiary in {month}")
+    started = time.perf_counter()
+    _, summary = grant_campaign(
+        province.ledger, "bench", campaign_id=f"BENCH-TET-{month}", scheme="GIFT", month=str(month),
+        params={"amount": 500_000, "funding_source": "province", "occasion": "tet"},
+        basis={"decision_no": "BENCH/QĐ-UBND", "decision_date": province.today.isoformat(),
+               "issuer": "UBND tỉnh"},
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    emit("campaign_granted", summary["granted"])
+    emit("campaign_skipped", len(summary["skipped"]))
+    emit("campaign_s", seconds)
+    emit("campaign_grants_per_s", ratio(summary["granted"], seconds))
+
+
 def main_rebuild(province: Province, *, analyze: bool) -> None:
     """The whole log read and decoded, then the projections rebuilt from it."""
     log("decode: reading and decoding the whole log")
@@ -930,6 +949,7 @@ def main_run(args: argparse.Namespace, url: str, schema: str) -> None:
         roster = main_roster(province)
         main_ingest(args, province, roster)
         del roster
+        main_campaign(province)
         log("history: creating a beneficiary with 120 events")
         history_id = create_history_beneficiary(url)
         province.engine.catch_up()

@@ -18,6 +18,7 @@ from domain.catalogue import (
     KINDS,
     Component,
     RateBook,
+    RateMissing,
     Scheme,
     get_scheme,
     scheme_coefficient,
@@ -727,6 +728,19 @@ class Beneficiary(LedgerAggregate):
     def ledger_items(self, until: Month, rates: RateBook) -> list[DueItem]:
         """Due against paid for every entitlement-period up to ``until`` (and every paid period)."""
         return [self.due_item(eid, period, rates) for eid, period in self.periods(until)]
+
+    def computable_items(self, until: Month, rates: RateBook) -> tuple[list[DueItem], dict[str, str]]:
+        """:meth:`ledger_items`, leaving out the items no rate in force can compute (e.g. a standard with no
+        edition of the NCC tables), with the reason per entitlement — so that one person's missing rate
+        never stops a roster: their line lists what can be computed and the problem is named."""
+        items: list[DueItem] = []
+        problems: dict[str, str] = {}
+        for eid, period in self.periods(until):
+            try:
+                items.append(self.due_item(eid, period, rates))
+            except RateMissing as error:
+                problems.setdefault(eid, error.message)
+        return items, problems
 
     def overpayments(self, rates: RateBook) -> list[DueItem]:
         """Entitlement-periods paid beyond what is due — e.g. months paid after a late-recorded death."""

@@ -762,12 +762,16 @@ class BenefitsLedger(Application[UUID]):
             "basis": ent.basis,
             "suspended": ent.suspended_now,
         }
-        if ent.scheme.monthly:
-            month = self.current_month()
-            view["monthly_amount"] = agg.due_amount(ent.entitlement_id, str(month), rates)
-            view["month"] = str(month)
-        else:
-            view["amount"] = agg.due_amount(ent.entitlement_id, "once", rates)
+        try:
+            if ent.scheme.monthly:
+                month = self.current_month()
+                view["month"] = str(month)
+                view["monthly_amount"] = agg.due_amount(ent.entitlement_id, str(month), rates)
+            else:
+                view["amount"] = agg.due_amount(ent.entitlement_id, "once", rates)
+        except RateMissing as error:  # named, never fatal: the rest of the record still shows
+            view["monthly_amount" if ent.scheme.monthly else "amount"] = None
+            view["problem"] = error.message
         return view
 
     def adjust_entitlement(
@@ -1246,8 +1250,10 @@ class BenefitsLedger(Application[UUID]):
         agg = self.resolve(beneficiary_id)
         rates = self.rates()
         month = month or self.current_month()
-        arrears = agg.arrears(month, rates)
-        carried = agg.carried_over(month, rates)
+        items, problems = agg.computable_items(month.previous(), rates)
+        arrears = [i for i in items if i.outstanding > 0 and not (i.not_collected and i.paid == 0)]
+        carried = [i for i in items if i.not_collected and i.paid == 0 and i.outstanding > 0]
+        excess = sum(i.excess for i in items)
         return {
             "id": str(agg.id),
             "kind": agg.kind,
@@ -1273,9 +1279,10 @@ class BenefitsLedger(Application[UUID]):
             "balances": {
                 "arrears_due": sum(i.outstanding for i in arrears),
                 "carried_over_due": sum(i.outstanding for i in carried),
-                "overpayment_outstanding": agg.overpayment_outstanding(rates),
-                "recovery_credit": agg.recovery_credit(rates),
+                "overpayment_outstanding": max(excess - agg.recovered, 0),
+                "recovery_credit": max(agg.recovered - excess, 0),
             },
+            "problems": [{"entitlement_id": eid, "reason": why} for eid, why in problems.items()],
             "suspension_candidate": agg.is_suspension_candidate,
             "version": agg.version,
         }

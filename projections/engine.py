@@ -41,6 +41,7 @@ BENEFICIARY_TABLES = (
     "rm_recoveries",
     "rm_cards",
     "rm_places",
+    "rm_problems",
 )
 BENEFICIARY_EVENTS = tuple(
     v for v in vars(Beneficiary).values() if isinstance(v, type) and issubclass(v, LedgerAggregate.Event)

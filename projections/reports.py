@@ -25,6 +25,7 @@ EXCEPTION_TYPES = (
     "overpayment_outstanding",
     "suspension_candidate",
     "unpaid_roster_lines",
+    "uncomputable",
 )
 
 
@@ -186,6 +187,22 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
                 "beneficiary_id", "full_name", "citizen_id", "commune_code", "date_of_death", "overpaid",
                 "recovered", "outstanding",
             )  # fmt: skip
+        elif kind == "uncomputable":  # items no rate in force computes: left out of every roster
+            rows = tx.fetchall(
+                "SELECT p.beneficiary_id, b.full_name, b.citizen_id, b.commune_code, p.entitlement_id,"
+                " e.scheme, p.reason FROM rm_problems p JOIN rm_beneficiaries b ON b.id = p.beneficiary_id"
+                " LEFT JOIN rm_entitlements e ON e.entitlement_id = p.entitlement_id"
+                " ORDER BY b.commune_code, p.beneficiary_id, p.entitlement_id"
+            )
+            keys = (
+                "beneficiary_id",
+                "full_name",
+                "citizen_id",
+                "commune_code",
+                "entitlement_id",
+                "scheme",
+                "reason",
+            )
         elif kind == "suspension_candidate":
             rows = tx.fetchall(
                 "SELECT b.id, b.full_name, b.citizen_id, b.commune_code, COUNT(d.period)"

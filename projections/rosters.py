@@ -130,6 +130,8 @@ class Roster:
     scope: RosterScope
     lines: list[RosterLine]
     as_of: str | None = None
+    # items no rate in force could compute, left out of the lines: [{beneficiary_id, entitlement_id, reason}]
+    problems: list[dict[str, str]] = field(default_factory=list)
 
     def totals(self) -> dict[str, Any]:
         """Totals: lines, amount, per channel and per commune."""
@@ -154,6 +156,7 @@ class Roster:
             "as_of": self.as_of,
             "lines": [line.as_dict() for line in self.lines],
             "totals": self.totals(),
+            "problems": list(self.problems),
         }
 
     def canonical_json(self) -> bytes:
@@ -195,8 +198,11 @@ def _item_type(period: str, month: Month, not_collected: bool, paid: int) -> str
     return None
 
 
-def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> RosterLine:
-    """One beneficiary's roster line for ``month``, computed from the aggregate."""
+def lines_from_aggregate(
+    agg: Beneficiary, month: Month, rates: RateBook, problems: list[dict[str, str]] | None = None
+) -> RosterLine:
+    """One beneficiary's roster line for ``month``, computed from the aggregate; items no rate in force
+    can compute are left out and named in ``problems``."""
     line = RosterLine(
         beneficiary_id=str(agg.id),
         citizen_id=agg.citizen_id,
@@ -204,7 +210,8 @@ def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> Ros
         commune_code=agg.commune_at(month)[0],  # the commune in force in the roster's month
         channel=agg.channel_at(month)["type"],
     )
-    for item in agg.ledger_items(month, rates):
+    items, failed = agg.computable_items(month, rates)
+    for item in items:
         if item.outstanding <= 0:
             continue
         kind = _item_type(item.period, month, item.not_collected, item.paid)
@@ -212,7 +219,13 @@ def lines_from_aggregate(agg: Beneficiary, month: Month, rates: RateBook) -> Ros
             continue
         period = None if item.period == ONE_OFF else item.period
         line.items.append(RosterItem(item.entitlement_id, item.scheme, kind, period, item.outstanding))
-    _add_recovery(line, agg.overpayment_outstanding(rates) - agg.recovery_credit(rates))
+    # outstanding − credit = what is overpaid − what was recovered (the items hold every paid period)
+    _add_recovery(line, sum(i.excess for i in items) - agg.recovered)
+    if problems is not None:
+        bid = str(agg.id)
+        problems.extend(
+            {"beneficiary_id": bid, "entitlement_id": e, "reason": why} for e, why in failed.items()
+        )
     line.sort_items()
     return line
 
@@ -261,6 +274,12 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             " WHERE d.due > d.paid + d.withheld AND (d.period <= ? OR (d.period = ? AND e.start_month <= ?))",
             (key, ONE_OFF, key),
         )
+        problems_sql = "SELECT beneficiary_id, entitlement_id, reason FROM rm_problems ORDER BY 1, 2"
+        problems = [
+            {"beneficiary_id": r[0], "entitlement_id": r[1], "reason": r[2]}
+            for r in tx.fetchall(problems_sql)
+            if r[0] in lines
+        ]
     for bid, eid, scheme, period, owed_amount, not_collected, paid in rows:
         line = lines.get(bid)
         kind = _item_type(period, target, bool(not_collected), int(paid))
@@ -272,8 +291,8 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
     for bid, line in lines.items():
         _add_recovery(line, outstanding[bid])
     for bid, agg in _states_at(engine, behind).items():
-        lines[bid] = lines_from_aggregate(agg, target, rates)
-    return Roster(target, scope, _sorted(lines.values()))
+        lines[bid] = lines_from_aggregate(agg, target, rates, problems)
+    return Roster(target, scope, _sorted(lines.values()), problems=problems)
 
 
 def _states_at(engine: ProjectionEngine, wanted: list[tuple[str, int]]) -> dict[str, Beneficiary]:
@@ -337,10 +356,15 @@ def roster_as_of(
     )
     editions = [e for s in streams.values() if isinstance(s, NccTables) for e in s.editions]
     rates = reference_rate_book(entries, editions)
-    lines = [lines_from_aggregate(agg, target, rates) for agg in aggregates]
-    roster = Roster(
-        target, scope, _sorted(line for line in lines if scope.admits(line.commune_code, line.channel))
-    )
+    problems: list[dict[str, str]] = []
+    lines = []
+    for agg in aggregates:
+        found: list[dict[str, str]] = []
+        line = lines_from_aggregate(agg, target, rates, found)
+        if scope.admits(line.commune_code, line.channel):
+            lines.append(line)
+            problems.extend(found)
+    roster = Roster(target, scope, _sorted(lines), problems=problems)
     roster.as_of = as_of.isoformat()
     return roster
 
@@ -360,6 +384,7 @@ def roster_from_dict(data: dict[str, Any]) -> Roster:
     ]
     roster = Roster(Month.parse(data["month"]), RosterScope(data["commune_code"], data["channel"]), lines)
     roster.as_of = data.get("as_of")
+    roster.problems = list(data.get("problems", []))
     return roster
 
 

@@ -8,6 +8,7 @@
 * ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
 * ``rm_rates`` — the rate amendments known at the tracked position;
 * ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
+* ``rm_problems`` — items no rate in force can compute (left out of rosters, listed as problems);
 * ``rm_places`` — each beneficiary's commune and payment channel from each month they changed (a
   relocation or a channel change counts from its effective month: rosters, scope and the register use
   the row in force in the month they are about).
@@ -162,6 +163,12 @@ CREATE TABLE IF NOT EXISTS rm_rates (
     notification_id BIGINT NOT NULL,
     PRIMARY KEY (schedule, province, effective_from)
 );
+CREATE TABLE IF NOT EXISTS rm_problems (
+    beneficiary_id TEXT NOT NULL,
+    entitlement_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (beneficiary_id, entitlement_id)
+);
 CREATE TABLE IF NOT EXISTS rm_places (
     beneficiary_id TEXT NOT NULL,
     effective_from TEXT NOT NULL,
@@ -193,6 +200,7 @@ ALL_TABLES = (
     "rm_rates",
     "rm_rate_tables",
     "rm_places",
+    "rm_problems",
 )
 
 
@@ -225,6 +233,7 @@ class BeneficiaryRows:
     recoveries: list[tuple[Any, ...]] = field(default_factory=list)
     cards: list[tuple[Any, ...]] = field(default_factory=list)
     places: list[tuple[Any, ...]] = field(default_factory=list)
+    problems: list[tuple[Any, ...]] = field(default_factory=list)
 
     def inserts(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
         """(table, columns, rows) for every table with rows."""
@@ -236,6 +245,7 @@ class BeneficiaryRows:
             ("rm_recoveries", RECOVERY_COLUMNS, self.recoveries),
             ("rm_cards", CARD_COLUMNS, self.cards),
             ("rm_places", PLACE_COLUMNS, self.places),
+            ("rm_problems", ("beneficiary_id", "entitlement_id", "reason"), self.problems),
         )
         for table, columns, rows in tables:
             if rows:
@@ -279,7 +289,8 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
     """Append the rows that describe ``agg`` (its state after the batch, with ``rates``) to ``out``."""
     bid = str(agg.id)
     last = horizon(agg)
-    items = agg.ledger_items(last, rates)
+    items, failed = agg.computable_items(last, rates)  # an uncomputable item is named, never fatal
+    out.problems.extend((bid, eid, why) for eid, why in failed.items())
     overpaid = sum(i.excess for i in items)
     channel = agg.payment_channel
     out.beneficiaries.append(

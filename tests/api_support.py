@@ -397,6 +397,19 @@ def _rate_approval(w: World, fresh: bool, endpoint: str) -> Case:
     return "POST", f"/v1/rates/BTXH_STANDARD/amendments/{proposal['amendment_id']}/approve", {}, None
 
 
+def _campaign(w: World, fresh: bool, endpoint: str) -> Case:
+    """A gift campaign for one person (a fresh campaign id each time)."""
+    p = w.target(endpoint, fresh=fresh)
+    n = next(SERIALS)
+    body = {
+        "campaign_id": f"CAMP-{n}", "scheme": "GIFT", "month": "2024-09",
+        "params": {"amount": 200_000, "funding_source": "province", "occasion": f"o-{n}"},
+        "basis": {"decision_no": f"{n}/QĐ-UBND", "decision_date": "2024-09-01", "issuer": "UBND tỉnh"},
+        "select": {"beneficiary_ids": [p.id]},
+    }  # fmt: skip
+    return "POST", "/v1/campaigns", body, None
+
+
 def _users(w: World, fresh: bool, endpoint: str) -> Case:
     return "POST", "/v1/users", {"name": f"user-{next(SERIALS)}", "role": "inspector"}, None
 
@@ -456,11 +469,12 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "rate_tables": (201, _rate_tables),
     "rate_approval": (200, _rate_approval),
     "users": (201, _users),
+    "campaign": (201, _campaign),
     "import": (201, _import),
     "import_register": (201, _import_register),
 }  # fmt: skip
 ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users"}
-PROVINCE_WIDE = {"import", "import_register"}  # whole files: officers with a commune scope may not
+PROVINCE_WIDE = {"import", "import_register", "campaign"}  # whole files: officers with a commune scope may not
 
 
 def send(
@@ -510,6 +524,7 @@ ROUTE_OF = {
     "rate_tables": "/v1/rates/ncc-tables",
     "rate_approval": "/v1/rates/{schedule}/amendments/{amendment_id}/approve",
     "users": "/v1/users",
+    "campaign": "/v1/campaigns",
     "import": "/v1/imports/payments",
     "import_register": "/v1/imports/beneficiaries",
 }

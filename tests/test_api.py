@@ -483,7 +483,8 @@ def test_retroactive_ncc_standard_pays_734000_arrears_for_july_in_august(api_unt
 def test_late_death_overpayment_recovered_by_deduction_from_the_funeral_allowance(api: Api):
     """Died 2024-09-20, recorded 2024-11-25 after October and November were paid (500,000 each): the
     death's answer names the 1,000,000 overpaid; it is listed, deducted from the 10,000,000 funeral
-    allowance on the December roster, and gone once the recovery by deduction is recorded."""
+    allowance on the December roster, and once the recovery by deduction is recorded the funeral item
+    itself is owed 1,000,000 less: the family is paid 9,000,000 before and after (issue 11)."""
     api.clock.set(2024, 7, 2)
     person = api.register(
         kind="social_assistance", full_name="Lê Văn Cường", citizen_id="075040012345",
@@ -527,7 +528,8 @@ def test_late_death_overpayment_recovered_by_deduction_from_the_funeral_allowanc
     assert recovered.status_code == 201, recovered.text
     assert recovered.json()["overpayment_outstanding"] == 0
     (line,) = api.roster("2024-12")["lines"]
-    assert items_of(line) == [("one_off", None, 10_000_000)]
+    assert items_of(line) == [("one_off", None, 9_000_000)]
+    assert line["net_amount"] == 9_000_000
     assert api.get("/v1/exceptions", type="overpayment_outstanding").json()["items"] == []
     assert api.view(bid)["balances"]["overpayment_outstanding"] == 0
     before = api.recorded()
@@ -535,14 +537,15 @@ def test_late_death_overpayment_recovered_by_deduction_from_the_funeral_allowanc
         api.post(f"/v1/beneficiaries/{bid}/recoveries", {"amount": 1, "method": "cash"}), 409, "amount"
     )
     assert api.recorded() == before
-    one_off = api.pay(bid, funeral["entitlement_id"], None, 10_000_000, payment_id="MT-1")
+    assert_problem(api.pay(bid, funeral["entitlement_id"], None, 10_000_000, payment_id="MT-0"), 409)
+    one_off = api.pay(bid, funeral["entitlement_id"], None, 9_000_000, payment_id="MT-1")
     assert one_off.status_code == 201, one_off.text
     assert one_off.json()["period"] is None
     assert api.roster("2024-12")["lines"] == []
     history = api.history(bid)
     assert [e["type"] for e in history][-3:] == [
         "EntitlementGranted",
-        "OverpaymentRecovered",
+        "OverpaymentDeducted",
         "PaymentRecorded",
     ]
 

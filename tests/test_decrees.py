@@ -300,3 +300,30 @@ def test_an_approved_ncc_standard_comes_with_its_derived_tables(api: Api, provin
     assert approved.status_code == 200, approved.text
     assert approved.json()["ncc_tables"]["derived"] is True
     assert api.get("/v1/rosters/2026-12").status_code == 200
+
+
+# ------------------------------------------------------------------------------------ never fails whole
+
+
+def test_an_uncomputable_line_is_named_and_the_roster_still_answers(api: Api, province: dict):
+    """A store written before this release may hold an NCC standard with no edition of the tables: the
+    war invalid's months at it cannot be computed. The roster, the exceptions and the person's page answer
+    200; the uncomputable items are left out and named (problems, exceptions?type=uncomputable)."""
+    ledger = api.ledger
+    schedule = ledger.rate_schedule("NCC_STANDARD")
+    assert schedule is not None
+    ctx = ledger.context("admin-old-release")
+    schedule.amend(ctx, effective_from="2026-07", amount=3_100_000, legal_basis="before tables were events")
+    ledger.save(schedule)  # as an older release did: a standard without its tables
+    roster = api.roster("2026-12")
+    invalid = [p for p in roster["problems"] if p["beneficiary_id"] == province["invalid"]]
+    assert len(invalid) == 1
+    assert "no edition of the NCC tables" in invalid[0]["reason"]
+    assert arrears_of(roster, province["relative"]) == dict.fromkeys(MONTHS, 3_100_000 - OLD_STANDARD)
+    assert arrears_of(roster, province["elderly"]) == {}
+    listed = api.get("/v1/exceptions", type="uncomputable").json()["items"]
+    assert [(i["beneficiary_id"], i["scheme"]) for i in listed] == [(province["invalid"], "NCC_WAR_INVALID")]
+    view = api.get(f"/v1/beneficiaries/{province['invalid']}")
+    assert view.status_code == 200, view.text
+    assert view.json()["problems"][0]["entitlement_id"] == invalid[0]["entitlement_id"]
+    assert api.get("/v1/reports/summary", from_="2026-01", to="2026-12").status_code == 200

@@ -403,7 +403,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def balances_add_up(self) -> None:
         items = self.agg.ledger_items(Month(2025, 12), self.rates)
-        paid = sum(i.paid for i in items)
+        paid = sum(i.paid + i.withheld for i in items)  # settled: paid out, or withheld by a deduction
         owed = sum(i.due for i in items)
         assert paid - owed == sum(i.excess for i in items) - sum(i.outstanding for i in items)
         outstanding = self.agg.overpayment_outstanding(self.rates)

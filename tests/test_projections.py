@@ -161,7 +161,9 @@ def test_late_death_overpayment_in_exceptions_and_deducted_once(ledger, engine, 
         "payment-officer", person.id, amount=1_000_000, method="deduction", reference="BB-12"
     )
     roster = build_roster(engine, "2024-12")
-    assert [(i.type, i.amount) for i in roster.lines[0].items] == [("one_off", 10_000_000)]
+    # withheld from the funeral allowance itself: the family still receives 9,000,000
+    assert [(i.type, i.amount) for i in roster.lines[0].items] == [("one_off", 9_000_000)]
+    assert roster.lines[0].net_amount == 9_000_000
     assert exceptions(engine, "overpayment_outstanding") == []
 
 

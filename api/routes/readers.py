@@ -126,7 +126,11 @@ def exception_list(
     svc: Svc,
     user: CurrentUser,
     type: Literal[  # noqa: A002 - the contract's name
-        "paid_after_death", "overpayment_outstanding", "suspension_candidate", "unpaid_roster_lines"
+        "paid_after_death",
+        "overpayment_outstanding",
+        "suspension_candidate",
+        "unpaid_roster_lines",
+        "uncomputable",
     ] = "overpayment_outstanding",
 ) -> dict[str, Any]:
     """Exceptions an inspector chases."""
