@@ -474,7 +474,8 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "import_register": (201, _import_register),
 }  # fmt: skip
 ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users"}
-PROVINCE_WIDE = {"import", "import_register", "campaign"}  # whole files: officers with a commune scope may not
+# whole files and campaigns: officers with a commune scope may not
+PROVINCE_WIDE = {"import", "import_register", "campaign"}
 
 
 def send(
