@@ -16,14 +16,16 @@ from ledger.config import parse_database_url
 MAINTENANCE_DATABASE = "postgres"
 
 
-def _connect(url: str, dbname: str) -> psycopg.Connection[tuple[object, ...]]:
+def connect(url: str, dbname: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
+    """A plain autocommit connection to the database of a PostgreSQL ledger URL (its schema ignored),
+    or to another database ``dbname`` of the same server."""
     loc = parse_database_url(url)
     return psycopg.connect(
         host=loc.host,
         port=loc.port,
         user=loc.user,
         password=loc.password or None,
-        dbname=dbname,
+        dbname=dbname or loc.dbname,
         connect_timeout=3,
         autocommit=True,
     )
@@ -36,12 +38,12 @@ def ensure_database(url: str) -> bool:
     """
     dbname = parse_database_url(url).dbname
     try:
-        with _connect(url, dbname):
+        with connect(url, dbname):
             return False
     except psycopg.OperationalError as error:
         if "does not exist" not in str(error):
             raise
-    with _connect(url, MAINTENANCE_DATABASE) as conn:
+    with connect(url, MAINTENANCE_DATABASE) as conn:
         try:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):

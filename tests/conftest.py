@@ -24,13 +24,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 from psycopg import sql
 
-from ledger.config import parse_database_url
-from ledger.pg_databases import ensure_database
+from ledger.pg_databases import connect, ensure_database
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+pytest_plugins = ["api_fixtures"]  # the HTTP API tests' clock and api fixtures (tests/api_fixtures.py)
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
 POSTGRES_SKIP = "PostgreSQL"
 
@@ -113,20 +113,6 @@ def redacted(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
-    """A plain autocommit connection to the database named by a ledger URL (schema ignored)."""
-    loc = parse_database_url(url)
-    return psycopg.connect(
-        host=loc.host,
-        port=loc.port,
-        user=loc.user,
-        password=loc.password or None,
-        dbname=loc.dbname,
-        connect_timeout=3,
-        autocommit=True,
-    )
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import multiprocessing
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (province 75)
 OTHER_COMMUNE = "25210"  # Phường Đồng Xoài, Đồng Nai: where relocations go
@@ -192,3 +193,31 @@ def records_nothing(
     if field is not None:
         assert getattr(info.value, "field", None) == field, info.value
     assert log_position(app) == head, "a refused command recorded something"
+
+
+def _run_at_barrier(work: Callable[[str], object], url: str, barrier: Any, errors: Any) -> None:
+    try:
+        barrier.wait()
+        work(url)
+    except Exception as error:  # noqa: BLE001 - reported to the parent
+        errors.put(repr(error))
+
+
+def run_in_processes_at_once(work: Callable[[str], object], url: str, processes: int = 8) -> list[str]:
+    """Run ``work(url)`` in ``processes`` forked processes released at one moment; the errors they met
+    (empty if none), after checking that every process ended with status 0."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, errors = ctx.Barrier(processes), ctx.Queue()
+    workers = [
+        ctx.Process(target=_run_at_barrier, args=(work, url, barrier, errors)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    if not found:
+        assert [w.exitcode for w in workers] == [0] * processes
+    return found

@@ -80,19 +80,6 @@ HISTORY_FIELDS = {
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(database_url: str, clock: Clock) -> Iterator[Api]:
-    """An app over a fresh store, every reference rate seeded, the standard users."""
-    app = Api(database_url, clock).standard_users()
-    yield app
-    app.close()
-
-
-@pytest.fixture
 def api_until_june(database_url: str, clock: Clock) -> Iterator[Api]:
     """An app whose rates were seeded only up to 2024-06 (the 2024-07 NCC standard is not known yet)."""
     app = Api(database_url, clock, seed_until=Month(2024, 6)).standard_users()

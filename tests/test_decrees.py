@@ -14,16 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import pytest
 from api_support import COMMUNE, Api, Clock, citizen_id
 
 from domain.catalogue import reference_table_editions
 from domain.values import Month, round_to_thousand
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 NEW_STANDARD = 3_012_000
 OLD_STANDARD = 2_789_000
@@ -50,13 +46,6 @@ def clock() -> Clock:
     moment = Clock()
     moment.set(2026, 1, 5)
     return moment
-
-
-@pytest.fixture
-def api(database_url: str, clock: Clock) -> Iterator[Api]:
-    app = Api(database_url, clock).standard_users()
-    yield app
-    app.close()
 
 
 @pytest.fixture
@@ -145,17 +134,24 @@ def _official_file(change: dict[tuple[str, int | None], int]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def load_tables(
+    api: Api, content: bytes, basis: str = "NĐ xx/2026/NĐ-CP Phụ lục", as_: str = "admin"
+) -> object:
+    """POST /v1/rates/ncc-tables with an edition file at the new standard."""
+    return api.client.post(
+        "/v1/rates/ncc-tables",
+        files={"file": ("bang-muc-2026.csv", content, "text/csv")},
+        data={"standard": str(NEW_STANDARD), "legal_basis": basis},
+        headers=api.headers(as_),
+    )
+
+
 def test_the_official_edition_loaded_later_moves_that_rows_arrears(api: Api, province: dict):
     assert amend(api).status_code == 201
     old_invalid = official_2024_amount("NCC_TB", INJURY_RATE)
     official_invalid = derived(old_invalid) + 5_000
     content = _official_file({("NCC_TB", INJURY_RATE): official_invalid})
-    answer = api.client.post(
-        "/v1/rates/ncc-tables",
-        files={"file": ("bang-muc-2026.csv", content, "text/csv")},
-        data={"standard": str(NEW_STANDARD), "legal_basis": "NĐ xx/2026/NĐ-CP Phụ lục I–IV"},
-        headers=api.headers("admin"),
-    )
+    answer = load_tables(api, content, "NĐ xx/2026/NĐ-CP Phụ lục I–IV")
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["replaced"]["derived"] is True
@@ -171,12 +167,7 @@ def test_the_official_edition_loaded_later_moves_that_rows_arrears(api: Api, pro
 
 def test_an_official_edition_loaded_first_is_the_one_the_amendment_uses(api: Api, province: dict):
     content = _official_file({})
-    loaded = api.client.post(
-        "/v1/rates/ncc-tables",
-        files={"file": ("t.csv", content, "text/csv")},
-        data={"standard": str(NEW_STANDARD), "legal_basis": "NĐ xx/2026/NĐ-CP Phụ lục"},
-        headers=api.headers("admin"),
-    )
+    loaded = load_tables(api, content)
     assert loaded.status_code == 201, loaded.text
     answer = amend(api, derive_tables=False)
     assert answer.status_code == 201, answer.text
@@ -212,24 +203,14 @@ def test_an_edition_file_is_checked_whole_and_records_nothing_when_bad(
     else:
         rows.append("NCC_NOT_A_TABLE,,,,,1000000")
     before = api.recorded()
-    answer = api.client.post(
-        "/v1/rates/ncc-tables",
-        files={"file": ("t.csv", "\n".join(rows).encode(), "text/csv")},
-        data={"standard": str(NEW_STANDARD), "legal_basis": "NĐ"},
-        headers=api.headers("admin"),
-    )
+    answer = load_tables(api, "\n".join(rows).encode(), "NĐ")
     assert answer.status_code == 422, answer.text
     assert any(field_part in e["field"] for e in answer.json()["errors"])
     assert api.recorded() == before
 
 
 def test_only_an_administrator_loads_tables(api: Api):
-    answer = api.client.post(
-        "/v1/rates/ncc-tables",
-        files={"file": ("t.csv", _official_file({}), "text/csv")},
-        data={"standard": str(NEW_STANDARD), "legal_basis": "NĐ"},
-        headers=api.headers("officer_all"),
-    )
+    answer = load_tables(api, _official_file({}), "NĐ", as_="officer_all")
     assert answer.status_code == 403
     assert Month.parse("2026-07")
 

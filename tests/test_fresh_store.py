@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import re
 import shlex
 import socket
@@ -31,6 +30,7 @@ from domain.catalogue import reference_rate_entries, reference_table_editions
 from domain.values import Month
 from ledger.application import SYSTEM_ACTOR, open_ledger
 from ledger.integrity import verify_streams
+from tests.support import run_in_processes_at_once
 
 if TYPE_CHECKING:
     import pytest
@@ -124,27 +124,12 @@ def test_the_first_open_records_every_packaged_rate_once(database_url: str):
         again.close()
 
 
-def _open_at_once(url: str, barrier: object, errors: object) -> None:
-    try:
-        barrier.wait()  # type: ignore[attr-defined]
-        open_ledger(url).close()
-    except Exception as error:  # noqa: BLE001 - reported to the parent
-        errors.put(repr(error))  # type: ignore[attr-defined]
+def _open_and_close(url: str) -> None:
+    open_ledger(url).close()
 
 
 def test_eight_processes_opening_a_new_store_record_the_rates_once(database_url: str):
-    ctx = multiprocessing.get_context("fork")
-    barrier, errors = ctx.Barrier(8), ctx.Queue()
-    workers = [ctx.Process(target=_open_at_once, args=(database_url, barrier, errors)) for _ in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    found = []
-    while not errors.empty():
-        found.append(errors.get())
-    assert found == []
-    assert [w.exitcode for w in workers] == [0] * 8
+    assert run_in_processes_at_once(_open_and_close, database_url) == []
     app = open_ledger(database_url, seed_reference=False)
     try:
         assert app.recorder.max_notification_id() == PACKAGED_EVENTS

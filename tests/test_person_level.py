@@ -10,28 +10,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, Api, Clock, citizen_id
 
 from domain.catalogue import get_scheme
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def api(database_url: str, clock: Clock) -> Iterator[Api]:
-    app = Api(database_url, clock).standard_users()
-    yield app
-    app.close()
-
 
 # ------------------------------------------------------------------------------------ one spelling
 

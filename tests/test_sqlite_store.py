@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, ClassVar
@@ -32,6 +31,7 @@ from ledger.sqlite_store import (
     LedgerSQLiteFactory,
     prepare_sqlite_file,
 )
+from tests.support import run_in_processes_at_once
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -113,17 +113,13 @@ class TestFactoryContract(InfrastructureFactoryTestCase[LedgerSQLiteFactory]):
 # ------------------------------------------------------------------------------------ opening at once
 
 
-def _open_and_write(url: str, barrier: object, errors: object) -> None:
-    """Open the ledger at the barrier, record the packaged rates, close; report any error."""
+def _open_and_write(url: str) -> None:
+    """Open the ledger, record the packaged rates, close."""
+    app = open_ledger(url)
     try:
-        barrier.wait()  # type: ignore[attr-defined]
-        app = open_ledger(url)
-        try:
-            app.seed_reference_rates()
-        finally:
-            app.close()
-    except Exception as error:  # noqa: BLE001 - reported to the parent
-        errors.put(repr(error))  # type: ignore[attr-defined]
+        app.seed_reference_rates()
+    finally:
+        app.close()
 
 
 def test_a_new_file_is_made_whole_in_wal_mode(tmp_path: Path) -> None:
@@ -143,19 +139,7 @@ def test_eight_processes_opening_one_new_file_at_once(tmp_path: Path, round_: in
     """Eight processes (and in each the library's pool) open the same new file at one moment: every
     one opens it and records, nothing is locked, the log verifies and holds the rates once."""
     url = f"sqlite:///{tmp_path / f'new-{round_}.db'}"
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(8)
-    errors = ctx.Queue()
-    workers = [ctx.Process(target=_open_and_write, args=(url, barrier, errors)) for _ in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    found = []
-    while not errors.empty():
-        found.append(errors.get())
-    assert found == []
-    assert [w.exitcode for w in workers] == [0] * 8
+    assert run_in_processes_at_once(_open_and_write, url) == []
     app = open_ledger(url)
     try:
         report = verify_streams(app)
