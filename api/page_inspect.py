@@ -58,6 +58,7 @@ EXCEPTION_LABELS = {
     "overpayment_outstanding": "Chi thừa chưa thu hồi",
     "suspension_candidate": "Đề nghị tạm dừng (3 tháng liền không nhận)",
     "unpaid_roster_lines": "Danh sách chi trả còn dòng chưa chi",
+    "uncomputable": "Khoản chưa tính được (thiếu mức)",
 }
 EXCEPTION_HELP = {
     "paid_after_death": "Các khoản đã chi cho kỳ sau tháng mất của đối tượng: phải thu hồi.",
@@ -67,6 +68,10 @@ EXCEPTION_HELP = {
     "suspension_candidate": "Đối tượng không đến nhận trợ cấp ba tháng liền: xem xét tạm dừng chi trả.",
     "unpaid_roster_lines": (
         "Xã/phường còn khoản phải chi của các tháng đã qua mà chưa ghi chi trả hoặc không nhận."
+    ),
+    "uncomputable": (
+        "Khoản không tính được vì chưa có mức áp dụng (ví dụ mức chuẩn chưa có bảng mức trợ cấp): "
+        "không đưa vào danh sách chi trả cho đến khi có mức."
     ),
 }
 STREAM_KINDS = {
