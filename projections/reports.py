@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInput
 from domain.values import Month, parse_commune_code, parse_date
+from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
     from projections.engine import ProjectionEngine
@@ -163,7 +164,10 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
     if kind not in EXCEPTION_TYPES:
         raise InvalidInput("type", f"must be one of {', '.join(EXCEPTION_TYPES)}, got {kind!r}")
     engine.catch_up()
+    today = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
     with engine.store.read() as tx:
+        # a person's commune in force this month (a relocation counts from its month)
+        places = {r[0]: r[1] for r in tx.fetchall(PLACES_IN_FORCE_SQL, (today,))}
         if kind == "paid_after_death":
             rows = tx.fetchall(
                 "SELECT p.beneficiary_id, b.full_name, b.citizen_id, b.commune_code, b.date_of_death,"
@@ -213,7 +217,7 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
             )
             keys = ("beneficiary_id", "full_name", "citizen_id", "commune_code", "uncollected_months")
         else:
-            current = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
+            current = today
             rows = tx.fetchall(
                 "SELECT commune_code, COUNT(*), SUM(due - paid - withheld), MIN(period) FROM rm_dues"
                 " WHERE due > paid + withheld AND not_collected = 0 AND period < ? AND period <> 'once'"
@@ -221,7 +225,11 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
                 (current,),
             )
             keys = ("commune_code", "unpaid_lines", "amount", "oldest_period")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    for item in found:
+        if "beneficiary_id" in item and item["beneficiary_id"] in places:
+            item["commune_code"] = places[item["beneficiary_id"]]
+    return found
 
 
 AUDIT_FILTERS = ("beneficiary_id", "actor", "commune_code", "type")
