@@ -22,13 +22,13 @@ SCALE ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve test lint pg pg-if-possible clean bench bench-smoke
+.PHONY: help setup demo serve test test-unit lint pg pg-if-possible clean bench bench-smoke
 
 help:
 	@echo "targets: setup demo test lint pg clean bench bench-smoke"
 	@echo "  make demo [N=$(N)]          run the demo on a fresh ./ledger.db"
 	@echo "  make serve                  the API and the pages on it (http://127.0.0.1:8000/pages/)"
-	@echo "  make test [PYTEST_ARGS=...] run the test suite"
+	@echo "  make test [PYTEST_ARGS=...] run the test suite (make test-unit: no database, seconds)"
 	@echo "  make bench [N=100000] [SCALE=1000000] [BENCH_ARGS=...]  benchmark suite on PostgreSQL"
 	@echo "  make bench-smoke            the benchmark at N=2000 (as CI runs it)"
 
@@ -50,6 +50,10 @@ serve: setup
 
 test: setup pg-if-possible
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests that need no database: value objects, the catalogue and rates, the XLSX writer (seconds).
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

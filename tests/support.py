@@ -21,9 +21,12 @@ import pytest
 
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
+from projections.views import ALL_TABLES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from projections.engine import ProjectionEngine
 
 COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (province 75)
 OTHER_COMMUNE = "25210"  # Phường Đồng Xoài, Đồng Nai: where relocations go
@@ -221,3 +224,12 @@ def run_in_processes_at_once(work: Callable[[str], object], url: str, processes:
     if not found:
         assert [w.exitcode for w in workers] == [0] * processes
     return found
+
+
+def dump(engine: ProjectionEngine) -> dict[str, list[tuple[object, ...]]]:
+    """Every read-model table, sorted, for comparison."""
+    out = {}
+    with engine.store.read() as tx:
+        for table in ALL_TABLES:
+            out[table] = sorted(tx.fetchall(f"SELECT * FROM {table}"), key=repr)  # noqa: S608
+    return out

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from domain.catalogue import RateEntry, TableEdition
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 PACKAGED_EVENTS = 11  # 2 schedules opened + 5 standards + the tables' stream opened + 3 editions
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from click.testing import Result
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 3, 18)
 DEMO_SIZE = 60
 

@@ -24,7 +24,7 @@ from ledger.integrity import verify_streams
 from projections.engine import open_projections
 from projections.rosters import RosterScope, build_roster
 
-FIXTURE = Path(__file__).parent / "fixtures" / "store-2026-12.db"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-2026-12.db"
 
 
 def test_the_fixture_store_of_december_2026_loads_computes_and_verifies(tmp_path: Path):

@@ -34,9 +34,9 @@ from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import resolve_commune
 from ledger.integrity import verify_streams
 from projections.engine import open_projections
-from tests.test_projections import dump
+from tests.support import dump
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.timeout(1800), pytest.mark.slow]  # minutes: 20 kills over five files, per backend
 
 PEOPLE = 2500
 MONTHS = [str(Month(2024, 1).plus(i)) for i in range(20)]  # 2024-01 … 2025-08: five files of four
@@ -44,7 +44,7 @@ FILES = 5
 KILLS_PER_FILE = 4
 NOW = datetime(2025, 9, 20, 2, tzinfo=UTC)
 BASIS = {"decision_no": "12/QĐ-UBND", "decision_date": "2024-01-05", "issuer": "UBND xã"}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def unpaid_province(ledger: BenefitsLedger) -> list[tuple[str, dict[str, int]]]:

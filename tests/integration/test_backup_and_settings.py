@@ -22,13 +22,13 @@ from ledger.application import open_ledger
 from ledger.backup import backup_store
 from ledger.config import ConfigurationError, load_settings, parse_database_url
 from ledger.integrity import verify_streams
-from tests.conftest import connect
+from ledger.pg_databases import connect
 from tests.support import COMMUNE, basis, citizen_id
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -36,7 +36,7 @@ from projections.rosters import (
     lines_from_aggregate,
     roster_as_of,
 )
-from projections.views import ALL_TABLES
+from tests.support import dump
 
 COMMUNE = "26041"  # Phường Trấn Biên, Đồng Nai (75)
 OTHER_COMMUNE = "25195"
@@ -73,15 +73,6 @@ def engine(ledger: BenefitsLedger, database_url: str) -> ProjectionEngine:
     eng = open_projections(ledger, database_url, batch_size=7)
     yield eng
     eng.store.close()
-
-
-def dump(engine: ProjectionEngine) -> dict[str, list[tuple[object, ...]]]:
-    """Every read-model table, sorted, for comparison."""
-    out = {}
-    with engine.store.read() as tx:
-        for table in ALL_TABLES:
-            out[table] = sorted(tx.fetchall(f"SELECT * FROM {table}"), key=repr)  # noqa: S608
-    return out
 
 
 def martyr_relative(
