@@ -9,126 +9,46 @@ traceback: exit status 2 for bad input, 1 for an unknown id or a state the ledge
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli_kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _ledger, _refusals, app
 from domain.beneficiary import Beneficiary
 from domain.catalogue import get_scheme
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import DomainError
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import commune_name
-from ledger.config import ConfigurationError, Settings, load_settings, parse_database_url
+from ledger.config import Settings, load_settings, parse_database_url
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
-from ledger.logs import configure_logging
 from ledger.synthetic import VN_TZ, format_vnd, generate_province
 from projections.engine import open_projections
 from projections.rosters import RosterLine, build_roster
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from uuid import UUID
 
     from domain.catalogue import RateBook
     from ledger.synthetic import SyntheticSummary
 
-EXIT_REFUSED = 1
-EXIT_BAD_INPUT = 2
 KIND_LABELS = {
     "social_assistance": "Bảo trợ xã hội (BTXH)",
     "meritorious": "Người có công (NCC)",
     "poor_household": "Hộ nghèo / cận nghèo",
 }
-
-app = typer.Typer(
-    name="ledger",
-    help=(
-        "benefits-ledger — sổ cái chi trả chính sách: an event-sourced ledger of social-benefit payments "
-        "(người có công, bảo trợ xã hội, hộ nghèo) for a Vietnamese province."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _console(*, stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    wide = None if stream.isatty() else 200
-    return Console(file=stream, width=wide, highlight=False, soft_wrap=False)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Turn the ledger's refusals into a red message and an exit status, never a traceback."""
-    try:
-        yield
-    except ConfigurationError as error:
-        _fail(str(error), EXIT_BAD_INPUT)
-    except InvalidInput as error:
-        _fail("; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.message, EXIT_BAD_INPUT)
-    except NotFound as error:
-        _fail(error.message, EXIT_REFUSED)
-    except Conflict as error:
-        where = f"{error.field}: " if error.field else ""
-        _fail(f"{where}{error.message}", EXIT_REFUSED)
-    except DomainError as error:
-        _fail(error.message, EXIT_REFUSED)
-    except PersistenceError as error:
-        _fail(f"the store cannot be used ({type(error).__name__}: {error})", EXIT_REFUSED)
-
-
-@contextmanager
-def _ledger(settings: Settings, *, seed_reference: bool = True) -> Iterator[BenefitsLedger]:
-    """The ledger on the settings' store; opening it records the packaged reference rates it lacks,
-    except for ``seed_reference=False`` (commands that must never write, such as ``verify``)."""
-    ledger = open_ledger(settings=settings, seed_reference=seed_reference)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
-@app.callback()
-def main(
-    ctx: typer.Context,
-    database_url: str | None = typer.Option(
-        None,
-        "--database-url",
-        metavar="URL",
-        help="The event store (default LEDGER_DATABASE_URL, else sqlite:///./ledger.db): "
-        "sqlite:///path/to/ledger.db or postgresql://user:pass@host:port/dbname[?schema=name].",
-    ),
-) -> None:
-    """benefits-ledger: sổ cái chi trả chính sách."""
-    with _refusals():
-        settings = load_settings(database_url=(database_url or "").strip() or None)
-    configure_logging(settings)
-    ctx.obj = settings
-
-
-# ------------------------------------------------------------------------------------------------
-# ledger demo
 
 
 def _beneficiaries(ledger: BenefitsLedger) -> list[Beneficiary]:
@@ -665,6 +585,7 @@ def config_command(ctx: typer.Context) -> None:
     _console().print(table)
 
 
-from api import cli_ops  # noqa: E402 - registers the day-to-day commands on this app
-
 __all__ = ["app", "cli_ops"]
+
+
+from api import cli_ops  # noqa: E402 - registers the day-to-day commands on the same app

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import _console, _fail, _ledger, _refusals, app
+from api.cli_kit import _console, _fail, _ledger, _refusals, app
 from domain.values import Month
 from ledger.backup import BackupError, backup_store
 from ledger.campaigns import grant_campaign

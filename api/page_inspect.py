@@ -28,7 +28,7 @@ from fastapi.responses import Response
 
 from api import page_charts as charts
 from api import page_support as vi
-from api.app import Services, services
+from api.deps import Services, services
 from api.page_kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
 
 from api import page_support as vi
-from api.app import services
+from api.deps import services
 from api.request_log import note_user
 from api.web_sessions import SessionStore, WebSession
 from domain.catalogue import scheme_catalogue

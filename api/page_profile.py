@@ -38,7 +38,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import page_support as vi
-from api.app import Services, services
+from api.deps import Services, services
 from api.idempotency import IdempotencyStore, KeyReused
 from api.page_kit import (
     COOKIE_PATH,

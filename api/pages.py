@@ -30,7 +30,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import page_inspect, page_profile, page_rosters
-from api.app import Services, services
+from api.deps import Services, services
 from api.page_kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,

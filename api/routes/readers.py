@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.app import AuthError, CurrentUser, Svc, idempotent_write, require_admin, require_writer
+from api.deps import AuthError, CurrentUser, Svc, idempotent_write, require_admin, require_writer
 from domain.values import Month
 from ledger.communes import resolve_commune
 from ledger.history import parse_as_of

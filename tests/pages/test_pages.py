@@ -19,10 +19,10 @@ from uuid import UUID
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, Api, Clock, basis, card_number, citizen_id
 from fastapi.testclient import TestClient
-from test_integrity import read_row, write_state
 
 from api import page_support as vi
 from ledger.integrity import verify_stream, verify_streams
+from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

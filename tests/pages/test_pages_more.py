@@ -17,13 +17,13 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
-from test_integrity import read_row, write_state
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
 from api import page_charts as charts
 from api import page_support as vi
 from ledger.integrity import verify_streams
 from projections.reports import audit_search, summary_report
+from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
