@@ -27,13 +27,13 @@ from api.cli_kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _ledger, 
 from domain.beneficiary import Beneficiary
 from domain.catalogue import get_scheme
 from domain.errors import DomainError
-from domain.values import Month
+from domain.values import Month, format_vnd
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import commune_name
 from ledger.config import Settings, load_settings, parse_database_url
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
-from ledger.synthetic import VN_TZ, format_vnd, generate_province
+from ledger.synthetic import VN_TZ, generate_province
 from projections.engine import open_projections
 from projections.rosters import RosterLine, build_roster
 
@@ -181,7 +181,7 @@ def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: Synthetic
     out.print(
         f"Wrote {summary.events:,} events ({summary.beneficiary_events:,} in beneficiary streams, "
         f"{summary.claims:,} uniqueness claims) in {summary.seconds:.1f} s: "
-        f"{summary.payments:,} payments of {format_vnd(summary.amount_paid)} "
+        f"{summary.payments:,} payments of {format_vnd(summary.amount_paid, unit=True)} "
         f"({_pct(summary.bank_payments, summary.payments)} by bank), "
         f"{summary.not_collected:,} months not collected, {summary.deaths} deaths "
         f"({summary.late_deaths} reported late), {summary.funerals} funeral allowances, "
@@ -277,7 +277,11 @@ def _kind_table(aggregates: list[Beneficiary], lines: list[RosterLine], month: M
             name = get_scheme(key[1]).name_vi
             short = name if len(name) <= 50 else name[:49] + "…"
             table.add_row(
-                label if i == 0 else "", key[1], short, f"{len(people[key]):,}", format_vnd(amounts[key])
+                label if i == 0 else "",
+                key[1],
+                short,
+                f"{len(people[key]):,}",
+                format_vnd(amounts[key], unit=True),
             )
         paid = len({p for k in keys for p in people[k]})
         note = f"{registered[kind]:,} registered" + ("" if keys else "; no monthly payment due this month")
@@ -286,11 +290,11 @@ def _kind_table(aggregates: list[Beneficiary], lines: list[RosterLine], month: M
             "subtotal",
             note,
             f"{paid:,}",
-            format_vnd(sum(amounts[k] for k in keys)),
+            format_vnd(sum(amounts[k] for k in keys), unit=True),
         ]
         table.add_row(*_bold(cells), end_section=True)
     total = len({p for ps in people.values() for p in ps})
-    table.add_row(*_bold(["Total", "", "", f"{total:,}", format_vnd(sum(amounts.values()))]))
+    table.add_row(*_bold(["Total", "", "", f"{total:,}", format_vnd(sum(amounts.values()), unit=True)]))
     return table
 
 
@@ -314,7 +318,11 @@ def _commune_table(lines: list[RosterLine], month: Month) -> Table:
         total = sum(line.net_amount for line in group)
         cash = sum(line.net_amount for line in group if line.channel == "cash")
         banked = sum(1 for line in group if line.channel == "bank")
-        amounts = [format_vnd(total), format_vnd(cash), format_vnd(total - cash)]
+        amounts = [
+            format_vnd(total, unit=True),
+            format_vnd(cash, unit=True),
+            format_vnd(total - cash, unit=True),
+        ]
         return [code, name, f"{len(group):,}", *amounts, _pct(banked, len(group))]
 
     for code, group in ranked[:15]:
@@ -354,7 +362,7 @@ def _roster_preview(lines: list[RosterLine], month: Month, size: int = 12) -> Ta
             line.full_name,
             line.channel,
             items if len(items) <= 80 else items[:79] + "…",
-            format_vnd(line.net_amount),
+            format_vnd(line.net_amount, unit=True),
         )
     if len(group) > size:
         table.add_row("…", f"{len(group) - size} more lines", "", "", "")
@@ -375,12 +383,12 @@ def _exceptions_table(aggregates: list[Beneficiary], rates: RateBook) -> Table:
     table.add_row(
         "Paid after death (death reported late — báo tử muộn)",
         f"{len(after_death):,}",
-        format_vnd(sum(after_death.values())),
+        format_vnd(sum(after_death.values()), unit=True),
     )
     table.add_row(
         "Overpayment outstanding (chi sai chưa thu hồi)",
         f"{len(outstanding):,}",
-        format_vnd(sum(outstanding.values())),
+        format_vnd(sum(outstanding.values()), unit=True),
     )
     table.add_row(
         "Suspension candidates: 3 months in a row not collected (TT 02/2021)", f"{candidates:,}", ""
@@ -398,7 +406,9 @@ def _short_time(text: str) -> str:
 
 
 def _money(value: Any) -> str:
-    return format_vnd(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    return (
+        format_vnd(value, unit=True) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    )
 
 
 def _params(data: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli_kit import _console, _fail, _ledger, _refusals, app
-from domain.values import Month
+from domain.values import Month, format_vnd
 from ledger.backup import BackupError, backup_store
 from ledger.campaigns import grant_campaign
 from ledger.communes import commune_name
@@ -24,7 +24,7 @@ from ledger.config import Settings
 from ledger.history import parse_as_of
 from ledger.imports import read_ncc_table_file
 from projections.engine import open_projections
-from projections.exports import CHANNEL_LABELS, describe_line, format_vnd, roster_csv, roster_xlsx
+from projections.exports import CHANNEL_LABELS, describe_line, roster_csv, roster_xlsx
 from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
 

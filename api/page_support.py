@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from domain.values import format_vnd
+
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 KIND_LABELS = {
@@ -82,7 +84,7 @@ def vnd(amount: object) -> str:
     """``2789000`` → ``2.789.000 đ``."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         return "—" if amount is None else str(amount)
-    return f"{amount:,}".replace(",", ".") + " đ"
+    return format_vnd(amount, unit=True)
 
 
 def _as_date(value: object) -> date | None:

@@ -103,6 +103,13 @@ def parse_amount(value: object, field: str = "amount", *, positive: bool = False
     return value
 
 
+def format_vnd(amount: int, *, unit: bool = False) -> str:
+    """Money the Vietnamese way: ``1.234.567`` (``unit``: ``1.234.567 đ``), a minus in front when negative."""
+    sign = "-" if amount < 0 else ""
+    text = sign + f"{abs(amount):,}".replace(",", ".")
+    return f"{text} đ" if unit else text
+
+
 def round_to_thousand(amount: Decimal) -> int:
     """Round to the nearest 1,000 đồng, halves up (làm tròn đến nghìn đồng)."""
     return int((amount / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000)

@@ -177,12 +177,6 @@ def _plus_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def format_vnd(amount: int) -> str:
-    """Money written the Vietnamese way: ``1.234.567 đ``."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount):,}".replace(",", ".") + " đ"
-
-
 def middle_name_sex(full_name: str) -> str | None:
     """The sex a middle name (tên đệm) implies, if it implies one (Văn → male, Thị → female)."""
     parts = full_name.split()

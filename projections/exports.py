@@ -12,6 +12,7 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from domain.values import format_vnd
 from ledger.communes import commune_name
 from projections import xlsx
 
@@ -27,12 +28,6 @@ ITEM_LABELS = {
     "recovery": "khấu trừ thu hồi",
 }
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
-
-
-def format_vnd(amount: int) -> str:
-    """1234567 → ``1.234.567`` (Vietnamese thousands separator)."""
-    sign = "-" if amount < 0 else ""
-    return sign + f"{abs(amount):,}".replace(",", ".")
 
 
 def _period_label(period: str | None) -> str:

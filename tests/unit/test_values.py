@@ -366,3 +366,13 @@ def test_an_incomplete_legal_basis_names_the_missing_part(value, field):
     with pytest.raises(InvalidInput) as err:
         parse_basis(value)
     assert err.value.field == field
+
+
+def test_money_is_written_one_way_everywhere():
+    """One format_vnd for files, pages and the command line (issue 12): 1.234.567, with ``đ`` on request."""
+    from domain.values import format_vnd  # noqa: PLC0415
+
+    assert format_vnd(2_789_000) == "2.789.000"
+    assert format_vnd(2_789_000, unit=True) == "2.789.000 đ"
+    assert format_vnd(-1_000_000) == "-1.000.000"
+    assert format_vnd(0, unit=True) == "0 đ"
