@@ -95,7 +95,10 @@ def main(
     """benefits-ledger: sổ cái chi trả chính sách."""
     with _refusals():
         settings = load_settings(database_url=(database_url or "").strip() or None)
-    configure_logging(settings)
+    # a command's own output is what its user reads: its log lines show from WARNING unless
+    # LEDGER_LOG_LEVEL says otherwise (ledger serve logs at the settings' level, INFO by default)
+    explicit = "log_level" in settings.model_fields_set
+    configure_logging(settings if explicit else settings.replace(log_level="WARNING"))
     ctx.obj = settings
 
 
