@@ -369,14 +369,19 @@ def rates_amend(
 def rates_approve(
     ctx: typer.Context,
     amendment_id: str = typer.Argument(..., help="The pending amendment's id (ledger rates list shows it)."),
-    approver: str = typer.Option(..., "--as", help="The approving administrator (not the proposer)."),
+    approver: str | None = typer.Option(
+        None, "--as", help="The approving administrator's user name (default: cli, the server's console)."
+    ),
 ) -> None:
-    """Approve an amendment outside 0.5×–2× of the value in force: a second administrator's word."""
+    """Approve an amendment outside 0.5×–2× of the value in force: a second administrator's word (the
+    one who proposed it, over HTTP or here, cannot approve it)."""
     settings: Settings = ctx.obj
     with _refusals(), _ledger(settings) as ledger:
-        if (user := ledger.user(approver)) is None or user.role != "admin" or user.disabled:
+        if approver is not None and (
+            (user := ledger.user(approver)) is None or user.role != "admin" or user.disabled
+        ):
             _fail(f"--as: {approver} is not an active administrator", 1)
-        result = ledger.approve_rate_amendment(approver, amendment_id)
+        result = ledger.approve_rate_amendment(approver or "cli", amendment_id)
     _console().print(
         f"approved: {result['schedule']} {format_vnd(result['amount'])} from {result['effective_from']} "
         f"(proposed by {result['proposed_by']}, approved by {result['approved_by']})"
