@@ -15,7 +15,7 @@ from api import pages, problems
 from api.deps import AuthError, Services
 from api.idempotency import IdempotencyStore
 from api.request_log import RequestLog
-from api.routes import beneficiaries, campaigns, payments, readers
+from api.routes import beneficiaries, campaigns, imports, payments, rates, reports, rosters, users
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
 from ledger.logs import configure_logging
@@ -74,6 +74,7 @@ def create_app(
     app.include_router(beneficiaries.router, prefix="/v1")
     app.include_router(payments.router, prefix="/v1")
     app.include_router(campaigns.router, prefix="/v1")
-    app.include_router(readers.router, prefix="/v1")
+    for module in (rosters, reports, rates, users, imports):
+        app.include_router(module.router, prefix="/v1")
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
     return app

@@ -41,7 +41,7 @@ from api.page_kit import (
 )
 from api.page_queries import payments_for_period
 from api.problems import status_of
-from api.routes.readers import XLSX, roster_file_name
+from api.routes.rosters import XLSX, roster_file_name
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.values import Month

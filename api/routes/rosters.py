@@ -1,0 +1,97 @@
+"""Rosters: the payout roster of a month, as JSON, CSV or XLSX, and issuing it (danh sách chi trả)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AuthError, CurrentUser, Svc, idempotent_write, require_writer
+from domain.values import Month
+from ledger.communes import resolve_commune
+from ledger.history import parse_as_of
+from projections.exports import roster_csv, roster_xlsx
+from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+
+router = APIRouter()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
+    """A roster scope whose commune is a known commune of the deployment (else 422)."""
+    scope = RosterScope.parse(commune_code, channel)
+    if scope.commune_code is not None:
+        resolve_commune(scope.commune_code, province=svc.ledger.province)
+    return scope
+
+
+def roster_file_name(month: Month, scope: RosterScope, extension: str) -> str:
+    """``danh-sach-chi-tra-2024-08-26041-cash.csv``."""
+    parts = ["danh-sach-chi-tra", str(month), scope.commune_code or "toan-tinh"]
+    if scope.channel:
+        parts.append(scope.channel)
+    return "-".join(parts) + "." + extension
+
+
+@router.get("/rosters/{month}", tags=["rosters"])
+def get_roster(
+    month: str,
+    svc: Svc,
+    user: CurrentUser,
+    commune_code: str | None = None,
+    channel: str | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
+    as_of: str | None = None,
+) -> Response:
+    """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
+    del user
+    target = Month.parse(month, "month")
+    scope = _scope(svc, commune_code, channel)
+    issued = None
+    moment = parse_as_of(as_of)
+    if moment is not None:
+        roster = roster_as_of(svc.ledger, target, moment, scope)
+    else:
+        roster, issued = current_roster(svc.engine, target, scope)
+    if format == "csv":
+        name = roster_file_name(target, scope, "csv")
+        return Response(roster_csv(roster), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    if format == "xlsx":
+        name = roster_file_name(target, scope, "xlsx")
+        return Response(roster_xlsx(roster), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    body = roster.as_dict()
+    body["issued"] = issued
+    body["content_hash"] = roster.content_hash()
+    return JSONResponse(body)
+
+
+class IssueRoster(BaseModel):
+    """Which roster to issue."""
+
+    model_config = ConfigDict(extra="forbid")
+    commune_code: str | None = None
+    channel: Literal["cash", "bank"] | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/rosters/{month}/issue", status_code=201, tags=["rosters"])
+def issue(
+    month: str, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
+) -> JSONResponse:
+    """Issue (freeze) a roster: its content hash is recorded in the ledger."""
+    body = body or IssueRoster()
+
+    def run() -> tuple[int, Any]:
+        scope = _scope(svc, body.commune_code, body.channel)
+        if scope.commune_code is None and user.role == "officer" and user.scope:
+            raise AuthError(403, f"user {user.name} issues rosters of its own communes only: name one")
+        require_writer(user, scope.commune_code)
+        return 201, issue_roster(svc.engine, user.name, month, scope)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)

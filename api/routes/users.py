@@ -1,0 +1,49 @@
+"""Users and their tokens (người dùng)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import CurrentUser, Svc, idempotent_write, require_admin
+
+router = APIRouter()
+
+
+class NewUser(BaseModel):
+    """A user to create."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=64)
+    role: Literal["officer", "inspector", "admin"]
+    scope: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Administrator: create a user; the token is in this answer only."""
+
+    def run() -> tuple[int, Any]:
+        require_admin(user)
+        created, token = svc.ledger.add_user(
+            user.name, body.name, role=body.role, scope=body.scope, reason=body.reason or ""
+        )
+        return 201, {"name": created.name, "role": created.role, "scope": created.scope, "token": token}
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/users", tags=["users"])
+def list_users(svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Administrator: every user (never a token)."""
+    require_admin(user)
+    return {
+        "items": [
+            {"name": u.name, "role": u.role, "scope": u.scope, "disabled": u.disabled}
+            for u in svc.ledger.users()
+        ]
+    }
