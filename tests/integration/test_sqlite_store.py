@@ -47,8 +47,13 @@ class _OnAFile:
     def _file(self, tmp_path: Path) -> Iterator[None]:
         path = str(tmp_path / "contract.db")
         prepare_sqlite_file(path)
+        before = set(threading.enumerate())
         self.datastore = SQLiteDatastore(db_name=path, lock_timeout=30)
         yield
+        # the contract's concurrency case tells its reader threads to stop but does not wait for them:
+        # closing the connections under a reader still inside SQLite would crash the process
+        for thread in set(threading.enumerate()) - before:
+            thread.join(30)
         self.datastore.close()
 
 
