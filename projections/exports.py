@@ -17,7 +17,8 @@ from ledger.communes import commune_name
 from projections import xlsx
 
 if TYPE_CHECKING:
-    from projections.rosters import Roster, RosterItem, RosterLine
+    from domain.values import Month
+    from projections.rosters import Roster, RosterItem, RosterLine, RosterScope
 
 HEADINGS = ("STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận")
 ITEM_LABELS = {
@@ -28,6 +29,16 @@ ITEM_LABELS = {
     "recovery": "khấu trừ thu hồi",
 }
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+"""The media type of an XLSX workbook."""
+
+
+def roster_file_name(month: Month, scope: RosterScope, extension: str) -> str:
+    """``danh-sach-chi-tra-2024-08-26041-cash.csv``."""
+    parts = ["danh-sach-chi-tra", str(month), scope.commune_code or "toan-tinh"]
+    if scope.channel:
+        parts.append(scope.channel)
+    return "-".join(parts) + "." + extension
 
 
 def _period_label(period: str | None) -> str:

@@ -23,7 +23,7 @@ import conftest
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.bootstrap import create_app
 from domain.catalogue import reference_table_editions
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger

@@ -1,4 +1,4 @@
-"""Logs an operator can read (ledger/logs.py, api/request_log.py), read off a real ``ledger serve``.
+"""Logs an operator can read (ledger/logs.py, api/web/request_log.py), read off a real ``ledger serve``.
 
 One JSON line per request with method, path, status, duration, request id (also sent back as
 ``X-Request-ID``) and the user's name; a line for what each command recorded and for each refusal with

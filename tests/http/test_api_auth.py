@@ -230,7 +230,7 @@ def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(databa
     from fastapi.testclient import TestClient  # noqa: PLC0415
     from typer.testing import CliRunner  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415
+    from api.bootstrap import create_app  # noqa: PLC0415
     from api.cli import app as cli  # noqa: PLC0415
     from ledger.application import open_ledger  # noqa: PLC0415
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.bootstrap import create_app
 from ledger.application import open_ledger
 
 SERIAL = itertools.count(1)

@@ -33,7 +33,7 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
-import api.idempotency as idempotency_module
+import api.web.idempotency as idempotency_module
 from ledger.application import open_ledger
 
 if TYPE_CHECKING:

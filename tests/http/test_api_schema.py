@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from api.app import create_app
+from api.bootstrap import create_app
 from ledger.application import open_ledger
 
 _STORE = f"sqlite:///{Path(tempfile.mkdtemp(prefix='schemathesis-')) / 'ledger.db'}"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from api.app import create_app
+from api.bootstrap import create_app
 from api.cli import app
 from domain.errors import InvalidInput, NotFound
 from ledger.application import BenefitsLedger, open_ledger

@@ -20,7 +20,7 @@ import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, Api, Clock, basis, card_number, citizen_id
 from fastapi.testclient import TestClient
 
-from api import page_support as vi
+from api.pages import support as vi
 from ledger.integrity import verify_stream, verify_streams
 from tests.tampering import read_row, write_state
 

@@ -19,8 +19,8 @@ import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
-from api import page_charts as charts
-from api import page_support as vi
+from api.pages import charts as charts
+from api.pages import support as vi
 from ledger.integrity import verify_streams
 from projections.reports import audit_search, summary_report
 from tests.tampering import read_row, write_state
@@ -762,7 +762,7 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
     for params, control, message in checks:
         assert message in beside(page(inspector, "/pages/nhat-ky", 422, **params), control), params
     # A page at a time: the next page goes on where the first stopped.
-    monkeypatch.setattr("api.page_inspect.AUDIT_PAGE", 5)
+    monkeypatch.setattr("api.pages.inspection.AUDIT_PAGE", 5)
     first = page(inspector, "/pages/nhat-ky", actor="setup")
     positions = [int(p) for p in re.findall(r'<span class="muted">#(\d+)</span>', first)]
     assert len(positions) == 5

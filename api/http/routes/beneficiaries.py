@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
 from ledger.communes import resolve_commune
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries

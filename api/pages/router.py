@@ -9,13 +9,13 @@ Served by ``ledger serve`` under ``/pages`` beside the JSON API, with the same u
   a double-submit cookie. ``/pages/dang-xuat`` signs out.
 * ``/pages/doi-tuong`` — tra cứu đối tượng: by name (accent-insensitive) or citizen ID, commune, scheme
   and status. An officer with a commune scope sees only the people of their communes.
-* ``/pages/doi-tuong/{id}`` and its forms — hồ sơ đối tượng (:mod:`api.page_profile`).
-* ``/pages/danh-sach-chi-tra`` — the monthly roster, its files and print view (:mod:`api.page_rosters`).
+* ``/pages/doi-tuong/{id}`` and its forms — hồ sơ đối tượng (:mod:`api.pages.profile`).
+* ``/pages/danh-sach-chi-tra`` — the monthly roster, its files and print view (:mod:`api.pages.rosters`).
 * ``/pages/nhat-ky``, ``/pages/ngoai-le``, ``/pages/bao-cao``, ``/pages/toan-ven`` — the inspector pages:
-  audit log, exceptions, provincial report with charts, integrity check (:mod:`api.page_inspect`).
+  audit log, exceptions, provincial report with charts, integrity check (:mod:`api.pages.inspection`).
 
-What the pages share (templates, the visitor, refusals) is in :mod:`api.page_kit`; formats and
-Vietnamese labels in :mod:`api.page_support`.
+What the pages share (templates, the visitor, refusals) is in :mod:`api.pages.kit`; formats and
+Vietnamese labels in :mod:`api.pages.support`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import page_inspect, page_profile, page_rosters
-from api.deps import Services, services
-from api.page_kit import (
+from api.pages import inspection, profile, rosters
+from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
     SESSION_COOKIE,
@@ -47,7 +46,8 @@ from api.page_kit import (
     to_signin,
     visitor_of,
 )
-from api.web_sessions import LIFETIME
+from api.pages.sessions import LIFETIME
+from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from projections.queries import STATUSES, search_beneficiaries
@@ -91,7 +91,7 @@ def static(name: str) -> Response:
     """The style sheet (package data, no front-end build)."""
     if not re.fullmatch(r"[a-z0-9-]+\.css", name):
         return Response(status_code=404)
-    resource = resources.files("api").joinpath("static", name)
+    resource = resources.files("api.pages").joinpath("static", name)
     if not resource.is_file():
         return Response(status_code=404)
     return Response(
@@ -267,5 +267,5 @@ def _find(
 
 # ------------------------------------------------------------------------------------------- other pages
 
-for _module in (page_profile, page_rosters, page_inspect):
+for _module in (profile, rosters, inspection):
     router.include_router(_module.router)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
 
 router = APIRouter(tags=["payments"])
 

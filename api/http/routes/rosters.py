@@ -8,17 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AuthError, CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.web.services import AuthError
 from domain.values import Month
 from ledger.communes import resolve_commune
 from ledger.history import parse_as_of
-from projections.exports import roster_csv, roster_xlsx
+from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
 
 router = APIRouter()
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
@@ -27,14 +25,6 @@ def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
     if scope.commune_code is not None:
         resolve_commune(scope.commune_code, province=svc.ledger.province)
     return scope
-
-
-def roster_file_name(month: Month, scope: RosterScope, extension: str) -> str:
-    """``danh-sach-chi-tra-2024-08-26041-cash.csv``."""
-    parts = ["danh-sach-chi-tra", str(month), scope.commune_code or "toan-tinh"]
-    if scope.channel:
-        parts.append(scope.channel)
-    return "-".join(parts) + "." + extension
 
 
 @router.get("/rosters/{month}", tags=["rosters"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, Svc, idempotent_write, require_admin
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_admin
 
 router = APIRouter()
 

@@ -37,10 +37,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import page_support as vi
-from api.deps import Services, services
-from api.idempotency import IdempotencyStore, KeyReused
-from api.page_kit import (
+from api.pages import support as vi
+from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
     INSPECTOR_READS_ONLY,
@@ -55,7 +53,9 @@ from api.page_kit import (
     to_signin,
     visitor_of,
 )
-from api.problems import status_of
+from api.web.idempotency import IdempotencyStore, KeyReused
+from api.web.problems import status_of
+from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
 from domain.errors import DomainError, InvalidInput, NotFound

@@ -1,7 +1,7 @@
 """What every web page shares — bộ khung trang: templates, the signed-in visitor, refusals, forms.
 
-The page modules (:mod:`api.pages`, :mod:`api.page_profile`, :mod:`api.page_rosters`,
-:mod:`api.page_inspect`) render through :func:`page`, find the visitor with :func:`visitor_of`, refuse
+The page modules (:mod:`api.pages.router`, :mod:`api.pages.profile`, :mod:`api.pages.rosters`,
+:mod:`api.pages.inspection`) render through :func:`page`, find the visitor with :func:`visitor_of`, refuse
 with :func:`forbidden` / :func:`not_found`, check a form's CSRF token with :func:`csrf_ok`, and show a
 ledger refusal beside its field with :func:`field_errors`.
 """
@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
 
-from api import page_support as vi
-from api.deps import services
-from api.request_log import note_user
-from api.web_sessions import SessionStore, WebSession
+from api.pages import support as vi
+from api.pages.sessions import SessionStore, WebSession
+from api.web.request_log import note_user
+from api.web.services import services
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound
 from ledger.communes import commune_name, communes_of
@@ -51,7 +51,7 @@ INSPECTING_ROLES = frozenset({"inspector", "admin"})
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("api", "templates"),
+        loader=PackageLoader("api.pages", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AuthError, CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.web.services import AuthError
 from ledger.campaigns import campaign, grant_campaign
 
 router = APIRouter(tags=["campaigns"])

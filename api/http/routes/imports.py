@@ -10,8 +10,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import problems
-from api.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.web import problems
 from ledger.imports import ImportReport, import_payments
 from ledger.register_imports import RegisterReport, import_beneficiaries
 

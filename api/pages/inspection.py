@@ -1,6 +1,6 @@
 """Inspector pages — trang thanh tra: audit log, exceptions, the provincial report, the integrity check.
 
-Shown to inspectors and administrators (:data:`api.page_kit.INSPECTING_ROLES`); anyone else signed in
+Shown to inspectors and administrators (:data:`api.pages.kit.INSPECTING_ROLES`); anyone else signed in
 gets 403, and the navigation links are not shown to them.
 
 * ``/pages/nhat-ky`` — nhật ký: the audit trail across beneficiaries by actor, date range (dates the
@@ -10,7 +10,7 @@ gets 403, and the navigation links are not shown to them.
   (:func:`projections.reports.exceptions`, as ``GET /v1/exceptions``), with their counts.
 * ``/pages/bao-cao?from=YYYY-MM&to=YYYY-MM&commune_code=`` — báo cáo: the provincial report of
   ``GET /v1/reports/summary`` (:func:`projections.reports.summary_report`) with three charts drawn as
-  inline SVG on the server (:mod:`api.page_charts`): amount per month per scheme, the non-cash share
+  inline SVG on the server (:mod:`api.pages.charts`): amount per month per scheme, the non-cash share
   month by month, cards in use per group — each with its numbers in a table.
 * ``/pages/toan-ven`` — kiểm tra toàn vẹn: a button (POST with the CSRF token) runs
   :func:`ledger.integrity.verify_streams` over the whole log and the snapshots and shows the result.
@@ -26,10 +26,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from api import page_charts as charts
-from api import page_support as vi
-from api.deps import Services, services
-from api.page_kit import (
+from api.pages import charts
+from api.pages import support as vi
+from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
     Visitor,
@@ -40,7 +39,8 @@ from api.page_kit import (
     inspector_only,
     page,
 )
-from api.page_queries import entitlement_schemes, names_of
+from api.pages.queries import entitlement_schemes, names_of
+from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
 from domain.values import BHYT_GROUPS, Month, parse_date

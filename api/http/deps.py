@@ -1,51 +1,25 @@
-"""What every route and page depends on — phụ thuộc chung: the services, the signed-in user, roles and
-scope, and writes made once per ``Idempotency-Key``. The app factory (:mod:`api.app`) wires them; the
-routes and pages import them from here, never the factory (no import cycle).
+"""What every route depends on — phụ thuộc của API: the signed-in user behind the bearer token, roles
+and scope, and writes made once per ``Idempotency-Key``. The composition root (:mod:`api.bootstrap`)
+wires the services; the routes import them from here and :mod:`api.web`, never the root.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from api import problems
-from api.idempotency import IdempotencyStore, KeyReused
-from api.request_log import note_user
+from api.web import problems
+from api.web.idempotency import IdempotencyStore, KeyReused
+from api.web.request_log import note_user
+from api.web.services import AuthError, Services, services
 from domain.errors import DomainError
 from domain.users import User
-from ledger.application import BenefitsLedger
-from projections.engine import ProjectionEngine
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-
-@dataclass
-class Services:
-    """What the routers use."""
-
-    ledger: BenefitsLedger
-    engine: ProjectionEngine
-    keys: IdempotencyStore
-
-
-class AuthError(Exception):
-    """401 or 403, with a reason."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-def services(request: Request) -> Services:
-    """The app's services."""
-    found: Services = request.app.state.services
-    return found
 
 
 def current_user(

@@ -1,7 +1,8 @@
 """The command line's common parts — phần chung của dòng lệnh: the ``ledger`` Typer app and its top-level
 options, the console, and how a refusal of the ledger becomes a red message and an exit status (never a
 traceback): exit status 2 for bad input, 1 for an unknown id or a state the ledger refuses. The command
-modules (:mod:`api.cli`, :mod:`api.cli_ops`) import this one, never each other.
+modules of :mod:`api.cli` import this one, never each other; they open the ledger through the
+composition root (:func:`api.bootstrap.opened_ledger`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from ledger.application import BenefitsLedger, open_ledger
-from ledger.config import ConfigurationError, Settings, load_settings
+from ledger.config import ConfigurationError, load_settings
 from ledger.logs import configure_logging
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from ledger.application import BenefitsLedger
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -70,15 +72,9 @@ def _refusals() -> Iterator[None]:
         _fail(f"the store cannot be used ({type(error).__name__}: {error})", EXIT_REFUSED)
 
 
-@contextmanager
-def _ledger(settings: Settings, *, seed_reference: bool = True) -> Iterator[BenefitsLedger]:
-    """The ledger on the settings' store; opening it records the packaged reference rates it lacks,
-    except for ``seed_reference=False`` (commands that must never write, such as ``verify``)."""
-    ledger = open_ledger(settings=settings, seed_reference=seed_reference)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
+def settings_url(ledger: BenefitsLedger) -> str:
+    """The URL the ledger was opened on."""
+    return ledger.database_url or load_settings().database_url
 
 
 @app.callback()

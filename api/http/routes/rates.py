@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AuthError, CurrentUser, Svc, idempotent_write, require_admin
+from api.http.deps import CurrentUser, Svc, idempotent_write, require_admin
+from api.web.services import AuthError
 from ledger.imports import read_ncc_table_file
 
 router = APIRouter()

@@ -23,9 +23,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import page_support as vi
-from api.deps import Services, services
-from api.page_kit import (
+from api.pages import support as vi
+from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
     INSPECTOR_READS_ONLY,
@@ -39,14 +38,14 @@ from api.page_kit import (
     to_signin,
     visitor_of,
 )
-from api.page_queries import payments_for_period
-from api.problems import status_of
-from api.routes.rosters import XLSX, roster_file_name
+from api.pages.queries import payments_for_period
+from api.web.problems import status_of
+from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.values import Month
 from ledger.communes import commune_name, communes_of, resolve_commune
-from projections.exports import ITEM_LABELS, roster_csv, roster_xlsx
+from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
 
 router = APIRouter(include_in_schema=False)

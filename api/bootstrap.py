@@ -1,0 +1,89 @@
+"""The composition root — nơi lắp ráp: the one place that builds the services from the settings and
+assembles the web app from its two entrances. The JSON API (:mod:`api.http`) and the pages
+(:mod:`api.pages`) take the services from the app's state (:mod:`api.web.services`); the command line
+(:mod:`api.cli`) opens the ledger and starts the server through here. The entrances import this
+module, never each other.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from api.http import app as http_api
+from api.pages import router as pages
+from api.web.idempotency import IdempotencyStore
+from api.web.request_log import RequestLog
+from api.web.services import Services
+from ledger.application import BenefitsLedger, open_ledger
+from ledger.config import Settings, load_settings
+from ledger.logs import configure_logging
+from ledger.sqlstore import open_read_store
+from projections.engine import ProjectionEngine, open_projections
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def build_services(
+    settings: Settings,
+    database_url: str | None = None,
+    *,
+    ledger: BenefitsLedger | None = None,
+    engine: ProjectionEngine | None = None,
+) -> Services:
+    """One ledger (opening it records the packaged reference rates it lacks), its projection engine
+    and the idempotency store, on the store at ``database_url`` (default: the settings')."""
+    url = database_url or (ledger.database_url if ledger else None) or settings.database_url
+    the_ledger = ledger or open_ledger(url, settings=settings)
+    the_engine = engine or open_projections(the_ledger, url)
+    return Services(the_ledger, the_engine, IdempotencyStore(open_read_store(url)))
+
+
+@contextmanager
+def opened_ledger(settings: Settings, *, seed_reference: bool = True) -> Iterator[BenefitsLedger]:
+    """The ledger on the settings' store for one command, closed afterwards; opening it records the
+    packaged reference rates it lacks, except for ``seed_reference=False`` (commands that must never
+    write, such as ``verify``)."""
+    ledger = open_ledger(settings=settings, seed_reference=seed_reference)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+class AppFactory:
+    """Makes the app from settings, in whichever process serves it: ``ledger serve --workers N`` hands
+    one to each worker (it is pickled into the process), so that the workers need nothing from the
+    environment — no module writes ``os.environ``. Calling it sets up the process's logging first."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self) -> FastAPI:
+        """The app, with this process's logs configured."""
+        configure_logging(self.settings)
+        return create_app(settings=self.settings)
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    ledger: BenefitsLedger | None = None,
+    engine: ProjectionEngine | None = None,
+) -> FastAPI:
+    """The API and the pages over the store at ``database_url`` (default: ``LEDGER_DATABASE_URL``)."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="benefits-ledger",
+        version="1",
+        description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
+    )
+    app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
+    app.add_middleware(RequestLog)
+    http_api.install(app)
+    app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
+    return app

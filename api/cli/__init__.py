@@ -1,0 +1,8 @@
+"""The command line — dòng lệnh ``ledger``: one module per command group, all on the Typer app of
+:mod:`api.cli.kit` (the console script is ``api.cli:app``).
+"""
+
+from api.cli import audit, demo, imports, rates, rosters, store, users
+from api.cli.kit import app
+
+__all__ = ["app", "audit", "demo", "imports", "rates", "rosters", "store", "users"]

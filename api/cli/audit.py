@@ -1,0 +1,225 @@
+"""``ledger history``, ``ledger verify`` and ``ledger config`` — what an inspector reads: one
+person's history as of a moment, the integrity of every stream, the settings in force.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from api.bootstrap import opened_ledger
+from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
+from domain.values import format_vnd
+from ledger.communes import commune_name
+from ledger.config import Settings
+from ledger.history import beneficiary_history, parse_as_of
+from ledger.integrity import verify_streams
+from ledger.synthetic import VN_TZ
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+# ------------------------------------------------------------------------------------------------
+# ledger history
+
+
+def _short_time(text: str) -> str:
+    """A recorded-at timestamp in Viet Nam time (UTC+7), to the minute."""
+    return datetime.fromisoformat(text).astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _money(value: Any) -> str:
+    return (
+        format_vnd(value, unit=True) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    )
+
+
+def _params(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (data.get("params") or {}).items())
+
+
+def _card(data: dict[str, Any]) -> str:
+    parts = [str(data.get("card_number"))]
+    parts += [f"{label} {data[key]}" for key, label in _CARD_DATES if data.get(key)]
+    return " · ".join(parts)
+
+
+_CARD_DATES = (("valid_from", "from"), ("valid_to", "to"), ("effective_on", "ends"))
+_KEY_DATA: dict[str, Callable[[dict[str, Any]], str]] = {
+    "BeneficiaryRegistered": lambda d: (
+        f"{d.get('kind')} · {d.get('full_name')} · {d.get('citizen_id') or d.get('household_code') or ''}"
+        f" · xã {d.get('commune_code')}"
+    ),
+    "EntitlementGranted": lambda d: (
+        f"{d.get('scheme')} from {d.get('start_month')}" + (f" ({_params(d)})" if _params(d) else "")
+    ),
+    "EntitlementAdjusted": lambda d: f"from {d.get('effective_from')}: {_params(d)}",
+    "EntitlementSuspended": lambda d: f"from {d.get('effective_from')}",
+    "EntitlementResumed": lambda d: f"from {d.get('effective_from')}",
+    "EntitlementTerminated": lambda d: f"last month paid {d.get('last_month')}",
+    "PaymentRecorded": lambda d: (
+        f"{d.get('period')} · {_money(d.get('amount'))} · {d.get('channel')} · id {d.get('payment_id')}"
+    ),
+    "PaymentNotCollected": lambda d: f"{d.get('period')} not collected",
+    "PaymentReversed": lambda d: f"payment {d.get('payment_id')} reversed",
+    "OverpaymentRecovered": lambda d: (
+        f"{_money(d.get('amount'))} by {d.get('method')} · {d.get('reference')}"
+    ),
+    "DeathRecorded": lambda d: f"died {d.get('date_of_death')}",
+    "HealthInsuranceCardIssued": _card,
+    "HealthInsuranceCardRenewed": _card,
+    "HealthInsuranceCardRevoked": _card,
+    "Relocated": lambda d: (
+        f"to {d.get('commune_code')} ({commune_name(str(d.get('commune_code')))})"
+        f" from {d.get('effective_from')}"
+    ),
+    "PaymentChannelChanged": lambda d: (
+        " ".join(
+            str(v)
+            for v in (
+                (d.get("payment_channel") or {}).get("type"),
+                (d.get("payment_channel") or {}).get("bank_code"),
+            )
+            if v
+        )
+        + f" from {d.get('effective_from')}"
+    ),
+}
+
+
+def _key_data(item: dict[str, Any]) -> str:
+    """The few fields of an event that say what happened."""
+    data: dict[str, Any] = item["data"]
+    show = _KEY_DATA.get(item["type"])
+    if show is not None:
+        return show(data)
+    return ", ".join(f"{k}={v}" for k, v in data.items())
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    key: str = typer.Argument(
+        ..., metavar="CITIZEN_ID|BENEFICIARY_ID", help="A 12-digit citizen ID (số CCCD) or a beneficiary id."
+    ),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day).",
+    ),
+    output: str = typer.Option("table", "--format", help="table or json (the API's history shape)."),
+) -> None:
+    """One beneficiary's audit trail (lịch sử hồ sơ), oldest first.
+
+    Every event of the beneficiary's stream: who recorded it and when, the business date, the decision
+    it rests on, the reason, what it says and its hash in the chain.
+    """
+    settings: Settings = ctx.obj
+    if output not in {"table", "json"}:
+        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
+    with _refusals(), opened_ledger(settings) as ledger:
+        parse_as_of(as_of, "--as-of")
+        agg = ledger.resolve(key)
+        items = beneficiary_history(ledger, str(agg.id), as_of)
+        if output == "json":
+            typer.echo(
+                json.dumps({"beneficiary_id": str(agg.id), "items": items}, ensure_ascii=False, indent=2)
+            )
+            return
+        out = _console()
+        who = f"household {agg.household_code}" if agg.household_code else f"citizen ID {agg.citizen_id}"
+        heading = (
+            f"[bold]{escape(agg.full_name)}[/] — {agg.kind}, "
+            f"{who}, "
+            f"commune {agg.commune_code} ({commune_name(agg.commune_code)}); beneficiary {agg.id}"
+        )
+        out.print(heading)
+        when = f" as of {as_of}" if as_of else ""
+        table = Table(
+            title=f"Audit trail{when}: {len(items)} events, oldest first (lịch sử hồ sơ; times UTC+7)",
+            title_justify="left",
+        )
+        table.add_column("Seq", justify="right", no_wrap=True)
+        table.add_column("Recorded at", no_wrap=True)
+        table.add_column("Occurred on", no_wrap=True)
+        table.add_column("Type", no_wrap=True)
+        table.add_column("Actor", no_wrap=True)
+        table.add_column("Basis (decision)", overflow="fold")
+        table.add_column("Reason", ratio=1, overflow="fold")
+        table.add_column("Data", ratio=2, overflow="fold")
+        table.add_column("Hash", no_wrap=True)
+        for item in items:
+            basis = item.get("basis") or {}
+            table.add_row(
+                str(item["seq"]),
+                _short_time(item["recorded_at"]),
+                item.get("occurred_on") or "",
+                item["type"],
+                item.get("actor") or "",
+                escape(str(basis.get("decision_no", ""))),
+                escape(item.get("reason") or ""),
+                escape(_key_data(item)),
+                item["hash"][:12],
+            )
+        out.print(table)
+
+
+# ------------------------------------------------------------------------------------------------
+# ledger verify
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    output: str = typer.Option("table", "--format", help="table or json (the shape of GET /v1/integrity)."),
+) -> None:
+    """Check every stream's hash chain (kiểm tra toàn vẹn). Exit status 1 names the first broken event."""
+    settings: Settings = ctx.obj
+    if output not in {"table", "json"}:
+        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
+    with _refusals(), opened_ledger(settings, seed_reference=False) as ledger:  # a check never writes
+        report = verify_streams(ledger)
+    if output == "json":
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        if not report.ok:
+            raise typer.Exit(EXIT_REFUSED)
+        return
+    out = _console()
+    out.print(f"Checked {report.streams_checked:,} streams, {report.events_checked:,} events.")
+    if report.ok:
+        out.print("[green]OK: every hash chain is intact.[/]")
+        return
+    broken = report.first_broken
+    assert broken is not None  # noqa: S101 - not ok means a first broken event
+    out.print(
+        f"[bold red]BROKEN:[/] stream {broken.stream_id}, version {broken.version} "
+        f"(event {broken.event_type}, log position {broken.notification_id}): {escape(broken.problem)}"
+    )
+    if len(report.broken) > 1:
+        out.print(f"{len(report.broken) - 1} more broken events after it.")
+    raise typer.Exit(EXIT_REFUSED)
+
+
+@app.command("config")
+def config_command(ctx: typer.Context) -> None:
+    """The effective settings (cấu hình): each LEDGER_* variable and the value in force, passwords hidden."""
+    settings: Settings = ctx.obj
+    table = Table(title="benefits-ledger settings", show_lines=False)
+    for column in ("variable", "value", "meaning"):
+        table.add_column(column)
+    for name, value, meaning in settings.describe():
+        table.add_row(name, escape(value) or "(unset)", meaning)
+    _console().print(table)

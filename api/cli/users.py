@@ -1,0 +1,57 @@
+"""``ledger users`` — người dùng: users, their roles and scopes, and their API tokens."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from api.bootstrap import opened_ledger
+from api.cli.kit import _console, _refusals, app
+from ledger.communes import commune_name
+from ledger.config import Settings
+
+users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("disable")
+def users_disable(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    reason: str = typer.Option("", "--reason", help="Why (recorded with the event)."),
+) -> None:
+    """Lock a user out (khóa người dùng): its token stops working at once; what it recorded stays."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        user = ledger.disable_user("cli", name, reason=reason)
+    _console().print(f"user {user.name} disabled")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
+    role: str = typer.Option(..., "--role", help="officer | inspector | admin"),
+    scope: list[str] = typer.Option([], "--scope", help="Commune code an officer may write for (repeat)."),
+) -> None:
+    """Create a user and print its API token once, alone on the last line."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        user, token = ledger.add_user("cli", name, role=role, scope=scope)
+    out = _console()
+    where = ", ".join(f"{c} {commune_name(c)}" for c in user.scope) or "whole province"
+    out.print(f"user {user.name} ({user.role}, {where}) created; the token is shown once:")
+    print(token)  # noqa: T201 - the token alone on the last line, for TOKEN=$(... | tail -1)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """List users (never their tokens)."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        table = Table("Tên", "Vai trò", "Phạm vi", "Khóa")
+        for user in ledger.users():
+            table.add_row(
+                user.name, user.role, ", ".join(user.scope) or "toàn tỉnh", "có" if user.disabled else ""
+            )
+    _console().print(table)

@@ -1,0 +1,35 @@
+"""The JSON API on an app — cài đặt API: problem details for every refusal, ``/healthz`` and the ``/v1``
+routers. Every ``/v1`` route needs ``Authorization: Bearer <token>``; the user behind the token is the
+actor recorded on every event. OpenAPI at ``/openapi.json``, docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.http.routes import beneficiaries, campaigns, imports, payments, rates, reports, rosters, users
+from api.web import problems
+from api.web.services import AuthError
+
+
+def install(app: FastAPI) -> None:
+    """Add the API's error mapping, its health check and its routers to ``app``."""
+    problems.install(app)
+
+    @app.exception_handler(AuthError)
+    async def _auth(_: Request, error: AuthError) -> JSONResponse:
+        return problems.problem(error.status, error.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _starlette(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problems.problem(error.status_code, str(error.detail))
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness, without auth."""
+        return {"status": "ok"}
+
+    for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports):
+        app.include_router(module.router, prefix="/v1")
