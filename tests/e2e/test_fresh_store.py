@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from openpyxl import load_workbook
 
-import ledger.application as application_module
+import ledger.commands.rates as rates_commands
 from domain.catalogue import reference_rate_entries, reference_table_editions
 from domain.values import Month
 from ledger.application import SYSTEM_ACTOR, open_ledger
@@ -176,9 +176,9 @@ def test_a_newer_release_adds_its_entries_and_never_overwrites_an_administrator(
         )
         return [e for e in entries if until is None or e.effective_from <= until]
 
-    monkeypatch.setattr(application_module, "reference_rate_entries", newer_entries)
+    monkeypatch.setattr(rates_commands, "reference_rate_entries", newer_entries)
     monkeypatch.setattr(
-        application_module,
+        rates_commands,
         "reference_table_editions",
         lambda: (*old_editions, _scaled(old_editions[-1], 3_012_000)),
     )

@@ -19,7 +19,7 @@ import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
-from api.pages import charts as charts
+from api.pages import charts
 from api.pages import support as vi
 from ledger.integrity import verify_streams
 from projections.reports import audit_search, summary_report

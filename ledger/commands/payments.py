@@ -1,0 +1,139 @@
+"""Payment commands — chi trả: disbursements (never twice per entitlement and month, never twice by
+payment id), non-collection, reversal, and recovery of overpayments (thu hồi).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.indexes import UniqueClaim
+from domain.values import parse_identifier
+from ledger import views
+from ledger.store import parse_beneficiary_id
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from domain.beneficiary import Beneficiary
+    from domain.events import LedgerAggregate
+    from ledger.store import LedgerStore
+
+
+def record_payment(
+    ledger: LedgerStore,
+    actor: str,
+    *,
+    payment_id: object,
+    beneficiary_id: object,
+    entitlement_id: object,
+    period: object,
+    amount: object,
+    paid_on: object,
+    channel: object = None,
+    reference: object = None,
+    reason: str = "",
+) -> tuple[bool, dict[str, Any]]:
+    """Record a disbursement. Returns ``(created, payment)``; a retry of the same payment is not new."""
+    ctx = ledger.context(actor, reason)
+    rates = ledger.rates()
+    if not isinstance(payment_id, str) or not payment_id.strip():
+        raise InvalidInput("payment_id", "is required: a client-chosen unique id")
+    pid = parse_identifier(payment_id, "payment_id")
+    bid = parse_beneficiary_id(beneficiary_id)
+
+    def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
+        owner = ledger.claim_owner("payment_id", pid)
+        if owner is not None and owner.beneficiary_id != str(agg.id):
+            msg = f"payment_id {pid} was already used for another beneficiary's payment"
+            raise Conflict(msg, "payment_id")
+        created = agg.record_payment(
+            ctx,
+            payment_id=pid,
+            entitlement_id=entitlement_id,
+            period=period,
+            amount=amount,
+            paid_on=paid_on,
+            channel=channel,
+            reference=reference,
+            rates=rates,
+        )
+        extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
+        return (created, views.payment_view(agg, pid)), extra
+
+    return ledger.update(bid, decide)
+
+
+def record_not_collected(
+    ledger: LedgerStore,
+    actor: str,
+    *,
+    beneficiary_id: object,
+    entitlement_id: object,
+    period: object,
+    reason: str = "",
+) -> dict[str, Any]:
+    """The beneficiary did not collect a month: it is carried over to the next roster."""
+    ctx = ledger.context(actor, reason)
+    rates = ledger.rates()
+
+    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+        agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=rates)
+        return {
+            "beneficiary_id": str(agg.id),
+            "entitlement_id": str(entitlement_id),
+            "period": str(period),
+            "suspension_candidate": agg.is_suspension_candidate,
+        }, []
+
+    return ledger.update(beneficiary_id, decide)
+
+
+def reverse_payment(ledger: LedgerStore, actor: str, payment_id: object, *, reason: str) -> dict[str, Any]:
+    """Reverse a payment recorded by mistake (found by its payment id)."""
+    ctx = ledger.context(actor, reason)
+    if not isinstance(payment_id, str) or not payment_id.strip():
+        raise InvalidInput("payment_id", "is required")
+    pid = parse_identifier(payment_id, "payment_id")
+    owner = ledger.claim_owner("payment_id", pid)
+    if owner is None:
+        raise NotFound(f"payment {pid} not found")
+
+    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+        agg.reverse_payment(ctx, pid)
+        return views.payment_view(agg, pid), []
+
+    return ledger.update(owner.beneficiary_id, decide)
+
+
+def record_recovery(
+    ledger: LedgerStore,
+    actor: str,
+    beneficiary_id: object,
+    *,
+    amount: object,
+    method: object,
+    reference: object = None,
+    reason: str = "",
+    entitlement_id: object = None,
+    period: object = None,
+) -> dict[str, Any]:
+    """Record money recovered against an overpayment: in cash, or by deduction from an amount still
+    owed to the beneficiary (named, or the first payable one up to this month)."""
+    ctx = ledger.context(actor, reason)
+    rates = ledger.rates()
+
+    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+        done = agg.record_recovery(
+            ctx, amount=amount, method=method, reference=reference, rates=rates,
+            month=ledger.current_month(), entitlement_id=entitlement_id, period=period,
+        )  # fmt: skip
+        return {
+            **done,
+            "amount": amount,
+            "method": method,
+            "overpayment_outstanding": agg.overpayment_outstanding(rates),
+            "recovery_credit": agg.recovery_credit(rates),
+        }, []
+
+    return ledger.update(beneficiary_id, decide)

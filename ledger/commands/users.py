@@ -1,0 +1,57 @@
+"""User commands — người dùng: a user and its API token (only the token's hash is kept), disabling."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from domain.errors import NotFound
+from domain.indexes import UniqueClaim
+from domain.users import User, token_hash
+from ledger.communes import resolve_commune
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from domain.events import LedgerAggregate
+    from ledger.store import LedgerStore
+
+
+def add_user(
+    ledger: LedgerStore,
+    actor: str,
+    name: object,
+    *,
+    role: object,
+    scope: Sequence[object] = (),
+    reason: str = "",
+) -> tuple[User, str]:
+    """Create a user and its API token; the token is returned once, only its hash is kept."""
+    ctx = ledger.context(actor, reason)
+    token = secrets.token_urlsafe(32)
+    digest = token_hash(token)
+
+    def attempt() -> tuple[User, Sequence[LedgerAggregate]]:
+        existing = ledger.user(str(name)) if isinstance(name, str) and name.strip() else None
+        user = User.register(
+            ctx, name=name, role=role, scope=list(scope), token_sha256=digest, existing=existing
+        )
+        for commune in user.scope:
+            resolve_commune(commune, "scope", province=ledger.province)
+        return user, [user, UniqueClaim.claim(ctx, "token", digest, user.id)]
+
+    return ledger.save_with_retry(attempt), token
+
+
+def disable_user(ledger: LedgerStore, actor: str, name: str, *, reason: str = "") -> User:
+    """Lock a user out: the next request with its token is refused (401)."""
+    ctx = ledger.context(actor, reason)
+
+    def attempt() -> tuple[User, Sequence[LedgerAggregate]]:
+        user = ledger.user(name)
+        if user is None:
+            raise NotFound(f"no user named {name}")
+        user.disable(ctx)
+        return user, [user]
+
+    return ledger.save_with_retry(attempt)

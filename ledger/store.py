@@ -1,0 +1,449 @@
+"""The ledger's store — kho sự kiện: the eventsourcing ``Application`` the commands run on.
+
+It opens the event store (SQLite or PostgreSQL), saves the aggregates of one decision in one
+transaction, loads beneficiaries, claims and users, keeps the rate book up to date from the log, and
+runs each decision in a unit of work (:mod:`ledger.unit_of_work`): load once, authorise once, decide,
+save once, retried on a write conflict. The commands themselves are in :mod:`ledger.commands`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    Recording,
+    Transcoding,
+)
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+
+from domain.beneficiary import Beneficiary
+from domain.catalogue import (
+    RateBook,
+    RateEntry,
+    TableEdition,
+    reference_rate_book,
+)
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import LedgerAggregate, RecordContext
+from domain.indexes import UniqueClaim, index_id
+from domain.rates import (
+    NCC_TABLES_ID,
+    NccTables,
+    RateSchedule,
+    rate_schedule_id,
+)
+from domain.rosters import IssuedRoster, roster_id
+from domain.snapshots import BeneficiarySnapshot
+from domain.users import User, token_hash, user_id
+from domain.values import Month, parse_citizen_id
+from ledger.communes import configured_province
+from ledger.documents import DocumentStore
+from ledger.sqlstore import open_read_store
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
+
+
+def _log_recorded(events: Sequence[object]) -> None:
+    """One line for what a command recorded: the event types, how many events, in how many streams."""
+    kinds = Counter(type(e).__name__ for e in events)
+    streams = {getattr(e, "originator_id", None) for e in events}
+    actor = next((getattr(e, "actor", "") for e in events), "")
+    log.info(
+        "recorded %s",
+        ", ".join(f"{name}×{n}" if n > 1 else name for name, n in kinds.items()),
+        extra={"events": len(events), "streams": len(streams), "actor": actor},
+    )
+
+
+class DateAsISO(Transcoding):
+    """Stores a :class:`datetime.date` as ``YYYY-MM-DD``."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        """Encode a date."""
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        """Decode a date."""
+        return date.fromisoformat(data)
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware (the ledger reads the clock; the domain never does)."""
+    return datetime.now(UTC)
+
+
+def parse_beneficiary_id(value: object, field: str = "beneficiary_id") -> UUID:
+    """A beneficiary id (UUID) or :class:`InvalidInput`."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput(field, f"must be a beneficiary id (UUID), got {value!r}") from None
+
+
+class LedgerStore(Application[UUID]):
+    """The event store of one deployment (one province, or the whole country), without its commands."""
+
+    name = "benefits_ledger"
+    MAX_ATTEMPTS = 12
+    # Beneficiary snapshots (a cache of state, see domain/snapshots.py) in the library's snapshot table;
+    # taken by bulk writers (ledger/snapshots.py), used by every load.
+    is_snapshotting_enabled = True
+    snapshot_class = BeneficiarySnapshot
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        province: str | None = None,
+        database_url: str | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.database_url = database_url
+        self._documents: DocumentStore | None = None
+        self.clock: Clock = clock or utc_now
+        self.province = province if province is not None else configured_province()
+        self._rates_lock = threading.Lock()
+        self._rates_position = 0
+        self._rate_streams: dict[UUID, list[RateEntry]] = {}
+        self._table_editions: list[TableEdition] = []
+        self._rate_book: RateBook | None = None
+        self._token_users: dict[str, User] = {}  # token hash → the user at the version last read
+        self._rate_topics = [
+            get_topic(RateSchedule.RateScheduleOpened),
+            get_topic(RateSchedule.RateAmended),
+            get_topic(RateSchedule.RateAmendmentApproved),
+            get_topic(NccTables.EditionRecorded),
+        ]
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Dates travel as ISO strings."""
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The event store's recorder; on PostgreSQL its tables and function are created under an
+        advisory lock, so that ledgers opening at once (API workers, a CLI beside the server) do not
+        fail with "tuple concurrently updated" from two concurrent ``CREATE OR REPLACE FUNCTION``."""
+        return self._under_schema_lock(super().construct_recorder)
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """The snapshot store; its table is created under the same advisory lock."""
+        return self._under_schema_lock(super().construct_snapshot_store)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save``, without its runtime-protocol checks for the ledger's own aggregates
+        (on Python 3.11 each ``isinstance`` against a protocol walks the protocol's attributes: a
+        sixth of a bulk import's time). Anything else is collected by the library as usual."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, LedgerAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, kept as the library does
+        return recordings
+
+    def _under_schema_lock(self, construct: Callable[[], T]) -> T:
+        datastore = getattr(self.factory, "datastore", None)
+        if not isinstance(datastore, PostgresDatastore):
+            return construct()  # SQLite: ledger/sqlite_store.py makes opening at once safe
+        key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
+        with datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                return construct()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    # ------------------------------------------------------------------ plumbing
+
+    def context(self, actor: str, reason: object = "") -> RecordContext:
+        """Who records, and now."""
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInput("actor", "every write needs the name of who records it")
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInput("reason", f"must be text, got {reason!r}")
+        return RecordContext(
+            actor=actor.strip(), recorded_at=self.clock(), reason=" ".join((reason or "").split())
+        )
+
+    def save_with_retry(self, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:
+        """Run ``attempt_fn`` (which loads state and decides) and save, retrying on a write conflict."""
+        for attempt in range(self.MAX_ATTEMPTS):
+            result, aggregates = attempt_fn()
+            pending = [a for a in aggregates if a.pending_events]
+            if not pending:
+                return result
+            events = [e for a in pending for e in a.pending_events]
+            try:
+                self.save(*pending)
+            except IntegrityError:
+                log.debug("write conflict, trying again on fresh state", extra={"attempt": attempt + 1})
+                time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
+                continue
+            _log_recorded(events)
+            return result
+        msg = "the record was changed by someone else at the same time too often; nothing recorded, try again"
+        raise Conflict(msg)
+
+    def update(
+        self, beneficiary_id: object, decide: Callable[[Beneficiary], tuple[T, Sequence[LedgerAggregate]]]
+    ) -> T:
+        bid = parse_beneficiary_id(beneficiary_id)
+
+        def attempt() -> tuple[T, Sequence[LedgerAggregate]]:
+            agg = self.beneficiary(bid)
+            result, extra = decide(agg)
+            return result, [agg, *extra]
+
+        return self.save_with_retry(attempt)
+
+    def beneficiary(self, beneficiary_id: object) -> Beneficiary:
+        """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
+        try:
+            bid = parse_beneficiary_id(beneficiary_id)
+        except InvalidInput:
+            raise NotFound(f"beneficiary {beneficiary_id} not found") from None
+        try:
+            agg: object = self.repository.get(bid)
+        except AggregateNotFoundError:
+            raise NotFound(f"beneficiary {bid} not found") from None
+        if not isinstance(agg, Beneficiary):
+            raise NotFound(f"beneficiary {bid} not found")
+        return agg
+
+    def claim_owner(self, kind: str, value: str) -> UniqueClaim | None:
+        """The claim on a citizen ID, payment id or card number, if any."""
+        try:
+            claim: object = self.repository.get(index_id(kind, value))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
+        return claim
+
+    def find_by_citizen_id(self, citizen_id: object) -> Beneficiary:
+        """The beneficiary holding a citizen ID (a household member's ID is not looked up here)."""
+        cid = parse_citizen_id(citizen_id)
+        claim = self.claim_owner("citizen_id", cid)
+        if claim is None:
+            raise NotFound(f"no beneficiary with citizen ID {cid}")
+        return self.beneficiary(claim.beneficiary_id)
+
+    def resolve(self, key: object) -> Beneficiary:
+        """A beneficiary by id or by 12-digit citizen ID."""
+        text = str(key).strip()
+        if len(text) == 12 and text.isdigit():
+            return self.find_by_citizen_id(text)
+        return self.beneficiary(text)
+
+    def beneficiary_stream(self, key: object) -> UUID:
+        """The stream id of a beneficiary by id or 12-digit citizen ID, without loading its state
+        (a claim lookup for a citizen ID; a UUID as given — the caller finds out from the events
+        whether it is a beneficiary)."""
+        text = str(key).strip()
+        if len(text) == 12 and text.isdigit():
+            claim = self.claim_owner("citizen_id", parse_citizen_id(text))
+            if claim is None:
+                raise NotFound(f"no beneficiary with citizen ID {text}")
+            return UUID(claim.beneficiary_id)
+        try:
+            return parse_beneficiary_id(text)
+        except InvalidInput:
+            raise NotFound(f"beneficiary {text} not found") from None
+
+    def current_month(self) -> Month:
+        """The month of the ledger's clock."""
+        return Month.of(self.clock().date())
+
+    def commune_now(self, beneficiary_id: object) -> str:
+        """The commune a beneficiary lives in this month: the one an officer's write scope is checked
+        against (a relocation effective next month moves the person only then)."""
+        return self.beneficiary(beneficiary_id).commune_at(self.current_month())[0]
+
+    # ------------------------------------------------------------------ rates
+
+    def rates(self) -> RateBook:
+        """The rate book: every recorded schedule amendment, plus the packaged NCC tables.
+
+        Kept in memory and brought up to date from the event log's notifications of rate events, so an
+        amendment recorded by another process is seen by the next command.
+        """
+        with self._rates_lock:
+            top = self.recorder.max_notification_id() or 0
+            changed: set[UUID] = set()
+            start = self._rates_position + 1
+            while start <= top:
+                batch = self.recorder.select_notifications(start, 500, stop=top, topics=self._rate_topics)
+                changed.update(UUID(str(n.originator_id)) for n in batch)
+                if len(batch) < 500:
+                    break
+                start = batch[-1].id + 1
+            self._rates_position = top
+            for stream_id in changed:
+                stream: object = self.repository.get(stream_id)
+                if isinstance(stream, NccTables):
+                    self._table_editions = list(stream.editions)
+                else:
+                    assert isinstance(stream, RateSchedule)  # noqa: S101 - the topics are the rate streams'
+                    self._rate_streams[stream_id] = list(stream.entries)
+            if changed or self._rate_book is None:
+                entries = sorted(
+                    (e for es in self._rate_streams.values() for e in es),
+                    key=lambda e: e.recorded_at or datetime.min.replace(tzinfo=UTC),
+                )
+                self._rate_book = reference_rate_book(entries, self._table_editions)
+            return self._rate_book
+
+    def rate_schedules(self) -> list[RateSchedule]:
+        self.rates()  # brings the known rate streams up to date
+        found = []
+        for stream_id in list(self._rate_streams):
+            stream: object = self.repository.get(stream_id)
+            if isinstance(stream, RateSchedule):
+                found.append(stream)
+        return found
+
+    def ncc_tables(self) -> NccTables | None:
+        """The stream of the NCC amount tables' editions, if opened."""
+        try:
+            stream: object = self.repository.get(NCC_TABLES_ID)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, NccTables)  # noqa: S101
+        return stream
+
+    def rate_schedule(self, schedule: str, province: str | None = None) -> RateSchedule | None:
+        """One schedule's stream."""
+        try:
+            stream: object = self.repository.get(rate_schedule_id(schedule, province))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, RateSchedule)  # noqa: S101
+        return stream
+
+    # ------------------------------------------------------------------ registration and details
+
+    # ------------------------------------------------------------------ entitlements
+
+    # ------------------------------------------------------------------ payments
+
+    # ------------------------------------------------------------------ cards
+
+    # ------------------------------------------------------------------ users
+
+    def user(self, name: str) -> User | None:
+        """A user by name."""
+        try:
+            found: object = self.repository.get(user_id(name.strip()))
+        except (AggregateNotFoundError, ValueError):
+            return None
+        return found if isinstance(found, User) else None
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+        found = []
+        for notification in self.recorder.select_notifications(
+            1, 10**9, topics=[get_topic(User.UserRegistered)]
+        ):
+            user: object = self.repository.get(UUID(str(notification.originator_id)))
+            if isinstance(user, User):
+                found.append(user)
+        return sorted(found, key=lambda u: u.name)
+
+    def authenticate(self, token: str) -> User | None:
+        """The enabled user holding ``token``, or ``None``.
+
+        Every request asks this. A token's claim never changes once recorded, so the user it names is
+        remembered; the user's own stream can (disabled, role changed), so each call reads the
+        stream's last version — one row — and reloads the user only when it moved."""
+        digest = token_hash(token)
+        known = self._token_users.get(digest)
+        if known is not None:
+            last = self.recorder.select_events(known.id, desc=True, limit=1)
+            if last and last[0].originator_version == known.version:
+                return None if known.disabled else known
+        claim = self.claim_owner("token", digest)
+        if claim is None:
+            return None
+        user: object = self.repository.get(UUID(claim.beneficiary_id))
+        if not isinstance(user, User):
+            return None
+        with self._rates_lock:
+            if len(self._token_users) > 10_000:
+                self._token_users.clear()
+            self._token_users[digest] = user
+        return None if user.disabled else user
+
+    # ------------------------------------------------------------------ issued rosters
+
+    @property
+    def documents(self) -> DocumentStore:
+        """Write-once documents (issued roster files) beside the event log."""
+        if self._documents is None:
+            if not self.database_url:
+                msg = "this ledger was opened without a database URL: documents are not available"
+                raise Conflict(msg)
+            self._documents = DocumentStore(open_read_store(self.database_url))
+        return self._documents
+
+    def issued_roster(
+        self, month: object, commune_code: str | None, channel: str | None
+    ) -> IssuedRoster | None:
+        """The issued roster of a month and scope, if any."""
+        try:
+            stream: object = self.repository.get(
+                roster_id(Month.parse(month, "month"), commune_code, channel)
+            )
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(stream, IssuedRoster)  # noqa: S101
+        return stream
+
+    # ------------------------------------------------------------------ reading
+
+    def stream_events(self, stream_id: UUID) -> list[LedgerAggregate.Event]:
+        """Every event of one stream, oldest first."""
+        return [e for e in self.events.get(stream_id) if isinstance(e, LedgerAggregate.Event)]
+
+    def all_stream_ids(self) -> Iterable[UUID]:
+        """Every stream id in the log, in order of first appearance."""
+        seen: set[UUID] = set()
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 1000)
+            for n in batch:
+                sid = UUID(str(n.originator_id))
+                if sid not in seen:
+                    seen.add(sid)
+                    yield sid
+            if len(batch) < 1000:
+                return
+            start = batch[-1].id + 1
