@@ -64,6 +64,10 @@ class NotFound(DomainError):  # noqa: N818 - the domain's word
     """An unknown beneficiary, entitlement, payment or card."""
 
 
+class UnknownBeneficiary(NotFound):
+    """No beneficiary has this id (or this citizen ID)."""
+
+
 class NotAllowed(DomainError):  # noqa: N818 - the domain's word
     """The command is refused to this actor (four-eyes rules), with the field it concerns."""
 

@@ -9,11 +9,8 @@ save once, retried on a write conflict. The commands themselves are in :mod:`led
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -23,7 +20,6 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
-    IntegrityError,
     JSONTranscoder,
     Recording,
     Transcoding,
@@ -38,7 +34,7 @@ from domain.catalogue import (
     TableEdition,
     reference_rate_book,
 )
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound, UnknownBeneficiary
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, index_id
 from domain.rates import (
@@ -51,6 +47,8 @@ from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id
+from ledger import unit_of_work
+from ledger.authorization import Actor, actor_name, require_writer
 from ledger.communes import configured_province
 from ledger.documents import DocumentStore
 from ledger.sqlstore import open_read_store
@@ -58,18 +56,6 @@ from ledger.sqlstore import open_read_store
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
-
-
-def _log_recorded(events: Sequence[object]) -> None:
-    """One line for what a command recorded: the event types, how many events, in how many streams."""
-    kinds = Counter(type(e).__name__ for e in events)
-    streams = {getattr(e, "originator_id", None) for e in events}
-    actor = next((getattr(e, "actor", "") for e in events), "")
-    log.info(
-        "recorded %s",
-        ", ".join(f"{name}×{n}" if n > 1 else name for name, n in kinds.items()),
-        extra={"events": len(events), "streams": len(streams), "actor": actor},
-    )
 
 
 class DateAsISO(Transcoding):
@@ -106,7 +92,7 @@ class LedgerStore(Application[UUID]):
     """The event store of one deployment (one province, or the whole country), without its commands."""
 
     name = "benefits_ledger"
-    MAX_ATTEMPTS = 12
+    MAX_ATTEMPTS = unit_of_work.MAX_ATTEMPTS
     # Beneficiary snapshots (a cache of state, see domain/snapshots.py) in the library's snapshot table;
     # taken by bulk writers (ledger/snapshots.py), used by every load.
     is_snapshotting_enabled = True
@@ -185,8 +171,11 @@ class LedgerStore(Application[UUID]):
 
     # ------------------------------------------------------------------ plumbing
 
-    def context(self, actor: str, reason: object = "") -> RecordContext:
+    def context(self, actor: Actor, reason: object = "") -> RecordContext:
         """Who records, and now."""
+        if isinstance(actor, User):
+            require_writer(actor)  # an inspector records nothing, whatever the command
+            actor = actor_name(actor)
         if not isinstance(actor, str) or not actor.strip():
             raise InvalidInput("actor", "every write needs the name of who records it")
         if reason is not None and not isinstance(reason, str):
@@ -197,47 +186,38 @@ class LedgerStore(Application[UUID]):
 
     def save_with_retry(self, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:
         """Run ``attempt_fn`` (which loads state and decides) and save, retrying on a write conflict."""
-        for attempt in range(self.MAX_ATTEMPTS):
-            result, aggregates = attempt_fn()
-            pending = [a for a in aggregates if a.pending_events]
-            if not pending:
-                return result
-            events = [e for a in pending for e in a.pending_events]
-            try:
-                self.save(*pending)
-            except IntegrityError:
-                log.debug("write conflict, trying again on fresh state", extra={"attempt": attempt + 1})
-                time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
-                continue
-            _log_recorded(events)
-            return result
-        msg = "the record was changed by someone else at the same time too often; nothing recorded, try again"
-        raise Conflict(msg)
+        return unit_of_work.run_attempts(self, attempt_fn)
 
     def update(
-        self, beneficiary_id: object, decide: Callable[[Beneficiary], tuple[T, Sequence[LedgerAggregate]]]
+        self,
+        beneficiary_id: object,
+        decide: Callable[[Beneficiary], tuple[T, Sequence[LedgerAggregate]]],
+        *,
+        by: Actor,
     ) -> T:
+        """Decide on one beneficiary in a unit of work: loaded once, ``by`` checked once against its
+        commune this month, saved in one transaction with the aggregates ``decide`` adds."""
         bid = parse_beneficiary_id(beneficiary_id)
 
-        def attempt() -> tuple[T, Sequence[LedgerAggregate]]:
-            agg = self.beneficiary(bid)
-            result, extra = decide(agg)
-            return result, [agg, *extra]
+        def attempt(uow: unit_of_work.UnitOfWork) -> T:
+            result, extra = decide(uow.beneficiary(bid))
+            uow.add(*extra)
+            return result
 
-        return self.save_with_retry(attempt)
+        return unit_of_work.run(self, by, attempt)
 
     def beneficiary(self, beneficiary_id: object) -> Beneficiary:
         """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
         try:
             bid = parse_beneficiary_id(beneficiary_id)
         except InvalidInput:
-            raise NotFound(f"beneficiary {beneficiary_id} not found") from None
+            raise UnknownBeneficiary(f"beneficiary {beneficiary_id} not found") from None
         try:
             agg: object = self.repository.get(bid)
         except AggregateNotFoundError:
-            raise NotFound(f"beneficiary {bid} not found") from None
+            raise UnknownBeneficiary(f"beneficiary {bid} not found") from None
         if not isinstance(agg, Beneficiary):
-            raise NotFound(f"beneficiary {bid} not found")
+            raise UnknownBeneficiary(f"beneficiary {bid} not found")
         return agg
 
     def claim_owner(self, kind: str, value: str) -> UniqueClaim | None:

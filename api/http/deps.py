@@ -41,20 +41,6 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Svc = Annotated[Services, Depends(services)]
 
 
-def require_writer(user: User, commune_code: str | None) -> None:
-    """403 unless ``user`` may write for a beneficiary of ``commune_code``."""
-    if user.role == "inspector":
-        raise AuthError(403, "an inspector reads everything and writes nothing")
-    if not user.can_write_commune(commune_code):
-        raise AuthError(403, f"commune {commune_code} is outside the scope of user {user.name}")
-
-
-def require_admin(user: User) -> None:
-    """403 unless ``user`` is an administrator."""
-    if user.role != "admin":
-        raise AuthError(403, "only an administrator may do this")
-
-
 def idempotent_write(
     request: Request,
     svc: Services,

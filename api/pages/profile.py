@@ -58,7 +58,7 @@ from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
-from domain.errors import DomainError, InvalidInput, NotFound
+from domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, UnknownBeneficiary
 from ledger.application import BenefitsLedger
 from ledger.communes import commune_name
 from ledger.history import beneficiary_history
@@ -334,8 +334,10 @@ def beneficiary(
 # ------------------------------------------------------------------------------------------- posting
 
 
-def _writer(request: Request, beneficiary_id: str, csrf_token: str) -> tuple[Visitor | None, Response | None]:
-    """The visitor allowed to write for this beneficiary, or the response that refuses the post."""
+def _writer(request: Request, csrf_token: str) -> tuple[Visitor | None, Response | None]:
+    """The visitor who may post a form (signed in, with the form's CSRF token, not an inspector), or
+    the response that refuses the post. Whether the visitor may write for this beneficiary is the
+    ledger's to decide (:mod:`ledger.authorization`), when the command loads it."""
     visitor = visitor_of(request)
     if visitor is None:
         return None, to_signin(request)
@@ -343,12 +345,6 @@ def _writer(request: Request, beneficiary_id: str, csrf_token: str) -> tuple[Vis
         return None, forbidden(request, visitor, CSRF_REFUSAL)
     if visitor.user.role == "inspector":
         return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    try:
-        agg = services(request).ledger.beneficiary(beneficiary_id)
-    except NotFound:
-        return None, not_found(request, visitor)
-    if not visitor.user.can_write_commune(agg.commune_at(services(request).ledger.current_month())[0]):
-        return None, forbidden(request, visitor, OUT_OF_SCOPE)
     return visitor, None
 
 
@@ -369,7 +365,7 @@ def _submit(
 
     With a ``form_key`` the same form is recorded once: a second post of it (a double click, the back
     button) gets the notice ``da-gui-truoc`` and records nothing."""
-    visitor, refusal = _writer(request, beneficiary_id, posted.get("csrf_token", ""))
+    visitor, refusal = _writer(request, posted.get("csrf_token", ""))
     if visitor is None:
         assert refusal is not None  # noqa: S101
         return refusal
@@ -389,20 +385,31 @@ def _submit(
                             errors={form: {"_form": message}}, status=409)  # fmt: skip
     try:
         notice = action(visitor, values)
-    except DomainError as error:
+    except BaseException as error:
         if claimed:
             keys.release(claimed)
-        return _profile(
-            request, visitor, beneficiary_id, forms={form: values},
-            errors={form: field_errors(error, fields)}, status=status_of(error),
-        )  # fmt: skip
-    except BaseException:
-        if claimed:
-            keys.release(claimed)
+        if isinstance(error, DomainError):
+            return _refused(request, visitor, beneficiary_id, form, values, error)
         raise
     if claimed:
         keys.answer(claimed, 303, {"notice": notice})
     return _done(beneficiary_id, notice)
+
+
+def _refused(
+    request: Request, visitor: Visitor, beneficiary_id: str, form: str, values: dict[str, str],
+    error: DomainError,
+) -> Response:  # fmt: skip
+    """The ledger's refusal of a form: the forbidden page when the beneficiary is outside the visitor's
+    communes, the not-found page for an unknown one, else the page with the refusal beside its field."""
+    if isinstance(error, NotAllowed):
+        return forbidden(request, visitor, OUT_OF_SCOPE)
+    if isinstance(error, UnknownBeneficiary):
+        return not_found(request, visitor)
+    return _profile(
+        request, visitor, beneficiary_id, forms={form: values},
+        errors={form: field_errors(error, FORMS[form])}, status=status_of(error),
+    )  # fmt: skip
 
 
 def _ledger(request: Request) -> BenefitsLedger:
@@ -415,7 +422,7 @@ def record_payment(request: Request, beneficiary_id: str, posted: Posted) -> Res
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         created, _ = _ledger(request).record_payment(
-            visitor.user.name, payment_id=v["payment_id"].strip(), beneficiary_id=beneficiary_id,
+            visitor.user, payment_id=v["payment_id"].strip(), beneficiary_id=beneficiary_id,
             entitlement_id=v["entitlement_id"].strip(), period=_month(v["period"]),
             amount=vi.parse_amount_text(v["amount"]), paid_on=vi.parse_date_text(v["paid_on"]),
             channel=v["channel"].strip() or None, reference=v["reference"].strip() or None,
@@ -432,7 +439,7 @@ def record_not_collected(request: Request, beneficiary_id: str, posted: Posted) 
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).record_not_collected(
-            visitor.user.name, beneficiary_id=beneficiary_id, entitlement_id=v["entitlement_id"].strip(),
+            visitor.user, beneficiary_id=beneficiary_id, entitlement_id=v["entitlement_id"].strip(),
             period=vi.parse_month_text(v["period"]), reason=v["reason"].strip(),
         )  # fmt: skip
         return "da-ghi-khong-nhan"
@@ -446,7 +453,7 @@ def grant(request: Request, beneficiary_id: str, posted: Posted) -> Response:
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).grant_entitlement(
-            visitor.user.name, beneficiary_id, scheme=v["scheme"].strip(),
+            visitor.user, beneficiary_id, scheme=v["scheme"].strip(),
             effective_from=vi.parse_month_text(v["effective_from"]), basis=_basis(v),
             params=_params(v) or None, end_month=_month(v["end_month"]), reason=v["reason"].strip(),
         )  # fmt: skip
@@ -461,7 +468,7 @@ def adjust(request: Request, beneficiary_id: str, posted: Posted) -> Response:
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).adjust_entitlement(
-            visitor.user.name, beneficiary_id, v["entitlement_id"].strip(),
+            visitor.user, beneficiary_id, v["entitlement_id"].strip(),
             effective_from=vi.parse_month_text(v["effective_from"]), params=_params(v), basis=_basis(v),
             reason=v["reason"].strip(),
         )  # fmt: skip
@@ -476,7 +483,7 @@ def terminate(request: Request, beneficiary_id: str, posted: Posted) -> Response
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).terminate_entitlement(
-            visitor.user.name, beneficiary_id, v["entitlement_id"].strip(),
+            visitor.user, beneficiary_id, v["entitlement_id"].strip(),
             last_month=vi.parse_month_text(v["last_month"]), basis=_basis(v), reason=v["reason"].strip(),
         )  # fmt: skip
         return "da-thoi-huong"
@@ -490,7 +497,7 @@ def record_death(request: Request, beneficiary_id: str, posted: Posted) -> Respo
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).record_death(
-            visitor.user.name, beneficiary_id, date_of_death=vi.parse_date_text(v["date_of_death"]),
+            visitor.user, beneficiary_id, date_of_death=vi.parse_date_text(v["date_of_death"]),
             basis=_basis(v, required=False), reason=v["reason"].strip(),
         )  # fmt: skip
         return "da-bao-tu"
@@ -504,7 +511,7 @@ def issue_card(request: Request, beneficiary_id: str, posted: Posted) -> Respons
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).issue_card(
-            visitor.user.name, beneficiary_id, card_number=v["card_number"],
+            visitor.user, beneficiary_id, card_number=v["card_number"],
             valid_from=vi.parse_date_text(v["valid_from"]),
             valid_to=vi.parse_date_text(v["valid_to"]) or None, reason=v["reason"].strip(),
         )  # fmt: skip
@@ -519,7 +526,7 @@ def revoke_card(request: Request, beneficiary_id: str, posted: Posted) -> Respon
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).revoke_card(
-            visitor.user.name, beneficiary_id, v["card_number"], reason=v["reason"].strip(),
+            visitor.user, beneficiary_id, v["card_number"], reason=v["reason"].strip(),
             effective_on=vi.parse_date_text(v["effective_on"]),
         )  # fmt: skip
         return "da-thu-hoi-the"
@@ -533,7 +540,7 @@ def record_recovery(request: Request, beneficiary_id: str, posted: Posted) -> Re
 
     def action(visitor: Visitor, v: dict[str, str]) -> str:
         _ledger(request).record_recovery(
-            visitor.user.name, beneficiary_id, amount=vi.parse_amount_text(v["amount"]),
+            visitor.user, beneficiary_id, amount=vi.parse_amount_text(v["amount"]),
             method=v["method"].strip(), reference=v["reference"].strip() or None, reason=v["reason"].strip(),
         )  # fmt: skip
         return "da-thu-hoi"

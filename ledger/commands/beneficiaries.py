@@ -11,19 +11,24 @@ from domain.beneficiary import Beneficiary
 from domain.errors import Conflict, InvalidInput
 from domain.indexes import UniqueClaim
 from ledger import views
+from ledger.authorization import require_commune
 from ledger.communes import resolve_commune
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate, RecordContext
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
-def register_beneficiary(ledger: LedgerStore, actor: str, *, reason: str = "", **fields: Any) -> Beneficiary:
+def register_beneficiary(
+    ledger: LedgerStore, actor: Actor, *, reason: str = "", **fields: Any
+) -> Beneficiary:
     """Register a beneficiary; the citizen ID must not be registered already (409)."""
     ctx = ledger.context(actor, reason)
     commune = resolve_commune(fields.get("commune_code"), province=ledger.province)
+    require_commune(actor, commune.code)
     known = {
         "kind",
         "full_name",
@@ -73,7 +78,7 @@ def _claim_unique(
 
 
 def correct_details(
-    ledger: LedgerStore, actor: str, beneficiary_id: object, changes: dict[str, Any], *, reason: str = ""
+    ledger: LedgerStore, actor: Actor, beneficiary_id: object, changes: dict[str, Any], *, reason: str = ""
 ) -> Beneficiary:
     """Correct registered details; a new citizen ID must not belong to someone else."""
     ctx = ledger.context(actor, reason)
@@ -87,12 +92,12 @@ def correct_details(
             extra += _claim_unique(ledger, ctx, "household_code", out["household_code"], agg.id)
         return agg, extra
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def relocate(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     commune_code: object,
@@ -107,12 +112,12 @@ def relocate(
         agg.relocate(ctx, commune.code, commune.province_code, effective_from)
         return agg, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def change_payment_channel(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     payment_channel: object,
@@ -127,12 +132,12 @@ def change_payment_channel(
         agg.change_payment_channel(ctx, payment_channel, month)
         return agg, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def record_death(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     date_of_death: object,
@@ -148,4 +153,4 @@ def record_death(
         stop = agg.death_month.next() if agg.death_month else None
         return {"stop_from": str(stop), "overpayment": views.overpayment_view(agg, rates)}, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)

@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 
     from domain.beneficiary import Beneficiary
     from domain.events import LedgerAggregate
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
 def issue_card(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     card_number: object,
@@ -37,12 +38,12 @@ def issue_card(
         extra = [UniqueClaim.claim(ctx, "card_number", number, agg.id)] if owner is None else []
         return views.card_view(agg, number), extra
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def renew_card(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     card_number: object,
     *,
@@ -56,12 +57,12 @@ def renew_card(
         agg.renew_card(ctx, card_number, valid_to=valid_to)
         return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def revoke_card(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     card_number: object,
     *,
@@ -75,4 +76,4 @@ def revoke_card(
         agg.revoke_card(ctx, card_number, reason=reason, effective_on=effective_on)
         return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)

@@ -14,12 +14,13 @@ if TYPE_CHECKING:
         RateBook,
     )
     from domain.events import LedgerAggregate, RecordContext
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
 def grant_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     scheme: object,
@@ -45,12 +46,12 @@ def grant_entitlement(
         )
         return views.entitlement_view(ledger, agg, ent.entitlement_id, rates), []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def adjust_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     entitlement_id: object,
     *,
@@ -74,7 +75,7 @@ def adjust_entitlement(
 
 def _on_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     reason: str,
     beneficiary_id: object,
     entitlement_id: object,
@@ -88,12 +89,12 @@ def _on_entitlement(
         action(agg, ctx, rates)
         return views.entitlement_view(ledger, agg, str(entitlement_id), rates), []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
 def suspend_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     entitlement_id: object,
     *,
@@ -116,7 +117,7 @@ def suspend_entitlement(
 
 def resume_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     entitlement_id: object,
     *,
@@ -139,7 +140,7 @@ def resume_entitlement(
 
 def terminate_entitlement(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     entitlement_id: object,
     *,
@@ -157,4 +158,4 @@ def terminate_entitlement(
         view["overpayment"] = views.overpayment_view(agg, rates)
         return view, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)

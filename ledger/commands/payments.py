@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
     from domain.beneficiary import Beneficiary
     from domain.events import LedgerAggregate
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
 def record_payment(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     *,
     payment_id: object,
     beneficiary_id: object,
@@ -61,12 +62,12 @@ def record_payment(
         extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
         return (created, views.payment_view(agg, pid)), extra
 
-    return ledger.update(bid, decide)
+    return ledger.update(bid, decide, by=actor)
 
 
 def record_not_collected(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     *,
     beneficiary_id: object,
     entitlement_id: object,
@@ -86,10 +87,10 @@ def record_not_collected(
             "suspension_candidate": agg.is_suspension_candidate,
         }, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)
 
 
-def reverse_payment(ledger: LedgerStore, actor: str, payment_id: object, *, reason: str) -> dict[str, Any]:
+def reverse_payment(ledger: LedgerStore, actor: Actor, payment_id: object, *, reason: str) -> dict[str, Any]:
     """Reverse a payment recorded by mistake (found by its payment id)."""
     ctx = ledger.context(actor, reason)
     if not isinstance(payment_id, str) or not payment_id.strip():
@@ -103,12 +104,12 @@ def reverse_payment(ledger: LedgerStore, actor: str, payment_id: object, *, reas
         agg.reverse_payment(ctx, pid)
         return views.payment_view(agg, pid), []
 
-    return ledger.update(owner.beneficiary_id, decide)
+    return ledger.update(owner.beneficiary_id, decide, by=actor)
 
 
 def record_recovery(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     beneficiary_id: object,
     *,
     amount: object,
@@ -136,4 +137,4 @@ def record_recovery(
             "recovery_credit": agg.recovery_credit(rates),
         }, []
 
-    return ledger.update(beneficiary_id, decide)
+    return ledger.update(beneficiary_id, decide, by=actor)

@@ -29,11 +29,13 @@ from domain.rates import (
     rate_schedule_id,
 )
 from domain.values import Month, parse_amount, parse_text
+from ledger.authorization import require_admin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate, RecordContext
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
@@ -55,7 +57,7 @@ def _packaged_entry_missing(schedule: RateSchedule, entry: RateEntry) -> bool:
 
 def amend_rate(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     schedule: object,
     *,
     effective_from: object,
@@ -71,6 +73,7 @@ def amend_rate(
     transaction: the official edition if one was loaded for that standard, otherwise (unless
     ``derive_tables`` is false, which refuses with 409) one derived from the latest official edition
     and marked so — a standard the ledger cannot compute with is never in force."""
+    require_admin(actor)
     ctx = ledger.context(actor, reason)
     if not isinstance(derive_tables, bool):
         raise InvalidInput("derive_tables", f"must be true or false, got {derive_tables!r}")
@@ -103,10 +106,11 @@ def amend_rate(
 
 
 def approve_rate_amendment(
-    ledger: LedgerStore, actor: str, amendment_id: object, *, reason: str = ""
+    ledger: LedgerStore, actor: Actor, amendment_id: object, *, reason: str = ""
 ) -> dict[str, Any]:
     """A second administrator approves a pending amendment (:meth:`amend_rate` far from the value in
     force); it is in force from now, with its NCC tables' edition for a new NCC standard."""
+    require_admin(actor)
     ctx = ledger.context(actor, reason)
     wanted = str(amendment_id).strip()
 
@@ -208,7 +212,7 @@ def _edition_for(
 
 def load_ncc_tables(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     table: list[dict[str, str]],
     *,
     standard: object,
@@ -218,6 +222,7 @@ def load_ncc_tables(
     """Record an official edition of the NCC amount tables for ``standard`` (checked whole; see
     :func:`domain.rates.edition_rows_from_table`). It replaces an edition derived for that standard:
     every month paid at it is computed again (arrears or overpayments follow)."""
+    require_admin(actor)
     ctx = ledger.context(actor, reason)
     value = parse_amount(standard, "standard", positive=True)
     basis = parse_text(legal_basis, "legal_basis", max_length=300)

@@ -11,12 +11,13 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
 def issue_roster(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     *,
     month: object,
     commune_code: str | None,

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING
 from domain.errors import NotFound
 from domain.indexes import UniqueClaim
 from domain.users import User, token_hash
+from ledger.authorization import require_admin
 from ledger.communes import resolve_commune
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate
+    from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
 
 def add_user(
     ledger: LedgerStore,
-    actor: str,
+    actor: Actor,
     name: object,
     *,
     role: object,
@@ -27,6 +29,7 @@ def add_user(
     reason: str = "",
 ) -> tuple[User, str]:
     """Create a user and its API token; the token is returned once, only its hash is kept."""
+    require_admin(actor)
     ctx = ledger.context(actor, reason)
     token = secrets.token_urlsafe(32)
     digest = token_hash(token)
@@ -43,8 +46,9 @@ def add_user(
     return ledger.save_with_retry(attempt), token
 
 
-def disable_user(ledger: LedgerStore, actor: str, name: str, *, reason: str = "") -> User:
+def disable_user(ledger: LedgerStore, actor: Actor, name: str, *, reason: str = "") -> User:
     """Lock a user out: the next request with its token is refused (401)."""
+    require_admin(actor)
     ctx = ledger.context(actor, reason)
 
     def attempt() -> tuple[User, Sequence[LedgerAggregate]]:

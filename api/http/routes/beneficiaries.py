@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
-from ledger.communes import resolve_commune
+from api.http.deps import CurrentUser, Svc, idempotent_write
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries
 
@@ -184,13 +183,6 @@ class Correction(Body):
     changes: dict[str, Any]
 
 
-def _guard(svc: Svc, user: CurrentUser, beneficiary_id: str) -> None:
-    """403 unless the user may write for this beneficiary's commune this month (404 if unknown)."""
-    if user.role == "inspector":
-        require_writer(user, None)
-    require_writer(user, svc.ledger.commune_now(beneficiary_id))
-
-
 def _reason(body: Body | CardRevoke) -> str:
     return body.reason or ""
 
@@ -201,8 +193,7 @@ def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> J
     data = body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
 
     def run() -> tuple[int, Any]:
-        require_writer(user, resolve_commune(body.commune_code, province=svc.ledger.province).code)
-        agg = svc.ledger.register_beneficiary(user.name, reason=_reason(body), **data)
+        agg = svc.ledger.register_beneficiary(user, reason=_reason(body), **data)
         return 201, svc.ledger.beneficiary_view(agg.id)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
@@ -251,13 +242,11 @@ def _write(
     request: Request,
     svc: Svc,
     user: CurrentUser,
-    beneficiary_id: str,
     body: BaseModel,
     status: int,
     action: Any,
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        _guard(svc, user, beneficiary_id)
         return status, action()
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
@@ -267,8 +256,8 @@ def _write(
 def grant(beneficiary_id: str, body: Grant, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Grant an entitlement (quyết định hưởng)."""
     basis = body.basis.model_dump()
-    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.grant_entitlement(
-        user.name, beneficiary_id, scheme=body.scheme, effective_from=body.effective_from, basis=basis,
+    return _write(request, svc, user, body, 201, lambda: svc.ledger.grant_entitlement(
+        user, beneficiary_id, scheme=body.scheme, effective_from=body.effective_from, basis=basis,
         params=body.params, end_month=body.end_month, reason=_reason(body),
     ))  # fmt: skip
 
@@ -278,8 +267,8 @@ def adjust(
     beneficiary_id: str, entitlement_id: str, body: Adjust, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Adjust an entitlement from a month (điều chỉnh)."""
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.adjust_entitlement(
-        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, params=body.params,
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.adjust_entitlement(
+        user, beneficiary_id, entitlement_id, effective_from=body.effective_from, params=body.params,
         basis=body.basis.model_dump(), reason=_reason(body),
     ))  # fmt: skip
 
@@ -295,8 +284,8 @@ def suspend(
 ) -> JSONResponse:
     """Suspend payment from a month (tạm dừng)."""
     basis = body.basis.model_dump() if body.basis else None
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.suspend_entitlement(
-        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.suspend_entitlement(
+        user, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
         reason=_reason(body),
     ))  # fmt: skip
 
@@ -312,8 +301,8 @@ def resume(
 ) -> JSONResponse:
     """Resume payment from a month (tiếp tục)."""
     basis = body.basis.model_dump() if body.basis else None
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.resume_entitlement(
-        user.name, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.resume_entitlement(
+        user, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
         reason=_reason(body),
     ))  # fmt: skip
 
@@ -323,8 +312,8 @@ def terminate(
     beneficiary_id: str, entitlement_id: str, body: Terminate, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Terminate after the last month paid (thôi hưởng)."""
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.terminate_entitlement(
-        user.name, beneficiary_id, entitlement_id, last_month=body.last_month, basis=body.basis.model_dump(),
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.terminate_entitlement(
+        user, beneficiary_id, entitlement_id, last_month=body.last_month, basis=body.basis.model_dump(),
         reason=_reason(body),
     ))  # fmt: skip
 
@@ -333,8 +322,8 @@ def terminate(
 def death(beneficiary_id: str, body: Death, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Record a death (báo tử); returns the overpayment it reveals."""
     basis = body.basis.model_dump() if body.basis else None
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.record_death(
-        user.name, beneficiary_id, date_of_death=body.date_of_death, basis=basis, reason=_reason(body),
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.record_death(
+        user, beneficiary_id, date_of_death=body.date_of_death, basis=basis, reason=_reason(body),
     ))  # fmt: skip
 
 
@@ -345,11 +334,11 @@ def relocate(
     """Move to another commune from a month (chuyển xã)."""
 
     def action() -> dict[str, Any]:
-        svc.ledger.relocate(user.name, beneficiary_id, commune_code=body.commune_code,
+        svc.ledger.relocate(user, beneficiary_id, commune_code=body.commune_code,
                             effective_from=body.effective_from, reason=_reason(body))  # fmt: skip
         return svc.ledger.beneficiary_view(beneficiary_id)
 
-    return _write(request, svc, user, beneficiary_id, body, 200, action)
+    return _write(request, svc, user, body, 200, action)
 
 
 @router.post("/beneficiaries/{beneficiary_id}/payment-channel")
@@ -360,12 +349,12 @@ def payment_channel(
 
     def action() -> dict[str, Any]:
         svc.ledger.change_payment_channel(
-            user.name, beneficiary_id, payment_channel=body.payment_channel.model_dump(exclude_none=True),
+            user, beneficiary_id, payment_channel=body.payment_channel.model_dump(exclude_none=True),
             effective_from=body.effective_from, reason=_reason(body),
         )  # fmt: skip
         return svc.ledger.beneficiary_view(beneficiary_id)
 
-    return _write(request, svc, user, beneficiary_id, body, 200, action)
+    return _write(request, svc, user, body, 200, action)
 
 
 @router.post("/beneficiaries/{beneficiary_id}/corrections")
@@ -375,10 +364,10 @@ def correct(
     """Correct registered details (đính chính); needs a reason."""
 
     def action() -> dict[str, Any]:
-        svc.ledger.correct_details(user.name, beneficiary_id, body.changes, reason=_reason(body))
+        svc.ledger.correct_details(user, beneficiary_id, body.changes, reason=_reason(body))
         return svc.ledger.beneficiary_view(beneficiary_id)
 
-    return _write(request, svc, user, beneficiary_id, body, 200, action)
+    return _write(request, svc, user, body, 200, action)
 
 
 @router.post("/beneficiaries/{beneficiary_id}/recoveries", status_code=201)
@@ -386,8 +375,8 @@ def recovery(
     beneficiary_id: str, body: Recovery, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Record money recovered against an overpayment (thu hồi)."""
-    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.record_recovery(
-        user.name, beneficiary_id, amount=body.amount, method=body.method, reference=body.reference,
+    return _write(request, svc, user, body, 201, lambda: svc.ledger.record_recovery(
+        user, beneficiary_id, amount=body.amount, method=body.method, reference=body.reference,
         reason=_reason(body), entitlement_id=body.entitlement_id, period=body.period,
     ))  # fmt: skip
 
@@ -397,8 +386,8 @@ def issue_card(
     beneficiary_id: str, body: CardIssue, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Issue a health-insurance card (cấp thẻ BHYT)."""
-    return _write(request, svc, user, beneficiary_id, body, 201, lambda: svc.ledger.issue_card(
-        user.name, beneficiary_id, card_number=body.card_number, valid_from=body.valid_from,
+    return _write(request, svc, user, body, 201, lambda: svc.ledger.issue_card(
+        user, beneficiary_id, card_number=body.card_number, valid_from=body.valid_from,
         valid_to=body.valid_to, reason=_reason(body),
     ))  # fmt: skip
 
@@ -408,8 +397,8 @@ def renew_card(
     beneficiary_id: str, card_number: str, body: CardRenew, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Extend a card (gia hạn)."""
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.renew_card(
-        user.name, beneficiary_id, card_number, valid_to=body.valid_to, reason=_reason(body),
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.renew_card(
+        user, beneficiary_id, card_number, valid_to=body.valid_to, reason=_reason(body),
     ))  # fmt: skip
 
 
@@ -418,6 +407,6 @@ def revoke_card(
     beneficiary_id: str, card_number: str, body: CardRevoke, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """End a card (thu hồi thẻ)."""
-    return _write(request, svc, user, beneficiary_id, body, 200, lambda: svc.ledger.revoke_card(
-        user.name, beneficiary_id, card_number, reason=body.reason, effective_on=body.effective_on,
+    return _write(request, svc, user, body, 200, lambda: svc.ledger.revoke_card(
+        user, beneficiary_id, card_number, reason=body.reason, effective_on=body.effective_on,
     ))  # fmt: skip

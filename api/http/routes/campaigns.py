@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.services import AuthError
+from ledger.authorization import require_commune
 from ledger.campaigns import campaign, grant_campaign
 
 router = APIRouter(tags=["campaigns"])
@@ -50,7 +51,7 @@ async def start_campaign(body: CampaignBody, request: Request, svc: Svc, user: C
 
     def run() -> tuple[int, Any]:
         if user.role == "inspector" or user.scope:
-            require_writer(user, body.select.commune_code or "*")
+            require_commune(user, body.select.commune_code or "*")
         if user.role not in {"officer", "admin"}:
             raise AuthError(403, "only officers and administrators run campaigns")
         created, summary = grant_campaign(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
+from api.http.deps import CurrentUser, Svc, idempotent_write
 
 router = APIRouter(tags=["payments"])
 
@@ -50,9 +50,8 @@ def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser)
     """Record a payment; the same ``payment_id`` with the same body again answers 200 and records nothing."""
 
     def run() -> tuple[int, Any]:
-        require_writer(user, svc.ledger.commune_now(body.beneficiary_id))
         created, payment = svc.ledger.record_payment(
-            user.name, payment_id=body.payment_id, beneficiary_id=body.beneficiary_id,
+            user, payment_id=body.payment_id, beneficiary_id=body.beneficiary_id,
             entitlement_id=body.entitlement_id, period=body.period, amount=body.amount, paid_on=body.paid_on,
             channel=body.channel, reference=body.reference, reason=body.reason or "",
         )  # fmt: skip
@@ -66,9 +65,8 @@ def not_collected(body: NotCollected, request: Request, svc: Svc, user: CurrentU
     """Record that a month was not collected: it is carried over to the next roster."""
 
     def run() -> tuple[int, Any]:
-        require_writer(user, svc.ledger.commune_now(body.beneficiary_id))
         return 201, svc.ledger.record_not_collected(
-            user.name, beneficiary_id=body.beneficiary_id, entitlement_id=body.entitlement_id,
+            user, beneficiary_id=body.beneficiary_id, entitlement_id=body.entitlement_id,
             period=body.period, reason=body.reason or "",
         )  # fmt: skip
 
@@ -80,11 +78,6 @@ def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: Cu
     """Reverse a payment (hủy chi trả); the month can then be paid again."""
 
     def run() -> tuple[int, Any]:
-        owner = svc.ledger.claim_owner("payment_id", payment_id.strip())
-        if owner is not None:
-            require_writer(user, svc.ledger.commune_now(owner.beneficiary_id))
-        elif user.role == "inspector":
-            require_writer(user, None)
-        return 200, svc.ledger.reverse_payment(user.name, payment_id, reason=body.reason)
+        return 200, svc.ledger.reverse_payment(user, payment_id, reason=body.reason)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)

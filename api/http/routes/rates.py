@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_admin
+from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.services import AuthError
+from ledger.authorization import require_admin
 from ledger.imports import read_ncc_table_file
 
 router = APIRouter()
@@ -86,9 +87,8 @@ async def load_ncc_tables(
     name = file.filename or ""
 
     def run() -> tuple[int, Any]:
-        require_admin(user)
         table = read_ncc_table_file(content, name)
-        return 201, svc.ledger.load_ncc_tables(user.name, table, standard=standard, legal_basis=legal_basis)
+        return 201, svc.ledger.load_ncc_tables(user, table, standard=standard, legal_basis=legal_basis)
 
     body = {"file": hashlib.sha256(content).hexdigest(), "standard": standard, "legal_basis": legal_basis}
     answer: JSONResponse = await run_in_threadpool(idempotent_write, request, svc, user, body, run)
@@ -109,9 +109,8 @@ def amend_rate(
     is not in force until a second administrator approves it: 202 with the pending amendment."""
 
     def run() -> tuple[int, Any]:
-        require_admin(user)
         result = svc.ledger.amend_rate(
-            user.name, schedule, effective_from=body.effective_from, amount=body.amount,
+            user, schedule, effective_from=body.effective_from, amount=body.amount,
             legal_basis=body.legal_basis, province_code=body.province_code, reason=body.reason or "",
             derive_tables=body.derive_tables,
         )  # fmt: skip
@@ -140,10 +139,10 @@ def approve_rate_amendment(
     given = body or Approval()
 
     def run() -> tuple[int, Any]:
-        require_admin(user)
+        require_admin(user)  # before the amendment is looked up: a non-administrator learns nothing
         pending = {p["amendment_id"]: p for p in svc.ledger.pending_rate_amendments()}
         if amendment_id in pending and pending[amendment_id]["schedule"] != schedule:
             raise AuthError(404, f"amendment {amendment_id} is not an amendment of {schedule}")
-        return 200, svc.ledger.approve_rate_amendment(user.name, amendment_id, reason=given.reason or "")
+        return 200, svc.ledger.approve_rate_amendment(user, amendment_id, reason=given.reason or "")
 
     return idempotent_write(request, svc, user, given.model_dump(mode="json"), run)

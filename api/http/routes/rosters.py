@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_writer
-from api.web.services import AuthError
+from api.http.deps import CurrentUser, Svc, idempotent_write
 from domain.values import Month
+from ledger.authorization import require_roster_issuer
 from ledger.communes import resolve_commune
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
@@ -79,9 +79,7 @@ def issue(
 
     def run() -> tuple[int, Any]:
         scope = _scope(svc, body.commune_code, body.channel)
-        if scope.commune_code is None and user.role == "officer" and user.scope:
-            raise AuthError(403, f"user {user.name} issues rosters of its own communes only: name one")
-        require_writer(user, scope.commune_code)
+        require_roster_issuer(user, scope.commune_code)
         return 201, issue_roster(svc.engine, user.name, month, scope)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)

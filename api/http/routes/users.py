@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.deps import CurrentUser, Svc, idempotent_write, require_admin
+from api.http.deps import CurrentUser, Svc, idempotent_write
+from ledger.authorization import require_admin
 
 router = APIRouter()
 
@@ -28,9 +29,8 @@ def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JS
     """Administrator: create a user; the token is in this answer only."""
 
     def run() -> tuple[int, Any]:
-        require_admin(user)
         created, token = svc.ledger.add_user(
-            user.name, body.name, role=body.role, scope=body.scope, reason=body.reason or ""
+            user, body.name, role=body.role, scope=body.scope, reason=body.reason or ""
         )
         return 201, {"name": created.name, "role": created.role, "scope": created.scope, "token": token}
 
