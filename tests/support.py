@@ -342,3 +342,47 @@ def pay_in_month(ledger: BenefitsLedger, clock: FixedClock, bid, eid, period: st
         "payment-officer", payment_id=f"P-{bid}-{period}-{amount}", beneficiary_id=bid, entitlement_id=eid,
         period=period, amount=amount, paid_on=f"{period}-10",
     )  # fmt: skip
+
+
+def entitle(
+    agg: Beneficiary,
+    scheme: str,
+    effective_from: str,
+    *,
+    params: dict | None = None,
+    rates: RateBook | None = None,
+    day: str = "2024-03-20",
+    decided: dict | None = None,
+) -> Any:
+    """Grant ``scheme`` to the pure aggregate on ``day`` (by :data:`BASIS` unless ``decided``)."""
+    return agg.grant_entitlement(
+        ctx(day),
+        scheme=scheme,
+        effective_from=effective_from,
+        basis=decided or BASIS,
+        params=params,
+        rates=rates or reference_rate_book(),
+    )
+
+
+def pay_month(
+    agg: Beneficiary,
+    eid: str,
+    month: str,
+    amount: int,
+    rates: RateBook,
+    *,
+    payment_id: str | None = None,
+    on: str | None = None,
+) -> bool:
+    """The pure aggregate pays ``month`` on ``on`` (default: paid on its 10th, recorded on its 15th);
+    payment id ``month`` unless given."""
+    return agg.record_payment(
+        ctx(on or f"{month}-15"),
+        payment_id=payment_id or month,
+        entitlement_id=eid,
+        period=month,
+        amount=amount,
+        paid_on=on or f"{month}-10",
+        rates=rates,
+    )

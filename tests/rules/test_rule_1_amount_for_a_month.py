@@ -17,7 +17,7 @@ import pytest
 from domain.catalogue import RateEntry, get_scheme, reference_rate_book, scheme_components, validate_params
 from domain.errors import InvalidInput
 from domain.values import Month, round_to_thousand
-from tests.support import BASIS, amount, book, ctx, due, grant, person, register_person
+from tests.support import amount, book, due, entitle, grant, person, register_person
 
 JULY_2024 = Month(2024, 7)
 
@@ -29,13 +29,7 @@ def test_one_entitlement_pays_1_5_standards_at_the_standard_of_each_month():
     """A severely disabled person (coefficient 1.5) granted in March 2024: 1.5 × 360,000 = 540,000 for
     2024-06 and 1.5 × 500,000 = 750,000 for 2024-07, from the same entitlement."""
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="BTXH_DISABLED_SEVERE",
-        effective_from="2024-03",
-        basis=BASIS,
-        rates=reference_rate_book(),
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_DISABLED_SEVERE", "2024-03").entitlement_id
     assert due(agg, eid, "2024-06") == 540_000
     assert due(agg, eid, "2024-07") == 750_000
 
@@ -53,14 +47,7 @@ def test_a_war_invalid_is_paid_the_table_row_of_the_edition_in_force(injury_rate
     edition), 2023-07 (2,055,000), 2024-07 (2,789,000); at 100% the ≥81% allowance (815,000 / 1,031,000 /
     1,399,000) comes on top."""
     agg = person("meritorious", "075050012345", "1950-01-01")
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_WAR_INVALID",
-        effective_from="2023-01",
-        basis=BASIS,
-        params={"injury_rate": injury_rate},
-        rates=reference_rate_book(),
-    ).entitlement_id
+    eid = entitle(agg, "NCC_WAR_INVALID", "2023-01", params={"injury_rate": injury_rate}).entitlement_id
     rates = reference_rate_book()
     tables = [
         agg.due_components(eid, period, rates)[0].amount for period in ("2023-06", "2023-07", "2024-07")
@@ -81,14 +68,7 @@ def test_a_war_invalid_is_paid_the_table_row_of_the_edition_in_force(injury_rate
 def test_a_martyrs_relative_is_paid_a_multiple_of_the_ncc_standard_of_each_month(martyrs, amounts):
     """A relative of one (two) martyr(s): 1× (2×) the NCC standard in force — 2023-06, 2023-07, 2024-07."""
     agg = person("meritorious", "075050012345", "1950-01-01")
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_MARTYR_RELATIVE",
-        effective_from="2023-01",
-        basis=BASIS,
-        params={"martyrs": martyrs},
-        rates=reference_rate_book(),
-    ).entitlement_id
+    eid = entitle(agg, "NCC_MARTYR_RELATIVE", "2023-01", params={"martyrs": martyrs}).entitlement_id
     assert tuple(due(agg, eid, p) for p in ("2023-06", "2023-07", "2024-07")) == amounts
 
 
@@ -187,37 +167,17 @@ def test_a_provincial_standard_counts_only_when_higher():
 
 def test_severely_disabled_elderly_person():
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="BTXH_DISABLED_SEVERE_CHILD_OR_ELDERLY",
-        effective_from="2024-03",
-        basis=BASIS,
-        rates=reference_rate_book(),
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_DISABLED_SEVERE_CHILD_OR_ELDERLY", "2024-03").entitlement_id
     assert due(agg, eid, "2024-07") == 1_000_000
 
 
 def test_martyr_relative_and_war_invalid_81():
     rates = reference_rate_book()
     agg = person("meritorious", "075050012345", "1950-01-01")
-    martyr = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_MARTYR_RELATIVE",
-        effective_from="2024-01",
-        basis=BASIS,
-        params={"martyrs": 1},
-        rates=rates,
-    )
+    martyr = entitle(agg, "NCC_MARTYR_RELATIVE", "2024-01", params={"martyrs": 1}, rates=rates)
     assert due(agg, martyr.entitlement_id, "2024-06") == 2_055_000
     assert due(agg, martyr.entitlement_id, "2024-07") == 2_789_000
-    invalid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_WAR_INVALID",
-        effective_from="2024-01",
-        basis=BASIS,
-        params={"injury_rate": 81},
-        rates=rates,
-    )
+    invalid = entitle(agg, "NCC_WAR_INVALID", "2024-01", params={"injury_rate": 81}, rates=rates)
     parts = agg.due_components(invalid.entitlement_id, "2024-07", rates)
     assert [(c.code, c.amount) for c in parts] == [("NCC_TB", 7_240_000), ("NCC_PC81_TB", 1_399_000)]
 

@@ -11,7 +11,19 @@ import pytest
 
 from domain.catalogue import reference_rate_book
 from domain.errors import Conflict
-from tests.support import BASIS, ctx, due, grant, log_position, months, pay, person, register_person
+from tests.support import (
+    BASIS,
+    ctx,
+    due,
+    entitle,
+    grant,
+    log_position,
+    months,
+    pay,
+    pay_month,
+    person,
+    register_person,
+)
 
 # --------------------------------------------------------------------------------- pure
 
@@ -19,9 +31,7 @@ from tests.support import BASIS, ctx, due, grant, log_position, months, pay, per
 def test_80_plus_group_decision_signed_in_march():
     """BTXH 80+ (coefficient 1.0) decided 2024-03-15: 360,000 for March–June, 500,000 from July."""
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-01", basis=BASIS, rates=reference_rate_book()
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-01").entitlement_id
     assert due(agg, eid, "2024-02") == 0  # starts in the month the decision is signed
     assert [due(agg, eid, f"2024-0{m}") for m in (3, 4, 5, 6)] == [360_000] * 4
     assert due(agg, eid, "2024-07") == 500_000
@@ -30,25 +40,13 @@ def test_80_plus_group_decision_signed_in_march():
 def test_only_the_highest_social_assistance_coefficient_is_paid():
     rates = reference_rate_book()
     agg = person()
-    low = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-03", basis=BASIS, rates=rates
-    )
-    high = agg.grant_entitlement(
-        ctx(), scheme="BTXH_DISABLED_SEVERE", effective_from="2024-03", basis=BASIS, rates=rates
-    )
+    low = entitle(agg, "BTXH_ELDERLY_80", "2024-03", rates=rates)
+    high = entitle(agg, "BTXH_DISABLED_SEVERE", "2024-03", rates=rates)
     assert due(agg, high.entitlement_id, "2024-07") == 750_000
     assert due(agg, low.entitlement_id, "2024-07") == 0
     version = agg.version
     with pytest.raises(Conflict, match="higher coefficient"):
-        agg.record_payment(
-            ctx("2024-07-20"),
-            payment_id="L1",
-            entitlement_id=low.entitlement_id,
-            period="2024-07",
-            amount=500_000,
-            paid_on="2024-07-10",
-            rates=rates,
-        )
+        pay_month(agg, low.entitlement_id, "2024-07", 500_000, rates, payment_id="L1")
     assert agg.version == version
 
 
@@ -56,14 +54,7 @@ def test_ncc_starts_in_the_month_named_in_the_decision():
     """A war invalid at 61% decided on 2024-03-15 with effect from 2024-01: nothing for December 2023,
     4,016,000 (2,055,000 edition) from January 2024 although the decision is signed in March."""
     agg = person("meritorious", "075050012345", "1950-01-01")
-    ent = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_WAR_INVALID",
-        effective_from="2024-01",
-        basis=BASIS,
-        params={"injury_rate": 61},
-        rates=reference_rate_book(),
-    )
+    ent = entitle(agg, "NCC_WAR_INVALID", "2024-01", params={"injury_rate": 61})
     assert str(ent.start) == "2024-01"
     assert [due(agg, ent.entitlement_id, m) for m in ("2023-12", "2024-01", "2024-03")] == [
         0,
@@ -76,9 +67,7 @@ def test_payment_stops_from_the_month_after_death():
     """An 80+ recipient (500,000 from July 2024) dies on 2024-09-20: September is still due, October is
     not."""
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-03", basis=BASIS, rates=reference_rate_book()
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-03").entitlement_id
     agg.record_death(ctx("2024-09-25"), date_of_death="2024-09-20")
     assert [due(agg, eid, m) for m in ("2024-08", "2024-09", "2024-10", "2024-11")] == [
         500_000,
@@ -92,9 +81,7 @@ def test_payment_stops_from_the_month_after_the_last_month_of_eligibility():
     """Eligibility lost with October 2024 as the last month paid: 500,000 for October, nothing from
     November."""
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-03", basis=BASIS, rates=reference_rate_book()
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-03").entitlement_id
     agg.terminate_entitlement(ctx("2024-10-15"), eid, last_month="2024-10", basis=BASIS)
     assert [due(agg, eid, m) for m in ("2024-10", "2024-11")] == [500_000, 0]
 

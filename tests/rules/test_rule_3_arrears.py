@@ -17,7 +17,7 @@ from domain.values import Month
 from projections.rosters import build_roster, roster_as_of
 from tests.support import (
     BASIS,
-    ctx,
+    entitle,
     grant,
     ledger_on,
     log_position,
@@ -25,6 +25,7 @@ from tests.support import (
     months,
     pay,
     pay_in_month,
+    pay_month,
     person,
     record_standards_before_july_2024,
     register_person,
@@ -37,23 +38,8 @@ def test_retroactive_standard_owes_734000_arrears_for_july():
     """NCC standard amended 2024-08-05 from 2024-07: a July paid at 2,055,000 owes 734,000, computed."""
     before = reference_rate_book([e for e in reference_rate_entries() if e.effective_from <= Month(2024, 6)])
     agg = person("meritorious", "075050012345", "1950-01-01")
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_MARTYR_RELATIVE",
-        effective_from="2024-07",
-        basis=BASIS,
-        params={"martyrs": 1},
-        rates=before,
-    ).entitlement_id
-    agg.record_payment(
-        ctx("2024-07-20"),
-        payment_id="J",
-        entitlement_id=eid,
-        period="2024-07",
-        amount=2_055_000,
-        paid_on="2024-07-10",
-        rates=before,
-    )
+    eid = entitle(agg, "NCC_MARTYR_RELATIVE", "2024-07", params={"martyrs": 1}, rates=before).entitlement_id
+    pay_month(agg, eid, "2024-07", 2_055_000, before, payment_id="J")
     after = before.with_entries([RateEntry("NCC_STANDARD", Month(2024, 7), 2_789_000, "NĐ 77/2024/NĐ-CP")])
     assert [(i.period, i.outstanding) for i in agg.arrears(Month(2024, 8), after)] == [("2024-07", 734_000)]
     assert agg.arrears(Month(2024, 8), before) == []
@@ -64,13 +50,13 @@ def test_a_decision_with_a_past_effective_month_owes_each_month_at_that_months_e
     May and June are owed at the 1,624,000 edition (3,174,000 each) and July at the 2,055,000 edition
     (4,016,000) — three separate items."""
     agg = person("meritorious", "075050012345", "1950-01-01")
-    agg.grant_entitlement(
-        ctx("2023-08-10"),
-        scheme="NCC_WAR_INVALID",
-        effective_from="2023-05",
-        basis={**BASIS, "decision_date": "2023-08-05"},
+    entitle(
+        agg,
+        "NCC_WAR_INVALID",
+        "2023-05",
         params={"injury_rate": 61},
-        rates=reference_rate_book(),
+        day="2023-08-10",
+        decided={**BASIS, "decision_date": "2023-08-05"},
     )
     arrears = agg.arrears(Month(2023, 8), reference_rate_book())
     assert [(i.period, i.due, i.paid, i.outstanding) for i in arrears] == [

@@ -20,8 +20,10 @@ from tests.support import (
     basis,
     ctx,
     due,
+    entitle,
     log_position,
     pay_in_month,
+    pay_month,
     person,
     recipient_who_died_in_september,
 )
@@ -33,25 +35,13 @@ def test_late_recorded_death_overpayment_and_funeral():
     """Dies 2024-09-20, Oct and Nov paid, recorded 2024-11-25: stop from October, 1,000,000 overpaid."""
     rates = reference_rate_book()
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
     for month in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11"):
-        agg.record_payment(
-            ctx(f"{month}-15"),
-            payment_id=month,
-            entitlement_id=eid,
-            period=month,
-            amount=500_000,
-            paid_on=f"{month}-10",
-            rates=rates,
-        )
+        pay_month(agg, eid, month, 500_000, rates)
     agg.record_death(ctx("2024-11-25"), date_of_death="2024-09-20")
     assert [i.period for i in agg.overpayments(rates)] == ["2024-10", "2024-11"]
     assert agg.overpayment_outstanding(rates) == 1_000_000
-    funeral = agg.grant_entitlement(
-        ctx("2024-11-26"), scheme="BTXH_FUNERAL", effective_from="2024-11", basis=BASIS, rates=rates
-    )
+    funeral = entitle(agg, "BTXH_FUNERAL", "2024-11", rates=rates, day="2024-11-26")
     assert due(agg, funeral.entitlement_id, "once", rates) == 10_000_000
     provincial = rates.with_entries([RateEntry("BTXH_FUNERAL", Month(2024, 1), 12_000_000, "NQ HĐND", "75")])
     assert due(agg, funeral.entitlement_id, "once", provincial) == 12_000_000
@@ -64,19 +54,9 @@ def test_loss_of_eligibility_recorded_late_makes_the_months_after_it_an_overpaym
     paid at 500,000: 1,000,000 overpaid; 1,000,000 repaid in cash brings it to zero."""
     rates = reference_rate_book()
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
     for month in ("2024-07", "2024-08", "2024-09", "2024-10"):
-        agg.record_payment(
-            ctx(f"{month}-15"),
-            payment_id=month,
-            entitlement_id=eid,
-            period=month,
-            amount=500_000,
-            paid_on=f"{month}-10",
-            rates=rates,
-        )
+        pay_month(agg, eid, month, 500_000, rates)
     agg.terminate_entitlement(ctx("2024-10-20"), eid, last_month="2024-08", basis=BASIS)
     assert [(i.period, i.excess) for i in agg.overpayments(rates)] == [
         ("2024-09", 500_000),

@@ -10,7 +10,7 @@ import pytest
 
 from domain.catalogue import reference_rate_book
 from domain.errors import Conflict
-from tests.support import BASIS, ctx, grant, log_position, pay, person, records_nothing, register_person
+from tests.support import ctx, entitle, grant, log_position, pay, person, records_nothing, register_person
 
 # --------------------------------------------------------------------------------- pure
 
@@ -18,9 +18,7 @@ from tests.support import BASIS, ctx, grant, log_position, pay, person, records_
 def test_never_paid_twice_and_retries_are_the_same_payment():
     rates = reference_rate_book()
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
     pay = {
         "entitlement_id": eid,
         "period": "2024-07",

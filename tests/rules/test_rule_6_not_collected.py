@@ -11,13 +11,14 @@ import pytest
 from domain.catalogue import reference_rate_book
 from projections.rosters import build_roster
 from tests.support import (
-    BASIS,
     ctx,
+    entitle,
     grant,
     martyr_relative,
     months,
     pay,
     pay_in_month,
+    pay_month,
     person,
     register_person,
 )
@@ -28,23 +29,13 @@ from tests.support import (
 def test_three_uncollected_months_make_a_suspension_candidate():
     rates = reference_rate_book()
     agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
+    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
     agg.record_not_collected(ctx("2024-07-30"), entitlement_id=eid, period="2024-07", rates=rates)
     agg.record_not_collected(ctx("2024-08-30"), entitlement_id=eid, period="2024-08", rates=rates)
     assert not agg.is_suspension_candidate
     agg.record_not_collected(ctx("2024-09-30"), entitlement_id=eid, period="2024-09", rates=rates)
     assert agg.is_suspension_candidate
-    agg.record_payment(
-        ctx("2024-10-05"),
-        payment_id="C",
-        entitlement_id=eid,
-        period="2024-08",
-        amount=500_000,
-        paid_on="2024-10-05",
-        rates=rates,
-    )
+    pay_month(agg, eid, "2024-08", 500_000, rates, payment_id="C", on="2024-10-05")
     assert not agg.is_suspension_candidate  # a carried-over month collected breaks the run
 
 
