@@ -345,24 +345,21 @@ def pay_in_month(ledger: BenefitsLedger, clock: FixedClock, bid, eid, period: st
 
 
 def entitle(
-    agg: Beneficiary,
-    scheme: str,
-    effective_from: str,
-    *,
-    params: dict | None = None,
-    rates: RateBook | None = None,
-    day: str = "2024-03-20",
-    decided: dict | None = None,
+    agg: Beneficiary, scheme: str, effective_from: str, *, day: str = "2024-03-20", **fields: Any
 ) -> Any:
-    """Grant ``scheme`` to the pure aggregate on ``day`` (by :data:`BASIS` unless ``decided``)."""
-    return agg.grant_entitlement(
-        ctx(day),
-        scheme=scheme,
-        effective_from=effective_from,
-        basis=decided or BASIS,
-        params=params,
-        rates=rates or reference_rate_book(),
-    )
+    """Grant ``scheme`` to the pure aggregate on ``day``; ``basis`` :data:`BASIS` and ``rates`` the packaged
+    ones unless given."""
+    fields.setdefault("basis", BASIS)
+    fields.setdefault("rates", reference_rate_book())
+    return agg.grant_entitlement(ctx(day), scheme=scheme, effective_from=effective_from, **fields)
+
+
+def elderly_from_july() -> tuple[Beneficiary, str, RateBook]:
+    """An 80+ recipient (1.0: 500,000 a month) granted from 2024-07, as a pure aggregate: (aggregate,
+    entitlement id, the packaged rates)."""
+    rates = reference_rate_book()
+    agg = person()
+    return agg, entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id, rates
 
 
 def pay_month(
@@ -386,3 +383,15 @@ def pay_month(
         paid_on=on or f"{month}-10",
         rates=rates,
     )
+
+
+def paid_since_january(
+    ledger: BenefitsLedger, clock: FixedClock, scheme: str, last_paid: int, amount: int, **person_fields: Any
+) -> tuple[str, str]:
+    """A person granted ``scheme`` from 2024-01 (signed 2024-01-03) and paid ``amount`` for January to month
+    ``last_paid`` of 2024: (beneficiary id, entitlement id)."""
+    bid = register_person(ledger, **person_fields)
+    eid = grant(ledger, bid, scheme, effective_from="2024-01", signed="2024-01-03")["entitlement_id"]
+    for month in months(1, last_paid):
+        pay_in_month(ledger, clock, bid, eid, month, amount)
+    return bid, eid

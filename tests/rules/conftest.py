@@ -6,7 +6,8 @@
 * ``ledger`` / ``engine`` — for the roster examples: the ledger without the packaged rates (each test records
   those it needs, some only up to a month), its clock at 2024-01-05, and its projections.
 
-The builders the tests share are in ``tests/support.py``.
+``clock`` and ``app`` come from ``tests/ledger_fixtures.py``; the builders the tests share are in
+``tests/support.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from projections.engine import open_projections
+from tests import ledger_fixtures
 from tests.support import FixedClock, ledger_on
 
 if TYPE_CHECKING:
@@ -24,17 +26,7 @@ if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
     from projections.engine import ProjectionEngine
 
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock("2024-03-20")
-
-
-@pytest.fixture
-def app(database_url: str, clock: FixedClock) -> Iterator[BenefitsLedger]:
-    """The ledger with every packaged standard recorded (BTXH 360,000 → 500,000; NCC up to 2,789,000)."""
-    with ledger_on(database_url, clock) as ledger:
-        yield ledger
+clock, app = ledger_fixtures.clock, ledger_fixtures.app
 
 
 @pytest.fixture

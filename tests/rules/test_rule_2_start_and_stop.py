@@ -63,27 +63,29 @@ def test_ncc_starts_in_the_month_named_in_the_decision():
     ]
 
 
-def test_payment_stops_from_the_month_after_death():
-    """An 80+ recipient (500,000 from July 2024) dies on 2024-09-20: September is still due, October is
-    not."""
-    agg = person()
-    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-03").entitlement_id
+def _dies_on_20_september(agg, eid) -> None:
     agg.record_death(ctx("2024-09-25"), date_of_death="2024-09-20")
-    assert [due(agg, eid, m) for m in ("2024-08", "2024-09", "2024-10", "2024-11")] == [
-        500_000,
-        500_000,
-        0,
-        0,
-    ]
 
 
-def test_payment_stops_from_the_month_after_the_last_month_of_eligibility():
-    """Eligibility lost with October 2024 as the last month paid: 500,000 for October, nothing from
-    November."""
+def _eligible_until_october(agg, eid) -> None:
+    agg.terminate_entitlement(ctx("2024-10-15"), eid, last_month="2024-10", basis=BASIS)
+
+
+@pytest.mark.parametrize(
+    ("stop", "dues"),
+    [
+        (_dies_on_20_september, {"2024-08": 500_000, "2024-09": 500_000, "2024-10": 0, "2024-11": 0}),
+        (_eligible_until_october, {"2024-10": 500_000, "2024-11": 0}),
+    ],
+    ids=["death-2024-09-20", "last-month-2024-10"],
+)
+def test_payment_stops_from_the_month_after_death_or_loss_of_eligibility(stop, dues):
+    """An 80+ recipient (500,000 from July 2024) who dies on 2024-09-20 is still due September, not
+    October; one whose eligibility ends with October 2024 (last month paid) is due October, not November."""
     agg = person()
     eid = entitle(agg, "BTXH_ELDERLY_80", "2024-03").entitlement_id
-    agg.terminate_entitlement(ctx("2024-10-15"), eid, last_month="2024-10", basis=BASIS)
-    assert [due(agg, eid, m) for m in ("2024-10", "2024-11")] == [500_000, 0]
+    stop(agg, eid)
+    assert {month: due(agg, eid, month) for month in dues} == dues
 
 
 # --------------------------------------------------------------------------------- on the ledger

@@ -23,6 +23,7 @@ from tests.support import (
     log_position,
     martyr_relative,
     months,
+    paid_since_january,
     pay,
     pay_in_month,
     pay_month,
@@ -56,7 +57,7 @@ def test_a_decision_with_a_past_effective_month_owes_each_month_at_that_months_e
         "2023-05",
         params={"injury_rate": 61},
         day="2023-08-10",
-        decided={**BASIS, "decision_date": "2023-08-05"},
+        basis={**BASIS, "decision_date": "2023-08-05"},
     )
     arrears = agg.arrears(Month(2023, 8), reference_rate_book())
     assert [(i.period, i.due, i.paid, i.outstanding) for i in arrears] == [
@@ -134,12 +135,7 @@ def test_a_social_assistance_decree_entered_late_pays_one_arrears_item_per_past_
     540,000 for every month up to September gets, on the October roster, 750,000 for October and
     750,000 − 540,000 = 210,000 for each of July, August and September, as three items."""
     record_standards_before_july_2024(ledger)
-    bid = register_person(ledger, birth_year=1950)
-    eid = grant(ledger, bid, "BTXH_DISABLED_SEVERE", effective_from="2024-01", signed="2024-01-03")[
-        "entitlement_id"
-    ]
-    for month in months(1, 9):
-        pay_in_month(ledger, clock, bid, eid, month, 540_000)
+    paid_since_january(ledger, clock, "BTXH_DISABLED_SEVERE", 9, 540_000, birth_year=1950)
     clock.set("2024-10-05")
     ledger.amend_rate(
         "admin", "BTXH_STANDARD", effective_from="2024-07", amount=500_000, legal_basis="NĐ 76/2024/NĐ-CP"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.catalogue import RateEntry, reference_rate_book
+from domain.catalogue import RateEntry
 from domain.errors import Conflict
 from domain.values import Month
 from projections.reports import exceptions
@@ -20,11 +20,11 @@ from tests.support import (
     basis,
     ctx,
     due,
+    elderly_from_july,
     entitle,
     log_position,
     pay_in_month,
     pay_month,
-    person,
     recipient_who_died_in_september,
 )
 
@@ -33,9 +33,7 @@ from tests.support import (
 
 def test_late_recorded_death_overpayment_and_funeral():
     """Dies 2024-09-20, Oct and Nov paid, recorded 2024-11-25: stop from October, 1,000,000 overpaid."""
-    rates = reference_rate_book()
-    agg = person()
-    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
+    agg, eid, rates = elderly_from_july()
     for month in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11"):
         pay_month(agg, eid, month, 500_000, rates)
     agg.record_death(ctx("2024-11-25"), date_of_death="2024-09-20")
@@ -52,9 +50,7 @@ def test_late_recorded_death_overpayment_and_funeral():
 def test_loss_of_eligibility_recorded_late_makes_the_months_after_it_an_overpayment():
     """Eligibility ended with August 2024 but recorded on 2024-10-20, after September and October were
     paid at 500,000: 1,000,000 overpaid; 1,000,000 repaid in cash brings it to zero."""
-    rates = reference_rate_book()
-    agg = person()
-    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
+    agg, eid, rates = elderly_from_july()
     for month in ("2024-07", "2024-08", "2024-09", "2024-10"):
         pay_month(agg, eid, month, 500_000, rates)
     agg.terminate_entitlement(ctx("2024-10-20"), eid, last_month="2024-08", basis=BASIS)

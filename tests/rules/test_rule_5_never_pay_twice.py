@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import pytest
 
-from domain.catalogue import reference_rate_book
 from domain.errors import Conflict
-from tests.support import ctx, entitle, grant, log_position, pay, person, records_nothing, register_person
+from tests.support import (
+    ctx,
+    elderly_from_july,
+    grant,
+    log_position,
+    pay,
+    records_nothing,
+    register_person,
+)
 
 # --------------------------------------------------------------------------------- pure
 
 
 def test_never_paid_twice_and_retries_are_the_same_payment():
-    rates = reference_rate_book()
-    agg = person()
-    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
+    agg, eid, rates = elderly_from_july()
     pay = {
         "entitlement_id": eid,
         "period": "2024-07",

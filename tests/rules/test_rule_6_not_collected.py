@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from domain.catalogue import reference_rate_book
 from projections.rosters import build_roster
 from tests.support import (
     ctx,
-    entitle,
+    elderly_from_july,
     grant,
     martyr_relative,
-    months,
+    paid_since_january,
     pay,
     pay_in_month,
     pay_month,
-    person,
     register_person,
 )
 
@@ -27,9 +25,7 @@ from tests.support import (
 
 
 def test_three_uncollected_months_make_a_suspension_candidate():
-    rates = reference_rate_book()
-    agg = person()
-    eid = entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id
+    agg, eid, rates = elderly_from_july()
     agg.record_not_collected(ctx("2024-07-30"), entitlement_id=eid, period="2024-07", rates=rates)
     agg.record_not_collected(ctx("2024-08-30"), entitlement_id=eid, period="2024-08", rates=rates)
     assert not agg.is_suspension_candidate
@@ -104,12 +100,7 @@ def test_an_uncollected_month_is_carried_over_at_the_amount_of_its_month(ledger,
     """An 80+ recipient (1.0) did not collect June 2024 (360,000): the July roster pays July at the new
     standard, 500,000, and June carried over at June's 360,000 — 860,000 in all."""
     ledger.seed_reference_rates()
-    bid = register_person(ledger, birth_year=1940)
-    eid = grant(ledger, bid, "BTXH_ELDERLY_80", effective_from="2024-01", signed="2024-01-03")[
-        "entitlement_id"
-    ]
-    for month in months(1, 5):
-        pay_in_month(ledger, clock, bid, eid, month, 360_000)
+    bid, eid = paid_since_january(ledger, clock, "BTXH_ELDERLY_80", 5, 360_000, birth_year=1940)
     clock.set("2024-06-28")
     ledger.record_not_collected("payment-officer", beneficiary_id=bid, entitlement_id=eid, period="2024-06")
     clock.set("2024-07-01")
