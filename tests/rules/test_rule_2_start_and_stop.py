@@ -88,6 +88,19 @@ def test_payment_stops_from_the_month_after_death_or_loss_of_eligibility(stop, d
     assert {month: due(agg, eid, month) for month in dues} == dues
 
 
+def test_the_highest_coefficient_is_chosen_month_by_month():
+    """Aged 80+ (1.0) and severely disabled (1.5) until the disability allowance ends with August 2024:
+    750,000 on the 1.5 group for August, then 500,000 on the 1.0 group from September."""
+    agg = person()
+    low = entitle(agg, "BTXH_ELDERLY_80", "2024-03").entitlement_id
+    high = entitle(agg, "BTXH_DISABLED_SEVERE", "2024-03").entitlement_id
+    agg.terminate_entitlement(ctx("2024-08-20"), high, last_month="2024-08", basis=BASIS)
+    assert [(due(agg, low, m), due(agg, high, m)) for m in ("2024-08", "2024-09")] == [
+        (0, 750_000),
+        (500_000, 0),
+    ]
+
+
 # --------------------------------------------------------------------------------- on the ledger
 
 

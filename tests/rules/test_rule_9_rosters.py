@@ -9,10 +9,12 @@ also tests/rules/test_rule_3_arrears.py).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from domain.errors import Conflict
-from projections.rosters import RosterScope, build_roster, current_roster, issue_roster
+from projections.rosters import RosterScope, build_roster, current_roster, issue_roster, roster_as_of
 from tests.support import (
     COMMUNE,
     OTHER_COMMUNE,
@@ -61,6 +63,25 @@ def test_roster_is_deterministic_totals_add_up_and_issued_hash_never_changes(led
     assert build_roster(engine, "2024-03").content_hash() != issued["content_hash"]
     with pytest.raises(Conflict):
         issue_roster(engine, "payment-officer", "2024-03", RosterScope())
+
+
+def test_a_roster_as_of_a_past_date_shows_what_was_known_then(ledger, engine, clock):
+    """A martyr's relative paid for January and February 2024 dies on 2024-02-10; the death is recorded on
+    2024-03-05. The March roster as of 2024-03-04 still lists 2,055,000 for March; today's lists nobody."""
+    ledger.seed_reference_rates()
+    bid, eid = martyr_relative(ledger)
+    for month in months(1, 2):
+        pay_in_month(ledger, clock, bid, eid, month, 2_055_000)
+    clock.set("2024-03-05")
+    ledger.record_death("officer", bid, date_of_death="2024-02-10", basis=basis("2024-03-05"))
+    before = roster_as_of(ledger, "2024-03", datetime(2024, 3, 4, tzinfo=UTC))
+    assert [(line.beneficiary_id, [(i.type, i.amount) for i in line.items]) for line in before.lines] == [
+        (str(bid), [("regular", 2_055_000)])
+    ]
+    assert before.totals()["amount"] == 2_055_000
+    now = build_roster(engine, "2024-03")
+    assert now.lines == []
+    assert now.totals()["amount"] == 0
 
 
 def test_a_roster_lists_every_kind_of_item_with_totals_per_commune_and_channel(ledger, engine, clock):
