@@ -6,7 +6,13 @@
 * :func:`open_test_ledger` — the ledger on a store URL with the fixed clock and the packaged rates seeded;
 * :func:`register_person` / :func:`grant` / :func:`pay` — the commands the examples repeat, with defaults;
 * :func:`log_position` / :func:`records_nothing` — the event log's head, to show that a refused command
-  recorded nothing.
+  recorded nothing;
+* :func:`ctx` / :func:`person` / :func:`due` — the pure aggregate without a store (a record context, a
+  registered person, the amount due), for the rules that need no database;
+* :func:`amount` / :func:`book` — a scheme's amount for a month straight from the catalogue, and a rate book
+  of the packaged standards plus a decree or provincial override;
+* :func:`martyr_relative` / :func:`pay_in_month` — the roster examples' martyr's relative and payments made
+  on the 10th of their month.
 """
 
 from __future__ import annotations
@@ -16,9 +22,20 @@ import itertools
 import multiprocessing
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import pytest
 
+from domain.beneficiary import Beneficiary
+from domain.catalogue import (
+    RateBook,
+    RateEntry,
+    get_scheme,
+    reference_rate_book,
+    scheme_components,
+    validate_params,
+)
+from domain.events import RecordContext
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from projections.views import ALL_TABLES
@@ -180,6 +197,17 @@ def pay(
     )
 
 
+def recipient_who_died_in_september(app: BenefitsLedger, clock: FixedClock) -> tuple[str, str]:
+    """A 500,000 recipient (80+) paid for October and November before her death on 2024-09-20 is known."""
+    bid = register_person(app, birth_year=1935, sex="female", full_name="Trần Thị Bình")
+    eid = grant(app, bid, "BTXH_ELDERLY_80", effective_from="2024-03")["entitlement_id"]
+    for day, month in (("2024-10-10", "2024-10"), ("2024-11-10", "2024-11")):
+        clock.set(day)
+        pay(app, bid, eid, month, 500_000)
+    clock.set("2024-11-25")
+    return bid, eid
+
+
 def log_position(app: BenefitsLedger) -> int:
     """The id of the last event in the log (a refused command must leave it unchanged)."""
     return app.recorder.max_notification_id() or 0
@@ -233,3 +261,137 @@ def dump(engine: ProjectionEngine) -> dict[str, list[tuple[object, ...]]]:
         for table in ALL_TABLES:
             out[table] = sorted(tx.fetchall(f"SELECT * FROM {table}"), key=repr)  # noqa: S608
     return out
+
+
+def months(first: int, last: int, year: int = 2024) -> list[str]:
+    """The months ``first``..``last`` of ``year`` as ``YYYY-MM``."""
+    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+
+
+# --- the pure aggregate, without a store -----------------------------------------------------------
+
+BASIS = basis(issuer="UBND phường Trấn Biên")
+
+
+def ctx(day: str = "2024-03-20", actor: str = "officer") -> RecordContext:
+    """Recorded by ``actor`` at 09:00 UTC on ``day``."""
+    return RecordContext(actor, datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC))
+
+
+def person(
+    kind: str = "social_assistance", citizen_id: str = "075030012345", dob: str = "1930-02-01"
+) -> Beneficiary:
+    """A beneficiary registered on 2024-01-02 in :data:`COMMUNE`, as a pure aggregate."""
+    return Beneficiary.register(
+        ctx("2024-01-02"),
+        beneficiary_id=uuid4(),
+        kind=kind,
+        full_name="Nguyễn Thị Lan",
+        commune_code=COMMUNE,
+        province_code="75",
+        citizen_id=citizen_id,
+        date_of_birth=dob,
+    )
+
+
+def due(agg: Beneficiary, eid: str, period: str, rates: RateBook | None = None) -> int:
+    """What ``agg`` is due for entitlement ``eid`` in ``period`` (the packaged rates unless given)."""
+    return agg.due_amount(eid, period, rates or reference_rate_book())
+
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+
+def amount(code: str, month: Month, params: dict | None = None, rates: RateBook | None = None, **kw) -> int:
+    """The amount scheme ``code`` computes for ``month`` with ``params`` (the packaged rates unless given)."""
+    scheme = get_scheme(code)
+    parts = scheme_components(
+        scheme, validate_params(scheme, params), month, rates or reference_rate_book(), **kw
+    )
+    return sum(p.amount for p in parts)
+
+
+def book(*entries: tuple[str, str, int, str | None]) -> RateBook:
+    """A rate book with the packaged standards plus ``(schedule, YYYY-MM, amount, province)`` entries."""
+    extra = [RateEntry(s, Month.parse(m), a, "test", province=p) for s, m, a, p in entries]
+    return reference_rate_book().with_entries(extra)
+
+
+# --- the roster examples ---------------------------------------------------------------------------
+
+
+def martyr_relative(
+    ledger: BenefitsLedger, citizen_id: str = "075150012345", commune: str = COMMUNE
+) -> tuple:
+    """A relative of one martyr granted from 2024-01: (beneficiary id, entitlement id)."""
+    registered = ledger.register_beneficiary(
+        "officer", kind="meritorious", full_name="Trần Thị Bình", commune_code=commune, citizen_id=citizen_id,
+        date_of_birth=f"19{citizen_id[4:6]}-02-01", sex="female",
+    )  # fmt: skip
+    granted = ledger.grant_entitlement(
+        "officer", registered.id, scheme="NCC_MARTYR_RELATIVE", effective_from="2024-01",
+        basis=basis("2024-01-03"), params={"martyrs": 1},
+    )  # fmt: skip
+    return registered.id, granted["entitlement_id"]
+
+
+def pay_in_month(ledger: BenefitsLedger, clock: FixedClock, bid, eid, period: str, amount: int) -> None:
+    """Pay ``amount`` for ``period`` on the 10th of that month (the clock moved there)."""
+    clock.set(f"{period}-10")
+    ledger.record_payment(
+        "payment-officer", payment_id=f"P-{bid}-{period}-{amount}", beneficiary_id=bid, entitlement_id=eid,
+        period=period, amount=amount, paid_on=f"{period}-10",
+    )  # fmt: skip
+
+
+def entitle(
+    agg: Beneficiary, scheme: str, effective_from: str, *, day: str = "2024-03-20", **fields: Any
+) -> Any:
+    """Grant ``scheme`` to the pure aggregate on ``day``; ``basis`` :data:`BASIS` and ``rates`` the packaged
+    ones unless given."""
+    fields.setdefault("basis", BASIS)
+    fields.setdefault("rates", reference_rate_book())
+    return agg.grant_entitlement(ctx(day), scheme=scheme, effective_from=effective_from, **fields)
+
+
+def elderly_from_july() -> tuple[Beneficiary, str, RateBook]:
+    """An 80+ recipient (1.0: 500,000 a month) granted from 2024-07, as a pure aggregate: (aggregate,
+    entitlement id, the packaged rates)."""
+    rates = reference_rate_book()
+    agg = person()
+    return agg, entitle(agg, "BTXH_ELDERLY_80", "2024-07", rates=rates).entitlement_id, rates
+
+
+def pay_month(
+    agg: Beneficiary,
+    eid: str,
+    month: str,
+    amount: int,
+    rates: RateBook,
+    *,
+    payment_id: str | None = None,
+    on: str | None = None,
+) -> bool:
+    """The pure aggregate pays ``month`` on ``on`` (default: paid on its 10th, recorded on its 15th);
+    payment id ``month`` unless given."""
+    return agg.record_payment(
+        ctx(on or f"{month}-15"),
+        payment_id=payment_id or month,
+        entitlement_id=eid,
+        period=month,
+        amount=amount,
+        paid_on=on or f"{month}-10",
+        rates=rates,
+    )
+
+
+def paid_since_january(
+    ledger: BenefitsLedger, clock: FixedClock, scheme: str, last_paid: int, amount: int, **person_fields: Any
+) -> tuple[str, str]:
+    """A person granted ``scheme`` from 2024-01 (signed 2024-01-03) and paid ``amount`` for January to month
+    ``last_paid`` of 2024: (beneficiary id, entitlement id)."""
+    bid = register_person(ledger, **person_fields)
+    eid = grant(ledger, bid, scheme, effective_from="2024-01", signed="2024-01-03")["entitlement_id"]
+    for month in months(1, last_paid):
+        pay_in_month(ledger, clock, bid, eid, month, amount)
+    return bid, eid

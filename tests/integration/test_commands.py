@@ -13,11 +13,11 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.values import Month
 from ledger.history import beneficiary_history
 from ledger.integrity import verify_streams
+from tests import ledger_fixtures
 from tests.support import (
     COMMUNE,
     OFFICER,
     OTHER_COMMUNE,
-    FixedClock,
     basis,
     citizen_id,
     grant,
@@ -29,24 +29,13 @@ from tests.support import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from ledger.application import BenefitsLedger
 
 JULY = Month(2024, 7)
 BANK = {"type": "bank", "bank_code": "VBA", "account_number": "5900205123456"}
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock("2024-03-20")
-
-
-@pytest.fixture
-def app(database_url: str, clock: FixedClock) -> Iterator[BenefitsLedger]:
-    """The ledger with every packaged standard recorded."""
-    with ledger_on(database_url, clock) as ledger:
-        yield ledger
+clock, app = ledger_fixtures.clock, ledger_fixtures.app  # at 2024-03-20; every packaged standard recorded
 
 
 def elderly_recipient(app: BenefitsLedger, **fields) -> tuple[str, str]:

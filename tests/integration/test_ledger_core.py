@@ -1,7 +1,6 @@
-"""The ledger core: the worked examples to the đồng, property and fault tests.
+"""The ledger core: bad input, property and fault tests.
 
-The worked examples run on the pure aggregate (fast, every rule in isolation) and, where storage is
-part of the point, through the ledger application on SQLite and PostgreSQL.
+The worked examples of DESIGN §3 are in tests/rules/ (one file per rule).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ import json
 import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import psycopg
@@ -19,218 +19,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from psycopg import sql
 
-from domain.beneficiary import Beneficiary
-from domain.catalogue import RateEntry, reference_rate_book, reference_rate_entries
+from domain.catalogue import RateEntry, reference_rate_book
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.events import RecordContext, event_content_hash
 from domain.values import Month
 from ledger.application import open_ledger
 from ledger.config import parse_database_url
 from ledger.integrity import verify_streams
+from tests.support import BASIS, COMMUNE, ctx, person
 
-COMMUNE = "26041"
-BASIS = {"decision_no": "01/QĐ-UBND", "decision_date": "2024-03-15", "issuer": "UBND phường Trấn Biên"}
+if TYPE_CHECKING:
+    from domain.beneficiary import Beneficiary
 
-
-def ctx(day: str = "2024-03-20", actor: str = "officer") -> RecordContext:
-    return RecordContext(actor, datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC))
-
-
-def person(
-    kind: str = "social_assistance", citizen_id: str = "075030012345", dob: str = "1930-02-01"
-) -> Beneficiary:
-    return Beneficiary.register(
-        ctx("2024-01-02"),
-        beneficiary_id=uuid4(),
-        kind=kind,
-        full_name="Nguyễn Thị Lan",
-        commune_code=COMMUNE,
-        province_code="75",
-        citizen_id=citizen_id,
-        date_of_birth=dob,
-    )
-
-
-def due(agg: Beneficiary, eid: str, period: str, rates=None) -> int:
-    return agg.due_amount(eid, period, rates or reference_rate_book())
-
-
-# --------------------------------------------------------------------------------------- worked examples
-
-
-def test_80_plus_group_decision_signed_in_march():
-    """BTXH 80+ (coefficient 1.0) decided 2024-03-15: 360,000 for March–June, 500,000 from July."""
-    agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-01", basis=BASIS, rates=reference_rate_book()
-    ).entitlement_id
-    assert due(agg, eid, "2024-02") == 0  # starts in the month the decision is signed
-    assert [due(agg, eid, f"2024-0{m}") for m in (3, 4, 5, 6)] == [360_000] * 4
-    assert due(agg, eid, "2024-07") == 500_000
-
-
-def test_severely_disabled_elderly_person():
-    agg = person()
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="BTXH_DISABLED_SEVERE_CHILD_OR_ELDERLY",
-        effective_from="2024-03",
-        basis=BASIS,
-        rates=reference_rate_book(),
-    ).entitlement_id
-    assert due(agg, eid, "2024-07") == 1_000_000
-
-
-def test_only_the_highest_social_assistance_coefficient_is_paid():
-    rates = reference_rate_book()
-    agg = person()
-    low = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-03", basis=BASIS, rates=rates
-    )
-    high = agg.grant_entitlement(
-        ctx(), scheme="BTXH_DISABLED_SEVERE", effective_from="2024-03", basis=BASIS, rates=rates
-    )
-    assert due(agg, high.entitlement_id, "2024-07") == 750_000
-    assert due(agg, low.entitlement_id, "2024-07") == 0
-    version = agg.version
-    with pytest.raises(Conflict, match="higher coefficient"):
-        agg.record_payment(
-            ctx("2024-07-20"),
-            payment_id="L1",
-            entitlement_id=low.entitlement_id,
-            period="2024-07",
-            amount=500_000,
-            paid_on="2024-07-10",
-            rates=rates,
-        )
-    assert agg.version == version
-
-
-def test_martyr_relative_and_war_invalid_81():
-    rates = reference_rate_book()
-    agg = person("meritorious", "075050012345", "1950-01-01")
-    martyr = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_MARTYR_RELATIVE",
-        effective_from="2024-01",
-        basis=BASIS,
-        params={"martyrs": 1},
-        rates=rates,
-    )
-    assert due(agg, martyr.entitlement_id, "2024-06") == 2_055_000
-    assert due(agg, martyr.entitlement_id, "2024-07") == 2_789_000
-    invalid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_WAR_INVALID",
-        effective_from="2024-01",
-        basis=BASIS,
-        params={"injury_rate": 81},
-        rates=rates,
-    )
-    parts = agg.due_components(invalid.entitlement_id, "2024-07", rates)
-    assert [(c.code, c.amount) for c in parts] == [("NCC_TB", 7_240_000), ("NCC_PC81_TB", 1_399_000)]
-
-
-def test_retroactive_standard_owes_734000_arrears_for_july():
-    """NCC standard amended 2024-08-05 from 2024-07: a July paid at 2,055,000 owes 734,000, computed."""
-    before = reference_rate_book([e for e in reference_rate_entries() if e.effective_from <= Month(2024, 6)])
-    agg = person("meritorious", "075050012345", "1950-01-01")
-    eid = agg.grant_entitlement(
-        ctx(),
-        scheme="NCC_MARTYR_RELATIVE",
-        effective_from="2024-07",
-        basis=BASIS,
-        params={"martyrs": 1},
-        rates=before,
-    ).entitlement_id
-    agg.record_payment(
-        ctx("2024-07-20"),
-        payment_id="J",
-        entitlement_id=eid,
-        period="2024-07",
-        amount=2_055_000,
-        paid_on="2024-07-10",
-        rates=before,
-    )
-    after = before.with_entries([RateEntry("NCC_STANDARD", Month(2024, 7), 2_789_000, "NĐ 77/2024/NĐ-CP")])
-    assert [(i.period, i.outstanding) for i in agg.arrears(Month(2024, 8), after)] == [("2024-07", 734_000)]
-    assert agg.arrears(Month(2024, 8), before) == []
-
-
-def test_late_recorded_death_overpayment_and_funeral():
-    """Dies 2024-09-20, Oct and Nov paid, recorded 2024-11-25: stop from October, 1,000,000 overpaid."""
-    rates = reference_rate_book()
-    agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
-    for month in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11"):
-        agg.record_payment(
-            ctx(f"{month}-15"),
-            payment_id=month,
-            entitlement_id=eid,
-            period=month,
-            amount=500_000,
-            paid_on=f"{month}-10",
-            rates=rates,
-        )
-    agg.record_death(ctx("2024-11-25"), date_of_death="2024-09-20")
-    assert [i.period for i in agg.overpayments(rates)] == ["2024-10", "2024-11"]
-    assert agg.overpayment_outstanding(rates) == 1_000_000
-    funeral = agg.grant_entitlement(
-        ctx("2024-11-26"), scheme="BTXH_FUNERAL", effective_from="2024-11", basis=BASIS, rates=rates
-    )
-    assert due(agg, funeral.entitlement_id, "once", rates) == 10_000_000
-    provincial = rates.with_entries([RateEntry("BTXH_FUNERAL", Month(2024, 1), 12_000_000, "NQ HĐND", "75")])
-    assert due(agg, funeral.entitlement_id, "once", provincial) == 12_000_000
-    lower = rates.with_entries([RateEntry("BTXH_FUNERAL", Month(2024, 1), 8_000_000, "NQ HĐND", "75")])
-    assert due(agg, funeral.entitlement_id, "once", lower) == 10_000_000
-
-
-def test_never_paid_twice_and_retries_are_the_same_payment():
-    rates = reference_rate_book()
-    agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
-    pay = {
-        "entitlement_id": eid,
-        "period": "2024-07",
-        "amount": 500_000,
-        "paid_on": "2024-07-10",
-        "rates": rates,
-    }
-    assert agg.record_payment(ctx("2024-07-20"), payment_id="A", **pay) is True
-    version = agg.version
-    assert agg.record_payment(ctx("2024-07-21"), payment_id="A", **pay) is False  # the same payment again
-    with pytest.raises(Conflict, match="already paid"):
-        agg.record_payment(ctx("2024-07-21"), payment_id="B", **pay)
-    with pytest.raises(Conflict, match="already used"):
-        agg.record_payment(ctx("2024-07-21"), payment_id="A", **{**pay, "amount": 400_000})
-    assert agg.version == version
-
-
-def test_three_uncollected_months_make_a_suspension_candidate():
-    rates = reference_rate_book()
-    agg = person()
-    eid = agg.grant_entitlement(
-        ctx(), scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=BASIS, rates=rates
-    ).entitlement_id
-    agg.record_not_collected(ctx("2024-07-30"), entitlement_id=eid, period="2024-07", rates=rates)
-    agg.record_not_collected(ctx("2024-08-30"), entitlement_id=eid, period="2024-08", rates=rates)
-    assert not agg.is_suspension_candidate
-    agg.record_not_collected(ctx("2024-09-30"), entitlement_id=eid, period="2024-09", rates=rates)
-    assert agg.is_suspension_candidate
-    agg.record_payment(
-        ctx("2024-10-05"),
-        payment_id="C",
-        entitlement_id=eid,
-        period="2024-08",
-        amount=500_000,
-        paid_on="2024-10-05",
-        rates=rates,
-    )
-    assert not agg.is_suspension_candidate  # a carried-over month collected breaks the run
+# --------------------------------------------------------------------------------------- bad input
 
 
 def test_bad_input_names_the_field_and_changes_nothing():

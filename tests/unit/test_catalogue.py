@@ -13,8 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.catalogue import (
-    RateBook,
-    RateEntry,
     RateMissing,
     get_scheme,
     reference_rate_book,
@@ -25,6 +23,7 @@ from domain.catalogue import (
 )
 from domain.errors import Conflict, InvalidInput
 from domain.values import Month, round_to_thousand
+from tests.support import amount, book
 
 JULY_2024 = Month(2024, 7)
 
@@ -32,20 +31,6 @@ JULY_2024 = Month(2024, 7)
 def reference_rows(name: str) -> list[dict[str, str]]:
     text = resources.files("domain").joinpath("reference", name).read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text)))
-
-
-def amount(code: str, month: Month, params: dict | None = None, rates: RateBook | None = None, **kw) -> int:
-    scheme = get_scheme(code)
-    parts = scheme_components(
-        scheme, validate_params(scheme, params), month, rates or reference_rate_book(), **kw
-    )
-    return sum(p.amount for p in parts)
-
-
-def book(*entries: tuple[str, str, int, str | None]) -> RateBook:
-    """A rate book with the packaged standards plus ``(schedule, YYYY-MM, amount, province)`` entries."""
-    extra = [RateEntry(s, Month.parse(m), a, "test", province=p) for s, m, a, p in entries]
-    return reference_rate_book().with_entries(extra)
 
 
 # --------------------------------------------------------------------------------------- catalogue
@@ -157,81 +142,13 @@ def test_no_standard_before_the_first_recorded_one():
     assert issubclass(RateMissing, Conflict)
 
 
-@pytest.mark.parametrize(
-    ("provincial", "expected"),
-    [(600_000, 600_000), (500_000, 500_000), (450_000, 500_000)],
-    ids=["higher-is-used", "equal", "lower-is-ignored"],
-)
-def test_a_provincial_standard_is_used_only_when_higher(provincial, expected):
-    """A province may set a higher social-assistance standard than the national one; a lower one does
-    not reduce the national minimum, and the override applies only to that province."""
-    rates = book(("BTXH_STANDARD", "2024-07", provincial, "75"))
-    assert rates.standard("BTXH_STANDARD", JULY_2024, "75") == expected
-    assert rates.standard("BTXH_STANDARD", JULY_2024, "79") == 500_000
-    assert rates.standard("BTXH_STANDARD", JULY_2024) == 500_000
-    assert amount("BTXH_DISABLED_SEVERE", JULY_2024, rates=rates, province="75") == round_to_thousand(
-        Decimal("1.5") * expected
-    )
-
-
-def test_a_provincial_standard_is_effective_dated():
-    """A provincial standard from 2024-01 applies from then on, not before."""
-    rates = book(("BTXH_STANDARD", "2024-01", 400_000, "75"))
-    assert rates.standard("BTXH_STANDARD", Month(2023, 12), "75") == 360_000
-    assert rates.standard("BTXH_STANDARD", Month(2024, 1), "75") == 400_000
-    assert rates.standard("BTXH_STANDARD", JULY_2024, "75") == 500_000  # the national one overtook it
-
-
 def test_a_later_amendment_for_the_same_month_replaces_the_earlier():
     """Two entries for one schedule and month: the one recorded later is in force."""
     rates = book(("NCC_STANDARD", "2024-07", 2_800_000, None), ("NCC_STANDARD", "2024-07", 2_789_000, None))
     assert rates.standard("NCC_STANDARD", JULY_2024) == 2_789_000
 
 
-@pytest.mark.parametrize(
-    ("provincial", "expected"),
-    [(None, 10_000_000), (12_000_000, 12_000_000), (8_000_000, 10_000_000)],
-    ids=["national", "province-higher", "province-lower"],
-)
-def test_funeral_allowance_is_20_standards_at_the_death_or_the_higher_provincial_amount(provincial, expected):
-    """Funeral allowance = 20 × the standard in the month of death, or the province's own amount if higher."""
-    rates = book(("BTXH_FUNERAL", "2024-01", provincial, "75")) if provincial else reference_rate_book()
-    assert amount(
-        "BTXH_FUNERAL", Month(2024, 11), rates=rates, province="75", death_month=Month(2024, 9)
-    ) == (expected)
-    # A death in June 2024 falls under the 360,000 standard: 7,200,000 unless the province pays more.
-    june = amount("BTXH_FUNERAL", Month(2024, 11), rates=rates, province="75", death_month=Month(2024, 6))
-    assert june == max(7_200_000, provincial or 0)
-
-
 # --------------------------------------------------------------------------------------- meritorious people
-
-
-@pytest.mark.parametrize(
-    ("month", "standard", "table_amount"),
-    [
-        (Month(2022, 1), 1_624_000, 4_216_000),
-        (Month(2023, 7), 2_055_000, 5_335_000),
-        (JULY_2024, 2_789_000, 7_240_000),
-    ],
-)
-def test_war_invalid_81_percent_follows_the_table_edition_of_the_standard_in_force(
-    month, standard, table_amount
-):
-    """NCC amounts are read from the table edition made for the NCC standard in force that month:
-    81% is 4,216,000 / 5,335,000 / 7,240,000 under 1,624,000 / 2,055,000 / 2,789,000."""
-    rates = reference_rate_book()
-    assert rates.standard("NCC_STANDARD", month) == standard
-    assert rates.table_amount("NCC_TB", month, 81) == table_amount
-    assert (
-        amount("NCC_WAR_INVALID", month, {"injury_rate": 81})
-        == table_amount
-        + {
-            1_624_000: 815_000,
-            2_055_000: 1_031_000,
-            2_789_000: 1_399_000,
-        }[standard]
-    )
 
 
 def test_war_invalid_below_81_percent_has_no_allowance():
@@ -239,15 +156,6 @@ def test_war_invalid_below_81_percent_has_no_allowance():
     scheme = get_scheme("NCC_WAR_INVALID")
     parts = scheme_components(scheme, {"injury_rate": 80}, JULY_2024, reference_rate_book())
     assert [(p.code, p.amount) for p in parts] == [("NCC_TB", 7_150_000)]
-
-
-def test_martyrs_relative_is_a_multiple_of_the_standard_up_to_three():
-    """Relatives of 1, 2, 3 or more martyrs get 1×, 2×, 3× the NCC standard (as the TNLS tables say)."""
-    rates = reference_rate_book()
-    for martyrs, times in ((1, 1), (2, 2), (3, 3), (5, 3)):
-        assert amount("NCC_MARTYR_RELATIVE", JULY_2024, {"martyrs": martyrs}) == times * 2_789_000
-    for martyrs in (1, 2, 3):
-        assert rates.table_amount(f"NCC_TNLS_{martyrs}", JULY_2024) == martyrs * 2_789_000
 
 
 def test_ncc_one_off_allowances_match_the_reference_amounts():

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.catalogue import (
-    RateEntry,
     get_scheme,
     reference_rate_book,
     scheme_catalogue,
@@ -22,7 +21,6 @@ from domain.values import (
     Month,
     parse_amount,
     parse_basis,
-    parse_card_number,
     parse_citizen_id,
     parse_commune_code,
     parse_date,
@@ -94,20 +92,6 @@ def test_round_to_thousand_is_the_nearest_thousand_halves_up(amount):
         assert rounded == amount + 500
 
 
-def test_card_numbers():
-    assert parse_card_number("BT2 80 7912345678") == "BT2807912345678"
-    for bad, fragment in [
-        ("XX2807912345678", "group code"),
-        ("BT9807912345678", "benefit digit"),
-        ("BT28079123456", "15 characters"),
-        ("BT2037912345678", "province code"),
-    ]:
-        with pytest.raises(InvalidInput) as error:
-            parse_card_number(bad)
-        assert error.value.field == "card_number"
-        assert fragment in error.value.message
-
-
 def test_payment_channel_and_basis_name_the_nested_field():
     assert parse_payment_channel(None) == {"type": "cash"}
     with pytest.raises(InvalidInput) as error:
@@ -156,28 +140,3 @@ def test_every_code_of_the_catalogue_is_accepted_and_computes():
         checked = validate_params(scheme, params)
         parts = scheme_components(scheme, checked, Month(2024, 7), rates, "75", Month(2024, 7))
         assert all(p.amount > 0 for p in parts), code
-
-
-def test_ncc_tables_follow_the_standard_in_force():
-    rates = reference_rate_book()
-    scheme = get_scheme("NCC_WAR_INVALID")
-    amounts = [
-        scheme_components(scheme, {"injury_rate": 81}, Month(y, m), rates)[0].amount
-        for y, m in ((2022, 1), (2023, 7), (2024, 7))
-    ]
-    assert amounts == [4_216_000, 5_335_000, 7_240_000]
-    with pytest.raises(InvalidInput) as error:
-        validate_params(scheme, {"injury_rate": 15})
-    assert error.value.field == "params.injury_rate"
-    with pytest.raises(InvalidInput) as error:
-        validate_params(get_scheme("NCC_MARTYR_RELATIVE"), {"martyrs": 1, "colour": "red"})
-    assert error.value.field == "params.colour"
-
-
-def test_a_provincial_standard_counts_only_when_higher():
-    rates = reference_rate_book()
-    higher = rates.with_entries([RateEntry("BTXH_STANDARD", Month(2024, 7), 600_000, "NQ HĐND", "75")])
-    lower = rates.with_entries([RateEntry("BTXH_STANDARD", Month(2024, 7), 400_000, "NQ HĐND", "75")])
-    assert higher.standard("BTXH_STANDARD", Month(2024, 8), "75") == 600_000
-    assert higher.standard("BTXH_STANDARD", Month(2024, 8), "79") == 500_000
-    assert lower.standard("BTXH_STANDARD", Month(2024, 8), "75") == 500_000

@@ -14,7 +14,6 @@ from domain.errors import InvalidInput
 from domain.values import (
     CITIZEN_ID_PROVINCES,
     Month,
-    card_group,
     months_between,
     parse_amount,
     parse_basis,
@@ -253,23 +252,6 @@ def test_a_malformed_commune_code_is_refused(value):
 
 
 # ------------------------------------------------------------------------------- health-insurance card
-
-
-@pytest.mark.parametrize(
-    ("value", "normalised"),
-    [
-        ("BT2807912345678", "BT2807912345678"),
-        ("BT2 80 7912345678", "BT2807912345678"),
-        ("bt2807912345678", "BT2807912345678"),
-        ("CC1757912345678", "CC1757912345678"),
-        ("TE1017912345678", "TE1017912345678"),
-    ],
-)
-def test_a_card_number_is_group_benefit_province_and_insurance_number(value, normalised):
-    """Card number = group code + benefit digit + province code + 10-digit social-insurance number;
-    spaces and lower case are normalised away."""
-    assert parse_card_number(value) == normalised
-    assert card_group(normalised) == normalised[:2]
 
 
 @pytest.mark.parametrize(
