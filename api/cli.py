@@ -31,9 +31,9 @@ from domain.values import Month, format_vnd
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import commune_name
 from ledger.config import Settings, load_settings, parse_database_url
+from ledger.demo import VN_TZ, generate_province
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
-from ledger.synthetic import VN_TZ, generate_province
 from projections.engine import open_projections
 from projections.rosters import RosterLine, build_roster
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from domain.catalogue import RateBook
-    from ledger.synthetic import SyntheticSummary
+    from ledger.demo import SyntheticSummary
 
 KIND_LABELS = {
     "social_assistance": "Bảo trợ xã hội (BTXH)",

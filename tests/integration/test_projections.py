@@ -24,7 +24,7 @@ from domain.beneficiary import Beneficiary
 from domain.errors import Conflict, DomainError
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.synthetic import generate_province
+from ledger.demo import generate_province
 from projections.engine import ProjectionEngine, open_projections
 from projections.exports import roster_csv, roster_xlsx
 from projections.reports import exceptions, summary_report
