@@ -59,9 +59,9 @@ from ledger.application import open_ledger
 from ledger.campaigns import grant_campaign
 from ledger.communes import communes_of
 from ledger.config import parse_database_url
+from ledger.demo import DEFAULT_PROVINCE, VN_TZ, generate_province
 from ledger.imports import import_payments
 from ledger.pg_databases import ensure_database
-from ledger.synthetic import DEFAULT_PROVINCE, VN_TZ, generate_province
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.rosters import build_roster
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
 FIRST_RATED_MONTH = Month(2021, 7)  # the packaged standards start here: no history can go further back
-FULL_MONTHS = 24  # the generator's window (ledger.synthetic.WINDOW_MONTHS)
+FULL_MONTHS = 24  # the generator's window (ledger.demo.WINDOW_MONTHS)
 REFERENCE_SIZE = 10_000
 HISTORY_EVENTS = 120
 NOT_COLLECTED_SHARE = 0.02

@@ -3,7 +3,8 @@
 Rates are data, never constants: the standards (mức chuẩn) come from rate-schedule entries (the packaged
 ``reference/rate_schedules.csv`` and every amendment an administrator records), the NCC amount tables
 (one edition per NCC standard) from ``reference/ncc_monthly_allowances_history.csv``, and the scheme
-catalogue (the codes the API accepts and the rule each one uses) from ``reference/schemes.csv``.
+catalogue (the codes the API accepts, the rule each one uses and the parameters it takes, declared in
+the grammar of :mod:`domain.params`) from ``reference/schemes.csv``.
 
 :func:`monthly_components` evaluates a scheme's rule for one month with the rates in force that month.
 """
@@ -21,7 +22,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidInput
-from domain.values import Month, parse_amount, parse_identifier, round_to_thousand
+from domain.params import ParamSpec, ParamSpecError, declared_params, parse_param_specs
+from domain.values import Month, parse_identifier, round_to_thousand
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -325,6 +327,8 @@ class Scheme:
     # who may hold it (schemes.csv requires): "SCHEME|SCHEME:param>=N" — a running entitlement of one of
     # the schemes, with the parameter at least N; "" for anyone of the scheme's kind
     requires: str = ""
+    # the parameters it takes (schemes.csv params, the grammar of domain/params.py), in their order
+    params: tuple[ParamSpec, ...] = ()
 
     def scope_of(self, start: Month, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The scope within which a person holds this scheme at most once (``None``: running schemes,
@@ -385,11 +389,14 @@ def scheme_catalogue() -> dict[str, Scheme]:
     """
     catalogue: dict[str, Scheme] = {}
     one_off_once_per: tuple[str, ...] = ("person",)
+    pattern_params: dict[str, tuple[ParamSpec, ...]] = {}
     for row in _read_reference("schemes.csv"):
         code = row["code"]
+        params = _declared_params_of(code, row["params"])
         if code == "NCC_1L_<code>":
             one_off_once_per = tuple(k for k in row["once_per"].split(";") if k)
         if "<" in code:
+            pattern_params[code] = params
             continue
         catalogue[code] = Scheme(
             code=code,
@@ -405,7 +412,9 @@ def scheme_catalogue() -> dict[str, Scheme]:
             standard_lag=row["standard_lag"],
             once_per=tuple(k for k in row["once_per"].split(";") if k),
             requires=row["requires"],
+            params=params,
         )
+        _check_rule_params(catalogue[code])
     used = {t for s in catalogue.values() for t in s.table_codes}
     for table_code, rows in tables_from_editions(reference_table_editions()).items():
         if len(rows) == 1 and table_code not in catalogue and table_code not in used:
@@ -420,6 +429,7 @@ def scheme_catalogue() -> dict[str, Scheme]:
                 combine="additive",
                 bhyt_group="CK",
                 name_vi=rows[0].band or table_code,
+                params=pattern_params.get("NCC_<table code>", ()),
             )
     for row in _read_reference("ncc_one_off_allowances.csv"):
         catalogue[row["scheme_code"]] = Scheme(
@@ -434,8 +444,35 @@ def scheme_catalogue() -> dict[str, Scheme]:
             bhyt_group="",
             name_vi=row["item_vi"],
             once_per=one_off_once_per,
+            params=pattern_params.get("NCC_1L_<code>", ()),
         )
     return catalogue
+
+
+def _declared_params_of(code: str, text: str) -> tuple[ParamSpec, ...]:
+    """The ``params`` declarations of the row ``code``, or :class:`ParamSpecError` naming the row."""
+    try:
+        specs = parse_param_specs(text)
+    except ParamSpecError as bad:
+        msg = f"reference/schemes.csv, scheme {code}, column params: {bad}"
+        raise ParamSpecError(msg) from None
+    shared = {s.name for s in specs} & {_CAMPAIGN, *_IGNORED_PARAMS}
+    if shared:
+        msg = f"reference/schemes.csv, scheme {code}, column params: every scheme takes {min(shared)}"
+        raise ParamSpecError(msg)
+    return specs
+
+
+def _check_rule_params(scheme: Scheme) -> None:
+    """A scheme must declare, as required, the parameters its rule computes with."""
+    declared = {s.name for s in scheme.params if s.required}
+    for name in _rule_needs(scheme):
+        if name not in declared:
+            msg = (
+                f"reference/schemes.csv, scheme {scheme.code}, column params: its rule ({scheme.rule}) "
+                f"computes with {name}, which must be declared as required"
+            )
+            raise ParamSpecError(msg)
 
 
 def get_scheme(code: object, field: str = "scheme") -> Scheme:
@@ -448,64 +485,49 @@ def get_scheme(code: object, field: str = "scheme") -> Scheme:
     return scheme
 
 
-def _int_param(params: Mapping[str, Any], name: str, low: int, high: int) -> int:
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"params.{name}", f"is required as a whole number from {low} to {high}")
-    if not low <= value <= high:
-        raise InvalidInput(f"params.{name}", f"must be from {low} to {high}, got {value}")
-    return value
-
-
 _RATE_TABLES = {
     "NCC_WAR_INVALID": "NCC_TB",
     "NCC_WAR_INVALID_B": "NCC_TB_B",
     "NCC_SICK_SOLDIER": "NCC_BB",
     "NCC_TOXIC_CHEMICAL": "NCC_CDHH",
 }
-_FUNDING_SOURCES = ("central", "province", "district", "commune", "donation")
+# The parameter each rule computes with: a scheme of the rule must declare it (schemes.csv params).
+_RULE_PARAMS = {"coefficient_per_param": "children", "multiple_by_param": "martyrs", "fixed": "amount"}
+SEVERE_FROM = 81  # the injury rate from which the (extremely) severe allowance is paid
+# Parameters every scheme takes besides its own: the campaign that granted it (domain/campaigns.py);
+# ``note`` and ``coefficient`` are accepted and not kept.
+_CAMPAIGN = "campaign"  # domain/campaigns.py CAMPAIGN_PARAM (which imports this module)
+_IGNORED_PARAMS = frozenset({"coefficient", "note"})
 
 
-def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:  # noqa: C901, PLR0912
-    """Check and normalise the parameters a scheme's rule needs (``params.*`` fields)."""
+def _rule_needs(scheme: Scheme) -> tuple[str, ...]:
+    """The parameters the rule of ``scheme`` computes with (which its declarations must require)."""
+    if scheme.code in _RATE_TABLES:
+        return ("injury_rate",)
+    if scheme.code == "NCC_EDUCATION":
+        return ("level",)
+    return (_RULE_PARAMS[scheme.rule],) if scheme.rule in _RULE_PARAMS else ()
+
+
+def validate_params(scheme: Scheme, params: object) -> dict[str, Any]:
+    """Check and normalise a scheme's parameters (``params.*`` fields) against the declarations of its
+    ``params`` in schemes.csv (:mod:`domain.params`): a missing required one, one of the wrong type or
+    out of range, and one the scheme does not declare are each refused naming ``params.<name>``."""
     if params is None:
         params = {}
     if not isinstance(params, dict):
         raise InvalidInput("params", f"must be an object, got {params!r}")
-    out: dict[str, Any] = {}
-    if scheme.rule == "coefficient_per_param":
-        out["children"] = _int_param(params, "children", 1, 20)
-    elif scheme.rule == "multiple_by_param":
-        out["martyrs"] = _int_param(params, "martyrs", 1, 20)
-    elif scheme.rule == "table" and scheme.code in _RATE_TABLES:
-        low = 41 if scheme.code == "NCC_SICK_SOLDIER" else 21
-        out["injury_rate"] = _int_param(params, "injury_rate", low, 100)
-        severe = params.get("extremely_severe", False)
-        if not isinstance(severe, bool):
-            raise InvalidInput("params.extremely_severe", "must be true or false")
-        if severe and out["injury_rate"] < 81:
-            raise InvalidInput("params.extremely_severe", "applies only from an injury rate of 81%")
-        out["extremely_severe"] = severe
-    elif scheme.rule == "fixed":
-        out["amount"] = parse_amount(params.get("amount"), "params.amount", positive=True)
-        if "funding_source" in params or scheme.code in {"GIFT", "HN_TET_SUPPORT"}:
-            source = params.get("funding_source", "central")
-            if source not in _FUNDING_SOURCES:
-                raise InvalidInput("params.funding_source", f"must be one of {', '.join(_FUNDING_SOURCES)}")
-            out["funding_source"] = source
-        for key in ("occasion", "age", "days"):
-            if key in params:
-                out[key] = params[key]
-    elif scheme.code == "NCC_EDUCATION":
-        level = params.get("level")
-        if level not in EDUCATION_LEVELS:
-            raise InvalidInput("params.level", f"must be one of {', '.join(EDUCATION_LEVELS)}")
-        out["level"] = level
-    if "campaign" in params:  # the campaign that granted it (domain/campaigns.py)
-        out["campaign"] = parse_identifier(params["campaign"], "params.campaign")
-    unknown = set(params) - set(out) - {"coefficient", "note"}
+    out = declared_params(scheme.params, params)
+    if out.get("extremely_severe") and out.get("injury_rate", 0) < SEVERE_FROM:
+        raise InvalidInput("params.extremely_severe", f"applies only from an injury rate of {SEVERE_FROM}%")
+    if _CAMPAIGN in params:
+        out[_CAMPAIGN] = parse_identifier(params[_CAMPAIGN], f"params.{_CAMPAIGN}")
+    unknown = set(params) - set(out) - _IGNORED_PARAMS
     if unknown:
-        raise InvalidInput(f"params.{min(unknown)}", f"is not a parameter of scheme {scheme.code}")
+        takes = ", ".join(s.name for s in scheme.params) or "none of its own"
+        raise InvalidInput(
+            f"params.{min(unknown)}", f"is not a parameter of scheme {scheme.code} (it takes {takes})"
+        )
     return out
 
 
@@ -584,7 +606,7 @@ def _scheme_components(
             rate = int(params["injury_rate"])
             main_table, allowance, severe_allowance = scheme.table_codes
             parts = [Component(main_table, rates.table_amount(main_table, month, rate))]
-            if rate >= 81:
+            if rate >= SEVERE_FROM:
                 extra = severe_allowance if params.get("extremely_severe") else allowance
                 parts.append(Component(extra, rates.table_amount(extra, month, rate)))
             return parts

@@ -17,15 +17,9 @@ from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals
 from domain.values import format_vnd
 from ledger.communes import commune_name
 from ledger.config import Settings
+from ledger.demo import VN_TZ
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
-from ledger.synthetic import VN_TZ
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -26,8 +26,8 @@ from domain.values import Month, format_vnd
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import commune_name
 from ledger.config import Settings, parse_database_url
+from ledger.demo import VN_TZ, generate_province
 from ledger.integrity import verify_streams
-from ledger.synthetic import VN_TZ, generate_province
 from projections.engine import open_projections
 from projections.rosters import RosterLine, build_roster
 
@@ -35,9 +35,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from domain.catalogue import RateBook
-    from ledger.synthetic import SyntheticSummary
-
-from typing import TYPE_CHECKING
+    from ledger.demo import SyntheticSummary
 
 KIND_LABELS = {
     "social_assistance": "Bảo trợ xã hội (BTXH)",

@@ -13,15 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
-from ledger.config import Settings
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-
-from typing import TYPE_CHECKING
-
 from ledger.campaigns import grant_campaign
+from ledger.config import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable

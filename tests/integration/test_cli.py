@@ -29,8 +29,8 @@ from domain.values import Month, parse_card_number, parse_citizen_id
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.communes import communes_of
 from ledger.config import parse_database_url
+from ledger.demo import SyntheticSummary, generate_province, middle_name_sex
 from ledger.integrity import verify_streams
-from ledger.synthetic import SyntheticSummary, generate_province, middle_name_sex
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -23,7 +23,7 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.synthetic import generate_province
+from ledger.demo import generate_province
 from projections.engine import ProjectionEngine, open_projections
 from projections.exports import roster_csv, roster_xlsx
 from projections.reports import summary_report

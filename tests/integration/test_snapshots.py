@@ -19,9 +19,9 @@ from domain.indexes import index_id
 from domain.snapshots import BeneficiarySnapshot
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.bulk import BulkLoader
+from ledger.demo import generate_province
 from ledger.imports import import_payments
 from ledger.integrity import verify_streams
-from ledger.synthetic import generate_province
 
 if TYPE_CHECKING:
     from uuid import UUID
