@@ -179,7 +179,12 @@ class Dues:
             components=components,
             not_collected=(entitlement_id, period) in self.not_collected,
             withheld=self.withheld.get((entitlement_id, period), 0),
+            month=str(self.month_of(entitlement_id, period)),
         )
+
+    def month_of(self, entitlement_id: str, period: str) -> Month:
+        """The month an entitlement-period falls in: the period, or a one-off's first month."""
+        return self.entitlements[entitlement_id].start if period == ONE_OFF else Month.parse(period)
 
     def periods(self, until: Month) -> Iterable[tuple[str, str]]:
         """Every (entitlement, period) that is or was payable up to ``until``, plus every paid one."""
@@ -230,18 +235,12 @@ class Dues:
     def arrears(self, before: Month, rates: RateBook) -> list[DueItem]:
         """Past periods (before ``before``) still owed and not carried over as uncollected: truy lĩnh."""
         return [
-            i
-            for i in self.ledger_items(before.previous(), rates)
-            if i.outstanding > 0 and not (i.not_collected and i.paid == 0)
+            i for i in self.ledger_items(before.previous(), rates) if i.outstanding > 0 and not i.uncollected
         ]
 
     def carried_over(self, before: Month, rates: RateBook) -> list[DueItem]:
         """Past periods recorded as not collected and still unpaid: carried to the next roster."""
-        return [
-            i
-            for i in self.ledger_items(before.previous(), rates)
-            if i.not_collected and i.paid == 0 and i.outstanding > 0
-        ]
+        return [i for i in self.ledger_items(before.previous(), rates) if i.uncollected and i.outstanding > 0]
 
     def uncollected_periods(self) -> list[str]:
         """Months recorded as not collected and not paid since."""
@@ -262,14 +261,18 @@ class Dues:
 
     def payments_after_death(self) -> list[Payment]:
         """Payments for periods after the month of death (chi sau khi chết)."""
+        return [p for p in self.payments.values() if self.paid_after_death(p)]
+
+    def paid_after_death(self, payment: Payment) -> bool:
+        """Whether ``payment`` stands (not reversed) for a month after the month of death: money paid
+        after death, to recover (the read models store it per payment: ``rm_payments.after_death``)."""
         death = self.death_month
-        if death is None:
-            return []
-        return [
-            p
-            for p in self.payments.values()
-            if not p.reversed and p.period != ONE_OFF and Month.parse(p.period) > death
-        ]
+        return (
+            death is not None
+            and not payment.reversed
+            and payment.period != ONE_OFF
+            and Month.parse(payment.period) > death
+        )
 
     # ----------------------------------------------------------------------------- guards
 

@@ -26,6 +26,14 @@ SUSPENSION_RUN = 3  # consecutive uncollected months that make a suspension cand
 ELDERLY_80 = "BTXH_ELDERLY_80"
 NAMESPACE_ENTITLEMENT = UUID("6f1c1d8e-3b0a-4d52-9a37-5c2f7f1e0a11")
 
+# The types of a roster item (DESIGN §3 rules 3, 4, 6, 7, 9), in the order a roster line lists them.
+REGULAR = "regular"  # the roster month's own amount
+ARREARS = "arrears"  # truy lĩnh: an earlier month still owed
+CARRIED_OVER = "carried_over"  # chuyển kỳ: an earlier month recorded as not collected, nothing paid
+ONE_OFF_ITEM = "one_off"  # a one-off allowance (any roster from its month on)
+RECOVERY = "recovery"  # the overpayment still to be recovered, deducted from the line (khấu trừ)
+ITEM_KINDS = (REGULAR, ARREARS, CARRIED_OVER, ONE_OFF_ITEM, RECOVERY)
+
 
 Dated = TypeVar("Dated", bound=tuple[Any, ...])
 
@@ -155,6 +163,25 @@ class DueItem:
     components: tuple[Component, ...] = ()
     not_collected: bool = False
     withheld: int = 0  # deducted from this item to recover an overpayment (khấu trừ): not paid out
+    month: str = ""  # the month it falls in (``YYYY-MM``): its period, or a one-off's first month
+
+    @property
+    def uncollected(self) -> bool:
+        """Recorded as not collected and nothing paid since: carried over to the next roster (rule 6)."""
+        return self.not_collected and self.paid == 0
+
+    @property
+    def overdue_kind(self) -> str:
+        """What the item is on the roster of any later month: :data:`ONE_OFF_ITEM`, :data:`CARRIED_OVER`
+        (recorded as not collected and nothing paid since) or :data:`ARREARS`. It does not depend on the
+        roster's month, so the read models store it; :func:`item_kind` adds the month."""
+        if self.period == ONE_OFF:
+            return ONE_OFF_ITEM
+        return CARRIED_OVER if self.uncollected else ARREARS
+
+    def kind_on(self, roster_month: str) -> str | None:
+        """The item's type on the roster of ``roster_month`` (see :func:`item_kind`)."""
+        return item_kind(self.overdue_kind, self.month, roster_month)
 
     @property
     def outstanding(self) -> int:
@@ -167,3 +194,20 @@ class DueItem:
         item that is no longer owed (a death recorded later, a cancelled one-off) recovered nothing, so it
         counts again as overpaid."""
         return max(self.paid + self.withheld - self.due, 0)
+
+
+def item_kind(overdue_kind: str, month: str, roster_month: str) -> str | None:
+    """The type of an item that falls in ``month`` on the roster of ``roster_month`` (both ``YYYY-MM``),
+    from its :attr:`DueItem.overdue_kind`: a one-off is :data:`ONE_OFF_ITEM`, the roster month's own item
+    :data:`REGULAR`, an earlier one its overdue kind (arrears, or carried over); an item of a later month
+    is on no roster of ``roster_month`` (``None``).
+
+    The one home of the classification: the aggregate's queries and roster lines use it, and the read
+    models store ``overdue_kind`` and ``month`` (``rm_dues``) so that a roster read from them calls it
+    with the stored values. The roster month is an input — one item is ``regular`` in its own month and
+    arrears later — which is why the read side stores the inputs and not the result."""
+    if month > roster_month:
+        return None
+    if overdue_kind == ONE_OFF_ITEM:
+        return ONE_OFF_ITEM
+    return REGULAR if month == roster_month else overdue_kind

@@ -56,7 +56,7 @@ class PaymentCommands(Dues):
             raise Conflict(msg, "payment_id")
         if day > ctx.recorded_at.date():
             raise InvalidInput("paid_on", "must not be in the future")
-        month = ent.start if key == ONE_OFF else Month.parse(key)
+        month = self.month_of(ent.entitlement_id, key)
         how = channel if channel is not None else self.channel_at(month)["type"]  # the channel of its month
         if how not in {"cash", "bank"}:
             raise InvalidInput("channel", f"must be 'cash' or 'bank', got {channel!r}")

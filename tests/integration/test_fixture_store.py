@@ -107,3 +107,31 @@ def test_the_beneficiary_events_are_still_written_under_their_stored_topics():
     for topic in stored:
         assert get_topic(resolve_topic(topic)) == topic
     assert get_topic(Beneficiary) == "domain.beneficiary:Beneficiary"
+
+
+def test_read_models_written_before_the_item_columns_are_rebuilt_when_opened(tmp_path: Path):
+    """The fixture's read models were written before ``rm_dues.overdue_kind``/``item_month`` and
+    ``rm_payments.after_death`` existed: opening them adds the columns and replays the log, so that every
+    row holds what the domain computes, and the issued roster comes out the same without a rebuild."""
+    copy = tmp_path / "store.db"
+    shutil.copy(FIXTURE, copy)
+    with contextlib.closing(sqlite3.connect(copy)) as conn:
+        assert "item_month" not in {r[1] for r in conn.execute("PRAGMA table_info(rm_dues)")}
+    url = f"sqlite:///{copy}"
+    ledger = open_ledger(url, clock=lambda: datetime(2025, 1, 6, 9, tzinfo=UTC))
+    try:
+        engine = open_projections(ledger, url)
+        try:
+            with engine.store.read() as tx:
+                empty = tx.scalar("SELECT COUNT(*) FROM rm_dues WHERE item_month = '' OR overdue_kind = ''")
+                dues = tx.scalar("SELECT COUNT(*) FROM rm_dues")
+            assert dues
+            assert empty == 0
+            issued = ledger.issued_roster("2024-09", "26041", None)
+            assert issued is not None
+            again = build_roster(engine, "2024-09", RosterScope("26041", None))
+            assert again.content_hash() == issued.content_hash
+        finally:
+            engine.store.close()
+    finally:
+        ledger.close()

@@ -268,9 +268,14 @@ def test_projected_dues_equal_what_the_aggregates_compute(ledger, engine, clock)
     rates = ledger.rates()
     by_id = {line.beneficiary_id: line for line in roster.lines}
     with engine.store.read() as tx:
-        rows = tx.fetchall("SELECT entitlement_id, period, due, paid, not_collected FROM rm_dues")
+        rows = tx.fetchall(
+            "SELECT entitlement_id, period, due, paid, not_collected, overdue_kind, item_month FROM rm_dues"
+        )
         ids = [r[0] for r in tx.fetchall("SELECT id FROM rm_beneficiaries")]
-    projected = {(r[0], r[1]): (r[2], r[3], bool(r[4])) for r in rows}
+        after_death = {
+            r[0]: bool(r[1]) for r in tx.fetchall("SELECT payment_id, after_death FROM rm_payments")
+        }
+    projected = {(r[0], r[1]): (r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows}
     for bid in ids:
         agg = ledger.beneficiary(bid)
         for item in agg.ledger_items(Month(2024, 9), rates):
@@ -279,7 +284,11 @@ def test_projected_dues_equal_what_the_aggregates_compute(ledger, engine, clock)
                     item.due,
                     item.paid,
                     item.not_collected,
+                    item.overdue_kind,  # what the domain says of the item, stored for rosters
+                    item.month,
                 )
+        for payment in agg.payments.values():
+            assert after_death[payment.payment_id] == agg.paid_after_death(payment)
         expected = lines_from_aggregate(agg, Month(2024, 9), rates)
         got = by_id.get(bid)
         assert (got.as_dict() if got else None) == (expected.as_dict() if expected.items else None)
