@@ -262,6 +262,26 @@ def test_read_models_equal_a_rebuild_after_a_crash_inside_a_batch(ledger, engine
     assert dump(engine) == caught_up
 
 
+def test_read_models_of_an_older_release_get_the_item_columns_and_are_rebuilt(
+    ledger, engine, clock, database_url
+):
+    """A read store written before ``rm_dues.overdue_kind``/``item_month`` and ``rm_payments.after_death``
+    existed (dropped here) gets them when opened and is rebuilt: the tables equal a fresh rebuild."""
+    _history(ledger, clock)
+    engine.catch_up()
+    expected = dump(engine)
+    with engine.store.write() as tx:
+        tx.execute("ALTER TABLE rm_dues DROP COLUMN overdue_kind")
+        tx.execute("ALTER TABLE rm_dues DROP COLUMN item_month")
+        tx.execute("ALTER TABLE rm_payments DROP COLUMN after_death")
+    reopened = open_projections(ledger, database_url)
+    try:
+        assert {"overdue_kind", "item_month"} <= reopened.store.columns("rm_dues")
+        assert dump(reopened) == expected
+    finally:
+        reopened.store.close()
+
+
 def test_projected_dues_equal_what_the_aggregates_compute(ledger, engine, clock):
     _history(ledger, clock)
     roster = build_roster(engine, "2024-09")
