@@ -164,23 +164,16 @@ class EntitlementCommands(Dues):
             raise Conflict(f"the entitlement stopped from {stop}", "effective_from")
         checked = validate_params(ent.scheme, params)
         scheme_components(ent.scheme, checked, month, rates, self.commune_at(month)[1])
-        self.record(
-            self.EntitlementAdjusted,
-            ctx,
-            basis=legal,
-            occurred_on=basis_date(legal),
-            entitlement_id=ent.entitlement_id,
-            effective_from=str(month),
-            params=checked,
-        )
+        self._record_change(
+            self.EntitlementAdjusted, ctx, ent, legal, occurred_on=basis_date(legal),
+            effective_from=str(month), params=checked,
+        )  # fmt: skip
 
     def suspend_entitlement(
         self, ctx: RecordContext, entitlement_id: object, *, effective_from: object, basis: object = None
     ) -> None:
         """Suspend payment from a month (tạm dừng)."""
-        ent = self.entitlement(entitlement_id)
-        month = Month.parse(effective_from, "effective_from")
-        legal = parse_basis(basis, required=False)
+        ent, month, legal = self._change_from(entitlement_id, effective_from, basis)
         if not ent.scheme.monthly:
             raise Conflict("a one-off entitlement cannot be suspended", "entitlement_id")
         if ent.suspended_now:
@@ -193,21 +186,13 @@ class EntitlementCommands(Dues):
             and month < (ent.suspensions[-1][1] or month)
         ):
             raise InvalidInput("effective_from", "must not be before the last resumption")
-        self.record(
-            self.EntitlementSuspended,
-            ctx,
-            basis=legal,
-            entitlement_id=ent.entitlement_id,
-            effective_from=str(month),
-        )
+        self._record_change(self.EntitlementSuspended, ctx, ent, legal, effective_from=str(month))
 
     def resume_entitlement(
         self, ctx: RecordContext, entitlement_id: object, *, effective_from: object, basis: object = None
     ) -> None:
         """Resume payment from a month (tiếp tục chi trả)."""
-        ent = self.entitlement(entitlement_id)
-        month = Month.parse(effective_from, "effective_from")
-        legal = parse_basis(basis, required=False)
+        ent, month, legal = self._change_from(entitlement_id, effective_from, basis)
         if not ent.suspended_now:
             raise Conflict("the entitlement is not suspended", "entitlement_id")
         self._require_alive("resumption")
@@ -215,13 +200,7 @@ class EntitlementCommands(Dues):
             raise InvalidInput(
                 "effective_from", f"must be after the suspension month {ent.suspensions[-1][0]}"
             )
-        self.record(
-            self.EntitlementResumed,
-            ctx,
-            basis=legal,
-            entitlement_id=ent.entitlement_id,
-            effective_from=str(month),
-        )
+        self._record_change(self.EntitlementResumed, ctx, ent, legal, effective_from=str(month))
 
     def terminate_entitlement(
         self, ctx: RecordContext, entitlement_id: object, *, last_month: object, basis: object
@@ -236,14 +215,22 @@ class EntitlementCommands(Dues):
             raise InvalidInput(
                 "last_month", f"must not be before {ent.start.previous()} (the start is {ent.start})"
             )
-        self.record(
-            self.EntitlementTerminated,
-            ctx,
-            basis=legal,
-            occurred_on=basis_date(legal),
-            entitlement_id=ent.entitlement_id,
-            last_month=str(month),
+        self._record_change(
+            self.EntitlementTerminated, ctx, ent, legal, occurred_on=basis_date(legal), last_month=str(month)
         )
+
+    def _change_from(
+        self, entitlement_id: object, effective_from: object, basis: object
+    ) -> tuple[Entitlement, Month, dict[str, str] | None]:
+        """The entitlement, month and (optional) legal basis a suspension or resumption names."""
+        ent = self.entitlement(entitlement_id)
+        return ent, Month.parse(effective_from, "effective_from"), parse_basis(basis, required=False)
+
+    def _record_change(
+        self, event_class: type[Any], ctx: RecordContext, ent: Entitlement, legal: object, **data: Any
+    ) -> None:
+        """Record a change of ``ent`` under its legal basis (``None`` when the change needs none)."""
+        self.record(event_class, ctx, basis=legal, entitlement_id=ent.entitlement_id, **data)
 
     def record_death(self, ctx: RecordContext, *, date_of_death: object, basis: object = None) -> None:
         """Record a death (báo tử): payments stop from the next month; open cards end on the date of death."""
