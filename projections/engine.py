@@ -27,7 +27,15 @@ from domain.events import LedgerAggregate
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month
 from ledger.sqlstore import ReadStore, Tx, open_read_store
-from projections.views import ADDED_COLUMNS, ALL_TABLES, SCHEMA, BeneficiaryRows, audit_row, beneficiary_rows
+from projections.views import (
+    ADDED_COLUMNS,
+    ALL_TABLES,
+    RECOMPUTED_COLUMNS,
+    SCHEMA,
+    BeneficiaryRows,
+    audit_row,
+    beneficiary_rows,
+)
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -78,8 +86,13 @@ class ProjectionEngine:
         # rows need deleting); None outside a rebuild (every beneficiary may have rows).
         self._written_in_rebuild: set[UUID] | None = None
         self.store.script(SCHEMA)
+        stale = [t for t, names in RECOMPUTED_COLUMNS.items() if not set(names) <= self.store.columns(t)]
         for table, columns in ADDED_COLUMNS.items():
             self.store.add_missing_columns(table, columns)
+        if stale and self.position() > 0:
+            # Rows written before these columns existed hold their defaults, not what the domain computes:
+            # replay the log so that every row is written again (rosters and reports read the columns).
+            self.rebuild()
 
     # ------------------------------------------------------------------ position
 

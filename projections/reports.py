@@ -173,8 +173,7 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
                 "SELECT p.beneficiary_id, b.full_name, b.citizen_id, b.commune_code, b.date_of_death,"
                 " p.payment_id, p.period, p.amount, p.paid_on FROM rm_payments p"
                 " JOIN rm_beneficiaries b ON b.id = p.beneficiary_id"
-                " WHERE p.reversed = 0 AND b.date_of_death IS NOT NULL AND p.period <> 'once'"
-                " AND p.period > substr(b.date_of_death, 1, 7)"
+                " WHERE p.after_death = 1"  # the domain's paid_after_death, stored by the projection
                 " ORDER BY b.commune_code, p.beneficiary_id, p.period"
             )
             keys: tuple[str, ...] = (

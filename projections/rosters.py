@@ -30,6 +30,7 @@ import orjson
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import InvalidInput
+from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month, parse_commune_code
 from ledger.bulk import BulkLoader
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
     from projections.engine import ProjectionEngine
 
-ITEM_ORDER = {"regular": 0, "arrears": 1, "carried_over": 2, "one_off": 3, "recovery": 4}
+ITEM_ORDER = {kind: order for order, kind in enumerate(ITEM_KINDS)}
 CHANNELS = ("cash", "bank")
 
 
@@ -183,19 +184,9 @@ def _add_recovery(line: RosterLine, outstanding: int) -> None:
     ``outstanding`` is money recovered beyond what is overpaid, paid back on the line (hoàn trả)."""
     gross = line.net_amount
     if outstanding > 0 and gross > 0:
-        line.items.append(RosterItem("", "RECOVERY", "recovery", None, -min(outstanding, gross)))
+        line.items.append(RosterItem("", "RECOVERY", RECOVERY, None, -min(outstanding, gross)))
     elif outstanding < 0:
-        line.items.append(RosterItem("", "RECOVERY", "recovery", None, -outstanding))
-
-
-def _item_type(period: str, month: Month, not_collected: bool, paid: int) -> str | None:
-    if period == ONE_OFF:
-        return "one_off"
-    if period == str(month):
-        return "regular"
-    if period < str(month):
-        return "carried_over" if not_collected and paid == 0 else "arrears"
-    return None
+        line.items.append(RosterItem("", "RECOVERY", RECOVERY, None, -outstanding))
 
 
 def lines_from_aggregate(
@@ -214,7 +205,7 @@ def lines_from_aggregate(
     for item in items:
         if item.outstanding <= 0:
             continue
-        kind = _item_type(item.period, month, item.not_collected, item.paid)
+        kind = item.kind_on(str(month))
         if kind is None:
             continue
         period = None if item.period == ONE_OFF else item.period
@@ -267,12 +258,12 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
                 continue
             lines[bid] = RosterLine(bid, citizen_id, name, commune, channel)
             outstanding[bid] = int(owed)
+        # every item still owed that falls in the roster's month or before; its type is the domain's
+        # (item_kind) from the columns the projection stored, the same as lines_from_aggregate's
         rows = tx.fetchall(
-            "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.due - d.paid - d.withheld,"
-            " d.not_collected, d.paid FROM rm_dues d"
-            " JOIN rm_entitlements e ON e.entitlement_id = d.entitlement_id"
-            " WHERE d.due > d.paid + d.withheld AND (d.period <= ? OR (d.period = ? AND e.start_month <= ?))",
-            (key, ONE_OFF, key),
+            "SELECT beneficiary_id, entitlement_id, scheme, period, due - paid - withheld, overdue_kind,"
+            " item_month FROM rm_dues WHERE due > paid + withheld AND item_month <= ?",
+            (key,),
         )
         problems_sql = "SELECT beneficiary_id, entitlement_id, reason FROM rm_problems ORDER BY 1, 2"
         problems = [
@@ -280,9 +271,9 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             for r in tx.fetchall(problems_sql)
             if r[0] in lines
         ]
-    for bid, eid, scheme, period, owed_amount, not_collected, paid in rows:
+    for bid, eid, scheme, period, owed_amount, overdue_kind, item_month in rows:
         line = lines.get(bid)
-        kind = _item_type(period, target, bool(not_collected), int(paid))
+        kind = item_kind(overdue_kind, item_month, key)
         if line is None or kind is None:
             continue
         line.items.append(

@@ -3,8 +3,11 @@
 * ``rm_beneficiaries`` — the register (sổ theo dõi đối tượng), with accent-free search names;
 * ``rm_entitlements`` — every entitlement with its start, stop and parameters;
 * ``rm_dues`` — due and paid per entitlement-month (the basis of rosters, arrears, carry-overs and
-  overpayments), up to the month after the beneficiary's latest event;
-* ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments, recoveries, health-insurance cards;
+  overpayments), up to the month after the beneficiary's latest event, with what the domain says of
+  each item: the month it falls in and its type on any later roster (``item_month``, ``overdue_kind``:
+  a roster reads them and asks :func:`domain.parts.item_kind`, never classifies by itself);
+* ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments (``after_death``: the domain's "paid for a
+  month after death"), recoveries, health-insurance cards;
 * ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
 * ``rm_rates`` — the rate amendments known at the tracked position;
 * ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
@@ -96,6 +99,8 @@ CREATE TABLE IF NOT EXISTS rm_dues (
     commune_code TEXT NOT NULL,
     channel TEXT NOT NULL,
     withheld BIGINT NOT NULL DEFAULT 0,
+    overdue_kind TEXT NOT NULL DEFAULT '',
+    item_month TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (entitlement_id, period)
 );
 CREATE INDEX IF NOT EXISTS rm_dues_period ON rm_dues (period);
@@ -111,7 +116,8 @@ CREATE TABLE IF NOT EXISTS rm_payments (
     channel TEXT NOT NULL,
     reference TEXT NOT NULL,
     reversed INTEGER NOT NULL,
-    commune_code TEXT NOT NULL
+    commune_code TEXT NOT NULL,
+    after_death INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS rm_payments_beneficiary ON rm_payments (beneficiary_id);
 CREATE INDEX IF NOT EXISTS rm_payments_paid_on ON rm_payments (paid_on);
@@ -265,24 +271,29 @@ ENTITLEMENT_COLUMNS = (
 )  # fmt: skip
 DUES_COLUMNS = (
     "entitlement_id", "period", "beneficiary_id", "scheme", "due", "paid", "not_collected", "commune_code",
-    "channel", "withheld",
+    "channel", "withheld", "overdue_kind", "item_month",
 )  # fmt: skip
 # Columns added since the first release: a read store made before gets them when opened.
-ADDED_COLUMNS = {"rm_dues": {"withheld": "BIGINT NOT NULL DEFAULT 0"}}
+ADDED_COLUMNS = {
+    "rm_dues": {
+        "withheld": "BIGINT NOT NULL DEFAULT 0",
+        "overdue_kind": "TEXT NOT NULL DEFAULT ''",
+        "item_month": "TEXT NOT NULL DEFAULT ''",
+    },
+    "rm_payments": {"after_death": "INTEGER NOT NULL DEFAULT 0"},
+}
+# Of those, the ones whose values the domain computes per row (the default is no value): a store that
+# gets them is rebuilt when opened, so that every row holds what the domain says.
+RECOMPUTED_COLUMNS = {"rm_dues": ("overdue_kind", "item_month"), "rm_payments": ("after_death",)}
 PAYMENT_COLUMNS = (
     "payment_id", "beneficiary_id", "entitlement_id", "scheme", "period", "amount", "paid_on", "channel",
-    "reference", "reversed", "commune_code",
+    "reference", "reversed", "commune_code", "after_death",
 )  # fmt: skip
 RECOVERY_COLUMNS = ("beneficiary_id", "recovery_id", "amount", "method", "reference", "recorded_on")
 CARD_COLUMNS = (
     "card_number", "beneficiary_id", "grp", "valid_from", "valid_to", "revoked_on", "revoke_reason",
     "commune_code",
 )  # fmt: skip
-
-
-def _month_of(agg: Beneficiary, entitlement_id: str, period: str) -> Month:
-    """The month a period falls in (a one-off: its entitlement's start month)."""
-    return agg.entitlements[entitlement_id].start if period == ONE_OFF else Month.parse(period)
 
 
 def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) -> None:
@@ -321,26 +332,23 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
                 ent.granted_on.isoformat() if ent.granted_on else None,
             )
         )  # fmt: skip
-    for item in items:
-        month = (
-            agg.entitlements[item.entitlement_id].start
-            if item.period == ONE_OFF
-            else Month.parse(item.period)
-        )
+    for item in items:  # its type on a roster: the domain's, from what is stored (domain.parts.item_kind)
+        month = Month.parse(item.month)
         commune, _ = agg.commune_at(month)
         out.dues.append(
             (
                 item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
                 int(item.not_collected), commune, agg.channel_at(month)["type"], item.withheld,
+                item.overdue_kind, item.month,
             )
         )  # fmt: skip
     for p in agg.payments.values():
-        month = _month_of(agg, p.entitlement_id, p.period)
+        month = agg.month_of(p.entitlement_id, p.period)
         out.payments.append(
             (
                 p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
                 p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
-                agg.commune_at(month)[0],
+                agg.commune_at(month)[0], int(agg.paid_after_death(p)),
             )
         )  # fmt: skip
     for r in agg.recoveries:

@@ -106,15 +106,40 @@ def test_read_models_equal_a_rebuild_after_a_crash_inside_a_batch(ledger, engine
     assert dump(engine) == caught_up
 
 
+def test_read_models_of_an_older_release_get_the_item_columns_and_are_rebuilt(
+    ledger, engine, clock, database_url
+):
+    """A read store written before ``rm_dues.overdue_kind``/``item_month`` and ``rm_payments.after_death``
+    existed (dropped here) gets them when opened and is rebuilt: the tables equal a fresh rebuild."""
+    _history(ledger, clock)
+    engine.catch_up()
+    expected = dump(engine)
+    with engine.store.write() as tx:
+        tx.execute("ALTER TABLE rm_dues DROP COLUMN overdue_kind")
+        tx.execute("ALTER TABLE rm_dues DROP COLUMN item_month")
+        tx.execute("ALTER TABLE rm_payments DROP COLUMN after_death")
+    reopened = open_projections(ledger, database_url)
+    try:
+        assert {"overdue_kind", "item_month"} <= reopened.store.columns("rm_dues")
+        assert dump(reopened) == expected
+    finally:
+        reopened.store.close()
+
+
 def test_projected_dues_equal_what_the_aggregates_compute(ledger, engine, clock):
     _history(ledger, clock)
     roster = build_roster(engine, "2024-09")
     rates = ledger.rates()
     by_id = {line.beneficiary_id: line for line in roster.lines}
     with engine.store.read() as tx:
-        rows = tx.fetchall("SELECT entitlement_id, period, due, paid, not_collected FROM rm_dues")
+        rows = tx.fetchall(
+            "SELECT entitlement_id, period, due, paid, not_collected, overdue_kind, item_month FROM rm_dues"
+        )
         ids = [r[0] for r in tx.fetchall("SELECT id FROM rm_beneficiaries")]
-    projected = {(r[0], r[1]): (r[2], r[3], bool(r[4])) for r in rows}
+        after_death = {
+            r[0]: bool(r[1]) for r in tx.fetchall("SELECT payment_id, after_death FROM rm_payments")
+        }
+    projected = {(r[0], r[1]): (r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows}
     for bid in ids:
         agg = ledger.beneficiary(bid)
         for item in agg.ledger_items(Month(2024, 9), rates):
@@ -123,7 +148,11 @@ def test_projected_dues_equal_what_the_aggregates_compute(ledger, engine, clock)
                     item.due,
                     item.paid,
                     item.not_collected,
+                    item.overdue_kind,  # what the domain says of the item, stored for rosters
+                    item.month,
                 )
+        for payment in agg.payments.values():
+            assert after_death[payment.payment_id] == agg.paid_after_death(payment)
         expected = lines_from_aggregate(agg, Month(2024, 9), rates)
         got = by_id.get(bid)
         assert (got.as_dict() if got else None) == (expected.as_dict() if expected.items else None)
