@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from domain.catalogue import EditionRow, RateEntry, TableEdition, reference_table_editions
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.events import LedgerAggregate, RecordContext
+from domain.rate_book import EditionRow, RateEntry, TableEdition, reference_table_editions
 from domain.values import Month, parse_amount, parse_text, round_to_thousand
 
 if TYPE_CHECKING:

@@ -213,7 +213,7 @@ def test_the_levels_of_education_support_are_those_the_rule_has_coefficients_for
 
 def load_with(monkeypatch: pytest.MonkeyPatch, code: str, params: str) -> None:
     """Load the catalogue from a schemes.csv whose row ``code`` declares ``params``."""
-    read = catalogue._read_reference
+    read = catalogue.read_reference
 
     def edited(name: str) -> list[dict[str, str]]:
         rows = read(name)
@@ -221,7 +221,7 @@ def load_with(monkeypatch: pytest.MonkeyPatch, code: str, params: str) -> None:
             rows = [{**r, "params": params} if r["code"] == code else r for r in rows]
         return rows
 
-    monkeypatch.setattr(catalogue, "_read_reference", edited)
+    monkeypatch.setattr(catalogue, "read_reference", edited)
     catalogue.scheme_catalogue.__wrapped__()
 
 
