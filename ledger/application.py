@@ -27,6 +27,10 @@ __all__ = ["SYSTEM_ACTOR", "BenefitsLedger", "open_ledger"]
 class BenefitsLedger(LedgerStore):
     """The event-sourced ledger of one deployment (one province, or the whole country)."""
 
+    # the library names a subclass after itself unless it says otherwise, and the name is the prefix
+    # of the store's tables (PostgreSQL) and of its settings: pinned, as the store's was
+    name = LedgerStore.name
+
     # rates
     amend_rate = rates.amend_rate
     approve_rate_amendment = rates.approve_rate_amendment

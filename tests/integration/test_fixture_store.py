@@ -135,3 +135,9 @@ def test_read_models_written_before_the_item_columns_are_rebuilt_when_opened(tmp
             engine.store.close()
     finally:
         ledger.close()
+
+
+def test_the_application_name_that_prefixes_the_stores_tables_is_pinned() -> None:
+    """The library names an ``Application`` subclass after the class unless it says otherwise, and the
+    name prefixes the PostgreSQL tables and the settings: splitting the class must not rename them."""
+    assert BenefitsLedger.name == "benefits_ledger"
