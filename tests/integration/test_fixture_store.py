@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.beneficiary import Beneficiary
 from domain.values import Month
-from ledger.application import open_ledger
+from ledger.application import BenefitsLedger, open_ledger
 from ledger.campaigns import campaign
 from ledger.integrity import verify_streams
 from projections.engine import open_projections
