@@ -17,10 +17,10 @@ from api.pages import router as pages
 from api.web.idempotency import IdempotencyStore
 from api.web.request_log import RequestLog
 from api.web.services import Services
+from ledger.adapters.sqlstore import open_read_store
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
 from ledger.logs import configure_logging
-from ledger.sqlstore import open_read_store
 from projections.engine import ProjectionEngine, open_projections
 
 if TYPE_CHECKING:

@@ -55,13 +55,13 @@ from psycopg import sql
 import ledger as ledger_package
 from domain.errors import DomainError
 from domain.values import Month
+from ledger.adapters.communes import communes_of
+from ledger.adapters.pg_databases import ensure_database
 from ledger.application import open_ledger
 from ledger.campaigns import grant_campaign
-from ledger.communes import communes_of
 from ledger.config import parse_database_url
 from ledger.demo import DEFAULT_PROVINCE, VN_TZ, generate_province
 from ledger.imports import import_payments
-from ledger.pg_databases import ensure_database
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.rosters import build_roster

@@ -31,8 +31,8 @@ from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
 from domain.snapshots import BeneficiarySnapshot, state_of
+from ledger.adapters.sqlstore import ReadStore, open_read_store
 from ledger.config import parse_database_url
-from ledger.sqlstore import ReadStore, open_read_store
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

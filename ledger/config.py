@@ -88,8 +88,8 @@ def persistence_environment(url: str, settings: Settings | None = None) -> dict[
     settings = settings or load_settings()
     if loc.backend == "sqlite":
         return {
-            # the library's SQLite factory, opening a new file without racing (ledger/sqlite_store.py)
-            "PERSISTENCE_MODULE": "ledger.sqlite_store:LedgerSQLiteFactory",
+            # the library's SQLite factory, opening a new file without racing (adapters/sqlite_store.py)
+            "PERSISTENCE_MODULE": "ledger.adapters.sqlite_store:LedgerSQLiteFactory",
             "SQLITE_DBNAME": loc.sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "30",
         }
@@ -105,8 +105,8 @@ def persistence_environment(url: str, settings: Settings | None = None) -> dict[
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
-        # the library's recorder, with a COPY path for large transactions (ledger/recorders.py)
-        "APPLICATION_RECORDER_TOPIC": "ledger.recorders:BulkPostgresApplicationRecorder",
+        # the library's recorder, with a COPY path for large transactions (ledger/adapters/recorders.py)
+        "APPLICATION_RECORDER_TOPIC": "ledger.adapters.recorders:BulkPostgresApplicationRecorder",
     }
     if loc.schema:
         env["POSTGRES_SCHEMA"] = loc.schema

@@ -47,8 +47,8 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput
 from domain.indexes import UniqueClaim, index_id
 from domain.values import Month
+from ledger.adapters.communes import resolve_commune
 from ledger.bulk import BulkLoader, fewer_collections
-from ledger.communes import resolve_commune
 from ledger.imports import RowError, _day, log_import_summary, read_table
 
 if TYPE_CHECKING:

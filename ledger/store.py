@@ -48,10 +48,10 @@ from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id
 from ledger import unit_of_work
+from ledger.adapters.communes import configured_province
+from ledger.adapters.documents import DocumentStore
+from ledger.adapters.sqlstore import open_read_store
 from ledger.authorization import Actor, actor_name, require_writer
-from ledger.communes import configured_province
-from ledger.documents import DocumentStore
-from ledger.sqlstore import open_read_store
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -160,7 +160,7 @@ class LedgerStore(Application[UUID]):
     def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)
         if not isinstance(datastore, PostgresDatastore):
-            return construct()  # SQLite: ledger/sqlite_store.py makes opening at once safe
+            return construct()  # SQLite: ledger/adapters/sqlite_store.py makes opening at once safe
         key = zlib.crc32(f"benefits-ledger-schema:{datastore.schema}".encode())
         with datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))

@@ -26,7 +26,7 @@ from domain.catalogue import RateBook, RateEntry, TableEdition, reference_rate_b
 from domain.events import LedgerAggregate
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month
-from ledger.sqlstore import ReadStore, Tx, open_read_store
+from ledger.adapters.sqlstore import ReadStore, Tx, open_read_store
 from projections.views import (
     ADDED_COLUMNS,
     ALL_TABLES,

@@ -13,7 +13,7 @@ import io
 from typing import TYPE_CHECKING
 
 from domain.values import format_vnd
-from ledger.communes import commune_name
+from ledger.adapters.communes import commune_name
 from projections import xlsx
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from psycopg import sql
 
-from ledger.pg_databases import connect, ensure_database
+from ledger.adapters.pg_databases import connect, ensure_database
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -201,8 +201,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def _close_what_the_test_opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Close every ledger and read store a test opened, so PostgreSQL connections are not leaked
     from one test to the next (the server allows about a hundred)."""
+    from ledger.adapters.sqlstore import ReadStore  # noqa: PLC0415
     from ledger.application import BenefitsLedger  # noqa: PLC0415 - after the environment is hermetic
-    from ledger.sqlstore import ReadStore  # noqa: PLC0415
 
     opened: list[object] = []
     ledger_init = BenefitsLedger.__init__

@@ -15,7 +15,7 @@ from rich.table import Table
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
 from domain.values import format_vnd
-from ledger.communes import commune_name
+from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.demo import VN_TZ
 from ledger.history import beneficiary_history, parse_as_of

@@ -23,8 +23,8 @@ from domain.beneficiary import Beneficiary
 from domain.catalogue import get_scheme
 from domain.errors import DomainError
 from domain.values import Month, format_vnd
+from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.communes import commune_name
 from ledger.config import Settings, parse_database_url
 from ledger.demo import VN_TZ, generate_province
 from ledger.integrity import verify_streams

@@ -15,7 +15,7 @@ from rich.table import Table
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
 from domain.values import Month, format_vnd
-from ledger.communes import commune_name
+from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.history import parse_as_of
 from projections.engine import open_projections

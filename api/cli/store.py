@@ -12,7 +12,7 @@ import typer
 
 from api.bootstrap import AppFactory, opened_ledger
 from api.cli.kit import _console, _fail, _refusals, app
-from ledger.backup import BackupError, backup_store
+from ledger.adapters.backup import BackupError, backup_store
 from ledger.config import Settings
 from projections.engine import open_projections
 

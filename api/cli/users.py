@@ -7,7 +7,7 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import _console, _refusals, app
-from ledger.communes import commune_name
+from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 
 users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)

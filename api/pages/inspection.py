@@ -44,7 +44,7 @@ from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
 from domain.values import BHYT_GROUPS, Month, parse_date
-from ledger.communes import commune_name, resolve_commune
+from ledger.adapters.communes import commune_name, resolve_commune
 from ledger.integrity import verify_streams
 from projections.reports import EXCEPTION_TYPES, audit_search, exceptions, summary_report
 

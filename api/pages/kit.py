@@ -24,7 +24,7 @@ from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound
-from ledger.communes import commune_name, communes_of
+from ledger.adapters.communes import commune_name, communes_of
 
 if TYPE_CHECKING:
     from fastapi import Request

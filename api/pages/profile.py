@@ -59,8 +59,8 @@ from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
 from domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, UnknownBeneficiary
+from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger
-from ledger.communes import commune_name
 from ledger.history import beneficiary_history
 from ledger.integrity import verify_stream
 

@@ -44,7 +44,7 @@ from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.values import Month
-from ledger.communes import commune_name, communes_of, resolve_commune
+from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ledger.sqlstore import ReadStore
+    from ledger.adapters.sqlstore import ReadStore
 
 LIFETIME = 12 * 3600.0
 

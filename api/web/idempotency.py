@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.sqlstore import UNIQUE_VIOLATIONS
+from ledger.adapters.sqlstore import UNIQUE_VIOLATIONS
 
 if TYPE_CHECKING:
-    from ledger.sqlstore import ReadStore
+    from ledger.adapters.sqlstore import ReadStore
 
 PENDING = -1
 WAIT_SECONDS = 30.0

@@ -11,8 +11,8 @@ from domain.beneficiary import Beneficiary
 from domain.errors import Conflict, InvalidInput
 from domain.indexes import UniqueClaim
 from ledger import views
+from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_commune
-from ledger.communes import resolve_commune
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

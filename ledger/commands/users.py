@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from domain.errors import NotFound
 from domain.indexes import UniqueClaim
 from domain.users import User, token_hash
+from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_admin
-from ledger.communes import resolve_commune
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

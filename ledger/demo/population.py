@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.values import CITIZEN_ID_PROVINCES, Month, months_between
-from ledger.communes import Commune, communes_of
+from ledger.adapters.communes import Commune, communes_of
 from ledger.demo.names import FAMILY_NAMES, draw_name, weighted
 from ledger.demo.summary import SyntheticSummary
 from ledger.demo.timeline import VN_TZ, day_in, plus_years, simulated_months

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from domain.beneficiary import Beneficiary
 from domain.events import LedgerAggregate
 from domain.snapshots import BeneficiarySnapshot
-from ledger.communes import configured_province, parse_province
+from ledger.adapters.communes import configured_province, parse_province
 from ledger.demo.population import Province
 from ledger.demo.story import Story
 from ledger.demo.timeline import VN_TZ, simulated_months

@@ -17,7 +17,7 @@ from ledger.demo.population import DEATH_RISK, INJURY_SCHEMES, Grant
 from ledger.demo.timeline import FOREVER, StreamClock, day_in, last_day, plus_years
 
 if TYPE_CHECKING:
-    from ledger.communes import Commune
+    from ledger.adapters.communes import Commune
     from ledger.demo.population import Person, Province
 
 BANK_ACTOR = "bank-import"

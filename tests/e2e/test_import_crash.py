@@ -30,8 +30,8 @@ import pytest
 from domain.beneficiary import Beneficiary
 from domain.indexes import UniqueClaim
 from domain.values import Month
+from ledger.adapters.communes import resolve_commune
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.communes import resolve_commune
 from ledger.integrity import verify_streams
 from projections.engine import open_projections
 from tests.support import dump

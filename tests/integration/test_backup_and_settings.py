@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import pytest
 from psycopg import sql
 
+from ledger.adapters.backup import backup_store
+from ledger.adapters.pg_databases import connect
 from ledger.application import open_ledger
-from ledger.backup import backup_store
 from ledger.config import ConfigurationError, load_settings, parse_database_url
 from ledger.integrity import verify_streams
-from ledger.pg_databases import connect
 from tests.support import COMMUNE, basis, citizen_id
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.values import Month, parse_card_number, parse_citizen_id
+from ledger.adapters.communes import communes_of
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.communes import communes_of
 from ledger.config import parse_database_url
 from ledger.demo import SyntheticSummary, generate_province, middle_name_sex
 from ledger.integrity import verify_streams

@@ -30,7 +30,7 @@ def test_sqlite_absolute_path_and_environment() -> None:
     url = "sqlite:////var/lib/ledger/s%E1%BB%95%20c%C3%A1i.db"
     assert parse_database_url(url).sqlite_path == "/var/lib/ledger/sổ cái.db"
     env = persistence_environment(url)
-    assert env["PERSISTENCE_MODULE"] == "ledger.sqlite_store:LedgerSQLiteFactory"
+    assert env["PERSISTENCE_MODULE"] == "ledger.adapters.sqlite_store:LedgerSQLiteFactory"
     assert env["SQLITE_DBNAME"] == "/var/lib/ledger/sổ cái.db"
     assert not any(name.startswith("POSTGRES_") for name in env)
 

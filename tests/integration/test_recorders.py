@@ -20,8 +20,8 @@ from eventsourcing.tests.persistence import (
     NonInterleavingNotificationIDsBaseCase,
 )
 
+from ledger.adapters.recorders import BulkPostgresApplicationRecorder
 from ledger.config import parse_database_url
-from ledger.recorders import BulkPostgresApplicationRecorder
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""The embedded store opens without racing (ledger/sqlite_store.py) and keeps the library's contract.
+"""The embedded store opens without racing (ledger/adapters/sqlite_store.py) and keeps the library's contract.
 
 * The library's own recorder contract (``eventsourcing.tests.persistence``) runs against the ledger's
   SQLite recorders (tables created in ``BEGIN IMMEDIATE``) and its factory.
@@ -22,15 +22,15 @@ from eventsourcing.tests.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from ledger.application import open_ledger
-from ledger.config import persistence_environment
-from ledger.integrity import verify_streams
-from ledger.sqlite_store import (
+from ledger.adapters.sqlite_store import (
     LedgerSQLiteAggregateRecorder,
     LedgerSQLiteApplicationRecorder,
     LedgerSQLiteFactory,
     prepare_sqlite_file,
 )
+from ledger.application import open_ledger
+from ledger.config import persistence_environment
+from ledger.integrity import verify_streams
 from tests.support import run_in_processes_at_once
 
 if TYPE_CHECKING:

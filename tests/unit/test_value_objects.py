@@ -27,7 +27,7 @@ from domain.values import (
     parse_payment_channel,
     round_to_thousand,
 )
-from ledger.communes import communes_of, resolve_commune
+from ledger.adapters.communes import communes_of, resolve_commune
 
 
 @pytest.mark.parametrize(

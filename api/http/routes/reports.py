@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.http.deps import CurrentUser, Svc
-from ledger.communes import resolve_commune
+from ledger.adapters.communes import resolve_commune
 from ledger.integrity import verify_streams
 from projections.reports import exceptions, summary_report
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from domain.values import Month
+from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_roster_issuer
-from ledger.communes import resolve_commune
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from domain.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from ledger.sqlstore import ReadStore
+    from ledger.adapters.sqlstore import ReadStore
 
 
 def _ddl(dialect: str) -> str:
