@@ -103,9 +103,18 @@ class ReadStore(ABC):
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (a consistent snapshot)."""
 
-    @abstractmethod
+    # each backend keeps one connection per thread in ``_local``, every one of them in ``_all``
+    _local: threading.local
+    _all: list[Any]
+    _lock: threading.Lock
+
     def close(self) -> None:
-        """Release connections."""
+        """Release every thread's connection."""
+        with self._lock:
+            for conn in list(self._all):
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
 
     def script(self, statements: Sequence[str]) -> None:
         """Run DDL statements in one transaction."""
@@ -191,13 +200,6 @@ class SQLiteReadStore(ReadStore):
     def columns(self, table: str) -> set[str]:
         """The columns of ``table``, from SQLite's table_info."""
         return {str(row[1]) for row in self._conn().execute(f"PRAGMA table_info({table})").fetchall()}
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in list(self._all):
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
 
 
 # --------------------------------------------------------------------------------------- PostgreSQL
@@ -296,13 +298,6 @@ class PostgresReadStore(ReadStore):
         if idle:
             conn.rollback()
         return {str(row[0]) for row in rows}
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in list(self._all):
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
 
 
 def open_read_store(database_url: str) -> ReadStore:

@@ -252,6 +252,18 @@ def _write(
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
 
 
+def _write_then_view(
+    request: Request, svc: Svc, user: CurrentUser, body: BaseModel, beneficiary_id: str, record: Any
+) -> JSONResponse:
+    """A write whose answer is the beneficiary as ``GET`` shows it afterwards."""
+
+    def action() -> dict[str, Any]:
+        record()
+        return svc.ledger.beneficiary_view(beneficiary_id)
+
+    return _write(request, svc, user, body, 200, action)
+
+
 @router.post("/beneficiaries/{beneficiary_id}/entitlements", status_code=201)
 def grant(beneficiary_id: str, body: Grant, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Grant an entitlement (quyết định hưởng)."""
@@ -273,38 +285,30 @@ def adjust(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/suspend")
-def suspend(
-    beneficiary_id: str,
-    entitlement_id: str,
-    body: SuspendResume,
-    request: Request,
-    svc: Svc,
-    user: CurrentUser,
-) -> JSONResponse:
-    """Suspend payment from a month (tạm dừng)."""
-    basis = body.basis.model_dump() if body.basis else None
-    return _write(request, svc, user, body, 200, lambda: svc.ledger.suspend_entitlement(
-        user, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
-        reason=_reason(body),
-    ))  # fmt: skip
+def _pause_route(verb: str, command: str, doc: str) -> None:
+    """``POST …/entitlements/{id}/suspend`` and ``…/resume``: the same body, another command."""
+
+    def route(
+        beneficiary_id: str,
+        entitlement_id: str,
+        body: SuspendResume,
+        request: Request,
+        svc: Svc,
+        user: CurrentUser,
+    ) -> JSONResponse:
+        basis = body.basis.model_dump() if body.basis else None
+        return _write(request, svc, user, body, 200, lambda: getattr(svc.ledger, command)(
+            user, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
+            reason=_reason(body),
+        ))  # fmt: skip
+
+    route.__name__ = route.__qualname__ = verb
+    route.__doc__ = doc
+    router.post(f"/beneficiaries/{{beneficiary_id}}/entitlements/{{entitlement_id}}/{verb}")(route)
 
 
-@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/resume")
-def resume(
-    beneficiary_id: str,
-    entitlement_id: str,
-    body: SuspendResume,
-    request: Request,
-    svc: Svc,
-    user: CurrentUser,
-) -> JSONResponse:
-    """Resume payment from a month (tiếp tục)."""
-    basis = body.basis.model_dump() if body.basis else None
-    return _write(request, svc, user, body, 200, lambda: svc.ledger.resume_entitlement(
-        user, beneficiary_id, entitlement_id, effective_from=body.effective_from, basis=basis,
-        reason=_reason(body),
-    ))  # fmt: skip
+_pause_route("suspend", "suspend_entitlement", "Suspend payment from a month (tạm dừng).")
+_pause_route("resume", "resume_entitlement", "Resume payment from a month (tiếp tục).")
 
 
 @router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/terminate")
@@ -333,12 +337,10 @@ def relocate(
 ) -> JSONResponse:
     """Move to another commune from a month (chuyển xã)."""
 
-    def action() -> dict[str, Any]:
-        svc.ledger.relocate(user, beneficiary_id, commune_code=body.commune_code,
-                            effective_from=body.effective_from, reason=_reason(body))  # fmt: skip
-        return svc.ledger.beneficiary_view(beneficiary_id)
-
-    return _write(request, svc, user, body, 200, action)
+    return _write_then_view(request, svc, user, body, beneficiary_id, lambda: svc.ledger.relocate(
+        user, beneficiary_id, commune_code=body.commune_code, effective_from=body.effective_from,
+        reason=_reason(body),
+    ))  # fmt: skip
 
 
 @router.post("/beneficiaries/{beneficiary_id}/payment-channel")
@@ -346,15 +348,12 @@ def payment_channel(
     beneficiary_id: str, body: ChannelChange, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Switch cash ⇄ bank account (đổi hình thức nhận)."""
-
-    def action() -> dict[str, Any]:
-        svc.ledger.change_payment_channel(
-            user, beneficiary_id, payment_channel=body.payment_channel.model_dump(exclude_none=True),
-            effective_from=body.effective_from, reason=_reason(body),
-        )  # fmt: skip
-        return svc.ledger.beneficiary_view(beneficiary_id)
-
-    return _write(request, svc, user, body, 200, action)
+    channel = body.payment_channel.model_dump(exclude_none=True)
+    change = svc.ledger.change_payment_channel
+    return _write_then_view(request, svc, user, body, beneficiary_id, lambda: change(
+        user, beneficiary_id, payment_channel=channel, effective_from=body.effective_from,
+        reason=_reason(body),
+    ))  # fmt: skip
 
 
 @router.post("/beneficiaries/{beneficiary_id}/corrections")
@@ -363,11 +362,9 @@ def correct(
 ) -> JSONResponse:
     """Correct registered details (đính chính); needs a reason."""
 
-    def action() -> dict[str, Any]:
-        svc.ledger.correct_details(user, beneficiary_id, body.changes, reason=_reason(body))
-        return svc.ledger.beneficiary_view(beneficiary_id)
-
-    return _write(request, svc, user, body, 200, action)
+    return _write_then_view(request, svc, user, body, beneficiary_id, lambda: svc.ledger.correct_details(
+        user, beneficiary_id, body.changes, reason=_reason(body)
+    ))  # fmt: skip
 
 
 @router.post("/beneficiaries/{beneficiary_id}/recoveries", status_code=201)
