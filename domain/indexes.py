@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid5
 
+from domain.errors import Conflict
 from domain.events import LedgerAggregate, RecordContext
 
 NAMESPACES = {
@@ -65,3 +66,25 @@ class UniqueClaim(LedgerAggregate):
             beneficiary_id=str(beneficiary_id),
             detail=dict(detail or {}),
         )
+
+
+TAKEN = {
+    "citizen_id": "citizen ID {value} is already registered ({owner})",
+    "household_code": "household code {value} is already registered ({owner})",
+    "payment_id": "payment_id {value} was already used for another beneficiary's payment",
+    "card_number": "card number {value} is in use by another beneficiary",
+}
+"""What a refusal says when the value is someone else's, by kind."""
+
+
+def claims_needed(
+    ctx: RecordContext, owner: UniqueClaim | None, kind: str, value: str, beneficiary_id: UUID
+) -> list[UniqueClaim]:
+    """The one rule of every uniqueness claim: the claim to save with the beneficiary's events when
+    ``value`` is free, none when it is theirs already, :class:`Conflict` naming the field (HTTP 409)
+    when it belongs to someone else — for a command, an import row and a campaign alike."""
+    if owner is None:
+        return [UniqueClaim.claim(ctx, kind, value, beneficiary_id)]
+    if owner.beneficiary_id != str(beneficiary_id):
+        raise Conflict(TAKEN[kind].format(value=value, owner=owner.beneficiary_id), kind)
+    return []

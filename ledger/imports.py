@@ -44,7 +44,7 @@ from openpyxl import load_workbook
 
 from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
-from domain.indexes import UniqueClaim, index_id
+from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
 from ledger.bulk import BulkLoader, fewer_collections
 
@@ -371,8 +371,7 @@ def _apply(
         report.not_collected += 1
         return
     owner = batch.payment_claims.get(row.payment_id)
-    if owner is not None and owner.beneficiary_id != str(agg.id):
-        raise InvalidInput("payment_id", "was already used for another beneficiary's payment")
+    claims = claims_needed(ctx, owner, "payment_id", row.payment_id, agg.id)  # another's: refused
     created = agg.record_payment(
         ctx, payment_id=row.payment_id, entitlement_id=eid, period=row.period, amount=row.amount,
         paid_on=row.paid_on, channel=row.channel, reference=row.reference, rates=rates,
@@ -380,8 +379,7 @@ def _apply(
     )  # fmt: skip
     if created:
         report.recorded += 1
-        if owner is None:
-            claim = UniqueClaim.claim(ctx, "payment_id", row.payment_id, agg.id)
+        for claim in claims:
             batch.claims.append(claim)
             batch.payment_claims[row.payment_id] = claim
     else:

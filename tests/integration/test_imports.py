@@ -200,3 +200,22 @@ def test_a_concurrent_write_wins_and_the_import_rechecks_its_batch(ledger, datab
     assert [p.payment_id for p in mai2.payments.values()] == ["BD-2024-08-2"]
     assert verify_streams(ledger).ok
     other.close()
+
+
+def test_a_payment_id_of_another_beneficiary_is_refused_as_the_api_refuses_it(ledger):
+    """One rule for "a payment id is one payment" (domain/indexes.py ``claims_needed``): the row whose
+    payment id already paid someone else is refused with the API's reason, and records nothing."""
+    first = ledger.find_by_citizen_id("075130000001")
+    ledger.record_payment(
+        "po", payment_id="BD-2024-08-2", beneficiary_id=first.id,
+        entitlement_id=next(iter(first.entitlements)), period="2024-08", amount=500_000, paid_on="2024-08-09",
+    )  # fmt: skip
+    before = ledger.recorder.max_notification_id()
+    report = import_payments(ledger, csv_file(good_rows()[1:]), "aug.csv", actor="po")
+    assert [(e.row, e.column) for e in report.errors] == [(2, "payment_id")]
+    assert (
+        report.errors[0].reason
+        == "payment_id BD-2024-08-2 was already used for another beneficiary's payment"
+    )
+    assert not report.committed
+    assert ledger.recorder.max_notification_id() == before
