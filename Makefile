@@ -51,9 +51,10 @@ serve: setup
 test: setup pg-if-possible
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The tests that need no database: value objects, the catalogue and rates, the XLSX writer (seconds).
+# The tests that need no database: value objects, the catalogue and rates, the XLSX writer, and the
+# rules' worked examples that run on the domain alone (tests/rules: those with a store are left out).
 test-unit: setup
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit tests/rules -k "not sqlite and not postgres" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
