@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -16,44 +17,33 @@ if TYPE_CHECKING:
     from uuid import UUID
 
 
-def _is_sqlite(url: str) -> bool:
-    return parse_database_url(url).backend == "sqlite"
-
-
-def _pg(url: str) -> tuple[psycopg.Connection[Any], sql.Composed]:
+def _execute(url: str, statement: str, args: tuple[Any, ...] = ()) -> tuple[int, tuple[Any, ...] | None]:
+    """Run one statement on the stored events of either backend, in its own transaction: ``{table}``
+    names the events table, ``?`` the parameters (a stream id as the backend stores it)."""
     loc = parse_database_url(url)
+    if loc.backend == "sqlite":
+        args = tuple(a.hex if isinstance(a, uuid.UUID) else a for a in args)
+        with sqlite3.connect(loc.sqlite_path, timeout=30) as lite:
+            cursor = lite.execute(statement.format(table="stored_events"), args)
+            return cursor.rowcount, cursor.fetchone()
     conn = psycopg.connect(
-        host=loc.host,
-        port=loc.port,
-        user=loc.user,
-        password=loc.password or None,
-        dbname=loc.dbname,
+        host=loc.host, port=loc.port, user=loc.user, password=loc.password or None, dbname=loc.dbname,
         autocommit=True,
-    )
-    return conn, sql.SQL("{}").format(sql.Identifier(loc.schema, "benefits_ledger_events"))
-
-
-def _sqlite(url: str) -> sqlite3.Connection:
-    return sqlite3.connect(parse_database_url(url).sqlite_path, timeout=30)
+    )  # fmt: skip
+    table = sql.Identifier(loc.schema, "benefits_ledger_events")
+    with conn:
+        query = sql.SQL(statement.replace("?", "%s").replace("{table}", "{}")).format(table)
+        cur = conn.execute(query, args)
+        return cur.rowcount, (cur.fetchone() if cur.description else None)
 
 
 def read_row(url: str, stream: UUID, version: int) -> tuple[str, dict[str, Any]]:
     """``(topic, state)`` of one stored event."""
-    if _is_sqlite(url):
-        with _sqlite(url) as conn:
-            row = conn.execute(
-                "SELECT topic, state FROM stored_events WHERE originator_id = ? AND originator_version = ?",
-                (stream.hex, version),
-            ).fetchone()
-    else:
-        conn, table = _pg(url)
-        with conn:
-            row = conn.execute(
-                sql.SQL(
-                    "SELECT topic, state FROM {} WHERE originator_id = %s AND originator_version = %s"
-                ).format(table),
-                (stream, version),
-            ).fetchone()
+    _, row = _execute(
+        url,
+        "SELECT topic, state FROM {table} WHERE originator_id = ? AND originator_version = ?",
+        (stream, version),
+    )
     assert row is not None, f"no stored event {stream} v{version}"
     return row[0], json.loads(bytes(row[1]))
 
@@ -61,71 +51,34 @@ def read_row(url: str, stream: UUID, version: int) -> tuple[str, dict[str, Any]]
 def write_state(url: str, stream: UUID, version: int, state: dict[str, Any] | bytes) -> None:
     """Overwrite one stored event's state."""
     data = state if isinstance(state, bytes) else json.dumps(state, ensure_ascii=False).encode()
-    if _is_sqlite(url):
-        with _sqlite(url) as conn:
-            changed = conn.execute(
-                "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-                (data, stream.hex, version),
-            ).rowcount
-    else:
-        conn, table = _pg(url)
-        with conn:
-            changed = conn.execute(
-                sql.SQL(
-                    "UPDATE {} SET state = %s WHERE originator_id = %s AND originator_version = %s"
-                ).format(table),
-                (data, stream, version),
-            ).rowcount
+    changed, _ = _execute(
+        url,
+        "UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (data, stream, version),
+    )
     assert changed == 1
 
 
 def write_topic(url: str, stream: UUID, version: int, topic: str) -> None:
     """Relabel one stored event as another type."""
-    if _is_sqlite(url):
-        with _sqlite(url) as conn:
-            changed = conn.execute(
-                "UPDATE stored_events SET topic = ? WHERE originator_id = ? AND originator_version = ?",
-                (topic, stream.hex, version),
-            ).rowcount
-    else:
-        conn, table = _pg(url)
-        with conn:
-            changed = conn.execute(
-                sql.SQL(
-                    "UPDATE {} SET topic = %s WHERE originator_id = %s AND originator_version = %s"
-                ).format(table),
-                (topic, stream, version),
-            ).rowcount
+    changed, _ = _execute(
+        url,
+        "UPDATE {table} SET topic = ? WHERE originator_id = ? AND originator_version = ?",
+        (topic, stream, version),
+    )
     assert changed == 1
 
 
 def delete_event(url: str, stream: UUID, version: int) -> None:
     """Remove one stored event."""
-    if _is_sqlite(url):
-        with _sqlite(url) as conn:
-            changed = conn.execute(
-                "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
-                (stream.hex, version),
-            ).rowcount
-    else:
-        conn, table = _pg(url)
-        with conn:
-            changed = conn.execute(
-                sql.SQL("DELETE FROM {} WHERE originator_id = %s AND originator_version = %s").format(table),
-                (stream, version),
-            ).rowcount
+    changed, _ = _execute(
+        url, "DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (stream, version)
+    )
     assert changed == 1
 
 
 def count_rows(url: str) -> tuple[int, int]:
     """``(events, streams)`` as the database itself counts them."""
-    query = "SELECT count(*), count(DISTINCT originator_id) FROM {}"
-    if _is_sqlite(url):
-        with _sqlite(url) as conn:
-            row = conn.execute(query.format("stored_events")).fetchone()
-    else:
-        conn, table = _pg(url)
-        with conn:
-            row = conn.execute(sql.SQL(query).format(table)).fetchone()
+    _, row = _execute(url, "SELECT count(*), count(DISTINCT originator_id) FROM {table}")
     assert row is not None
     return int(row[0]), int(row[1])
