@@ -8,18 +8,16 @@ administrators write everything and alone amend rates and create users. A refusa
 records nothing; an allowed write gets the endpoint's success status and records events whose actor is
 the caller.
 
-One store per backend serves the whole module (a module-scoped ``database_url``); each allowed case
-works on a beneficiary of its own, refused cases share one per endpoint (they change nothing).
+One store per backend serves the whole module (the module-scoped ``world_url`` of
+tests/api_fixtures.py); each allowed case works on a beneficiary of its own, refused cases share one
+per endpoint (they change nothing).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 from api_support import (
     ADMIN_ONLY,
-    BACKENDS,
     CALLERS,
     COMMUNE,
     ENDPOINTS,
@@ -31,26 +29,8 @@ from api_support import (
     World,
     assert_problem,
     citizen_id,
-    module_store,
-    open_world,
     send,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One store per backend for the whole module."""
-    with module_store(request.param, tmp_path_factory.mktemp("auth")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def world(database_url: str) -> Iterator[World]:
-    with open_world(database_url) as opened:
-        yield opened
 
 
 def expected_status(endpoint: str, caller: str) -> int:
@@ -224,7 +204,7 @@ def test_a_registration_outside_the_scope_is_refused_before_anything_is_recorded
     assert world.api.post("/v1/beneficiaries", body, as_="officer_other").status_code == 201
 
 
-def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(database_url: str):
+def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(world_url: str):
     """`ledger users disable` in another process: the running app's remembered user is read again
     (its stream moved) and the token is refused; the user's records stay."""
     from fastapi.testclient import TestClient  # noqa: PLC0415
@@ -234,22 +214,20 @@ def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(databa
     from api.cli import app as cli  # noqa: PLC0415
     from ledger.application import open_ledger  # noqa: PLC0415
 
-    ledger = open_ledger(database_url)
+    ledger = open_ledger(world_url)
     _, token = ledger.add_user("setup", "sap-nghi", role="officer")
-    client = TestClient(create_app(database_url, ledger=ledger))
+    client = TestClient(create_app(world_url, ledger=ledger))
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(3):  # remembered after the first
         assert client.get("/v1/beneficiaries", headers=headers).status_code == 200
     result = CliRunner().invoke(
         cli,
         ["users", "disable", "sap-nghi", "--reason", "nghỉ hưu"],
-        env={"LEDGER_DATABASE_URL": database_url},
+        env={"LEDGER_DATABASE_URL": world_url},
     )
     assert result.exit_code == 0, result.output
     assert client.get("/v1/beneficiaries", headers=headers).status_code == 401
-    again = CliRunner().invoke(
-        cli, ["users", "disable", "sap-nghi"], env={"LEDGER_DATABASE_URL": database_url}
-    )
+    again = CliRunner().invoke(cli, ["users", "disable", "sap-nghi"], env={"LEDGER_DATABASE_URL": world_url})
     assert again.exit_code != 0
     assert "already disabled" in again.output
     user = ledger.user("sap-nghi")

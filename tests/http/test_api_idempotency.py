@@ -20,14 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from api_support import (
-    BACKENDS,
     ENDPOINTS,
     OTHER_COMMUNE,
     Api,
     World,
     assert_problem,
-    module_store,
-    open_world,
     send,
     writer_of,
 )
@@ -37,22 +34,7 @@ import api.web.idempotency as idempotency_module
 from ledger.application import open_ledger
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import httpx
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One store per backend for the whole module."""
-    with module_store(request.param, tmp_path_factory.mktemp("idempotency")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def world(database_url: str) -> Iterator[World]:
-    with open_world(database_url) as opened:
-        yield opened
 
 
 def new_key() -> str:
@@ -184,14 +166,14 @@ def test_keys_belong_to_their_user(world: World):
     assert (a.json()["valid_to"], b.json()["valid_to"]) == ("2025-12-31", "2026-06-30")
 
 
-def test_keys_survive_a_restart(world: World, database_url: str):
+def test_keys_survive_a_restart(world: World, world_url: str):
     person = world.person(overpaid=True)
     case = ("POST", f"/v1/beneficiaries/{person.id}/recoveries", {"amount": 10_000, "method": "cash"}, None)
     key = new_key()
     first = send(world, "officer_in", case, key=key)
     assert first.status_code == 201, first.text
     recorded = world.api.recorded()
-    restarted = Api(database_url, world.api.clock, ledger=open_ledger(database_url, clock=world.api.clock))
+    restarted = Api(world_url, world.api.clock, ledger=open_ledger(world_url, clock=world.api.clock))
     try:
         restarted.tokens = world.api.tokens
         again = send(World(restarted), "officer_in", case, key=key)
@@ -231,9 +213,9 @@ def test_concurrent_retries_of_one_key_record_once(world: World):
     assert world.api.view(person.id)["balances"]["overpayment_outstanding"] == 2_789_000 - 1_000
 
 
-def test_concurrent_retries_on_two_app_instances_record_once(world: World, database_url: str):
+def test_concurrent_retries_on_two_app_instances_record_once(world: World, world_url: str):
     """Two processes' worth of apps on one store: 4 threads on each, one registration, one key."""
-    second = Api(database_url, world.api.clock, ledger=open_ledger(database_url, clock=world.api.clock))
+    second = Api(world_url, world.api.clock, ledger=open_ledger(world_url, clock=world.api.clock))
     body = {"kind": "meritorious", "full_name": "Lý Văn Sáu", "commune_code": "26041",
             "citizen_id": f"0750500{uuid.uuid4().int % 10**5:05d}"}  # fmt: skip
     case = ("POST", "/v1/beneficiaries", body, None)
