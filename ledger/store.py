@@ -206,6 +206,19 @@ class LedgerStore(Application[UUID]):
 
         return unit_of_work.run(self, by, attempt)
 
+    def decide_on(
+        self,
+        actor: Actor,
+        reason: object,
+        beneficiary_id: object,
+        decide: Callable[[Beneficiary, RecordContext], T],
+    ) -> T:
+        """The shape of most commands: who records and why (:meth:`context`, so an inspector is refused
+        before anything is read), then ``decide`` on one beneficiary in a unit of work (:meth:`update`)
+        with nothing to save beside it; returns what ``decide`` answers (the entrance's view)."""
+        ctx = self.context(actor, reason)
+        return self.update(beneficiary_id, lambda agg: (decide(agg, ctx), ()), by=actor)
+
     def beneficiary(self, beneficiary_id: object) -> Beneficiary:
         """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
         try:

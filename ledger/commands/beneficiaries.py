@@ -125,14 +125,13 @@ def change_payment_channel(
     reason: str = "",
 ) -> Beneficiary:
     """Switch cash ⇄ bank account from a month (default: the current month)."""
-    ctx = ledger.context(actor, reason)
     month = effective_from if effective_from is not None else str(ledger.current_month())
 
-    def decide(agg: Beneficiary) -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> Beneficiary:
         agg.change_payment_channel(ctx, payment_channel, month)
-        return agg, []
+        return agg
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def record_death(
@@ -145,12 +144,10 @@ def record_death(
     reason: str = "",
 ) -> dict[str, Any]:
     """Record a death; returns the overpayment it reveals (months paid after the stop)."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.record_death(ctx, date_of_death=date_of_death, basis=basis)
         stop = agg.death_month.next() if agg.death_month else None
-        return {"stop_from": str(stop), "overpayment": views.overpayment_view(agg, rates)}, []
+        return {"stop_from": str(stop), "overpayment": views.overpayment_view(agg, ledger.rates())}
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)

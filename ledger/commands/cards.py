@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.beneficiary import Beneficiary
-    from domain.events import LedgerAggregate
+    from domain.events import LedgerAggregate, RecordContext
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -51,13 +51,12 @@ def renew_card(
     reason: str = "",
 ) -> dict[str, Any]:
     """Extend a card."""
-    ctx = ledger.context(actor, reason)
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.renew_card(ctx, card_number, valid_to=valid_to)
-        return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
+        return _card_as_now(agg, card_number)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def revoke_card(
@@ -69,11 +68,15 @@ def revoke_card(
     reason: object,
     effective_on: object,
 ) -> dict[str, Any]:
-    """End a card."""
-    ctx = ledger.context(actor, "")
+    """End a card (its ``reason`` is the revocation's own field, not the record's reason)."""
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.revoke_card(ctx, card_number, reason=reason, effective_on=effective_on)
-        return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
+        return _card_as_now(agg, card_number)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, "", beneficiary_id, decide)
+
+
+def _card_as_now(agg: Beneficiary, card_number: object) -> dict[str, Any]:
+    """The card as the entrance shows it after a renewal or revocation (its number as stored)."""
+    return views.card_view(agg, str(card_number).replace(" ", "").upper())

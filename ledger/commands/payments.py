@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.beneficiary import Beneficiary
-    from domain.events import LedgerAggregate
+    from domain.events import LedgerAggregate, RecordContext
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -75,19 +75,12 @@ def record_not_collected(
     reason: str = "",
 ) -> dict[str, Any]:
     """The beneficiary did not collect a month: it is carried over to the next roster."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-        agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=rates)
-        return {
-            "beneficiary_id": str(agg.id),
-            "entitlement_id": str(entitlement_id),
-            "period": str(period),
-            "suspension_candidate": agg.is_suspension_candidate,
-        }, []
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
+        agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=ledger.rates())
+        return views.not_collected_view(agg, entitlement_id, period)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def reverse_payment(ledger: LedgerStore, actor: Actor, payment_id: object, *, reason: str) -> dict[str, Any]:
@@ -121,20 +114,13 @@ def record_recovery(
 ) -> dict[str, Any]:
     """Record money recovered against an overpayment: in cash, or by deduction from an amount still
     owed to the beneficiary (named, or the first payable one up to this month)."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
+        rates = ledger.rates()
         done = agg.record_recovery(
             ctx, amount=amount, method=method, reference=reference, rates=rates,
             month=ledger.current_month(), entitlement_id=entitlement_id, period=period,
         )  # fmt: skip
-        return {
-            **done,
-            "amount": amount,
-            "method": method,
-            "overpayment_outstanding": agg.overpayment_outstanding(rates),
-            "recovery_credit": agg.recovery_credit(rates),
-        }, []
+        return views.recovery_view(agg, {**done, "amount": amount, "method": method}, rates)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
