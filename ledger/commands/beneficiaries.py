@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain.beneficiary import Beneficiary
-from domain.errors import Conflict, InvalidInput
-from domain.indexes import UniqueClaim
+from domain.errors import InvalidInput
 from ledger import views
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_commune
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate, RecordContext
+    from domain.indexes import UniqueClaim
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -65,16 +65,13 @@ def register_beneficiary(
 
 def _claim_unique(
     ledger: LedgerStore, ctx: RecordContext, kind: str, value: str, owner_id: UUID
-) -> list[LedgerAggregate]:
-    """The claim on ``value`` for the beneficiary ``owner_id`` to save with its events: none if it is
-    theirs already, :class:`Conflict` naming the field if it is someone else's."""
-    owner = ledger.claim_owner(kind, value)
-    if owner is None:
-        return [UniqueClaim.claim(ctx, kind, value, owner_id)]
-    if owner.beneficiary_id != str(owner_id):
-        label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
-        raise Conflict(f"{label} {value} is already registered ({owner.beneficiary_id})", kind)
-    return []
+) -> list[UniqueClaim]:
+    """The claim on a citizen ID or household code for the beneficiary ``owner_id``
+    (:meth:`ledger.store.LedgerStore.claim_for`), :class:`Conflict` naming the field if it is taken."""
+    label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
+    return ledger.claim_for(
+        ctx, kind, value, owner_id, taken=label + " {value} is already registered ({owner})"
+    )
 
 
 def correct_details(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict
-from domain.indexes import UniqueClaim
 from ledger import views
 
 if TYPE_CHECKING:
@@ -32,11 +30,8 @@ def issue_card(
 
     def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
         number = agg.issue_card(ctx, card_number=card_number, valid_from=valid_from, valid_to=valid_to)
-        owner = ledger.claim_owner("card_number", number)
-        if owner is not None and owner.beneficiary_id != str(agg.id):
-            raise Conflict(f"card number {number} is in use by another beneficiary", "card_number")
-        extra = [UniqueClaim.claim(ctx, "card_number", number, agg.id)] if owner is None else []
-        return views.card_view(agg, number), extra
+        taken = "card number {value} is in use by another beneficiary"
+        return views.card_view(agg, number), ledger.claim_for(ctx, "card_number", number, agg.id, taken=taken)
 
     return ledger.update(beneficiary_id, decide, by=actor)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.indexes import UniqueClaim
+from domain.errors import InvalidInput, NotFound
 from domain.values import parse_identifier
 from ledger import views
 from ledger.store import parse_beneficiary_id
@@ -44,10 +43,8 @@ def record_payment(
     bid = parse_beneficiary_id(beneficiary_id)
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
-        owner = ledger.claim_owner("payment_id", pid)
-        if owner is not None and owner.beneficiary_id != str(agg.id):
-            msg = f"payment_id {pid} was already used for another beneficiary's payment"
-            raise Conflict(msg, "payment_id")
+        taken = "payment_id {value} was already used for another beneficiary's payment"
+        claim = ledger.claim_for(ctx, "payment_id", pid, agg.id, taken=taken)
         created = agg.record_payment(
             ctx,
             payment_id=pid,
@@ -59,8 +56,7 @@ def record_payment(
             reference=reference,
             rates=rates,
         )
-        extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
-        return (created, views.payment_view(agg, pid)), extra
+        return (created, views.payment_view(agg, pid)), claim if created else []
 
     return ledger.update(bid, decide, by=actor)
 
