@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.values import parse_card_number
 from ledger import views
 
 if TYPE_CHECKING:
@@ -73,5 +74,5 @@ def revoke_card(
 
 
 def _card_as_now(agg: Beneficiary, card_number: object) -> dict[str, Any]:
-    """The card as the entrance shows it after a renewal or revocation (its number as stored)."""
-    return views.card_view(agg, str(card_number).replace(" ", "").upper())
+    """The card as the entrance shows it after a renewal or revocation (found by its number as stored)."""
+    return views.card_view(agg, parse_card_number(card_number))

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from ledger.store import LedgerStore
 
 
+def _payment_id(value: object, missing: str) -> str:
+    """A payment id as given by the client (text, required: ``missing`` says why), checked."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("payment_id", missing)
+    return parse_identifier(value, "payment_id")
+
+
 def record_payment(
     ledger: LedgerStore,
     actor: Actor,
@@ -37,9 +44,7 @@ def record_payment(
     """Record a disbursement. Returns ``(created, payment)``; a retry of the same payment is not new."""
     ctx = ledger.context(actor, reason)
     rates = ledger.rates()
-    if not isinstance(payment_id, str) or not payment_id.strip():
-        raise InvalidInput("payment_id", "is required: a client-chosen unique id")
-    pid = parse_identifier(payment_id, "payment_id")
+    pid = _payment_id(payment_id, "is required: a client-chosen unique id")
     bid = parse_beneficiary_id(beneficiary_id)
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
@@ -82,9 +87,7 @@ def record_not_collected(
 def reverse_payment(ledger: LedgerStore, actor: Actor, payment_id: object, *, reason: str) -> dict[str, Any]:
     """Reverse a payment recorded by mistake (found by its payment id)."""
     ctx = ledger.context(actor, reason)
-    if not isinstance(payment_id, str) or not payment_id.strip():
-        raise InvalidInput("payment_id", "is required")
-    pid = parse_identifier(payment_id, "payment_id")
+    pid = _payment_id(payment_id, "is required")
     owner = ledger.claim_owner("payment_id", pid)
     if owner is None:
         raise NotFound(f"payment {pid} not found")
