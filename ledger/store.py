@@ -206,6 +206,19 @@ class LedgerStore(Application[UUID]):
 
         return unit_of_work.run(self, by, attempt)
 
+    def decide_on(
+        self,
+        actor: Actor,
+        reason: object,
+        beneficiary_id: object,
+        decide: Callable[[Beneficiary, RecordContext], T],
+    ) -> T:
+        """The shape of most commands: who records and why (:meth:`context`, so an inspector is refused
+        before anything is read), then ``decide`` on one beneficiary in a unit of work (:meth:`update`)
+        with nothing to save beside it; returns what ``decide`` answers (the entrance's view)."""
+        ctx = self.context(actor, reason)
+        return self.update(beneficiary_id, lambda agg: (decide(agg, ctx), ()), by=actor)
+
     def beneficiary(self, beneficiary_id: object) -> Beneficiary:
         """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
         try:
@@ -228,6 +241,20 @@ class LedgerStore(Application[UUID]):
             return None
         assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
         return claim
+
+    def claim_for(
+        self, ctx: RecordContext, kind: str, value: str, owner_id: UUID, *, taken: str
+    ) -> list[UniqueClaim]:
+        """The claim of ``value`` (a citizen ID, a card number, a payment id) for the beneficiary
+        ``owner_id``, to save with its events: none if it is theirs already; if it is someone else's,
+        :class:`Conflict` on the field ``kind`` with the message ``taken`` (``{value}`` and ``{owner}``,
+        the other beneficiary's id, filled in)."""
+        owner = self.claim_owner(kind, value)
+        if owner is None:
+            return [UniqueClaim.claim(ctx, kind, value, owner_id)]
+        if owner.beneficiary_id != str(owner_id):
+            raise Conflict(taken.format(value=value, owner=owner.beneficiary_id), kind)
+        return []
 
     def find_by_citizen_id(self, citizen_id: object) -> Beneficiary:
         """The beneficiary holding a citizen ID (a household member's ID is not looked up here)."""

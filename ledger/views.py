@@ -74,6 +74,25 @@ def payment_view(agg: Beneficiary, payment_id: str) -> dict[str, Any]:
     }
 
 
+def not_collected_view(agg: Beneficiary, entitlement_id: object, period: object) -> dict[str, Any]:
+    """A month recorded as not collected, and whether the beneficiary is now a suspension candidate."""
+    return {
+        "beneficiary_id": str(agg.id),
+        "entitlement_id": str(entitlement_id),
+        "period": str(period),
+        "suspension_candidate": agg.is_suspension_candidate,
+    }
+
+
+def recovery_view(agg: Beneficiary, recovery: dict[str, Any], rates: RateBook) -> dict[str, Any]:
+    """A recovery as recorded, with what remains to recover and to pay back after it."""
+    return {
+        **recovery,
+        "overpayment_outstanding": agg.overpayment_outstanding(rates),
+        "recovery_credit": agg.recovery_credit(rates),
+    }
+
+
 def card_view(agg: Beneficiary, card_number: str) -> dict[str, Any]:
     """A card as the API shows it."""
     card = agg.cards[card_number]

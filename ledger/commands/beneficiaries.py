@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain.beneficiary import Beneficiary
-from domain.errors import Conflict, InvalidInput
-from domain.indexes import UniqueClaim
+from domain.errors import InvalidInput
 from ledger import views
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_commune
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate, RecordContext
+    from domain.indexes import UniqueClaim
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -65,16 +65,13 @@ def register_beneficiary(
 
 def _claim_unique(
     ledger: LedgerStore, ctx: RecordContext, kind: str, value: str, owner_id: UUID
-) -> list[LedgerAggregate]:
-    """The claim on ``value`` for the beneficiary ``owner_id`` to save with its events: none if it is
-    theirs already, :class:`Conflict` naming the field if it is someone else's."""
-    owner = ledger.claim_owner(kind, value)
-    if owner is None:
-        return [UniqueClaim.claim(ctx, kind, value, owner_id)]
-    if owner.beneficiary_id != str(owner_id):
-        label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
-        raise Conflict(f"{label} {value} is already registered ({owner.beneficiary_id})", kind)
-    return []
+) -> list[UniqueClaim]:
+    """The claim on a citizen ID or household code for the beneficiary ``owner_id``
+    (:meth:`ledger.store.LedgerStore.claim_for`), :class:`Conflict` naming the field if it is taken."""
+    label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
+    return ledger.claim_for(
+        ctx, kind, value, owner_id, taken=label + " {value} is already registered ({owner})"
+    )
 
 
 def correct_details(
@@ -125,14 +122,13 @@ def change_payment_channel(
     reason: str = "",
 ) -> Beneficiary:
     """Switch cash ⇄ bank account from a month (default: the current month)."""
-    ctx = ledger.context(actor, reason)
     month = effective_from if effective_from is not None else str(ledger.current_month())
 
-    def decide(agg: Beneficiary) -> tuple[Beneficiary, Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> Beneficiary:
         agg.change_payment_channel(ctx, payment_channel, month)
-        return agg, []
+        return agg
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def record_death(
@@ -145,12 +141,10 @@ def record_death(
     reason: str = "",
 ) -> dict[str, Any]:
     """Record a death; returns the overpayment it reveals (months paid after the stop)."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.record_death(ctx, date_of_death=date_of_death, basis=basis)
         stop = agg.death_month.next() if agg.death_month else None
-        return {"stop_from": str(stop), "overpayment": views.overpayment_view(agg, rates)}, []
+        return {"stop_from": str(stop), "overpayment": views.overpayment_view(agg, ledger.rates())}
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict
-from domain.indexes import UniqueClaim
+from domain.values import parse_card_number
 from ledger import views
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.beneficiary import Beneficiary
-    from domain.events import LedgerAggregate
+    from domain.events import LedgerAggregate, RecordContext
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -32,11 +31,8 @@ def issue_card(
 
     def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
         number = agg.issue_card(ctx, card_number=card_number, valid_from=valid_from, valid_to=valid_to)
-        owner = ledger.claim_owner("card_number", number)
-        if owner is not None and owner.beneficiary_id != str(agg.id):
-            raise Conflict(f"card number {number} is in use by another beneficiary", "card_number")
-        extra = [UniqueClaim.claim(ctx, "card_number", number, agg.id)] if owner is None else []
-        return views.card_view(agg, number), extra
+        taken = "card number {value} is in use by another beneficiary"
+        return views.card_view(agg, number), ledger.claim_for(ctx, "card_number", number, agg.id, taken=taken)
 
     return ledger.update(beneficiary_id, decide, by=actor)
 
@@ -51,13 +47,12 @@ def renew_card(
     reason: str = "",
 ) -> dict[str, Any]:
     """Extend a card."""
-    ctx = ledger.context(actor, reason)
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.renew_card(ctx, card_number, valid_to=valid_to)
-        return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
+        return _card_as_now(agg, card_number)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def revoke_card(
@@ -69,11 +64,15 @@ def revoke_card(
     reason: object,
     effective_on: object,
 ) -> dict[str, Any]:
-    """End a card."""
-    ctx = ledger.context(actor, "")
+    """End a card (its ``reason`` is the revocation's own field, not the record's reason)."""
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
         agg.revoke_card(ctx, card_number, reason=reason, effective_on=effective_on)
-        return views.card_view(agg, str(card_number).replace(" ", "").upper()), []
+        return _card_as_now(agg, card_number)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, "", beneficiary_id, decide)
+
+
+def _card_as_now(agg: Beneficiary, card_number: object) -> dict[str, Any]:
+    """The card as the entrance shows it after a renewal or revocation (found by its number as stored)."""
+    return views.card_view(agg, parse_card_number(card_number))

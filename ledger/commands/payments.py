@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.indexes import UniqueClaim
+from domain.errors import InvalidInput, NotFound
 from domain.values import parse_identifier
 from ledger import views
 from ledger.store import parse_beneficiary_id
@@ -16,9 +15,16 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.beneficiary import Beneficiary
-    from domain.events import LedgerAggregate
+    from domain.events import LedgerAggregate, RecordContext
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
+
+
+def _payment_id(value: object, missing: str) -> str:
+    """A payment id as given by the client (text, required: ``missing`` says why), checked."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("payment_id", missing)
+    return parse_identifier(value, "payment_id")
 
 
 def record_payment(
@@ -38,16 +44,12 @@ def record_payment(
     """Record a disbursement. Returns ``(created, payment)``; a retry of the same payment is not new."""
     ctx = ledger.context(actor, reason)
     rates = ledger.rates()
-    if not isinstance(payment_id, str) or not payment_id.strip():
-        raise InvalidInput("payment_id", "is required: a client-chosen unique id")
-    pid = parse_identifier(payment_id, "payment_id")
+    pid = _payment_id(payment_id, "is required: a client-chosen unique id")
     bid = parse_beneficiary_id(beneficiary_id)
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
-        owner = ledger.claim_owner("payment_id", pid)
-        if owner is not None and owner.beneficiary_id != str(agg.id):
-            msg = f"payment_id {pid} was already used for another beneficiary's payment"
-            raise Conflict(msg, "payment_id")
+        taken = "payment_id {value} was already used for another beneficiary's payment"
+        claim = ledger.claim_for(ctx, "payment_id", pid, agg.id, taken=taken)
         created = agg.record_payment(
             ctx,
             payment_id=pid,
@@ -59,8 +61,7 @@ def record_payment(
             reference=reference,
             rates=rates,
         )
-        extra = [UniqueClaim.claim(ctx, "payment_id", pid, agg.id)] if created and owner is None else []
-        return (created, views.payment_view(agg, pid)), extra
+        return (created, views.payment_view(agg, pid)), claim if created else []
 
     return ledger.update(bid, decide, by=actor)
 
@@ -75,27 +76,18 @@ def record_not_collected(
     reason: str = "",
 ) -> dict[str, Any]:
     """The beneficiary did not collect a month: it is carried over to the next roster."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
-        agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=rates)
-        return {
-            "beneficiary_id": str(agg.id),
-            "entitlement_id": str(entitlement_id),
-            "period": str(period),
-            "suspension_candidate": agg.is_suspension_candidate,
-        }, []
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
+        agg.record_not_collected(ctx, entitlement_id=entitlement_id, period=period, rates=ledger.rates())
+        return views.not_collected_view(agg, entitlement_id, period)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)
 
 
 def reverse_payment(ledger: LedgerStore, actor: Actor, payment_id: object, *, reason: str) -> dict[str, Any]:
     """Reverse a payment recorded by mistake (found by its payment id)."""
     ctx = ledger.context(actor, reason)
-    if not isinstance(payment_id, str) or not payment_id.strip():
-        raise InvalidInput("payment_id", "is required")
-    pid = parse_identifier(payment_id, "payment_id")
+    pid = _payment_id(payment_id, "is required")
     owner = ledger.claim_owner("payment_id", pid)
     if owner is None:
         raise NotFound(f"payment {pid} not found")
@@ -121,20 +113,13 @@ def record_recovery(
 ) -> dict[str, Any]:
     """Record money recovered against an overpayment: in cash, or by deduction from an amount still
     owed to the beneficiary (named, or the first payable one up to this month)."""
-    ctx = ledger.context(actor, reason)
-    rates = ledger.rates()
 
-    def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
+    def decide(agg: Beneficiary, ctx: RecordContext) -> dict[str, Any]:
+        rates = ledger.rates()
         done = agg.record_recovery(
             ctx, amount=amount, method=method, reference=reference, rates=rates,
             month=ledger.current_month(), entitlement_id=entitlement_id, period=period,
         )  # fmt: skip
-        return {
-            **done,
-            "amount": amount,
-            "method": method,
-            "overpayment_outstanding": agg.overpayment_outstanding(rates),
-            "recovery_credit": agg.recovery_credit(rates),
-        }, []
+        return views.recovery_view(agg, {**done, "amount": amount, "method": method}, rates)
 
-    return ledger.update(beneficiary_id, decide, by=actor)
+    return ledger.decide_on(actor, reason, beneficiary_id, decide)

@@ -30,30 +30,18 @@ def issue_roster(
     """Freeze a roster: keep its bytes and record their hash; a second issue of one scope is refused."""
     ctx = ledger.context(actor, reason)
     target = Month.parse(month, "month")
-    existing = ledger.issued_roster(target, commune_code, channel)
-    IssuedRoster.issue(
-        ctx,
-        month=target,
-        commune_code=commune_code,
-        channel=channel,
-        content_hash="0" * 64,
-        lines=lines,
-        amount=amount,
-        existing=existing,
-    )
+
+    def issue(content_hash: str) -> IssuedRoster:
+        return IssuedRoster.issue(
+            ctx, month=target, commune_code=commune_code, channel=channel, content_hash=content_hash,
+            lines=lines, amount=amount, existing=ledger.issued_roster(target, commune_code, channel),
+        )  # fmt: skip
+
+    issue("0" * 64)  # refused before its bytes are kept: a second issue of the scope, a bad field
     digest = ledger.documents.put(content)
 
     def attempt() -> tuple[IssuedRoster, Sequence[LedgerAggregate]]:
-        issued = IssuedRoster.issue(
-            ctx,
-            month=target,
-            commune_code=commune_code,
-            channel=channel,
-            content_hash=digest,
-            lines=lines,
-            amount=amount,
-            existing=ledger.issued_roster(target, commune_code, channel),
-        )
+        issued = issue(digest)
         return issued, [issued]
 
     return ledger.save_with_retry(attempt)
