@@ -36,7 +36,7 @@ from domain.catalogue import (
 )
 from domain.errors import Conflict, InvalidInput, NotFound, UnknownBeneficiary
 from domain.events import LedgerAggregate, RecordContext
-from domain.indexes import UniqueClaim, index_id
+from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.rates import (
     NCC_TABLES_ID,
     NccTables,
@@ -242,19 +242,11 @@ class LedgerStore(Application[UUID]):
         assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
         return claim
 
-    def claim_for(
-        self, ctx: RecordContext, kind: str, value: str, owner_id: UUID, *, taken: str
-    ) -> list[UniqueClaim]:
-        """The claim of ``value`` (a citizen ID, a card number, a payment id) for the beneficiary
-        ``owner_id``, to save with its events: none if it is theirs already; if it is someone else's,
-        :class:`Conflict` on the field ``kind`` with the message ``taken`` (``{value}`` and ``{owner}``,
-        the other beneficiary's id, filled in)."""
-        owner = self.claim_owner(kind, value)
-        if owner is None:
-            return [UniqueClaim.claim(ctx, kind, value, owner_id)]
-        if owner.beneficiary_id != str(owner_id):
-            raise Conflict(taken.format(value=value, owner=owner.beneficiary_id), kind)
-        return []
+    def claim_for(self, ctx: RecordContext, kind: str, value: str, owner_id: UUID) -> list[UniqueClaim]:
+        """The claim of ``value`` (a citizen ID, a household code, a card number, a payment id) for the
+        beneficiary ``owner_id``, to save with its events — the domain's one rule
+        (:func:`domain.indexes.claims_needed`) applied to the claim on record."""
+        return claims_needed(ctx, self.claim_owner(kind, value), kind, value, owner_id)
 
     def find_by_citizen_id(self, citizen_id: object) -> Beneficiary:
         """The beneficiary holding a citizen ID (a household member's ID is not looked up here)."""

@@ -5,7 +5,7 @@ corrections, relocation, payment channel, death.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from domain.beneficiary import Beneficiary
 from domain.errors import InvalidInput
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from domain.events import LedgerAggregate, RecordContext
-    from domain.indexes import UniqueClaim
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -55,23 +54,12 @@ def register_beneficiary(
         )
         extra: list[LedgerAggregate] = []
         if agg.citizen_id:
-            extra += _claim_unique(ledger, ctx, "citizen_id", agg.citizen_id, agg.id)
+            extra += ledger.claim_for(ctx, "citizen_id", agg.citizen_id, agg.id)
         if agg.household_code:
-            extra += _claim_unique(ledger, ctx, "household_code", agg.household_code, agg.id)
+            extra += ledger.claim_for(ctx, "household_code", agg.household_code, agg.id)
         return agg, [agg, *extra]
 
     return ledger.save_with_retry(attempt)
-
-
-def _claim_unique(
-    ledger: LedgerStore, ctx: RecordContext, kind: str, value: str, owner_id: UUID
-) -> list[UniqueClaim]:
-    """The claim on a citizen ID or household code for the beneficiary ``owner_id``
-    (:meth:`ledger.store.LedgerStore.claim_for`), :class:`Conflict` naming the field if it is taken."""
-    label = {"citizen_id": "citizen ID"}.get(kind, kind.replace("_", " "))
-    return ledger.claim_for(
-        ctx, kind, value, owner_id, taken=label + " {value} is already registered ({owner})"
-    )
 
 
 def correct_details(
@@ -84,9 +72,9 @@ def correct_details(
         out = agg.correct_details(ctx, changes)
         extra: list[LedgerAggregate] = []
         if "citizen_id" in out:
-            extra += _claim_unique(ledger, ctx, "citizen_id", out["citizen_id"], agg.id)
+            extra += ledger.claim_for(ctx, "citizen_id", out["citizen_id"], agg.id)
         if out.get("household_code"):
-            extra += _claim_unique(ledger, ctx, "household_code", out["household_code"], agg.id)
+            extra += ledger.claim_for(ctx, "household_code", out["household_code"], agg.id)
         return agg, extra
 
     return ledger.update(beneficiary_id, decide, by=actor)

@@ -31,8 +31,7 @@ def issue_card(
 
     def decide(agg: Beneficiary) -> tuple[dict[str, Any], Sequence[LedgerAggregate]]:
         number = agg.issue_card(ctx, card_number=card_number, valid_from=valid_from, valid_to=valid_to)
-        taken = "card number {value} is in use by another beneficiary"
-        return views.card_view(agg, number), ledger.claim_for(ctx, "card_number", number, agg.id, taken=taken)
+        return views.card_view(agg, number), ledger.claim_for(ctx, "card_number", number, agg.id)
 
     return ledger.update(beneficiary_id, decide, by=actor)
 

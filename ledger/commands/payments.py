@@ -48,8 +48,7 @@ def record_payment(
     bid = parse_beneficiary_id(beneficiary_id)
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
-        taken = "payment_id {value} was already used for another beneficiary's payment"
-        claim = ledger.claim_for(ctx, "payment_id", pid, agg.id, taken=taken)
+        claim = ledger.claim_for(ctx, "payment_id", pid, agg.id)
         created = agg.record_payment(
             ctx,
             payment_id=pid,
