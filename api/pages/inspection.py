@@ -116,10 +116,9 @@ def audit_log(
     sau: str = "",
 ) -> Response:
     """Nhật ký: who recorded what, when, on which decision, why."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     svc: Services = services(request)
     form = {
         "actor": actor.strip(),
@@ -201,10 +200,9 @@ def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
 @router.get(f"{COOKIE_PATH}/ngoai-le")
 def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> Response:
     """Ngoại lệ: what an inspector chases."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     svc: Services = services(request)
     month = svc.ledger.current_month()
     if loai not in EXCEPTION_TYPES:
@@ -248,10 +246,9 @@ def report(
     commune_code: str = "",
 ) -> Response:
     """Báo cáo: the provincial report of a period, with charts."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     svc: Services = services(request)
     current = svc.ledger.current_month()
     form = {
@@ -340,20 +337,18 @@ def _report_context(
 @router.get(f"{COOKIE_PATH}/toan-ven")
 def integrity_form(request: Request) -> Response:
     """Kiểm tra toàn vẹn: the button."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     return page(request, "toan_ven.html", {"nav": "toan-ven", "report": None}, visitor=visitor)
 
 
 @router.post(f"{COOKIE_PATH}/toan-ven")
 def integrity_check(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     """Walk every stream's hash chain and every snapshot (``ledger.integrity.verify_streams``)."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     if not csrf_ok(visitor.session.csrf, csrf_token):
         return forbidden(request, visitor, CSRF_REFUSAL)
     svc: Services = services(request)

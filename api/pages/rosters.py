@@ -26,15 +26,13 @@ from fastapi.responses import RedirectResponse, Response
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
-    INSPECTOR_READS_ONLY,
     SECURITY_HEADERS,
     Visitor,
     commune_options,
-    csrf_ok,
     field_errors,
     forbidden,
     page,
+    poster,
     to_signin,
     visitor_of,
 )
@@ -231,18 +229,6 @@ def roster_page(
     return _roster_page(request, visitor, month, commune_code, channel, notice=thong_bao)
 
 
-def _issuer(request: Request, csrf_token: str) -> tuple[Visitor | None, Response]:
-    """The visitor who may issue rosters (some of them), or the response that refuses the post."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return None, to_signin(request)
-    if not csrf_ok(visitor.session.csrf, csrf_token):
-        return None, forbidden(request, visitor, CSRF_REFUSAL)
-    if not visitor.writes:
-        return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    return visitor, Response(status_code=204)
-
-
 @router.post(f"{BASE}/phat-hanh")
 def issue(
     request: Request,
@@ -252,9 +238,9 @@ def issue(
     channel: Annotated[str, Form()] = "",
 ) -> Response:
     """Phát hành: the issue of ``POST /v1/rosters/{month}/issue``."""
-    visitor, refusal = _issuer(request, csrf_token)
-    if visitor is None:
-        return refusal
+    visitor = poster(request, csrf_token, lambda visitor: visitor.writes)
+    if isinstance(visitor, Response):
+        return visitor
     try:
         form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
     except _RefusalError as refused:
