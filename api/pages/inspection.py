@@ -107,26 +107,17 @@ def _scheme_names() -> dict[str, str]:
 
 @router.get(f"{COOKIE_PATH}/nhat-ky")
 def audit_log(
-    request: Request,
-    actor: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    type: str = "",  # noqa: A002 - the audit filter's name
-    commune_code: str = "",
-    sau: str = "",
-) -> Response:
+    request: Request, actor: str = "", date_from: str = "", date_to: str = "",
+    type: str = "", commune_code: str = "", sau: str = "",  # noqa: A002 - the audit filter's name
+) -> Response:  # fmt: skip
     """Nhật ký: who recorded what, when, on which decision, why."""
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
+    form = {"actor": actor.strip(), "date_from": vi.parse_date_text(date_from),
+            "date_to": vi.parse_date_text(date_to), "type": type.strip(),
+            "commune_code": commune_code.strip()}  # fmt: skip
     svc: Services = services(request)
-    form = {
-        "actor": actor.strip(),
-        "date_from": vi.parse_date_text(date_from),
-        "date_to": vi.parse_date_text(date_to),
-        "type": type.strip(),
-        "commune_code": commune_code.strip(),
-    }
     errors = _audit_errors(svc, form)
     found: dict[str, Any] = {"items": [], "next_cursor": None}
     if not errors:
