@@ -107,27 +107,17 @@ def _scheme_names() -> dict[str, str]:
 
 @router.get(f"{COOKIE_PATH}/nhat-ky")
 def audit_log(
-    request: Request,
-    actor: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    type: str = "",  # noqa: A002 - the audit filter's name
-    commune_code: str = "",
-    sau: str = "",
-) -> Response:
+    request: Request, actor: str = "", date_from: str = "", date_to: str = "",
+    type: str = "", commune_code: str = "", sau: str = "",  # noqa: A002 - the audit filter's name
+) -> Response:  # fmt: skip
     """Nhật ký: who recorded what, when, on which decision, why."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
+    form = {"actor": actor.strip(), "date_from": vi.parse_date_text(date_from),
+            "date_to": vi.parse_date_text(date_to), "type": type.strip(),
+            "commune_code": commune_code.strip()}  # fmt: skip
     svc: Services = services(request)
-    form = {
-        "actor": actor.strip(),
-        "date_from": vi.parse_date_text(date_from),
-        "date_to": vi.parse_date_text(date_to),
-        "type": type.strip(),
-        "commune_code": commune_code.strip(),
-    }
     errors = _audit_errors(svc, form)
     found: dict[str, Any] = {"items": [], "next_cursor": None}
     if not errors:
@@ -201,10 +191,9 @@ def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
 @router.get(f"{COOKIE_PATH}/ngoai-le")
 def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> Response:
     """Ngoại lệ: what an inspector chases."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     svc: Services = services(request)
     month = svc.ledger.current_month()
     if loai not in EXCEPTION_TYPES:
@@ -248,10 +237,9 @@ def report(
     commune_code: str = "",
 ) -> Response:
     """Báo cáo: the provincial report of a period, with charts."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     svc: Services = services(request)
     current = svc.ledger.current_month()
     form = {
@@ -340,20 +328,18 @@ def _report_context(
 @router.get(f"{COOKIE_PATH}/toan-ven")
 def integrity_form(request: Request) -> Response:
     """Kiểm tra toàn vẹn: the button."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     return page(request, "toan_ven.html", {"nav": "toan-ven", "report": None}, visitor=visitor)
 
 
 @router.post(f"{COOKIE_PATH}/toan-ven")
 def integrity_check(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     """Walk every stream's hash chain and every snapshot (``ledger.integrity.verify_streams``)."""
-    visitor, refusal = inspector_only(request)
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
     if not csrf_ok(visitor.session.csrf, csrf_token):
         return forbidden(request, visitor, CSRF_REFUSAL)
     svc: Services = services(request)

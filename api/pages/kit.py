@@ -27,6 +27,8 @@ from domain.errors import NotFound
 from ledger.adapters.communes import commune_name, communes_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fastapi import Request
 
     from domain.errors import DomainError
@@ -186,14 +188,27 @@ def not_found(request: Request, visitor: Visitor | None, detail: str = "") -> Re
     return error_page(request, visitor, 404, "Không tìm thấy", detail or "Không có đối tượng này trong sổ.")
 
 
-def inspector_only(request: Request) -> tuple[Visitor | None, Response | None]:
+def inspector_only(request: Request) -> Visitor | Response:
     """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
     visitor = visitor_of(request)
     if visitor is None:
-        return None, to_signin(request)
+        return to_signin(request)
     if not visitor.inspects:
-        return None, forbidden(request, visitor, "Trang này dành cho thanh tra và quản trị viên.")
-    return visitor, None
+        return forbidden(request, visitor, "Trang này dành cho thanh tra và quản trị viên.")
+    return visitor
+
+
+def poster(request: Request, csrf_token: str, may_post: Callable[[Visitor], bool]) -> Visitor | Response:
+    """The visitor who may post a form (signed in, with the session's CSRF token, and ``may_post``), or
+    the response that refuses the post (sign in; 403 without the token; 403 to one who only reads)."""
+    visitor = visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    if not csrf_ok(visitor.session.csrf, csrf_token):
+        return forbidden(request, visitor, CSRF_REFUSAL)
+    if not may_post(visitor):
+        return forbidden(request, visitor, INSPECTOR_READS_ONLY)
+    return visitor
 
 
 # ------------------------------------------------------------------------------------------- forms

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -40,15 +40,13 @@ from fastapi.responses import RedirectResponse, Response
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
-    INSPECTOR_READS_ONLY,
     OUT_OF_SCOPE,
     Visitor,
-    csrf_ok,
     field_errors,
     forbidden,
     not_found,
     page,
+    poster,
     scheme_options,
     to_signin,
     visitor_of,
@@ -63,6 +61,9 @@ from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger
 from ledger.history import beneficiary_history
 from ledger.integrity import verify_stream
+
+if TYPE_CHECKING:
+    from domain.users import User
 
 router = APIRouter(include_in_schema=False)
 
@@ -334,18 +335,10 @@ def beneficiary(
 # ------------------------------------------------------------------------------------------- posting
 
 
-def _writer(request: Request, csrf_token: str) -> tuple[Visitor | None, Response | None]:
-    """The visitor who may post a form (signed in, with the form's CSRF token, not an inspector), or
-    the response that refuses the post. Whether the visitor may write for this beneficiary is the
-    ledger's to decide (:mod:`ledger.authorization`), when the command loads it."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return None, to_signin(request)
-    if not csrf_ok(visitor.session.csrf, csrf_token):
-        return None, forbidden(request, visitor, CSRF_REFUSAL)
-    if visitor.user.role == "inspector":
-        return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    return visitor, None
+def _may_post(visitor: Visitor) -> bool:
+    """Whether the visitor may write for this beneficiary is the ledger's to decide
+    (:mod:`ledger.authorization`), when the command loads it; inspectors never post."""
+    return visitor.user.role != "inspector"
 
 
 def _done(beneficiary_id: str, notice: str) -> RedirectResponse:
@@ -365,10 +358,9 @@ def _submit(
 
     With a ``form_key`` the same form is recorded once: a second post of it (a double click, the back
     button) gets the notice ``da-gui-truoc`` and records nothing."""
-    visitor, refusal = _writer(request, posted.get("csrf_token", ""))
-    if visitor is None:
-        assert refusal is not None  # noqa: S101
-        return refusal
+    visitor = poster(request, posted.get("csrf_token", ""), _may_post)
+    if isinstance(visitor, Response):
+        return visitor
     fields = FORMS[form]
     values = {name: posted.get(name, "") for name in fields}
     keys = services(request).keys
@@ -412,137 +404,112 @@ def _refused(
     )  # fmt: skip
 
 
-def _ledger(request: Request) -> BenefitsLedger:
-    return services(request).ledger
+# Each form's ledger command: the visitor's typed values in, the notice (:data:`NOTICES`) out.
+Command = Callable[[BenefitsLedger, "User", str, dict[str, str]], str]
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/chi-tra")
-def record_payment(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Ghi nhận chi trả: the ledger command of ``POST /v1/payments``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        created, _ = _ledger(request).record_payment(
-            visitor.user, payment_id=v["payment_id"].strip(), beneficiary_id=beneficiary_id,
-            entitlement_id=v["entitlement_id"].strip(), period=_month(v["period"]),
-            amount=vi.parse_amount_text(v["amount"]), paid_on=vi.parse_date_text(v["paid_on"]),
-            channel=v["channel"].strip() or None, reference=v["reference"].strip() or None,
-            reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-ghi-chi-tra" if created else "chi-tra-da-co"
-
-    return _submit(request, beneficiary_id, "payment", posted, action)
+def _reason(v: dict[str, str]) -> str:
+    return v["reason"].strip()
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/khong-nhan")
-def record_not_collected(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Ghi nhận không nhận: the ledger command of ``POST /v1/payments/not-collected``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).record_not_collected(
-            visitor.user, beneficiary_id=beneficiary_id, entitlement_id=v["entitlement_id"].strip(),
-            period=vi.parse_month_text(v["period"]), reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-ghi-khong-nhan"
-
-    return _submit(request, beneficiary_id, "not_collected", posted, action)
+def _payment(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    created, _ = ledger.record_payment(
+        user, payment_id=v["payment_id"].strip(), beneficiary_id=beneficiary_id,
+        entitlement_id=v["entitlement_id"].strip(), period=_month(v["period"]),
+        amount=vi.parse_amount_text(v["amount"]), paid_on=vi.parse_date_text(v["paid_on"]),
+        channel=v["channel"].strip() or None, reference=v["reference"].strip() or None, reason=_reason(v),
+    )  # fmt: skip
+    return "da-ghi-chi-tra" if created else "chi-tra-da-co"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/che-do")
-def grant(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Quyết định hưởng chế độ: ``POST /v1/beneficiaries/{id}/entitlements``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).grant_entitlement(
-            visitor.user, beneficiary_id, scheme=v["scheme"].strip(),
-            effective_from=vi.parse_month_text(v["effective_from"]), basis=_basis(v),
-            params=_params(v) or None, end_month=_month(v["end_month"]), reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-ghi-che-do"
-
-    return _submit(request, beneficiary_id, "grant", posted, action)
+def _not_collected(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    entitlement_id, period = v["entitlement_id"].strip(), vi.parse_month_text(v["period"])
+    ledger.record_not_collected(user, beneficiary_id=beneficiary_id, entitlement_id=entitlement_id,
+                                period=period, reason=_reason(v))  # fmt: skip
+    return "da-ghi-khong-nhan"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/dieu-chinh")
-def adjust(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Điều chỉnh mức hưởng: ``POST /v1/beneficiaries/{id}/entitlements/{eid}/adjust``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).adjust_entitlement(
-            visitor.user, beneficiary_id, v["entitlement_id"].strip(),
-            effective_from=vi.parse_month_text(v["effective_from"]), params=_params(v), basis=_basis(v),
-            reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-dieu-chinh"
-
-    return _submit(request, beneficiary_id, "adjust", posted, action)
+def _grant(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    ledger.grant_entitlement(
+        user, beneficiary_id, scheme=v["scheme"].strip(), basis=_basis(v), params=_params(v) or None,
+        effective_from=vi.parse_month_text(v["effective_from"]), end_month=_month(v["end_month"]),
+        reason=_reason(v),
+    )  # fmt: skip
+    return "da-ghi-che-do"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thoi-huong")
-def terminate(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Thôi hưởng: ``POST /v1/beneficiaries/{id}/entitlements/{eid}/terminate``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).terminate_entitlement(
-            visitor.user, beneficiary_id, v["entitlement_id"].strip(),
-            last_month=vi.parse_month_text(v["last_month"]), basis=_basis(v), reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-thoi-huong"
-
-    return _submit(request, beneficiary_id, "terminate", posted, action)
+def _adjust(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    ledger.adjust_entitlement(user, beneficiary_id, v["entitlement_id"].strip(),
+                              effective_from=vi.parse_month_text(v["effective_from"]), params=_params(v),
+                              basis=_basis(v), reason=_reason(v))  # fmt: skip
+    return "da-dieu-chinh"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/bao-tu")
-def record_death(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Báo tử: ``POST /v1/beneficiaries/{id}/death`` (the decision is optional)."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).record_death(
-            visitor.user, beneficiary_id, date_of_death=vi.parse_date_text(v["date_of_death"]),
-            basis=_basis(v, required=False), reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-bao-tu"
-
-    return _submit(request, beneficiary_id, "death", posted, action)
+def _terminate(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    last_month = vi.parse_month_text(v["last_month"])
+    ledger.terminate_entitlement(user, beneficiary_id, v["entitlement_id"].strip(), last_month=last_month,
+                                 basis=_basis(v), reason=_reason(v))  # fmt: skip
+    return "da-thoi-huong"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/cap-the")
-def issue_card(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Cấp thẻ BHYT: ``POST /v1/beneficiaries/{id}/cards``."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).issue_card(
-            visitor.user, beneficiary_id, card_number=v["card_number"],
-            valid_from=vi.parse_date_text(v["valid_from"]),
-            valid_to=vi.parse_date_text(v["valid_to"]) or None, reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-cap-the"
-
-    return _submit(request, beneficiary_id, "card", posted, action)
+def _death(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """The decision is optional."""
+    died = vi.parse_date_text(v["date_of_death"])
+    ledger.record_death(user, beneficiary_id, date_of_death=died, basis=_basis(v, required=False),
+                        reason=_reason(v))  # fmt: skip
+    return "da-bao-tu"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thu-hoi-the")
-def revoke_card(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Thu hồi thẻ BHYT: ``POST /v1/beneficiaries/{id}/cards/{number}/revoke`` (a reason is required)."""
-
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).revoke_card(
-            visitor.user, beneficiary_id, v["card_number"], reason=v["reason"].strip(),
-            effective_on=vi.parse_date_text(v["effective_on"]),
-        )  # fmt: skip
-        return "da-thu-hoi-the"
-
-    return _submit(request, beneficiary_id, "revoke", posted, action)
+def _card(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    valid = vi.parse_date_text(v["valid_from"]), vi.parse_date_text(v["valid_to"]) or None
+    ledger.issue_card(user, beneficiary_id, card_number=v["card_number"], valid_from=valid[0],
+                      valid_to=valid[1], reason=_reason(v))  # fmt: skip
+    return "da-cap-the"
 
 
-@router.post(f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/thu-hoi")
-def record_recovery(request: Request, beneficiary_id: str, posted: Posted) -> Response:
-    """Thu hồi chi thừa (tiền mặt, khấu trừ) or hoàn trả: ``POST /v1/beneficiaries/{id}/recoveries``."""
+def _revoke(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """A reason is required."""
+    ledger.revoke_card(user, beneficiary_id, v["card_number"], reason=_reason(v),
+                       effective_on=vi.parse_date_text(v["effective_on"]))  # fmt: skip
+    return "da-thu-hoi-the"
 
-    def action(visitor: Visitor, v: dict[str, str]) -> str:
-        _ledger(request).record_recovery(
-            visitor.user, beneficiary_id, amount=vi.parse_amount_text(v["amount"]),
-            method=v["method"].strip(), reference=v["reference"].strip() or None, reason=v["reason"].strip(),
-        )  # fmt: skip
-        return "da-thu-hoi"
 
-    return _submit(request, beneficiary_id, "recovery", posted, action)
+def _recovery(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Thu hồi chi thừa (tiền mặt, khấu trừ) or hoàn trả."""
+    amount, reference = vi.parse_amount_text(v["amount"]), v["reference"].strip() or None
+    ledger.record_recovery(user, beneficiary_id, amount=amount, method=v["method"].strip(),
+                           reference=reference, reason=_reason(v))  # fmt: skip
+    return "da-thu-hoi"
+
+
+# (route under /pages/doi-tuong/{id}/, form, command): the table of the module's docstring.
+POSTS: tuple[tuple[str, str, Command], ...] = (
+    ("chi-tra", "payment", _payment),
+    ("khong-nhan", "not_collected", _not_collected),
+    ("che-do", "grant", _grant),
+    ("dieu-chinh", "adjust", _adjust),
+    ("thoi-huong", "terminate", _terminate),
+    ("bao-tu", "death", _death),
+    ("cap-the", "card", _card),
+    ("thu-hoi-the", "revoke", _revoke),
+    ("thu-hoi", "recovery", _recovery),
+)
+
+
+def _poster(form: str, command: Command) -> Callable[[Request, str, dict[str, str]], Response]:
+    """The route that posts ``form``: its ledger command run for the visitor by :func:`_submit`."""
+
+    def post(request: Request, beneficiary_id: str, posted: Posted) -> Response:
+        def action(visitor: Visitor, values: dict[str, str]) -> str:
+            return command(services(request).ledger, visitor.user, beneficiary_id, values)
+
+        return _submit(request, beneficiary_id, form, posted, action)
+
+    post.__name__ = f"post_{form}"
+    return post
+
+
+for _path, _form, _command in POSTS:
+    router.add_api_route(
+        f"{COOKIE_PATH}/doi-tuong/{{beneficiary_id}}/{_path}", _poster(_form, _command), methods=["POST"]
+    )

@@ -47,35 +47,27 @@ def payments_for_period(engine: ProjectionEngine, month: str, scope: RosterScope
     return [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in rows]
 
 
+def _rows_in(engine: ProjectionEngine, select: str, ids: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``select`` (a query ending ``IN ({marks})``) for the ids, asked 500 at a time."""
+    rows: list[tuple[Any, ...]] = []
+    with engine.store.read() as tx:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows.extend(tx.fetchall(select.format(marks=", ".join("?" * len(chunk))), tuple(chunk)))
+    return rows
+
+
 def names_of(engine: ProjectionEngine, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     """``{beneficiary id: (full name, commune code)}`` for the ids that are beneficiaries."""
     wanted = sorted({str(i) for i in ids})
-    found: dict[str, tuple[str, str]] = {}
     if not wanted:
-        return found
-    with engine.store.read() as tx:
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = tx.fetchall(
-                f"SELECT id, full_name, commune_code FROM rm_beneficiaries WHERE id IN ({marks})",  # noqa: S608
-                tuple(chunk),
-            )
-            found.update({str(r[0]): (str(r[1]), str(r[2])) for r in rows})
-    return found
+        return {}
+    select = "SELECT id, full_name, commune_code FROM rm_beneficiaries WHERE id IN ({marks})"
+    return {str(r[0]): (str(r[1]), str(r[2])) for r in _rows_in(engine, select, wanted)}
 
 
 def entitlement_schemes(engine: ProjectionEngine, ids: Iterable[str]) -> dict[str, str]:
     """``{entitlement id: scheme code}`` (the audit log names the scheme an event is about)."""
     wanted = sorted({str(i) for i in ids if i})
-    found: dict[str, str] = {}
-    with engine.store.read() as tx:
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = tx.fetchall(
-                f"SELECT entitlement_id, scheme FROM rm_entitlements WHERE entitlement_id IN ({marks})",  # noqa: S608
-                tuple(chunk),
-            )
-            found.update({str(r[0]): str(r[1]) for r in rows})
-    return found
+    select = "SELECT entitlement_id, scheme FROM rm_entitlements WHERE entitlement_id IN ({marks})"
+    return {str(r[0]): str(r[1]) for r in _rows_in(engine, select, wanted)}

@@ -26,15 +26,13 @@ from fastapi.responses import RedirectResponse, Response
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
-    INSPECTOR_READS_ONLY,
     SECURITY_HEADERS,
     Visitor,
     commune_options,
-    csrf_ok,
     field_errors,
     forbidden,
     page,
+    poster,
     to_signin,
     visitor_of,
 )
@@ -220,6 +218,24 @@ def _roster_page(
     return page(request, "danh_sach.html", context, visitor=visitor, status=status)
 
 
+def _chosen(
+    request: Request, month: str, commune_code: str, channel: str, visitor: Visitor | None = None
+) -> tuple[Visitor, dict[str, str], Month, RosterScope] | Response:
+    """The visitor (the signed-in one unless given) and the form, month and scope a roster action works
+    on, or the response that refuses it: sign in first, 403 for a commune outside an officer's scope,
+    the roster page with the refusals (422) for a wrong month or commune."""
+    visitor = visitor or visitor_of(request)
+    if visitor is None:
+        return to_signin(request)
+    try:
+        form, _, target, scope = _scope(request, visitor, month, commune_code, channel)
+    except _RefusalError as refused:
+        return refused.response
+    if target is None or scope is None:
+        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+    return visitor, form, target, scope
+
+
 @router.get(BASE)
 def roster_page(
     request: Request, month: str = "", commune_code: str = "", channel: str = "", thong_bao: str = ""
@@ -231,18 +247,6 @@ def roster_page(
     return _roster_page(request, visitor, month, commune_code, channel, notice=thong_bao)
 
 
-def _issuer(request: Request, csrf_token: str) -> tuple[Visitor | None, Response]:
-    """The visitor who may issue rosters (some of them), or the response that refuses the post."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return None, to_signin(request)
-    if not csrf_ok(visitor.session.csrf, csrf_token):
-        return None, forbidden(request, visitor, CSRF_REFUSAL)
-    if not visitor.writes:
-        return None, forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    return visitor, Response(status_code=204)
-
-
 @router.post(f"{BASE}/phat-hanh")
 def issue(
     request: Request,
@@ -252,15 +256,13 @@ def issue(
     channel: Annotated[str, Form()] = "",
 ) -> Response:
     """Phát hành: the issue of ``POST /v1/rosters/{month}/issue``."""
-    visitor, refusal = _issuer(request, csrf_token)
-    if visitor is None:
-        return refusal
-    try:
-        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
-    except _RefusalError as refused:
-        return refused.response
-    if target is None or scope is None:
-        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+    visitor = poster(request, csrf_token, lambda visitor: visitor.writes)
+    if isinstance(visitor, Response):
+        return visitor
+    chosen = _chosen(request, month, commune_code, channel, visitor)
+    if isinstance(chosen, Response):
+        return chosen
+    _, form, target, scope = chosen
     if not visitor.user.can_write_commune(scope.commune_code):
         return forbidden(request, visitor, OUT_OF_SCOPE)
     try:
@@ -269,7 +271,6 @@ def issue(
         message = " ".join(field_errors(error, ()).values())
         return _roster_page(request, visitor, month, commune_code, channel, issue_error=message,
                             status=status_of(error))  # fmt: skip
-    del errors
     return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-phat-hanh')}", status_code=303)
 
 
@@ -278,16 +279,12 @@ def download(
     request: Request, month: str = "", commune_code: str = "", channel: str = "", dinh_dang: str = "csv"
 ) -> Response:
     """The roster as a CSV or XLSX file."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return to_signin(request)
-    try:
-        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
-    except _RefusalError as refused:
-        return refused.response
-    if target is None or scope is None or dinh_dang not in {"csv", "xlsx"}:
+    chosen = _chosen(request, month, commune_code, channel)
+    if isinstance(chosen, Response):
+        return chosen
+    visitor, _, target, scope = chosen
+    if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    del form, errors
     roster, _ = current_roster(services(request).engine, target, scope)
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
@@ -299,16 +296,10 @@ def download(
 @router.get(f"{BASE}/in")
 def print_view(request: Request, month: str = "", commune_code: str = "", channel: str = "") -> Response:
     """Bản in: A4 landscape, signature column, no navigation."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return to_signin(request)
-    try:
-        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
-    except _RefusalError as refused:
-        return refused.response
-    if target is None or scope is None:
-        return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    del errors
+    chosen = _chosen(request, month, commune_code, channel)
+    if isinstance(chosen, Response):
+        return chosen
+    visitor, form, target, scope = chosen
     svc: Services = services(request)
     roster, issued = current_roster(svc.engine, target, scope)
     context = {
