@@ -100,7 +100,11 @@ class Checkpoint:
             offset = self.time.utcoffset()
             if offset is None:
                 raise InvalidInput("time", "must say its time zone (a naive time is refused)")
-            object.__setattr__(self, "time", self.time.astimezone(UTC).replace(microsecond=0))
+            try:
+                utc = self.time.astimezone(UTC).replace(microsecond=0)
+            except OverflowError:
+                raise InvalidInput("time", "is out of range once converted to UTC") from None
+            object.__setattr__(self, "time", utc)
         for line in self.extensions:
             _check_line(line, "extensions")
             if line.startswith(TIME_EXTENSION):
@@ -110,7 +114,7 @@ class Checkpoint:
         """The C2SP tlog-checkpoint text: origin, size, base64 root hash, ``time …``, extensions."""
         lines = [self.origin, str(self.size), base64.b64encode(self.root_hash).decode("ascii")]
         if self.time is not None:
-            lines.append(TIME_EXTENSION + self.time.strftime(TIME_FORMAT))
+            lines.append(TIME_EXTENSION + format_time(self.time))
         lines.extend(self.extensions)
         return "".join(line + "\n" for line in lines)
 
@@ -142,6 +146,12 @@ class Checkpoint:
         if any(line.startswith(TIME_EXTENSION) for line in rest):
             raise InvalidInput("checkpoint", "the `time` line must be the first extension line, and only one")
         return cls(origin, size, root_hash, time, tuple(rest))
+
+
+def format_time(time: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` of a UTC time (4-digit year even before 1000, unlike ``strftime``)."""
+    t = time.astimezone(UTC)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def origin_for(ledger_id: str) -> str:
@@ -297,6 +307,10 @@ def _parse_signature_line(line: str, number: int) -> NoteSignature:
     name, space, encoded = line.removeprefix(SIGNATURE_PREFIX).partition(" ")
     if not space or not encoded:
         raise InvalidInput(where, f"signature line {number} must be '— <key name> <signature>'")
+    if " " in encoded:
+        raise InvalidInput(
+            where, f"signature line {number} has more than 2 fields (a key name has no spaces)"
+        )
     if not is_valid_key_name(name):
         raise InvalidInput(where, f"signature line {number}: bad key name {name!r}")
     data = _decode_base64(encoded, where, f"signature line {number}")

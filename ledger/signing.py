@@ -160,22 +160,22 @@ def load_signer(path: str | os.PathLike[str] | None) -> Signer:
         raise ConfigurationError(f"{SETTING}: {target} is not a signing key file: {reason}") from None
 
 
-def verify_note(text: str | bytes, verifier_key: str) -> Checkpoint:
-    """The checkpoint of a signed note, once its signature by ``verifier_key`` is verified.
+def open_note(text: str | bytes, verifier_key: str) -> str:
+    """The text (body) of a signed note, once its signature by ``verifier_key`` is verified.
 
-    Raises :class:`~domain.errors.InvalidInput` (field ``verifier_key`` or ``note``) for a malformed key
-    or note, :class:`VerificationError` for a note that is not signed by the key (field ``key``), whose
-    signature does not match its text (``signature``), or whose checkpoint is of another log
-    (``origin``); the body is read only after its signature verified.
+    Any note, not only checkpoints (the Go test vectors are not). Signatures by other keys are
+    ignored, as the signed-note format asks. Raises :class:`~domain.errors.InvalidInput` (field
+    ``verifier_key`` or ``note``) for a malformed key or note, and :class:`VerificationError` for a
+    note not signed by the key (field ``key``) or whose signature does not match its text
+    (``signature``: the text or the signature was altered).
     """
     name, expected_hash, public_key = parse_verifier_key(verifier_key)
     body, signatures = parse_signed_note(text)
+    key = f"{name}+{expected_hash.hex()}"
     mine = [s for s in signatures if s.name == name and s.key_hash == expected_hash]
     if not mine:
         found = ", ".join(f"{s.name}+{s.key_hash.hex()}" for s in signatures)
-        raise VerificationError(
-            "key", f"the note is not signed by the key {name}+{expected_hash.hex()} (signed by: {found})"
-        )
+        raise VerificationError("key", f"the note is not signed by the key {key} (it is signed by {found})")
     verifier = Ed25519PublicKey.from_public_bytes(public_key)
     message = body.encode("utf-8")
     for signature in mine:
@@ -184,14 +184,25 @@ def verify_note(text: str | bytes, verifier_key: str) -> Checkpoint:
         except InvalidSignature:
             raise VerificationError(
                 "signature",
-                f"the signature by {name}+{expected_hash.hex()} does not match the text: "
-                "the checkpoint or its signature was altered",
+                f"the signature by {key} does not match the text: the text or its signature was altered",
             ) from None
+    return body
+
+
+def verify_note(text: str | bytes, verifier_key: str) -> Checkpoint:
+    """The checkpoint of a signed note, once its signature by ``verifier_key`` is verified.
+
+    Needs nothing but the note and the verifier key (no database, no private key). Raises as
+    :func:`open_note` does; then :class:`~domain.errors.InvalidInput` (field ``checkpoint``) for a
+    verified text that is not a checkpoint, and :class:`VerificationError` (field ``origin``) for a
+    checkpoint of another log than the key's name. The body is read only once its signature verified.
+    """
+    body = open_note(text, verifier_key)
+    name = verifier_key.strip().split("+", 1)[0]
     checkpoint = Checkpoint.parse(body)
     if checkpoint.origin != name:
         raise VerificationError(
-            "origin",
-            f"the key {name!r} signs the log {name!r}, but this checkpoint is of {checkpoint.origin!r}",
+            "origin", f"the key {name!r} signs the checkpoints of {name!r}, not of {checkpoint.origin!r}"
         )
     return checkpoint
 
