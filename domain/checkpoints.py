@@ -16,7 +16,9 @@ A checkpoint states "the log of ``origin`` had ``size`` events and this Merkle r
   The origin is ``benefits-ledger/<ledger id>``, the ledger id being the deployment's province code
   (:func:`origin_for`). Our one extension line, ``time <UTC, ISO 8601 to the second, Z>``, records
   when the checkpoint was made; the caller gives the time (the domain reads no clock). It is the first
-  extension line; other extension lines are kept as they are (the format says they are opaque).
+  extension line; other extension lines are kept as they are (the format says they are opaque). The
+  time is covered by the signature, but, like any extension line, no log monitor can audit it: it says
+  when the ledger claims to have made the checkpoint, not a proof of it.
 * **signed-note** (c2sp.org/signed-note) — the body, a blank line, then one line per signature
   ``— <key name> <base64(key hash (4 bytes) ‖ signature)>`` (em dash U+2014). For Ed25519 the key hash
   is the first 4 bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ 32-byte public key). The key name of the

@@ -13,8 +13,9 @@ followed by a newline. The name is the log's origin (``benefits-ledger/75``). Th
 with mode 0600 and never overwritten; :func:`load_signer` refuses a file that anyone but its owner may
 read or write (mode bits 0o077), as ssh does with its keys.
 
-**Verifying** (:func:`verify_note`) needs only the note and the verifier key text
-(``<name>+<hex key hash>+<base64(0x01 ‖ public key)>``): no database, no private key. It refuses,
+**Verifying** (:func:`verify_note` for checkpoints, :func:`open_note` for any signed note) needs only
+the note and the verifier key text (``<name>+<hex key hash>+<base64(0x01 ‖ public key)>``): no
+database, no private key — an inspector verifies with the printed public key. It refuses,
 with :class:`VerificationError` naming what failed, a note not signed by that key, a signature that
 does not match the text (the checkpoint or its signature was altered), or a checkpoint of another
 origin than the key's name.
@@ -118,8 +119,11 @@ def generate_key_file(path: str | os.PathLike[str], name: str) -> str:
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.write(fd, (signer.key_text() + "\n").encode("ascii"))
-    finally:
+    except OSError as exc:
         os.close(fd)
+        target.unlink(missing_ok=True)  # no half-written key left behind
+        raise ConfigurationError(f"{SETTING}: cannot write {target}: {exc.strerror}") from None
+    os.close(fd)
     return signer.verifier_key
 
 
@@ -198,7 +202,7 @@ def verify_note(text: str | bytes, verifier_key: str) -> Checkpoint:
     checkpoint of another log than the key's name. The body is read only once its signature verified.
     """
     body = open_note(text, verifier_key)
-    name = verifier_key.strip().split("+", 1)[0]
+    name = parse_verifier_key(verifier_key)[0]
     checkpoint = Checkpoint.parse(body)
     if checkpoint.origin != name:
         raise VerificationError(

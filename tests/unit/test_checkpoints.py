@@ -10,6 +10,7 @@ TestOpen: the PeterNeumann and EnochRoot keys and signatures) and ``sumdb/tlog/n
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import stat
@@ -441,3 +442,18 @@ def test_the_go_key_file_is_loaded(tmp_path: Path):
     path.write_text(PETER_SKEY)  # note.GenerateKey's text, without a newline
     path.chmod(0o600)
     assert load_signer(path).verifier_key == PETER_VKEY
+
+
+_PIECES = ["\n", "— ", " ", "+", "=", "a", "AAAA", PETER_SIG, TEXT, "time "]
+_READERS = (parse_signed_note, Checkpoint.parse, parse_verifier_key, lambda t: verify_note(t, PETER_VKEY))
+
+
+@given(text=st.binary(max_size=300) | st.text(max_size=300) | st.lists(st.sampled_from(_PIECES)).map("".join))
+def test_any_text_is_read_or_refused_with_invalid_input(text):
+    """Like Go's FuzzParseTree: no text gives anything but a result or InvalidInput (never a traceback)."""
+    for read in _READERS:
+        as_text = (
+            text.decode("latin-1") if isinstance(text, bytes) and read is not parse_signed_note else text
+        )
+        with contextlib.suppress(InvalidInput):
+            read(as_text)
