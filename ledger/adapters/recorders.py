@@ -28,10 +28,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from ledger.adapters.merkle_tables import MerkleTables
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from eventsourcing.persistence import StoredEvent
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
 
 COPY_TYPES = ["uuid", "int8", "text", "bytea"]
 
@@ -53,6 +57,25 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
             "SELECT currval(pg_get_serial_sequence({table}, 'notification_id'))"
         ).format(table=SQL("%s"))
         self._qualified_table = qualified
+        self.merkle = MerkleTables.postgres(self.datastore.schema, self.events_table_name)
+        self.sql_create_statements.extend(SQL(s).format() for s in self.merkle.create_statements())
+
+    def create_table(self) -> None:
+        """The tables, then the leaves of a store written before the Merkle log (under the lock)."""
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            self.merkle.backfill(curs)
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's hook, in the insert's transaction before the rows: the writers' lock, then the
+        Merkle log's leaves and frontier (positions in the order of notification ids)."""
+        super()._insert_events(curs, stored_events, **kwargs)
+        if stored_events:
+            self._lock_table(curs)
+            self.merkle.extend(curs, stored_events)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Store the events of one transaction: by ``COPY`` when there are many, else as the library."""
@@ -67,6 +90,7 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
+            self.merkle.extend(curs, stored_events)
             self._notify_channel(curs)
             with curs.copy(self.copy_statement) as copy:
                 copy.set_types(COPY_TYPES)

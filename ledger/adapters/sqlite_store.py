@@ -25,7 +25,7 @@ import os
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import OperationalError
 from eventsourcing.sqlite import (
@@ -35,7 +35,12 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
+from ledger.adapters.merkle_tables import MerkleTables
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventsourcing.persistence import StoredEvent
     from eventsourcing.sqlite import SQLiteCursor
     from eventsourcing.utils import Environment, EnvType
 
@@ -100,7 +105,34 @@ class LedgerSQLiteAggregateRecorder(_CreateTablesImmediately, SQLiteAggregateRec
 
 
 class LedgerSQLiteApplicationRecorder(_CreateTablesImmediately, SQLiteApplicationRecorder):
-    """The library's application recorder (the event log), tables created immediately."""
+    """The library's application recorder (the event log), tables created immediately, and the Merkle
+    log (:mod:`ledger.adapters.merkle_tables`) extended in the same transaction as the events."""
+
+    merkle = MerkleTables.sqlite()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.merkle.create_statements()]
+
+    def create_table(self) -> None:
+        """The tables, then the leaves of a store written before the Merkle log (BEGIN IMMEDIATE)."""
+        super().create_table()
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                self.merkle.backfill(cursor)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events:
+            self.merkle.extend(c, stored_events)
+        return ids
 
 
 class LedgerSQLiteFactory(SQLiteFactory):
