@@ -68,8 +68,12 @@ def root(leaves: Sequence[bytes]) -> bytes:
     level = list(leaves)
     if not level:
         return EMPTY_ROOT
+    sha256 = hashlib.sha256
     while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        paired = [
+            sha256(NODE_PREFIX + left + right).digest()
+            for left, right in zip(level[::2], level[1::2], strict=False)
+        ]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
