@@ -398,6 +398,18 @@ def test_subtree_hasher_refuses_ranges_outside(start, end):
 sizes_and_index = st.integers(1, 300).flatmap(lambda size: st.tuples(st.just(size), st.integers(0, size - 1)))
 
 
+@given(sizes_and_index)
+def test_a_path_too_long_or_too_short_proves_no_root(size_and_index):
+    """RFC 9162 §2.1.3.2 stops at a path value once ``sn`` is 0, and fails when ``sn`` is not 0 after."""
+    size, index = size_and_index
+    path = inclusion_proof(index, size, LEAF_POOL[:size])
+    leaf = LEAF_POOL[index]
+    assert root_from_inclusion_proof(leaf, index, size, path) == root(LEAF_POOL[:size])
+    assert root_from_inclusion_proof(leaf, index, size, [*path, SOME_HASH]) is None
+    if path:
+        assert root_from_inclusion_proof(leaf, index, size, path[:-1]) is None
+
+
 @given(sizes_and_index, st.data())
 def test_every_inclusion_proof_verifies_and_only_for_its_leaf(size_and_index, data):
     size, index = size_and_index
