@@ -110,31 +110,29 @@ def test_root_of_a_million_leaves():
 # ----------------------------------------------------------------------- published proofs
 
 
-def corrupt_inclusion(index, size, path, root_hash, leaf):
+def variants(honest, changes):
+    """The honest arguments with each change applied in turn: one probe per change."""
+    return [{**honest, **change} for change in changes]
+
+
+def each_flipped(hashes, mask):
+    """The hash list with one bit flipped in one element, for each element."""
+    return [[*hashes[:i], flipped(hashes[i], mask), *hashes[i + 1 :]] for i in range(len(hashes))]
+
+
+def corrupt_inclusion(honest):
     """The probes of transparency-dev's corruptInclusionProof that its verifier must refuse."""
-    probes = [
-        (index - 1, size, root_hash, leaf, path),
-        (index + 1, size, root_hash, leaf, path),
-        (index ^ 2, size, root_hash, leaf, path),
-        (index, size * 2, root_hash, leaf, path),
-        (index, size // 2, root_hash, leaf, path),
-        (index, size, root_hash, b"WrongLeaf", path),
-        (index, size, EMPTY_ROOT, leaf, path),
-        (index, size, SOME_HASH, leaf, path),
-        (index, size, root_hash, leaf, [*path, b""]),
-        (index, size, root_hash, leaf, [*path, root_hash]),
-        (index, size, root_hash, leaf, [b"", *path]),
-        (index, size, root_hash, leaf, [root_hash, *path]),
-    ]
-    probes += [
-        (index, size, root_hash, leaf, [*path[:i], flipped(path[i]), *path[i + 1 :]])
-        for i in range(len(path))
-    ]
+    index, size, path, root_hash = honest["index"], honest["size"], honest["path"], honest["root"]
+    changes = [{"index": wrong} for wrong in (index - 1, index + 1, index ^ 2)]  # wrong leaf index
+    changes += [{"size": wrong} for wrong in (size * 2, size // 2)]  # wrong tree height
+    changes += [{"leaf": b"WrongLeaf"}, {"root": EMPTY_ROOT}, {"root": SOME_HASH}]
+    garbage = [[*path, b""], [*path, root_hash], [b"", *path], [root_hash, *path]]  # at the end, the front
+    changes += [{"path": wrong} for wrong in [*garbage, *each_flipped(path, 8)]]
     if path:
-        probes.append((index, size, root_hash, leaf, path[:-1]))
+        changes.append({"path": path[:-1]})
     if len(path) > 1:
-        probes.append((index, size, root_hash, leaf, [path[0], SOME_HASH, *path[1:]]))
-    return probes
+        changes.append({"path": [path[0], SOME_HASH, *path[1:]]})
+    return variants(honest, changes)
 
 
 @pytest.mark.parametrize("vector", VECTORS["inclusion_proofs"], ids=lambda v: f"{v['index']}of{v['size']}")
@@ -144,10 +142,9 @@ def test_published_inclusion_proofs(vector):
     assert inclusion_proof(index, size, LEAF_HASHES) == expected
     assert root_from_inclusion_proof(LEAF_HASHES[index], index, size, expected) == ROOTS[size]
     assert verify_inclusion(LEAF_HASHES[index], index, size, expected, ROOTS[size])
-    for probe_index, probe_size, probe_root, probe_leaf, probe_path in corrupt_inclusion(
-        index, size, expected, ROOTS[size], LEAF_HASHES[index]
-    ):
-        assert not verify_inclusion(probe_leaf, probe_index, probe_size, probe_path, probe_root)
+    honest = {"leaf": LEAF_HASHES[index], "index": index, "size": size, "path": expected, "root": ROOTS[size]}
+    for probe in corrupt_inclusion(honest):
+        assert not verify_inclusion(**probe)
 
 
 def test_inclusion_in_a_tree_of_one():
@@ -167,32 +164,34 @@ def test_inclusion_refuses_bad_roots_and_leaves(index, size):
     assert not verify_inclusion(SOME_HASH, index, size, [], EMPTY_ROOT)
 
 
-def corrupt_consistency(old_size, new_size, old_root, new_root, proof):
+def corrupt_consistency(honest):
     """The probes of transparency-dev's corruptConsistencyProof that its verifier must refuse."""
-    probes = [
-        (old_size - 1, new_size, old_root, new_root, proof),
-        (old_size + 1, new_size, old_root, new_root, proof),
-        (old_size ^ 2, new_size, old_root, new_root, proof),
-        (old_size, new_size * 2, old_root, new_root, proof),
-        (old_size, new_size // 2, old_root, new_root, proof),
-        (old_size, new_size, b"WrongRoot", new_root, proof),
-        (old_size, new_size, old_root, b"WrongRoot", proof),
-        (old_size, new_size, new_root, old_root, proof),
-        (old_size, new_size, old_root, new_root, []),
-        (old_size, new_size, old_root, new_root, [*proof, b""]),
-        (old_size, new_size, old_root, new_root, [*proof, old_root]),
-        (old_size, new_size, old_root, new_root, [*proof, new_root]),
-        (old_size, new_size, old_root, new_root, [b"", *proof]),
-        (old_size, new_size, old_root, new_root, [old_root, *proof]),
-        (old_size, new_size, old_root, new_root, [new_root, *proof]),
-        (old_size, new_size, old_root, new_root, [proof[0], *proof]),
-        (old_size, new_size, old_root, new_root, proof[:-1]),
+    old_size, new_size = honest["old_size"], honest["new_size"]
+    old_root, new_root, proof = honest["old_root"], honest["new_root"], honest["proof"]
+    wrong_sizes = [(old_size - 1, new_size), (old_size + 1, new_size), (old_size ^ 2, new_size)]
+    wrong_sizes += [(old_size, new_size * 2), (old_size, new_size // 2)]
+    changes = [{"old_size": old, "new_size": new} for old, new in wrong_sizes]
+    changes += [
+        {"old_root": b"WrongRoot"},
+        {"new_root": b"WrongRoot"},
+        {"old_root": new_root, "new_root": old_root},
     ]
-    probes += [
-        (old_size, new_size, old_root, new_root, [*proof[:i], flipped(proof[i], 16), *proof[i + 1 :]])
-        for i in range(len(proof))
+    appended = [[*proof, extra] for extra in (b"", old_root, new_root)]
+    prepended = [[extra, *proof] for extra in (b"", old_root, new_root, proof[0])]
+    changes += [
+        {"proof": wrong} for wrong in [[], *appended, *prepended, proof[:-1], *each_flipped(proof, 16)]
     ]
-    return probes
+    return variants(honest, changes)
+
+
+def consistency_arguments(old_size, new_size, old_root, new_root, proof):
+    return {
+        "old_size": old_size,
+        "new_size": new_size,
+        "old_root": old_root,
+        "new_root": new_root,
+        "proof": proof,
+    }
 
 
 @pytest.mark.parametrize(
@@ -205,43 +204,27 @@ def test_published_consistency_proofs(vector):
     assert verify_consistency(old_size, new_size, ROOTS[old_size], ROOTS[new_size], expected)
     if not expected:  # as transparency-dev: only non-trivial proofs are corrupted
         return
-    for probe in corrupt_consistency(old_size, new_size, ROOTS[old_size], ROOTS[new_size], expected):
-        assert not verify_consistency(*probe)
+    honest = consistency_arguments(old_size, new_size, ROOTS[old_size], ROOTS[new_size], expected)
+    for probe in corrupt_consistency(honest):
+        assert not verify_consistency(**probe)
 
 
-ROOT1 = leaf_hash(b"don't care 1")
-ROOT2 = leaf_hash(b"don't care 2")
+EDGE_ROOTS = {"root1": leaf_hash(b"don't care 1"), "root2": leaf_hash(b"don't care 2"), "empty": EMPTY_ROOT}
 
 
 @pytest.mark.parametrize(
-    ("old_size", "new_size", "old_root", "new_root", "proof", "valid"),
-    [
-        (0, 0, ROOT1, ROOT2, [], False),
-        (1, 1, ROOT1, ROOT2, [], False),
-        # Sizes that are always consistent. transparency-dev accepts any old root for size 0 (its
-        # (0, 0, root1, root1) and (0, 1, root1, root2)); here the empty tree's root must be EMPTY_ROOT.
-        (0, 0, EMPTY_ROOT, EMPTY_ROOT, [], True),
-        (0, 0, ROOT1, ROOT1, [], False),
-        (0, 1, EMPTY_ROOT, ROOT2, [], True),
-        (0, 1, ROOT1, ROOT2, [], False),
-        (1, 1, ROOT2, ROOT2, [], True),
-        # Time travel to the past.
-        (1, 0, ROOT1, ROOT2, [], False),
-        (2, 1, ROOT1, ROOT2, [], False),
-        # Empty proof.
-        (1, 2, ROOT1, ROOT2, [], False),
-        # Roots don't match.
-        (0, 0, EMPTY_ROOT, ROOT2, [], False),
-        (1, 1, EMPTY_ROOT, ROOT2, [], False),
-        # Roots match but the proof is not empty.
-        (0, 0, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT], False),
-        (0, 1, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT], False),
-        (1, 1, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT], False),
-    ],
+    "case", VECTORS["consistency_edge_cases"], ids=lambda c: "{old_size}to{new_size}".format(**c)
 )
-def test_consistency_edge_cases(old_size, new_size, old_root, new_root, proof, valid):
-    """transparency-dev TestVerifyConsistency's table (its "don't care" roots as 32-byte hashes)."""
-    assert verify_consistency(old_size, new_size, old_root, new_root, proof) is valid
+def test_consistency_edge_cases(case):
+    """transparency-dev TestVerifyConsistency's table, except that the empty tree's root is checked."""
+    arguments = consistency_arguments(
+        case["old_size"],
+        case["new_size"],
+        EDGE_ROOTS[case["old_root"]],
+        EDGE_ROOTS[case["new_root"]],
+        [EDGE_ROOTS[name] for name in case["proof"]],
+    )
+    assert verify_consistency(**arguments) is case["valid"]
 
 
 def recorded_ranges(size):
@@ -444,8 +427,10 @@ def test_every_consistency_proof_verifies(old_and_new):
     old_root, new_root = root(LEAF_POOL[:old_size]), root(LEAF_POOL[:new_size])
     assert verify_consistency(old_size, new_size, old_root, new_root, proof)
     if 0 < old_size < new_size:
-        for probe in corrupt_consistency(old_size, new_size, old_root, new_root, proof):
-            assert not verify_consistency(*probe)
+        for probe in corrupt_consistency(
+            consistency_arguments(old_size, new_size, old_root, new_root, proof)
+        ):
+            assert not verify_consistency(**probe)
 
 
 @given(
@@ -488,6 +473,21 @@ def test_first_difference_of_empty_trees():
     assert first_difference(0, subtree_hasher([]), subtree_hasher([])) is None
     with pytest.raises(ValueError, match="negative"):
         first_difference(-1, subtree_hasher([]), subtree_hasher([]))
+
+
+def test_every_proof_of_every_tree_up_to_64_leaves_verifies():
+    """Exhaustive over small trees, so that no branch of the verifiers rests on what hypothesis drew."""
+    subtree = subtree_hasher(LEAF_POOL[:64])
+    roots = [root(LEAF_POOL[:size]) for size in range(65)]
+    for new_size in range(65):
+        for index in range(new_size):
+            path = inclusion_proof(index, new_size, subtree)
+            assert verify_inclusion(LEAF_POOL[index], index, new_size, path, roots[new_size])
+        for old_size in range(new_size + 1):
+            proof = consistency_proof(old_size, new_size, subtree)
+            assert verify_consistency(old_size, new_size, roots[old_size], roots[new_size], proof)
+            if old_size:  # the empty tree is a prefix of any tree, whatever its root
+                assert not verify_consistency(old_size, new_size, roots[old_size], roots[new_size - 1], proof)
 
 
 # -------------------------------------------------------------------------------- scale
