@@ -68,8 +68,12 @@ def root(leaves: Sequence[bytes]) -> bytes:
     level = list(leaves)
     if not level:
         return EMPTY_ROOT
+    sha256 = hashlib.sha256
     while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        paired = [
+            sha256(NODE_PREFIX + left + right).digest()
+            for left, right in zip(level[::2], level[1::2], strict=False)
+        ]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
@@ -161,9 +165,7 @@ class CompactRange:
             return NotImplemented
         return self._size == other._size and self._hashes == other._hashes
 
-    def __hash__(self) -> int:
-        """Hashable by value, like a tuple of its size and hashes."""
-        return hash((self._size, tuple(self._hashes)))
+    __hash__ = None  # type: ignore[assignment]  # it changes as leaves are appended: not a dict key
 
     def __repr__(self) -> str:
         """``CompactRange.restore(size, [hex…])``, short."""
@@ -174,10 +176,11 @@ class CompactRange:
 def subtree_hasher(leaves: Sequence[bytes]) -> Subtree:
     """A :data:`Subtree` callable over a list of leaf hashes.
 
-    It caches the root of every perfect, aligned subtree it computes (``[i·2^k, (i+1)·2^k)``), which
-    are the only subtrees a proof or a binary search asks for, so proofs over the same list share work:
-    all proofs together cost at most one hash per interior node. Any other range is computed from the
-    aligned pieces it decomposes into.
+    The ranges a proof or :func:`first_difference` asks for are nodes of the tree: perfect subtrees
+    ``[i·2^k, (i+1)·2^k)`` and ragged ones on the right edge, which are made of aligned perfect pieces.
+    The callable caches the root of every perfect subtree it computes, so proofs over the same list
+    share work — each perfect subtree is hashed once, and a ragged one costs O(log n) more hashes per
+    call. Any other range (not aligned) is computed from its leaves without the cache.
     """
     cache: dict[tuple[int, int], bytes] = {}
 
