@@ -13,13 +13,20 @@ fresh state, a bounded number of times.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger import views
+from ledger import checkpoints, views
 from ledger.commands import beneficiaries, cards, entitlements, payments, rates, rosters, users
 from ledger.commands.rates import SYSTEM_ACTOR
 from ledger.config import Settings, load_settings, persistence_environment
+from ledger.signing import load_signer
 from ledger.store import LedgerStore
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from eventsourcing.persistence import Recording
+
 
 __all__ = ["SYSTEM_ACTOR", "BenefitsLedger", "open_ledger"]
 
@@ -30,6 +37,18 @@ class BenefitsLedger(LedgerStore):
     # the library names a subclass after itself unless it says otherwise, and the name is the prefix
     # of the store's tables (PostgreSQL) and of its settings: pinned, as the store's was
     name = LedgerStore.name
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The store's save, then the day's first signed checkpoint when this process holds the key."""
+        recordings = super().save(*objs, **kwargs)
+        if self.signer is not None:
+            checkpoints.daily(self, self.signer)
+        return recordings
+
+    def checkpoint(self) -> str | None:
+        """Sign the tree as it stands now (a roster issued, an import, a rate amendment): the signed
+        note, or ``None`` when this process has no signing key."""
+        return checkpoints.after_write(self)
 
     # rates
     amend_rate = rates.amend_rate
@@ -94,6 +113,12 @@ def open_ledger(
     url = database_url or settings.database_url
     kwargs.setdefault("province", settings.province)
     ledger = BenefitsLedger(env=persistence_environment(url, settings), database_url=url, **kwargs)
+    if settings.signing_key:
+        try:
+            ledger.signer = load_signer(settings.signing_key)
+        except BaseException:
+            ledger.close()
+            raise
     if seed_reference:
         try:
             ledger.seed_reference_rates()

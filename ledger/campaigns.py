@@ -23,6 +23,7 @@ from domain.beneficiary import Beneficiary
 from domain.campaigns import CAMPAIGN_PARAM, Campaign, campaign_stream_id, parse_campaign
 from domain.errors import DomainError, NotFound
 from domain.values import Month
+from ledger import checkpoints
 from ledger.bulk import BulkLoader, fewer_collections
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def grant_campaign(
         extra={"campaign": definition["campaign_id"], "granted": counts["granted"],
                "already_granted": counts["already_granted"], "skipped": len(skipped)},
     )  # fmt: skip
+    checkpoints.after_write(ledger)  # a campaign: the log is signed as it stands
     return True, summary
 
 

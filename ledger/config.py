@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", min_length=1, description="ledger serve: address to listen on")
     port: int = Field(8000, ge=1, le=65535, description="ledger serve: port")
     workers: int = Field(1, ge=1, le=64, description="ledger serve: server processes")
+    signing_key: str | None = Field(
+        None,
+        description="file of the Ed25519 key that signs the Merkle log's checkpoints (ledger keys generate)",
+    )
     postgres_pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connections kept per process")
     postgres_max_overflow: int = Field(
         10, ge=0, le=200, description="extra PostgreSQL connections per process"

@@ -46,6 +46,7 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
+from ledger import checkpoints
 from ledger.bulk import BulkLoader, fewer_collections
 
 log = logging.getLogger(__name__)
@@ -428,6 +429,8 @@ def import_payments(
                      allow_partial=allow_partial, batch_size=batch_size, progress=progress)  # fmt: skip
     report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005 - a duration only
     log_import_summary("payments", filename, report.rows, report.errors, report.events, report.committed)
+    if report.events:
+        checkpoints.after_write(ledger)  # an import: the log is signed as it stands
     return report
 
 

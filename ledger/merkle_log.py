@@ -38,34 +38,50 @@ class LogLeaf:
     leaf_hash: bytes
 
 
-def _tables(ledger: LedgerStore) -> MerkleTables:
+def tables_of(ledger: LedgerStore) -> MerkleTables:
+    """The Merkle log's tables in the store's dialect."""
     tables: MerkleTables = getattr(ledger.recorder, "merkle")  # noqa: B009 - set by the ledger's recorders
     return tables
 
 
-def _rows(ledger: LedgerStore, statement: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def query(ledger: LedgerStore, statement: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one read of the event store's database."""
     with ledger.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         cursor.execute(statement, args)
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
 
 
+def execute(ledger: LedgerStore, statement: str, args: tuple[Any, ...] = ()) -> None:
+    """One write to the event store's database, in its own transaction."""
+    with ledger.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+        cursor.execute(statement, args)
+
+
 def stored_tree(ledger: LedgerStore) -> CompactRange:
     """The tree as the store's frontier row says: its size and root."""
-    tables = _tables(ledger)
-    ((size, packed),) = _rows(ledger, f"SELECT size, hashes FROM {tables.frontier} WHERE id = 1")  # noqa: S608
+    tables = tables_of(ledger)
+    ((size, packed),) = query(ledger, f"SELECT size, hashes FROM {tables.frontier} WHERE id = 1")  # noqa: S608
     return restore_frontier(int(size), bytes(packed))
 
 
 def stored_leaves(ledger: LedgerStore, start: int = 0, end: int | None = None) -> list[bytes]:
     """The stored leaf hashes of positions ``start`` … ``end − 1`` (to the end of the tree)."""
-    tables, p = _tables(ledger), _tables(ledger).placeholder
+    tables, p = tables_of(ledger), tables_of(ledger).placeholder
     stop = end if end is not None else 2**62
-    rows = _rows(
+    rows = query(
         ledger,
         f"SELECT leaf_hash FROM {tables.leaves} WHERE position >= {p} AND position < {p} ORDER BY position",  # noqa: S608
         (start, stop),
     )
     return [bytes(r[0]) for r in rows]
+
+
+def stored_leaf_at(ledger: LedgerStore, position: int) -> tuple[UUID, int] | None:
+    """The stream and version the store's leaves table records at ``position`` (what was signed)."""
+    tables = tables_of(ledger)
+    statement = f"SELECT originator_id, originator_version FROM {tables.leaves} WHERE position = "  # noqa: S608
+    rows = query(ledger, statement + tables.placeholder, (position,))
+    return (UUID(str(rows[0][0])), int(rows[0][1])) if rows else None
 
 
 def log_leaves(ledger: LedgerStore) -> Iterator[LogLeaf]:

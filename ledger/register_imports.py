@@ -47,6 +47,7 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput
 from domain.indexes import UniqueClaim, index_id
 from domain.values import Month
+from ledger import checkpoints
 from ledger.adapters.communes import resolve_commune
 from ledger.bulk import BulkLoader, fewer_collections
 from ledger.imports import RowError, _day, log_import_summary, read_table
@@ -251,6 +252,8 @@ def import_beneficiaries(
         loader.close()
     report.committed = True
     log_import_summary("beneficiaries", filename, report.rows, report.errors, report.events, committed=True)
+    if report.events:
+        checkpoints.after_write(ledger)  # an import: the log is signed as it stands
     return report
 
 

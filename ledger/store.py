@@ -13,7 +13,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -52,6 +52,9 @@ from ledger.adapters.communes import configured_province
 from ledger.adapters.documents import DocumentStore
 from ledger.adapters.sqlstore import open_read_store
 from ledger.authorization import Actor, actor_name, require_writer
+
+if TYPE_CHECKING:
+    from ledger.signing import Signer
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -93,6 +96,7 @@ class LedgerStore(Application[UUID]):
 
     name = "benefits_ledger"
     MAX_ATTEMPTS = unit_of_work.MAX_ATTEMPTS
+    signer: Signer | None = None  # the checkpoints' key (LEDGER_SIGNING_KEY), when this process has it
     # Beneficiary snapshots (a cache of state, see domain/snapshots.py) in the library's snapshot table;
     # taken by bulk writers (ledger/snapshots.py), used by every load.
     is_snapshotting_enabled = True

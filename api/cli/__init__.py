@@ -2,7 +2,7 @@
 :mod:`api.cli.kit` (the console script is ``api.cli:app``).
 """
 
-from api.cli import audit, demo, imports, rates, rosters, store, users
+from api.cli import audit, demo, evidence, imports, rates, rosters, store, users
 from api.cli.kit import app
 
-__all__ = ["app", "audit", "demo", "imports", "rates", "rosters", "store", "users"]
+__all__ = ["app", "audit", "demo", "evidence", "imports", "rates", "rosters", "store", "users"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.bootstrap import opened_ledger
+from api.cli.evidence import verify_against_files
 from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
@@ -179,11 +181,26 @@ def history(
 def verify(
     ctx: typer.Context,
     output: str = typer.Option("table", "--format", help="table or json (the shape of GET /v1/integrity)."),
+    against: list[Path] = typer.Option(
+        [],
+        "--against",
+        exists=True,
+        dir_okay=False,
+        help="Saved signed checkpoints (ledger checkpoint > FILE).",
+    ),
+    public_key: str | None = typer.Option(
+        None, "--public-key", help="The log's public key (ledger keys generate)."
+    ),
 ) -> None:
-    """Check every stream's hash chain (kiểm tra toàn vẹn). Exit status 1 names the first broken event."""
+    """Check every stream's hash chain (kiểm tra toàn vẹn). Exit status 1 names the first broken event.
+    With --against, check today's log against checkpoints saved earlier: any event deleted, changed,
+    moved or inserted before them is named, even when the hash chains were recomputed."""
     settings: Settings = ctx.obj
     if output not in {"table", "json"}:
         _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
+    if against:
+        verify_against_files(settings, against, public_key, output)
+        return
     with _refusals(), opened_ledger(settings, seed_reference=False) as ledger:  # a check never writes
         report = verify_streams(ledger)
     if output == "json":

@@ -3,6 +3,7 @@ the same transaction as the events, on SQLite and PostgreSQL alike.
 
 * ``merkle_leaves`` — position (0, 1, 2, … in the order of the event log), the event's stream id and
   version, and its leaf hash (RFC 9162: SHA-256(0x00 ‖ :func:`domain.evidence.event_leaf_data`)).
+* ``merkle_checkpoints`` — the signed checkpoints taken (:mod:`ledger.checkpoints`), one per size.
 * ``merkle_frontier`` — one row: the tree size, its root and the compact range (the O(log n) hashes of
   its right edge, :class:`domain.merkle.CompactRange`), so an append costs O(log n) hashes, never a
   rescan.
@@ -36,7 +37,10 @@ def stored_leaf_hash(event: StoredEvent) -> bytes:
     """The leaf hash of one stored event."""
     originator = event.originator_id
     stream = originator if isinstance(originator, UUID) else UUID(str(originator))
-    return leaf_hash(event_leaf_data(stream, event.originator_version, event.topic, bytes(event.state)))
+    state = event.state
+    # a row edited behind the ledger's back may hold text where bytes were stored: hashed as its UTF-8
+    data = state.encode() if isinstance(state, str) else bytes(state)
+    return leaf_hash(event_leaf_data(stream, int(event.originator_version), str(event.topic), data))
 
 
 def frontier_bytes(tree: CompactRange) -> bytes:
@@ -57,6 +61,7 @@ class MerkleTables:
 
     leaves: str
     frontier: str
+    checkpoints: str
     events: str
     id_column: str
     placeholder: str
@@ -64,13 +69,17 @@ class MerkleTables:
 
     @classmethod
     def sqlite(cls) -> MerkleTables:
-        return cls("merkle_leaves", "merkle_frontier", "stored_events", "rowid", "?", uuid_as_hex=True)
+        return cls(
+            "merkle_leaves", "merkle_frontier", "merkle_checkpoints", "stored_events", "rowid", "?",
+            uuid_as_hex=True,
+        )  # fmt: skip
 
     @classmethod
     def postgres(cls, schema: str, events_table: str) -> MerkleTables:
         name = f'"{schema}"."{events_table}'
         return cls(
-            f'{name}_merkle_leaves"', f'{name}_merkle_frontier"', f'{name}"', "notification_id", "%s",
+            f'{name}_merkle_leaves"', f'{name}_merkle_frontier"', f'{name}_merkle_checkpoints"', f'{name}"',
+            "notification_id", "%s",
             uuid_as_hex=False,
         )  # fmt: skip
 
@@ -91,7 +100,11 @@ class MerkleTables:
         first = (
             f"INSERT INTO {self.frontier} (id, size, hashes) VALUES (1, 0, {empty}) ON CONFLICT DO NOTHING"  # noqa: S608
         )
-        return [leaves, frontier, first]
+        checkpoints = (
+            f"CREATE TABLE IF NOT EXISTS {self.checkpoints} (size {integer} PRIMARY KEY, "
+            "signed_at TEXT NOT NULL, note TEXT NOT NULL)"
+        )
+        return [leaves, frontier, first, checkpoints]
 
     def extend(self, cursor: Any, events: Sequence[StoredEvent]) -> CompactRange:
         """Append the leaves of ``events`` (in the order they are stored) and move the frontier, on

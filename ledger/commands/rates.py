@@ -29,6 +29,7 @@ from domain.rates import (
     rate_schedule_id,
 )
 from domain.values import Month, parse_amount, parse_text
+from ledger import checkpoints
 from ledger.authorization import require_admin
 
 if TYPE_CHECKING:
@@ -102,7 +103,9 @@ def amend_rate(
         }
         return result, [stream, *_tables_for(ledger, ctx, stream, result, derive_tables=derive_tables)]
 
-    return ledger.save_with_retry(attempt)
+    result = ledger.save_with_retry(attempt)
+    checkpoints.after_write(ledger)  # a rate amendment: the log is signed as it stands
+    return result
 
 
 def approve_rate_amendment(
@@ -128,7 +131,9 @@ def approve_rate_amendment(
         }  # fmt: skip
         return result, [stream, *_tables_for(ledger, ctx, stream, result, derive_tables=derive)]
 
-    return ledger.save_with_retry(attempt)
+    result = ledger.save_with_retry(attempt)
+    checkpoints.after_write(ledger)  # a rate amendment: the log is signed as it stands
+    return result
 
 
 def _schedule_stream(
@@ -251,7 +256,9 @@ def load_ncc_tables(
         }
         return result, [tables]
 
-    return ledger.save_with_retry(attempt)
+    result = ledger.save_with_retry(attempt)
+    checkpoints.after_write(ledger)  # a rate amendment: the log is signed as it stands
+    return result
 
 
 def seed_reference_rates(ledger: LedgerStore, until: Month | None = None) -> int:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from domain.rosters import IssuedRoster
 from domain.values import Month
+from ledger import checkpoints
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,4 +45,6 @@ def issue_roster(
         issued = issue(digest)
         return issued, [issued]
 
-    return ledger.save_with_retry(attempt)
+    issued = ledger.save_with_retry(attempt)
+    checkpoints.after_write(ledger)  # the issued roster's checkpoint (printed on it)
+    return issued
