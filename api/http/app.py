@@ -9,7 +9,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.http.routes import beneficiaries, campaigns, imports, payments, rates, reports, rosters, users
+from api.http.routes import (
+    beneficiaries,
+    campaigns,
+    checkpoints,
+    imports,
+    payments,
+    rates,
+    reports,
+    rosters,
+    users,
+)
 from api.web import problems
 from api.web.services import AuthError
 
@@ -31,5 +41,5 @@ def install(app: FastAPI) -> None:
         """Liveness, without auth."""
         return {"status": "ok"}
 
-    for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports):
+    for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints):
         app.include_router(module.router, prefix="/v1")
