@@ -13,8 +13,10 @@ from rich.markup import escape
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
+from domain.errors import InvalidInput
 from ledger.checkpoints import latest_note, origin_for_settings, parse_saved, take_checkpoint, verify_against
 from ledger.config import Settings
+from ledger.proofs import payment_proof, verify_payment_proof
 from ledger.signing import generate_key_file, load_signer
 
 keys_app = typer.Typer(help="The key that signs the log's checkpoints (khóa ký).", no_args_is_help=True)
@@ -76,3 +78,45 @@ def verify_against_files(settings: Settings, files: list[Path], public_key: str 
             )
     if not report.ok:
         raise typer.Exit(EXIT_REFUSED)
+
+
+@app.command("prove")
+def prove_command(
+    ctx: typer.Context,
+    payment_id: str = typer.Argument(..., help="The payment's id."),
+    out: Path | None = typer.Option(None, "--out", help="Write the proof here (default: standard output)."),
+) -> None:
+    """A payment's proof (biên nhận): its event, its place in the Merkle log, the inclusion path and a
+    signed checkpoint — checked later with ``ledger verify-proof FILE --public-key KEY``, no database."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings, seed_reference=False) as ledger:
+        proof = payment_proof(ledger, payment_id)
+    text = json.dumps(proof, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command("verify-proof")
+def verify_proof_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A proof of ledger prove."),
+    public_key: str = typer.Option(..., "--public-key", help="The log's public key (ledger keys generate)."),
+) -> None:
+    """Check a payment's proof with the log's public key alone (no database): exit status 1 when the
+    proof does not hold, naming why."""
+    with _refusals():
+        try:
+            proof = json.loads(file.read_text(encoding="utf-8"))
+        except ValueError as error:
+            _fail(f"{file}: not a JSON proof ({error})", EXIT_BAD_INPUT)
+        try:
+            payment = verify_payment_proof(proof, public_key.strip())
+        except InvalidInput as error:
+            _fail(f"the proof does not hold: {error.message}", EXIT_REFUSED)
+    out = _console()
+    out.print(
+        f"OK: payment {escape(str(payment['payment_id']))} of {payment['amount']} đ for {payment['period']}, "
+        f"paid {payment['paid_on']}, is event {payment['leaf_index']} of the log signed at tree size "
+        f"{payment['tree_size']} ({payment['checkpoint_time']})"
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from ledger.proofs import payment_proof
 
 router = APIRouter(tags=["payments"])
 
@@ -81,3 +82,11 @@ def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: Cu
         return 200, svc.ledger.reverse_payment(user, payment_id, reason=body.reason)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/payments/{payment_id}/proof")
+def proof(payment_id: str, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """The payment's proof: its stored event, its leaf in the Merkle log, the inclusion path and a
+    signed checkpoint; ``ledger verify-proof`` checks it with the public key alone."""
+    del user
+    return payment_proof(svc.ledger, payment_id)
