@@ -40,6 +40,7 @@ from ledger.signing import verify_note
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
+    from uuid import UUID
 
     from ledger.config import Settings
     from ledger.signing import Signer
@@ -117,6 +118,36 @@ def latest_note(ledger: LedgerStore) -> str | None:
     tables = tables_of(ledger)
     rows = query(ledger, f"SELECT note FROM {tables.checkpoints} ORDER BY size DESC LIMIT 1")  # noqa: S608
     return str(rows[0][0]) if rows else None
+
+
+def covering(ledger: LedgerStore, stream_id: UUID, version: int) -> dict[str, Any] | None:
+    """The first signed checkpoint whose tree holds the event ``stream_id``/``version`` (an issued
+    roster's ``RosterIssued``): what the roster carries — its tree size, root, a short form to print and
+    the full signed note — or ``None`` before one was signed."""
+    signed = position_of(ledger, stream_id, version)
+    if signed is None:
+        return None
+    notes = checkpoint_notes(ledger, start=signed + 1)
+    if not notes:
+        return None
+    checkpoint = Checkpoint.parse(notes[0].split("\n\n", 1)[0] + "\n")
+    root_hex = checkpoint.root_hash.hex()
+    return {
+        "tree_size": checkpoint.size,
+        "root_hash": root_hex,
+        "short": f"{root_hex[:16]}/{checkpoint.size}",
+        "note": notes[0],
+    }
+
+
+def position_of(ledger: LedgerStore, stream_id: UUID, version: int) -> int | None:
+    """The leaf position of a stored event, from the leaves table."""
+    tables = tables_of(ledger)
+    p = tables.placeholder
+    key = stream_id.hex if tables.uuid_as_hex else stream_id
+    statement = f"SELECT position FROM {tables.leaves} WHERE originator_id = {p} AND originator_version = {p}"  # noqa: S608
+    rows = query(ledger, statement, (key, version))
+    return int(rows[0][0]) if rows else None
 
 
 # ------------------------------------------------------------------------------------ verifying

@@ -27,8 +27,8 @@ from domain.errors import InvalidInput, NotFound
 from domain.evidence import event_leaf_data
 from domain.merkle import inclusion_proof, leaf_hash, subtree_hasher, verify_inclusion
 from domain.values import parse_identifier
-from ledger.checkpoints import checkpoint_notes, latest_note, take_checkpoint
-from ledger.merkle_log import query, stored_leaves, tables_of
+from ledger.checkpoints import checkpoint_notes, latest_note, position_of, take_checkpoint
+from ledger.merkle_log import stored_leaves
 from ledger.signing import verify_note
 
 if TYPE_CHECKING:
@@ -74,14 +74,10 @@ def payment_proof(ledger: LedgerStore, payment_id: object) -> dict[str, Any]:
 
 
 def _position(ledger: LedgerStore, stream: UUID, version: int) -> int:
-    tables = tables_of(ledger)
-    p = tables.placeholder
-    key = stream.hex if tables.uuid_as_hex else stream
-    statement = f"SELECT position FROM {tables.leaves} WHERE originator_id = {p} AND originator_version = {p}"  # noqa: S608
-    rows = query(ledger, statement, (key, version))
-    if not rows:
+    position = position_of(ledger, stream, version)
+    if position is None:
         raise NotFound(f"event {stream} v{version} is not in the Merkle log")
-    return int(rows[0][0])
+    return position
 
 
 def _checkpoint_covering(ledger: LedgerStore, position: int) -> str:

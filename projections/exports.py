@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
@@ -67,8 +67,21 @@ def _rows(roster: Roster) -> list[tuple[int, RosterLine]]:
     return list(enumerate(roster.lines, start=1))
 
 
-def roster_csv(roster: Roster) -> bytes:
-    """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics)."""
+CHECKPOINT_LABEL = "Điểm kiểm tra sổ cái (checkpoint)"
+
+
+def checkpoint_lines(checkpoint: dict[str, Any] | None) -> list[str]:
+    """What an issued roster prints at its foot: the short form of the checkpoint taken when it was
+    issued (root hash prefix / tree size) and the full signed note, so the paper roster the commune
+    signs is itself a witness of the log (``ledger verify --against`` takes the note back)."""
+    if not checkpoint:
+        return []
+    return [f"{CHECKPOINT_LABEL}: {checkpoint['short']}", *str(checkpoint["note"]).rstrip("\n").split("\n")]
+
+
+def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
+    """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics), with the
+    issued roster's checkpoint at its foot."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"])
@@ -90,6 +103,8 @@ def roster_csv(roster: Roster) -> bytes:
     writer.writerow(
         ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
     )
+    for text in checkpoint_lines(checkpoint):
+        writer.writerow(("", text))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -103,7 +118,9 @@ def _sheet_title(code: str) -> str:
     return name[:31]
 
 
-def _summary_sheet(roster: Roster, by_commune: dict[str, list[RosterLine]]) -> xlsx.Sheet:
+def _summary_sheet(
+    roster: Roster, by_commune: dict[str, list[RosterLine]], checkpoint: dict[str, Any] | None
+) -> xlsx.Sheet:
     summary = xlsx.Sheet("Tổng hợp", widths=(36, 12, 18))
     summary.append([(f"TỔNG HỢP DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}", xlsx.TITLE)])
     summary.append([("Xã/phường", xlsx.HEADING), ("Số người", xlsx.HEADING), ("Số tiền", xlsx.HEADING)])
@@ -116,6 +133,8 @@ def _summary_sheet(roster: Roster, by_commune: dict[str, list[RosterLine]]) -> x
     summary.append(
         [("Tổng cộng", xlsx.TOTAL), (totals["lines"], xlsx.TOTAL), (totals["amount"], xlsx.TOTAL_AMOUNT)]
     )
+    for text in checkpoint_lines(checkpoint):
+        summary.append([(text, xlsx.BODY)])
     return summary
 
 
@@ -148,12 +167,12 @@ def _commune_sheet(roster: Roster, code: str, lines: list[RosterLine]) -> xlsx.S
     return sheet
 
 
-def roster_xlsx(roster: Roster) -> bytes:
+def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
     """The roster as an XLSX workbook: a summary sheet and one sheet per commune (landscape A4, the
     heading row repeated on every page, a signature column)."""
     by_commune: dict[str, list[RosterLine]] = {}
     for line in roster.lines:
         by_commune.setdefault(line.commune_code, []).append(line)
-    sheets = [_summary_sheet(roster, by_commune)]
+    sheets = [_summary_sheet(roster, by_commune, checkpoint)]
     sheets += [_commune_sheet(roster, code, lines) for code, lines in sorted(by_commune.items())]
     return xlsx.workbook(sheets)

@@ -34,6 +34,7 @@ from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month, parse_commune_code
 from ledger.bulk import BulkLoader
+from ledger.checkpoints import covering
 from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
@@ -402,6 +403,7 @@ def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: Ros
         "lines": issued.lines,
         "amount": issued.amount,
         "issued_at": issued.created_on.isoformat(),
+        "checkpoint": covering(engine.ledger, issued.id, issued.version),
     }
 
 
@@ -418,5 +420,6 @@ def current_roster(
         "roster_id": str(issued.id),
         "content_hash": issued.content_hash,
         "issued_at": issued.created_on.isoformat(),
+        "checkpoint": covering(engine.ledger, issued.id, issued.version),  # printed at the roster's foot
     }
     return roster_from_dict(data), info

@@ -109,9 +109,9 @@ def _emit_roster(
     console = _console()
     data: bytes | None = None
     if output_format == "csv":
-        data = roster_csv(the_roster)
+        data = roster_csv(the_roster, (issued or {}).get("checkpoint"))
     elif output_format == "xlsx":
-        data = roster_xlsx(the_roster)
+        data = roster_xlsx(the_roster, (issued or {}).get("checkpoint"))
         if out is None:
             _fail("--out: an XLSX roster needs a file to write", EXIT_BAD_INPUT)
     elif output_format == "json":

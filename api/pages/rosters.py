@@ -285,12 +285,13 @@ def download(
     visitor, _, target, scope = chosen
     if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    roster, _ = current_roster(services(request).engine, target, scope)
+    roster, issued = current_roster(services(request).engine, target, scope)
+    checkpoint = (issued or {}).get("checkpoint")
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     if dinh_dang == "csv":
-        return Response(roster_csv(roster), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(roster_xlsx(roster), media_type=XLSX, headers=headers)
+        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(roster_xlsx(roster, checkpoint), media_type=XLSX, headers=headers)
 
 
 @router.get(f"{BASE}/in")

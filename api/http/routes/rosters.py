@@ -47,13 +47,14 @@ def get_roster(
         roster = roster_as_of(svc.ledger, target, moment, scope)
     else:
         roster, issued = current_roster(svc.engine, target, scope)
+    checkpoint = (issued or {}).get("checkpoint")
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
-        return Response(roster_csv(roster), media_type="text/csv; charset=utf-8",
+        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     if format == "xlsx":
         name = roster_file_name(target, scope, "xlsx")
-        return Response(roster_xlsx(roster), media_type=XLSX,
+        return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     body = roster.as_dict()
     body["issued"] = issued
