@@ -1,0 +1,89 @@
+"""Any single change to any stored event after a checkpoint is detected (issue 13, hypothesis): one
+byte of its state flipped, its version or topic changed, the row deleted — on either backend,
+``verify --against`` the saved checkpoint finds it; put back, the log verifies again."""
+
+# ruff: noqa: S608 - the tamperings are SQL by design, over the store's own table and column names
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import FixedClock, basis, citizen_id, open_test_ledger
+
+from ledger.checkpoints import verify_against
+from ledger.signing import generate_key_file, load_signer
+from tests.tampering import _execute
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture
+def saved(database_url: str, tmp_path: Path) -> Any:
+    ledger = open_test_ledger(database_url, FixedClock("2024-09-20"))
+    key = generate_key_file(tmp_path / "key", "benefits-ledger/vn")
+    ledger.signer = load_signer(tmp_path / "key")
+    for serial in range(1, 4):
+        person = ledger.register_beneficiary(
+            "can_bo", kind="social_assistance", full_name=f"Trịnh Văn {serial}", commune_code="26041",
+            citizen_id=citizen_id(1930, serial=serial), date_of_birth="1930-01-01",
+        )  # fmt: skip
+        eid = ledger.grant_entitlement(
+            "can_bo", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=basis()
+        )["entitlement_id"]
+        ledger.record_payment(
+            "chi_tra", payment_id=f"T{serial}", beneficiary_id=person.id, entitlement_id=eid,
+            period="2024-08", amount=500_000, paid_on="2024-08-10",
+        )  # fmt: skip
+    note = ledger.checkpoint()
+    yield database_url, ledger, key, note, int(str(note).splitlines()[1])
+    ledger.close()
+
+
+ID = {"sqlite": "rowid", "postgres": "notification_id"}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_change_to_a_stored_event_is_found(saved: Any, data: st.DataObject) -> None:
+    url, ledger, key, note, size = saved
+    column = ID["sqlite" if url.startswith("sqlite") else "postgres"]
+    offset = data.draw(st.integers(0, size - 1), label="event")
+    select = (
+        f"SELECT {column}, originator_version, topic, state FROM {{table}} ORDER BY {column} LIMIT 1 OFFSET ?"
+    )
+    _, row = _execute(url, select, (offset,))
+    assert row is not None
+    ident, version, topic, state = row[0], int(row[1]), str(row[2]), bytes(row[3])
+    change = data.draw(st.sampled_from(["state", "version", "topic", "delete"]), label="change")
+    if change == "state":
+        at = data.draw(st.integers(0, len(state) - 1), label="byte")
+        forged = state[:at] + bytes([state[at] ^ 0x01]) + state[at + 1 :]
+        _execute(url, f"UPDATE {{table}} SET state = ? WHERE {column} = ?", (forged, ident))
+        undo = ("UPDATE {table} SET state = ? WHERE " + column + " = ?", (state, ident))
+    elif change == "version":
+        _execute(
+            url, f"UPDATE {{table}} SET originator_version = ? WHERE {column} = ?", (version + 1000, ident)
+        )
+        undo = ("UPDATE {table} SET originator_version = ? WHERE " + column + " = ?", (version, ident))
+    elif change == "topic":
+        _execute(url, f"UPDATE {{table}} SET topic = ? WHERE {column} = ?", (topic + "X", ident))
+        undo = ("UPDATE {table} SET topic = ? WHERE " + column + " = ?", (topic, ident))
+    else:
+        original = _execute(url, f"SELECT originator_id FROM {{table}} WHERE {column} = ?", (ident,))[1]
+        assert original is not None
+        _execute(url, f"DELETE FROM {{table}} WHERE {column} = ?", (ident,))
+        undo = (
+            (
+                f"INSERT INTO {{table}} ({column}, originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?, ?)"
+            ),
+            (ident, original[0], version, topic, state),
+        )
+    try:
+        assert not verify_against(ledger, [note], key).ok, f"{change} of event {offset} passed"
+    finally:
+        _execute(url, *undo)
+    assert verify_against(ledger, [note], key).ok
