@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
+from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 import ledger as ledger_package
@@ -59,9 +60,11 @@ from ledger.adapters.communes import communes_of
 from ledger.adapters.pg_databases import ensure_database
 from ledger.application import open_ledger
 from ledger.campaigns import grant_campaign
+from ledger.checkpoints import verify_against
 from ledger.config import parse_database_url
 from ledger.demo import DEFAULT_PROVINCE, VN_TZ, generate_province
 from ledger.imports import import_payments
+from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.rosters import build_roster
@@ -841,6 +844,56 @@ def emit_history(figures: HistoryFigures, suffix: str = "") -> None:
 # ---------------------------------------------------------------------------------------------- runs
 
 
+def measure_tree_cost(province: Province, rows: int, state_bytes: int) -> tuple[float, float]:
+    """Rows/s of storing ``rows`` event-sized rows in one transaction through the ledger's own COPY
+    recorder (events table, lock, notify) with the Merkle log kept — and with its extend switched off
+    for this measurement only: the cost of keeping the tree at the store (issue 13). In a scratch
+    schema beside the province's, so its log stays the province's."""
+    rng = random.Random(11)  # noqa: S311 - a benchmark's sample, not secrets
+    rates = []
+    with fresh_schema(province.url, f"{province.schema}_tree", keep=False) as url:
+        scratch = open_ledger(url, seed_reference=False)
+        recorder = scratch.recorder
+        tables = recorder.merkle  # type: ignore[attr-defined]
+        original = type(tables).extend
+        try:
+            for keep in (True, False):
+                events = [
+                    StoredEvent(
+                        uuid.UUID(int=rng.getrandbits(128), version=4),
+                        1,
+                        "bench:Tree",
+                        rng.randbytes(state_bytes),
+                    )
+                    for _ in range(rows)
+                ]
+                type(tables).extend = original if keep else (lambda *_: None)
+                started = time.perf_counter()
+                recorder.insert_events(events)
+                rates.append(rows / (time.perf_counter() - started))
+        finally:
+            type(tables).extend = original
+            scratch.close()
+    log(f"tree: {rows:,} events by COPY: {rates[0]:,.0f} rows/s with the Merkle log, {rates[1]:,.0f} without")
+    return rates[0], rates[1]
+
+
+def main_merkle(province: Province, note: str, key: str) -> None:
+    """The Merkle log: what keeping it costs an ingest, and verify --against on the whole N log."""
+    with_tree, without = measure_tree_cost(province, 20_000, 200)
+    emit("tree_copy_rows_per_s", with_tree)
+    emit("tree_copy_without_rows_per_s", without)
+    emit("tree_cost_ratio", ratio(with_tree, without))
+    started = time.perf_counter()
+    report = verify_against(province.ledger, [note], key)
+    seconds = time.perf_counter() - started
+    if not report.ok:
+        log(f"verify --against: {report.findings[0].message}")
+    emit("verify_against_events", report.log_size)
+    emit("verify_against_s", seconds)
+    emit("verify_against_events_per_s", ratio(report.log_size, seconds))
+
+
 def main_setup(args: argparse.Namespace, url: str, schema: str) -> Province:
     """The N-beneficiary province, caught up: setup figures."""
     province = build_province(url, schema, args.n, args.months, "main", analyze=args.analyze)
@@ -946,9 +999,14 @@ def main_run(args: argparse.Namespace, url: str, schema: str) -> None:
     """Every figure at N beneficiaries."""
     province = main_setup(args, url, schema)
     try:
+        with tempfile.TemporaryDirectory() as keys:
+            key = generate_key_file(Path(keys) / "key", "benefits-ledger/vn")
+            province.ledger.signer = load_signer(Path(keys) / "key")
+        note = province.ledger.checkpoint() or ""
         roster = main_roster(province)
         main_ingest(args, province, roster)
         del roster
+        main_merkle(province, note, key)
         main_campaign(province)
         log("history: creating a beneficiary with 120 events")
         history_id = create_history_beneficiary(url)
