@@ -29,7 +29,7 @@ import orjson
 
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput
 from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month, parse_commune_code
@@ -381,8 +381,17 @@ def roster_from_dict(data: dict[str, Any]) -> Roster:
 
 
 def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: RosterScope) -> dict[str, Any]:
-    """Issue (freeze) the roster of a month and scope: its bytes are kept and their hash recorded."""
+    """Issue (freeze) the roster of a month and scope: its bytes are kept and their hash recorded.
+
+    The roster is built from the read models *and* re-derived from the event log (the log replayed up
+    to now, as :func:`roster_as_of` does); they must agree line for line, else nothing is issued and
+    the first line that differs is named — so read-model rows edited behind the ledger's back can
+    never be frozen into a roster (rebuilding the read models, ``ledger projections rebuild``, mends
+    them). The replay reads the whole log: an issue costs about one ``ledger verify``."""
     roster = build_roster(engine, month, scope)
+    from_log = roster_as_of(engine.ledger, roster.month, engine.ledger.clock(), scope)
+    if roster.lines != from_log.lines:
+        raise Conflict(_first_disagreement(roster.lines, from_log.lines))
     content = roster.canonical_json()
     totals = roster.totals()
     issued = engine.ledger.issue_roster(
@@ -405,6 +414,25 @@ def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: Ros
         "issued_at": issued.created_on.isoformat(),
         "checkpoint": covering(engine.ledger, issued.id, issued.version),
     }
+
+
+def _first_disagreement(read: list[RosterLine], logged: list[RosterLine]) -> str:
+    """Which line of a roster the read models have wrong, compared with the event log."""
+    by_id = {line.beneficiary_id: line for line in logged}
+    for line in read:
+        truth = by_id.pop(line.beneficiary_id, None)
+        if truth != line:
+            what = "is not due anything" if truth is None else "differs from what the event log says is due"
+            who = line.beneficiary_id
+            return (
+                f"the read models disagree with the event log: beneficiary {who}'s line {what}; "
+                "nothing issued — rebuild the read models (ledger projections rebuild)"
+            )
+    missing = next(iter(by_id))
+    return (
+        f"the read models disagree with the event log: beneficiary {missing} is due a line they lack; "
+        "nothing issued — rebuild the read models (ledger projections rebuild)"
+    )
 
 
 def current_roster(
