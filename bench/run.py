@@ -867,7 +867,7 @@ def measure_tree_cost(province: Province, rows: int, state_bytes: int) -> tuple[
                     )
                     for _ in range(rows)
                 ]
-                type(tables).extend = original if keep else (lambda *_: None)
+                type(tables).extend = original if keep else (lambda *_, **__: None)
                 started = time.perf_counter()
                 recorder.insert_events(events)
                 rates.append(rows / (time.perf_counter() - started))

@@ -106,9 +106,10 @@ class MerkleTables:
         )
         return [leaves, frontier, first, checkpoints]
 
-    def extend(self, cursor: Any, events: Sequence[StoredEvent]) -> CompactRange:
+    def extend(self, cursor: Any, events: Sequence[StoredEvent], *, copy: bool = False) -> CompactRange:
         """Append the leaves of ``events`` (in the order they are stored) and move the frontier, on
-        ``cursor`` — inside the transaction that stores the events, under the writers' lock."""
+        ``cursor`` — inside the transaction that stores the events, under the writers' lock;
+        ``copy``: the leaves by ``COPY`` (PostgreSQL, not in a pipeline)."""
         p = self.placeholder
         cursor.execute(f"SELECT size, hashes FROM {self.frontier} WHERE id = 1")  # noqa: S608 - table names are ours
         row = cursor.fetchone()
@@ -121,11 +122,14 @@ class MerkleTables:
             (start + i, self._stream(e.originator_id), e.originator_version, h)
             for i, (e, h) in enumerate(zip(events, hashes, strict=True))
         ]
-        cursor.executemany(
-            f"INSERT INTO {self.leaves} (position, originator_id, originator_version, leaf_hash) "  # noqa: S608
-            f"VALUES ({p}, {p}, {p}, {p})",
-            rows,
-        )
+        columns = "(position, originator_id, originator_version, leaf_hash)"
+        if copy:  # PostgreSQL's bulk path, outside a pipeline: the leaves by binary COPY as the events
+            with cursor.copy(f"COPY {self.leaves} {columns} FROM STDIN (FORMAT BINARY)") as out:
+                out.set_types(["int8", "uuid", "int8", "bytea"])
+                for row in rows:
+                    out.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {self.leaves} {columns} VALUES ({p}, {p}, {p}, {p})", rows)  # noqa: S608
         cursor.execute(
             f"UPDATE {self.frontier} SET size = {p}, hashes = {p} WHERE id = 1",  # noqa: S608
             (tree.size, frontier_bytes(tree)),

@@ -67,15 +67,16 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             self.merkle.backfill(curs)
 
-    def _insert_events(
+    def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """The library's hook, in the insert's transaction before the rows: the writers' lock, then the
-        Merkle log's leaves and frontier (positions in the order of notification ids)."""
-        super()._insert_events(curs, stored_events, **kwargs)
+    ) -> Sequence[int] | None:
+        """The library's last step inside the insert's transaction, once the rows are in (a taken
+        version has failed the transaction already, as the library's ``IntegrityError``): the Merkle
+        log's leaves and frontier, under the table lock the insert took (positions follow ids)."""
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if stored_events:
-            self._lock_table(curs)
             self.merkle.extend(curs, stored_events)
+        return ids
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Store the events of one transaction: by ``COPY`` when there are many, else as the library."""
@@ -90,7 +91,6 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
-            self.merkle.extend(curs, stored_events)
             self._notify_channel(curs)
             with curs.copy(self.copy_statement) as copy:
                 copy.set_types(COPY_TYPES)
@@ -106,6 +106,8 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
                     )
             curs.execute(self.last_id_statement, (self._qualified_table,))
             row = curs.fetchone()
+            # the rows are in (a taken version has failed the COPY): the Merkle log, under the lock
+            self.merkle.extend(curs, stored_events, copy=True)
         assert row is not None  # noqa: S101 - currval after an insert always answers
         last = int(next(iter(row.values())) if isinstance(row, dict) else row[0])
         return list(range(last - len(stored_events) + 1, last + 1))
