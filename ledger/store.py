@@ -236,21 +236,26 @@ class LedgerStore(Application[UUID]):
         the chain (as :mod:`ledger.bulk` checks); otherwise, with a warning, replayed from its first event.
         The library's ``repository.get`` takes the latest snapshot as it is: one altered in the database
         would steer the rules (a paid month made to look unpaid lets a second payment through)."""
-        snapshot = next(iter(self.snapshots.get(bid, desc=True, limit=1)), None) if self.snapshots else None
-        if snapshot is not None:
+        if self.snapshots is not None:
+            agg, version = None, "?"
             try:
-                agg = self._from_snapshot(snapshot, self.events.get(bid, gt=snapshot.originator_version - 1))
+                snapshot = next(iter(self.snapshots.get(bid, desc=True, limit=1)), None)
+                if snapshot is None:
+                    version = ""
+                else:
+                    version = str(snapshot.originator_version)
+                    agg = self._from_snapshot(snapshot, self.events.get(bid, gt=snapshot.originator_version - 1))
             except Exception:  # noqa: BLE001 - an unreadable snapshot is no snapshot
                 log.debug("snapshot of %s unreadable", bid, exc_info=True)
-                agg = None
             if agg is not None:
                 return agg
-            log.warning(
-                "snapshot of stream %s at version %s disagrees with the stored events: replayed from its "
-                "first event",
-                bid,
-                snapshot.originator_version,
-            )
+            if version:
+                log.warning(
+                    "snapshot of stream %s at version %s disagrees with the stored events (or cannot be "
+                    "read): replayed from its first event",
+                    bid,
+                    version,
+                )
         found: Any = None
         for event in self.events.get(bid):
             found = event.mutate(found)
