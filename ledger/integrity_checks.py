@@ -103,7 +103,9 @@ def check_snapshots(ledger: BenefitsLedger, report: IntegrityReport) -> None:
                 report.snapshots_checked += 1
                 problem = _snapshot_problem(ledger, snapshot, rows.get(stream, []))
                 if problem is not None:
-                    link = BrokenLink(str(stream), snapshot.originator_version, 0, "BeneficiarySnapshot", problem)
+                    link = BrokenLink(
+                        str(stream), snapshot.originator_version, 0, "BeneficiarySnapshot", problem
+                    )
                     report.add_broken(link, SNAPSHOT)
     finally:
         loader.close()
@@ -126,7 +128,9 @@ def _read_snapshots(
         return found
 
 
-def _snapshot_problem(ledger: BenefitsLedger, snapshot: BeneficiarySnapshot, rows: list[tuple[Any, ...]]) -> str | None:
+def _snapshot_problem(
+    ledger: BenefitsLedger, snapshot: BeneficiarySnapshot, rows: list[tuple[Any, ...]]
+) -> str | None:
     version = snapshot.originator_version
     agg: Any = None
     try:
@@ -184,7 +188,12 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
         if stored is not None:
             position, stream, version, leaf = stored
             if position != expected_position:
-                report.add(MERKLE_TREE, None, None, f"leaves at positions {expected_position}–{position - 1} are missing")
+                report.add(
+                    MERKLE_TREE,
+                    None,
+                    None,
+                    f"leaves at positions {expected_position}–{position - 1} are missing",
+                )
             expected_position = position + 1
             tree.append(leaf)
             last, count = recorded_head.get(stream, (0, 0))
@@ -193,7 +202,12 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
         if current is not None:
             _meet(report, (current[0], current[1]), current[2], waiting_leaves, waiting_events)
     for (stream, version), _ in sorted(waiting_events.items()):
-        report.add(LEAF, stream, version, "the stored event has no Merkle leaf: it was written behind the ledger's back")
+        report.add(
+            LEAF,
+            stream,
+            version,
+            "the stored event has no Merkle leaf: it was written behind the ledger's back",
+        )
     _name_lost_events(report, facts, recorded_head, waiting_leaves)
     stored = stored_tree(ledger)
     if stored != tree:
@@ -201,24 +215,33 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
             MERKLE_TREE,
             None,
             None,
-            f"the stored tree ({stored.size} leaves, root {stored.root().hex()[:16]}…) is not the tree of the "
+            f"the stored tree ({stored.size} leaves, root {stored.root().hex()[:16]}…) is not the tree of "
+            "the "
             f"stored leaves ({tree.size} leaves, root {tree.root().hex()[:16]}…)",
         )
 
 
-def _meet(report: IntegrityReport, key: Key, value: bytes, others: dict[Key, bytes], mine: dict[Key, bytes]) -> None:
+def _meet(
+    report: IntegrityReport, key: Key, value: bytes, others: dict[Key, bytes], mine: dict[Key, bytes]
+) -> None:
     """A leaf or an event: compared with its counterpart if that was seen, else kept until it is."""
     counterpart = others.pop(key, None)
     if counterpart is None:
         mine[key] = value
     elif counterpart != value:
         report.add(
-            LEAF, key[0], key[1], "the stored event no longer matches its Merkle leaf: it was altered after it was recorded"
+            LEAF,
+            key[0],
+            key[1],
+            "the stored event no longer matches its Merkle leaf: it was altered after it was recorded",
         )
 
 
 def _name_lost_events(
-    report: IntegrityReport, facts: LogFacts, recorded_head: dict[str, tuple[int, int]], leaves: dict[Key, bytes]
+    report: IntegrityReport,
+    facts: LogFacts,
+    recorded_head: dict[str, tuple[int, int]],
+    leaves: dict[Key, bytes],
 ) -> None:
     """Leaves without their stored event: a whole stream gone, a stream cut short, an event missing."""
     missing: dict[str, list[int]] = {}
@@ -230,7 +253,8 @@ def _name_lost_events(
         if head is None:
             report.add(
                 MISSING_STREAM, stream, last,
-                f"the Merkle log recorded {count} events of this stream (to version {last}) and none is stored:"
+                f"the Merkle log recorded {count} events of this stream (to version {last}) and none is "
+                "stored:"
                 " the stream was deleted",
             )  # fmt: skip
             continue
@@ -242,8 +266,13 @@ def _name_lost_events(
             )  # fmt: skip
         inside = sorted(v for v in versions if v <= head[0])
         if inside:
-            report.add(LEAF, stream, inside[0], f"the stored event is missing though its Merkle leaf is recorded"
-                       f"{f' ({len(inside)} such events in this stream)' if len(inside) > 1 else ''}")  # fmt: skip
+            more = f" ({len(inside)} such events in this stream)" if len(inside) > 1 else ""
+            report.add(
+                LEAF,
+                stream,
+                inside[0],
+                f"the stored event is missing though its Merkle leaf is recorded{more}",
+            )
 
 
 def _versions(first: int, last: int) -> str:
@@ -258,13 +287,25 @@ def check_claims(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityRepor
     owner's values have their claim, naming that owner."""
     for claim_stream, (kind, value, owner) in sorted(facts.claims.items()):
         if kind in NAMESPACES and str(index_id(kind, value)) != claim_stream:
-            report.add(CLAIM, claim_stream, 1, f"the claim of {kind} {value} is stored under a stream id that is not its own")
+            report.add(
+                CLAIM,
+                claim_stream,
+                1,
+                f"the claim of {kind} {value} is stored under a stream id that is not its own",
+            )
         owner_kind = facts.aggregates.get(owner)
         wanted = "User" if kind == "token" else "Beneficiary"
         if owner_kind is None:
-            report.add(CLAIM, claim_stream, 1, f"{kind} {value} is claimed for stream {owner}, which does not exist")
+            report.add(
+                CLAIM, claim_stream, 1, f"{kind} {value} is claimed for stream {owner}, which does not exist"
+            )
         elif owner_kind != wanted:
-            report.add(CLAIM, claim_stream, 1, f"{kind} {value} is claimed for stream {owner}, a {owner_kind}, not a {wanted}")
+            report.add(
+                CLAIM,
+                claim_stream,
+                1,
+                f"{kind} {value} is claimed for stream {owner}, a {owner_kind}, not a {wanted}",
+            )
     beneficiaries = sorted(UUID(s) for s, a in facts.aggregates.items() if a == "Beneficiary")
     for agg in _loaded(ledger, beneficiaries):
         _owner_has_claims(report, facts, agg.id, _values_of(agg))
@@ -286,7 +327,9 @@ def _values_of(agg: Beneficiary) -> list[tuple[str, str]]:
     return values
 
 
-def _owner_has_claims(report: IntegrityReport, facts: LogFacts, owner: UUID, values: list[tuple[str, str]]) -> None:
+def _owner_has_claims(
+    report: IntegrityReport, facts: LogFacts, owner: UUID, values: list[tuple[str, str]]
+) -> None:
     for kind, value in values:
         claim = facts.claims.get(str(index_id(kind, value)))
         shown = "the token" if kind == "token" else f"{kind} {value}"
@@ -333,9 +376,12 @@ def check_rosters(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityRepo
         try:
             ledger.documents.get(content_hash)
         except NotFound:
-            report.add(ROSTER_DOCUMENT, stream, 1, f"the issued roster's document {content_hash} is not stored")
+            report.add(
+                ROSTER_DOCUMENT, stream, 1, f"the issued roster's document {content_hash} is not stored"
+            )
         except Conflict:
             report.add(
                 ROSTER_DOCUMENT, stream, 1,
-                f"the stored bytes of the issued roster no longer match its recorded content hash {content_hash}",
+                "the stored bytes of the issued roster no longer match its recorded content hash "
+                f"{content_hash}",
             )  # fmt: skip

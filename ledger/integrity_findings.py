@@ -37,7 +37,12 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {"kind": self.kind, "stream_id": self.stream_id, "version": self.version, "message": self.message}
+        return {
+            "kind": self.kind,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "message": self.message,
+        }
 
     def line(self) -> str:
         """One line of text: kind, where, message."""

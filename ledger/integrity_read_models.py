@@ -114,7 +114,9 @@ def _compare(report: IntegrityReport, table: str, live: ReadStore, fresh: ReadSt
     count = f" ({len(extra)} rows not in the rebuild, {len(lacking)} rows of the rebuild missing)"
     if extra:
         row = extra[0]
-        twin = max(lacking, key=lambda other: sum(a == b for a, b in zip(row, other, strict=True)), default=None)
+        twin = max(
+            lacking, key=lambda other: sum(a == b for a, b in zip(row, other, strict=True)), default=None
+        )
         if twin is not None and sum(a == b for a, b in zip(row, twin, strict=True)) * 2 >= len(columns):
             changed = [
                 f"{name}={mine!r} where a rebuild from the log gives {theirs!r}"
@@ -132,7 +134,9 @@ def _compare(report: IntegrityReport, table: str, live: ReadStore, fresh: ReadSt
 
 def _key(columns: list[str], row: tuple[Any, ...], twin: tuple[Any, ...]) -> str:
     """The row by the values it shares with its rebuilt twin (at most six of them)."""
-    same = [f"{n}={a!r}" for n, a, b in zip(columns, row, twin, strict=True) if a == b and a not in (None, "")]
+    same = [
+        f"{n}={a!r}" for n, a, b in zip(columns, row, twin, strict=True) if a == b and a not in (None, "")
+    ]
     same.sort(key=lambda text: not text.partition("=")[0].endswith(("id", "period", "month")))
     return "(" + ", ".join(same[:6]) + (", …" if len(same) > 6 else "") + ")"
 

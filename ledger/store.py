@@ -244,8 +244,10 @@ class LedgerStore(Application[UUID]):
                     version = ""
                 else:
                     version = str(snapshot.originator_version)
-                    agg = self._from_snapshot(snapshot, self.events.get(bid, gt=snapshot.originator_version - 1))
-            except Exception:  # noqa: BLE001 - an unreadable snapshot is no snapshot
+                    agg = self._from_snapshot(
+                        snapshot, self.events.get(bid, gt=snapshot.originator_version - 1)
+                    )
+            except Exception:
                 log.debug("snapshot of %s unreadable", bid, exc_info=True)
             if agg is not None:
                 return agg
@@ -257,8 +259,9 @@ class LedgerStore(Application[UUID]):
                     version,
                 )
         found: Any = None
-        for event in self.events.get(bid):
-            found = event.mutate(found)
+        stored: Any
+        for stored in self.events.get(bid):
+            found = stored.mutate(found)
         return found
 
     @staticmethod

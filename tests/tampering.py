@@ -117,7 +117,8 @@ def read_snapshot(url: str, stream: UUID) -> tuple[int, dict[str, Any]]:
     """``(version, stored JSON)`` of a stream's latest snapshot."""
     _, row = execute(
         url, "snapshots",
-        "SELECT originator_version, state FROM {table} WHERE originator_id = ? ORDER BY originator_version DESC",
+        "SELECT originator_version, state FROM {table} WHERE originator_id = ?"
+        " ORDER BY originator_version DESC",
         (stream,),
     )  # fmt: skip
     assert row is not None, f"no snapshot of {stream}"

@@ -183,9 +183,9 @@ def verify(
     ctx: typer.Context,
     output: str = typer.Option("table", "--format", help="table or json (the shape of GET /v1/integrity)."),
     read_models: bool = typer.Option(
-        False,  # noqa: FBT003 - typer's way
+        False,
         "--read-models",
-        help="Also rebuild every read model into a scratch copy and name the first row that differs per table.",
+        help="Also rebuild every read model into a scratch copy; name the first row that differs per table.",
     ),
 ) -> None:
     """Check every stream's hash chain, the snapshots, the Merkle log, the uniqueness claims and the issued

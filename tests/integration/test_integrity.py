@@ -332,6 +332,10 @@ def test_a_deleted_last_event_is_found(history):
     assert not report.ok
     assert report.first_broken is None
     (finding,) = report.findings
-    assert (finding.kind, finding.stream_id, finding.version) == ("stream_head", str(history.lan), version - 1)
+    assert (finding.kind, finding.stream_id, finding.version) == (
+        "stream_head",
+        str(history.lan),
+        version - 1,
+    )
     assert f"ends at version {version - 1}" in finding.message
     assert f"to version {version}" in finding.message

@@ -110,7 +110,9 @@ def test_a_missing_middle_event_of_a_snapshotted_stream_is_a_finding_everywhere(
     assert result.exit_code == 1, result.output
     assert "BROKEN:" in result.output
     assert f"snapshot: stream {stream}, version {version}" in result.output
-    result = CliRunner().invoke(cli, ["verify", "--format", "json"], env={"LEDGER_DATABASE_URL": database_url})
+    result = CliRunner().invoke(
+        cli, ["verify", "--format", "json"], env={"LEDGER_DATABASE_URL": database_url}
+    )
     assert result.exit_code == 1
     assert {(f["kind"], f["stream_id"]) for f in json.loads(result.stdout)["findings"]} >= {
         ("chain", str(stream)), ("snapshot", str(stream)),
@@ -133,7 +135,9 @@ def test_a_missing_middle_event_of_a_snapshotted_stream_is_a_finding_everywhere(
 # ------------------------------------------------------------------------------------- snapshots
 
 
-def _unpaid_snapshot(province: BenefitsLedger, database_url: str, *, keep_head: bool) -> tuple[Beneficiary, Any]:
+def _unpaid_snapshot(
+    province: BenefitsLedger, database_url: str, *, keep_head: bool
+) -> tuple[Beneficiary, Any]:
     """Make the last paid month of someone look unpaid in their stored snapshot: the state of the
     stream just before that payment, at the snapshot's version (its own head hash, or the stored one)."""
     agg, events = paid_person(province)
@@ -189,7 +193,10 @@ def test_a_snapshot_forged_with_its_head_hash_kept_does_not_let_a_month_be_paid_
 def test_a_snapshot_with_bytes_that_are_not_json_is_named(province, database_url):
     stream, version = next(iter(snapshotted(province).items()))
     execute(
-        database_url, "snapshots", "UPDATE {table} SET state = ? WHERE originator_id = ?", (b"\x00 no", stream)
+        database_url,
+        "snapshots",
+        "UPDATE {table} SET state = ? WHERE originator_id = ?",
+        (b"\x00 no", stream),
     )
     report = verify_streams(province)
     assert [(f.kind, f.stream_id) for f in report.findings] == [("snapshot", str(stream))]

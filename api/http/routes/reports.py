@@ -55,7 +55,7 @@ def exception_list(
 def integrity(
     svc: Svc,
     user: CurrentUser,
-    read_models: Annotated[bool, Query(description="also rebuild the read models and compare")] = False,  # noqa: FBT002
+    read_models: Annotated[bool, Query(description="also rebuild the read models and compare")] = False,
 ) -> dict[str, Any]:
     """Walk every stream's hash chain, then check the snapshots, the Merkle log, the uniqueness claims,
     the issued rosters (and the read models when asked): ``ok: false`` with every finding named."""
