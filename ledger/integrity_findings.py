@@ -7,6 +7,7 @@ message. The checks themselves (:mod:`ledger.integrity`, :mod:`ledger.integrity_
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +38,7 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {
-            "kind": self.kind,
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "message": self.message,
-        }
+        return dataclasses.asdict(self)
 
     def line(self) -> str:
         """One line of text: kind, where, message."""

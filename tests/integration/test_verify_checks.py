@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from typer.testing import CliRunner
@@ -25,13 +25,13 @@ from domain.errors import Conflict
 from domain.indexes import index_id
 from domain.snapshots import state_of
 from ledger.application import BenefitsLedger, open_ledger
-from ledger.bulk import BulkLoader
 from ledger.demo import generate_province
 from ledger.integrity import verify_streams
 from ledger.integrity_read_models import ReadModels
 from projections.engine import ProjectionEngine, open_projections
 from projections.views import ALL_TABLES
 from tests.api_support import Api
+from tests.integration.test_snapshots import snapshot_rows
 from tests.tampering import (
     delete_event,
     delete_stream,
@@ -63,18 +63,9 @@ def province(database_url: str) -> Any:
     ledger.close()
 
 
-def snapshotted(ledger: BenefitsLedger) -> dict[UUID, int]:
-    """Each snapshotted stream and its snapshot's version."""
-    loader = BulkLoader(ledger)
-    try:
-        return {k: v.originator_version for k, v in loader._snapshots(loader.beneficiary_ids()).items()}
-    finally:
-        loader.close()
-
-
 def paid_person(ledger: BenefitsLedger) -> tuple[Beneficiary, list[Any]]:
     """A snapshotted beneficiary with payments, and its events."""
-    for stream in snapshotted(ledger):
+    for stream in snapshot_rows(ledger):
         agg = ledger.beneficiary(stream)
         if agg.payments and agg.cards and agg.citizen_id:
             return agg, list(ledger.events.get(stream))
@@ -96,7 +87,7 @@ def test_an_untouched_province_verifies_with_no_findings(province):
 
 
 def test_a_missing_middle_event_of_a_snapshotted_stream_is_a_finding_everywhere(province, database_url):
-    stream, version = next(iter(snapshotted(province).items()))
+    stream, version = next(iter(snapshot_rows(province).items()))
     assert version > 3
     delete_event(database_url, stream, 3)
     report = verify_streams(province)  # was OriginatorVersionError
@@ -154,6 +145,15 @@ def _unpaid_snapshot(
     return agg, payment
 
 
+def pay_again(province: BenefitsLedger, agg: Beneficiary, payment: Any) -> None:
+    """The month of ``payment`` paid a second time, under a new payment id."""
+    province.record_payment(
+        "chi_tra", payment_id=f"AGAIN-{uuid4().hex[:8]}", beneficiary_id=agg.id,
+        entitlement_id=payment.entitlement_id, period=payment.period, amount=payment.amount,
+        paid_on=str(TODAY),
+    )  # fmt: skip
+
+
 def test_a_snapshot_rolled_back_to_before_a_payment_does_not_let_it_be_paid_twice(province, database_url):
     agg, payment = _unpaid_snapshot(province, database_url, keep_head=False)
     # The library's own load takes the snapshot as it is: the month looks unpaid...
@@ -163,11 +163,7 @@ def test_a_snapshot_rolled_back_to_before_a_payment_does_not_let_it_be_paid_twic
     assert (payment.entitlement_id, payment.period) in loaded.paid
     assert loaded.version == agg.version
     with pytest.raises(Conflict):
-        province.record_payment(
-            "chi_tra", payment_id=f"AGAIN-{uuid4().hex[:8]}", beneficiary_id=agg.id,
-            entitlement_id=payment.entitlement_id, period=payment.period, amount=payment.amount,
-            paid_on=str(TODAY),
-        )  # fmt: skip
+        pay_again(province, agg, payment)
     assert province.beneficiary(agg.id).version == agg.version  # nothing recorded
     assert ("snapshot", str(agg.id), agg.version) in named(verify_streams(province))
 
@@ -183,15 +179,11 @@ def test_a_snapshot_forged_with_its_head_hash_kept_does_not_let_a_month_be_paid_
     agg, payment = _unpaid_snapshot(province, database_url, keep_head=True)
     assert ("snapshot", str(agg.id), agg.version) in named(verify_streams(province))
     with pytest.raises(Conflict):
-        province.record_payment(
-            "chi_tra", payment_id=f"AGAIN-{uuid4().hex[:8]}", beneficiary_id=agg.id,
-            entitlement_id=payment.entitlement_id, period=payment.period, amount=payment.amount,
-            paid_on=str(TODAY),
-        )  # fmt: skip
+        pay_again(province, agg, payment)
 
 
 def test_a_snapshot_with_bytes_that_are_not_json_is_named(province, database_url):
-    stream, version = next(iter(snapshotted(province).items()))
+    stream, version = next(iter(snapshot_rows(province).items()))
     execute(
         database_url,
         "snapshots",
