@@ -316,3 +316,12 @@ def test_a_read_model_row_edited_in_the_database_is_named(province, database_url
     result = CliRunner().invoke(cli, ["verify", "--read-models"], env={"LEDGER_DATABASE_URL": database_url})
     assert result.exit_code == 1, result.output
     assert f"read_model: stream {agg.id}: rm_dues" in result.output
+    # And the API's.
+    api = Api(database_url, ledger=province).standard_users()
+    try:
+        without, body = api.get("/v1/integrity").json(), api.get("/v1/integrity", read_models="true").json()
+    finally:
+        api.close()
+    assert without["ok"] is True
+    assert body["ok"] is False
+    assert [(f["kind"], f["stream_id"]) for f in body["findings"]] == [("read_model", str(agg.id))]
