@@ -4,65 +4,31 @@ Each event stores the hash of its own content and the hash of the previous event
 check decodes every stored event in log order, recomputes its content hash, and compares both links.
 An event whose stored content was altered (an amount edited in the database, a reason rewritten) no
 longer matches its recorded hash; an event whose hash was rewritten too breaks the next event's link.
+
+The whole check (every stream, ``ledger verify``, ``GET /v1/integrity``) then runs the checks of
+:mod:`ledger.integrity_checks` — snapshots, stream heads and leaves against the Merkle log, uniqueness
+claims, issued rosters' documents — and, when asked, :mod:`ledger.integrity_read_models`. None of them
+raises: every problem is a named :class:`~ledger.integrity_findings.Finding` of the report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.events import LedgerAggregate, event_content_hash
-from ledger.bulk import BulkLoader
+from domain.indexes import UniqueClaim
+from domain.rosters import IssuedRoster
+from ledger.integrity_checks import run_store_checks
+from ledger.integrity_findings import BrokenLink, Finding, IntegrityReport, LogFacts
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
+    from ledger.integrity_read_models import ReadModels
+
+__all__ = ["BrokenLink", "Finding", "IntegrityReport", "verify_stream", "verify_streams"]
 
 PAGE = 2000
-
-
-@dataclass
-class BrokenLink:
-    """The first event whose stored content does not match the chain."""
-
-    stream_id: str
-    version: int
-    notification_id: int
-    event_type: str
-    problem: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return {
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "notification_id": self.notification_id,
-            "type": self.event_type,
-            "problem": self.problem,
-        }
-
-
-@dataclass
-class IntegrityReport:
-    """The result of walking every stream (``GET /v1/integrity``, ``ledger verify``)."""
-
-    ok: bool = True
-    streams_checked: int = 0
-    events_checked: int = 0
-    first_broken: BrokenLink | None = None
-    broken: list[BrokenLink] = field(default_factory=list)
-    snapshots_checked: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form, as the contract names it."""
-        return {
-            "ok": self.ok,
-            "streams_checked": self.streams_checked,
-            "events_checked": self.events_checked,
-            "first_broken": self.first_broken.as_dict() if self.first_broken else None,
-            "broken_count": len(self.broken),
-            "snapshots_checked": self.snapshots_checked,
-        }
 
 
 def _check(event: Any, last: tuple[int, str] | None) -> str | None:
@@ -107,15 +73,21 @@ def verify_stream(ledger: BenefitsLedger, stream_id: UUID) -> BrokenLink | None:
 
 
 def verify_streams(
-    ledger: BenefitsLedger, stream_ids: set[UUID] | None = None, limit: int = 100
+    ledger: BenefitsLedger,
+    stream_ids: set[UUID] | None = None,
+    limit: int = 100,
+    *,
+    read_models: ReadModels | None = None,
 ) -> IntegrityReport:
-    """Walk every stream (or only ``stream_ids``) in log order and check every link.
+    """Walk every stream (or only ``stream_ids``) in log order and check every link; for the whole
+    store, then run every other check (and the read models' when ``read_models`` is given).
 
-    Reports the first broken event, and up to ``limit`` broken events in all (after a break, a stream
-    is checked on from the stored hash so that one altered event is reported once).
+    Reports the first broken event, and up to ``limit`` broken events and findings in all (after a
+    break, a stream is checked on from the stored hash so that one altered event is reported once).
     """
-    report = IntegrityReport()
-    heads: dict[str, tuple[int, str]] = {}
+    report = IntegrityReport(limit=limit)
+    facts = LogFacts()
+    heads = facts.heads
     start = 1
     while True:
         batch = ledger.recorder.select_notifications(start, PAGE)
@@ -126,39 +98,31 @@ def verify_streams(
             report.events_checked += 1
             event, problem = _decode_and_check(ledger, notification, heads.get(sid))
             if problem is not None:
-                broken = BrokenLink(
-                    stream_id=sid,
-                    version=notification.originator_version,
-                    notification_id=notification.id,
-                    event_type=notification.topic.rsplit(".", 1)[-1],
-                    problem=problem,
+                report.add_broken(
+                    BrokenLink(
+                        stream_id=sid,
+                        version=notification.originator_version,
+                        notification_id=notification.id,
+                        event_type=notification.topic.rsplit(".", 1)[-1],
+                        problem=problem,
+                    )
                 )
-                report.ok = False
-                report.first_broken = report.first_broken or broken
-                if len(report.broken) < limit:
-                    report.broken.append(broken)
+            _note(facts, sid, notification.topic, event)
             stored_hash = getattr(event, "event_hash", "") if event is not None else ""
             heads[sid] = (notification.originator_version, stored_hash)
         if len(batch) < PAGE:
             break
         start = batch[-1].id + 1
     report.streams_checked = len(heads)
-    if stream_ids is None and ledger.database_url:
-        _verify_snapshots(ledger, report, limit)
+    if stream_ids is None:
+        run_store_checks(ledger, facts, report, read_models)
     return report
 
 
-def _verify_snapshots(ledger: BenefitsLedger, report: IntegrityReport, limit: int) -> None:
-    """Every beneficiary snapshot (a cache of state, ``domain/snapshots.py``) must equal the replay of
-    its stream to its version; one that does not was altered outside the ledger."""
-    loader = BulkLoader(ledger)
-    try:
-        report.snapshots_checked, problems = loader.disagreeing_snapshots()
-    finally:
-        loader.close()
-    for stream, version, problem in problems:
-        broken = BrokenLink(str(stream), version, 0, "BeneficiarySnapshot", problem)
-        report.ok = False
-        report.first_broken = report.first_broken or broken
-        if len(report.broken) < limit:
-            report.broken.append(broken)
+def _note(facts: LogFacts, stream: str, topic: str, event: Any) -> None:
+    """What the later checks need of one event: its stream's aggregate, a claim, a roster's hash."""
+    facts.aggregates.setdefault(stream, topic.partition(":")[2].partition(".")[0])
+    if isinstance(event, UniqueClaim.ValueClaimed):
+        facts.claims[stream] = (str(event.kind), str(event.value), str(event.beneficiary_id))
+    elif isinstance(event, IssuedRoster.RosterIssued):
+        facts.rosters[stream] = str(event.content_hash)

@@ -1,5 +1,6 @@
 """Tampering with a store behind the ledger's back — for the integrity tests: read, overwrite, relabel or
-delete one stored event directly in SQLite or PostgreSQL, and count what is stored."""
+delete one stored event directly in SQLite or PostgreSQL, and count what is stored; and any statement on
+the other tables (snapshots, Merkle leaves, documents, read models) with :func:`execute`."""
 
 from __future__ import annotations
 
@@ -17,20 +18,42 @@ if TYPE_CHECKING:
     from uuid import UUID
 
 
-def _execute(url: str, statement: str, args: tuple[Any, ...] = ()) -> tuple[int, tuple[Any, ...] | None]:
-    """Run one statement on the stored events of either backend, in its own transaction: ``{table}``
-    names the events table, ``?`` the parameters (a stream id as the backend stores it)."""
+#: The tables by what they hold: (SQLite name, PostgreSQL name in the store's schema); any other name
+#: (a read model, ``rm_dues``) is the same on both.
+TABLES = {
+    "events": ("stored_events", "benefits_ledger_events"),
+    "snapshots": ("stored_snapshots", "benefits_ledger_snapshots"),
+    "leaves": ("merkle_leaves", "benefits_ledger_events_merkle_leaves"),
+    "frontier": ("merkle_frontier", "benefits_ledger_events_merkle_frontier"),
+    "documents": ("ledger_documents", "ledger_documents"),
+}
+
+
+def execute(
+    url: str, what: str, statement: str, args: tuple[Any, ...] = ()
+) -> tuple[int, tuple[Any, ...] | None]:
+    """Run one statement on the table ``what`` (a key of :data:`TABLES`, or a read model's name) of
+    either backend, in its own transaction: ``{table}`` names the table, ``?`` the parameters (a stream
+    id as the backend stores it). Returns the rows changed and the first row read."""
+    return _execute(url, statement, args, what)
+
+
+def _execute(
+    url: str, statement: str, args: tuple[Any, ...] = (), what: str = "events"
+) -> tuple[int, tuple[Any, ...] | None]:
+    """Run one statement on the stored events (or the table ``what``) of either backend."""
+    lite_name, pg_name = TABLES.get(what, (what, what))
     loc = parse_database_url(url)
     if loc.backend == "sqlite":
         args = tuple(a.hex if isinstance(a, uuid.UUID) else a for a in args)
         with sqlite3.connect(loc.sqlite_path, timeout=30) as lite:
-            cursor = lite.execute(statement.format(table="stored_events"), args)
+            cursor = lite.execute(statement.format(table=lite_name), args)
             return cursor.rowcount, cursor.fetchone()
     conn = psycopg.connect(
         host=loc.host, port=loc.port, user=loc.user, password=loc.password or None, dbname=loc.dbname,
         autocommit=True,
     )  # fmt: skip
-    table = sql.Identifier(loc.schema, "benefits_ledger_events")
+    table = sql.Identifier(loc.schema, pg_name)
     with conn:
         query = sql.SQL(statement.replace("?", "%s").replace("{table}", "{}")).format(table)
         cur = conn.execute(query, args)
@@ -82,3 +105,30 @@ def count_rows(url: str) -> tuple[int, int]:
     _, row = _execute(url, "SELECT count(*), count(DISTINCT originator_id) FROM {table}")
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def delete_stream(url: str, stream: UUID) -> int:
+    """Remove every stored event of a stream; how many there were."""
+    changed, _ = _execute(url, "DELETE FROM {table} WHERE originator_id = ?", (stream,))
+    return changed
+
+
+def read_snapshot(url: str, stream: UUID) -> tuple[int, dict[str, Any]]:
+    """``(version, stored JSON)`` of a stream's latest snapshot."""
+    _, row = execute(
+        url, "snapshots",
+        "SELECT originator_version, state FROM {table} WHERE originator_id = ?"
+        " ORDER BY originator_version DESC",
+        (stream,),
+    )  # fmt: skip
+    assert row is not None, f"no snapshot of {stream}"
+    return int(row[0]), json.loads(bytes(row[1]))
+
+
+def write_snapshot(url: str, stream: UUID, version: int, stored: dict[str, Any]) -> None:
+    """Overwrite the stored JSON of a stream's snapshot at ``version``."""
+    changed, _ = execute(
+        url, "snapshots", "UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (json.dumps(stored, ensure_ascii=False).encode(), stream, version),
+    )  # fmt: skip
+    assert changed == 1

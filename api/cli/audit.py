@@ -22,6 +22,9 @@ from ledger.config import Settings
 from ledger.demo import VN_TZ
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
+from ledger.integrity_read_models import ReadModels
+from projections.engine import ProjectionEngine, open_projections
+from projections.views import ALL_TABLES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -191,10 +194,16 @@ def verify(
     public_key: str | None = typer.Option(
         None, "--public-key", help="The log's public key (ledger keys generate)."
     ),
+    read_models: bool = typer.Option(
+        False,
+        "--read-models",
+        help="Also rebuild every read model into a scratch copy; name the first row that differs per table.",
+    ),
 ) -> None:
-    """Check every stream's hash chain (kiểm tra toàn vẹn). Exit status 1 names the first broken event.
-    With --against, check today's log against checkpoints saved earlier: any event deleted, changed,
-    moved or inserted before them is named, even when the hash chains were recomputed."""
+    """Check every stream's hash chain, the snapshots, the Merkle log, the uniqueness claims and the issued
+    rosters (kiểm tra toàn vẹn). Exit status 1 lists every finding. With --against, check today's log
+    against checkpoints saved earlier: any event deleted, changed, moved or inserted before them is
+    named, even when the hash chains were recomputed."""
     settings: Settings = ctx.obj
     if output not in {"table", "json"}:
         _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
@@ -202,7 +211,13 @@ def verify(
         verify_against_files(settings, against, public_key, output)
         return
     with _refusals(), opened_ledger(settings, seed_reference=False) as ledger:  # a check never writes
-        report = verify_streams(ledger)
+        models = None
+        if read_models:
+            engine = open_projections(ledger, settings.database_url)
+            models = ReadModels(
+                settings.database_url, engine, lambda store: ProjectionEngine(ledger, store), ALL_TABLES
+            )
+        report = verify_streams(ledger, read_models=models)
     if output == "json":
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         if not report.ok:
@@ -214,13 +229,18 @@ def verify(
         out.print("[green]OK: every hash chain is intact.[/]")
         return
     broken = report.first_broken
-    assert broken is not None  # noqa: S101 - not ok means a first broken event
-    out.print(
-        f"[bold red]BROKEN:[/] stream {broken.stream_id}, version {broken.version} "
-        f"(event {broken.event_type}, log position {broken.notification_id}): {escape(broken.problem)}"
-    )
-    if len(report.broken) > 1:
-        out.print(f"{len(report.broken) - 1} more broken events after it.")
+    if broken is not None:
+        out.print(
+            f"[bold red]BROKEN:[/] stream {broken.stream_id}, version {broken.version} "
+            f"(event {broken.event_type}, log position {broken.notification_id}): {escape(broken.problem)}"
+        )
+        if len(report.broken) > 1:
+            out.print(f"{len(report.broken) - 1} more broken events after it.")
+    out.print(f"[bold red]{report.findings_count:,} findings:[/]")
+    for finding in report.findings:
+        out.print(f"  {escape(finding.line())}", soft_wrap=True)
+    if report.findings_count > len(report.findings):
+        out.print(f"  … and {report.findings_count - len(report.findings):,} more.")
     raise typer.Exit(EXIT_REFUSED)
 
 
