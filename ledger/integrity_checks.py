@@ -44,7 +44,7 @@ from ledger.integrity_findings import (
     LogFacts,
 )
 from ledger.integrity_read_models import ReadModels, check_read_models
-from ledger.merkle_log import _rows, _tables, log_leaves, stored_tree
+from ledger.merkle_log import log_leaves, query, stored_tree, tables_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -155,10 +155,10 @@ def _snapshot_problem(
 
 def _stored_leaf_rows(ledger: BenefitsLedger) -> Iterator[tuple[int, str, int, bytes]]:
     """(position, stream, version, leaf hash) of every stored leaf, by position."""
-    tables = _tables(ledger)
+    tables = tables_of(ledger)
     p, after = tables.placeholder, -1
     while True:
-        rows = _rows(
+        rows = query(
             ledger,
             f"SELECT position, originator_id, originator_version, leaf_hash FROM {tables.leaves}"  # noqa: S608
             f" WHERE position > {p} ORDER BY position LIMIT {LEAF_PAGE}",

@@ -22,6 +22,7 @@ from ledger.config import Settings
 from ledger.demo import VN_TZ
 from ledger.history import beneficiary_history, parse_as_of
 from ledger.integrity import verify_streams
+from ledger.integrity_findings import IntegrityReport
 from ledger.integrity_read_models import ReadModels
 from projections.engine import ProjectionEngine, open_projections
 from projections.views import ALL_TABLES
@@ -223,6 +224,11 @@ def verify(
         if not report.ok:
             raise typer.Exit(EXIT_REFUSED)
         return
+    _print_report(report)
+
+
+def _print_report(report: IntegrityReport) -> None:
+    """The check's findings as text; exit status 1 when there is any."""
     out = _console()
     out.print(f"Checked {report.streams_checked:,} streams, {report.events_checked:,} events.")
     if report.ok:
