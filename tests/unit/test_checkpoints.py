@@ -15,7 +15,7 @@ import hashlib
 import os
 import stat
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -42,9 +42,6 @@ from ledger.signing import (
     open_note,
     verify_note,
 )
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 # ------------------------------------------------------------------- vectors of golang.org/x/mod
 
@@ -427,12 +424,16 @@ def test_a_missing_unset_or_malformed_key_file_is_refused(tmp_path: Path):
         path.unlink()
 
 
-def test_an_unreadable_key_file_is_refused(tmp_path: Path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file")
+def test_an_unreadable_key_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The operating system refuses the read (mode 0200 for a user, or an ACL): simulated, so that the
+    test also runs as root, who reads any file."""
     path = tmp_path / "signing.key"
     generate_key_file(path, ORIGIN)
-    path.chmod(0o200)
+
+    def refused(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
     with pytest.raises(ConfigurationError, match="cannot read"):
         load_signer(path)
 
