@@ -234,6 +234,26 @@ class LedgerStore(Application[UUID]):
             raise UnknownBeneficiary(f"beneficiary {bid} not found")
         return agg
 
+    def beneficiary_to_decide(self, beneficiary_id: object) -> Beneficiary:
+        """The beneficiary's state replayed from its own events, never from a snapshot: what a decision
+        (a payment, a grant, a recovery) is taken on. A snapshot is a cache for reading and bulk loads;
+        one edited in the database — even with its head hash kept — cannot steer a write."""
+        try:
+            bid = parse_beneficiary_id(beneficiary_id)
+        except InvalidInput:
+            raise UnknownBeneficiary(f"beneficiary {beneficiary_id} not found") from None
+        agg = self._replayed(bid)
+        if not isinstance(agg, Beneficiary):
+            raise UnknownBeneficiary(f"beneficiary {bid} not found")
+        return agg
+
+    def _replayed(self, bid: UUID) -> object:
+        found: Any = None
+        stored: Any
+        for stored in self.events.get(bid):
+            found = stored.mutate(found)
+        return found
+
     def _trusted_snapshot_load(self, bid: UUID) -> object:
         """The stream's aggregate from its latest snapshot and the events after it — only if the stored
         event at the snapshot's version carries the snapshot's head hash and every later event continues
@@ -262,11 +282,7 @@ class LedgerStore(Application[UUID]):
                     bid,
                     version,
                 )
-        found: Any = None
-        stored: Any
-        for stored in self.events.get(bid):
-            found = stored.mutate(found)
-        return found
+        return self._replayed(bid)
 
     @staticmethod
     def _from_snapshot(snapshot: Any, events: Iterable[Any]) -> Any:

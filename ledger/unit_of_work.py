@@ -38,7 +38,7 @@ class Store(Protocol):
 
     MAX_ATTEMPTS: int
 
-    def beneficiary(self, beneficiary_id: object) -> Beneficiary: ...
+    def beneficiary_to_decide(self, beneficiary_id: object) -> Beneficiary: ...
     def current_month(self) -> Month: ...
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
@@ -57,7 +57,7 @@ class UnitOfWork:
         found = self._loaded.get(beneficiary_id)
         if found is None:
             require_writer(self.actor)  # an inspector is refused before anything is read
-            found = self.store.beneficiary(beneficiary_id)
+            found = self.store.beneficiary_to_decide(beneficiary_id)  # its events, never a snapshot
             require_commune(self.actor, found.commune_at(self.store.current_month())[0])
             self._loaded[beneficiary_id] = found
             self._aggregates.append(found)
