@@ -21,6 +21,7 @@ from domain.indexes import index_id
 from domain.users import User, user_id
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.checkpoints import verify_against
+from ledger.integrity import verify_streams
 from ledger.signing import generate_key_file, load_signer
 from tests.tampering import _execute, delete_event, read_row, write_state
 
@@ -55,7 +56,8 @@ def signed(database_url: str, tmp_path: Path) -> Any:
     key = generate_key_file(tmp_path / "key", "benefits-ledger/vn")
     app.signer = load_signer(tmp_path / "key")
     people = []
-    for name, cid in (("Lê Thị Lan", "075140011111"), ("Đỗ Văn Minh", "075040022222")):
+    others = [(f"Người {n}", f"0750400300{n:02d}") for n in range(1, 5)]
+    for name, cid in (("Lê Thị Lan", "075140011111"), ("Đỗ Văn Minh", "075040022222"), *others):
         person = app.register_beneficiary(
             "can_bo", kind="social_assistance", full_name=name, commune_code="26041", citizen_id=cid,
             date_of_birth=f"19{cid[4:6]}-01-01",
@@ -73,6 +75,7 @@ def signed(database_url: str, tmp_path: Path) -> Any:
     app.disable_user("admin", "can-bo-nghi")
     note = app.checkpoint()
     assert note is not None
+    assert int(note.splitlines()[1]) > 50
     yield Signed(database_url, app, key, note, people[0], people[1])
     app.close()
 
@@ -104,12 +107,12 @@ def test_a_deleted_last_payment_is_named(signed: Signed) -> None:
 
 def test_the_last_events_of_the_whole_log_deleted_are_counted_and_named(signed: Signed) -> None:
     _execute(signed.url, "DELETE FROM {table} WHERE notification_id > ?" if "postgres" in signed.url else
-             "DELETE FROM {table} WHERE rowid > ?", (_log_size(signed) - 10,))  # fmt: skip
+             "DELETE FROM {table} WHERE rowid > ?", (_log_size(signed) - 50,))  # fmt: skip
     findings = signed.findings()
     assert findings
-    assert "10 fewer" in findings[0]["message"]
+    assert "50 fewer" in findings[0]["message"]
     assert "deleted from the end of the log" in findings[0]["message"]
-    assert findings[0]["position"] == _log_size(signed) - 10
+    assert findings[0]["position"] == _log_size(signed) - 50
 
 
 def test_a_whole_beneficiary_stream_deleted_with_its_claims_is_named(signed: Signed) -> None:
@@ -138,6 +141,53 @@ def test_a_past_payment_rewritten_with_its_hash_recomputed_is_named(signed: Sign
         rehash(signed.app, signed.lan, version, topic, {**state, "amount": 5_000_000}),
     )
     assert_names(signed.findings(), signed.lan, version)
+
+
+def test_a_registration_rewritten_with_the_chain_recomputed_from_there_is_named(signed: Signed) -> None:
+    """The name and the bank account of a registration changed, and every later event of the stream
+    re-hashed so that its chain holds: the registration is named."""
+    events = signed.app.stream_events(signed.lan)
+    previous = None
+    for event in events:
+        version = event.originator_version
+        topic, state = read_row(signed.url, signed.lan, version)
+        if version == events[0].originator_version:
+            state = {**state, "full_name": "Lê Thị Lân", "payment_channel": {"kind": "bank",
+                     "bank": "970436", "account": "0011009988776"}}  # fmt: skip
+        if previous is not None and "previous_hash" in state:
+            state["previous_hash"] = previous
+        state = rehash(signed.app, signed.lan, version, topic, state)
+        write_state(signed.url, signed.lan, version, state)
+        previous = state["event_hash"]
+    assert_names(signed.findings(), signed.lan, events[0].originator_version)
+
+
+def test_a_forged_event_appended_behind_the_ledgers_back_is_named_by_plain_verify(signed: Signed) -> None:
+    """A correctly chained ``PaymentChannelChanged`` to another bank account, inserted straight into the
+    events table after the checkpoint: an append, so the saved checkpoint still holds — but the event
+    never went through the recorder, has no leaf in the Merkle log, and ``ledger verify`` names it."""
+    last = signed.app.stream_events(signed.lan)[-1]
+    topic, state = read_row(signed.url, signed.lan, last.originator_version)
+    forged_topic = topic.rsplit(":", 1)[0] + ":Beneficiary.PaymentChannelChanged"
+    forged = {
+        "originator_topic": state.get("originator_topic"), "timestamp": state["timestamp"],
+        "actor": "can_bo", "reason": "", "occurred_on": state.get("occurred_on"),
+        "previous_hash": state.get("event_hash"), "effective_from": "2024-11",
+        "payment_channel": {"kind": "bank", "bank": "970436", "account": "9999000011112"},
+    }  # fmt: skip
+    version = last.originator_version + 1
+    forged = rehash(
+        signed.app, signed.lan, version, forged_topic, {k: v for k, v in forged.items() if v is not None}
+    )
+    _execute(
+        signed.url,
+        "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",
+        (signed.lan, version, forged_topic, json.dumps(forged).encode()),
+    )
+    report = verify_streams(signed.app)
+    assert not report.ok
+    assert any(f.stream_id == str(signed.lan) and f.kind in {"leaf", "merkle_tree", "stream_head"}
+               for f in report.findings), [f.line() for f in report.findings]  # fmt: skip
 
 
 def test_a_middle_payment_deleted_and_the_stream_renumbered_is_named(signed: Signed) -> None:
