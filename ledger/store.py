@@ -225,24 +225,21 @@ class LedgerStore(Application[UUID]):
 
     def beneficiary(self, beneficiary_id: object) -> Beneficiary:
         """The beneficiary's current state, or :class:`NotFound` (also for an id that is not a UUID)."""
-        try:
-            bid = parse_beneficiary_id(beneficiary_id)
-        except InvalidInput:
-            raise UnknownBeneficiary(f"beneficiary {beneficiary_id} not found") from None
-        agg = self._trusted_snapshot_load(bid)
-        if not isinstance(agg, Beneficiary):
-            raise UnknownBeneficiary(f"beneficiary {bid} not found")
-        return agg
+        return self._loaded(beneficiary_id, self._trusted_snapshot_load)
 
     def beneficiary_to_decide(self, beneficiary_id: object) -> Beneficiary:
         """The beneficiary's state replayed from its own events, never from a snapshot: what a decision
         (a payment, a grant, a recovery) is taken on. A snapshot is a cache for reading and bulk loads;
         one edited in the database — even with its head hash kept — cannot steer a write."""
+        return self._loaded(beneficiary_id, self._replayed)
+
+    @staticmethod
+    def _loaded(beneficiary_id: object, load: Callable[[UUID], object]) -> Beneficiary:
         try:
             bid = parse_beneficiary_id(beneficiary_id)
         except InvalidInput:
             raise UnknownBeneficiary(f"beneficiary {beneficiary_id} not found") from None
-        agg = self._replayed(bid)
+        agg = load(bid)
         if not isinstance(agg, Beneficiary):
             raise UnknownBeneficiary(f"beneficiary {bid} not found")
         return agg

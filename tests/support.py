@@ -38,10 +38,12 @@ from domain.catalogue import (
 from domain.events import RecordContext
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
+from ledger.signing import generate_key_file, load_signer
 from projections.views import ALL_TABLES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
 
     from projections.engine import ProjectionEngine
 
@@ -395,3 +397,31 @@ def paid_since_january(
     for month in months(1, last_paid):
         pay_in_month(ledger, clock, bid, eid, month, amount)
     return bid, eid
+
+
+def signed_ledger(database_url: str, clock: FixedClock, key_dir: Path) -> tuple[BenefitsLedger, str]:
+    """A seeded ledger holding a fresh signing key (issue 13's checkpoints), and its public key."""
+    ledger = open_test_ledger(database_url, clock)
+    key = generate_key_file(key_dir / "key", "benefits-ledger/vn")
+    ledger.signer = load_signer(key_dir / "key")
+    return ledger, key
+
+
+def paid_elderly(ledger: BenefitsLedger, serial: int, months: Sequence[str], prefix: str = "P") -> list[str]:
+    """An 80+ social-assistance beneficiary of commune 26041 granted from 2024-07 and paid 500,000 for
+    each of ``months``; the payment ids (``<prefix><serial>-<month>``)."""
+    person = ledger.register_beneficiary(
+        "can_bo", kind="social_assistance", full_name=f"Phạm Thị {serial}", commune_code="26041",
+        citizen_id=citizen_id(1930, "female", serial=serial), date_of_birth="1930-01-01", sex="female",
+    )  # fmt: skip
+    eid = ledger.grant_entitlement(
+        "can_bo", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=basis()
+    )["entitlement_id"]
+    ids = []
+    for month in months:
+        ledger.record_payment(
+            "chi_tra", payment_id=f"{prefix}{serial}-{month}", beneficiary_id=person.id, entitlement_id=eid,
+            period=month, amount=500_000, paid_on=f"{month}-10",
+        )  # fmt: skip
+        ids.append(f"{prefix}{serial}-{month}")
+    return ids

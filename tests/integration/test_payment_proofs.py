@@ -11,13 +11,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import FixedClock, basis, citizen_id, open_test_ledger
+from support import FixedClock, paid_elderly, signed_ledger
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from domain.errors import InvalidInput
 from ledger.proofs import payment_proof, verify_payment_proof
-from ledger.signing import generate_key_file, load_signer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,25 +26,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def paid(database_url: str, tmp_path: Path) -> Any:
-    ledger = open_test_ledger(database_url, FixedClock("2024-10-05"))
-    key = generate_key_file(tmp_path / "key", "benefits-ledger/vn")
-    ledger.signer = load_signer(tmp_path / "key")
-    ids = []
-    for serial in range(1, 6):
-        person = ledger.register_beneficiary(
-            "can_bo", kind="social_assistance", full_name=f"Phạm Thị {serial}", commune_code="26041",
-            citizen_id=citizen_id(1930, "female", serial=serial), date_of_birth="1930-01-01", sex="female",
-        )  # fmt: skip
-        eid = ledger.grant_entitlement(
-            "can_bo", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=basis()
-        )["entitlement_id"]
-        for month in ("2024-07", "2024-08", "2024-09"):
-            pid = f"P{serial}-{month}"
-            ledger.record_payment(
-                "chi_tra", payment_id=pid, beneficiary_id=person.id, entitlement_id=eid, period=month,
-                amount=500_000, paid_on=f"{month}-10",
-            )  # fmt: skip
-            ids.append(pid)
+    ledger, key = signed_ledger(database_url, FixedClock("2024-10-05"), tmp_path)
+    ids = [
+        pid
+        for serial in range(1, 6)
+        for pid in paid_elderly(ledger, serial, ["2024-07", "2024-08", "2024-09"])
+    ]
     yield ledger, key, ids
     ledger.close()
 

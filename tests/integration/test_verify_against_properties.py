@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import FixedClock, basis, citizen_id, open_test_ledger
+from support import FixedClock, paid_elderly, signed_ledger
 
 from ledger.checkpoints import verify_against
-from ledger.signing import generate_key_file, load_signer
 from tests.tampering import _execute
 
 if TYPE_CHECKING:
@@ -22,21 +21,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def saved(database_url: str, tmp_path: Path) -> Any:
-    ledger = open_test_ledger(database_url, FixedClock("2024-09-20"))
-    key = generate_key_file(tmp_path / "key", "benefits-ledger/vn")
-    ledger.signer = load_signer(tmp_path / "key")
+    ledger, key = signed_ledger(database_url, FixedClock("2024-09-20"), tmp_path)
     for serial in range(1, 4):
-        person = ledger.register_beneficiary(
-            "can_bo", kind="social_assistance", full_name=f"Trịnh Văn {serial}", commune_code="26041",
-            citizen_id=citizen_id(1930, serial=serial), date_of_birth="1930-01-01",
-        )  # fmt: skip
-        eid = ledger.grant_entitlement(
-            "can_bo", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=basis()
-        )["entitlement_id"]
-        ledger.record_payment(
-            "chi_tra", payment_id=f"T{serial}", beneficiary_id=person.id, entitlement_id=eid,
-            period="2024-08", amount=500_000, paid_on="2024-08-10",
-        )  # fmt: skip
+        paid_elderly(ledger, serial, ["2024-08"], prefix="T")
     note = ledger.checkpoint()
     yield database_url, ledger, key, note, int(str(note).splitlines()[1])
     ledger.close()
