@@ -24,12 +24,14 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.beneficiary import Beneficiary
-from domain.errors import Conflict, NotFound
+from domain.checkpoints import Checkpoint
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.indexes import NAMESPACES, index_id
 from domain.merkle import CompactRange
 from domain.snapshots import state_of
 from domain.users import User
 from ledger.bulk import CHUNK, BulkLoader
+from ledger.checkpoints import latest_note
 from ledger.integrity_findings import (
     CHECK_FAILED,
     CLAIM,
@@ -45,6 +47,7 @@ from ledger.integrity_findings import (
 )
 from ledger.integrity_read_models import ReadModels, check_read_models
 from ledger.merkle_log import log_leaves, query, stored_tree, tables_of
+from ledger.signing import verify_note
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -182,6 +185,9 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
     waiting_events: dict[Key, bytes] = {}
     recorded_head: dict[str, tuple[int, int]] = {}  # stream → (last version with a leaf, leaves)
     tree = CompactRange()
+    now = CompactRange()  # the tree of the events as they are now, for the latest signed checkpoint
+    signed = _latest_signed(ledger, report)
+    at_signed: bytes | None = now.root() if signed is not None and signed.size == 0 else None
     expected_position = 0
     recomputed = ((str(leaf.stream_id), leaf.version, leaf.leaf_hash) for leaf in log_leaves(ledger))
     for stored, current in itertools.zip_longest(_stored_leaf_rows(ledger), recomputed):
@@ -201,6 +207,9 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
             _meet(report, (stream, version), leaf, waiting_events, waiting_leaves)
         if current is not None:
             _meet(report, (current[0], current[1]), current[2], waiting_leaves, waiting_events)
+            now.append(current[2])
+            if signed is not None and now.size == signed.size:
+                at_signed = now.root()
     for (stream, version), _ in sorted(waiting_events.items()):
         report.add(
             LEAF,
@@ -209,6 +218,15 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
             "the stored event has no Merkle leaf: it was written behind the ledger's back",
         )
     _name_lost_events(report, facts, recorded_head, waiting_leaves)
+    if signed is not None and at_signed != signed.root_hash:
+        report.add(
+            MERKLE_TREE,
+            None,
+            None,
+            f"the events no longer hash to the latest signed checkpoint (tree size {signed.size}, root "
+            f"{signed.root_hash.hex()[:16]}…): an event before it was changed, deleted or inserted "
+            "(ledger verify --against a saved checkpoint names which)",
+        )
     stored = stored_tree(ledger)
     if stored != tree:
         report.add(
@@ -219,6 +237,23 @@ def check_merkle_log(ledger: BenefitsLedger, facts: LogFacts, report: IntegrityR
             "the "
             f"stored leaves ({tree.size} leaves, root {tree.root().hex()[:16]}…)",
         )
+
+
+def _latest_signed(ledger: BenefitsLedger, report: IntegrityReport) -> Checkpoint | None:
+    """The latest checkpoint kept in the store — its signature checked when this process holds the
+    key (a note the key did not sign is a finding, and not used)."""
+    note = latest_note(ledger)
+    if note is None:
+        return None
+    if ledger.signer is None:
+        return Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
+    try:
+        return verify_note(note, ledger.signer.verifier_key)
+    except InvalidInput as error:
+        report.add(
+            MERKLE_TREE, None, None, f"the latest kept checkpoint is not validly signed: {error.message}"
+        )
+        return None
 
 
 def _meet(
