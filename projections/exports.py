@@ -175,4 +175,4 @@ def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> byt
         by_commune.setdefault(line.commune_code, []).append(line)
     sheets = [_summary_sheet(roster, by_commune, checkpoint)]
     sheets += [_commune_sheet(roster, code, lines) for code, lines in sorted(by_commune.items())]
-    return xlsx.workbook(sheets)
+    return xlsx.workbook(sheets, description=str(checkpoint["note"]) if checkpoint else None)

@@ -127,8 +127,9 @@ class Sheet:
         )
 
 
-def workbook(sheets: Sequence[Sheet]) -> bytes:
-    """The XLSX file of ``sheets`` (in order; the first is the active one)."""
+def workbook(sheets: Sequence[Sheet], description: str | None = None) -> bytes:
+    """The XLSX file of ``sheets`` (in order; the first is the active one); ``description`` goes into
+    the document's properties (``docProps/core.xml``, shown by spreadsheet programs as its comments)."""
     names = "".join(
         f'<sheet name="{escape(s.title, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
         for i, s in enumerate(sheets, start=1)
@@ -173,13 +174,23 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        f"{overrides}</Types>"
+        f"{overrides}"
+        '<Override PartName="/docProps/core.xml" ContentType="application/'
+        'vnd.openxmlformats-package.core-properties+xml"/></Types>'
+    )
+    core = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<dc:description>{escape(description or '')}</dc:description></cp:coreProperties>"
     )
     root_rels = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        'officeDocument" Target="xl/workbook.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+        'core-properties" Target="docProps/core.xml"/></Relationships>'
     )
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -191,6 +202,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
 
         put("[Content_Types].xml", types)
         put("_rels/.rels", root_rels)
+        put("docProps/core.xml", core)
         put("xl/workbook.xml", book)
         put("xl/_rels/workbook.xml.rels", book_rels)
         put("xl/styles.xml", _STYLES)

@@ -50,7 +50,9 @@ def test_the_issued_roster_carries_its_checkpoint_in_json_csv_and_xlsx(
     assert "\n".join(r[1] for r in rows[-len(checkpoint["note"].splitlines()) :]) == checkpoint[
         "note"
     ].rstrip("\n")
-    sheet = load_workbook(io.BytesIO(roster_xlsx(roster, checkpoint)))["Tổng hợp"]
+    book = load_workbook(io.BytesIO(roster_xlsx(roster, checkpoint)))
+    assert book.properties.description == checkpoint["note"]  # the full signed note in the properties
+    sheet = book["Tổng hợp"]
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert f"Điểm kiểm tra sổ cái (checkpoint): {checkpoint['short']}" in cells
     engine.store.close()
