@@ -26,7 +26,6 @@ from domain.checkpoints import Checkpoint, origin_for
 from domain.errors import InvalidInput
 from domain.merkle import consistency_proof, first_difference, root, subtree_hasher, verify_consistency
 from ledger.merkle_log import (
-    LogLeaf,
     execute,
     log_leaves,
     query,
@@ -191,19 +190,18 @@ def verify_against(ledger: LedgerStore, notes: Sequence[str], verifier_key: str)
     """Check today's log against saved signed checkpoints (see the module's docstring). A note that is
     not validly signed by ``verifier_key`` raises :class:`~domain.errors.InvalidInput` naming why."""
     checkpoints = [verify_note(note, verifier_key) for note in notes]
-    leaves = list(log_leaves(ledger))
-    now = [leaf.leaf_hash for leaf in leaves]
+    now = [leaf.leaf_hash for leaf in log_leaves(ledger)]  # hashes only: 32 bytes an event in memory
     report = AgainstReport(log_size=len(now))
     new_root = root(now)
     subtree = subtree_hasher(now)
     for checkpoint in sorted(checkpoints, key=lambda c: c.size):
         report.checked.append(checkpoint.size)
         if checkpoint.size > len(now):
-            report.findings.append(_shorter(ledger, checkpoint, leaves))
+            report.findings.append(_shorter(ledger, checkpoint, now))
             continue
         proof = consistency_proof(checkpoint.size, len(now), subtree)
         if not verify_consistency(checkpoint.size, len(now), checkpoint.root_hash, new_root, proof):
-            report.findings.append(_changed(ledger, checkpoint, leaves))
+            report.findings.append(_changed(ledger, checkpoint, now))
     return report
 
 
@@ -218,23 +216,23 @@ def _named(ledger: LedgerStore, checkpoint: Checkpoint, message: str, position: 
     )
 
 
-def _shorter(ledger: LedgerStore, checkpoint: Checkpoint, leaves: list[LogLeaf]) -> Finding:
-    missing = checkpoint.size - len(leaves)
+def _shorter(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes]) -> Finding:
+    missing = checkpoint.size - len(now)
     then = stored_leaves(ledger, 0, checkpoint.size)
-    message = f"the log holds {len(leaves)} events, {missing} fewer than the checkpoint of {checkpoint.size}"
-    where = _first_changed(then, [leaf.leaf_hash for leaf in leaves], checkpoint)
-    if where is not None and where < len(leaves):
+    message = f"the log holds {len(now)} events, {missing} fewer than the checkpoint of {checkpoint.size}"
+    where = _first_changed(then, now, checkpoint)
+    if where is not None and where < len(now):
         return _named(
             ledger, checkpoint, f"{message}; the first one missing or changed is at position {where}", where
         )
     if where is not None:
         return _named(ledger, checkpoint, f"{message}: deleted from the end of the log", where)
-    return Finding(checkpoint.size, f"{message}: events at the end of the log were deleted", len(leaves))
+    return Finding(checkpoint.size, f"{message}: events at the end of the log were deleted", len(now))
 
 
-def _changed(ledger: LedgerStore, checkpoint: Checkpoint, leaves: list[LogLeaf]) -> Finding:
+def _changed(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes]) -> Finding:
     then = stored_leaves(ledger, 0, checkpoint.size)
-    where = _first_changed(then, [leaf.leaf_hash for leaf in leaves[: checkpoint.size]], checkpoint)
+    where = _first_changed(then, now[: checkpoint.size], checkpoint)
     if where is None:
         message = (
             f"the first {checkpoint.size} events no longer hash to the checkpoint's signed root, and the "
