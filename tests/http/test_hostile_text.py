@@ -199,7 +199,7 @@ def test_a_nul_recorded_before_the_boundary_refused_it_never_breaks_the_read_sid
     backends; the read models hold U+FFFD in its place (PostgreSQL's text cannot hold NUL, SQLite's
     ``LIKE`` stops at it), the event keeps its bytes."""
     with monkeypatch.context() as unchecked:
-        unchecked.setattr(domain.values, "control_character_problem", lambda *_, **__: None)
+        unchecked.setattr(domain.values, "control_character_problem", lambda *_, **__: None, raising=False)
         person = api.ledger.register_beneficiary(
             "setup",
             kind="meritorious",
@@ -247,8 +247,10 @@ def test_a_csv_import_row_with_a_nul_is_a_row_error_naming_the_column(api: Api) 
 
 # ------------------------------------------------------------------------------------------- properties
 
+CONTROLS = st.one_of(st.just(NUL), st.characters(codec="utf-8", categories=["Cc"]))
 HOSTILE_TEXT = st.one_of(
     st.text(),
+    st.builds(lambda a, c, b: a + c + b, st.text(max_size=20), CONTROLS, st.text(max_size=20)),
     st.text(alphabet=st.characters(max_codepoint=0xA0), max_size=40),
     st.text(min_size=150, max_size=2600),
 )
@@ -279,12 +281,13 @@ def test_arbitrary_text_into_every_text_field_of_the_writes_never_answers_5xx(ap
     ]
 
     @PROPERTY
-    @given(field=st.sampled_from(fields), text=HOSTILE_TEXT)
-    def write(field: tuple[str, tuple[str, ...], str], text: str) -> None:
-        name, path, _ = field
-        url, body = _writes(bid, eid)[name]
-        answer = _answer(api, name, url, _with(body, path, text))
-        assert answer.status_code < 500, (name, path, text, answer.text)
+    @given(text=HOSTILE_TEXT)
+    def write(text: str) -> None:
+        writes = _writes(bid, eid)
+        for name, path, _ in fields:
+            url, body = writes[name]
+            answer = _answer(api, name, url, _with(body, path, text))
+            assert answer.status_code < 500, (name, path, text, answer.text)
 
     write()
     _check_read_side(api)
@@ -296,11 +299,11 @@ def test_arbitrary_text_into_every_query_parameter_of_the_reads_never_answers_5x
     params = [(path, name) for path, names in queries for name in names]
 
     @PROPERTY
-    @given(param=st.sampled_from(params), text=HOSTILE_TEXT)
-    def read(param: tuple[str, str], text: str) -> None:
-        path, name = param
-        answer = api.client.get(path, params={name: text}, headers=api.headers("inspector"))
-        assert answer.status_code < 500, (path, name, text, answer.text)
+    @given(text=HOSTILE_TEXT)
+    def read(text: str) -> None:
+        for path, name in params:
+            answer = api.client.get(path, params={name: text}, headers=api.headers("inspector"))
+            assert answer.status_code < 500, (path, name, text, answer.text)
 
     read()
     _check_read_side(api)
