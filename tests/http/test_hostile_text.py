@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from api_support import COMMUNE, OTHER_COMMUNE, Api, assert_problem, basis, card_number, citizen_id
+from api_support import (
+    COMMUNE,
+    OTHER_COMMUNE,
+    Api,
+    assert_problem,
+    basis,
+    card_number,
+    citizen_id,
+    register_body,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,23 +37,10 @@ def _person(api: Api) -> tuple[str, str]:
     return bid, eid
 
 
-def _register_body(**changes: Any) -> dict[str, Any]:
-    body = {
-        "kind": "meritorious",
-        "full_name": "Trần Thị Bình",
-        "commune_code": COMMUNE,
-        "citizen_id": citizen_id(1950, female=True),
-        "date_of_birth": "1950-02-01",
-        "sex": "female",
-    }
-    body.update(changes)
-    return body
-
-
 def _writes(bid: str, eid: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """A valid body of each representative write, by name: ``(path, body)``."""
     return {
-        "register": ("/v1/beneficiaries", _register_body()),
+        "register": ("/v1/beneficiaries", register_body()),
         "grant": (
             f"/v1/beneficiaries/{bid}/entitlements",
             {
@@ -131,7 +127,7 @@ def test_a_control_character_in_a_text_field_is_refused_naming_the_field(api: Ap
 
 def test_tab_and_line_breaks_only_in_a_reason(api: Api) -> None:
     bid, _ = _person(api)
-    refused = api.post("/v1/beneficiaries", _register_body(full_name="Trần\tThị Bình"))
+    refused = api.post("/v1/beneficiaries", register_body(full_name="Trần\tThị Bình"))
     assert_problem(refused, 422, "full_name")
     moved = api.post(
         f"/v1/beneficiaries/{bid}/relocate",
@@ -142,10 +138,10 @@ def test_tab_and_line_breaks_only_in_a_reason(api: Api) -> None:
 
 
 def test_the_schema_bounds_names_and_reasons(api: Api) -> None:
-    assert api.post("/v1/beneficiaries", _register_body(full_name="x" * 200)).status_code == 201
-    assert_problem(api.post("/v1/beneficiaries", _register_body(full_name="x" * 201)), 422, "full_name")
-    assert api.post("/v1/beneficiaries", _register_body(reason="x" * 2000)).status_code == 201
-    assert_problem(api.post("/v1/beneficiaries", _register_body(reason="x" * 2001)), 422, "reason")
+    assert api.post("/v1/beneficiaries", register_body(full_name="x" * 200)).status_code == 201
+    assert_problem(api.post("/v1/beneficiaries", register_body(full_name="x" * 201)), 422, "full_name")
+    assert api.post("/v1/beneficiaries", register_body(reason="x" * 2000)).status_code == 201
+    assert_problem(api.post("/v1/beneficiaries", register_body(reason="x" * 2001)), 422, "reason")
     schema = api.client.get("/openapi.json").json()["components"]["schemas"]
     register = schema["Register"]["properties"]
     assert register["full_name"]["maxLength"] == 200
