@@ -84,8 +84,8 @@ def create_app(
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
+    app.add_middleware(JsonDepthLimit)  # JSON nested too deep: 422 before parsing (inside the request log)
     app.add_middleware(RequestLog)
-    app.add_middleware(JsonDepthLimit)  # JSON nested too deep: 422 before parsing
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
     return app
