@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from api.http import app as http_api
 from api.pages import router as pages
 from api.web.idempotency import IdempotencyStore
+from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
 from api.web.services import Services
 from ledger.adapters.sqlstore import open_read_store
@@ -83,6 +84,7 @@ def create_app(
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
+    app.add_middleware(JsonDepthLimit)  # JSON nested too deep: 422 before parsing (inside the request log)
     app.add_middleware(RequestLog)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)

@@ -20,7 +20,7 @@ from domain.values import (
     card_group,
     parse_card_number,
     parse_date,
-    parse_text,
+    parse_reason,
 )
 
 if TYPE_CHECKING:
@@ -101,7 +101,9 @@ class CardCommands(Dues):
     ) -> None:
         """End a card (death, termination, moved away)."""
         card = self._active_card(card_number)
-        why = parse_text(reason, "reason", max_length=500)
+        why = parse_reason(reason)
+        if not why:
+            raise InvalidInput("reason", "must not be empty")
         day = parse_date(effective_on, "effective_on")
         if day < card.valid_from:
             raise InvalidInput("effective_on", "must not be before the card's valid_from")

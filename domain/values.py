@@ -127,13 +127,53 @@ def parse_date(value: object, field: str) -> date:
     raise InvalidInput(field, f"must be a date written YYYY-MM-DD, got {value!r}")
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS_RE = re.compile("[\t\n\r]")
+MAX_NAME_LENGTH = 200
+MAX_REASON_LENGTH = 2000
+
+
+def control_character_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` cannot be recorded, or ``None``: it holds a control character (C0, DEL, C1 — the
+    NUL that PostgreSQL's text cannot hold among them) or half of a surrogate pair. Tab and line breaks
+    are allowed only in text of several lines (``multiline``: reasons)."""
+    found = _CONTROL_RE.search(text) or (None if multiline else _LINE_BREAKS_RE.search(text))
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, "a control character" if ord(char) < 0xD800 else "a lone surrogate")
+    allowed = "" if multiline else " (this text is one line: no tab or line break)"
+    return f"must not contain control characters; U+{ord(char):04X} ({name}) is one{allowed}"
+
+
+def refuse_control_characters(text: str, field: str, *, multiline: bool = False) -> str:
+    """``text`` unchanged, or :class:`InvalidInput` naming ``field`` if it holds a control character."""
+    problem = control_character_problem(text, multiline=multiline)
+    if problem is not None:
+        raise InvalidInput(field, problem)
+    return text
+
+
+def parse_reason(value: object, field: str = "reason") -> str:
+    """The free-text reason of a write (lý do): several lines allowed, kept as one, at most 2,000
+    characters, no control characters."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be text, got {value!r}")
+    text = " ".join(refuse_control_characters(value, field, multiline=True).split())
+    if len(text) > MAX_REASON_LENGTH:
+        raise InvalidInput(field, f"must be at most {MAX_REASON_LENGTH} characters")
+    return text
+
+
 def parse_text(value: object, field: str, *, max_length: int = 500, required: bool = True) -> str:
-    """A non-empty line of text (names, decision numbers, reasons)."""
+    """A non-empty line of text (names, decision numbers, references): no control characters."""
     if value is None and not required:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(field, f"must be text, got {value!r}")
-    text = " ".join(value.split())
+    text = " ".join(refuse_control_characters(value, field).split())
     if required and not text:
         raise InvalidInput(field, "must not be empty")
     if len(text) > max_length:

@@ -46,7 +46,7 @@ from domain.rates import (
 from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
-from domain.values import Month, parse_citizen_id
+from domain.values import Month, parse_citizen_id, parse_reason
 from ledger import unit_of_work
 from ledger.adapters.communes import configured_province
 from ledger.adapters.documents import DocumentStore
@@ -182,11 +182,7 @@ class LedgerStore(Application[UUID]):
             actor = actor_name(actor)
         if not isinstance(actor, str) or not actor.strip():
             raise InvalidInput("actor", "every write needs the name of who records it")
-        if reason is not None and not isinstance(reason, str):
-            raise InvalidInput("reason", f"must be text, got {reason!r}")
-        return RecordContext(
-            actor=actor.strip(), recorded_at=self.clock(), reason=" ".join((reason or "").split())
-        )
+        return RecordContext(actor=actor.strip(), recorded_at=self.clock(), reason=parse_reason(reason))
 
     def save_with_retry(self, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:
         """Run ``attempt_fn`` (which loads state and decides) and save, retrying on a write conflict."""

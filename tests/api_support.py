@@ -70,6 +70,21 @@ def citizen_id(birth_year: int = 1950, *, female: bool = False, province: str = 
     return f"{province}{century}{birth_year % 100:02d}{next(SERIALS) % 10**6:06d}"
 
 
+def register_body(**fields: Any) -> dict[str, Any]:
+    """The body of a registration: a woman born 1950 in commune 26041 with a fresh citizen ID, ``fields``
+    changed."""
+    body = {
+        "kind": "meritorious",
+        "full_name": "Trần Thị Bình",
+        "commune_code": COMMUNE,
+        "citizen_id": citizen_id(1950, female=True),
+        "date_of_birth": "1950-02-01",
+        "sex": "female",
+    }
+    body.update(fields)
+    return body
+
+
 def card_number(group: str = "TS", benefit: int = 2) -> str:
     """A fresh health-insurance card number of Đồng Nai (province 75)."""
     return f"{group}{benefit}75{next(SERIALS) % 10**10:010d}"
@@ -150,16 +165,7 @@ class Api:
 
     def register(self, *, as_: str = "officer", **fields: Any) -> dict[str, Any]:
         """Register a beneficiary over HTTP (201)."""
-        body = {
-            "kind": "meritorious",
-            "full_name": "Trần Thị Bình",
-            "commune_code": COMMUNE,
-            "citizen_id": citizen_id(1950, female=True),
-            "date_of_birth": "1950-02-01",
-            "sex": "female",
-        }
-        body.update(fields)
-        answer = self.post("/v1/beneficiaries", body, as_=as_)
+        answer = self.post("/v1/beneficiaries", register_body(**fields), as_=as_)
         assert answer.status_code == 201, answer.text
         return answer.json()
 

@@ -216,6 +216,7 @@ _MESSAGES = _translations([
     (r"^must be an ISO 8601 timestamp or date", "Ngày phải có dạng dd/mm/yyyy."),
     (r"^must not be in the future", "Không được sau ngày hôm nay."),
     (r"^must be at most (\d+) characters", "Tối đa {1} ký tự."),
+    (r"^must not contain control characters; (U\+[0-9A-F]+)", "Không được chứa ký tự điều khiển ({1})."),
     (r"^must be 'cash' or 'bank'", "Hình thức nhận phải là tiền mặt hoặc chuyển khoản."),
     (r"^is required for the monthly scheme", "Chế độ hằng tháng phải ghi kỳ chi trả."),
     (r"^is required as a whole number from (\d+) to (\d+)", "Bắt buộc nhập số nguyên từ {1} đến {2}."),

@@ -141,18 +141,30 @@ class ReadStore(ABC):
 # ------------------------------------------------------------------------------------------- SQLite
 
 
+NUL_REPLACEMENT = "\ufffd"
+"""What a read model holds in place of U+0000: the replacement character. PostgreSQL's text cannot hold
+NUL at all, SQLite's string functions (``LIKE``, ``instr``) stop at it; the event keeps its bytes, only the
+read models (and a lookup by such a value) spell it so — on both backends, so that they answer alike."""
+
+
+def without_nul(row: Sequence[Any]) -> tuple[Any, ...]:
+    """``row`` with U+0000 in its text values replaced by :data:`NUL_REPLACEMENT`: a name recorded with one
+    before the boundary refused it must not take the read side down."""
+    return tuple(v.replace("\x00", NUL_REPLACEMENT) if type(v) is str and "\x00" in v else v for v in row)
+
+
 class _SQLiteTx(Tx):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(statement, tuple(params))
+        self.conn.execute(statement, without_nul(params))
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(statement, [tuple(r) for r in rows])
+        self.conn.executemany(statement, [without_nul(r) for r in rows])
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [tuple(r) for r in self.conn.execute(statement, tuple(params)).fetchall()]
+        return [tuple(r) for r in self.conn.execute(statement, without_nul(params)).fetchall()]
 
 
 class SQLiteReadStore(ReadStore):
@@ -216,12 +228,12 @@ class _PgTx(Tx):
         self.conn = conn
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(_pg(statement), tuple(params))
+        self.conn.execute(_pg(statement), without_nul(params))
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             with self.conn.cursor() as cur:
-                cur.executemany(_pg(statement), [tuple(r) for r in rows])
+                cur.executemany(_pg(statement), [without_nul(r) for r in rows])
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -230,10 +242,10 @@ class _PgTx(Tx):
                 cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
             ):
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(without_nul(row))
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [tuple(r) for r in self.conn.execute(_pg(statement), tuple(params)).fetchall()]
+        return [tuple(r) for r in self.conn.execute(_pg(statement), without_nul(params)).fetchall()]
 
 
 class PostgresReadStore(ReadStore):

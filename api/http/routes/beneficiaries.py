@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.text import NoControl, SafeLine, SafeName, SafeQuery, SafeReason, SafeTree
+from domain.values import MAX_NAME_LENGTH
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries
 
@@ -20,7 +22,7 @@ class Body(BaseModel):
     """Common to every write: a free-text reason."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=500, description="Why (lý do)")
+    reason: SafeReason | None = Field(default=None, description="Why (lý do)")
 
     def fields(self) -> dict[str, Any]:
         """The body without the reason and unset fields."""
@@ -30,38 +32,38 @@ class Body(BaseModel):
 class Basis(BaseModel):
     """Legal basis: the decision (căn cứ: số quyết định, ngày, cơ quan ban hành)."""
 
-    decision_no: str = Field(min_length=1, max_length=100)
-    decision_date: str = Field(description="YYYY-MM-DD")
-    issuer: str = Field(min_length=1, max_length=200)
+    decision_no: SafeLine = Field(min_length=1, max_length=100)
+    decision_date: SafeLine = Field(description="YYYY-MM-DD")
+    issuer: SafeLine = Field(min_length=1, max_length=200)
 
 
 class PaymentChannel(BaseModel):
     """Cash at the post office, or a bank account."""
 
     type: Literal["cash", "bank"]
-    bank_code: str | None = Field(default=None, max_length=12)
-    account_number: str | None = Field(default=None, max_length=19)
+    bank_code: SafeLine | None = Field(default=None, max_length=12)
+    account_number: SafeLine | None = Field(default=None, max_length=19)
 
 
 class Member(BaseModel):
     """A household member."""
 
-    citizen_id: str
-    full_name: str
-    date_of_birth: str | None = None
-    relation: str = "member"
+    citizen_id: SafeLine
+    full_name: SafeName
+    date_of_birth: SafeLine | None = None
+    relation: SafeLine = "member"
 
 
 class Register(Body):
     """Register a beneficiary."""
 
     kind: Literal["meritorious", "social_assistance", "poor_household"]
-    full_name: str = Field(min_length=1, max_length=200)
-    commune_code: str = Field(description="5-digit commune code of the 2025 reform")
-    citizen_id: str | None = Field(default=None, description="12 digits; required unless poor_household")
-    household_code: str | None = None
+    full_name: SafeName
+    commune_code: SafeLine = Field(description="5-digit commune code of the 2025 reform")
+    citizen_id: SafeLine | None = Field(default=None, description="12 digits; required unless poor_household")
+    household_code: SafeLine | None = None
     poverty_status: Literal["poor", "near_poor"] | None = None
-    date_of_birth: str | None = Field(default=None, description="YYYY-MM-DD")
+    date_of_birth: SafeLine | None = Field(default=None, description="YYYY-MM-DD")
     sex: Literal["male", "female"] | None = None
     members: list[Member] | None = None
     payment_channel: PaymentChannel | None = None
@@ -70,54 +72,54 @@ class Register(Body):
 class Grant(Body):
     """Grant an entitlement by decision."""
 
-    scheme: str = Field(description="A scheme code of the catalogue")
-    effective_from: str = Field(description="YYYY-MM")
+    scheme: SafeLine = Field(description="A scheme code of the catalogue")
+    effective_from: SafeLine = Field(description="YYYY-MM")
     basis: Basis
-    params: dict[str, Any] | None = None
-    end_month: str | None = None
+    params: SafeTree | None = None
+    end_month: SafeLine | None = None
 
 
 class Adjust(Body):
     """Change an entitlement's parameters from a month."""
 
-    effective_from: str
-    params: dict[str, Any]
+    effective_from: SafeLine
+    params: SafeTree
     basis: Basis
 
 
 class SuspendResume(Body):
     """Suspend or resume from a month."""
 
-    effective_from: str
+    effective_from: SafeLine
     basis: Basis | None = None
 
 
 class Terminate(Body):
     """Terminate after the last month paid."""
 
-    last_month: str
+    last_month: SafeLine
     basis: Basis
 
 
 class Death(Body):
     """Record a death."""
 
-    date_of_death: str
+    date_of_death: SafeLine
     basis: Basis | None = None
 
 
 class Relocate(Body):
     """Move to another commune from a month."""
 
-    commune_code: str
-    effective_from: str
+    commune_code: SafeLine
+    effective_from: SafeLine
 
 
 class ChannelChange(Body):
     """Switch cash ⇄ bank account."""
 
     payment_channel: PaymentChannel
-    effective_from: str | None = None
+    effective_from: SafeLine | None = None
 
 
 class Recovery(Body):
@@ -125,27 +127,29 @@ class Recovery(Body):
 
     amount: StrictInt
     method: Literal["cash", "deduction", "refund"]
-    reference: str | None = Field(default=None, max_length=200)
-    entitlement_id: str | None = Field(
+    reference: SafeLine | None = Field(default=None, max_length=200)
+    entitlement_id: SafeLine | None = Field(
         default=None,
         description="deduction: the entitlement whose amount still owed is withheld (default: the first "
         "payable item that covers the amount; the answer names it in withheld_from)",
     )
-    period: str | None = Field(default=None, description="deduction: that item's month (omit for a one-off)")
+    period: SafeLine | None = Field(
+        default=None, description="deduction: that item's month (omit for a one-off)"
+    )
 
 
 class CardIssue(Body):
     """Issue a health-insurance card."""
 
-    card_number: str
-    valid_from: str
-    valid_to: str | None = None
+    card_number: SafeLine
+    valid_from: SafeLine
+    valid_to: SafeLine | None = None
 
 
 class CardRenew(Body):
     """Extend a card."""
 
-    valid_to: str
+    valid_to: SafeLine
 
 
 class HistoryItem(BaseModel):
@@ -173,14 +177,14 @@ class CardRevoke(BaseModel):
     """End a card."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
-    effective_on: str
+    reason: SafeReason = Field(min_length=1)
+    effective_on: SafeLine
 
 
 class Correction(Body):
     """Correct registered details."""
 
-    changes: dict[str, Any]
+    changes: SafeTree
 
 
 def _reason(body: Body | CardRevoke) -> str:
@@ -203,13 +207,17 @@ def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> J
 def list_beneficiaries(
     svc: Svc,
     user: CurrentUser,
-    citizen_id: str | None = None,
-    commune_code: str | None = None,
-    kind: str | None = None,
-    status: str | None = None,
-    name: Annotated[str | None, Query(description="accent-insensitive part of the name")] = None,
-    scheme: str | None = None,
-    cursor: str | None = None,
+    citizen_id: SafeQuery = None,
+    commune_code: SafeQuery = None,
+    kind: SafeQuery = None,
+    status: SafeQuery = None,
+    name: Annotated[
+        str | None,
+        NoControl,
+        Query(max_length=MAX_NAME_LENGTH, description="accent-insensitive part of the name"),
+    ] = None,
+    scheme: SafeQuery = None,
+    cursor: SafeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Find beneficiaries (tra cứu), a page at a time."""
@@ -228,7 +236,7 @@ def get_beneficiary(beneficiary_id: str, svc: Svc, user: CurrentUser) -> dict[st
 
 
 @router.get("/beneficiaries/{beneficiary_id}/history", response_model=HistoryPage)
-def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: str | None = None) -> Response:
+def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: SafeQuery = None) -> Response:
     """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then.
 
     The items are plain JSON already: they are written straight out (FastAPI's generic encoder took

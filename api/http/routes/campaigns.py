@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.services import AuthError
+from api.web.text import SafeLine, SafeReason, SafeTree
 from ledger.authorization import require_commune
 from ledger.campaigns import campaign, grant_campaign
 
@@ -22,24 +23,26 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["meritorious", "social_assistance", "poor_household"] | None = None
-    commune_code: str | None = Field(default=None, description="the commune in force in the month")
-    schemes: list[str] | None = Field(default=None, description="holding one of these schemes that month")
-    beneficiary_ids: list[str] | None = Field(default=None, max_length=200_000)
+    commune_code: SafeLine | None = Field(default=None, description="the commune in force in the month")
+    schemes: list[SafeLine] | None = Field(
+        default=None, description="holding one of these schemes that month"
+    )
+    beneficiary_ids: list[SafeLine] | None = Field(default=None, max_length=200_000)
 
 
 class CampaignBody(BaseModel):
     """A campaign: a one-off scheme for a month, with its parameters and decision, for a selection."""
 
     model_config = ConfigDict(extra="forbid")
-    campaign_id: str = Field(min_length=1, max_length=100, description="client-chosen, unique; idempotent")
-    scheme: str = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
-    month: str = Field(description="YYYY-MM")
-    params: dict[str, Any] = Field(
-        default_factory=dict, description="e.g. {amount, funding_source, occasion}"
+    campaign_id: SafeLine = Field(
+        min_length=1, max_length=100, description="client-chosen, unique; idempotent"
     )
-    basis: dict[str, str] = Field(description="{decision_no, decision_date, issuer}")
+    scheme: SafeLine = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
+    month: SafeLine = Field(description="YYYY-MM")
+    params: SafeTree = Field(default_factory=dict, description="e.g. {amount, funding_source, occasion}")
+    basis: dict[SafeLine, SafeLine] = Field(description="{decision_no, decision_date, issuer}")
     select: Selection = Field(default_factory=Selection)
-    reason: str | None = Field(default=None, max_length=500)
+    reason: SafeReason | None = None
 
 
 @router.post("/campaigns", status_code=201)

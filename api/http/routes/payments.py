@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.text import SafeLine, SafeReason
 from ledger.proofs import payment_proof
 
 router = APIRouter(tags=["payments"])
@@ -18,32 +19,34 @@ class Payment(BaseModel):
     """A disbursement against an entitlement and month."""
 
     model_config = ConfigDict(extra="forbid")
-    payment_id: str = Field(min_length=1, max_length=100, description="client-chosen, unique")
-    beneficiary_id: str
-    entitlement_id: str
-    period: str | None = Field(default=None, description="YYYY-MM; omit for a one-off")
+    payment_id: SafeLine = Field(min_length=1, max_length=100, description="client-chosen, unique")
+    beneficiary_id: SafeLine
+    entitlement_id: SafeLine
+    period: SafeLine | None = Field(default=None, description="YYYY-MM; omit for a one-off")
     amount: StrictInt
-    paid_on: str = Field(description="YYYY-MM-DD")
+    paid_on: SafeLine = Field(description="YYYY-MM-DD")
     channel: Literal["cash", "bank"] | None = None
-    reference: str | None = Field(default=None, max_length=200, description="receipt or bank transaction")
-    reason: str | None = Field(default=None, max_length=500)
+    reference: SafeLine | None = Field(
+        default=None, max_length=200, description="receipt or bank transaction"
+    )
+    reason: SafeReason | None = None
 
 
 class NotCollected(BaseModel):
     """The beneficiary did not collect a month."""
 
     model_config = ConfigDict(extra="forbid")
-    beneficiary_id: str
-    entitlement_id: str
-    period: str
-    reason: str | None = Field(default=None, max_length=500)
+    beneficiary_id: SafeLine
+    entitlement_id: SafeLine
+    period: SafeLine
+    reason: SafeReason | None = None
 
 
 class Reverse(BaseModel):
     """Reverse a payment recorded by mistake."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: SafeReason = Field(min_length=1)
 
 
 @router.post("/payments", status_code=201)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.services import AuthError
+from api.web.text import NoControl, SafeLine, SafeReason
 from ledger.authorization import require_admin
 from ledger.imports import read_ncc_table_file
 
@@ -22,11 +23,11 @@ class RateAmendment(BaseModel):
     """A decree's amount from an effective month."""
 
     model_config = ConfigDict(extra="forbid")
-    effective_from: str
+    effective_from: SafeLine
     amount: StrictInt
-    legal_basis: str = Field(min_length=1, max_length=300)
-    province_code: str | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    legal_basis: SafeLine = Field(min_length=1, max_length=300)
+    province_code: SafeLine | None = None
+    reason: SafeReason | None = None
     derive_tables: bool = Field(
         default=True,
         description="NCC_STANDARD: without an official edition of the amount tables for the new standard, "
@@ -78,7 +79,7 @@ async def load_ncc_tables(
         UploadFile, File(description="CSV or XLSX with the columns of ncc_monthly_allowances.csv")
     ],
     standard: Annotated[int, Form(description="the NCC standard (đồng) this edition was made for")],
-    legal_basis: Annotated[str, Form(min_length=1, max_length=300)],
+    legal_basis: Annotated[str, NoControl, Form(min_length=1, max_length=300)],
 ) -> JSONResponse:
     """Administrator: load an official edition of the NCC amount tables for a standard (checked whole:
     every row of the tables once, amounts whole đồng). It replaces an edition derived for that standard;
@@ -123,7 +124,7 @@ class Approval(BaseModel):
     """A second administrator's approval."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=500)
+    reason: SafeReason | None = None
 
 
 @router.post("/rates/{schedule}/amendments/{amendment_id}/approve", tags=["rates"])

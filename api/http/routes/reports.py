@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.http.deps import CurrentUser, Svc
+from api.web.text import NoControl, SafeQuery
 from ledger.adapters.communes import resolve_commune
 from ledger.integrity import verify_streams
 from ledger.integrity_read_models import ReadModels
@@ -21,9 +22,11 @@ router = APIRouter()
 def report_summary(
     svc: Svc,
     user: CurrentUser,
-    from_: Annotated[str | None, Query(alias="from", description="YYYY-MM or YYYY-MM-DD")] = None,
-    to: Annotated[str | None, Query(description="YYYY-MM or YYYY-MM-DD")] = None,
-    commune_code: str | None = None,
+    from_: Annotated[
+        str | None, NoControl, Query(alias="from", max_length=200, description="YYYY-MM or YYYY-MM-DD")
+    ] = None,
+    to: Annotated[str | None, NoControl, Query(max_length=200, description="YYYY-MM or YYYY-MM-DD")] = None,
+    commune_code: SafeQuery = None,
 ) -> dict[str, Any]:
     """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
     share; grants and terminations; cards per group in use, new, ended."""

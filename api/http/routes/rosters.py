@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.text import SafeLine, SafeQuery, SafeReason
 from domain.values import Month
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_roster_issuer
@@ -32,10 +33,10 @@ def get_roster(
     month: str,
     svc: Svc,
     user: CurrentUser,
-    commune_code: str | None = None,
-    channel: str | None = None,
+    commune_code: SafeQuery = None,
+    channel: SafeQuery = None,
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
-    as_of: str | None = None,
+    as_of: SafeQuery = None,
 ) -> Response:
     """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
     del user
@@ -66,9 +67,9 @@ class IssueRoster(BaseModel):
     """Which roster to issue."""
 
     model_config = ConfigDict(extra="forbid")
-    commune_code: str | None = None
+    commune_code: SafeLine | None = None
     channel: Literal["cash", "bank"] | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    reason: SafeReason | None = None
 
 
 @router.post("/rosters/{month}/issue", status_code=201, tags=["rosters"])

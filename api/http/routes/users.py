@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.text import SafeLine, SafeReason
 from ledger.authorization import require_admin
 
 router = APIRouter()
@@ -18,10 +19,10 @@ class NewUser(BaseModel):
     """A user to create."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=2, max_length=64)
+    name: SafeLine = Field(min_length=2, max_length=64)
     role: Literal["officer", "inspector", "admin"]
-    scope: list[str] = Field(default_factory=list)
-    reason: str | None = Field(default=None, max_length=500)
+    scope: list[SafeLine] = Field(default_factory=list)
+    reason: SafeReason | None = None
 
 
 @router.post("/users", status_code=201, tags=["users"])
