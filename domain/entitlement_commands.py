@@ -234,11 +234,9 @@ class EntitlementCommands(Dues):
 
     def record_death(self, ctx: RecordContext, *, date_of_death: object, basis: object = None) -> None:
         """Record a death (báo tử): payments stop from the next month; open cards end on the date of death."""
-        died = parse_date(date_of_death, "date_of_death")
+        died = parse_date(date_of_death, "date_of_death", today=ctx.recorded_at.date(), not_after_today=True)
         legal = parse_basis(basis, required=False)
         self._require_alive("death")
-        if died > ctx.recorded_at.date():
-            raise InvalidInput("date_of_death", "must not be in the future")
         if self.date_of_birth is not None and died < self.date_of_birth:
             raise InvalidInput("date_of_death", "must not be before the date of birth")
         self.record(self.DeathRecorded, ctx, basis=legal, occurred_on=died, date_of_death=died)

@@ -47,15 +47,13 @@ class PaymentCommands(Dues):
         ent = self.entitlement(entitlement_id)
         key = self._period_key(ent, period)
         value = parse_amount(amount, "amount", positive=True)
-        day = parse_date(paid_on, "paid_on")
+        day = parse_date(paid_on, "paid_on", today=ctx.recorded_at.date(), not_after_today=True)
         existing = self.payments.get(pid)
         if existing is not None:
             if existing.same_content(ent.entitlement_id, key, value, day):
                 return False
             msg = f"payment_id {pid} was already used for another payment"
             raise Conflict(msg, "payment_id")
-        if day > ctx.recorded_at.date():
-            raise InvalidInput("paid_on", "must not be in the future")
         month = self.month_of(ent.entitlement_id, key)
         how = channel if channel is not None else self.channel_at(month)["type"]  # the channel of its month
         if how not in {"cash", "bank"}:
