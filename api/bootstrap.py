@@ -40,7 +40,11 @@ def build_services(
     url = database_url or (ledger.database_url if ledger else None) or settings.database_url
     the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
-    return Services(the_ledger, the_engine, IdempotencyStore(open_read_store(url)))
+    return Services(
+        the_ledger,
+        the_engine,
+        IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds),
+    )
 
 
 @contextmanager

@@ -377,9 +377,12 @@ class Beneficiary(EntitlementCommands, PaymentCommands, CardCommands, LedgerAggr
             raise InvalidInput("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
         name = parse_text(full_name, "full_name", max_length=200)
         commune = parse_commune_code(commune_code)
-        dob = parse_date(date_of_birth, "date_of_birth") if date_of_birth is not None else None
-        if dob is not None and dob > ctx.recorded_at.date():
-            raise InvalidInput("date_of_birth", "must not be in the future")
+        today = ctx.recorded_at.date()
+        dob = (
+            parse_date(date_of_birth, "date_of_birth", today=today, not_after_today=True)
+            if date_of_birth is not None
+            else None
+        )
         if sex is not None and sex not in {"male", "female"}:
             raise InvalidInput("sex", f"must be 'male' or 'female', got {sex!r}")
         cid: str | None = None

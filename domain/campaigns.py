@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 from domain.catalogue import KINDS, get_scheme, validate_params
 from domain.errors import Conflict, InvalidInput
 from domain.events import LedgerAggregate, RecordContext
-from domain.values import Month, parse_basis, parse_commune_code, parse_identifier
+from domain.values import Month, check_basis_date, parse_basis, parse_commune_code, parse_identifier
 
 NAMESPACE_CAMPAIGNS = UUID("5c1e9a47-8b2d-4e6f-9a3c-7d0b1e2f3a49")
 CAMPAIGN_PARAM = "campaign"
@@ -120,6 +120,7 @@ class Campaign(LedgerAggregate):
     @classmethod
     def start(cls, ctx: RecordContext, definition: dict[str, Any]) -> Campaign:
         """Open a campaign's stream with its checked definition (:func:`parse_campaign`)."""
+        check_basis_date(definition["basis"], ctx.recorded_at.date())
         return cls._create(
             cls.CampaignStarted,
             id=campaign_stream_id(definition["campaign_id"]),

@@ -15,7 +15,7 @@ from domain.dues import Dues
 from domain.errors import Conflict, InvalidInput
 from domain.parts import ELDERLY_80, NAMESPACE_ENTITLEMENT, Entitlement
 from domain.person_fields import spoken
-from domain.values import Month, basis_date, parse_basis, parse_date
+from domain.values import Month, basis_date, check_date, parse_basis, parse_date
 
 if TYPE_CHECKING:
     from domain.catalogue import RateBook, Scheme
@@ -237,8 +237,7 @@ class EntitlementCommands(Dues):
         died = parse_date(date_of_death, "date_of_death")
         legal = parse_basis(basis, required=False)
         self._require_alive("death")
-        if died > ctx.recorded_at.date():
-            raise InvalidInput("date_of_death", "must not be in the future")
+        check_date(died, "date_of_death", ctx.recorded_at.date(), not_after_today=True)
         if self.date_of_birth is not None and died < self.date_of_birth:
             raise InvalidInput("date_of_death", "must not be before the date of birth")
         self.record(self.DeathRecorded, ctx, basis=legal, occurred_on=died, date_of_death=died)

@@ -21,6 +21,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.values import check_basis_date
+
 GENESIS_HASH = ""
 HASH_FIELD = "event_hash"
 
@@ -106,7 +108,9 @@ class LedgerAggregate(Aggregate):
     chain_head: str = GENESIS_HASH
 
     def record(self, event_class: type[Any], ctx: RecordContext, **data: Any) -> None:
-        """Trigger ``event_class`` with the common fields filled from ``ctx`` and the chain head."""
+        """Trigger ``event_class`` with the common fields filled from ``ctx`` and the chain head; a legal
+        basis's decision date checked against the day of recording (:func:`~domain.values.check_date`)."""
+        check_basis_date(data.get("basis"), ctx.recorded_at.date())
         data.setdefault("occurred_on", ctx.recorded_at.date())
         data.setdefault("reason", ctx.reason)
         self.trigger_event(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from domain.dues import Dues
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.parts import ONE_OFF, RECOVERY_METHODS, REFUND, DueItem, Entitlement, Payment
-from domain.values import Month, parse_amount, parse_date, parse_identifier, parse_text
+from domain.values import Month, check_date, parse_amount, parse_date, parse_identifier, parse_text
 
 if TYPE_CHECKING:
     from domain.catalogue import RateBook
@@ -54,8 +54,7 @@ class PaymentCommands(Dues):
                 return False
             msg = f"payment_id {pid} was already used for another payment"
             raise Conflict(msg, "payment_id")
-        if day > ctx.recorded_at.date():
-            raise InvalidInput("paid_on", "must not be in the future")
+        check_date(day, "paid_on", ctx.recorded_at.date(), not_after_today=True)
         month = self.month_of(ent.entitlement_id, key)
         how = channel if channel is not None else self.channel_at(month)["type"]  # the channel of its month
         if how not in {"cash", "bank"}:

@@ -115,15 +115,23 @@ def round_to_thousand(amount: Decimal) -> int:
     return int((amount / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000)
 
 
-def parse_date(value: object, field: str) -> date:
-    """A calendar date ``YYYY-MM-DD``."""
+EARLIEST_DATE = date(1900, 1, 1)
+"""No business date (a payment, a birth, a decision) lies before it."""
+
+
+def parse_date(
+    value: object, field: str, *, today: date | None = None, not_after_today: bool = False
+) -> date:
+    """A calendar date ``YYYY-MM-DD`` in the ledger's range (:func:`check_date`)."""
     if isinstance(value, date):
-        return value
+        return check_date(value, field, today, not_after_today=not_after_today)
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             pass
+        else:
+            return check_date(day, field, today, not_after_today=not_after_today)
     raise InvalidInput(field, f"must be a date written YYYY-MM-DD, got {value!r}")
 
 
@@ -165,6 +173,35 @@ def parse_reason(value: object, field: str = "reason") -> str:
     if len(text) > MAX_REASON_LENGTH:
         raise InvalidInput(field, f"must be at most {MAX_REASON_LENGTH} characters")
     return text
+
+
+def check_date(day: date, field: str, today: date | None = None, *, not_after_today: bool = False) -> date:
+    """``day`` if it is a business date: from 1900-01-01 to one year after ``today`` (the day the command
+    is recorded, from its :class:`~domain.events.RecordContext`: the domain reads no clock), or to
+    ``today`` itself with ``not_after_today`` (a payment, a birth, a death). Without ``today`` (a field
+    parsed where the command's day is not known) only the earliest date is checked."""
+    if day < EARLIEST_DATE:
+        raise InvalidInput(field, f"must be on or after {EARLIEST_DATE.isoformat()}, got {day.isoformat()}")
+    if today is None:
+        return day
+    if not_after_today:
+        if day > today:
+            raise InvalidInput(
+                field, f"must not be in the future (after {today.isoformat()}), got {day.isoformat()}"
+            )
+        return day
+    latest = date(today.year + 1, today.month, 28 if (today.month, today.day) == (2, 29) else today.day)
+    if day > latest:
+        raise InvalidInput(
+            field, f"must not be more than a year ahead (after {latest.isoformat()}), got {day.isoformat()}"
+        )
+    return day
+
+
+def check_basis_date(basis: dict[str, Any] | None, today: date) -> None:
+    """The decision date of a parsed legal basis in the range of :func:`check_date`."""
+    if basis and basis.get("decision_date"):
+        check_date(date.fromisoformat(str(basis["decision_date"])), "basis.decision_date", today)
 
 
 def parse_text(value: object, field: str, *, max_length: int = 500, required: bool = True) -> str:

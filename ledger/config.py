@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     postgres_max_overflow: int = Field(
         10, ge=0, le=200, description="extra PostgreSQL connections per process"
     )
+    idempotency_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="how long a write's Idempotency-Key claim outlives its process (renewed as it runs)",
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod

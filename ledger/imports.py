@@ -530,7 +530,10 @@ def _save_batch(
 def write_rejects(
     table: Sequence[dict[str, str]], errors: Sequence[RowError], columns: Sequence[str] | None = None
 ) -> bytes:
-    """The rejected rows as CSV, with their reasons, for the sender to correct and send again."""
+    """The rejected rows as CSV, with their reasons, for the sender to correct and send again (a cell a
+    spreadsheet would run as a formula written with a leading apostrophe: :mod:`ledger.csv_cells`)."""
+    from ledger.csv_cells import formula_safe  # noqa: PLC0415 - the one function here that writes CSV
+
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)
@@ -538,9 +541,9 @@ def write_rejects(
     if columns is None:
         columns = list(ALIASES)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["row", *columns, "errors"])
+    writer.writerow(formula_safe(["row", *columns, "errors"]))
     for number, found in sorted(by_row.items()):
         raw = table[number - 2] if 0 <= number - 2 < len(table) else {}
         reasons = "; ".join(f"{e.column}: {e.reason}" for e in found)
-        writer.writerow([number, *(raw.get(c, "") for c in columns), reasons])
+        writer.writerow(formula_safe([number, *(raw.get(c, "") for c in columns), reasons]))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,7 +1,9 @@
 """Roster files — xuất danh sách chi trả: CSV and XLSX with Vietnamese headings.
 
 Columns: STT, Họ và tên, Số CCCD, Xã/phường, Chế độ, Số tiền, Hình thức, Ký nhận. Amounts are written
-1.234.567 in CSV; in XLSX they are numbers (so the sheet can sum them) shown with a thousands format.
+1.234.567 in CSV, and a CSV cell a spreadsheet would run as a formula is written with a leading
+apostrophe (:mod:`ledger.csv_cells`: a name ``=HYPERLINK(…)``, a negative amount ``'-500.000``); in
+XLSX they are numbers (so the sheet can sum them) shown with a thousands format.
 The XLSX has one sheet per commune plus a summary sheet; the cash roster keeps a blank signature column
 (Ký nhận) for the beneficiary to sign on collection.
 """
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
+from ledger.csv_cells import formula_safe
 from projections import xlsx
 
 if TYPE_CHECKING:
@@ -88,23 +91,27 @@ def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> byte
     writer.writerow(HEADINGS)
     for number, line in _rows(roster):
         writer.writerow(
-            (
-                number,
-                line.full_name,
-                line.citizen_id or "",
-                f"{line.commune_code} {commune_name(line.commune_code)}",
-                describe_line(line),
-                format_vnd(line.net_amount),
-                CHANNEL_LABELS.get(line.channel, line.channel),
-                "",
+            formula_safe(
+                (
+                    number,
+                    line.full_name,
+                    line.citizen_id or "",
+                    f"{line.commune_code} {commune_name(line.commune_code)}",
+                    describe_line(line),
+                    format_vnd(line.net_amount),
+                    CHANNEL_LABELS.get(line.channel, line.channel),
+                    "",
+                )
             )
         )
     totals = roster.totals()
     writer.writerow(
-        ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
+        formula_safe(
+            ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
+        )
     )
     for text in checkpoint_lines(checkpoint):
-        writer.writerow(("", text))
+        writer.writerow(formula_safe(("", text)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

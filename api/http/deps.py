@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.web import problems
-from api.web.idempotency import IdempotencyStore, KeyReused
+from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
 from api.web.request_log import note_user
 from api.web.services import AuthError, Services, services
 from domain.errors import DomainError
@@ -59,13 +59,16 @@ def idempotent_write(
         stored = svc.keys.claim(scoped, fingerprint)
     except KeyReused:
         return problems.problem(409, "this Idempotency-Key was already used for a different request")
+    except KeyBusy as busy:
+        refused = problems.problem(
+            409, "the first request with this Idempotency-Key is still running: retry after it has answered"
+        )
+        refused.headers["Retry-After"] = str(busy.retry_after)
+        return refused
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status, media_type=_media(stored.status))
-    try:
+    with svc.keys.held(scoped):
         status, payload = _run(run)
-    except BaseException:
-        svc.keys.release(scoped)
-        raise
     svc.keys.answer(scoped, status, payload)
     return JSONResponse(payload, status_code=status, media_type=_media(status))
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -51,7 +52,7 @@ from api.pages.kit import (
     to_signin,
     visitor_of,
 )
-from api.web.idempotency import IdempotencyStore, KeyReused
+from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
 from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
@@ -371,18 +372,19 @@ def _submit(
         try:
             if keys.claim(claimed, fingerprint) is not None:
                 return _done(beneficiary_id, "da-gui-truoc")
-        except KeyReused:
-            message = "Biểu mẫu này đã được gửi với nội dung khác. Hãy tải lại trang rồi nhập lại."
+        except (KeyReused, KeyBusy) as error:
+            message = (
+                "Biểu mẫu này đang được xử lý. Hãy đợi giây lát rồi tải lại trang."
+                if isinstance(error, KeyBusy)
+                else "Biểu mẫu này đã được gửi với nội dung khác. Hãy tải lại trang rồi nhập lại."
+            )
             return _profile(request, visitor, beneficiary_id, forms={form: values},
                             errors={form: {"_form": message}}, status=409)  # fmt: skip
     try:
-        notice = action(visitor, values)
-    except BaseException as error:
-        if claimed:
-            keys.release(claimed)
-        if isinstance(error, DomainError):
-            return _refused(request, visitor, beneficiary_id, form, values, error)
-        raise
+        with keys.held(claimed) if claimed else nullcontext():
+            notice = action(visitor, values)
+    except DomainError as error:
+        return _refused(request, visitor, beneficiary_id, form, values, error)
     if claimed:
         keys.answer(claimed, 303, {"notice": notice})
     return _done(beneficiary_id, notice)

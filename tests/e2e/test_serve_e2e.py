@@ -9,7 +9,9 @@ Idempotency-Key recording once.
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,9 +67,16 @@ def two_workers(database_url: str) -> Iterator[tuple[str, str]]:
     yield from _serve(database_url, "--workers", "2")
 
 
-def _serve(database_url: str, *args: str) -> Iterator[tuple[str, str]]:
+@pytest.fixture
+def server_with_short_leases(database_url: str) -> Iterator[tuple[str, str]]:
+    """`ledger serve` whose idempotency keys' claims outlive a dead process by one second."""
+    open_ledger(database_url).seed_reference_rates()
+    yield from _serve(database_url, lease="1")
+
+
+def _serve(database_url: str, *args: str, lease: str = "30") -> Iterator[tuple[str, str]]:
     port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_IDEMPOTENCY_LEASE_SECONDS": lease}
     proc = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--port", str(port), *args],
         env=env,
@@ -238,6 +247,61 @@ def test_concurrent_retries_of_one_idempotency_key_record_once(server):
         f"{base}/v1/beneficiaries", headers=officer, params={"citizen_id": "075160022222"}
     ).json()
     assert len(found["items"]) == 1
+
+
+# a process that serves the app (as `ledger serve` does) and takes a request with an Idempotency-Key
+# whose registration never finishes: it prints "running" once the key is claimed, then hangs
+STUCK_WRITER = """
+import json, sys, time
+from fastapi.testclient import TestClient
+from api.bootstrap import create_app
+app = create_app()
+def stuck(*args, **kwargs):
+    print("running", flush=True)
+    time.sleep(600)
+app.state.services.ledger.register_beneficiary = stuck
+TestClient(app).post("/v1/beneficiaries", headers=json.loads(sys.argv[1]), json=json.loads(sys.argv[2]))
+"""
+
+
+def test_a_key_whose_first_request_was_killed_is_taken_over_after_its_lease(server_with_short_leases):
+    """The first request's process is killed with SIGKILL mid-request: while it lived, a retry got a
+    409 with Retry-After; a second after its death the retry runs, records, and is replayed."""
+    base, url = server_with_short_leases
+    officer = {"Authorization": f"Bearer {token_for(url, 'officer5', 'officer')}", "Idempotency-Key": "reg-k"}
+    body = {"kind": "meritorious", "full_name": "Đinh Văn Tư", "commune_code": "26041",
+            "citizen_id": "075160033333"}  # fmt: skip
+    env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_IDEMPOTENCY_LEASE_SECONDS": "1"}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", STUCK_WRITER, json.dumps(officer), json.dumps(body)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "running"
+        with httpx.Client(base_url=base, timeout=60) as http:
+            time.sleep(1.5)  # longer than a lease: the living writer renews its claim
+            busy = http.post("/v1/beneficiaries", headers=officer, json=body)
+            assert busy.status_code == 409, busy.text
+            assert "still running" in busy.json()["detail"]
+            assert 1 <= int(busy.headers["Retry-After"]) <= 2
+            other = http.post(
+                "/v1/beneficiaries", headers=officer, json={**body, "full_name": "Đinh Văn Năm"}
+            )
+            assert other.status_code == 409
+            assert "different request" in other.json()["detail"]
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=30)
+            time.sleep(1.1)  # its lease runs out
+            retried = http.post("/v1/beneficiaries", headers=officer, json=body)
+            assert retried.status_code == 201, retried.text
+            again = http.post("/v1/beneficiaries", headers=officer, json=body)
+            assert (again.status_code, again.json()) == (201, retried.json())
+            found = http.get("/v1/beneficiaries", headers=officer, params={"citizen_id": body["citizen_id"]})
+            assert [x["id"] for x in found.json()["items"]] == [retried.json()["id"]]
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
 
 
 def test_every_endpoint_over_http_with_the_arrears_example(server_before_2024_07):

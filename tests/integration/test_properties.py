@@ -247,6 +247,13 @@ COMMANDS = st.sampled_from([s for s, n in WEIGHTS for _ in range(n)]).flatmap(la
 Expect = type[DomainError] | tuple[type[DomainError], ...] | None | bool
 
 
+def _beyond_a_year(day: date, today: date) -> bool:
+    """A decision signed more than a year after the day it is recorded: out of the business range."""
+    return day > today.replace(
+        year=today.year + 1, day=28 if (today.month, today.day) == (2, 29) else today.day
+    )
+
+
 @dataclass
 class Clock:
     """The ledger's clock, moved only by the test."""
@@ -814,7 +821,11 @@ class World:
             lambda: self.app.grant_entitlement(  # type: ignore[union-attr]
                 ACTOR, self.agg.id, scheme="GIFT", effective_from=month, basis=basis, params=params
             ),
-            Conflict if taken else None,
+            Conflict
+            if taken
+            else InvalidInput
+            if _beyond_a_year(start.first_day(), self.clock.today)
+            else None,
         )
         if not isinstance(result, DomainError):
             self.model.gifts.add(scope)

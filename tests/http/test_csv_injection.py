@@ -1,0 +1,58 @@
+"""CSV files a spreadsheet cannot run (OWASP, CSV injection; ledger/csv_cells.py): a roster line whose
+beneficiary is named like a formula is written with a leading apostrophe, and csv.reader reads the
+roster back with every other cell intact; the import's rejects file does the same with the sender's
+cells; a negative amount written as text is prefixed too, a real number is left alone. Both backends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from api_support import Api, citizen_id
+
+from ledger.csv_cells import formula_safe, unescape
+from ledger.imports import RowError, write_rejects
+
+FORMULAS = ['=HYPERLINK("http://x","Bấm")', "+1", "-2", "@SUM(A1)"]
+
+
+def test_a_roster_csv_never_starts_a_cell_with_a_formula(api: Api):
+    for name in FORMULAS:
+        person = api.register(full_name=name, citizen_id=citizen_id(1950, female=True))
+        api.grant(person["id"], "NCC_MARTYR_RELATIVE", "2024-01", params={"martyrs": 1})
+    plain = api.register(full_name="Trần Thị Bình", citizen_id=citizen_id(1950, female=True))
+    api.grant(plain["id"], "NCC_MARTYR_RELATIVE", "2024-01", params={"martyrs": 1})
+    answer = api.get("/v1/rosters/2024-01", format="csv")
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"), newline="")))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
+    headings = next(r for r in rows if r and r[0] == "STT")
+    name, amount = headings.index("Họ và tên"), headings.index("Số tiền")
+    lines = [r for r in rows if r and r[0].isdigit()]
+    assert sorted(r[name] for r in lines) == sorted(["'" + f for f in FORMULAS] + ["Trần Thị Bình"])
+    assert sorted(unescape(r[name]) for r in lines) == sorted([*FORMULAS, "Trần Thị Bình"])
+    assert {r[amount] for r in lines} == {"2.055.000"}  # the amounts read back as they were written
+    assert {len(r) for r in lines} == {len(headings)}
+
+
+def test_the_rejects_file_writes_the_senders_formulas_as_text():
+    table = [{"payment_id": "=cmd|' /C calc'!A0", "citizen_id": "-1+2", "amount": "-500.000"}]
+    errors = [RowError(2, "citizen_id", "not a citizen ID")]
+    rows = list(csv.reader(io.StringIO(write_rejects(table, errors).decode("utf-8-sig"))))
+    col = {h: i for i, h in enumerate(rows[0])}
+    assert rows[1][col["row"]] == "2"
+    assert rows[1][col["payment_id"]] == "'=cmd|' /C calc'!A0"
+    assert rows[1][col["citizen_id"]] == "'-1+2"
+    assert rows[1][col["amount"]] == "'-500.000"
+    assert rows[1][col["errors"]] == "citizen_id: not a citizen ID"
+
+
+def test_negative_amounts_as_text_are_prefixed_and_numbers_are_not():
+    assert formula_safe([3, -500_000, "-500.000", "500.000", "Nguyễn Văn A", "", "a=b", "\t=1", "\r=1"]) == [
+        3, -500_000, "'-500.000", "500.000", "Nguyễn Văn A", "", "a=b", "'\t=1", "'\r=1",
+    ]  # fmt: skip
+    assert unescape("'-500.000") == "-500.000"
+    assert unescape("'quoted") == "'quoted"  # an apostrophe the sender wrote stays

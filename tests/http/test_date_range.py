@@ -1,0 +1,77 @@
+"""Business dates in range (domain/values.py check_date): from 1900-01-01 to one year after the day a
+command is recorded (the ledger's clock, passed through RecordContext), a payment, a birth and a
+death not after that day; the refusal is a 422 naming the field, and nothing is recorded. Both
+backends, through the API; the clock stands at 2024-01-05.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from api_support import Api, assert_problem, basis, citizen_id
+
+from domain.errors import InvalidInput
+from domain.values import check_date
+
+PERSON = {"kind": "meritorious", "full_name": "Lê Văn Tám", "commune_code": "26041", "sex": "male"}
+
+
+def granted(api: Api) -> tuple[str, str]:
+    person = api.register(full_name="Lê Văn Tám", citizen_id=citizen_id(1950), sex="male")
+    ent = api.grant(person["id"], "NCC_MARTYR_RELATIVE", "2024-01", params={"martyrs": 1})
+    return person["id"], ent["entitlement_id"]
+
+
+def test_a_payment_date_before_1900_or_after_today_is_refused(api: Api):
+    bid, eid = granted(api)
+    before = api.recorded()
+    for day, says in (("0001-01-01", "on or after 1900-01-01"), ("1899-12-31", "1900-01-01"),
+                      ("2024-01-06", "must not be in the future")):  # fmt: skip
+        refused = api.pay(bid, eid, "2024-01", 2_055_000, paid_on=day)
+        assert says in assert_problem(refused, 422, "paid_on")["detail"], refused.text
+    assert api.recorded() == before
+    assert api.pay(bid, eid, "2024-01", 2_055_000, paid_on="2024-01-05").status_code == 201
+
+
+def test_a_date_of_birth_before_1900_is_refused(api: Api):
+    before = api.recorded()
+    refused = api.post(
+        "/v1/beneficiaries", {**PERSON, "citizen_id": "075050012345", "date_of_birth": "1850-03-01"}
+    )
+    assert "1900-01-01" in assert_problem(refused, 422, "date_of_birth")["detail"]
+    future = api.post(
+        "/v1/beneficiaries", {**PERSON, "citizen_id": citizen_id(1950), "date_of_birth": "2024-02-01"}
+    )
+    assert_problem(future, 422, "date_of_birth")
+    assert api.recorded() == before
+    api.register(citizen_id=citizen_id(1900, female=True), date_of_birth="1900-01-01")
+
+
+def test_a_decision_date_within_a_year_is_accepted_and_2999_refused(api: Api):
+    person = api.register(full_name="Lê Văn Tám", citizen_id=citizen_id(1950), sex="male")
+    path = f"/v1/beneficiaries/{person['id']}/entitlements"
+    body = {"scheme": "NCC_MARTYR_RELATIVE", "effective_from": "2024-01", "params": {"martyrs": 1}}
+    before = api.recorded()
+    for day in ("2999-01-03", "2025-01-06", "1899-01-01"):
+        refused = api.post(path, {**body, "basis": basis(day)})
+        assert day in assert_problem(refused, 422, "basis.decision_date")["detail"], refused.text
+    assert api.recorded() == before
+    accepted = api.post(path, {**body, "basis": basis("2024-01-03")})
+    assert accepted.status_code == 201, accepted.text
+
+
+def test_the_range_runs_from_1900_to_a_year_after_today():
+    today = date(2024, 1, 5)
+    assert check_date(date(1900, 1, 1), "x", today) == date(1900, 1, 1)
+    assert check_date(date(2025, 1, 5), "x", today) == date(2025, 1, 5)
+    assert check_date(date(2028, 2, 28), "x", date(2027, 2, 28)) == date(2028, 2, 28)
+    assert check_date(date(2025, 2, 28), "x", date(2024, 2, 29)) == date(2025, 2, 28)
+    assert check_date(date(2999, 1, 1), "x") == date(2999, 1, 1)  # no day of recording: only the earliest
+    with pytest.raises(InvalidInput):
+        check_date(date(1, 1, 1), "x")
+    for day, kwargs in ((date(2025, 1, 6), {}), (date(2024, 1, 6), {"not_after_today": True}),
+                        (date(1899, 12, 31), {})):  # fmt: skip
+        with pytest.raises(InvalidInput) as refused:
+            check_date(day, "basis.decision_date", today, **kwargs)
+        assert refused.value.field == "basis.decision_date"
