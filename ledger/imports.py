@@ -46,13 +46,13 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
-from ledger import checkpoints
+from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
@@ -134,9 +134,27 @@ class ImportReport:
             "not_collected": self.not_collected,
             "events": self.events,
             "committed": self.committed,
-            "errors": [e.as_dict() for e in self.errors],
+            **reported_errors(self.errors),
             "seconds": round(self.seconds, 3),
         }
+
+
+MAX_REPORTED_ROWS = 1_000
+
+
+def reported_errors(errors: Sequence[RowError]) -> dict[str, Any]:
+    """A report's errors as it is answered: those of the first :data:`MAX_REPORTED_ROWS` refused rows,
+    with how many there are in all (``errors_total``, ``rows_with_errors``) and how many are left out
+    (``errors_omitted``); the command line's rejects file holds them all."""
+    rows = sorted({e.row for e in errors})
+    kept = set(rows[:MAX_REPORTED_ROWS])
+    shown = [e.as_dict() for e in errors if e.row in kept]
+    return {
+        "errors": shown,
+        "errors_total": len(errors),
+        "errors_omitted": len(errors) - len(shown),
+        "rows_with_errors": len(rows),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -149,31 +167,41 @@ def read_table(
     (the canonical names of ``aliases``, the payment file's columns by default)."""
     aliases = aliases or ALIASES
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        file_limits.check_workbook(content)  # the archive and the sheets' dimensions, before reading
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable workbook is bad input
             raise InvalidInput("file", f"is not a readable XLSX workbook ({type(error).__name__})") from None
-        sheet = book.worksheets[0]
-        values = [["" if v is None else _cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", "is not UTF-8 text (save the CSV as UTF-8)") from None
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        try:
-            values = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error as error:
-            raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
-    if not values:
+            sheet = book.worksheets[0]
+            values = (["" if v is None else _cell(v) for v in row] for row in file_limits.sheet_rows(sheet))
+            return _keyed(file_limits.bounded_rows(values), aliases)
+        finally:
+            book.close()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("file", "is not UTF-8 text (save the CSV as UTF-8)") from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        reader = csv.reader(file_limits.csv_lines(text), delimiter=delimiter)
+        return _keyed(file_limits.bounded_rows(reader), aliases)
+    except csv.Error as error:
+        raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
+
+
+def _keyed(values: Iterator[list[str]], aliases: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
+    """The rows after the header, keyed by their columns' canonical names (empty rows left out)."""
+    first = next(values, None)
+    if first is None:
         raise InvalidInput("file", "is empty")
-    header = [_canonical_column(h, aliases) for h in values[0]]
-    unknown = [values[0][i] for i, h in enumerate(header) if h is None and str(values[0][i]).strip()]
+    header = [_canonical_column(h, aliases) for h in first]
+    unknown = [first[i] for i, h in enumerate(header) if h is None and str(first[i]).strip()]
     if unknown:
         raise InvalidInput("file", f"unknown column {unknown[0]!r}; known: {', '.join(aliases)}")
     rows = []
-    for cells in values[1:]:
+    for cells in values:
         if not any(str(c).strip() for c in cells):
             continue
         rows.append({h: str(cells[i]).strip() for i, h in enumerate(header) if h and i < len(cells)})

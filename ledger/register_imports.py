@@ -50,7 +50,7 @@ from domain.values import Month
 from ledger import checkpoints
 from ledger.adapters.communes import resolve_commune
 from ledger.bulk import BulkLoader, fewer_collections
-from ledger.imports import RowError, _day, log_import_summary, read_table
+from ledger.imports import RowError, _day, log_import_summary, read_table, reported_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -105,7 +105,7 @@ class RegisterReport:
         return {
             "rows": self.rows, "registered": self.registered, "already_registered": self.already_registered,
             "granted": self.granted, "already_granted": self.already_granted, "events": self.events,
-            "committed": self.committed, "errors": [e.as_dict() for e in self.errors],
+            "committed": self.committed, **reported_errors(self.errors),
         }  # fmt: skip
 
 
