@@ -140,18 +140,19 @@ def column_number(letters: str) -> int:
 
 
 def sheet_rows(sheet: Any) -> Iterator[list[object]]:
-    """The rows of a read-only worksheet, never more than the limits (a lying dimension included)."""
-    for number, row in enumerate(
-        sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS + 1, values_only=True), start=1
-    ):
-        cells = list(row)
-        if len(cells) > MAX_COLUMNS and cells[MAX_COLUMNS] not in (None, ""):
-            raise refuse(f"has more than {MAX_COLUMNS} columns (row {number})")
+    """The rows of a read-only worksheet, never more than the limits, whatever its dimension says: its
+    declared dimension is forgotten (a row is as long as its last cell), the rows are read no further
+    than one beyond the limit, and a cell or row beyond the limits refuses the file."""
+    sheet.reset_dimensions()
+    for number, row in enumerate(sheet.iter_rows(max_row=MAX_ROWS + 2, values_only=True), start=1):
+        beyond = row[MAX_COLUMNS:] if number <= MAX_ROWS + 1 else row
+        if any(c not in (None, "") for c in beyond):
+            where = f"more than {MAX_COLUMNS} columns (row {number})" if number <= MAX_ROWS + 1 else (
+                f"more than {MAX_ROWS:,} rows")  # fmt: skip
+            raise refuse(f"has {where}")
         if number > MAX_ROWS + 1:
-            if any(c not in (None, "") for c in cells):
-                raise refuse(f"has more than {MAX_ROWS:,} rows")
             return
-        yield cells[:MAX_COLUMNS]
+        yield list(row)
 
 
 # ---------------------------------------------------------------------------------------------- CSV
