@@ -80,7 +80,7 @@ CHANNELS = {"cash": "cash", "tiền mặt": "cash", "bank": "bank", "chuyển kh
 REQUIRED = ("payment_id", "period", "amount", "paid_on")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """One refused row: its number in the file (the header is row 1), the column and the reason."""
 
@@ -93,12 +93,11 @@ class RowError:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
-@dataclass
+@dataclass(slots=True)
 class PaymentRow:
-    """A checked row of a payment file."""
+    """A checked row of a payment file (its fields only: a file's rows are many)."""
 
     row: int
-    raw: dict[str, str]
     payment_id: str
     citizen_id: str | None
     beneficiary_id: str | None
@@ -291,7 +290,7 @@ def check_rows(table: Sequence[dict[str, str]]) -> tuple[list[PaymentRow], list[
         seen[payment_id] = index
         rows.append(
             PaymentRow(
-                row=index, raw=dict(raw), payment_id=payment_id, citizen_id=parsed.get("citizen_id"),
+                row=index, payment_id=payment_id, citizen_id=parsed.get("citizen_id"),
                 beneficiary_id=raw.get("beneficiary_id") or None,
                 scheme=(raw.get("scheme") or "").upper() or None,
                 entitlement_id=raw.get("entitlement_id") or None, period=parsed.get("period"),
@@ -447,6 +446,7 @@ def import_payments(
     table = read_table(content, filename)
     rows, errors = check_rows(table)
     report.rows = len(table)
+    del table  # the checked rows hold what is recorded
     report.errors.extend(errors)
     ctx = ledger.context(actor, f"import {filename}".strip())
     rates = ledger.rates()
