@@ -489,30 +489,53 @@ def _record_file(
     allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None,
 ) -> None:  # fmt: skip
     try:
-        # One pass over the whole file, in memory: every row meets the ledger's rules before anything
-        # is saved; a refused row records nothing (the aggregate refuses before it records).
-        batches: list[_Batch] = []
-        for chunk in _chunks(rows, batch_size):
-            batch = _Batch(ledger, loader, chunk, ids)
-            for row in chunk:
-                try:
-                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
-                except DomainError as error:
-                    report.errors.append(_row_error(row, error))
-            batches.append(batch)
+        # Every row meets the ledger's rules before anything is saved; a refused row records nothing (the
+        # aggregate refuses before it records). A file of one chunk is saved as it was checked; a larger
+        # one is checked chunk by chunk and checked again chunk by chunk as it is saved, so that only one
+        # chunk's beneficiaries are in memory at a time.
+        chunks = list(_chunks(rows, batch_size))
+        checked: list[_Batch] = []
+        refused: set[int] = set()
+        for chunk in chunks:
+            batch = _checked(
+                ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
+            )
+            if len(chunks) == 1:
+                checked.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
             return
-        refused = {e.row for e in report.errors}
         done = 0
-        for batch in batches:
+        for chunk in chunks:
+            if checked:
+                batch = checked.pop()
+            else:
+                batch = _checked(
+                    ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
+                )
             _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused, allow_partial=allow_partial)
-            done += len(batch.rows)
+            done += len(chunk)
             if progress is not None:
                 progress(done, len(rows))
     finally:
         loader.close()
     report.committed = True
+
+
+def _checked(
+    ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow], ids: dict[str, UUID | None],
+    ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
+) -> _Batch:  # fmt: skip
+    """The rows not yet refused applied on the store's state, in memory; a row the rules refuse is
+    reported and refused."""
+    batch = _Batch(ledger, loader, [r for r in rows if r.row not in refused], ids)
+    for row in batch.rows:
+        try:
+            _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+        except DomainError as error:
+            refused.add(row.row)
+            report.errors.append(_row_error(row, error))
+    return batch
 
 
 def _row_error(row: PaymentRow, error: DomainError) -> RowError:
@@ -536,14 +559,9 @@ def _save_batch(
         except IntegrityError:
             # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
             # state; a row the new state refuses (that month was just paid, say) is reported, not saved.
-            good = [r for r in batch.rows if r.row not in refused]
-            batch = _Batch(ledger, loader, good, ids)
-            for row in good:
-                try:
-                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
-                except DomainError as error:
-                    refused.add(row.row)
-                    report.errors.append(_row_error(row, error))
+            batch = _checked(
+                ledger, loader, batch.rows, ids, ctx, rates, report, refused, allow_partial=allow_partial
+            )
             continue
         loader.save_snapshots(batch.aggregates.values())
         report.recorded += batch.report.recorded

@@ -132,3 +132,18 @@ def test_the_http_import_answers_the_capped_report(ledger) -> None:
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "file"
     assert "30,000 rows × 16,384 columns" in answer.json()["errors"][0]["message"]
+
+
+def test_a_register_file_of_many_chunks_is_checked_whole_and_saved_chunk_by_chunk(ledger) -> None:
+    people = "citizen_id,full_name,date_of_birth,sex,commune_code,kind\n" + "".join(
+        f"07513000{n:04d},Bà {n},1930-01-01,nữ,26041,social_assistance\n" for n in range(5)
+    )
+    bad = "075130009999,Bà X,1930-01-01,nữ,99999,social_assistance\n"
+    refused = import_beneficiaries(ledger, (people + bad).encode(), "b.csv", actor="officer", batch_size=2)
+    assert (refused.committed, refused.events, [e.row for e in refused.errors]) == (False, 0, [7])
+    report = import_beneficiaries(
+        ledger, (people + bad).encode(), "b.csv", actor="officer", batch_size=2, accept_good_rows=True
+    )
+    assert (report.committed, report.registered, [e.row for e in report.errors]) == (True, 5, [7])
+    again = import_beneficiaries(ledger, people.encode(), "b.csv", actor="officer", batch_size=2)
+    assert (again.registered, again.already_registered, again.events) == (0, 5, 0)
