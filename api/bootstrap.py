@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from api.http import app as http_api
 from api.pages import router as pages
+from api.web.body_limit import BodyLimit
 from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
@@ -88,7 +89,10 @@ def create_app(
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
-    app.add_middleware(JsonDepthLimit)  # JSON nested too deep: 422 before parsing (inside the request log)
+    # the last added runs first: the request log, then the body's size (413 before reading past the
+    # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
+    app.add_middleware(JsonDepthLimit)
+    app.add_middleware(BodyLimit, settings=settings, authenticate=app.state.services.ledger.authenticate)
     app.add_middleware(RequestLog)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)

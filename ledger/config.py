@@ -12,7 +12,10 @@ itself). ``ledger config`` prints :meth:`Settings.describe` (passwords hidden).
 * ``LEDGER_LOG_LEVEL`` — ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``;
 * ``LEDGER_LOG_FORMAT`` — ``text`` (default: one readable line per record) or ``json`` (one object a line);
 * ``LEDGER_HOST`` / ``LEDGER_PORT`` / ``LEDGER_WORKERS`` — ``ledger serve``'s defaults (127.0.0.1, 8000, 1);
-* ``LEDGER_POSTGRES_POOL_SIZE`` / ``LEDGER_POSTGRES_MAX_OVERFLOW`` — connections per process (5, 10).
+* ``LEDGER_POSTGRES_POOL_SIZE`` / ``LEDGER_POSTGRES_MAX_OVERFLOW`` — connections per process (5, 10);
+* ``LEDGER_MAX_UPLOAD_BYTES`` — the largest request body of a file upload (``POST /v1/imports/*``,
+  ``POST /v1/rates/ncc-tables``) and of a campaign's list of people (``POST /v1/campaigns``), 20 MB;
+* ``LEDGER_MAX_BODY_BYTES`` — the largest body of every other request, 1 MB.
 
 The store URL (``LEDGER_DATABASE_URL``) chooses the event store: ``sqlite:///path/to/ledger.db`` — the
 embedded store; ``postgresql://user:pass@host:port/dbname[?schema=name]`` — production, through psycopg 3.
@@ -149,6 +152,10 @@ class Settings(BaseSettings):
         le=3600,
         description="how long a write's Idempotency-Key claim outlives its process (renewed as it runs)",
     )
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="largest body of an upload (imports, NCC tables, campaigns)"
+    )
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest body of any other request")
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -46,13 +46,13 @@ from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
-from ledger import checkpoints
+from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
@@ -80,7 +80,7 @@ CHANNELS = {"cash": "cash", "tiền mặt": "cash", "bank": "bank", "chuyển kh
 REQUIRED = ("payment_id", "period", "amount", "paid_on")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """One refused row: its number in the file (the header is row 1), the column and the reason."""
 
@@ -93,12 +93,11 @@ class RowError:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
-@dataclass
+@dataclass(slots=True)
 class PaymentRow:
-    """A checked row of a payment file."""
+    """A checked row of a payment file (its fields only: a file's rows are many)."""
 
     row: int
-    raw: dict[str, str]
     payment_id: str
     citizen_id: str | None
     beneficiary_id: str | None
@@ -134,9 +133,27 @@ class ImportReport:
             "not_collected": self.not_collected,
             "events": self.events,
             "committed": self.committed,
-            "errors": [e.as_dict() for e in self.errors],
+            **reported_errors(self.errors),
             "seconds": round(self.seconds, 3),
         }
+
+
+MAX_REPORTED_ROWS = 1_000
+
+
+def reported_errors(errors: Sequence[RowError]) -> dict[str, Any]:
+    """A report's errors as it is answered: those of the first :data:`MAX_REPORTED_ROWS` refused rows,
+    with how many there are in all (``errors_total``, ``rows_with_errors``) and how many are left out
+    (``errors_omitted``); the command line's rejects file holds them all."""
+    rows = sorted({e.row for e in errors})
+    kept = set(rows[:MAX_REPORTED_ROWS])
+    shown = [e.as_dict() for e in errors if e.row in kept]
+    return {
+        "errors": shown,
+        "errors_total": len(errors),
+        "errors_omitted": len(errors) - len(shown),
+        "rows_with_errors": len(rows),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -149,31 +166,41 @@ def read_table(
     (the canonical names of ``aliases``, the payment file's columns by default)."""
     aliases = aliases or ALIASES
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        file_limits.check_workbook(content)  # the archive and the sheets' dimensions, before reading
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable workbook is bad input
             raise InvalidInput("file", f"is not a readable XLSX workbook ({type(error).__name__})") from None
-        sheet = book.worksheets[0]
-        values = [["" if v is None else _cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", "is not UTF-8 text (save the CSV as UTF-8)") from None
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-        try:
-            values = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error as error:
-            raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
-    if not values:
+            sheet = book.worksheets[0]
+            values = (["" if v is None else _cell(v) for v in row] for row in file_limits.sheet_rows(sheet))
+            return _keyed(file_limits.bounded_rows(values), aliases)
+        finally:
+            book.close()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("file", "is not UTF-8 text (save the CSV as UTF-8)") from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        reader = csv.reader(file_limits.csv_lines(text), delimiter=delimiter)
+        return _keyed(file_limits.bounded_rows(reader), aliases)
+    except csv.Error as error:
+        raise InvalidInput("file", f"is not a readable CSV file ({error})") from None
+
+
+def _keyed(values: Iterator[list[str]], aliases: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
+    """The rows after the header, keyed by their columns' canonical names (empty rows left out)."""
+    first = next(values, None)
+    if first is None:
         raise InvalidInput("file", "is empty")
-    header = [_canonical_column(h, aliases) for h in values[0]]
-    unknown = [values[0][i] for i, h in enumerate(header) if h is None and str(values[0][i]).strip()]
+    header = [_canonical_column(h, aliases) for h in first]
+    unknown = [first[i] for i, h in enumerate(header) if h is None and str(first[i]).strip()]
     if unknown:
         raise InvalidInput("file", f"unknown column {unknown[0]!r}; known: {', '.join(aliases)}")
     rows = []
-    for cells in values[1:]:
+    for cells in values:
         if not any(str(c).strip() for c in cells):
             continue
         rows.append({h: str(cells[i]).strip() for i, h in enumerate(header) if h and i < len(cells)})
@@ -263,7 +290,7 @@ def check_rows(table: Sequence[dict[str, str]]) -> tuple[list[PaymentRow], list[
         seen[payment_id] = index
         rows.append(
             PaymentRow(
-                row=index, raw=dict(raw), payment_id=payment_id, citizen_id=parsed.get("citizen_id"),
+                row=index, payment_id=payment_id, citizen_id=parsed.get("citizen_id"),
                 beneficiary_id=raw.get("beneficiary_id") or None,
                 scheme=(raw.get("scheme") or "").upper() or None,
                 entitlement_id=raw.get("entitlement_id") or None, period=parsed.get("period"),
@@ -419,6 +446,7 @@ def import_payments(
     table = read_table(content, filename)
     rows, errors = check_rows(table)
     report.rows = len(table)
+    del table  # the checked rows hold what is recorded
     report.errors.extend(errors)
     ctx = ledger.context(actor, f"import {filename}".strip())
     rates = ledger.rates()
@@ -461,30 +489,53 @@ def _record_file(
     allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None,
 ) -> None:  # fmt: skip
     try:
-        # One pass over the whole file, in memory: every row meets the ledger's rules before anything
-        # is saved; a refused row records nothing (the aggregate refuses before it records).
-        batches: list[_Batch] = []
-        for chunk in _chunks(rows, batch_size):
-            batch = _Batch(ledger, loader, chunk, ids)
-            for row in chunk:
-                try:
-                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
-                except DomainError as error:
-                    report.errors.append(_row_error(row, error))
-            batches.append(batch)
+        # Every row meets the ledger's rules before anything is saved; a refused row records nothing (the
+        # aggregate refuses before it records). A file of one chunk is saved as it was checked; a larger
+        # one is checked chunk by chunk and checked again chunk by chunk as it is saved, so that only one
+        # chunk's beneficiaries are in memory at a time.
+        chunks = list(_chunks(rows, batch_size))
+        checked: list[_Batch] = []
+        refused: set[int] = set()
+        for chunk in chunks:
+            batch = _checked(
+                ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
+            )
+            if len(chunks) == 1:
+                checked.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
             return
-        refused = {e.row for e in report.errors}
         done = 0
-        for batch in batches:
+        for chunk in chunks:
+            if checked:
+                batch = checked.pop()
+            else:
+                batch = _checked(
+                    ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
+                )
             _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused, allow_partial=allow_partial)
-            done += len(batch.rows)
+            done += len(chunk)
             if progress is not None:
                 progress(done, len(rows))
     finally:
         loader.close()
     report.committed = True
+
+
+def _checked(
+    ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow], ids: dict[str, UUID | None],
+    ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
+) -> _Batch:  # fmt: skip
+    """The rows not yet refused applied on the store's state, in memory; a row the rules refuse is
+    reported and refused."""
+    batch = _Batch(ledger, loader, [r for r in rows if r.row not in refused], ids)
+    for row in batch.rows:
+        try:
+            _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
+        except DomainError as error:
+            refused.add(row.row)
+            report.errors.append(_row_error(row, error))
+    return batch
 
 
 def _row_error(row: PaymentRow, error: DomainError) -> RowError:
@@ -508,14 +559,9 @@ def _save_batch(
         except IntegrityError:
             # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
             # state; a row the new state refuses (that month was just paid, say) is reported, not saved.
-            good = [r for r in batch.rows if r.row not in refused]
-            batch = _Batch(ledger, loader, good, ids)
-            for row in good:
-                try:
-                    _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
-                except DomainError as error:
-                    refused.add(row.row)
-                    report.errors.append(_row_error(row, error))
+            batch = _checked(
+                ledger, loader, batch.rows, ids, ctx, rates, report, refused, allow_partial=allow_partial
+            )
             continue
         loader.save_snapshots(batch.aggregates.values())
         report.recorded += batch.report.recorded

@@ -50,7 +50,7 @@ from domain.values import Month
 from ledger import checkpoints
 from ledger.adapters.communes import resolve_commune
 from ledger.bulk import BulkLoader, fewer_collections
-from ledger.imports import RowError, _day, log_import_summary, read_table
+from ledger.imports import RowError, _day, log_import_summary, read_table, reported_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -105,7 +105,7 @@ class RegisterReport:
         return {
             "rows": self.rows, "registered": self.registered, "already_registered": self.already_registered,
             "granted": self.granted, "already_granted": self.already_granted, "events": self.events,
-            "committed": self.committed, "errors": [e.as_dict() for e in self.errors],
+            "committed": self.committed, **reported_errors(self.errors),
         }  # fmt: skip
 
 
@@ -231,19 +231,24 @@ def import_beneficiaries(
     done = 0
     try:
         with fewer_collections():
-            chunks = [
-                _apply_chunk(ledger, loader, chunk, ctx, rates, report)
-                for chunk in _chunks(table, batch_size)
-            ]
+            # A file of one chunk is saved as it was checked; a larger one is checked again chunk by
+            # chunk as it is saved, so that only one chunk's people are in memory at a time.
+            parts = _chunks(table, batch_size)
+            checked = [_apply_chunk(ledger, loader, part, ctx, rates, report) for part in parts[:1]]
+            for part in parts[1:]:
+                _apply_chunk(ledger, loader, part, ctx, rates, report)
+            if len(parts) > 1:
+                checked = []
             report.errors.sort(key=lambda e: (e.row, e.column))
             if report.errors and not accept_good_rows:
                 log_import_summary("beneficiaries", filename, report.rows, report.errors, 0, committed=False)
                 return report
             refused = {e.row for e in report.errors}
-            for chunk in chunks:
-                if any(number in refused for number, _ in chunk.rows):  # apply the good rows alone
-                    good = [(n, raw) for n, raw in chunk.rows if n not in refused]
-                    chunk = _apply_chunk(ledger, loader, good, ctx, rates, None)  # noqa: PLW2901
+            for part in parts:
+                chunk = checked.pop() if checked else None
+                if chunk is None or any(number in refused for number, _ in part):  # the good rows alone
+                    good = [(n, raw) for n, raw in part if n not in refused]
+                    chunk = _apply_chunk(ledger, loader, good, ctx, rates, None)
                 _save(ledger, loader, chunk, ctx, rates, report, refused)
                 done += len(chunk.rows)
                 if progress is not None:

@@ -2,7 +2,7 @@
 
 Every refusal carries ``type``, ``title``, ``status``, ``detail`` and, for invalid input, ``errors``: a
 list of ``{field, message}``. 404 unknown id; 409 conflict with the ledger's state; 422 invalid input;
-401 missing or unknown token; 403 role or scope forbids.
+401 missing or unknown token; 403 role or scope forbids; 413 a request body (or a file's content) too large.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the ledger's state",
+    413: "Content too large",
     422: "Invalid input",
     500: "Internal error",
 }
@@ -37,6 +38,7 @@ TYPES = {
     403: "urn:benefits-ledger:problem:forbidden",
     404: "urn:benefits-ledger:problem:not-found",
     409: "urn:benefits-ledger:problem:conflict",
+    413: "urn:benefits-ledger:problem:too-large",
     422: "urn:benefits-ledger:problem:invalid-input",
 }
 

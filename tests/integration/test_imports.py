@@ -219,3 +219,15 @@ def test_a_payment_id_of_another_beneficiary_is_refused_as_the_api_refuses_it(le
     )
     assert not report.committed
     assert ledger.recorder.max_notification_id() == before
+
+
+def test_a_file_of_many_chunks_is_checked_whole_and_saved_chunk_by_chunk(ledger):
+    bad = ["BD-X", "075130000009", "BTXH_ELDERLY_80", "2024-08", "500000", "2024-08-10", "đã nhận", ""]
+    report = import_payments(ledger, csv_file([*good_rows(), bad]), "aug.csv", actor="po", batch_size=1)
+    assert ([e.row for e in report.errors], report.committed, report.events) == ([5], False, 0)
+    report = import_payments(
+        ledger, csv_file([*good_rows(), bad]), "aug.csv", actor="po", batch_size=1, accept_good_rows=True
+    )
+    assert (report.recorded, report.not_collected, report.events, report.committed) == (2, 1, 5, True)
+    assert [e.row for e in report.errors] == [5]
+    assert verify_streams(ledger).ok
