@@ -356,3 +356,9 @@ def _decode_base64(value: str, field_name: str, what: str) -> bytes:
     if base64.b64encode(data).decode("ascii") != value:
         raise InvalidInput(field_name, f"{what} is not canonical base64")
     return data
+
+
+def note_checkpoint(note: str) -> Checkpoint:
+    """The checkpoint a signed note carries — its body read, its signatures *not* verified (a note the
+    store kept; :func:`ledger.signing.verify_note` is the check against a key)."""
+    return Checkpoint.parse(parse_signed_note(note)[0])

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domain.checkpoints import Checkpoint, origin_for
+from domain.checkpoints import Checkpoint, note_checkpoint, origin_for
 from domain.errors import InvalidInput
 from domain.merkle import consistency_proof, first_difference, root, subtree_hasher, verify_consistency
 from ledger.merkle_log import (
@@ -94,7 +94,7 @@ def daily(ledger: LedgerStore, signer: Signer) -> None:
 
 
 def _time_of(note: str) -> date | None:
-    moment = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").time
+    moment = note_checkpoint(note).time
     return moment.date() if moment else None
 
 
@@ -129,7 +129,7 @@ def covering(ledger: LedgerStore, stream_id: UUID, version: int) -> dict[str, An
     notes = checkpoint_notes(ledger, start=signed + 1)
     if not notes:
         return None
-    checkpoint = Checkpoint.parse(notes[0].split("\n\n", 1)[0] + "\n")
+    checkpoint = note_checkpoint(notes[0])
     root_hex = checkpoint.root_hash.hex()
     return {
         "tree_size": checkpoint.size,
@@ -194,14 +194,15 @@ def verify_against(ledger: LedgerStore, notes: Sequence[str], verifier_key: str)
     report = AgainstReport(log_size=len(now))
     new_root = root(now)
     subtree = subtree_hasher(now)
+    signed = stored_leaves(ledger, 0, max((c.size for c in checkpoints), default=0))  # read once
     for checkpoint in sorted(checkpoints, key=lambda c: c.size):
         report.checked.append(checkpoint.size)
         if checkpoint.size > len(now):
-            report.findings.append(_shorter(ledger, checkpoint, now))
+            report.findings.append(_shorter(ledger, checkpoint, now, signed[: checkpoint.size]))
             continue
         proof = consistency_proof(checkpoint.size, len(now), subtree)
         if not verify_consistency(checkpoint.size, len(now), checkpoint.root_hash, new_root, proof):
-            report.findings.append(_changed(ledger, checkpoint, now))
+            report.findings.append(_changed(ledger, checkpoint, now, signed[: checkpoint.size]))
     return report
 
 
@@ -216,9 +217,8 @@ def _named(ledger: LedgerStore, checkpoint: Checkpoint, message: str, position: 
     )
 
 
-def _shorter(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes]) -> Finding:
+def _shorter(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes], then: list[bytes]) -> Finding:
     missing = checkpoint.size - len(now)
-    then = stored_leaves(ledger, 0, checkpoint.size)
     message = f"the log holds {len(now)} events, {missing} fewer than the checkpoint of {checkpoint.size}"
     where = _first_changed(then, now, checkpoint)
     if where is not None and where < len(now):
@@ -230,8 +230,7 @@ def _shorter(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes]) -> F
     return Finding(checkpoint.size, f"{message}: events at the end of the log were deleted", len(now))
 
 
-def _changed(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes]) -> Finding:
-    then = stored_leaves(ledger, 0, checkpoint.size)
+def _changed(ledger: LedgerStore, checkpoint: Checkpoint, now: list[bytes], then: list[bytes]) -> Finding:
     where = _first_changed(then, now[: checkpoint.size], checkpoint)
     if where is None:
         message = (

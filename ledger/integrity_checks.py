@@ -24,7 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.beneficiary import Beneficiary
-from domain.checkpoints import Checkpoint
+from domain.checkpoints import Checkpoint, note_checkpoint
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.indexes import NAMESPACES, index_id
 from domain.merkle import CompactRange
@@ -246,7 +246,7 @@ def _latest_signed(ledger: BenefitsLedger, report: IntegrityReport) -> Checkpoin
     if note is None:
         return None
     if ledger.signer is None:
-        return Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
+        return note_checkpoint(note)
     try:
         return verify_note(note, ledger.signer.verifier_key)
     except InvalidInput as error:

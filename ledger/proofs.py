@@ -22,7 +22,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.checkpoints import Checkpoint
+from domain.checkpoints import note_checkpoint
 from domain.errors import InvalidInput, NotFound
 from domain.evidence import event_leaf_data
 from domain.merkle import inclusion_proof, leaf_hash, subtree_hasher, verify_inclusion
@@ -55,7 +55,7 @@ def payment_proof(ledger: LedgerStore, payment_id: object) -> dict[str, Any]:
     event = found[0]
     position = _position(ledger, stream, event.originator_version)
     note = _checkpoint_covering(ledger, position)
-    size = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").size
+    size = note_checkpoint(note).size
     path = inclusion_proof(position, size, subtree_hasher(stored_leaves(ledger, 0, size)))
     return {
         "format": FORMAT,
@@ -86,7 +86,7 @@ def _checkpoint_covering(ledger: LedgerStore, position: int) -> str:
         return take_checkpoint(ledger, ledger.signer)
     later = checkpoint_notes(ledger, start=position + 1)
     note = later[-1] if later else latest_note(ledger)
-    if note is None or Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").size <= position:
+    if note is None or note_checkpoint(note).size <= position:
         raise NotFound("no signed checkpoint covers this payment yet (the server has no signing key)")
     return note
 

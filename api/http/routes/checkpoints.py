@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.http.deps import CurrentUser, Svc
 from api.web.services import AuthError
-from domain.checkpoints import Checkpoint
+from domain.checkpoints import note_checkpoint
 from ledger.checkpoints import checkpoint_notes, latest_note, take_checkpoint
 from ledger.merkle_log import stored_tree
 
@@ -18,7 +18,7 @@ PAGE = 500
 
 
 def _shown(note: str) -> dict[str, Any]:
-    checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
+    checkpoint = note_checkpoint(note)
     return {
         "origin": checkpoint.origin,
         "tree_size": checkpoint.size,
