@@ -117,6 +117,7 @@ def verify_payment_proof(proof: object, verifier_key: str) -> dict[str, Any]:
         raise InvalidInput("event", "its state is not JSON") from None
     if not topic.endswith(PAYMENT_TOPIC_SUFFIX) or recorded.get("payment_id") != proof.get("payment_id"):
         raise InvalidInput("event", "is not the PaymentRecorded of this payment id")
+    recorded = {k: _plain(v) for k, v in recorded.items()}
     return {
         "payment_id": recorded["payment_id"],
         "beneficiary_id": str(stream),
@@ -130,3 +131,10 @@ def verify_payment_proof(proof: object, verifier_key: str) -> dict[str, Any]:
         "tree_size": size,
         "checkpoint_time": checkpoint.time.isoformat() if checkpoint.time else None,
     }
+
+
+def _plain(value: object) -> object:
+    """A stored value as JSON shows it: the transcoder's ``{"_type_": …, "_data_": …}`` (a date) unwrapped."""
+    if isinstance(value, dict) and set(value) == {"_type_", "_data_"}:
+        return value["_data_"]
+    return value

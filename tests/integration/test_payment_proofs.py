@@ -43,6 +43,7 @@ def test_random_payments_prove_with_the_public_key_alone(paid: tuple[BenefitsLed
         checked = verify_payment_proof(proof, key)
         assert (checked["payment_id"], checked["amount"]) == (pid, 500_000)
         assert checked["period"] == pid.split("-", 1)[1]
+        assert checked["paid_on"] == f"{checked['period']}-10"  # the date as ISO text, not the transcoding
 
 
 def test_a_proof_checks_in_a_process_without_a_database(
