@@ -90,6 +90,10 @@ def months_between(first: Month, last: Month) -> list[Month]:
     return [Month.from_ordinal(n) for n in range(first.ordinal, last.ordinal + 1)]
 
 
+MAX_AMOUNT = 10_000_000_000
+"""More đồng than any one payment, rate or recovery can be (an implausible amount is refused)."""
+
+
 def parse_amount(value: object, field: str = "amount", *, positive: bool = False) -> int:
     """Money: an integer number of đồng (VND has no minor unit), ≥ 0 (or > 0)."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -98,7 +102,7 @@ def parse_amount(value: object, field: str = "amount", *, positive: bool = False
         raise InvalidInput(field, f"must not be negative, got {value}")
     if positive and value == 0:
         raise InvalidInput(field, "must be greater than zero")
-    if value > 10_000_000_000:
+    if value > MAX_AMOUNT:
         raise InvalidInput(field, f"is implausibly large ({value} đồng)")
     return value
 

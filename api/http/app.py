@@ -5,10 +5,13 @@ actor recorded on every event. OpenAPI at ``/openapi.json``, docs at ``/docs``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.http.responses import complete_openapi
 from api.http.routes import (
     beneficiaries,
     campaigns,
@@ -23,6 +26,15 @@ from api.http.routes import (
 from api.web import problems
 from api.web.services import AuthError
 
+if TYPE_CHECKING:
+    from fastapi.routing import APIRoute
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its function's name (``register``, ``grant``, ``record_payment``): the
+    OpenAPI links name the operations they lead to by it."""
+    return route.name
+
 
 def install(app: FastAPI) -> None:
     """Add the API's error mapping, its health check and its routers to ``app``."""
@@ -34,12 +46,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _starlette(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problems.problem(error.status_code, str(error.detail))
+        answer = problems.problem(error.status_code, str(error.detail))
+        answer.headers.update(error.headers or {})  # a 405's Allow (RFC 9110)
+        return answer
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], operation_id="healthz")
     def healthz() -> dict[str, str]:
         """Liveness, without auth."""
         return {"status": "ok"}
 
     for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints):
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, prefix="/v1", generate_unique_id_function=operation_id)
+    complete_openapi(app, app.state.services.ledger.province)

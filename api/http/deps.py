@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.web import problems
 from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
@@ -22,14 +23,20 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="token", description="the API token: `Authorization: Bearer <token>`"
+)
+"""The API's security scheme in the OpenAPI document (the token is checked by :func:`current_user`)."""
+
+
 def current_user(
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The user behind the bearer token (401 when missing or unknown)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None:
         raise AuthError(401, "missing bearer token: send 'Authorization: Bearer <token>'")
-    token = authorization.split(" ", 1)[1].strip()
+    token = credentials.credentials.strip()
     user = services(request).ledger.authenticate(token) if token else None
     if user is None:
         raise AuthError(401, "unknown or disabled token")

@@ -53,16 +53,33 @@ def _tree(value: Any, where: str = "") -> Any:
     return value
 
 
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+_LINE_PATTERN = f"^[^{_CONTROLS}]*$"
+_LINES_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+_SAID_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
+LINE = {"pattern": _LINE_PATTERN}
+"""The schema of one line (what :data:`NoControl` checks): no control character."""
+_LINES = {"pattern": _LINES_PATTERN}
+_SAID = {"pattern": _SAID_PATTERN}
+
 NoControl = AfterValidator(_line)
 """The check of one line, for a parameter that needs its own ``Query(...)`` (an alias, a description)."""
-SafeLine = Annotated[str, NoControl, Field(max_length=MAX_LINE_LENGTH)]
+SafeLine = Annotated[str, NoControl, Field(max_length=MAX_LINE_LENGTH, json_schema_extra=LINE)]
 """One line of text: no control characters (no tab or line break), at most 500 characters unless the
 field says less."""
-SafeName = Annotated[str, NoControl, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+Written = Annotated[
+    str, NoControl, Field(min_length=1, max_length=MAX_LINE_LENGTH, pattern=r"\S", json_schema_extra=_SAID)
+]
+"""One line that must say something (a decision number, an issuer): not only spaces."""
+SafeName = Annotated[
+    str, NoControl, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"\S", json_schema_extra=_SAID)
+]
 """A person's name: one line, 1–200 characters."""
-SafeReason = Annotated[str, AfterValidator(_lines), Field(max_length=MAX_REASON_LENGTH)]
+SafeReason = Annotated[
+    str, AfterValidator(_lines), Field(max_length=MAX_REASON_LENGTH, json_schema_extra=_LINES)
+]
 """A reason: several lines allowed (tab, line breaks), no other control characters, ≤ 2,000 characters."""
 SafeTree = Annotated[dict[str, Any], AfterValidator(_tree)]
 """A JSON object whose keys and strings are each one line of text."""
-SafeQuery = Annotated[str | None, NoControl, Query(max_length=MAX_QUERY_LENGTH)]
+SafeQuery = Annotated[str | None, NoControl, Query(max_length=MAX_QUERY_LENGTH, json_schema_extra=LINE)]
 """An optional query parameter: one line, at most 200 characters."""

@@ -85,10 +85,23 @@ def communes_of(province: str) -> list[Commune]:
     return sorted((c for c in _communes().values() if c.province_code == province), key=lambda c: c.code)
 
 
+def all_commune_codes(province: str | None = None) -> list[str]:
+    """The codes of every commune of ``province`` (``None``: of the country), in order."""
+    return sorted(c.code for c in _communes().values() if province is None or c.province_code == province)
+
+
 def commune_name(code: str) -> str:
     """The commune's name, or the code itself if unknown."""
     commune = _communes().get(code)
     return commune.name if commune else code
 
 
-__all__ = ["Commune", "WardCode", "commune_name", "communes_of", "configured_province", "resolve_commune"]
+__all__ = [
+    "Commune",
+    "WardCode",
+    "all_commune_codes",
+    "commune_name",
+    "communes_of",
+    "configured_province",
+    "resolve_commune",
+]

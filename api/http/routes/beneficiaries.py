@@ -7,15 +7,32 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.text import NoControl, SafeLine, SafeName, SafeQuery, SafeReason, SafeTree
+from api.web.formats import (
+    AccountNumber,
+    Amount,
+    BankCode,
+    CardNumber,
+    CardPath,
+    CitizenId,
+    CommuneCode,
+    CommuneFilter,
+    DateText,
+    Identifier,
+    Moment,
+    MonthText,
+    SchemeCode,
+    UuidPath,
+)
+from api.web.text import LINE, NoControl, SafeLine, SafeName, SafeQuery, SafeReason, SafeTree, Written
 from domain.values import MAX_NAME_LENGTH
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries
 
-router = APIRouter(tags=["beneficiaries"])
+router = APIRouter(tags=["beneficiaries"], responses=responses.READ)
 
 
 class Body(BaseModel):
@@ -32,26 +49,36 @@ class Body(BaseModel):
 class Basis(BaseModel):
     """Legal basis: the decision (căn cứ: số quyết định, ngày, cơ quan ban hành)."""
 
-    decision_no: SafeLine = Field(min_length=1, max_length=100)
-    decision_date: SafeLine = Field(description="YYYY-MM-DD")
-    issuer: SafeLine = Field(min_length=1, max_length=200)
+    decision_no: Written = Field(max_length=100)
+    decision_date: DateText
+    issuer: Written = Field(max_length=200)
 
 
-class PaymentChannel(BaseModel):
-    """Cash at the post office, or a bank account."""
+class CashChannel(BaseModel):
+    """Cash at the post office (Bưu điện)."""
 
-    type: Literal["cash", "bank"]
-    bank_code: SafeLine | None = Field(default=None, max_length=12)
-    account_number: SafeLine | None = Field(default=None, max_length=19)
+    type: Literal["cash"]
+
+
+class BankChannel(BaseModel):
+    """A bank account."""
+
+    type: Literal["bank"]
+    bank_code: BankCode
+    account_number: AccountNumber
+
+
+PaymentChannel = Annotated[CashChannel | BankChannel, Field(discriminator="type")]
+"""Cash at the post office, or a bank account."""
 
 
 class Member(BaseModel):
     """A household member."""
 
-    citizen_id: SafeLine
+    citizen_id: CitizenId
     full_name: SafeName
-    date_of_birth: SafeLine | None = None
-    relation: SafeLine = "member"
+    date_of_birth: DateText | None = None
+    relation: Written = Field(default="member", max_length=50)
 
 
 class Register(Body):
@@ -59,11 +86,13 @@ class Register(Body):
 
     kind: Literal["meritorious", "social_assistance", "poor_household"]
     full_name: SafeName
-    commune_code: SafeLine = Field(description="5-digit commune code of the 2025 reform")
-    citizen_id: SafeLine | None = Field(default=None, description="12 digits; required unless poor_household")
-    household_code: SafeLine | None = None
+    commune_code: CommuneCode
+    citizen_id: CitizenId | None = Field(
+        default=None, description="12 digits; required unless poor_household"
+    )
+    household_code: Identifier | None = Field(default=None, max_length=50)
     poverty_status: Literal["poor", "near_poor"] | None = None
-    date_of_birth: SafeLine | None = Field(default=None, description="YYYY-MM-DD")
+    date_of_birth: DateText | None = None
     sex: Literal["male", "female"] | None = None
     members: list[Member] | None = None
     payment_channel: PaymentChannel | None = None
@@ -72,17 +101,17 @@ class Register(Body):
 class Grant(Body):
     """Grant an entitlement by decision."""
 
-    scheme: SafeLine = Field(description="A scheme code of the catalogue")
-    effective_from: SafeLine = Field(description="YYYY-MM")
+    scheme: SchemeCode
+    effective_from: MonthText
     basis: Basis
     params: SafeTree | None = None
-    end_month: SafeLine | None = None
+    end_month: MonthText | None = None
 
 
 class Adjust(Body):
     """Change an entitlement's parameters from a month."""
 
-    effective_from: SafeLine
+    effective_from: MonthText
     params: SafeTree
     basis: Basis
 
@@ -90,50 +119,50 @@ class Adjust(Body):
 class SuspendResume(Body):
     """Suspend or resume from a month."""
 
-    effective_from: SafeLine
+    effective_from: MonthText
     basis: Basis | None = None
 
 
 class Terminate(Body):
     """Terminate after the last month paid."""
 
-    last_month: SafeLine
+    last_month: MonthText
     basis: Basis
 
 
 class Death(Body):
     """Record a death."""
 
-    date_of_death: SafeLine
+    date_of_death: DateText
     basis: Basis | None = None
 
 
 class Relocate(Body):
     """Move to another commune from a month."""
 
-    commune_code: SafeLine
-    effective_from: SafeLine
+    commune_code: CommuneCode
+    effective_from: MonthText
 
 
 class ChannelChange(Body):
     """Switch cash ⇄ bank account."""
 
     payment_channel: PaymentChannel
-    effective_from: SafeLine | None = None
+    effective_from: MonthText | None = None
 
 
 class Recovery(Body):
     """Money recovered against an overpayment."""
 
-    amount: StrictInt
+    amount: Amount
     method: Literal["cash", "deduction", "refund"]
     reference: SafeLine | None = Field(default=None, max_length=200)
-    entitlement_id: SafeLine | None = Field(
+    entitlement_id: Identifier | None = Field(
         default=None,
         description="deduction: the entitlement whose amount still owed is withheld (default: the first "
         "payable item that covers the amount; the answer names it in withheld_from)",
     )
-    period: SafeLine | None = Field(
+    period: MonthText | None = Field(
         default=None, description="deduction: that item's month (omit for a one-off)"
     )
 
@@ -141,15 +170,15 @@ class Recovery(Body):
 class CardIssue(Body):
     """Issue a health-insurance card."""
 
-    card_number: SafeLine
-    valid_from: SafeLine
-    valid_to: SafeLine | None = None
+    card_number: CardNumber
+    valid_from: DateText
+    valid_to: DateText | None = None
 
 
 class CardRenew(Body):
     """Extend a card."""
 
-    valid_to: SafeLine
+    valid_to: DateText
 
 
 class HistoryItem(BaseModel):
@@ -178,7 +207,7 @@ class CardRevoke(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: SafeReason = Field(min_length=1)
-    effective_on: SafeLine
+    effective_on: DateText
 
 
 class Correction(Body):
@@ -191,7 +220,13 @@ def _reason(body: Body | CardRevoke) -> str:
     return body.reason or ""
 
 
-@router.post("/beneficiaries", status_code=201)
+@router.post(
+    "/beneficiaries",
+    status_code=201,
+    responses=responses.writes(
+        responses.success(201, responses.Beneficiary, "registered: its state", responses.BENEFICIARY_LINKS)
+    ),
+)
 def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Register a beneficiary (đăng ký đối tượng)."""
     data = body.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
@@ -207,14 +242,18 @@ def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> J
 def list_beneficiaries(
     svc: Svc,
     user: CurrentUser,
-    citizen_id: SafeQuery = None,
-    commune_code: SafeQuery = None,
-    kind: SafeQuery = None,
-    status: SafeQuery = None,
+    citizen_id: Annotated[CitizenId | None, Query()] = None,
+    commune_code: Annotated[CommuneFilter | None, Query()] = None,
+    kind: Literal["meritorious", "social_assistance", "poor_household"] | None = None,
+    status: Literal["active", "suspended", "terminated", "deceased"] | None = None,
     name: Annotated[
         str | None,
         NoControl,
-        Query(max_length=MAX_NAME_LENGTH, description="accent-insensitive part of the name"),
+        Query(
+            max_length=MAX_NAME_LENGTH,
+            description="accent-insensitive part of the name",
+            json_schema_extra=LINE,
+        ),
     ] = None,
     scheme: SafeQuery = None,
     cursor: SafeQuery = None,
@@ -228,15 +267,21 @@ def list_beneficiaries(
     )  # fmt: skip
 
 
-@router.get("/beneficiaries/{beneficiary_id}")
-def get_beneficiary(beneficiary_id: str, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+@router.get(
+    "/beneficiaries/{beneficiary_id}",
+    response_model=responses.Beneficiary,
+    responses=responses.success(200, responses.Beneficiary, "its state", responses.VIEW_LINKS),
+)
+def get_beneficiary(beneficiary_id: UuidPath, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """Current state: entitlements with this month's amounts, cards, balances."""
     del user
     return svc.ledger.beneficiary_view(beneficiary_id)
 
 
 @router.get("/beneficiaries/{beneficiary_id}/history", response_model=HistoryPage)
-def history(beneficiary_id: str, svc: Svc, user: CurrentUser, as_of: SafeQuery = None) -> Response:
+def history(
+    beneficiary_id: UuidPath, svc: Svc, user: CurrentUser, as_of: Annotated[Moment | None, Query()] = None
+) -> Response:
     """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then.
 
     The items are plain JSON already: they are written straight out (FastAPI's generic encoder took
@@ -272,8 +317,16 @@ def _write_then_view(
     return _write(request, svc, user, body, 200, action)
 
 
-@router.post("/beneficiaries/{beneficiary_id}/entitlements", status_code=201)
-def grant(beneficiary_id: str, body: Grant, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+@router.post(
+    "/beneficiaries/{beneficiary_id}/entitlements",
+    status_code=201,
+    responses=responses.writes(
+        responses.success(201, responses.Entitlement, "granted", responses.ENTITLEMENT_LINKS)
+    ),
+)
+def grant(
+    beneficiary_id: UuidPath, body: Grant, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
     """Grant an entitlement (quyết định hưởng)."""
     basis = body.basis.model_dump()
     return _write(request, svc, user, body, 201, lambda: svc.ledger.grant_entitlement(
@@ -282,9 +335,19 @@ def grant(beneficiary_id: str, body: Grant, request: Request, svc: Svc, user: Cu
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/adjust")
+@router.post(
+    "/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/adjust",
+    responses=responses.writes(
+        responses.success(200, responses.Entitlement, "adjusted", responses.ENTITLEMENT_LINKS)
+    ),
+)
 def adjust(
-    beneficiary_id: str, entitlement_id: str, body: Adjust, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath,
+    entitlement_id: UuidPath,
+    body: Adjust,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
 ) -> JSONResponse:
     """Adjust an entitlement from a month (điều chỉnh)."""
     return _write(request, svc, user, body, 200, lambda: svc.ledger.adjust_entitlement(
@@ -297,8 +360,8 @@ def _pause_route(verb: str, command: str, doc: str) -> None:
     """``POST …/entitlements/{id}/suspend`` and ``…/resume``: the same body, another command."""
 
     def route(
-        beneficiary_id: str,
-        entitlement_id: str,
+        beneficiary_id: UuidPath,
+        entitlement_id: UuidPath,
         body: SuspendResume,
         request: Request,
         svc: Svc,
@@ -312,16 +375,29 @@ def _pause_route(verb: str, command: str, doc: str) -> None:
 
     route.__name__ = route.__qualname__ = verb
     route.__doc__ = doc
-    router.post(f"/beneficiaries/{{beneficiary_id}}/entitlements/{{entitlement_id}}/{verb}")(route)
+    router.post(
+        f"/beneficiaries/{{beneficiary_id}}/entitlements/{{entitlement_id}}/{verb}",
+        responses=responses.writes(
+            responses.success(200, responses.Entitlement, f"{verb}d", responses.ENTITLEMENT_LINKS)
+        ),
+    )(route)
 
 
 _pause_route("suspend", "suspend_entitlement", "Suspend payment from a month (tạm dừng).")
 _pause_route("resume", "resume_entitlement", "Resume payment from a month (tiếp tục).")
 
 
-@router.post("/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/terminate")
+@router.post(
+    "/beneficiaries/{beneficiary_id}/entitlements/{entitlement_id}/terminate",
+    responses=responses.writes(responses.success(200, responses.Entitlement, "terminated")),
+)
 def terminate(
-    beneficiary_id: str, entitlement_id: str, body: Terminate, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath,
+    entitlement_id: UuidPath,
+    body: Terminate,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
 ) -> JSONResponse:
     """Terminate after the last month paid (thôi hưởng)."""
     return _write(request, svc, user, body, 200, lambda: svc.ledger.terminate_entitlement(
@@ -330,8 +406,10 @@ def terminate(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/death")
-def death(beneficiary_id: str, body: Death, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+@router.post("/beneficiaries/{beneficiary_id}/death", responses=responses.WRITE)
+def death(
+    beneficiary_id: UuidPath, body: Death, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
     """Record a death (báo tử); returns the overpayment it reveals."""
     basis = body.basis.model_dump() if body.basis else None
     return _write(request, svc, user, body, 200, lambda: svc.ledger.record_death(
@@ -339,9 +417,9 @@ def death(beneficiary_id: str, body: Death, request: Request, svc: Svc, user: Cu
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/relocate")
+@router.post("/beneficiaries/{beneficiary_id}/relocate", responses=responses.AS_VIEWED)
 def relocate(
-    beneficiary_id: str, body: Relocate, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath, body: Relocate, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Move to another commune from a month (chuyển xã)."""
 
@@ -351,9 +429,9 @@ def relocate(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/payment-channel")
+@router.post("/beneficiaries/{beneficiary_id}/payment-channel", responses=responses.AS_VIEWED)
 def payment_channel(
-    beneficiary_id: str, body: ChannelChange, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath, body: ChannelChange, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Switch cash ⇄ bank account (đổi hình thức nhận)."""
     channel = body.payment_channel.model_dump(exclude_none=True)
@@ -364,9 +442,9 @@ def payment_channel(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/corrections")
+@router.post("/beneficiaries/{beneficiary_id}/corrections", responses=responses.AS_VIEWED)
 def correct(
-    beneficiary_id: str, body: Correction, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath, body: Correction, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Correct registered details (đính chính); needs a reason."""
 
@@ -375,9 +453,9 @@ def correct(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/recoveries", status_code=201)
+@router.post("/beneficiaries/{beneficiary_id}/recoveries", status_code=201, responses=responses.WRITE)
 def recovery(
-    beneficiary_id: str, body: Recovery, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath, body: Recovery, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Record money recovered against an overpayment (thu hồi)."""
     return _write(request, svc, user, body, 201, lambda: svc.ledger.record_recovery(
@@ -386,9 +464,9 @@ def recovery(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/cards", status_code=201)
+@router.post("/beneficiaries/{beneficiary_id}/cards", status_code=201, responses=responses.WRITE)
 def issue_card(
-    beneficiary_id: str, body: CardIssue, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath, body: CardIssue, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Issue a health-insurance card (cấp thẻ BHYT)."""
     return _write(request, svc, user, body, 201, lambda: svc.ledger.issue_card(
@@ -397,9 +475,14 @@ def issue_card(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/renew")
+@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/renew", responses=responses.WRITE)
 def renew_card(
-    beneficiary_id: str, card_number: str, body: CardRenew, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath,
+    card_number: CardPath,
+    body: CardRenew,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
 ) -> JSONResponse:
     """Extend a card (gia hạn)."""
     return _write(request, svc, user, body, 200, lambda: svc.ledger.renew_card(
@@ -407,9 +490,14 @@ def renew_card(
     ))  # fmt: skip
 
 
-@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/revoke")
+@router.post("/beneficiaries/{beneficiary_id}/cards/{card_number}/revoke", responses=responses.WRITE)
 def revoke_card(
-    beneficiary_id: str, card_number: str, body: CardRevoke, request: Request, svc: Svc, user: CurrentUser
+    beneficiary_id: UuidPath,
+    card_number: CardPath,
+    body: CardRevoke,
+    request: Request,
+    svc: Svc,
+    user: CurrentUser,
 ) -> JSONResponse:
     """End a card (thu hồi thẻ)."""
     return _write(request, svc, user, body, 200, lambda: svc.ledger.revoke_card(

@@ -9,13 +9,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.http.routes.beneficiaries import Basis
+from api.web.formats import CommuneCode, Identifier, MonthText, SchemeCode
 from api.web.services import AuthError
 from api.web.text import SafeLine, SafeReason, SafeTree
 from ledger.authorization import require_commune
 from ledger.campaigns import campaign, grant_campaign
 
-router = APIRouter(tags=["campaigns"])
+router = APIRouter(tags=["campaigns"], responses=responses.READ)
 
 
 class Selection(BaseModel):
@@ -23,8 +26,8 @@ class Selection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["meritorious", "social_assistance", "poor_household"] | None = None
-    commune_code: SafeLine | None = Field(default=None, description="the commune in force in the month")
-    schemes: list[SafeLine] | None = Field(
+    commune_code: CommuneCode | None = Field(default=None, description="the commune in force in the month")
+    schemes: list[SchemeCode] | None = Field(
         default=None, description="holding one of these schemes that month"
     )
     beneficiary_ids: list[SafeLine] | None = Field(default=None, max_length=200_000)
@@ -34,18 +37,22 @@ class CampaignBody(BaseModel):
     """A campaign: a one-off scheme for a month, with its parameters and decision, for a selection."""
 
     model_config = ConfigDict(extra="forbid")
-    campaign_id: SafeLine = Field(
-        min_length=1, max_length=100, description="client-chosen, unique; idempotent"
-    )
-    scheme: SafeLine = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
-    month: SafeLine = Field(description="YYYY-MM")
+    campaign_id: Identifier = Field(description="client-chosen, unique; idempotent")
+    scheme: SchemeCode = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
+    month: MonthText
     params: SafeTree = Field(default_factory=dict, description="e.g. {amount, funding_source, occasion}")
-    basis: dict[SafeLine, SafeLine] = Field(description="{decision_no, decision_date, issuer}")
+    basis: Basis
     select: Selection = Field(default_factory=Selection)
     reason: SafeReason | None = None
 
 
-@router.post("/campaigns", status_code=201)
+@router.post(
+    "/campaigns",
+    status_code=201,
+    responses=responses.writes(
+        {200: {"description": "the same campaign_id again: its summary, nothing new"}}
+    ),
+)
 async def start_campaign(body: CampaignBody, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Grant the one-off to every selected living beneficiary, in batched writes; 201 with
     ``{campaign_id, granted, already_granted, skipped: [{beneficiary_id, reason}]}``. The same
@@ -59,8 +66,8 @@ async def start_campaign(body: CampaignBody, request: Request, svc: Svc, user: C
             raise AuthError(403, "only officers and administrators run campaigns")
         created, summary = grant_campaign(
             svc.ledger, user.name, campaign_id=body.campaign_id, scheme=body.scheme, month=body.month,
-            params=body.params, basis=body.basis, select=body.select.model_dump(exclude_none=True),
-            reason=body.reason or "",
+            params=body.params, basis=body.basis.model_dump(),
+            select=body.select.model_dump(exclude_none=True), reason=body.reason or "",
         )  # fmt: skip
         return (201 if created else 200), summary
 

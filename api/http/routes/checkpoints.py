@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc
 from api.web.services import AuthError
 from domain.checkpoints import note_checkpoint
 from ledger.checkpoints import checkpoint_notes, latest_note, take_checkpoint
 from ledger.merkle_log import stored_tree
 
-router = APIRouter(tags=["checkpoints"])
+router = APIRouter(tags=["checkpoints"], responses=responses.READ)
 PAGE = 500
 
 

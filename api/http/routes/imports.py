@@ -10,16 +10,17 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web import problems
 from ledger.authorization import require_commune
 from ledger.imports import ImportReport, import_payments
 from ledger.register_imports import RegisterReport, import_beneficiaries
 
-router = APIRouter()
+router = APIRouter(responses=responses.READ)
 
 
-@router.post("/imports/payments", tags=["imports"])
+@router.post("/imports/payments", tags=["imports"], status_code=201, responses=responses.WRITE)
 async def import_payments_file(
     request: Request,
     svc: Svc,
@@ -42,7 +43,7 @@ async def import_payments_file(
     return await _file_import(request, svc, user, content, name, options, record)
 
 
-@router.post("/imports/beneficiaries", tags=["imports"])
+@router.post("/imports/beneficiaries", tags=["imports"], status_code=201, responses=responses.WRITE)
 async def import_beneficiaries_file(
     request: Request,
     svc: Svc,

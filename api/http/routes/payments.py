@@ -6,25 +6,27 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.formats import Amount, DateText, Identifier, IdentifierPath, MonthText, Uuid
 from api.web.text import SafeLine, SafeReason
 from ledger.proofs import payment_proof
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], responses=responses.READ)
 
 
 class Payment(BaseModel):
     """A disbursement against an entitlement and month."""
 
     model_config = ConfigDict(extra="forbid")
-    payment_id: SafeLine = Field(min_length=1, max_length=100, description="client-chosen, unique")
-    beneficiary_id: SafeLine
-    entitlement_id: SafeLine
-    period: SafeLine | None = Field(default=None, description="YYYY-MM; omit for a one-off")
-    amount: StrictInt
-    paid_on: SafeLine = Field(description="YYYY-MM-DD")
+    payment_id: Identifier = Field(description="client-chosen, unique")
+    beneficiary_id: Uuid
+    entitlement_id: Uuid
+    period: MonthText | None = Field(default=None, description="YYYY-MM; omit for a one-off")
+    amount: Amount
+    paid_on: DateText = Field(description="YYYY-MM-DD, not after today")
     channel: Literal["cash", "bank"] | None = None
     reference: SafeLine | None = Field(
         default=None, max_length=200, description="receipt or bank transaction"
@@ -36,9 +38,9 @@ class NotCollected(BaseModel):
     """The beneficiary did not collect a month."""
 
     model_config = ConfigDict(extra="forbid")
-    beneficiary_id: SafeLine
-    entitlement_id: SafeLine
-    period: SafeLine
+    beneficiary_id: Uuid
+    entitlement_id: Uuid
+    period: MonthText
     reason: SafeReason | None = None
 
 
@@ -49,7 +51,14 @@ class Reverse(BaseModel):
     reason: SafeReason = Field(min_length=1)
 
 
-@router.post("/payments", status_code=201)
+@router.post(
+    "/payments",
+    status_code=201,
+    responses=responses.writes(
+        responses.success(201, responses.PaymentRecord, "recorded", responses.PAYMENT_LINKS),
+        responses.success(200, responses.PaymentRecord, "the same payment again: nothing new recorded"),
+    ),
+)
 def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Record a payment; the same ``payment_id`` with the same body again answers 200 and records nothing."""
 
@@ -64,7 +73,7 @@ def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser)
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
 
 
-@router.post("/payments/not-collected", status_code=201)
+@router.post("/payments/not-collected", status_code=201, responses=responses.WRITE)
 def not_collected(body: NotCollected, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Record that a month was not collected: it is carried over to the next roster."""
 
@@ -77,8 +86,13 @@ def not_collected(body: NotCollected, request: Request, svc: Svc, user: CurrentU
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
 
 
-@router.post("/payments/{payment_id}/reverse")
-def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+@router.post(
+    "/payments/{payment_id}/reverse",
+    responses=responses.writes(responses.success(200, responses.PaymentRecord, "reversed")),
+)
+def reverse(
+    payment_id: IdentifierPath, body: Reverse, request: Request, svc: Svc, user: CurrentUser
+) -> JSONResponse:
     """Reverse a payment (hủy chi trả); the month can then be paid again."""
 
     def run() -> tuple[int, Any]:
@@ -88,7 +102,7 @@ def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: Cu
 
 
 @router.get("/payments/{payment_id}/proof")
-def proof(payment_id: str, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+def proof(payment_id: IdentifierPath, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """The payment's proof: its stored event, its leaf in the Merkle log, the inclusion path and a
     signed checkpoint; ``ledger verify-proof`` checks it with the public key alone."""
     del user

@@ -7,26 +7,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
+from api.web.formats import Amount, MonthText
 from api.web.services import AuthError
-from api.web.text import NoControl, SafeLine, SafeReason
+from api.web.text import NoControl, SafeReason, Written
+from domain.values import MAX_AMOUNT
 from ledger.authorization import require_admin
 from ledger.imports import read_ncc_table_file
 
-router = APIRouter()
+router = APIRouter(responses=responses.READ)
 
 
 class RateAmendment(BaseModel):
     """A decree's amount from an effective month."""
 
     model_config = ConfigDict(extra="forbid")
-    effective_from: SafeLine
-    amount: StrictInt
-    legal_basis: SafeLine = Field(min_length=1, max_length=300)
-    province_code: SafeLine | None = None
+    effective_from: MonthText
+    amount: Amount
+    legal_basis: Written = Field(max_length=300)
+    province_code: str | None = Field(
+        default=None, pattern=r"^[0-9]{2}$", description="2-digit province code"
+    )
     reason: SafeReason | None = None
     derive_tables: bool = Field(
         default=True,
@@ -70,7 +75,7 @@ def rates(svc: Svc, user: CurrentUser) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.post("/rates/ncc-tables", status_code=201, tags=["rates"])
+@router.post("/rates/ncc-tables", status_code=201, tags=["rates"], responses=responses.WRITE)
 async def load_ncc_tables(
     request: Request,
     svc: Svc,
@@ -78,8 +83,10 @@ async def load_ncc_tables(
     file: Annotated[
         UploadFile, File(description="CSV or XLSX with the columns of ncc_monthly_allowances.csv")
     ],
-    standard: Annotated[int, Form(description="the NCC standard (đồng) this edition was made for")],
-    legal_basis: Annotated[str, NoControl, Form(min_length=1, max_length=300)],
+    standard: Annotated[
+        int, Form(ge=1, le=MAX_AMOUNT, description="the NCC standard (đồng) of this edition")
+    ],
+    legal_basis: Annotated[str, NoControl, Form(min_length=1, max_length=300, pattern=r"\S")],
 ) -> JSONResponse:
     """Administrator: load an official edition of the NCC amount tables for a standard (checked whole:
     every row of the tables once, amounts whole đồng). It replaces an edition derived for that standard;
@@ -100,7 +107,9 @@ async def load_ncc_tables(
     "/rates/{schedule}",
     status_code=201,
     tags=["rates"],
-    responses={202: {"description": "outside 0.5×–2× of the value in force: pending a second administrator"}},
+    responses=responses.writes(
+        {202: {"description": "outside 0.5×–2× of the value in force: pending a second administrator"}}
+    ),
 )
 def amend_rate(
     schedule: str, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
@@ -127,7 +136,7 @@ class Approval(BaseModel):
     reason: SafeReason | None = None
 
 
-@router.post("/rates/{schedule}/amendments/{amendment_id}/approve", tags=["rates"])
+@router.post("/rates/{schedule}/amendments/{amendment_id}/approve", tags=["rates"], responses=responses.WRITE)
 def approve_rate_amendment(
     schedule: str,
     amendment_id: str,

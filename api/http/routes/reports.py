@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc
-from api.web.text import NoControl, SafeQuery
+from api.web.formats import CommuneCode, MonthOrDate
 from ledger.adapters.communes import resolve_commune
 from ledger.integrity import verify_streams
 from ledger.integrity_read_models import ReadModels
@@ -15,18 +16,16 @@ from projections.engine import ProjectionEngine
 from projections.reports import exceptions, summary_report
 from projections.views import ALL_TABLES
 
-router = APIRouter()
+router = APIRouter(responses=responses.READ)
 
 
 @router.get("/reports/summary", tags=["reports"])
 def report_summary(
     svc: Svc,
     user: CurrentUser,
-    from_: Annotated[
-        str | None, NoControl, Query(alias="from", max_length=200, description="YYYY-MM or YYYY-MM-DD")
-    ] = None,
-    to: Annotated[str | None, NoControl, Query(max_length=200, description="YYYY-MM or YYYY-MM-DD")] = None,
-    commune_code: SafeQuery = None,
+    from_: Annotated[MonthOrDate | None, Query(alias="from")] = None,
+    to: Annotated[MonthOrDate | None, Query()] = None,
+    commune_code: Annotated[CommuneCode | None, Query()] = None,
 ) -> dict[str, Any]:
     """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
     share; grants and terminations; cards per group in use, new, ended."""

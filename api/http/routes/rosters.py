@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.text import SafeLine, SafeQuery, SafeReason
+from api.web.formats import MONTH_PATTERN, CommuneCode, Moment
+from api.web.text import SafeReason
 from domain.values import Month
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import require_roster_issuer
@@ -17,7 +19,8 @@ from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
 
-router = APIRouter()
+router = APIRouter(responses=responses.READ)
+RosterMonth = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2024-07"], description="YYYY-MM")]
 
 
 def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
@@ -28,15 +31,15 @@ def _scope(svc: Svc, commune_code: object, channel: object) -> RosterScope:
     return scope
 
 
-@router.get("/rosters/{month}", tags=["rosters"])
+@router.get("/rosters/{month}", tags=["rosters"], responses=responses.FILE_EXPORT)
 def get_roster(
-    month: str,
+    month: RosterMonth,
     svc: Svc,
     user: CurrentUser,
-    commune_code: SafeQuery = None,
-    channel: SafeQuery = None,
+    commune_code: Annotated[CommuneCode | None, Query()] = None,
+    channel: Literal["cash", "bank"] | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
-    as_of: SafeQuery = None,
+    as_of: Annotated[Moment | None, Query()] = None,
 ) -> Response:
     """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
     del user
@@ -67,14 +70,14 @@ class IssueRoster(BaseModel):
     """Which roster to issue."""
 
     model_config = ConfigDict(extra="forbid")
-    commune_code: SafeLine | None = None
+    commune_code: CommuneCode | None = None
     channel: Literal["cash", "bank"] | None = None
     reason: SafeReason | None = None
 
 
-@router.post("/rosters/{month}/issue", status_code=201, tags=["rosters"])
+@router.post("/rosters/{month}/issue", status_code=201, tags=["rosters"], responses=responses.WRITE)
 def issue(
-    month: str, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
+    month: RosterMonth, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
 ) -> JSONResponse:
     """Issue (freeze) a roster: its content hash is recorded in the ledger."""
     body = body or IssueRoster()

@@ -8,24 +8,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.text import SafeLine, SafeReason
+from api.web.formats import CommuneCode
+from api.web.text import SafeReason
 from ledger.authorization import require_admin
 
-router = APIRouter()
+router = APIRouter(responses=responses.READ)
 
 
 class NewUser(BaseModel):
     """A user to create."""
 
     model_config = ConfigDict(extra="forbid")
-    name: SafeLine = Field(min_length=2, max_length=64)
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{2,64}$", description="2–64 letters, digits, . - _")
     role: Literal["officer", "inspector", "admin"]
-    scope: list[SafeLine] = Field(default_factory=list)
+    scope: list[CommuneCode] = Field(default_factory=list)
     reason: SafeReason | None = None
 
 
-@router.post("/users", status_code=201, tags=["users"])
+@router.post("/users", status_code=201, tags=["users"], responses=responses.WRITE)
 def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
     """Administrator: create a user; the token is in this answer only."""
 

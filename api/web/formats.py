@@ -1,0 +1,184 @@
+"""Formats at the boundary — định dạng đầu vào: the annotated types of the fields whose shape the ledger
+checks (months, dates, citizen IDs, commune codes, scheme codes, card numbers, identifiers), so that the
+OpenAPI schema says what the server accepts and the server refuses what the schema refuses, with 422
+naming the field, before anything is recorded.
+
+The patterns say as much of the domain's rule as a pattern can (:mod:`domain.values` stays the one
+place of each rule and checks again, for the command line and the imports too): a month's year is in
+1945–2200 as ``Month.parse`` wants it, a citizen ID starts with a province code of birth registration
+(``CITIZEN_ID_PROVINCES``), a card number's group is one of ``BHYT_GROUPS``. What no pattern can say is
+left to the domain, which answers 422 naming the field: a date more than a year ahead (a payment or a
+death after today), a citizen ID whose birth year or sex disagrees with ``date_of_birth``, parameters
+a scheme does not take. Commune codes are five digits here; the deployment's communes are listed in the
+OpenAPI document as the ``CommuneCode`` enum (:func:`api.http.responses.complete_openapi`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import AfterValidator, Field, StrictInt, WithJsonSchema
+
+from api.web.text import NoControl
+from domain.catalogue import scheme_catalogue
+from domain.values import BHYT_GROUPS, CITIZEN_ID_PROVINCES, MAX_AMOUNT
+
+COMMUNE_CODE_MARK = "x-commune-code"
+"""Marks the schema of a commune code, replaced by a reference to the deployment's ``CommuneCode``."""
+
+MONTH_PATTERN = r"^(194[5-9]|19[5-9][0-9]|2[01][0-9][0-9]|2200)-(0[1-9]|1[0-2])$"
+DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+COMMUNE_PATTERN = r"^[0-9]{5}$"
+CITIZEN_ID_PATTERN = "^(" + "|".join(f"{p:03d}" for p in sorted(CITIZEN_ID_PROVINCES)) + ")[0-3][0-9]{8}$"
+CARD_PATTERN = (
+    "^(" + "|".join(sorted(BHYT_GROUPS)) + ")[1-5]("
+    + "|".join(f"{p:02d}" for p in sorted(CITIZEN_ID_PROVINCES)) + ")[0-9]{10}$"
+)  # fmt: skip
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$"
+BANK_CODE_PATTERN = r"^[A-Za-z0-9]{2,12}$"
+ACCOUNT_PATTERN = r"^[0-9]{6,19}$"
+
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+
+def _moment(value: str) -> str:
+    """A date (``YYYY-MM-DD``) or an RFC 3339 timestamp, as the schema's ``format`` says."""
+    if len(value) == 10 and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
+        date.fromisoformat(value)
+        return value
+    if not _RFC3339.fullmatch(value):
+        msg = "must be a date YYYY-MM-DD or an RFC 3339 timestamp with its offset"
+        raise ValueError(msg)
+    text = value.upper()
+    datetime.fromisoformat(text)
+    return text
+
+
+def _calendar_date(value: str) -> str:
+    """A pattern cannot refuse 2024-02-30: the calendar does."""
+    date.fromisoformat(value)
+    return value
+
+
+MonthText = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2024-07"], description="YYYY-MM")]
+"""A month ``YYYY-MM`` of 1945–2200."""
+DateText = Annotated[
+    str,
+    Field(pattern=DATE_PATTERN, examples=["2024-07-10"], json_schema_extra={"format": "date"}),
+    AfterValidator(_calendar_date),
+]
+"""A calendar date ``YYYY-MM-DD`` of 1900–2099 (the domain refuses more than a year ahead, or after
+today where the field says so)."""
+Moment = Annotated[
+    str,
+    AfterValidator(_moment),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "anyOf": [{"format": "date"}, {"format": "date-time"}],
+            "examples": ["2024-07-31", "2024-07-31T17:00:00+07:00"],
+            "description": "a date (its end) or an RFC 3339 timestamp with offset",
+        }
+    ),
+]
+"""A moment of the past to read as of: a date (the end of that day) or a timestamp with its offset."""
+
+
+def _month_or_date(value: str) -> str:
+    if re.fullmatch(MONTH_PATTERN, value):
+        return value
+    if re.fullmatch(DATE_PATTERN, value):
+        return _calendar_date(value)
+    msg = "must be a month YYYY-MM or a date YYYY-MM-DD"
+    raise ValueError(msg)
+
+
+MonthOrDate = Annotated[
+    str,
+    AfterValidator(_month_or_date),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": MONTH_PATTERN},
+                {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+            ],
+            "examples": ["2024-07"],
+            "description": "a month YYYY-MM (its first or last day) or a date YYYY-MM-DD",
+        }
+    ),
+]
+"""An edge of a reporting period."""
+CitizenId = Annotated[
+    str,
+    Field(
+        pattern=CITIZEN_ID_PATTERN,
+        examples=["075050066666"],
+        description="12 digits (CCCD): province of birth registration (3), century and sex (1), birth "
+        "year (2), serial (6)",
+    ),
+]
+CommuneCode = Annotated[
+    str,
+    Field(
+        pattern=COMMUNE_PATTERN,
+        examples=["26041"],
+        description="5-digit commune code of the 2025 reform",
+        json_schema_extra={COMMUNE_CODE_MARK: True},
+    ),
+]
+"""A commune code the server looks up (422 unless the deployment serves it): the OpenAPI document lists
+the communes the deployment serves."""
+CommuneFilter = Annotated[
+    str, Field(pattern=COMMUNE_PATTERN, examples=["26041"], description="5-digit commune code")
+]
+"""A commune code that only filters (an unknown one finds nothing)."""
+SCHEME_CODES = tuple(sorted(scheme_catalogue()))
+SchemeCode = Annotated[
+    str,
+    NoControl,
+    Field(max_length=100),
+    WithJsonSchema(
+        {"type": "string", "enum": list(SCHEME_CODES), "description": "a scheme code of the catalogue"}
+    ),
+]
+"""A scheme code of the catalogue (``reference/schemes.csv``); an unknown one is refused by the domain
+(422 naming the field), so the schema's enum and the server agree."""
+CardNumber = Annotated[
+    str,
+    Field(
+        pattern=CARD_PATTERN,
+        examples=["TS2757912345678"],
+        description="health-insurance card: group (2 letters), benefit digit 1–5, province (2 digits), "
+        "social-insurance number (10 digits)",
+    ),
+]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, min_length=1, max_length=100)]
+"""A client-chosen reference (a payment id, a campaign id, a household code): ASCII letters, digits and
+``. _ / : -``, starting with a letter or digit."""
+Amount = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT, examples=[2_055_000])]
+"""An amount of money: a whole number of đồng, more than zero and not implausibly large."""
+BankCode = Annotated[str, Field(pattern=BANK_CODE_PATTERN, examples=["VCB"])]
+AccountNumber = Annotated[str, Field(pattern=ACCOUNT_PATTERN, examples=["0071000123456"])]
+
+
+_UUID: dict[str, Any] = {"format": "uuid"}
+Uuid = Annotated[str, NoControl, Field(max_length=100, json_schema_extra=_UUID)]
+"""The id of a beneficiary or an entitlement in a body (a UUID the ledger gave)."""
+UuidPath = Annotated[str, Path(json_schema_extra=_UUID)]
+"""The id of a beneficiary or an entitlement in the path."""
+IdentifierPath = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, max_length=100)]
+"""A client-chosen reference in the path (a payment id)."""
+CardPath = Annotated[str, Path(pattern=CARD_PATTERN, description="the card number")]
+"""A health-insurance card number in the path."""
+
+
+def is_commune_schema(schema: Any) -> bool:
+    """Whether an OpenAPI schema fragment is that of a :data:`CommuneCode`."""
+    return isinstance(schema, dict) and bool(schema.get(COMMUNE_CODE_MARK))
