@@ -258,6 +258,8 @@ SEVERE_FROM = 81  # the injury rate from which the (extremely) severe allowance 
 # ``note`` and ``coefficient`` are accepted and not kept.
 _CAMPAIGN = "campaign"  # domain/campaigns.py CAMPAIGN_PARAM (which imports this module)
 _IGNORED_PARAMS = frozenset({"coefficient", "note"})
+OTHER_PARAMS = (_CAMPAIGN, *sorted(_IGNORED_PARAMS))
+"""Parameters any scheme accepts besides its own: the campaign that granted it, and notes."""
 
 
 def _rule_needs(scheme: Scheme) -> tuple[str, ...]:

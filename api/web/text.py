@@ -61,6 +61,10 @@ LINE = {"pattern": _LINE_PATTERN}
 """The schema of one line (what :data:`NoControl` checks): no control character."""
 _LINES = {"pattern": _LINES_PATTERN}
 _SAID = {"pattern": _SAID_PATTERN}
+_MULTILINE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+_SAID_LINES = {"pattern": f"^[^{_MULTILINE}]*[^\\s{_MULTILINE}][^{_MULTILINE}]*$"}
+SAID = _SAID
+"""The schema of one line that says something (not only spaces, no control character)."""
 
 NoControl = AfterValidator(_line)
 """The check of one line, for a parameter that needs its own ``Query(...)`` (an alias, a description)."""
@@ -79,6 +83,12 @@ SafeReason = Annotated[
     str, AfterValidator(_lines), Field(max_length=MAX_REASON_LENGTH, json_schema_extra=_LINES)
 ]
 """A reason: several lines allowed (tab, line breaks), no other control characters, ≤ 2,000 characters."""
+RequiredReason = Annotated[
+    str,
+    AfterValidator(_lines),
+    Field(min_length=1, max_length=MAX_REASON_LENGTH, pattern=r"\S", json_schema_extra=_SAID_LINES),
+]
+"""The reason of a write that needs one (a correction, a reversal, a card revoked): not only spaces."""
 SafeTree = Annotated[dict[str, Any], AfterValidator(_tree)]
 """A JSON object whose keys and strings are each one line of text."""
 SafeQuery = Annotated[str | None, NoControl, Query(max_length=MAX_QUERY_LENGTH, json_schema_extra=LINE)]

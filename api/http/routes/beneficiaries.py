@@ -7,11 +7,14 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.formats import (
+    CITIZEN_ID_PATTERN,
+    DATE_PATTERN,
+    IDENTIFIER_PATTERN,
     AccountNumber,
     Amount,
     BankCode,
@@ -24,10 +27,22 @@ from api.web.formats import (
     Identifier,
     Moment,
     MonthText,
+    Params,
     SchemeCode,
     UuidPath,
 )
-from api.web.text import LINE, NoControl, SafeLine, SafeName, SafeQuery, SafeReason, SafeTree, Written
+from api.web.text import (
+    LINE,
+    SAID,
+    NoControl,
+    RequiredReason,
+    SafeLine,
+    SafeName,
+    SafeQuery,
+    SafeReason,
+    SafeTree,
+    Written,
+)
 from domain.values import MAX_NAME_LENGTH
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries
@@ -54,22 +69,21 @@ class Basis(BaseModel):
     issuer: Written = Field(max_length=200)
 
 
-class CashChannel(BaseModel):
-    """Cash at the post office (Bưu điện)."""
+class PaymentChannel(BaseModel):
+    """Cash at the post office (Bưu điện), or a bank account (its bank's code and the account number)."""
 
-    type: Literal["cash"]
-
-
-class BankChannel(BaseModel):
-    """A bank account."""
-
-    type: Literal["bank"]
-    bank_code: BankCode
-    account_number: AccountNumber
-
-
-PaymentChannel = Annotated[CashChannel | BankChannel, Field(discriminator="type")]
-"""Cash at the post office, or a bank account."""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": "bank"}}, "required": ["type"]},
+            "then": {
+                "required": ["bank_code", "account_number"],
+                "properties": {"bank_code": {"type": "string"}, "account_number": {"type": "string"}},
+            },
+        }
+    )  # the domain's rule (parse_payment_channel): a bank account names its bank and its number
+    type: Literal["cash", "bank"]
+    bank_code: BankCode | None = None
+    account_number: AccountNumber | None = None
 
 
 class Member(BaseModel):
@@ -81,8 +95,29 @@ class Member(BaseModel):
     relation: Written = Field(default="member", max_length=50)
 
 
+_PERSON_OR_HOUSEHOLD: dict[str, Any] = {
+    "if": {"properties": {"kind": {"const": "poor_household"}}, "required": ["kind"]},
+    "then": {
+        "required": ["household_code", "poverty_status"],
+        "properties": {"household_code": {"type": "string"}, "poverty_status": {"type": "string"}},
+    },
+    "else": {
+        "required": ["citizen_id"],
+        "properties": {
+            "citizen_id": {"type": "string"},
+            "household_code": {"type": "null"},
+            "poverty_status": {"type": "null"},
+        },
+    },
+}
+"""A person (meritorious, social assistance) has a citizen ID; a household has its code and poverty
+status, and only a household has them (the domain's rule, :meth:`Beneficiary.register`)."""
+
+
 class Register(Body):
     """Register a beneficiary."""
+
+    model_config = ConfigDict(json_schema_extra=_PERSON_OR_HOUSEHOLD)
 
     kind: Literal["meritorious", "social_assistance", "poor_household"]
     full_name: SafeName
@@ -104,7 +139,7 @@ class Grant(Body):
     scheme: SchemeCode
     effective_from: MonthText
     basis: Basis
-    params: SafeTree | None = None
+    params: Params | None = None
     end_month: MonthText | None = None
 
 
@@ -112,7 +147,7 @@ class Adjust(Body):
     """Change an entitlement's parameters from a month."""
 
     effective_from: MonthText
-    params: SafeTree
+    params: Params
     basis: Basis
 
 
@@ -153,6 +188,14 @@ class ChannelChange(Body):
 
 class Recovery(Body):
     """Money recovered against an overpayment."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"method": {"not": {"const": "deduction"}}}, "required": ["method"]},
+            "then": {"properties": {"entitlement_id": {"type": "null"}, "period": {"type": "null"}}},
+            "dependentRequired": {"period": ["entitlement_id"]},
+        }
+    )  # an entitlement and a period name the item a deduction is withheld from: deductions only
 
     amount: Amount
     method: Literal["cash", "deduction", "refund"]
@@ -206,14 +249,33 @@ class CardRevoke(BaseModel):
     """End a card."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: SafeReason = Field(min_length=1)
+    reason: RequiredReason
     effective_on: DateText
 
 
-class Correction(Body):
-    """Correct registered details."""
+CHANGES_SCHEMA = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "full_name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, **SAID},
+        "date_of_birth": {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+        "sex": {"type": "string", "enum": ["male", "female"]},
+        "citizen_id": {"type": "string", "pattern": CITIZEN_ID_PATTERN},
+        "household_code": {"type": "string", "maxLength": 50, "pattern": IDENTIFIER_PATTERN},
+        "poverty_status": {"type": "string", "enum": ["poor", "near_poor"]},
+        "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+    },
+    "description": "the registered details to change (CORRECTABLE), each checked as at registration",
+}
+"""What a correction may change; the domain checks each (and refuses any other) naming the field."""
 
-    changes: SafeTree
+
+class Correction(Body):
+    """Correct registered details; a correction says why."""
+
+    reason: RequiredReason = Field(description="Why (lý do)")
+    changes: Annotated[SafeTree, WithJsonSchema(CHANGES_SCHEMA)]
 
 
 def _reason(body: Body | CardRevoke) -> str:

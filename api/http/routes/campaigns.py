@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.http.routes.beneficiaries import Basis
-from api.web.formats import CommuneCode, Identifier, MonthText, SchemeCode
+from api.web.formats import CommuneCode, Identifier, MonthText, OneOffSchemeCode, Params, SchemeCode
 from api.web.services import AuthError
-from api.web.text import SafeLine, SafeReason, SafeTree
+from api.web.text import SafeLine, SafeReason
 from ledger.authorization import require_commune
 from ledger.campaigns import campaign, grant_campaign
 
@@ -38,9 +38,9 @@ class CampaignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     campaign_id: Identifier = Field(description="client-chosen, unique; idempotent")
-    scheme: SchemeCode = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
+    scheme: OneOffSchemeCode = Field(description="a one-off scheme, e.g. GIFT or HN_TET_SUPPORT")
     month: MonthText
-    params: SafeTree = Field(default_factory=dict, description="e.g. {amount, funding_source, occasion}")
+    params: Params = Field(default_factory=dict, description="e.g. {amount, funding_source, occasion}")
     basis: Basis
     select: Selection = Field(default_factory=Selection)
     reason: SafeReason | None = None

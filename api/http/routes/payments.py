@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.formats import Amount, DateText, Identifier, IdentifierPath, MonthText, Uuid
-from api.web.text import SafeLine, SafeReason
+from api.web.text import RequiredReason, SafeLine, SafeReason
 from ledger.proofs import payment_proof
 
 router = APIRouter(tags=["payments"], responses=responses.READ)
@@ -48,7 +48,7 @@ class Reverse(BaseModel):
     """Reverse a payment recorded by mistake."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: SafeReason = Field(min_length=1)
+    reason: RequiredReason
 
 
 @router.post(

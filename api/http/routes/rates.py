@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -14,12 +14,16 @@ from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.formats import Amount, MonthText
 from api.web.services import AuthError
-from api.web.text import NoControl, SafeReason, Written
+from api.web.text import SAID, NoControl, SafeReason, Written
+from domain.rates import KNOWN_SCHEDULES
 from domain.values import MAX_AMOUNT
 from ledger.authorization import require_admin
 from ledger.imports import read_ncc_table_file
 
 router = APIRouter(responses=responses.READ)
+Schedule = Annotated[
+    str, Path(json_schema_extra={"enum": list(KNOWN_SCHEDULES)}, description="a rate schedule")
+]
 
 
 class RateAmendment(BaseModel):
@@ -86,7 +90,9 @@ async def load_ncc_tables(
     standard: Annotated[
         int, Form(ge=1, le=MAX_AMOUNT, description="the NCC standard (đồng) of this edition")
     ],
-    legal_basis: Annotated[str, NoControl, Form(min_length=1, max_length=300, pattern=r"\S")],
+    legal_basis: Annotated[
+        str, NoControl, Form(min_length=1, max_length=300, pattern=r"\S", json_schema_extra=SAID)
+    ],
 ) -> JSONResponse:
     """Administrator: load an official edition of the NCC amount tables for a standard (checked whole:
     every row of the tables once, amounts whole đồng). It replaces an edition derived for that standard;
@@ -112,7 +118,7 @@ async def load_ncc_tables(
     ),
 )
 def amend_rate(
-    schedule: str, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
+    schedule: Schedule, body: RateAmendment, request: Request, svc: Svc, user: CurrentUser
 ) -> JSONResponse:
     """Administrator: record a decree's standard (possibly effective in the past: arrears follow). An
     amount outside 0.5×–2× of the value in force (a first provincial override: of the national value)

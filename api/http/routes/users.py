@@ -18,9 +18,15 @@ router = APIRouter(responses=responses.READ)
 
 
 class NewUser(BaseModel):
-    """A user to create."""
+    """A user to create; only an officer has a commune scope."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"role": {"not": {"const": "officer"}}}, "required": ["role"]},
+            "then": {"properties": {"scope": {"maxItems": 0}}},
+        },
+    )
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{2,64}$", description="2–64 letters, digits, . - _")
     role: Literal["officer", "inspector", "admin"]
     scope: list[CommuneCode] = Field(default_factory=list)
