@@ -12,7 +12,7 @@ stateful mode can follow them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,56 +113,58 @@ def success(
 # ----------------------------------------------------------------------------------- answer bodies
 
 
-class Balances(BaseModel):
-    """Money still owed either way."""
+class Answer(BaseModel):
+    """An answer body: the fields named are promised, more may come (add freely, never drop)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class Balances(Answer):
+    """Money still owed either way."""
+
     arrears_due: int
     overpayment_outstanding: int
 
 
-class Entitlement(BaseModel):
+class Entitlement(Answer):
     """An entitlement as granted or changed: ``monthly_amount`` for ``month`` (monthly schemes) or
     ``amount`` (one-off)."""
 
-    model_config = ConfigDict(extra="allow")
-    entitlement_id: str
-    scheme: str
-    frequency: str
-    start_month: str | None = None
-    month: str | None = None
-    monthly_amount: int | None = None
-    amount: int | None = None
-    suspended: bool | None = None
+    entitlement_id: str = Field(description="its id (UUID)")
+    scheme: str = Field(description="its scheme code")
+    frequency: str = Field(description="monthly, quarterly or one_off")
+    start_month: str | None = Field(default=None, description="the first month it pays")
+    month: str | None = Field(default=None, description="the month monthly_amount is for (this month)")
+    monthly_amount: int | None = Field(default=None, description="đồng for month (monthly schemes)")
+    amount: int | None = Field(default=None, description="đồng (one-off schemes)")
+    suspended: bool | None = Field(default=None, description="suspended now")
 
 
-class Beneficiary(BaseModel):
+class Beneficiary(Answer):
     """A beneficiary's current state."""
 
-    model_config = ConfigDict(extra="allow")
-    id: str
-    kind: str
-    full_name: str
-    citizen_id: str | None
-    commune_code: str
-    status: str = Field(json_schema_extra={"enum": ["active", "suspended", "terminated", "deceased"]})
-    payment_channel: dict[str, Any]
-    entitlements: list[Entitlement]
-    cards: list[dict[str, Any]]
-    balances: Balances
+    id: str = Field(description="the beneficiary id (UUID)")
+    kind: Literal["meritorious", "social_assistance", "poor_household"] = Field(description="its kind")
+    full_name: str = Field(description="the name (a household: its head's)")
+    citizen_id: str | None = Field(description="CCCD (none for a household)")
+    commune_code: str = Field(description="the commune it lives in now")
+    status: Literal["active", "suspended", "terminated", "deceased"] = Field(description="now")
+    payment_channel: dict[str, Any] = Field(description="cash, or its bank account")
+    entitlements: list[Entitlement] = Field(description="with this month's amounts")
+    cards: list[dict[str, Any]] = Field(description="health-insurance cards")
+    balances: Balances = Field(description="arrears due and overpayment outstanding")
 
 
-class PaymentRecord(BaseModel):
+class PaymentRecord(Answer):
     """A recorded payment."""
 
-    model_config = ConfigDict(extra="allow")
-    payment_id: str
-    beneficiary_id: str
-    entitlement_id: str
-    period: str | None
-    amount: int
-    paid_on: str
-    reversed: bool
+    payment_id: str = Field(description="the client's id")
+    beneficiary_id: str = Field(description="who was paid")
+    entitlement_id: str = Field(description="for which entitlement")
+    period: str | None = Field(description="for which month (none: a one-off)")
+    amount: int = Field(description="đồng paid")
+    paid_on: str = Field(description="the day it was paid")
+    reversed: bool = Field(description="reversed since")
 
 
 AS_VIEWED = writes(success(200, Beneficiary, "recorded: the beneficiary as it now stands"))

@@ -33,6 +33,7 @@ from api.web.formats import (
 )
 from api.web.text import (
     LINE,
+    MAX_QUERY_LENGTH,
     SAID,
     NoControl,
     RequiredReason,
@@ -304,7 +305,15 @@ def register(body: Register, request: Request, svc: Svc, user: CurrentUser) -> J
 def list_beneficiaries(
     svc: Svc,
     user: CurrentUser,
-    citizen_id: Annotated[CitizenId | None, Query()] = None,
+    citizen_id: Annotated[
+        str | None,
+        NoControl,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="as registered (an ill-formed one finds nothing)",
+            json_schema_extra=LINE,
+        ),
+    ] = None,
     commune_code: Annotated[CommuneFilter | None, Query()] = None,
     kind: Literal["meritorious", "social_assistance", "poor_household"] | None = None,
     status: Literal["active", "suspended", "terminated", "deceased"] | None = None,
