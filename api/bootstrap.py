@@ -15,10 +15,12 @@ from fastapi import FastAPI
 from api.http import app as http_api
 from api.pages import router as pages
 from api.web.body_limit import BodyLimit
+from api.web.cache_control import NoStore
 from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
 from api.web.services import Services
+from ledger.access_log import AccessLog
 from ledger.adapters.sqlstore import open_read_store
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
@@ -36,16 +38,14 @@ def build_services(
     ledger: BenefitsLedger | None = None,
     engine: ProjectionEngine | None = None,
 ) -> Services:
-    """One ledger (opening it records the packaged reference rates it lacks), its projection engine
-    and the idempotency store, on the store at ``database_url`` (default: the settings')."""
+    """One ledger (opening it records the packaged reference rates it lacks), its projection engine,
+    the idempotency store and the access log (on the idempotency store's connections), on the store at
+    ``database_url`` (default: the settings')."""
     url = database_url or (ledger.database_url if ledger else None) or settings.database_url
     the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
-    return Services(
-        the_ledger,
-        the_engine,
-        IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds),
-    )
+    keys = IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds)
+    return Services(the_ledger, the_engine, keys, AccessLog(keys.store, the_ledger.clock))
 
 
 @contextmanager
@@ -89,10 +89,12 @@ def create_app(
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
-    # the last added runs first: the request log, then the body's size (413 before reading past the
-    # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
+    # the last added runs first: the request log, then no-store on /v1 (refusals too), then the body's
+    # size (413 before reading past the limit, 401 for an upload without a valid token), then its JSON
+    # depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
     app.add_middleware(BodyLimit, settings=settings, authenticate=app.state.services.ledger.authenticate)
+    app.add_middleware(NoStore)
     app.add_middleware(RequestLog)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)

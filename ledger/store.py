@@ -51,7 +51,7 @@ from ledger import unit_of_work
 from ledger.adapters.communes import configured_province
 from ledger.adapters.documents import DocumentStore
 from ledger.adapters.sqlstore import open_read_store
-from ledger.authorization import Actor, actor_name, require_writer
+from ledger.authorization import Actor, actor_name, require_reader, require_writer
 
 if TYPE_CHECKING:
     from ledger.signing import Signer
@@ -323,6 +323,13 @@ class LedgerStore(Application[UUID]):
         if len(text) == 12 and text.isdigit():
             return self.find_by_citizen_id(text)
         return self.beneficiary(text)
+
+    def readable(self, actor: Actor, key: object) -> Beneficiary:
+        """A beneficiary by id or citizen ID whose personal data ``actor`` may read: 403 for an officer
+        outside its communes (the commune in force this month, as for writing)."""
+        agg = self.resolve(key)
+        require_reader(actor, agg.commune_at(self.current_month())[0])
+        return agg
 
     def beneficiary_stream(self, key: object) -> UUID:
         """The stream id of a beneficiary by id or 12-digit citizen ID, without loading its state

@@ -287,6 +287,7 @@ class Person:
     entitlement_id: str
     payment_id: str
     card: str
+    citizen_id: str = ""
 
 
 @dataclass
@@ -299,6 +300,11 @@ class World:
     @property
     def ledger(self) -> Any:
         return self.api.ledger
+
+    @property
+    def services(self) -> Any:
+        """The app's services (its access log: ``world.services.reads``)."""
+        return self.api.app.state.services
 
     def person(self, *, suspended: bool = False, overpaid: bool = False) -> Person:
         serial = next(SERIALS)
@@ -321,7 +327,7 @@ class World:
             self.ledger.suspend_entitlement("setup", agg.id, eid, effective_from="2024-08")
         if overpaid:  # died in June, July paid: 2,789,000 to recover
             self.ledger.record_death("setup", agg.id, date_of_death="2024-06-15")
-        return Person(str(agg.id), eid, payment_id, card)
+        return Person(str(agg.id), eid, payment_id, card, str(agg.citizen_id))
 
     def target(self, endpoint: str, *, fresh: bool, **kinds: bool) -> Person:
         """A fresh beneficiary for a write that will succeed; a shared one for refusals."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.routes import (
+    access_log,
     beneficiaries,
     campaigns,
     checkpoints,
@@ -41,5 +42,7 @@ def install(app: FastAPI) -> None:
         """Liveness, without auth."""
         return {"status": "ok"}
 
-    for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints):
+    for module in (
+        beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints, access_log,
+    ):  # fmt: skip
         app.include_router(module.router, prefix="/v1")

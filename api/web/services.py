@@ -1,5 +1,6 @@
-"""The services a web request uses — dịch vụ: one ledger, its projection engine and the idempotency
-store, built once by the composition root (:mod:`api.bootstrap`) and found on the app's state.
+"""The services a web request uses — dịch vụ: one ledger, its projection engine, the idempotency
+store and the access log of personal-data reads, built once by the composition root
+(:mod:`api.bootstrap`) and found on the app's state.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.web.idempotency import IdempotencyStore
+from ledger.access_log import AccessLog
 from ledger.application import BenefitsLedger
 from projections.engine import ProjectionEngine
 
@@ -20,6 +22,7 @@ class Services:
     ledger: BenefitsLedger
     engine: ProjectionEngine
     keys: IdempotencyStore
+    reads: AccessLog
 
 
 class AuthError(Exception):

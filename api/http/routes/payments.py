@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.text import SafeLine, SafeReason
-from ledger.proofs import payment_proof
+from ledger.proofs import payment_proof, payment_stream
 
 router = APIRouter(tags=["payments"])
 
@@ -90,6 +90,10 @@ def reverse(payment_id: str, body: Reverse, request: Request, svc: Svc, user: Cu
 @router.get("/payments/{payment_id}/proof")
 def proof(payment_id: str, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """The payment's proof: its stored event, its leaf in the Merkle log, the inclusion path and a
-    signed checkpoint; ``ledger verify-proof`` checks it with the public key alone."""
-    del user
-    return payment_proof(svc.ledger, payment_id)
+    signed checkpoint; ``ledger verify-proof`` checks it with the public key alone. The payment is a
+    beneficiary's: read within an officer's communes."""
+    pid, stream = payment_stream(svc.ledger, payment_id)
+    svc.ledger.readable(user, stream)
+    proof = payment_proof(svc.ledger, pid)
+    svc.reads.record(user, f"payment proof {pid}", beneficiary_id=stream)
+    return proof
