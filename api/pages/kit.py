@@ -25,12 +25,14 @@ from api.web.services import services
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound
 from ledger.adapters.communes import commune_name, communes_of
+from ledger.authorization import may_read, readable_communes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fastapi import Request
 
+    from api.web.services import Services
     from domain.errors import DomainError
     from domain.users import User
     from ledger.application import BenefitsLedger
@@ -97,8 +99,8 @@ class Visitor:
 
     @property
     def scoped(self) -> bool:
-        """An officer limited to the communes of their scope."""
-        return self.user.role == "officer" and bool(self.user.scope)
+        """An officer limited to the communes of their scope (``readable_communes``)."""
+        return readable_communes(self.user) is not None
 
     @property
     def inspects(self) -> bool:
@@ -111,8 +113,19 @@ class Visitor:
         return self.user.role in {"officer", "admin"} and not self.user.disabled
 
     def may_read(self, commune_code: str | None) -> bool:
-        """Officers with a scope read only their communes; everyone else reads everything."""
-        return not self.scoped or commune_code in self.user.scope
+        """Officers with a scope read only their communes; everyone else reads everything (the API's
+        rule: :func:`ledger.authorization.may_read`)."""
+        return may_read(self.user, commune_code)
+
+    def read(
+        self, svc: Services, what: str, ids: list[Any] | None = None, beneficiary_id: object = None
+    ) -> None:
+        """Record in the access log that the visitor was shown personal data: one beneficiary's, or a
+        list of ``ids``."""
+        if ids is None:
+            svc.reads.record(self.user, what, beneficiary_id=beneficiary_id, via="pages")
+        else:
+            svc.reads.record_list(self.user, what, ids, via="pages")
 
 
 def sessions(request: Request) -> SessionStore:

@@ -50,6 +50,8 @@ from api.pages.sessions import LIFETIME
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
+from ledger.access_log import search_read
+from ledger.authorization import readable_communes
 from projections.queries import STATUSES, search_beneficiaries
 
 router = APIRouter(include_in_schema=False)
@@ -246,23 +248,17 @@ def _find(
         filters["citizen_id"] = query
     elif query:
         filters["name"] = query
-    communes: list[str | None] = [form["commune_code"] or None]
-    if visitor.scoped:
-        if form["commune_code"] and form["commune_code"] not in visitor.user.scope:
-            errors["commune_code"] = "Xã/phường này ngoài phạm vi được giao của bạn."
-            return [], None
-        communes = [form["commune_code"]] if form["commune_code"] else list(visitor.user.scope)
-    items: list[dict[str, Any]] = []
-    more = False
-    for code in communes:
-        page = search_beneficiaries(svc.engine, commune_code=code, **filters)
-        items.extend(page["items"])
-        more = more or page["next_cursor"] is not None
-    items.sort(key=lambda item: str(item["id"]))
-    if len(items) > PAGE_SIZE:
-        more = True
-        items = items[:PAGE_SIZE]
-    return items, (str(items[-1]["id"]) if more and items else None)
+    if form["commune_code"] and not visitor.may_read(form["commune_code"]):
+        errors["commune_code"] = "Xã/phường này ngoài phạm vi được giao của bạn."
+        return [], None
+    found = search_beneficiaries(
+        svc.engine, commune_code=form["commune_code"] or None, communes=readable_communes(visitor.user),
+        **filters,
+    )  # fmt: skip
+    named = {"citizen_id": filters.get("citizen_id"), "commune_code": form["commune_code"],
+             "status": form["status"], "name": filters.get("name"), "scheme": form["scheme"]}  # fmt: skip
+    visitor.read(svc, search_read(named), [item["id"] for item in found["items"]])
+    return found["items"], found["next_cursor"]
 
 
 # ------------------------------------------------------------------------------------------- other pages
