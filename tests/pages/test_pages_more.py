@@ -661,7 +661,13 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
 
 # ------------------------------------------------------------------------------------------- inspectors
 
-INSPECTOR_PAGES = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+INSPECTOR_PAGES = (
+    "/pages/nhat-ky",
+    "/pages/ngoai-le",
+    "/pages/truy-cap",
+    "/pages/bao-cao",
+    "/pages/toan-ven",
+)
 BANK = {"type": "bank", "bank_code": "VCB", "account_number": "00112233445"}
 
 
@@ -713,6 +719,40 @@ def test_inspector_pages_are_for_inspectors_and_administrators(site: Site) -> No
         answer = anonymous.get(path, follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/pages/dang-nhap?next=")
+
+
+def test_reads_of_personal_data_on_the_pages_are_on_the_access_log_page(site: Site) -> None:
+    """The officer of 26041 opens Ánh's profile, searches by name and opens September's roster; the
+    inspector opens the exception list. The access-log page lists those reads newest first (who, what,
+    which person, how many), filters them by user and person, and shows no citizen ID; the officer of
+    the other commune, refused Ánh's profile, left no row."""
+    officer = site.signed_in("officer")
+    page(officer, f"/pages/doi-tuong/{site.anh.id}")
+    page(officer, "/pages/doi-tuong", q="nguyen van anh")
+    page(officer, ROSTER, month="2024-09")
+    page(site.signed_in("officer_other"), f"/pages/doi-tuong/{site.anh.id}", 403)
+    inspector = site.signed_in("inspector")
+    page(inspector, "/pages/ngoai-le", loai="overpayment_outstanding")
+    rows = [(r["user"], r["via"], r["what"], r["beneficiary_id"], r["records"])
+            for r in site.api.app.state.services.reads.page()["items"]]  # fmt: skip
+    assert rows == [
+        ("inspector", "pages", "exceptions overpayment_outstanding", None, 0),
+        ("officer", "pages", f"roster 2024-09 commune {COMMUNE}", site.anh.id, 1),
+        ("officer", "pages", "search name", site.anh.id, 1),
+        ("officer", "pages", "profile", site.anh.id, 1),
+    ]
+    html = page(inspector, "/pages/truy-cap")
+    assert 'href="/pages/truy-cap" aria-current="page"' in html
+    text = text_of(html)
+    assert "Nhật ký truy cập dữ liệu cá nhân" in text
+    assert text.count(site.anh.id) >= 3
+    assert f"officer Cán bộ Trang web profile {site.anh.id} 1" in text
+    assert site.anh.citizen_id not in html
+    mine = text_of(page(inspector, "/pages/truy-cap", user="officer", beneficiary_id=site.anh.id))
+    assert "profile" in mine
+    assert "exceptions" not in mine
+    assert "Không có lượt truy cập nào" in page(inspector, "/pages/truy-cap", date_from="2024-09-21")
+    assert "Từ ngày" in page(inspector, "/pages/truy-cap", 422, date_from="hôm qua")
 
 
 def test_audit_log_search_by_actor_dates_type_and_commune(
@@ -947,9 +987,10 @@ def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) ->
         "/pages/nhat-ky", "/pages/nhat-ky?actor=setup&type=PaymentRecorded",
         *(f"/pages/ngoai-le?loai={kind}" for kind in ("paid_after_death", "overpayment_outstanding",
                                                        "suspension_candidate", "unpaid_roster_lines")),
-        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven",
+        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven", "/pages/truy-cap",
+        f"/pages/truy-cap?user=officer&beneficiary_id={site.anh.id}&date_from=2024-09-01",
     ]  # fmt: skip
-    inspecting = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+    inspecting = INSPECTOR_PAGES
     seen = 0
     for user in ("officer", "officer_other", "officer_all", "inspector", "admin"):
         browser = site.signed_in(user)
@@ -1015,6 +1056,7 @@ def test_a_control_character_in_a_form_field_is_refused_beside_it(site: Site) ->
         ("/pages/doi-tuong", ["q", "commune_code", "scheme", "status", "cursor"]),
         ("/pages/nhat-ky", ["actor", "date_from", "date_to", "type", "commune_code", "sau"]),
         ("/pages/bao-cao", ["to", "commune_code"]),
+        ("/pages/truy-cap", ["user", "beneficiary_id", "date_from", "date_to", "sau"]),
         ("/pages/danh-sach-chi-tra", ["month", "commune_code", "channel"]),
     ],
 )
