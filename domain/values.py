@@ -175,6 +175,16 @@ def parse_reason(value: object, field: str = "reason") -> str:
     return text
 
 
+def day_range(date_from: object, date_to: object, fields: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The ISO bounds of a search from day ``date_from`` to day ``date_to``, both included: the first
+    day and the day after the last (``None`` for a bound not given); ``fields`` name them in refusals."""
+    start = parse_date(date_from, fields[0]).isoformat() if date_from not in {None, ""} else None
+    end = None
+    if date_to not in {None, ""}:
+        end = date.fromordinal(parse_date(date_to, fields[1]).toordinal() + 1).isoformat()
+    return start, end
+
+
 def check_date(day: date, field: str, today: date | None = None, *, not_after_today: bool = False) -> date:
     """``day`` if it is a business date: from 1900-01-01 to one year after ``today`` (the day the command
     is recorded, from its :class:`~domain.events.RecordContext`: the domain reads no clock), or to

@@ -15,12 +15,12 @@ inspectors read it (``GET /v1/access-log``, the inspection page ``/pages/thanh-t
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInput
 from domain.users import User
-from domain.values import parse_date
+from domain.values import day_range
 from ledger.authorization import actor_name
 from ledger.logs import current_scope
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 TABLE = "access_log"
 COLUMNS = ("id", "read_at", "user_name", "role", "via", "what", "beneficiary_id", "records", "request_id")
+KEYS = tuple("user" if column == "user_name" else column for column in COLUMNS)  # as the API names them
 APPEND_ONLY = "the access log is append-only"
 
 
@@ -150,12 +151,11 @@ class AccessLog:
         if beneficiary_id:
             clauses.append("beneficiary_id = ?")
             params.append(beneficiary_id)
-        if date_from not in {None, ""}:
-            clauses.append("read_at >= ?")
-            params.append(parse_date(date_from, "from").isoformat())
-        if date_to not in {None, ""}:
-            clauses.append("read_at < ?")
-            params.append(date.fromordinal(parse_date(date_to, "to").toordinal() + 1).isoformat())
+        start, end = day_range(date_from, date_to, ("from", "to"))
+        for clause, bound in (("read_at >= ?", start), ("read_at < ?", end)):
+            if bound is not None:
+                clauses.append(clause)
+                params.append(bound)
         if cursor not in {None, ""}:
             if not str(cursor).isdigit() or len(str(cursor)) > 18:
                 raise InvalidInput("cursor", "must be the next_cursor of an earlier page")
@@ -165,11 +165,12 @@ class AccessLog:
             raise InvalidInput("limit", "must be from 1 to 500")
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self.store.read() as tx:
-            rows = tx.fetchall(
+            rows, more = tx.fetch_page(
                 f"SELECT {', '.join(COLUMNS)} FROM {TABLE}{where} ORDER BY id DESC LIMIT ?",  # noqa: S608
-                (*params, limit + 1),
+                params,
+                limit,
             )
-        items = [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]]
-        for item in items:
-            item["user"] = item.pop("user_name")
-        return {"items": items, "next_cursor": str(items[-1]["id"]) if len(rows) > limit else None}
+        items = [
+            {("user" if k == "user_name" else k): v for k, v in zip(COLUMNS, r, strict=True)} for r in rows
+        ]
+        return {"items": items, "next_cursor": str(items[-1]["id"]) if more else None}

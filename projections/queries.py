@@ -72,11 +72,12 @@ def search_beneficiaries(  # noqa: C901 - one clause per filter
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     engine.catch_up()
     with engine.store.read() as tx:
-        rows = tx.fetchall(
+        rows, more = tx.fetch_page(
             f"SELECT {', '.join(COLUMNS)} FROM rm_beneficiaries{where} ORDER BY id LIMIT ?",  # noqa: S608
-            (*params, limit + 1),
+            params,
+            limit,
         )
-    items = [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]]
+    items = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     for item in items:
         item["schemes"] = [s for s in str(item["schemes"]).split(",") if s]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return {"items": items, "next_cursor": items[-1]["id"] if more else None}

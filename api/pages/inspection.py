@@ -104,6 +104,14 @@ def _scheme_names() -> dict[str, str]:
     return {code: s.name_vi for code, s in scheme_catalogue().items()}
 
 
+def _next_url(path: str, form: dict[str, str], cursor: object) -> str:
+    """The link to the next page of a search with the filters of ``form`` (none after the last page)."""
+    if cursor is None:
+        return ""
+    query = {k: v for k, v in form.items() if v}
+    return f"{COOKIE_PATH}/{path}?" + urlencode({**query, "sau": cursor})
+
+
 # ------------------------------------------------------------------------------------------- audit log
 
 
@@ -150,10 +158,7 @@ def audit_log(
              "lines": vi.describe(item, scheme_of, communes) if item["type"] in vi.EVENT_LABELS else [],
              "basis_text": vi.basis_text(item["basis"])}
         )  # fmt: skip
-    next_url = ""
-    if found["next_cursor"] is not None:
-        query = {k: v for k, v in form.items() if v}
-        next_url = f"{COOKIE_PATH}/nhat-ky?" + urlencode({**query, "sau": found["next_cursor"]})
+    next_url = _next_url("nhat-ky", form, found["next_cursor"])
     context = {
         "nav": "nhat-ky",
         "form": form,
@@ -248,10 +253,7 @@ def access_log(
         )  # fmt: skip
     except DomainError as error:
         errors.update(field_errors(error, tuple(form)))
-    next_url = ""
-    if found["next_cursor"] is not None:
-        query = {k: v for k, v in form.items() if v}
-        next_url = f"{COOKIE_PATH}/truy-cap?" + urlencode({**query, "sau": found["next_cursor"]})
+    next_url = _next_url("truy-cap", form, found["next_cursor"])
     context = {
         "nav": "truy-cap",
         "form": form,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.http.deps import CurrentUser, Svc
-from api.web.text import NoControl, SafeQuery
+from api.web.text import FromQuery, NoControl, SafeQuery, ToQuery
 from ledger.authorization import require_inspecting
 
 router = APIRouter(tags=["access log"])
@@ -21,10 +21,8 @@ def access_log(
         str | None, NoControl, Query(alias="user", max_length=64, description="who read")
     ] = None,
     beneficiary_id: SafeQuery = None,
-    from_: Annotated[
-        str | None, NoControl, Query(alias="from", max_length=10, description="YYYY-MM-DD")
-    ] = None,
-    to: Annotated[str | None, NoControl, Query(max_length=10, description="YYYY-MM-DD, included")] = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
     cursor: SafeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.http.deps import CurrentUser, Svc
-from api.web.text import NoControl, SafeQuery
+from api.web.text import FromQuery, SafeQuery, ToQuery
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import readable_communes
 from ledger.integrity import verify_streams
@@ -23,10 +23,8 @@ router = APIRouter()
 def report_summary(
     svc: Svc,
     user: CurrentUser,
-    from_: Annotated[
-        str | None, NoControl, Query(alias="from", max_length=200, description="YYYY-MM or YYYY-MM-DD")
-    ] = None,
-    to: Annotated[str | None, NoControl, Query(max_length=200, description="YYYY-MM or YYYY-MM-DD")] = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
     commune_code: SafeQuery = None,
 ) -> dict[str, Any]:
     """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
