@@ -199,6 +199,10 @@ def test_a_list_of_an_officer_pages_through_its_communes_only(world: World):
     and together they hold every beneficiary of it that the inspector's search of the commune holds."""
     for _ in range(3):
         world.person()
+    world.ledger.register_beneficiary(
+        "setup", kind="meritorious", full_name="Ngô Văn Sáu", commune_code=OTHER_COMMUNE,
+        citizen_id=citizen_id(),
+    )  # fmt: skip
     seen: list[str] = []
     cursor = None
     while True:
