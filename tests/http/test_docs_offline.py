@@ -9,8 +9,9 @@ style; the pages, the docs and the JSON API answer with ``default-src 'self'`` a
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING
+
+from policy_support import STRICT_POLICY, directives, tags_of
 
 from api.web.security_headers import REDOC_STYLE_HASHES
 
@@ -19,44 +20,6 @@ if TYPE_CHECKING:
 
 DOCS = ("/docs", "/redoc")
 TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
-
-
-class _Tags(HTMLParser):
-    """Every address a page loads (``src``, ``href``), its inline scripts, styles and style attributes."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.addresses: list[str] = []
-        self.inline: list[str] = []
-        self._script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        self.addresses.extend(value or "" for name, value in attrs if name in {"src", "href"})
-        self._script = tag == "script" and "src" not in a
-        if tag == "style":
-            self.inline.append("<style>")
-        self.inline.extend(f"{name}=" for name, _ in attrs if name == "style" or name.startswith("on"))
-
-    def handle_data(self, data: str) -> None:
-        if self._script and data.strip():
-            self.inline.append(f"<script>{data[:40]}")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._script = False
-
-
-def tags_of(html: str) -> _Tags:
-    tags = _Tags()
-    tags.feed(html)
-    return tags
-
-
-def directives(policy: str) -> dict[str, list[str]]:
-    """``{directive: [sources]}`` of a Content-Security-Policy header."""
-    parts = (part.split() for part in policy.split(";") if part.strip())
-    return {words[0]: words[1:] for words in parts}
 
 
 def test_docs_name_only_files_of_this_origin_and_each_is_served(api: Api) -> None:
@@ -91,13 +54,7 @@ def test_docs_name_only_files_of_this_origin_and_each_is_served(api: Api) -> Non
 
 
 def test_every_response_carries_the_strict_policy_and_the_docs_add_only_what_they_need(api: Api) -> None:
-    strict = {
-        "default-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-    }
+    strict = STRICT_POLICY
     answers = {
         "/pages/dang-nhap": api.client.get("/pages/dang-nhap"),
         "/pages/static/pages.css": api.client.get("/pages/static/pages.css"),
