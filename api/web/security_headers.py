@@ -36,7 +36,7 @@ POLICY = "; ".join(_STRICT)
 # ReDoc (redoc.standalone.js of fastapi-offline 1.7.7) writes two <style> elements: styled-components'
 # empty one, which it then fills through the CSSOM (not governed by the policy), and perfect-scrollbar's
 # style sheet. A new bundle with other styles shows up as a policy violation in the browser test
-# (tests/e2e/test_docs_offline.py).
+# (tests/e2e/test_browser_policy.py).
 REDOC_STYLE_HASHES = (
     "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
     "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",

@@ -4,7 +4,7 @@ carries a strict Content-Security-Policy.
 ``/docs`` (Swagger UI) and ``/redoc`` name only files of this origin — the bundles of the
 ``fastapi-offline`` package and our boot scripts, each served with its type — and no inline script or
 style; the pages, the docs and the JSON API answer with ``default-src 'self'`` and no
-``'unsafe-inline'``. (In a browser with the network cut: ``tests/e2e/test_docs_offline.py``.)
+``'unsafe-inline'``. (In a browser with the network cut: ``tests/e2e/test_browser_policy.py``.)
 """
 
 from __future__ import annotations
