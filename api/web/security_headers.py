@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.datastructures import MutableHeaders
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,33 +60,28 @@ def policy_for(path: str) -> str:
     return PAGE_POLICIES.get(path, POLICY)
 
 
+def _with_headers(send: Send, policy: str) -> Send:
+    """``send``, adding the policy and :data:`HEADERS` to the response's start."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers["Content-Security-Policy"] = policy
+            for name, value in HEADERS.items():
+                headers.setdefault(name, value)
+        await send(message)
+
+    return sending
+
+
 class SecurityHeaders:
-    """Add the Content-Security-Policy of :func:`policy_for` and :data:`HEADERS` to every response."""
+    """ASGI middleware: the Content-Security-Policy of :func:`policy_for` and :data:`HEADERS` on every
+    response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        policy = policy_for(scope["path"]).encode()
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", ())
-                    if name.lower() != b"content-security-policy"
-                ]
-                present = {name.lower() for name, _ in headers}
-                headers.append((b"content-security-policy", policy))
-                headers.extend(
-                    (name.encode(), value.encode())
-                    for name, value in HEADERS.items()
-                    if name.encode() not in present
-                )
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        if scope["type"] == "http":
+            send = _with_headers(send, policy_for(scope["path"]))
+        await self.app(scope, receive, send)
