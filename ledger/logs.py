@@ -165,7 +165,9 @@ class _CurrentStderr(logging.StreamHandler[TextIO]):
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every record to ``stream`` (standard error) at the settings' level and format, replacing
     what an earlier call (or uvicorn) installed; uvicorn's own loggers go the same way, its access log
-    is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs."""
+    is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs.
+    Python's warnings become records too (``py.warnings``), so that a warning quoting a value (a
+    serializer's "unexpected value …") is masked like every other line rather than printed raw."""
     handler: logging.StreamHandler[TextIO] = (
         logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     )
@@ -187,3 +189,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     access.handlers.clear()
     access.propagate = False
     access.disabled = True
+    # undone first: whoever swapped warnings.showwarning since (a test runner's catch_warnings) left the
+    # capture installed but not in force
+    logging.captureWarnings(capture=False)
+    logging.captureWarnings(capture=True)

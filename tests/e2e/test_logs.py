@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 import httpx
@@ -275,6 +276,20 @@ def test_text_and_json_lines_carry_the_request_and_mask_every_field(monkeypatch:
             assert "request_id=rid-1 user=officer7" in out or (
                 "request_id=rid-1" in out and "user=officer7" in out
             )
+    configure_logging(load_settings(log_level="WARNING"))
+
+
+def test_a_python_warning_is_a_masked_log_record():
+    """A warning that quotes a value goes through the same masking as every record, not raw to stderr."""
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        configure_logging(load_settings(log_format="text"), stream)
+        warnings.warn(f"unexpected value {CITIZEN_ID!r}", UserWarning, stacklevel=1)
+    out = stream.getvalue()
+    assert "py.warnings" in out
+    assert MASKED in out
+    assert CITIZEN_ID not in out
     configure_logging(load_settings(log_level="WARNING"))
 
 
