@@ -19,6 +19,7 @@ from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
 from api.web.services import Services
+from api.web.throttle import AuthThrottle, ThrottleRule
 from ledger.adapters.sqlstore import open_read_store
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
@@ -28,6 +29,8 @@ from projections.engine import ProjectionEngine, open_projections
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from domain.users import User
+
 
 def build_services(
     settings: Settings,
@@ -36,8 +39,9 @@ def build_services(
     ledger: BenefitsLedger | None = None,
     engine: ProjectionEngine | None = None,
 ) -> Services:
-    """One ledger (opening it records the packaged reference rates it lacks), its projection engine
-    and the idempotency store, on the store at ``database_url`` (default: the settings')."""
+    """One ledger (opening it records the packaged reference rates it lacks), its projection engine,
+    the idempotency store and the throttle of failed authentications (``LEDGER_AUTH_*``), on the store at
+    ``database_url`` (default: the settings')."""
     url = database_url or (ledger.database_url if ledger else None) or settings.database_url
     the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
@@ -45,6 +49,7 @@ def build_services(
         the_ledger,
         the_engine,
         IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds),
+        AuthThrottle(ThrottleRule.from_settings(settings)),
     )
 
 
@@ -92,7 +97,12 @@ def create_app(
     # the last added runs first: the request log, then the body's size (413 before reading past the
     # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
-    app.add_middleware(BodyLimit, settings=settings, authenticate=app.state.services.ledger.authenticate)
+    services: Services = app.state.services
+
+    def authenticate(client: str | None, token: str) -> User | None:
+        return services.throttle.attempt(client, token, services.ledger.authenticate)
+
+    app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
     app.add_middleware(RequestLog)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)

@@ -30,6 +30,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import inspection, profile, rosters
+from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
@@ -48,8 +49,10 @@ from api.pages.kit import (
 )
 from api.pages.sessions import LIFETIME
 from api.web.services import Services, services
+from api.web.throttle import Throttled, client_address
 from domain.catalogue import scheme_catalogue
-from domain.errors import DomainError
+from domain.errors import DomainError, TokenExpired
+from domain.users import token_hash
 from projections.queries import STATUSES, search_beneficiaries
 
 router = APIRouter(include_in_schema=False)
@@ -143,13 +146,23 @@ def signin(
     if not secret:
         return _signin_page(request, next_url=next_url, error="Bắt buộc nhập mã truy cập.", status=422)
     svc: Services = services(request)
-    user = svc.ledger.authenticate(secret)
+    try:
+        user = svc.throttle.attempt(client_address(request.scope), secret, svc.ledger.authenticate)
+    except Throttled as refused:
+        message = f"Đăng nhập sai quá nhiều lần. Hãy thử lại sau {_wait_text(refused.retry_after)}."
+        response = _signin_page(request, next_url=next_url, error=message, status=429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    except TokenExpired as expired:
+        day = vi.ngay(expired.expired_on)
+        message = f"Mã truy cập đã hết hạn từ ngày {day}. Hãy xin quản trị viên cấp mã mới."
+        return _signin_page(request, next_url=next_url, error=message, status=401)
     if user is None:
-        message = "Mã truy cập không đúng hoặc tài khoản đã bị khóa."
+        message = "Mã truy cập không đúng, đã được thay hoặc tài khoản đã bị khóa."
         return _signin_page(request, next_url=next_url, error=message, status=401)
     store = sessions(request)
     store.end(request.cookies.get(SESSION_COOKIE))  # a new id at every sign-in (no session fixation)
-    session_id, _ = store.create(user.name)
+    session_id, _ = store.create(user.name, token_hash(secret))
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -162,6 +175,11 @@ def signin(
     )
     response.delete_cookie(SIGNIN_COOKIE, path=COOKIE_PATH)
     return response
+
+
+def _wait_text(seconds: int) -> str:
+    """``Retry-After`` in Vietnamese: seconds under two minutes, else whole minutes (rounded up)."""
+    return f"{seconds} giây" if seconds < 120 else f"{-(-seconds // 60)} phút"
 
 
 @router.post(f"{COOKIE_PATH}/dang-xuat")

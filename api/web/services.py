@@ -1,14 +1,16 @@
-"""The services a web request uses — dịch vụ: one ledger, its projection engine and the idempotency
-store, built once by the composition root (:mod:`api.bootstrap`) and found on the app's state.
+"""The services a web request uses — dịch vụ: one ledger, its projection engine, the idempotency
+store and the throttle of failed authentications, built once by the composition root
+(:mod:`api.bootstrap`) and found on the app's state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from api.web.idempotency import IdempotencyStore
+from api.web.throttle import AuthThrottle
 from ledger.application import BenefitsLedger
 from projections.engine import ProjectionEngine
 
@@ -20,15 +22,17 @@ class Services:
     ledger: BenefitsLedger
     engine: ProjectionEngine
     keys: IdempotencyStore
+    throttle: AuthThrottle = field(default_factory=AuthThrottle)
 
 
 class AuthError(Exception):
-    """401 or 403, with a reason."""
+    """401, 403 or 429, with a reason (and, for 429, its ``Retry-After``)."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after
 
 
 def services(request: Request) -> Services:
