@@ -122,7 +122,8 @@ def sessions(request: Request) -> SessionStore:
         store: SessionStore | None = getattr(state, "web_sessions", None)
         if store is None:
             svc = services(request)
-            store = SessionStore(svc.keys.store, clock=lambda: svc.ledger.clock().timestamp())
+            # read at each call: a test replaces the services' session clock to move time
+            store = SessionStore(svc.keys.store, clock=lambda: svc.session_clock())  # noqa: PLW0108
             state.web_sessions = store
     return store
 

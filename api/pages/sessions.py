@@ -6,14 +6,17 @@ keeps too: never the token) and the session's CSRF token, beside the read models
 restart of ``ledger serve``). The API token pasted at sign-in is checked once and never kept.
 
 A session ends after :data:`IDLE` (30 minutes) without a request, and at the latest :data:`LIFETIME`
-(12 hours, a working day) after sign-in: its ``expires`` column is a sliding deadline,
-``min(created + LIFETIME, last request + IDLE)``, moved forward by each request. Signing out deletes it.
+(12 hours, a working day) after sign-in: its ``idle_until`` column is a sliding deadline,
+``min(signed_in + LIFETIME, last request + IDLE)``, moved forward by each request (``created`` and
+``expires``, the table's first columns, are still written: on PostgreSQL they are ``REAL``, rounded to
+about two minutes, so the times that decide are the newer ``DOUBLE PRECISION`` columns, added to an
+existing table on first use). Signing out deletes it.
 The page entrance also ends it when the token it signed in with no longer signs in (rotated, expired)
 or its user is disabled (:func:`api.pages.kit.visitor_of`). A session stored before the token's hash
 was kept (an older release) has none and no longer works: its user signs in again.
 
-Times come from the ``clock`` given (seconds since the epoch; the pages pass the ledger's clock), so a
-test moves it instead of sleeping.
+Times come from the ``clock`` given (seconds since the epoch: the wall clock, ``session_clock`` of the
+web services), so a test moves it instead of sleeping.
 """
 
 from __future__ import annotations
@@ -70,7 +73,10 @@ class SessionStore:
         self.store = store
         self.clock = clock
         self.store.script(_ddl())
-        self.store.add_missing_columns("web_sessions", {"token_sha256": "TEXT"})  # stores before 2026-12
+        seconds = "DOUBLE PRECISION" if store.dialect == "postgres" else "REAL"
+        self.store.add_missing_columns(  # tables of the releases before 2026-12 lack them
+            "web_sessions", {"token_sha256": "TEXT", "signed_in": seconds, "idle_until": seconds}
+        )
 
     def create(self, user_name: str, token_sha256: str = "") -> tuple[str, WebSession]:
         """A new session for ``user_name`` signed in with the token of hash ``token_sha256``:
@@ -78,12 +84,13 @@ class SessionStore:
         session_id = secrets.token_urlsafe(32)
         session = WebSession(user_name, secrets.token_urlsafe(32), token_sha256)
         now = self.clock()
+        until = deadline(now, now)
         with self.store.write(exclusive=False) as tx:
-            tx.execute("DELETE FROM web_sessions WHERE expires < ?", (now,))
+            tx.execute("DELETE FROM web_sessions WHERE expires < ? OR idle_until < ?", (now, now))
             tx.execute(
-                "INSERT INTO web_sessions (id_sha256, user_name, csrf, created, expires, token_sha256)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (_digest(session_id), user_name, session.csrf, now, deadline(now, now), token_sha256),
+                "INSERT INTO web_sessions (id_sha256, user_name, csrf, created, expires, token_sha256,"
+                " signed_in, idle_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (_digest(session_id), user_name, session.csrf, now, now + LIFETIME, token_sha256, now, until),
             )
         return session_id, session
 
@@ -95,18 +102,18 @@ class SessionStore:
         digest = _digest(session_id)
         with self.store.read() as tx:
             row = tx.fetchone(
-                "SELECT user_name, csrf, created, expires, token_sha256 FROM web_sessions"
+                "SELECT user_name, csrf, signed_in, idle_until, token_sha256 FROM web_sessions"
                 " WHERE id_sha256 = ?",
                 (digest,),
             )
         now = self.clock()
-        if row is None or float(row[3]) < now:
+        if row is None or row[3] is None or float(row[3]) < now:
             return None
         moved = deadline(float(row[2]), now)
         if moved - float(row[3]) >= _MOVE_AFTER:
             with self.store.write(exclusive=False) as tx:
                 tx.execute(
-                    "UPDATE web_sessions SET expires = ? WHERE id_sha256 = ? AND expires < ?",
+                    "UPDATE web_sessions SET idle_until = ? WHERE id_sha256 = ? AND idle_until < ?",
                     (moved, digest, moved),
                 )
         return WebSession(str(row[0]), str(row[1]), str(row[4] or ""))

@@ -5,6 +5,8 @@ store and the throttle of failed authentications, built once by the composition 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -23,6 +25,7 @@ class Services:
     engine: ProjectionEngine
     keys: IdempotencyStore
     throttle: AuthThrottle = field(default_factory=AuthThrottle)
+    session_clock: Callable[[], float] = time.time  # the pages' sessions (seconds; a test moves it)
 
 
 class AuthError(Exception):
