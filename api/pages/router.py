@@ -6,7 +6,9 @@ Served by ``ledger serve`` under ``/pages`` beside the JSON API, with the same u
   once; the browser gets a random session id (HttpOnly, SameSite=Lax cookie) mapped on the server to
   the user and to a CSRF token (:mod:`api.web_sessions`). Every POST form carries that token in a
   hidden ``csrf_token`` field and is refused (403) without it; the sign-in form itself is protected by
-  a double-submit cookie. ``/pages/dang-xuat`` signs out.
+  a double-submit cookie. The form's token check is throttled like the API's (429 after 10 wrong tokens
+  from one address, :mod:`api.web.throttle`); a session idles out after 30 minutes and ends when its
+  token is rotated or expires (:mod:`api.pages.sessions`). ``/pages/dang-xuat`` signs out.
 * ``/pages/doi-tuong`` — tra cứu đối tượng: by name (accent-insensitive) or citizen ID, commune, scheme
   and status. An officer with a commune scope sees only the people of their communes.
 * ``/pages/doi-tuong/{id}`` and its forms — hồ sơ đối tượng (:mod:`api.pages.profile`).

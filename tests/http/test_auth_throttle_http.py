@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from api_support import assert_problem
 from fastapi.testclient import TestClient
 
-from tests.unit.test_auth_throttle import Tick
+from tests.support import Tick
 
 if TYPE_CHECKING:
     import httpx

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_pages import Site, assert_accessible, beside, sign_in
 
-from tests.unit.test_auth_throttle import Tick
+from tests.support import Tick
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,7 +5,6 @@ and its log line."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import settings
@@ -14,18 +13,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from api.web.throttle import AuthThrottle, Throttled, ThrottleRule, address_key, masked_address
 from domain.errors import TokenExpired
+from ledger.config import ConfigurationError, load_settings
+from tests.support import Tick
 
 GOOD = "the-one-right-token-0123456789abcdefghijklmn"
-
-
-@dataclass
-class Tick:
-    """The throttle's clock, moved by the test."""
-
-    now: float = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def check(token: str) -> str | None:
@@ -196,3 +187,11 @@ class ThrottleMachine(RuleBasedStateMachine):
 
 ThrottleMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=60, deadline=None)
 test_throttle_rule = ThrottleMachine.TestCase
+
+
+def test_the_rule_comes_from_the_ledger_auth_settings():
+    assert ThrottleRule.from_settings(load_settings()) == ThrottleRule(10, 900.0, 60.0, 3600.0)
+    tuned = load_settings(auth_max_failures=5, auth_window_seconds=60, auth_block_seconds=2)
+    assert ThrottleRule.from_settings(tuned) == ThrottleRule(5, 60.0, 2.0, 3600.0)
+    with pytest.raises(ConfigurationError, match="LEDGER_AUTH_MAX_FAILURES"):
+        load_settings(auth_max_failures=0)
