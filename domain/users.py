@@ -22,7 +22,7 @@ from uuid import UUID, uuid5
 
 from domain.errors import Conflict, InvalidInput, TokenExpired
 from domain.events import LedgerAggregate, RecordContext
-from domain.values import parse_commune_code
+from domain.values import parse_commune_code, years_after
 
 ROLES = ("officer", "inspector", "admin")
 NAMESPACE_USERS = UUID("9c4e2b1a-6d3f-4e8a-b7c5-0a1f2e3d4c85")
@@ -39,15 +39,10 @@ def user_id(name: str) -> UUID:
     return uuid5(NAMESPACE_USERS, name.lower())
 
 
-def _years_after(day: date, years: int) -> date:
-    """The same day ``years`` later (29 February: the 28th)."""
-    return date(day.year + years, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
-
-
 def default_token_expiry(issued_on: date) -> date:
     """The day a token issued on ``issued_on`` expires by default: one year later (from a 29 February,
     the 28th). The token works up to the day before."""
-    return _years_after(issued_on, 1)
+    return years_after(issued_on, 1)
 
 
 def parse_token_expiry(value: object, issued_on: date, field: str = "expires_on") -> date:
@@ -64,7 +59,7 @@ def parse_token_expiry(value: object, issued_on: date, field: str = "expires_on"
             raise InvalidInput(field, f"must be a date YYYY-MM-DD, got {value!r}") from None
     if day <= issued_on:
         raise InvalidInput(field, f"must be after the day of issue ({issued_on.isoformat()}), got {day}")
-    latest = _years_after(issued_on, MAX_TOKEN_YEARS)
+    latest = years_after(issued_on, MAX_TOKEN_YEARS)
     if day > latest:
         raise InvalidInput(
             field, f"must be at most {MAX_TOKEN_YEARS} years ahead (on or before {latest}), got {day}"

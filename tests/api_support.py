@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap import create_app
 from domain.catalogue import reference_table_editions
 from domain.users import MAX_TOKEN_YEARS
-from domain.values import Month
+from domain.values import Month, years_after
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
 
@@ -118,8 +118,7 @@ class Api:
     def add_user(self, name: str, role: str, scope: Iterable[str] = ()) -> str:
         """Create a user in the ledger; remember its token under ``name``. Its token expires as late as
         allowed (five years), so that tests moving the clock over years keep their users."""
-        today = self.clock().date()
-        expires = today.replace(year=today.year + MAX_TOKEN_YEARS, day=min(today.day, 28))
+        expires = years_after(self.clock().date(), MAX_TOKEN_YEARS)
         _, token = self.ledger.add_user("setup", name, role=role, scope=list(scope), expires_on=expires)
         self.tokens[name] = token
         return token

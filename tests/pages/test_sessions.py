@@ -6,6 +6,7 @@ clocks are moved by the test (``Tick``), never slept on."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,18 +20,13 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    s = Site(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-def session_clock(site: Site) -> Tick:
-    tick = Tick(now=1_790_000_000.0)
-    site.api.app.state.services.session_clock = tick
-    return tick
+def clocked(database_url: str) -> Iterator[tuple[Site, Tick]]:
+    """The pages' site, its sessions and its throttle on one clock the test moves."""
+    with contextlib.closing(Site(database_url)) as site:
+        tick = Tick(now=1_790_000_000.0)
+        site.api.app.state.services.session_clock = tick
+        site.api.app.state.services.throttle.clock = tick
+        yield site, tick
 
 
 def signed_in_page(browser: TestClient) -> bool:
@@ -43,8 +39,8 @@ def signed_in_page(browser: TestClient) -> bool:
     return True
 
 
-def test_a_session_idles_out_after_30_minutes_without_a_request(site: Site):
-    tick = session_clock(site)
+def test_a_session_idles_out_after_30_minutes_without_a_request(clocked: tuple[Site, Tick]):
+    site, tick = clocked
     browser = site.signed_in("officer")
     assert signed_in_page(browser)
     for _ in range(4):  # a request every 29 minutes keeps it: 1 h 56 min in all
@@ -54,8 +50,8 @@ def test_a_session_idles_out_after_30_minutes_without_a_request(site: Site):
     assert not signed_in_page(browser)
 
 
-def test_a_busy_session_still_ends_12_hours_after_sign_in(site: Site):
-    tick = session_clock(site)
+def test_a_busy_session_still_ends_12_hours_after_sign_in(clocked: tuple[Site, Tick]):
+    site, tick = clocked
     browser = site.signed_in("inspector")
     for _ in range(28):  # every 25 minutes for 11 h 40 min
         tick.now += 25 * 60
@@ -66,7 +62,8 @@ def test_a_busy_session_still_ends_12_hours_after_sign_in(site: Site):
     assert not signed_in_page(browser)
 
 
-def test_a_session_stops_when_its_token_is_rotated_or_its_user_disabled(site: Site):
+def test_a_session_stops_when_its_token_is_rotated_or_its_user_disabled(clocked: tuple[Site, Tick]):
+    site, _ = clocked
     rotated = site.signed_in("officer")
     disabled = site.signed_in("officer_other")
     unaffected = site.signed_in("inspector")
@@ -83,7 +80,8 @@ def test_a_session_stops_when_its_token_is_rotated_or_its_user_disabled(site: Si
     assert signed_in_page(again)
 
 
-def test_a_session_ends_when_its_token_expires(site: Site):
+def test_a_session_ends_when_its_token_expires(clocked: tuple[Site, Tick]):
+    site, _ = clocked
     _, token = site.ledger.add_user("setup", "ngan-han", role="inspector", expires_on="2024-09-25")
     browser = site.browser()
     assert sign_in(browser, token).status_code == 303
@@ -96,8 +94,8 @@ def test_a_session_ends_when_its_token_expires(site: Site):
     assert "hết hạn từ ngày 25/09/2024" in beside(refused.text, "token")
 
 
-def test_the_sign_in_form_is_throttled_after_ten_wrong_tokens(site: Site):
-    site.api.app.state.services.throttle.clock = Tick()
+def test_the_sign_in_form_is_throttled_after_ten_wrong_tokens(clocked: tuple[Site, Tick]):
+    site, _ = clocked
     guesser = TestClient(site.api.app, client=("203.0.113.50", 50_000))
     site.browsers.append(guesser)
     for n in range(10):
