@@ -18,6 +18,7 @@ from api.web.body_limit import BodyLimit
 from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
+from api.web.security_headers import SecurityHeaders
 from api.web.services import Services
 from api.web.throttle import AuthThrottle, ThrottleRule
 from ledger.adapters.sqlstore import open_read_store
@@ -92,9 +93,12 @@ def create_app(
         title="benefits-ledger",
         version="1",
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
+        docs_url=None,  # /docs and /redoc are served by api.http.docs, from packaged files (no CDN)
+        redoc_url=None,
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
-    # the last added runs first: the request log, then the body's size (413 before reading past the
+    # the last added runs first: the security headers (on every response, refusals included), the
+    # request log, then the body's size (413 before reading past the
     # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
     services: Services = app.state.services
@@ -104,6 +108,7 @@ def create_app(
 
     app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
     return app

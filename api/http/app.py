@@ -1,6 +1,7 @@
-"""The JSON API on an app — cài đặt API: problem details for every refusal, ``/healthz`` and the ``/v1``
-routers. Every ``/v1`` route needs ``Authorization: Bearer <token>``; the user behind the token is the
-actor recorded on every event. OpenAPI at ``/openapi.json``, docs at ``/docs``.
+"""The JSON API on an app — cài đặt API: problem details for every refusal, ``/healthz``, the ``/v1``
+routers and the API's docs (:mod:`api.http.docs`). Every ``/v1`` route needs ``Authorization: Bearer
+<token>``; the user behind the token is the actor recorded on every event. OpenAPI at ``/openapi.json``,
+docs at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.http import docs
 from api.http.routes import (
     beneficiaries,
     campaigns,
@@ -45,3 +47,4 @@ def install(app: FastAPI) -> None:
 
     for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(docs.router)

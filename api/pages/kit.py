@@ -38,12 +38,9 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "ledger_session"
 SIGNIN_COOKIE = "ledger_signin_csrf"
 COOKIE_PATH = "/pages"
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+# A page or file of the site is never kept by a cache; the Content-Security-Policy, nosniff, the referrer
+# policy and the framing refusal are on every response (api.web.security_headers).
+SECURITY_HEADERS = {"Cache-Control": "no-store"}
 CSRF_REFUSAL = "Thiếu mã bảo vệ biểu mẫu (CSRF). Hãy tải lại trang rồi thử lại."
 OUT_OF_SCOPE = "Đối tượng này thuộc xã/phường ngoài phạm vi được giao của bạn."
 INSPECTOR_READS_ONLY = "Thanh tra chỉ được xem, không được ghi."

@@ -60,6 +60,7 @@ from projections.queries import STATUSES, search_beneficiaries
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+STATIC_TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 
 
 def _secure(request: Request) -> bool:
@@ -93,15 +94,17 @@ def home(request: Request) -> Response:
 
 @router.get(f"{COOKIE_PATH}/static/{{name}}")
 def static(name: str) -> Response:
-    """The style sheet (package data, no front-end build)."""
-    if not re.fullmatch(r"[a-z0-9-]+\.css", name):
+    """The style sheets and the print view's script (package data, no front-end build): files, never
+    inline, so that the Content-Security-Policy allows them."""
+    kind = re.fullmatch(r"[a-z0-9-]+\.(css|js)", name)
+    if kind is None:
         return Response(status_code=404)
     resource = resources.files("api.pages").joinpath("static", name)
     if not resource.is_file():
         return Response(status_code=404)
     return Response(
         resource.read_text(encoding="utf-8"),
-        media_type="text/css; charset=utf-8",
+        media_type=STATIC_TYPES[kind.group(1)],
         headers={"Cache-Control": "max-age=3600"},
     )
 

@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
+from policy_support import STRICT_POLICY, directives, tags_of
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
 from api.pages import charts
@@ -634,8 +635,10 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
 
     html = page(officer, f"{ROSTER}/in", month="2024-09")
     parsed = assert_accessible(html)
-    assert "@page { size: A4 landscape;" in html
-    assert "thead { display: table-header-group; }" in html
+    assert '<link rel="stylesheet" href="/pages/static/ban-in.css">' in html  # a file: the policy allows it
+    print_css = officer.get("/pages/static/ban-in.css").text
+    assert "@page { size: A4 landscape;" in print_css
+    assert "thead { display: table-header-group; }" in print_css
     assert "main-nav" not in html  # no navigation, no forms
     assert "<nav" not in html
     assert parsed.forms == []
@@ -654,7 +657,7 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     # The whole province: one section (one printed page at least) per commune.
     province = page(site.signed_in("officer_all"), f"{ROSTER}/in", month="2024-09")
     assert province.count('<section class="commune"') == 2
-    assert ".commune + .commune { break-before: page;" in province
+    assert ".commune + .commune { break-before: page;" in print_css
     assert "Tổng cộng toàn tỉnh: 2 người, 11.156.000 đ." in text_of(province)
     assert "UBND TỈNH ĐỒNG NAI" in province
 
@@ -937,11 +940,10 @@ def test_charts_are_plain_svg_with_escaped_text() -> None:
     assert len(list(root.iter(f"{svg}polyline"))) == 1  # 08 and 09 joined; 06 stands alone
 
 
-def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) -> None:
-    """Each page as each kind of user sees it (or is refused it): labels on every input, headings in
-    order, unique ids, lang="vi" — the check ``page`` applies to everything it opens."""
+def every_page(site: Site) -> list[str]:
+    """The address of every page of the site, with the queries that change what it shows."""
     anh = f"/pages/doi-tuong/{site.anh.id}"
-    paths = [
+    return [
         "/pages/doi-tuong", "/pages/doi-tuong?q=nguyen+van+anh", anh, f"{anh}?as_of=2024-08-01",
         f"{ROSTER}?month=2024-09", f"{ROSTER}?month=2024-07", f"{ROSTER}/in?month=2024-09",
         "/pages/nhat-ky", "/pages/nhat-ky?actor=setup&type=PaymentRecorded",
@@ -949,6 +951,13 @@ def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) ->
                                                        "suspension_candidate", "unpaid_roster_lines")),
         "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven",
     ]  # fmt: skip
+
+
+def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) -> None:
+    """Each page as each kind of user sees it (or is refused it): labels on every input, headings in
+    order, unique ids, lang="vi" — the check ``page`` applies to everything it opens."""
+    anh = f"/pages/doi-tuong/{site.anh.id}"
+    paths = every_page(site)
     inspecting = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
     seen = 0
     for user in ("officer", "officer_other", "officer_all", "inspector", "admin"):
@@ -1023,3 +1032,36 @@ def test_a_nul_in_a_page_query_parameter_never_gives_a_500(site: Site, path: str
     for name in names:
         answer = inspector.get(path, params={name: f"a{NUL}b"})
         assert answer.status_code < 500, (path, name, answer.text[:2000])
+
+
+def test_every_page_runs_under_the_strict_policy_with_nothing_inline(site: Site) -> None:
+    """Issue 14, item 7: every page (signed out, as an officer, as an inspector, refusals too) carries
+    ``default-src 'self'`` without ``'unsafe-inline'``, so it must run no inline script, ``<style>``,
+    ``style=`` or ``onclick=`` (the print view's style sheet and print button are files now) and name
+    no other origin; the style sheets and scripts it names are served with their types."""
+    signed_out = site.browser()
+    browsers = [("signed out", signed_out), ("officer", site.signed_in("officer"))]
+    browsers.append(("inspector", site.signed_in("inspector")))
+    loaded: set[str] = set()
+    checked = 0
+    for user, browser in browsers:
+        paths = ["/pages/dang-nhap"] if user == "signed out" else every_page(site)
+        for path in paths:
+            answer = browser.get(path)
+            assert answer.headers["content-type"].startswith("text/html"), (user, path)
+            assert directives(answer.headers["content-security-policy"]) == STRICT_POLICY, (user, path)
+            assert answer.headers["referrer-policy"] == "no-referrer"
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            tags = tags_of(answer.text)
+            assert tags.inline == [], (user, path, tags.inline)
+            for address in tags.addresses:
+                assert address.startswith(("/pages", "#", "?")), (user, path, address)
+            loaded.update(a for a in tags.addresses if a.startswith("/pages/static/"))
+            checked += 1
+    assert checked == 1 + 2 * len(every_page(site))
+    assert loaded == {"/pages/static/pages.css", "/pages/static/ban-in.css", "/pages/static/ban-in.js"}
+    for address in sorted(loaded):
+        kind = "text/css" if address.endswith(".css") else "text/javascript"
+        assert signed_out.get(address).headers["content-type"].startswith(kind), address
+    assert "window.print()" in signed_out.get("/pages/static/ban-in.js").text
+    assert signed_out.get("/pages/static/nothing.js").status_code == 404
