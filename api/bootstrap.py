@@ -98,12 +98,14 @@ def create_app(
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
     # the last added runs first: the security headers (on every response, refusals included), the
-    # request log, then the body's size (413 before reading past the
-    # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
+    # request log, then the body's size (413 before reading past the limit, 401 for an upload without a
+    # valid token, 429 while its address or token prefix is throttled), then its JSON depth (422 before
+    # parsing)
     app.add_middleware(JsonDepthLimit)
     services: Services = app.state.services
 
     def authenticate(client: str | None, token: str) -> User | None:
+        """An upload's token, checked before its body is read: through the throttle, like every other."""
         return services.throttle.attempt(client, token, services.ledger.authenticate)
 
     app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
