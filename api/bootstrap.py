@@ -21,6 +21,7 @@ from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
 from api.web.security_headers import SecurityHeaders
 from api.web.services import Services
+from api.web.throttle import AuthThrottle, ThrottleRule
 from ledger.access_log import AccessLog
 from ledger.adapters.sqlstore import open_read_store
 from ledger.application import BenefitsLedger, open_ledger
@@ -31,6 +32,8 @@ from projections.engine import ProjectionEngine, open_projections
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from domain.users import User
+
 
 def build_services(
     settings: Settings,
@@ -40,13 +43,20 @@ def build_services(
     engine: ProjectionEngine | None = None,
 ) -> Services:
     """One ledger (opening it records the packaged reference rates it lacks), its projection engine,
-    the idempotency store and the access log (on the idempotency store's connections), on the store at
-    ``database_url`` (default: the settings')."""
+    the idempotency store, the access log (on the idempotency store's connections) and the throttle of
+    failed authentications (``LEDGER_AUTH_*``), on the store at ``database_url`` (default: the
+    settings')."""
     url = database_url or (ledger.database_url if ledger else None) or settings.database_url
     the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
     keys = IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds)
-    return Services(the_ledger, the_engine, keys, AccessLog(keys.store, the_ledger.clock))
+    return Services(
+        the_ledger,
+        the_engine,
+        keys,
+        AccessLog(keys.store, the_ledger.clock),
+        AuthThrottle(ThrottleRule.from_settings(settings)),
+    )
 
 
 @contextmanager
@@ -94,9 +104,16 @@ def create_app(
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
     # the last added runs first: the security headers (on every response, refusals included), the
     # request log, then no-store on /v1 (refusals too), then the body's size (413 before reading past
-    # the limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
+    # the limit, 401 for an upload without a valid token, 429 while its address or token prefix is
+    # throttled), then its JSON depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
-    app.add_middleware(BodyLimit, settings=settings, authenticate=app.state.services.ledger.authenticate)
+    services: Services = app.state.services
+
+    def authenticate(client: str | None, token: str) -> User | None:
+        """An upload's token, checked before its body is read: through the throttle, like every other."""
+        return services.throttle.attempt(client, token, services.ledger.authenticate)
+
+    app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
     app.add_middleware(NoStore)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders)

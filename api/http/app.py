@@ -33,6 +33,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthError)
     async def _auth(_: Request, error: AuthError) -> JSONResponse:
+        if error.retry_after is not None:
+            return problems.throttled(error.retry_after)
         return problems.problem(error.status, error.detail)
 
     @app.exception_handler(StarletteHTTPException)

@@ -80,6 +80,7 @@ STREAM_KINDS = {
     "RosterIssued": "Danh sách chi trả",
     "UserRegistered": "Người dùng",
     "UserDisabled": "Người dùng",
+    "TokenIssued": "Người dùng",
     "RateScheduleOpened": "Biểu mức",
     "RateAmended": "Biểu mức",
     "RateAmendmentProposed": "Biểu mức",

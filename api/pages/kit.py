@@ -23,7 +23,7 @@ from api.pages.sessions import SessionStore, WebSession
 from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
-from domain.errors import NotFound
+from domain.errors import NotFound, TokenExpired
 from ledger.adapters.communes import commune_name, communes_of
 from ledger.authorization import may_read, readable_communes
 
@@ -131,18 +131,25 @@ def sessions(request: Request) -> SessionStore:
     with _sessions_lock:
         store: SessionStore | None = getattr(state, "web_sessions", None)
         if store is None:
-            store = SessionStore(services(request).keys.store)
+            svc = services(request)
+            # read at each call: a test replaces the services' session clock to move time
+            store = SessionStore(svc.keys.store, clock=lambda: svc.session_clock())  # noqa: PLW0108
             state.web_sessions = store
     return store
 
 
 def visitor_of(request: Request) -> Visitor | None:
-    """The signed-in visitor, or ``None``."""
+    """The signed-in visitor, or ``None``: a live session (:mod:`api.pages.sessions`) whose token still
+    signs its user in — not rotated, not expired, the user not disabled (the API's own rule,
+    :meth:`~ledger.store.LedgerStore.authenticate_hash`)."""
     session = sessions(request).get(request.cookies.get(SESSION_COOKIE))
-    if session is None:
+    if session is None or not session.token_sha256:
         return None
-    user = services(request).ledger.user(session.user_name)
-    if user is None or user.disabled:
+    try:
+        user = services(request).ledger.authenticate_hash(session.token_sha256)
+    except TokenExpired:
+        return None
+    if user is None or user.name != session.user_name:
         return None
     note_user(user.name)
     return Visitor(user, session)

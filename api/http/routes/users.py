@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.text import SafeLine, SafeReason
+from domain.users import User
 from ledger.authorization import require_admin
 
 router = APIRouter()
@@ -22,7 +24,30 @@ class NewUser(BaseModel):
     name: SafeLine = Field(min_length=2, max_length=64)
     role: Literal["officer", "inspector", "admin"]
     scope: list[SafeLine] = Field(default_factory=list)
+    expires_on: date | None = Field(
+        None, description="the day the token stops working (default: one year from today, at most five)"
+    )
     reason: SafeReason | None = None
+
+
+class Rotation(BaseModel):
+    """A new token for a user."""
+
+    model_config = ConfigDict(extra="forbid")
+    expires_on: date | None = Field(
+        None, description="the day the new token stops working (default: one year from today, at most five)"
+    )
+    reason: SafeReason | None = None
+
+
+def _with_token(user: User, token: str) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "scope": user.scope,
+        "expires_on": user.expires_on.isoformat(),
+        "token": token,
+    }
 
 
 @router.post("/users", status_code=201, tags=["users"])
@@ -31,9 +56,23 @@ def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JS
 
     def run() -> tuple[int, Any]:
         created, token = svc.ledger.add_user(
-            user, body.name, role=body.role, scope=body.scope, reason=body.reason or ""
+            user, body.name, role=body.role, scope=body.scope, expires_on=body.expires_on,
+            reason=body.reason or "",
+        )  # fmt: skip
+        return 201, _with_token(created, token)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.post("/users/{name}/rotate", tags=["users"])
+def rotate_token(name: str, body: Rotation, request: Request, svc: Svc, user: CurrentUser) -> JSONResponse:
+    """Administrator: a new token for ``name`` (in this answer only); the old one is refused at once."""
+
+    def run() -> tuple[int, Any]:
+        rotated, token = svc.ledger.rotate_token(
+            user, name, expires_on=body.expires_on, reason=body.reason or ""
         )
-        return 201, {"name": created.name, "role": created.role, "scope": created.scope, "token": token}
+        return 200, _with_token(rotated, token)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
 
@@ -44,7 +83,13 @@ def list_users(svc: Svc, user: CurrentUser) -> dict[str, Any]:
     require_admin(user)
     return {
         "items": [
-            {"name": u.name, "role": u.role, "scope": u.scope, "disabled": u.disabled}
+            {
+                "name": u.name,
+                "role": u.role,
+                "scope": u.scope,
+                "disabled": u.disabled,
+                "expires_on": u.expires_on.isoformat(),
+            }
             for u in svc.ledger.users()
         ]
     }
