@@ -107,13 +107,7 @@ class AccessLog:
         self.store.script(_ddl(store.dialect))
 
     def record(
-        self,
-        actor: Actor,
-        what: str,
-        *,
-        beneficiary_id: object = None,
-        records: int = 1,
-        via: str = "api",
+        self, actor: Actor, what: str, *, beneficiary_id: object = None, records: int = 1, via: str = "api"
     ) -> None:
         """Record that ``actor`` read ``what`` (``records`` records; ``beneficiary_id`` when one)."""
         scope = current_scope() or {}
