@@ -15,10 +15,14 @@ from fastapi import FastAPI
 from api.http import app as http_api
 from api.pages import router as pages
 from api.web.body_limit import BodyLimit
+from api.web.cache_control import NoStore
 from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
+from api.web.security_headers import SecurityHeaders
 from api.web.services import Services
+from api.web.throttle import AuthThrottle, ThrottleRule
+from ledger.access_log import AccessLog
 from ledger.adapters.sqlstore import open_read_store
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, load_settings
@@ -28,6 +32,8 @@ from projections.engine import ProjectionEngine, open_projections
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from domain.users import User
+
 
 def build_services(
     settings: Settings,
@@ -36,15 +42,20 @@ def build_services(
     ledger: BenefitsLedger | None = None,
     engine: ProjectionEngine | None = None,
 ) -> Services:
-    """One ledger (opening it records the packaged reference rates it lacks), its projection engine
-    and the idempotency store, on the store at ``database_url`` (default: the settings')."""
+    """One ledger (opening it records the packaged reference rates it lacks), its projection engine,
+    the idempotency store, the access log (on the idempotency store's connections) and the throttle of
+    failed authentications (``LEDGER_AUTH_*``), on the store at ``database_url`` (default: the
+    settings')."""
     url = database_url or (ledger.database_url if ledger else None) or settings.database_url
     the_ledger = ledger or open_ledger(url, settings=settings)
     the_engine = engine or open_projections(the_ledger, url)
+    keys = IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds)
     return Services(
         the_ledger,
         the_engine,
-        IdempotencyStore(open_read_store(url), lease_seconds=settings.idempotency_lease_seconds),
+        keys,
+        AccessLog(keys.store, the_ledger.clock),
+        AuthThrottle(ThrottleRule.from_settings(settings)),
     )
 
 
@@ -87,13 +98,25 @@ def create_app(
         title="benefits-ledger",
         version="1",
         description="Event-sourced ledger of social benefit payments (chi trả trợ cấp) for a province.",
+        docs_url=None,  # /docs and /redoc are served by api.http.docs, from packaged files (no CDN)
+        redoc_url=None,
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
-    # the last added runs first: the request log, then the body's size (413 before reading past the
-    # limit, 401 for an upload without a valid token), then its JSON depth (422 before parsing)
+    # the last added runs first: the security headers (on every response, refusals included), the
+    # request log, then no-store on /v1 (refusals too), then the body's size (413 before reading past
+    # the limit, 401 for an upload without a valid token, 429 while its address or token prefix is
+    # throttled), then its JSON depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
-    app.add_middleware(BodyLimit, settings=settings, authenticate=app.state.services.ledger.authenticate)
+    services: Services = app.state.services
+
+    def authenticate(client: str | None, token: str) -> User | None:
+        """An upload's token, checked before its body is read: through the throttle, like every other."""
+        return services.throttle.attempt(client, token, services.ledger.authenticate)
+
+    app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
+    app.add_middleware(NoStore)
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders)
     http_api.install(app)
     app.include_router(pages.router)  # web pages under /pages ("/" redirects there)
     return app

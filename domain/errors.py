@@ -7,7 +7,8 @@ Every refusal names what was wrong so that a caller (CLI, HTTP) can show it besi
   for a paid month, a payment after the stop, a duplicate citizen ID (HTTP 409);
 * :class:`NotFound` — an id that the ledger does not know (HTTP 404);
 * :class:`NotAllowed` — this person may not do this, whatever the input (HTTP 403): the administrator
-  who proposed a rate amendment approving it.
+  who proposed a rate amendment approving it;
+* :class:`TokenExpired` — the API token is the user's current one but its day has passed (HTTP 401).
 
 A refused command records nothing.
 """
@@ -15,6 +16,10 @@ A refused command records nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,17 @@ class NotFound(DomainError):  # noqa: N818 - the domain's word
 
 class UnknownBeneficiary(NotFound):
     """No beneficiary has this id (or this citizen ID)."""
+
+
+class TokenExpired(DomainError):  # noqa: N818 - the domain's word
+    """The token is the user's current one, but it expired on ``expired_on`` (``ledger users rotate``)."""
+
+    def __init__(self, expired_on: date) -> None:
+        super().__init__(
+            f"the token expired on {expired_on.isoformat()}: ask an administrator for a new one "
+            "(ledger users rotate NAME)"
+        )
+        self.expired_on = expired_on
 
 
 class NotAllowed(DomainError):  # noqa: N818 - the domain's word

@@ -179,6 +179,21 @@ def parse_reason(value: object, field: str = "reason") -> str:
     return text
 
 
+def day_range(date_from: object, date_to: object, fields: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The ISO bounds of a search from day ``date_from`` to day ``date_to``, both included: the first
+    day and the day after the last (``None`` for a bound not given); ``fields`` name them in refusals."""
+    start = parse_date(date_from, fields[0]).isoformat() if date_from not in {None, ""} else None
+    end = None
+    if date_to not in {None, ""}:
+        end = date.fromordinal(parse_date(date_to, fields[1]).toordinal() + 1).isoformat()
+    return start, end
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (from a 29 February: the 28th)."""
+    return date(day.year + years, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
+
+
 def check_date(day: date, field: str, today: date | None = None, *, not_after_today: bool = False) -> date:
     """``day`` if it is a business date: from 1900-01-01 to one year after ``today`` (the day the command
     is recorded, from its :class:`~domain.events.RecordContext`: the domain reads no clock), or to
@@ -194,7 +209,7 @@ def check_date(day: date, field: str, today: date | None = None, *, not_after_to
                 field, f"must not be in the future (after {today.isoformat()}), got {day.isoformat()}"
             )
         return day
-    latest = date(today.year + 1, today.month, 28 if (today.month, today.day) == (2, 29) else today.day)
+    latest = years_after(today, 1)
     if day > latest:
         raise InvalidInput(
             field, f"must not be more than a year ahead (after {latest.isoformat()}), got {day.isoformat()}"

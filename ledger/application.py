@@ -84,6 +84,7 @@ class BenefitsLedger(LedgerStore):
     # users
     add_user = users.add_user
     disable_user = users.disable_user
+    rotate_token = users.rotate_token
 
     # rosters
     issue_roster = rosters.issue_roster

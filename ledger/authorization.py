@@ -1,4 +1,4 @@
-"""Who may write what — phân quyền ghi: the one place the three entrances' users are checked.
+"""Who may write and read what — phân quyền: the one place the three entrances' users are checked.
 
 An *actor* is either a signed-in :class:`~domain.users.User` (the JSON API, the pages: checked here) or
 the name of a trusted operator (the command line run on the server, the ``system`` seeding reference
@@ -6,6 +6,11 @@ data, the demo: not checked — whoever runs the console already holds the store
 (:mod:`ledger.unit_of_work`) checks a user against the commune of the beneficiary it loads, once per
 decision; the commands without a beneficiary check their own rule here (administrators for users and
 rates, the roster's commune for issuing).
+
+Reading a beneficiary's personal data (citizen ID, name, bank account) is need-to-know (NĐ 13/2023/NĐ-CP):
+an officer with a commune scope reads the beneficiaries of those communes only (:func:`readable_communes`,
+:func:`require_reader`); an officer without a scope (the whole province), inspectors and administrators
+read everything. The JSON API and the pages both ask here.
 """
 
 from __future__ import annotations
@@ -55,3 +60,58 @@ def require_admin(actor: Actor) -> None:
     """Refuse (403) anyone but an administrator."""
     if isinstance(actor, User) and actor.role != "admin":
         raise NotAllowed("only an administrator may do this")
+
+
+def readable_communes(actor: Actor) -> frozenset[str] | None:
+    """The communes whose beneficiaries ``actor`` may read, or ``None`` for all of them: an officer with
+    a commune scope reads its communes; an officer without one (the whole province), an inspector, an
+    administrator and a trusted operator read everything."""
+    if isinstance(actor, User) and actor.role == "officer" and actor.scope:
+        return frozenset(actor.scope)
+    return None
+
+
+def may_read(actor: Actor, commune_code: str | None) -> bool:
+    """Whether ``actor`` may read a beneficiary of ``commune_code`` (``None``: the whole province)."""
+    communes = readable_communes(actor)
+    if isinstance(actor, User) and actor.disabled:
+        return False
+    return communes is None or commune_code in communes
+
+
+def require_reader(actor: Actor, commune_code: str | None) -> None:
+    """Refuse (403) a user who may not read the personal data of a beneficiary of ``commune_code``
+    (``None``: of the whole province, e.g. a roster or a list naming no commune)."""
+    if may_read(actor, commune_code):
+        return
+    name = actor_name(actor)
+    if isinstance(actor, User) and actor.disabled:
+        raise NotAllowed(f"user {name} is disabled")
+    if commune_code is None:
+        raise NotAllowed(
+            f"user {name} reads the beneficiaries of its own communes only: name one of "
+            f"{', '.join(sorted(readable_communes(actor) or ()))}",
+            "commune_code",
+        )
+    raise NotAllowed(
+        f"commune {commune_code} is outside the scope of user {name}: an officer reads the beneficiaries "
+        "of its own communes only",
+        "commune_code",
+    )
+
+
+def read_commune(actor: Actor, commune_code: str | None) -> str | None:
+    """The commune a roster read by ``actor`` covers: the one named (403 outside the scope); for an
+    officer whose scope is one commune and who names none, that commune; else the whole province (403
+    for an officer with several communes, who names one)."""
+    communes = readable_communes(actor)
+    if commune_code is None and communes is not None and len(communes) == 1:
+        (commune_code,) = communes
+    require_reader(actor, commune_code)
+    return commune_code
+
+
+def require_inspecting(actor: Actor) -> None:
+    """Refuse (403) anyone but an inspector or an administrator (the access log, the inspection pages)."""
+    if isinstance(actor, User) and (actor.role not in {"inspector", "admin"} or actor.disabled):
+        raise NotAllowed("only an inspector or an administrator may read this")

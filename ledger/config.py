@@ -15,7 +15,12 @@ itself). ``ledger config`` prints :meth:`Settings.describe` (passwords hidden).
 * ``LEDGER_POSTGRES_POOL_SIZE`` / ``LEDGER_POSTGRES_MAX_OVERFLOW`` — connections per process (5, 10);
 * ``LEDGER_MAX_UPLOAD_BYTES`` — the largest request body of a file upload (``POST /v1/imports/*``,
   ``POST /v1/rates/ncc-tables``) and of a campaign's list of people (``POST /v1/campaigns``), 20 MB;
-* ``LEDGER_MAX_BODY_BYTES`` — the largest body of every other request, 1 MB.
+* ``LEDGER_MAX_BODY_BYTES`` — the largest body of every other request, 1 MB;
+* ``LEDGER_AUTH_MAX_FAILURES`` / ``LEDGER_AUTH_WINDOW_SECONDS`` — failed authentications (a wrong, expired
+  or revoked token, over the API or the pages' sign-in) a client address or a token prefix may make in a
+  sliding window (10 in 900 s) before further attempts are refused with 429;
+* ``LEDGER_AUTH_BLOCK_SECONDS`` / ``LEDGER_AUTH_MAX_BLOCK_SECONDS`` — how long a refused attempt keeps the
+  block at least (60 s, doubling with every further attempt in the window, at most 3,600 s).
 
 The store URL (``LEDGER_DATABASE_URL``) chooses the event store: ``sqlite:///path/to/ledger.db`` — the
 embedded store; ``postgresql://user:pass@host:port/dbname[?schema=name]`` — production, through psycopg 3.
@@ -156,6 +161,18 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1024, description="largest body of an upload (imports, NCC tables, campaigns)"
     )
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest body of any other request")
+    auth_max_failures: int = Field(
+        10, ge=1, le=10_000, description="failed authentications per address or token prefix in the window"
+    )
+    auth_window_seconds: float = Field(
+        900.0, gt=0, le=86_400, description="the sliding window of failed authentications (seconds)"
+    )
+    auth_block_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="first block after the limit (doubles with each refused attempt)"
+    )
+    auth_max_block_seconds: float = Field(
+        3600.0, gt=0, le=7 * 86_400, description="longest block of a throttled address or token prefix"
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -4,9 +4,10 @@
 ``LEDGER_LOG_FORMAT`` says: ``text`` (``time level logger message key=value …``) or ``json`` (one JSON
 object a line, by python-json-logger). Every record carries the request it was written for
 (``request_id``, ``user``) while a request is being served (:func:`request_scope`), and no record ever
-holds a citizen ID, a card or an account number in full: every number of nine or more digits is masked
-to its first four and last three (``0751*****765``), a card number to its group and last three
-(``BT2*********678``), before the record is formatted. Tokens are never logged.
+holds a citizen ID, a card or an account number in full: every run of nine or more digits (alone or
+glued to letters, but not inside a hex id) is masked to its first four and last three (``0751*****765``),
+a card number to its group and last three (``BT2*********678``), before the record is formatted. Tokens
+are never logged.
 
 Modules log with ``logging.getLogger(__name__)``; what they log is listed in README's "Logs" section.
 """
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
 
     from ledger.config import Settings
 
-_LONG_DIGITS = re.compile(r"(?<![A-Za-z0-9])\d{9,}(?![A-Za-z0-9])")  # a number on its own, not in a hex id
+_LONG_DIGITS = re.compile(r"\d{9,}")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+# a request id, a UUID's hex without dashes, a SHA-1 or SHA-256: left whole (its digits are no ID)
+_HEX_ID = re.compile(r"(?=[0-9]*[a-f])(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})")
 _CARD = re.compile(
     r"(?<![A-Za-z0-9])([A-Z]{2}\d)(\d{12})(?![A-Za-z0-9])"
 )  # BHYT card: group, benefit, 12 digits
@@ -42,11 +46,19 @@ def _mask_digits(digits: str) -> str:
     return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
 
 
+def _mask_word(word: str) -> str:
+    if _HEX_ID.fullmatch(word):
+        return word
+    return _LONG_DIGITS.sub(lambda m: _mask_digits(m[0]), word)
+
+
 def mask_identifiers(text: str) -> str:
-    """Every number of 9+ digits standing alone (citizen ID, account number) as its first 4 and last 3
-    digits; a health-insurance card number keeps its group, benefit digit and last 3."""
+    """Every run of 9+ digits (citizen ID, account number) as its first 4 and last 3 digits — standing
+    alone or glued to letters (``x075150098765x``: a mistyped path must not carry the ID whole), except
+    inside a hex id (a request id, a SHA-256); a health-insurance card number keeps its group, benefit
+    digit and last 3."""
     text = _CARD.sub(lambda m: m[1] + _mask_digits(m[2])[4:].rjust(12, "*"), text)
-    return _LONG_DIGITS.sub(lambda m: _mask_digits(m[0]), text)
+    return _WORD.sub(lambda m: _mask_word(m[0]), text)
 
 
 def _masked(value: Any) -> Any:
@@ -153,7 +165,9 @@ class _CurrentStderr(logging.StreamHandler[TextIO]):
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every record to ``stream`` (standard error) at the settings' level and format, replacing
     what an earlier call (or uvicorn) installed; uvicorn's own loggers go the same way, its access log
-    is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs."""
+    is left to the ledger's request log (:mod:`api.request_log`), which names the user and masks IDs.
+    Python's warnings become records too (``py.warnings``), so that a warning quoting a value (a
+    serializer's "unexpected value …") is masked like every other line rather than printed raw."""
     handler: logging.StreamHandler[TextIO] = (
         logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     )
@@ -175,3 +189,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     access.handlers.clear()
     access.propagate = False
     access.disabled = True
+    # undone first: whoever swapped warnings.showwarning since (a test runner's catch_warnings) left the
+    # capture installed but not in force
+    logging.captureWarnings(capture=False)
+    logging.captureWarnings(capture=True)

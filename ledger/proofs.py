@@ -38,13 +38,19 @@ FORMAT = "benefits-ledger/payment-proof/1"
 PAYMENT_TOPIC_SUFFIX = ":Beneficiary.PaymentRecorded"
 
 
-def payment_proof(ledger: LedgerStore, payment_id: object) -> dict[str, Any]:
-    """The proof file of a recorded payment (:class:`NotFound` for an unknown payment id)."""
+def payment_stream(ledger: LedgerStore, payment_id: object) -> tuple[str, UUID]:
+    """A recorded payment's id as checked and the stream of the beneficiary it was paid to
+    (:class:`NotFound` for an unknown payment id)."""
     pid = parse_identifier(payment_id, "payment_id")
     owner = ledger.claim_owner("payment_id", pid)
     if owner is None:
         raise NotFound(f"payment {pid} not found")
-    stream = UUID(owner.beneficiary_id)
+    return pid, UUID(owner.beneficiary_id)
+
+
+def payment_proof(ledger: LedgerStore, payment_id: object) -> dict[str, Any]:
+    """The proof file of a recorded payment (:class:`NotFound` for an unknown payment id)."""
+    pid, stream = payment_stream(ledger, payment_id)
     found = [
         e
         for e in ledger.recorder.select_events(stream)

@@ -51,7 +51,7 @@ from ledger import unit_of_work
 from ledger.adapters.communes import configured_province
 from ledger.adapters.documents import DocumentStore
 from ledger.adapters.sqlstore import open_read_store
-from ledger.authorization import Actor, actor_name, require_writer
+from ledger.authorization import Actor, actor_name, require_reader, require_writer
 
 if TYPE_CHECKING:
     from ledger.signing import Signer
@@ -324,6 +324,13 @@ class LedgerStore(Application[UUID]):
             return self.find_by_citizen_id(text)
         return self.beneficiary(text)
 
+    def readable(self, actor: Actor, key: object) -> Beneficiary:
+        """A beneficiary by id or citizen ID whose personal data ``actor`` may read: 403 for an officer
+        outside its communes (the commune in force this month, as for writing)."""
+        agg = self.resolve(key)
+        require_reader(actor, agg.commune_at(self.current_month())[0])
+        return agg
+
     def beneficiary_stream(self, key: object) -> UUID:
         """The stream id of a beneficiary by id or 12-digit citizen ID, without loading its state
         (a claim lookup for a citizen ID; a UUID as given — the caller finds out from the events
@@ -439,17 +446,24 @@ class LedgerStore(Application[UUID]):
         return sorted(found, key=lambda u: u.name)
 
     def authenticate(self, token: str) -> User | None:
-        """The enabled user holding ``token``, or ``None``.
+        """The enabled user whose current, unexpired token is ``token``, or ``None``;
+        :class:`~domain.errors.TokenExpired` (naming the day) for a current token whose day has passed."""
+        return self.authenticate_hash(token_hash(token))
+
+    def authenticate_hash(self, digest: str) -> User | None:
+        """:meth:`authenticate` by the token's SHA-256 (what a page session remembers of its sign-in).
 
         Every request asks this. A token's claim never changes once recorded, so the user it names is
-        remembered; the user's own stream can (disabled, role changed), so each call reads the
-        stream's last version — one row — and reloads the user only when it moved."""
-        digest = token_hash(token)
+        remembered; the user's own stream can (disabled, token rotated, role changed), so each call reads
+        the stream's last version — one row — and reloads the user only when it moved: a token rotated
+        or a user disabled by another process (``ledger users rotate`` beside a running server) is
+        refused from the next request on. Whether the token is the current one and before its expiry
+        day (on the ledger's clock) is the user's rule, :meth:`~domain.users.User.accepts`."""
         known = self._token_users.get(digest)
         if known is not None:
             last = self.recorder.select_events(known.id, desc=True, limit=1)
             if last and last[0].originator_version == known.version:
-                return None if known.disabled else known
+                return self._accepted(known, digest)
         claim = self.claim_owner("token", digest)
         if claim is None:
             return None
@@ -460,7 +474,10 @@ class LedgerStore(Application[UUID]):
             if len(self._token_users) > 10_000:
                 self._token_users.clear()
             self._token_users[digest] = user
-        return None if user.disabled else user
+        return self._accepted(user, digest)
+
+    def _accepted(self, user: User, digest: str) -> User | None:
+        return user if user.accepts(digest, self.clock().date()) else None
 
     # ------------------------------------------------------------------ issued rosters
 

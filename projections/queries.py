@@ -11,6 +11,8 @@ from domain.values import ascii_identifier, parse_commune_code
 from projections.views import search_key
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from projections.engine import ProjectionEngine
 
 STATUSES = ("active", "suspended", "terminated", "deceased")
@@ -31,10 +33,15 @@ def search_beneficiaries(  # noqa: C901 - one clause per filter
     scheme: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    communes: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """One page of the register, ordered by id; ``next_cursor`` continues it."""
+    """One page of the register, ordered by id; ``next_cursor`` continues it. ``communes`` (the reader's,
+    :func:`ledger.authorization.readable_communes`) keeps the beneficiaries of those communes only."""
     clauses: list[str] = []
     params: list[Any] = []
+    if communes is not None:
+        clauses.append(f"commune_code IN ({', '.join('?' for _ in communes) or 'NULL'})")
+        params.extend(sorted(communes))
     if citizen_id:
         clauses.append("citizen_id = ?")
         params.append(ascii_identifier(citizen_id, "citizen_id"))  # one spelling, as registered
@@ -65,11 +72,12 @@ def search_beneficiaries(  # noqa: C901 - one clause per filter
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     engine.catch_up()
     with engine.store.read() as tx:
-        rows = tx.fetchall(
+        rows, more = tx.fetch_page(
             f"SELECT {', '.join(COLUMNS)} FROM rm_beneficiaries{where} ORDER BY id LIMIT ?",  # noqa: S608
-            (*params, limit + 1),
+            params,
+            limit,
         )
-    items = [dict(zip(COLUMNS, row, strict=True)) for row in rows[:limit]]
+    items = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     for item in items:
         item["schemes"] = [s for s in str(item["schemes"]).split(",") if s]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return {"items": items, "next_cursor": items[-1]["id"] if more else None}

@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInput
-from domain.values import Month, parse_commune_code, parse_date
+from domain.values import Month, day_range, parse_commune_code, parse_date
 from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
@@ -253,12 +253,11 @@ def audit_search(
             column = "stream_id" if name == "beneficiary_id" else name
             clauses.append(f"{column} = ?")
             params.append(str(value))
-    if date_from not in {None, ""}:
-        clauses.append("recorded_at >= ?")
-        params.append(parse_date(date_from, "date_from").isoformat())
-    if date_to not in {None, ""}:
-        clauses.append("recorded_at < ?")
-        params.append(date.fromordinal(parse_date(date_to, "date_to").toordinal() + 1).isoformat())
+    start, end = day_range(date_from, date_to, ("date_from", "date_to"))
+    for clause, bound in (("recorded_at >= ?", start), ("recorded_at < ?", end)):
+        if bound is not None:
+            clauses.append(clause)
+            params.append(bound)
     engine.catch_up()
     with engine.store.read() as tx:
         columns = (

@@ -25,8 +25,10 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap import create_app
 from domain.catalogue import reference_table_editions
-from domain.values import Month
+from domain.users import MAX_TOKEN_YEARS
+from domain.values import Month, years_after
 from ledger.application import BenefitsLedger, open_ledger
+from ledger.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -100,21 +102,24 @@ class Api:
         *,
         seed_until: Month | None = None,
         ledger: BenefitsLedger | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.url = database_url
         self.clock = clock or Clock()
         self.ledger = ledger or open_ledger(database_url, clock=self.clock, seed_reference=seed_until is None)
         if ledger is None and seed_until is not None:
             self.ledger.seed_reference_rates(until=seed_until)
-        self.app: FastAPI = create_app(database_url, ledger=self.ledger)
+        self.app: FastAPI = create_app(database_url, ledger=self.ledger, settings=settings)
         self.client = TestClient(self.app)
         self.tokens: dict[str, str] = {}
 
     # ---------------------------------------------------------------- users
 
     def add_user(self, name: str, role: str, scope: Iterable[str] = ()) -> str:
-        """Create a user in the ledger; remember its token under ``name``."""
-        _, token = self.ledger.add_user("setup", name, role=role, scope=list(scope))
+        """Create a user in the ledger; remember its token under ``name``. Its token expires as late as
+        allowed (five years), so that tests moving the clock over years keep their users."""
+        expires = years_after(self.clock().date(), MAX_TOKEN_YEARS)
+        _, token = self.ledger.add_user("setup", name, role=role, scope=list(scope), expires_on=expires)
         self.tokens[name] = token
         return token
 
@@ -287,6 +292,7 @@ class Person:
     entitlement_id: str
     payment_id: str
     card: str
+    citizen_id: str = ""
 
 
 @dataclass
@@ -299,6 +305,11 @@ class World:
     @property
     def ledger(self) -> Any:
         return self.api.ledger
+
+    @property
+    def services(self) -> Any:
+        """The app's services (its access log: ``world.services.reads``)."""
+        return self.api.app.state.services
 
     def person(self, *, suspended: bool = False, overpaid: bool = False) -> Person:
         serial = next(SERIALS)
@@ -321,7 +332,7 @@ class World:
             self.ledger.suspend_entitlement("setup", agg.id, eid, effective_from="2024-08")
         if overpaid:  # died in June, July paid: 2,789,000 to recover
             self.ledger.record_death("setup", agg.id, date_of_death="2024-06-15")
-        return Person(str(agg.id), eid, payment_id, card)
+        return Person(str(agg.id), eid, payment_id, card, str(agg.citizen_id))
 
     def target(self, endpoint: str, *, fresh: bool, **kinds: bool) -> Person:
         """A fresh beneficiary for a write that will succeed; a shared one for refusals."""
@@ -420,6 +431,12 @@ def _users(w: World, fresh: bool, endpoint: str) -> Case:
     return "POST", "/v1/users", {"name": f"user-{next(SERIALS)}", "role": "inspector"}, None
 
 
+def _user_rotate(w: World, fresh: bool, endpoint: str) -> Case:
+    name = f"rotated-{next(SERIALS)}"
+    w.ledger.add_user("setup", name, role="inspector")
+    return "POST", f"/v1/users/{name}/rotate", {"reason": "mã cũ bị lộ"}, None
+
+
 def _import(w: World, fresh: bool, endpoint: str) -> Case:
     p = w.target(endpoint, fresh=fresh)
     rows = [
@@ -475,11 +492,12 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "rate_tables": (201, _rate_tables),
     "rate_approval": (200, _rate_approval),
     "users": (201, _users),
+    "user_rotate": (200, _user_rotate),
     "campaign": (201, _campaign),
     "import": (201, _import),
     "import_register": (201, _import_register),
 }  # fmt: skip
-ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users"}
+ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users", "user_rotate"}
 # whole files and campaigns: officers with a commune scope may not
 PROVINCE_WIDE = {"import", "import_register", "campaign"}
 
@@ -531,6 +549,7 @@ ROUTE_OF = {
     "rate_tables": "/v1/rates/ncc-tables",
     "rate_approval": "/v1/rates/{schedule}/amendments/{amendment_id}/approve",
     "users": "/v1/users",
+    "user_rotate": "/v1/users/{name}/rotate",
     "campaign": "/v1/campaigns",
     "import": "/v1/imports/payments",
     "import_register": "/v1/imports/beneficiaries",
@@ -539,10 +558,11 @@ ROUTE_OF = {
 
 @contextlib.contextmanager
 def open_world(database_url: str) -> Iterator[World]:
-    """An app over ``database_url`` at 2024-09-20 with the standard users."""
+    """An app over ``database_url`` at 2024-09-20 with the standard users; its throttle of failed
+    authentications never blocks (the matrices send a wrong token to every route from one address)."""
     clock = Clock()
     clock.set(2024, 9, 20)
-    api = Api(database_url, clock).standard_users()
+    api = Api(database_url, clock, settings=load_settings(auth_max_failures=10_000)).standard_users()
     try:
         yield World(api)
     finally:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -72,6 +73,16 @@ class FixedClock:
         return self.now
 
     def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Tick:
+    """A clock in seconds (the throttle's, the page sessions'), moved by the test."""
+
+    now: float = 1_000.0
+
+    def __call__(self) -> float:
         return self.now
 
 

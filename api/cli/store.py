@@ -31,7 +31,8 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) and the pages (/pages/) on the
     configured store. With --workers N, N processes share the port (sessions, idempotency keys and
-    read models live in the store, so any process answers any request). One log line per request
+    read models live in the store, so any process answers any request; only the counts of failed
+    sign-ins that throttle guessing are kept per process). One log line per request
     (LEDGER_LOG_FORMAT=json for a log collector)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
     from uvicorn.supervisors import Multiprocess  # noqa: PLC0415

@@ -12,6 +12,7 @@ from ledger.config import Settings
 
 users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+EXPIRES_HELP = "The day the token stops working, YYYY-MM-DD (default: one year from today, at most five)."
 
 
 @users_app.command("disable")
@@ -33,14 +34,37 @@ def users_add(
     name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
     role: str = typer.Option(..., "--role", help="officer | inspector | admin"),
     scope: list[str] = typer.Option([], "--scope", help="Commune code an officer may write for (repeat)."),
+    expires: str | None = typer.Option(None, "--expires", help=EXPIRES_HELP),
 ) -> None:
     """Create a user and print its API token once, alone on the last line."""
     settings: Settings = ctx.obj
     with _refusals(), opened_ledger(settings) as ledger:
-        user, token = ledger.add_user("cli", name, role=role, scope=scope)
+        user, token = ledger.add_user("cli", name, role=role, scope=scope, expires_on=expires)
     out = _console()
     where = ", ".join(f"{c} {commune_name(c)}" for c in user.scope) or "whole province"
-    out.print(f"user {user.name} ({user.role}, {where}) created; the token is shown once:")
+    out.print(
+        f"user {user.name} ({user.role}, {where}) created; the token expires on "
+        f"{user.expires_on.isoformat()} and is shown once:"
+    )
+    print(token)  # noqa: T201 - the token alone on the last line, for TOKEN=$(... | tail -1)
+
+
+@users_app.command("rotate")
+def users_rotate(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    expires: str | None = typer.Option(None, "--expires", help=EXPIRES_HELP),
+    reason: str = typer.Option("", "--reason", help="Why (recorded with the event)."),
+) -> None:
+    """Give a user a new API token (đổi mã truy cập), printed once alone on the last line; the old token
+    stops working at once, also for a running server."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        user, token = ledger.rotate_token("cli", name, expires_on=expires, reason=reason)
+    _console().print(
+        f"user {user.name}: new token, expires on {user.expires_on.isoformat()}; the old one no longer "
+        "works. The token is shown once:"
+    )
     print(token)  # noqa: T201 - the token alone on the last line, for TOKEN=$(... | tail -1)
 
 
@@ -49,9 +73,13 @@ def users_list(ctx: typer.Context) -> None:
     """List users (never their tokens)."""
     settings: Settings = ctx.obj
     with _refusals(), opened_ledger(settings) as ledger:
-        table = Table("Tên", "Vai trò", "Phạm vi", "Khóa")
+        table = Table("Tên", "Vai trò", "Phạm vi", "Khóa", "Mã hết hạn")
         for user in ledger.users():
             table.add_row(
-                user.name, user.role, ", ".join(user.scope) or "toàn tỉnh", "có" if user.disabled else ""
+                user.name,
+                user.role,
+                ", ".join(user.scope) or "toàn tỉnh",
+                "có" if user.disabled else "",
+                user.expires_on.isoformat(),
             )
     _console().print(table)

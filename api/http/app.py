@@ -1,6 +1,7 @@
-"""The JSON API on an app — cài đặt API: problem details for every refusal, ``/healthz`` and the ``/v1``
-routers. Every ``/v1`` route needs ``Authorization: Bearer <token>``; the user behind the token is the
-actor recorded on every event. OpenAPI at ``/openapi.json``, docs at ``/docs``.
+"""The JSON API on an app — cài đặt API: problem details for every refusal, ``/healthz``, the ``/v1``
+routers and the API's docs (:mod:`api.http.docs`). Every ``/v1`` route needs ``Authorization: Bearer
+<token>``; the user behind the token is the actor recorded on every event. OpenAPI at ``/openapi.json``,
+docs at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.http import docs
 from api.http.responses import complete_openapi
 from api.http.routes import (
+    access_log,
     beneficiaries,
     campaigns,
     checkpoints,
@@ -42,6 +45,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AuthError)
     async def _auth(_: Request, error: AuthError) -> JSONResponse:
+        if error.retry_after is not None:
+            return problems.throttled(error.retry_after)
         return problems.problem(error.status, error.detail)
 
     @app.exception_handler(StarletteHTTPException)
@@ -55,6 +60,9 @@ def install(app: FastAPI) -> None:
         """Liveness, without auth."""
         return {"status": "ok"}
 
-    for module in (beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints):
+    for module in (
+        beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints, access_log,
+    ):  # fmt: skip
         app.include_router(module.router, prefix="/v1", generate_unique_id_function=operation_id)
+    app.include_router(docs.router)
     complete_openapi(app, app.state.services.ledger.province)

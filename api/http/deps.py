@@ -16,7 +16,8 @@ from api.web import problems
 from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
 from api.web.request_log import note_user
 from api.web.services import AuthError, Services, services
-from domain.errors import DomainError
+from api.web.throttle import Throttled, client_address
+from domain.errors import DomainError, TokenExpired
 from domain.users import User
 
 if TYPE_CHECKING:
@@ -33,13 +34,25 @@ def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The user behind the bearer token (401 when missing or unknown)."""
+    """The user behind the bearer token: 401 when missing, unknown, revoked or expired (naming the day),
+    429 with ``Retry-After`` while the client's address or the token's prefix is throttled
+    (:mod:`api.web.throttle`)."""
     if credentials is None:
         raise AuthError(401, "missing bearer token: send 'Authorization: Bearer <token>'")
     token = credentials.credentials.strip()
-    user = services(request).ledger.authenticate(token) if token else None
+    svc = services(request)
+    try:
+        user = (
+            svc.throttle.attempt(client_address(request.scope), token, svc.ledger.authenticate)
+            if token
+            else None
+        )
+    except Throttled as refused:
+        raise AuthError(429, str(refused), retry_after=refused.retry_after) from None
+    except TokenExpired as expired:
+        raise AuthError(401, expired.message) from None
     if user is None:
-        raise AuthError(401, "unknown or disabled token")
+        raise AuthError(401, "unknown, revoked or disabled token")
     note_user(user.name)
     return user
 

@@ -80,6 +80,9 @@ WRITE: dict[int | str, dict[str, Any]] = {
 }
 """What a write adds to :data:`READ`."""
 
+BODY_READ: dict[int | str, dict[str, Any]] = {code: WRITE[code] for code in (400, 413)}
+"""What a read that sends a body (a lookup) adds to :data:`READ`."""
+
 FILE_EXPORT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON, or with `format=csv` / `format=xlsx` the same as a file (Content-Disposition)",

@@ -12,6 +12,8 @@ gets 403, and the navigation links are not shown to them.
   ``GET /v1/reports/summary`` (:func:`projections.reports.summary_report`) with three charts drawn as
   inline SVG on the server (:mod:`api.pages.charts`): amount per month per scheme, the non-cash share
   month by month, cards in use per group — each with its numbers in a table.
+* ``/pages/truy-cap`` — truy cập dữ liệu cá nhân: who read whose personal data, by user, beneficiary and
+  date, newest first (:class:`ledger.access_log.AccessLog`, as ``GET /v1/access-log``).
 * ``/pages/toan-ven`` — kiểm tra toàn vẹn: a button (POST with the CSRF token) runs
   :func:`ledger.integrity.verify_streams` over the whole log and the snapshots and shows the result.
 """
@@ -78,6 +80,7 @@ STREAM_KINDS = {
     "RosterIssued": "Danh sách chi trả",
     "UserRegistered": "Người dùng",
     "UserDisabled": "Người dùng",
+    "TokenIssued": "Người dùng",
     "RateScheduleOpened": "Biểu mức",
     "RateAmended": "Biểu mức",
     "RateAmendmentProposed": "Biểu mức",
@@ -100,6 +103,14 @@ def _type_label(event_type: str) -> str:
 
 def _scheme_names() -> dict[str, str]:
     return {code: s.name_vi for code, s in scheme_catalogue().items()}
+
+
+def _next_url(path: str, form: dict[str, str], cursor: object) -> str:
+    """The link to the next page of a search with the filters of ``form`` (none after the last page)."""
+    if cursor is None:
+        return ""
+    query = {k: v for k, v in form.items() if v}
+    return f"{COOKIE_PATH}/{path}?" + urlencode({**query, "sau": cursor})
 
 
 # ------------------------------------------------------------------------------------------- audit log
@@ -132,6 +143,8 @@ def audit_log(
             errors.update(field_errors(error, tuple(form)))
     items = found["items"]
     people = names_of(svc.engine, (i["stream_id"] for i in items))
+    if not errors:
+        visitor.read(svc, "audit", sorted({i["stream_id"] for i in items if i["stream_id"] in people}))
     schemes = _scheme_names()
     entitlements = entitlement_schemes(svc.engine, (str(i["data"].get("entitlement_id", "")) for i in items))
     scheme_of = {eid: f"{schemes.get(code, code)} ({code})" for eid, code in entitlements.items()}
@@ -146,10 +159,7 @@ def audit_log(
              "lines": vi.describe(item, scheme_of, communes) if item["type"] in vi.EVENT_LABELS else [],
              "basis_text": vi.basis_text(item["basis"])}
         )  # fmt: skip
-    next_url = ""
-    if found["next_cursor"] is not None:
-        query = {k: v for k, v in form.items() if v}
-        next_url = f"{COOKIE_PATH}/nhat-ky?" + urlencode({**query, "sau": found["next_cursor"]})
+    next_url = _next_url("nhat-ky", form, found["next_cursor"])
     context = {
         "nav": "nhat-ky",
         "form": form,
@@ -202,6 +212,8 @@ def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> 
         return page(request, "loi.html", context, visitor=visitor, status=404)
     lists = {kind: exceptions(svc.engine, kind, month=month) for kind in EXCEPTION_TYPES}
     items = lists[loai]
+    if loai != "unpaid_roster_lines":
+        visitor.read(svc, f"exceptions {loai}", [item["beneficiary_id"] for item in items])
     summed = ("amount", "overpaid", "recovered", "outstanding")
     totals = {key: sum(int(i[key] or 0) for i in items) for key in summed if items and key in items[0]}
     context = {
@@ -215,6 +227,44 @@ def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> 
         "month": str(month),
     }
     return page(request, "ngoai_le.html", context, visitor=visitor)
+
+
+# ------------------------------------------------------------------------------------------- access log
+
+
+@router.get(f"{COOKIE_PATH}/truy-cap")
+def access_log(
+    request: Request, user: str = "", beneficiary_id: str = "", date_from: str = "", date_to: str = "",
+    sau: str = "",
+) -> Response:  # fmt: skip
+    """Truy cập: who read whose personal data, when, what."""
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
+    form = {"user": user.strip(), "beneficiary_id": beneficiary_id.strip(),
+            "date_from": vi.parse_date_text(date_from), "date_to": vi.parse_date_text(date_to)}  # fmt: skip
+    svc: Services = services(request)
+    errors: dict[str, str] = {}
+    found: dict[str, Any] = {"items": [], "next_cursor": None}
+    try:
+        found = svc.reads.page(
+            user=form["user"] or None, beneficiary_id=form["beneficiary_id"] or None,
+            date_from=form["date_from"] or None, date_to=form["date_to"] or None, cursor=sau or None,
+            limit=AUDIT_PAGE,
+        )  # fmt: skip
+    except DomainError as error:
+        errors.update(field_errors(error, tuple(form)))
+    next_url = _next_url("truy-cap", form, found["next_cursor"])
+    context = {
+        "nav": "truy-cap",
+        "form": form,
+        "errors": errors,
+        "rows": found["items"],
+        "next_url": next_url,
+        "paged": bool(sau),
+        "users": sorted(u.name for u in svc.ledger.users()),
+    }
+    return page(request, "truy_cap.html", context, visitor=visitor, status=422 if errors else 200)
 
 
 # ------------------------------------------------------------------------------------------- report

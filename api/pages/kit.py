@@ -23,14 +23,16 @@ from api.pages.sessions import SessionStore, WebSession
 from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
-from domain.errors import NotFound
+from domain.errors import NotFound, TokenExpired
 from ledger.adapters.communes import commune_name, communes_of
+from ledger.authorization import may_read, readable_communes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fastapi import Request
 
+    from api.web.services import Services
     from domain.errors import DomainError
     from domain.users import User
     from ledger.application import BenefitsLedger
@@ -38,12 +40,9 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "ledger_session"
 SIGNIN_COOKIE = "ledger_signin_csrf"
 COOKIE_PATH = "/pages"
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+# A page or file of the site is never kept by a cache; the Content-Security-Policy, nosniff, the referrer
+# policy and the framing refusal are on every response (api.web.security_headers).
+SECURITY_HEADERS = {"Cache-Control": "no-store"}
 CSRF_REFUSAL = "Thiếu mã bảo vệ biểu mẫu (CSRF). Hãy tải lại trang rồi thử lại."
 OUT_OF_SCOPE = "Đối tượng này thuộc xã/phường ngoài phạm vi được giao của bạn."
 INSPECTOR_READS_ONLY = "Thanh tra chỉ được xem, không được ghi."
@@ -97,8 +96,8 @@ class Visitor:
 
     @property
     def scoped(self) -> bool:
-        """An officer limited to the communes of their scope."""
-        return self.user.role == "officer" and bool(self.user.scope)
+        """An officer limited to the communes of their scope (``readable_communes``)."""
+        return readable_communes(self.user) is not None
 
     @property
     def inspects(self) -> bool:
@@ -111,8 +110,19 @@ class Visitor:
         return self.user.role in {"officer", "admin"} and not self.user.disabled
 
     def may_read(self, commune_code: str | None) -> bool:
-        """Officers with a scope read only their communes; everyone else reads everything."""
-        return not self.scoped or commune_code in self.user.scope
+        """Officers with a scope read only their communes; everyone else reads everything (the API's
+        rule: :func:`ledger.authorization.may_read`)."""
+        return may_read(self.user, commune_code)
+
+    def read(
+        self, svc: Services, what: str, ids: list[Any] | None = None, beneficiary_id: object = None
+    ) -> None:
+        """Record in the access log that the visitor was shown personal data: one beneficiary's, or a
+        list of ``ids``."""
+        if ids is None:
+            svc.reads.record(self.user, what, beneficiary_id=beneficiary_id, via="pages")
+        else:
+            svc.reads.record_list(self.user, what, ids, via="pages")
 
 
 def sessions(request: Request) -> SessionStore:
@@ -121,18 +131,25 @@ def sessions(request: Request) -> SessionStore:
     with _sessions_lock:
         store: SessionStore | None = getattr(state, "web_sessions", None)
         if store is None:
-            store = SessionStore(services(request).keys.store)
+            svc = services(request)
+            # read at each call: a test replaces the services' session clock to move time
+            store = SessionStore(svc.keys.store, clock=lambda: svc.session_clock())  # noqa: PLW0108
             state.web_sessions = store
     return store
 
 
 def visitor_of(request: Request) -> Visitor | None:
-    """The signed-in visitor, or ``None``."""
+    """The signed-in visitor, or ``None``: a live session (:mod:`api.pages.sessions`) whose token still
+    signs its user in — not rotated, not expired, the user not disabled (the API's own rule,
+    :meth:`~ledger.store.LedgerStore.authenticate_hash`)."""
     session = sessions(request).get(request.cookies.get(SESSION_COOKIE))
-    if session is None:
+    if session is None or not session.token_sha256:
         return None
-    user = services(request).ledger.user(session.user_name)
-    if user is None or user.disabled:
+    try:
+        user = services(request).ledger.authenticate_hash(session.token_sha256)
+    except TokenExpired:
+        return None
+    if user is None or user.name != session.user_name:
         return None
     note_user(user.name)
     return Visitor(user, session)

@@ -261,6 +261,7 @@ def _profile(
     view = ledger.beneficiary_view(beneficiary_id)
     if not visitor.may_read(view["commune_code"]):
         return forbidden(request, visitor, OUT_OF_SCOPE)
+    visitor.read(svc, f"profile as of {as_of}" if as_of else "profile", beneficiary_id=view["id"])
     errors = dict(errors or {})
     as_of_value = vi.parse_date_text(as_of) if as_of else ""
     try:

@@ -42,6 +42,7 @@ from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.values import Month
+from ledger.access_log import roster_read
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
@@ -75,7 +76,7 @@ def _scope(
     if visitor.scoped:
         if not form["commune_code"]:
             form["commune_code"] = visitor.user.scope[0]
-        elif form["commune_code"] not in visitor.user.scope:
+        elif not visitor.may_read(form["commune_code"]):
             raise _RefusalError(forbidden(request, visitor, OUT_OF_SCOPE))
     errors: dict[str, str] = {}
     target: Month | None = None
@@ -160,6 +161,12 @@ def _title(form: dict[str, str]) -> str:
     return f"{where}{how}"
 
 
+def _shown(svc: Services, visitor: Visitor, roster: Roster, how: str = "") -> None:
+    """Record in the access log that the visitor was shown ``roster`` (on screen, printed, downloaded)."""
+    what = roster_read(roster.month, roster.scope.commune_code, roster.scope.channel, how)
+    visitor.read(svc, what, [line.beneficiary_id for line in roster.lines])
+
+
 # ------------------------------------------------------------------------------------------- routes
 
 
@@ -192,6 +199,7 @@ def _roster_page(
     if target is None or scope is None:
         return page(request, "danh_sach.html", context, visitor=visitor, status=422)
     roster, issued = current_roster(svc.engine, target, scope)
+    _shown(svc, visitor, roster)
     payments = payments_for_period(svc.engine, str(target), scope)
     paid: dict[str, int] = {}
     for payment in payments:
@@ -286,6 +294,7 @@ def download(
     if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
     roster, issued = current_roster(services(request).engine, target, scope)
+    _shown(services(request), visitor, roster, dinh_dang)
     checkpoint = (issued or {}).get("checkpoint")
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
@@ -303,6 +312,7 @@ def print_view(request: Request, month: str = "", commune_code: str = "", channe
     visitor, form, target, scope = chosen
     svc: Services = services(request)
     roster, issued = current_roster(svc.engine, target, scope)
+    _shown(svc, visitor, roster, "print")
     context = {
         "month": str(target),
         "title": _title(form),

@@ -6,7 +6,9 @@ Served by ``ledger serve`` under ``/pages`` beside the JSON API, with the same u
   once; the browser gets a random session id (HttpOnly, SameSite=Lax cookie) mapped on the server to
   the user and to a CSRF token (:mod:`api.web_sessions`). Every POST form carries that token in a
   hidden ``csrf_token`` field and is refused (403) without it; the sign-in form itself is protected by
-  a double-submit cookie. ``/pages/dang-xuat`` signs out.
+  a double-submit cookie. The form's token check is throttled like the API's (429 after 10 wrong tokens
+  from one address, :mod:`api.web.throttle`); a session idles out after 30 minutes and ends when its
+  token is rotated or expires (:mod:`api.pages.sessions`). ``/pages/dang-xuat`` signs out.
 * ``/pages/doi-tuong`` — tra cứu đối tượng: by name (accent-insensitive) or citizen ID, commune, scheme
   and status. An officer with a commune scope sees only the people of their communes.
 * ``/pages/doi-tuong/{id}`` and its forms — hồ sơ đối tượng (:mod:`api.pages.profile`).
@@ -30,6 +32,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import inspection, profile, rosters
+from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
@@ -48,13 +51,18 @@ from api.pages.kit import (
 )
 from api.pages.sessions import LIFETIME
 from api.web.services import Services, services
+from api.web.throttle import Throttled, client_address
 from domain.catalogue import scheme_catalogue
-from domain.errors import DomainError
+from domain.errors import DomainError, TokenExpired
+from domain.users import token_hash
+from ledger.access_log import search_read
+from ledger.authorization import readable_communes
 from projections.queries import STATUSES, search_beneficiaries
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+STATIC_TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 
 
 def _secure(request: Request) -> bool:
@@ -88,15 +96,17 @@ def home(request: Request) -> Response:
 
 @router.get(f"{COOKIE_PATH}/static/{{name}}")
 def static(name: str) -> Response:
-    """The style sheet (package data, no front-end build)."""
-    if not re.fullmatch(r"[a-z0-9-]+\.css", name):
+    """The style sheets and the print view's script (package data, no front-end build): files, never
+    inline, so that the Content-Security-Policy allows them."""
+    kind = re.fullmatch(r"[a-z0-9-]+\.(css|js)", name)
+    if kind is None:
         return Response(status_code=404)
     resource = resources.files("api.pages").joinpath("static", name)
     if not resource.is_file():
         return Response(status_code=404)
     return Response(
         resource.read_text(encoding="utf-8"),
-        media_type="text/css; charset=utf-8",
+        media_type=STATIC_TYPES[kind.group(1)],
         headers={"Cache-Control": "max-age=3600"},
     )
 
@@ -143,13 +153,23 @@ def signin(
     if not secret:
         return _signin_page(request, next_url=next_url, error="Bắt buộc nhập mã truy cập.", status=422)
     svc: Services = services(request)
-    user = svc.ledger.authenticate(secret)
+    try:
+        user = svc.throttle.attempt(client_address(request.scope), secret, svc.ledger.authenticate)
+    except Throttled as refused:
+        message = f"Đăng nhập sai quá nhiều lần. Hãy thử lại sau {_wait_text(refused.retry_after)}."
+        response = _signin_page(request, next_url=next_url, error=message, status=429)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    except TokenExpired as expired:
+        day = vi.ngay(expired.expired_on)
+        message = f"Mã truy cập đã hết hạn từ ngày {day}. Hãy xin quản trị viên cấp mã mới."
+        return _signin_page(request, next_url=next_url, error=message, status=401)
     if user is None:
-        message = "Mã truy cập không đúng hoặc tài khoản đã bị khóa."
+        message = "Mã truy cập không đúng, đã được thay hoặc tài khoản đã bị khóa."
         return _signin_page(request, next_url=next_url, error=message, status=401)
     store = sessions(request)
     store.end(request.cookies.get(SESSION_COOKIE))  # a new id at every sign-in (no session fixation)
-    session_id, _ = store.create(user.name)
+    session_id, _ = store.create(user.name, token_hash(secret))
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -162,6 +182,11 @@ def signin(
     )
     response.delete_cookie(SIGNIN_COOKIE, path=COOKIE_PATH)
     return response
+
+
+def _wait_text(seconds: int) -> str:
+    """``Retry-After`` in Vietnamese: seconds under two minutes, else whole minutes (rounded up)."""
+    return f"{seconds} giây" if seconds < 120 else f"{-(-seconds // 60)} phút"
 
 
 @router.post(f"{COOKIE_PATH}/dang-xuat")
@@ -246,23 +271,17 @@ def _find(
         filters["citizen_id"] = query
     elif query:
         filters["name"] = query
-    communes: list[str | None] = [form["commune_code"] or None]
-    if visitor.scoped:
-        if form["commune_code"] and form["commune_code"] not in visitor.user.scope:
-            errors["commune_code"] = "Xã/phường này ngoài phạm vi được giao của bạn."
-            return [], None
-        communes = [form["commune_code"]] if form["commune_code"] else list(visitor.user.scope)
-    items: list[dict[str, Any]] = []
-    more = False
-    for code in communes:
-        page = search_beneficiaries(svc.engine, commune_code=code, **filters)
-        items.extend(page["items"])
-        more = more or page["next_cursor"] is not None
-    items.sort(key=lambda item: str(item["id"]))
-    if len(items) > PAGE_SIZE:
-        more = True
-        items = items[:PAGE_SIZE]
-    return items, (str(items[-1]["id"]) if more and items else None)
+    if form["commune_code"] and not visitor.may_read(form["commune_code"]):
+        errors["commune_code"] = "Xã/phường này ngoài phạm vi được giao của bạn."
+        return [], None
+    found = search_beneficiaries(
+        svc.engine, commune_code=form["commune_code"] or None, communes=readable_communes(visitor.user),
+        **filters,
+    )  # fmt: skip
+    named = {"citizen_id": filters.get("citizen_id"), "commune_code": form["commune_code"],
+             "status": form["status"], "name": filters.get("name"), "scheme": form["scheme"]}  # fmt: skip
+    visitor.read(svc, search_read(named), [item["id"] for item in found["items"]])
+    return found["items"], found["next_cursor"]
 
 
 # ------------------------------------------------------------------------------------------- other pages

@@ -59,6 +59,7 @@ OTHER_RECORD_LABELS = {
     "RosterIssued": "Phát hành danh sách chi trả",
     "UserRegistered": "Tạo người dùng",
     "UserDisabled": "Khóa người dùng",
+    "TokenIssued": "Cấp mã truy cập",
     "ValueClaimed": "Giữ mã duy nhất",
     "RateScheduleOpened": "Mở biểu mức",
     "RateAmended": "Sửa đổi mức chuẩn",

@@ -8,7 +8,9 @@ its limit.
 any of its body is read; one that sends more than it said (or says nothing: chunked) is answered 413 as
 soon as the bytes received pass the limit — the rest is never read. An upload without a known bearer
 token is answered 401 before its body is read at all (the route would refuse it only after parsing the
-whole form). The answers are problems (``application/problem+json``) naming the limit and its setting.
+whole form); that check goes through the throttle of failed authentications like every other
+(``authenticate`` is given the client's address and the token: 429 while throttled). The answers are
+problems (``application/problem+json``) naming the limit and its setting.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.web import problems
+from api.web.throttle import Throttled, client_address
+from domain.errors import TokenExpired
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,7 +86,11 @@ class BodyLimit:
     """ASGI middleware: the body limit of every request, and uploads only from known users."""
 
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, authenticate: Callable[[str], Any] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        authenticate: Callable[[str | None, str], Any] | None = None,
     ) -> None:
         self.app = app
         self.max_body = settings.max_body_bytes
@@ -132,15 +140,23 @@ class BodyLimit:
             return problems.problem(400, "the Content-Length header is not a number")
         if int(declared) > limit:
             return problems.problem(413, detail, max_bytes=limit)
-        if is_upload(scope) and self.authenticate is not None and not await self._known(scope):
-            return problems.problem(401, "missing or unknown bearer token: the upload was not read")
+        if is_upload(scope) and self.authenticate is not None:
+            return await self._unknown(scope)
         return None
 
-    async def _known(self, scope: Scope) -> bool:
-        """Whether the request carries the bearer token of a known, enabled user."""
+    async def _unknown(self, scope: Scope) -> Response | None:
+        """The refusal of an upload that does not carry the bearer token of a known, enabled user (401;
+        429 while its address or token prefix is throttled), or ``None``."""
         authorization = _header(scope, b"authorization") or ""
-        if not authorization.lower().startswith("bearer "):
-            return False
-        token = authorization.split(" ", 1)[1].strip()
-        return bool(token) and self.authenticate is not None and (
-            await run_in_threadpool(self.authenticate, token)) is not None  # fmt: skip
+        token = authorization.split(" ", 1)[1].strip() if authorization.lower().startswith("bearer ") else ""
+        if not token or self.authenticate is None:
+            return problems.problem(401, "missing or unknown bearer token: the upload was not read")
+        try:
+            user = await run_in_threadpool(self.authenticate, client_address(scope), token)
+        except Throttled as refused:
+            return problems.throttled(refused.retry_after)
+        except TokenExpired as expired:
+            return problems.problem(401, f"{expired.message}: the upload was not read")
+        if user is None:
+            return problems.problem(401, "missing or unknown bearer token: the upload was not read")
+        return None

@@ -41,6 +41,7 @@ CARD_PATTERN = (
 )
 """As printed on the card (``TS2 75 7912345678``) or run together, in either case."""
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$"
+USER_NAME_PATTERN = r"^[A-Za-z0-9._-]{2,64}$"
 BANK_CODE_PATTERN = r"^[A-Za-z0-9]{2,12}$"
 ACCOUNT_PATTERN = r"^[0-9]{6,19}$"
 
@@ -239,6 +240,11 @@ Uuid = Annotated[str, NoControl, Field(max_length=100, json_schema_extra=_UUID)]
 """The id of a beneficiary or an entitlement in a body (a UUID the ledger gave)."""
 UuidPath = Annotated[str, Path(json_schema_extra=_UUID)]
 """The id of a beneficiary or an entitlement in the path."""
+BeneficiaryRef = Annotated[
+    str,
+    Path(json_schema_extra={"anyOf": [_UUID, _documented(CITIZEN_ID_PATTERN)]}, examples=["075050066666"]),
+]
+"""A beneficiary in the path of ``GET``: its id, or its citizen ID."""
 IdentifierPath = Annotated[str, Path(json_schema_extra=_documented(IDENTIFIER_PATTERN, maxLength=100))]
 """A client-chosen reference in the path (a payment id)."""
 CardPath = Annotated[str, Path(description="the card number", json_schema_extra=_documented(CARD_PATTERN))]

@@ -2,7 +2,8 @@
 
 Every refusal carries ``type``, ``title``, ``status``, ``detail`` and, for invalid input, ``errors``: a
 list of ``{field, message}``. 404 unknown id; 409 conflict with the ledger's state; 422 invalid input;
-401 missing or unknown token; 403 role or scope forbids; 413 a request body (or a file's content) too large.
+401 missing or unknown token; 403 role or scope forbids; 413 a request body (or a file's content) too large;
+429 too many failed authentications (with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, TokenExpired
 from ledger.config import ConfigurationError
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ TITLES = {
     409: "Conflict with the ledger's state",
     413: "Content too large",
     422: "Invalid input",
+    429: "Too many failed authentications",
     500: "Internal error",
 }
 TYPES = {
@@ -40,6 +42,7 @@ TYPES = {
     409: "urn:benefits-ledger:problem:conflict",
     413: "urn:benefits-ledger:problem:too-large",
     422: "urn:benefits-ledger:problem:invalid-input",
+    429: "urn:benefits-ledger:problem:throttled",
 }
 
 
@@ -69,8 +72,21 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def throttled(retry_after: int) -> JSONResponse:
+    """429: too many failed authentications from this address or with this token's prefix."""
+    detail = (
+        "too many failed authentications from this address or with tokens like this one: "
+        f"retry after {retry_after} seconds"
+    )
+    response = problem(429, detail, retry_after=retry_after)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def status_of(error: DomainError) -> int:
     """The HTTP status of a domain refusal."""
+    if isinstance(error, TokenExpired):
+        return 401
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Conflict):

@@ -93,3 +93,15 @@ SafeTree = Annotated[dict[str, Any], AfterValidator(_tree)]
 """A JSON object whose keys and strings are each one line of text."""
 SafeQuery = Annotated[str | None, NoControl, Query(max_length=MAX_QUERY_LENGTH, json_schema_extra=LINE)]
 """An optional query parameter: one line, at most 200 characters."""
+FromQuery = Annotated[
+    str | None,
+    NoControl,
+    Query(alias="from", max_length=MAX_QUERY_LENGTH, description="YYYY-MM-DD (a report: or YYYY-MM)"),
+]
+"""``?from=``: the first day (or month) of a period."""
+ToQuery = Annotated[
+    str | None,
+    NoControl,
+    Query(max_length=MAX_QUERY_LENGTH, description="YYYY-MM-DD, included (a report: or YYYY-MM)"),
+]
+"""``?to=``: the last day (or month) of a period, included."""

@@ -77,6 +77,12 @@ class Tx(ABC):
             marks = ", ".join("?" for _ in columns)
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
+    def fetch_page(self, statement: str, params: Sequence[Any], limit: int) -> tuple[list[Row], bool]:
+        """The first ``limit`` rows of ``statement`` (ending in ``LIMIT ?``, given ``limit + 1``), and
+        whether more follow them."""
+        rows = self.fetchall(statement, (*params, limit + 1))
+        return rows[:limit], len(rows) > limit
+
     def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
         """Run a query and return its first row."""
         rows = self.fetchall(statement, params)

@@ -274,8 +274,10 @@ def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_
     page.screenshot(path=shots / "10-thanh-tra-ho-so.png", full_page=True)
     for path, name in (("/pages/nhat-ky", "11-nhat-ky"), ("/pages/ngoai-le", "12-ngoai-le"),
                        (f"/pages/bao-cao?from={p.month.plus(-2)}&to={p.month}", "13-bao-cao"),
-                       ("/pages/toan-ven", "14-toan-ven")):  # fmt: skip
+                       ("/pages/toan-ven", "14-toan-ven"), ("/pages/truy-cap", "15-truy-cap")):  # fmt: skip
         answer = page.goto(f"{base}{path}")
         assert answer is not None
         assert answer.status == 200, path
         page.screenshot(path=shots / f"{name}.png", full_page=True)
+    # the inspector's reads of the two profiles above are on the access-log page, newest first
+    assert page.get_by_role("link", name=str(p.binh.id)).count() >= 1

@@ -7,6 +7,7 @@ its reason; an import's summary line — and never a token or a full citizen ID 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 import httpx
@@ -46,12 +48,12 @@ def cli(url: str, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """``ledger serve`` with JSON logs going to a file; yields (base URL, database URL, log file)."""
-    log_file = tmp_path / "server.log"
+@contextlib.contextmanager
+def serving(database_url: str, log_file: Path, **settings: str) -> Iterator[str]:
+    """``ledger serve`` with its standard output and error going to ``log_file``, ``LEDGER_*`` settings
+    added; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_LOG_FORMAT": "json"}
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, **settings}
     with log_file.open("w") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--port", str(port)], env=env, stdout=sink, stderr=sink
@@ -59,10 +61,18 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base, proc)
-            yield base, database_url, log_file
+            yield base
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """``ledger serve`` with JSON logs going to a file; yields (base URL, database URL, log file)."""
+    log_file = tmp_path / "server.log"
+    with serving(database_url, log_file, LEDGER_LOG_FORMAT="json") as base:
+        yield base, database_url, log_file
 
 
 def _wait_until_up(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -154,6 +164,53 @@ def test_the_server_log_names_requests_and_users_and_holds_no_token_or_citizen_i
     assert refused["user"] == "officer1"
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_line_of_the_server_holds_a_citizen_id_in_full(database_url: str, tmp_path: Path, log_format: str):
+    """Need-to-know in the logs: a real ``ledger serve`` at DEBUG, asked for one person by citizen ID in
+    every way a client can — in the path, in the query, in the lookup's body, in the ``X-Citizen-ID``
+    header, refused (unknown, outside the officer's communes, malformed, glued to letters) — writes the
+    12 digits nowhere in its whole standard output and error; the masked form is there."""
+    log_file = tmp_path / "server.log"
+    admin = cli(database_url, "users", "add", "admin1", "--role", "admin").splitlines()[-1]
+    outsider = cli(database_url, "users", "add", "xa-khac", "--role", "officer", "--scope", "25195")
+    auth = {"Authorization": f"Bearer {admin}"}
+    other = {"Authorization": f"Bearer {outsider.splitlines()[-1]}"}
+    unknown = "079150012345"
+    settings = {"LEDGER_LOG_FORMAT": log_format, "LEDGER_LOG_LEVEL": "DEBUG"}
+    with serving(database_url, log_file, **settings) as base, httpx.Client(base_url=base, timeout=30) as http:
+        person = {"kind": "meritorious", "full_name": "Trần Thị Bình", "commune_code": "26041",
+                  "citizen_id": CITIZEN_ID}  # fmt: skip
+        assert http.post("/v1/beneficiaries", headers=auth, json=person).status_code == 201
+        answers = [
+            http.get(f"/v1/beneficiaries/{CITIZEN_ID}", headers=auth),
+            http.get(f"/v1/beneficiaries/{CITIZEN_ID}/history", headers=auth),
+            http.get("/v1/beneficiaries", params={"citizen_id": CITIZEN_ID}, headers=auth),
+            http.get("/v1/beneficiaries", headers={**auth, "X-Citizen-ID": CITIZEN_ID}),
+            http.post("/v1/beneficiaries/lookup", json={"citizen_id": CITIZEN_ID}, headers=auth),
+        ]
+        assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+        assert all(a.headers["cache-control"] == "no-store" for a in answers)
+        refused = [
+            http.post("/v1/beneficiaries/lookup", json={"citizen_id": CITIZEN_ID}, headers=other),
+            http.get(f"/v1/beneficiaries/{CITIZEN_ID}", headers=other),
+            http.post("/v1/beneficiaries/lookup", json={"citizen_id": unknown}, headers=auth),
+            http.get(f"/v1/beneficiaries/{unknown}", headers=auth),
+            http.post("/v1/beneficiaries/lookup", json={"citizen_id": f"{CITIZEN_ID}9"}, headers=auth),
+            http.get(f"/v1/beneficiaries/x{CITIZEN_ID}x", headers=auth),
+            http.get("/v1/beneficiaries", params={"citizen_id": f"{CITIZEN_ID}ab"}, headers=auth),
+            http.post("/v1/beneficiaries", headers=auth, json=person),  # a duplicate citizen ID
+            http.get(f"/v1/beneficiaries/{CITIZEN_ID}", headers={"Authorization": "Bearer wrong"}),
+        ]
+        assert [a.status_code for a in refused] == [403, 403, 404, 404, 422, 404, 200, 409, 401], [
+            a.text for a in refused
+        ]
+    text = log_file.read_text()
+    assert "DEBUG" in text or '"level": "DEBUG"' in text  # the most talkative level was on
+    for full in (CITIZEN_ID, unknown):
+        assert full not in text, [line for line in text.splitlines() if full in line][:5]
+    assert MASKED in text
+
+
 def test_an_import_logs_its_summary_line(database_url: str, tmp_path: Path):
     """A refused import names in the log what it refused; nothing is recorded."""
     cli(database_url, "users", "add", "admin1", "--role", "admin")
@@ -194,6 +251,11 @@ def test_long_digit_runs_are_masked_to_four_and_three():
         mask_identifiers("/v1/beneficiaries/075150098765/history") == "/v1/beneficiaries/0751*****765/history"
     )
     assert mask_identifiers("period 2024-07, amount 2789000") == "period 2024-07, amount 2789000"
+    # glued to letters (a mistyped path, a reference): masked too; a hex id (SHA-256, request id) is not
+    assert mask_identifiers(f"/v1/beneficiaries/x{CITIZEN_ID}x") == f"/v1/beneficiaries/x{MASKED}x"
+    assert mask_identifiers(f"ref CCCD{CITIZEN_ID}") == f"ref CCCD{MASKED}"
+    sha = "0123456789012345abcdef0123456789abcdef0123456789abcdef0123456789"
+    assert mask_identifiers(f"content_hash={sha}") == f"content_hash={sha}"
 
 
 def test_text_and_json_lines_carry_the_request_and_mask_every_field(monkeypatch: pytest.MonkeyPatch):
@@ -214,6 +276,20 @@ def test_text_and_json_lines_carry_the_request_and_mask_every_field(monkeypatch:
             assert "request_id=rid-1 user=officer7" in out or (
                 "request_id=rid-1" in out and "user=officer7" in out
             )
+    configure_logging(load_settings(log_level="WARNING"))
+
+
+def test_a_python_warning_is_a_masked_log_record():
+    """A warning that quotes a value goes through the same masking as every record, not raw to stderr."""
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        configure_logging(load_settings(log_format="text"), stream)
+        warnings.warn(f"unexpected value {CITIZEN_ID!r}", UserWarning, stacklevel=1)
+    out = stream.getvalue()
+    assert "py.warnings" in out
+    assert MASKED in out
+    assert CITIZEN_ID not in out
     configure_logging(load_settings(log_level="WARNING"))
 
 

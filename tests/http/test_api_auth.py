@@ -26,6 +26,7 @@ from api_support import (
     ROUTE_OF,
     SERIALS,
     USER_OF,
+    Person,
     World,
     assert_problem,
     citizen_id,
@@ -73,46 +74,148 @@ def test_write_matrix(world: World, endpoint: str, caller: str):
 
 
 def test_the_matrix_covers_every_write_route_of_the_app(world: World):
-    """Every write route of the app is in the matrix (a new write endpoint must be added here)."""
+    """Every write route of the app is in the matrix (a new write endpoint must be added here); the lookup
+    by citizen ID is a read sent by POST (its body keeps the ID out of the URL): in the read matrix."""
     writes = {
         path
         for path, item in world.api.client.get("/openapi.json").json()["paths"].items()
         if set(item) & {"post", "put", "patch", "delete"}
-    }
+    } - {"/v1/beneficiaries/lookup"}
     assert set(ROUTE_OF) == set(ENDPOINTS)
     assert set(ROUTE_OF.values()) == writes
 
 
+# Reads: (method, path, JSON body) for a person of commune 26041 — a beneficiary's personal data or not.
 READS = {
-    "list": lambda p: f"/v1/beneficiaries?commune_code={COMMUNE}",
-    "beneficiary": lambda p: f"/v1/beneficiaries/{p.id}",
-    "history": lambda p: f"/v1/beneficiaries/{p.id}/history",
-    "roster": lambda p: "/v1/rosters/2024-09",
-    "roster_csv": lambda p: f"/v1/rosters/2024-09?format=csv&commune_code={COMMUNE}",
-    "roster_xlsx": lambda p: "/v1/rosters/2024-09?format=xlsx",
-    "report": lambda p: "/v1/reports/summary?from=2024-07&to=2024-09",
-    "exceptions": lambda p: "/v1/exceptions?type=overpayment_outstanding",
-    "integrity": lambda p: "/v1/integrity",
-    "rates": lambda p: "/v1/rates",
-    "users": lambda p: "/v1/users",
+    "list": lambda p: ("GET", f"/v1/beneficiaries?commune_code={COMMUNE}", None),
+    "list_by_citizen_id": lambda p: ("GET", f"/v1/beneficiaries?citizen_id={p.citizen_id}", None),
+    "lookup": lambda p: ("POST", "/v1/beneficiaries/lookup", {"citizen_id": p.citizen_id}),
+    "beneficiary": lambda p: ("GET", f"/v1/beneficiaries/{p.id}", None),
+    "beneficiary_by_citizen_id": lambda p: ("GET", f"/v1/beneficiaries/{p.citizen_id}", None),
+    "history": lambda p: ("GET", f"/v1/beneficiaries/{p.id}/history", None),
+    "roster": lambda p: ("GET", "/v1/rosters/2024-09", None),
+    "roster_of_commune": lambda p: ("GET", f"/v1/rosters/2024-09?commune_code={COMMUNE}", None),
+    "roster_csv": lambda p: ("GET", f"/v1/rosters/2024-09?format=csv&commune_code={COMMUNE}", None),
+    "roster_xlsx": lambda p: ("GET", "/v1/rosters/2024-09?format=xlsx", None),
+    "roster_as_of": lambda p: ("GET", "/v1/rosters/2024-09?as_of=2024-09-20", None),
+    "exceptions": lambda p: ("GET", "/v1/exceptions?type=overpayment_outstanding", None),
+    "proof": lambda p: ("GET", f"/v1/payments/{p.payment_id}/proof", None),
+    "access_log": lambda p: ("GET", "/v1/access-log", None),
+    "report": lambda p: ("GET", "/v1/reports/summary?from=2024-07&to=2024-09", None),
+    "unpaid_lines": lambda p: ("GET", "/v1/exceptions?type=unpaid_roster_lines", None),
+    "integrity": lambda p: ("GET", "/v1/integrity", None),
+    "rates": lambda p: ("GET", "/v1/rates", None),
+    "users": lambda p: ("GET", "/v1/users", None),
 }
+# one person's personal data: refused (403) to an officer of another commune
+ONE_PERSON = {"lookup", "beneficiary", "beneficiary_by_citizen_id", "history", "proof"}
+# lists naming commune 26041: refused to an officer of another commune
+NAMING_THE_COMMUNE = {"list", "roster_of_commune", "roster_csv"}
+# lists naming no commune: filtered to an officer's communes (the person missing for the other commune's)
+FILTERED = {
+    "list_by_citizen_id": ("items", "id"), "roster": ("lines", "beneficiary_id"),
+    "roster_as_of": ("lines", "beneficiary_id"), "exceptions": ("items", "beneficiary_id"),
+}  # fmt: skip
+# what the access log names for a read of personal data allowed to the caller
+RECORDED = {
+    "list": "search commune_code=26041", "list_by_citizen_id": "search citizen_id", "lookup": "lookup",
+    "beneficiary": "beneficiary", "beneficiary_by_citizen_id": "beneficiary", "history": "history",
+    "roster": "roster 2024-09", "roster_of_commune": "roster 2024-09 commune 26041",
+    "roster_csv": "roster 2024-09 commune 26041 csv", "roster_xlsx": "roster 2024-09",
+    "roster_as_of": "roster 2024-09", "exceptions": "exceptions overpayment_outstanding",
+}  # fmt: skip
+INSPECTORS_ONLY = {"access_log"}
+
+
+def expected_read(read: str, caller: str) -> int:
+    """The status of ``read`` for ``caller``: need-to-know for an officer of another commune."""
+    if caller in {"none", "bad"}:
+        return 401
+    if (read == "users" and caller != "admin") or (read in INSPECTORS_ONLY and caller.startswith("officer")):
+        return 403
+    if caller == "officer_out" and read in ONE_PERSON | NAMING_THE_COMMUNE:
+        return 403
+    return 404 if read == "proof" else 200  # proof: the world's server has no signing key
+
+
+def reader_of(world: World, read: str) -> Person:
+    """The person a read is about: overpaid for the exception list, else one on September's roster."""
+    if read == "exceptions":
+        return world.target("reads-overpaid", fresh=False, overpaid=True)
+    return world.target("reads", fresh=False)
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("read", sorted(READS))
 def test_read_matrix(world: World, read: str, caller: str):
-    """Any authenticated user reads everything (an officer too, outside its scope); users: admin only."""
-    person = world.target("reads", fresh=False)
+    """Need-to-know: an officer of another commune is refused the person's records and its lists leave
+    the person out; an officer of the commune, one of the whole province, inspectors and administrators
+    read them; users: admin only, the access log: inspectors and admins. Every answer is no-store."""
+    person = reader_of(world, read)
     before = world.api.recorded()
-    method_path = READS[read](person)
-    answer = send(world, caller, ("GET", method_path, None, None))
-    if caller in {"none", "bad"}:
-        assert_problem(answer, 401)
-    elif read == "users" and caller != "admin":
-        assert_problem(answer, 403)
+    method, path, body = READS[read](person)
+    reads_before = world.services.reads.page(limit=1)["items"]
+    answer = send(world, caller, (method, path, body, None))
+    wanted = expected_read(read, caller)
+    assert answer.status_code == wanted, (read, caller, answer.text)
+    assert answer.headers["cache-control"] == "no-store", (read, caller)
+    if wanted >= 400:
+        problem = assert_problem(answer, wanted)
+        if wanted == 403 and caller == "officer_out" and read in ONE_PERSON | NAMING_THE_COMMUNE:
+            assert "outside the scope" in problem["detail"], problem
+    if read in FILTERED and wanted == 200:
+        listed, key = FILTERED[read]
+        ids = {item[key] for item in answer.json()[listed]}
+        assert (person.id in ids) == (caller != "officer_out"), (read, caller)
+    latest = world.services.reads.page(limit=1)["items"]
+    if read in RECORDED and wanted == 200:
+        row = latest[0]
+        assert row["user"] == USER_OF[caller]
+        assert row["via"] == "api"
+        assert row["what"].startswith(RECORDED[read]), row
+        assert row["read_at"] == "2024-09-20T09:00:00+00:00"
+        assert row["request_id"] == answer.headers["x-request-id"]
+        if read in ONE_PERSON or (read == "list_by_citizen_id" and caller != "officer_out"):
+            assert (row["beneficiary_id"], row["records"]) == (person.id, 1), row
     else:
-        assert answer.status_code == 200, (read, caller, answer.text)
+        assert latest == reads_before, (read, caller, "a refusal or a read of no personal data was recorded")
     assert world.api.recorded() == before
+
+
+def test_an_officer_of_several_communes_names_the_roster_it_reads(world: World):
+    """Its scope is two communes: a roster naming none is refused (which one?), one of them is read."""
+    world.api.add_user("officer_two", "officer", [COMMUNE, OTHER_COMMUNE])
+    refused = world.api.get("/v1/rosters/2024-09", as_="officer_two")
+    assert "name one of" in assert_problem(refused, 403)["detail"]
+    mine = world.api.get("/v1/rosters/2024-09", as_="officer_two", commune_code=OTHER_COMMUNE)
+    assert mine.status_code == 200, mine.text
+    assert {line["commune_code"] for line in mine.json()["lines"]} <= {OTHER_COMMUNE}
+    both = world.api.get("/v1/beneficiaries", as_="officer_two", limit=500)
+    assert {item["commune_code"] for item in both.json()["items"]} <= {COMMUNE, OTHER_COMMUNE}
+
+
+def test_a_list_of_an_officer_pages_through_its_communes_only(world: World):
+    """Cursor paging stays within the scope: every page of the officer's search holds its commune only,
+    and together they hold every beneficiary of it that the inspector's search of the commune holds."""
+    for _ in range(3):
+        world.person()
+    world.ledger.register_beneficiary(
+        "setup", kind="meritorious", full_name="Ngô Văn Sáu", commune_code=OTHER_COMMUNE,
+        citizen_id=citizen_id(),
+    )  # fmt: skip
+    seen: list[str] = []
+    cursor = None
+    while True:
+        answer = world.api.get("/v1/beneficiaries", as_="officer", limit=2, cursor=cursor)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert {item["commune_code"] for item in page["items"]} <= {COMMUNE}
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    everyone = world.api.get("/v1/beneficiaries", as_="inspector", commune_code=COMMUNE, limit=500).json()
+    assert seen == [item["id"] for item in everyone["items"]]
 
 
 def test_users_listing_never_shows_a_token(world: World):
@@ -233,4 +336,4 @@ def test_a_disabled_user_is_refused_at_once_even_by_a_server_that_knew_it(world_
     user = ledger.user("sap-nghi")
     assert user is not None
     assert user.disabled
-    assert user.version == 2
+    assert user.version == 3  # registered, its token issued, disabled

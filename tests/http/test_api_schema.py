@@ -76,6 +76,9 @@ BUSINESS_RULES = {
     "POST /v1/imports/payments": "the file's columns and rows are those of a confirmation file",
     "POST /v1/imports/beneficiaries": "the file's columns and rows are those of a list of people",
     "GET /v1/reports/summary": "the end of the period is not before its start",
+    "GET /v1/beneficiaries": "the citizen ID of the query and of the X-Citizen-ID header are the same",
+    "POST /v1/users": "a token's expiry is after today and at most five years ahead",
+    "POST /v1/users/{name}/rotate": "the same, for the new token",
 }
 """Operations where the ledger refuses some schema-valid requests (422, the field named), and why."""
 
@@ -148,8 +151,12 @@ def open_run(url: str, key_file: Path) -> Run:
 
 @pytest.fixture(scope="module")
 def run(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    """A fresh store per backend (:func:`open_run`)."""
-    opened = open_run(world_url, tmp_path_factory.mktemp("key") / "key")
+    """A fresh store per backend (:func:`open_run`). Checks such as ``ignored_auth`` send wrong tokens on
+    purpose, all from the test client's address: the throttle (tests/unit/test_auth_throttle.py) is set
+    to its highest limit here, or every later request would be a (documented) 429."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEDGER_AUTH_MAX_FAILURES", "10000")
+        opened = open_run(world_url, tmp_path_factory.mktemp("key") / "key")
     yield opened
     opened.api.close()
 

@@ -111,7 +111,7 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(api: Api) 
 
 def test_the_limits_are_settings(api: Api) -> None:
     settings = load_settings(database_url=api.url, max_upload_bytes=4096, max_body_bytes=2048)
-    assert [r[0] for r in settings.describe()][-2:] == ["LEDGER_MAX_UPLOAD_BYTES", "LEDGER_MAX_BODY_BYTES"]
+    assert {"LEDGER_MAX_UPLOAD_BYTES", "LEDGER_MAX_BODY_BYTES"} <= {r[0] for r in settings.describe()}
     app = create_app(settings=settings, ledger=api.ledger)
     headers = {**api.headers("officer_all"), "content-type": "multipart/form-data; boundary=B"}
     status, body, _ = asgi_post(app, "/v1/imports/payments", multipart_chunks("p.csv", 8192, 1024), headers)

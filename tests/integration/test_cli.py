@@ -168,8 +168,8 @@ def test_demo_twice_on_sqlite_starts_afresh(sqlite_url: str) -> None:
     assert "holds" not in second.stdout
     ledger = open_ledger(sqlite_url)
     try:
-        # the province, then the two demo users of the pages (a user and its token claim each)
-        assert verify_streams(ledger).events_checked == events_written(second) + 4
+        # the province, then the two demo users of the pages (a user, its token issued and its claim each)
+        assert verify_streams(ledger).events_checked == events_written(second) + 6
     finally:
         ledger.close()
 

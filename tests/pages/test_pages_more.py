@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
+from policy_support import STRICT_POLICY, directives, tags_of
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
 from api.pages import charts
@@ -634,8 +635,10 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
 
     html = page(officer, f"{ROSTER}/in", month="2024-09")
     parsed = assert_accessible(html)
-    assert "@page { size: A4 landscape;" in html
-    assert "thead { display: table-header-group; }" in html
+    assert '<link rel="stylesheet" href="/pages/static/ban-in.css">' in html  # a file: the policy allows it
+    print_css = officer.get("/pages/static/ban-in.css").text
+    assert "@page { size: A4 landscape;" in print_css
+    assert "thead { display: table-header-group; }" in print_css
     assert "main-nav" not in html  # no navigation, no forms
     assert "<nav" not in html
     assert parsed.forms == []
@@ -654,14 +657,20 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     # The whole province: one section (one printed page at least) per commune.
     province = page(site.signed_in("officer_all"), f"{ROSTER}/in", month="2024-09")
     assert province.count('<section class="commune"') == 2
-    assert ".commune + .commune { break-before: page;" in province
+    assert ".commune + .commune { break-before: page;" in print_css
     assert "Tổng cộng toàn tỉnh: 2 người, 11.156.000 đ." in text_of(province)
     assert "UBND TỈNH ĐỒNG NAI" in province
 
 
 # ------------------------------------------------------------------------------------------- inspectors
 
-INSPECTOR_PAGES = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+INSPECTOR_PAGES = (
+    "/pages/nhat-ky",
+    "/pages/ngoai-le",
+    "/pages/truy-cap",
+    "/pages/bao-cao",
+    "/pages/toan-ven",
+)
 BANK = {"type": "bank", "bank_code": "VCB", "account_number": "00112233445"}
 
 
@@ -713,6 +722,40 @@ def test_inspector_pages_are_for_inspectors_and_administrators(site: Site) -> No
         answer = anonymous.get(path, follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/pages/dang-nhap?next=")
+
+
+def test_reads_of_personal_data_on_the_pages_are_on_the_access_log_page(site: Site) -> None:
+    """The officer of 26041 opens Ánh's profile, searches by name and opens September's roster; the
+    inspector opens the exception list. The access-log page lists those reads newest first (who, what,
+    which person, how many), filters them by user and person, and shows no citizen ID; the officer of
+    the other commune, refused Ánh's profile, left no row."""
+    officer = site.signed_in("officer")
+    page(officer, f"/pages/doi-tuong/{site.anh.id}")
+    page(officer, "/pages/doi-tuong", q="nguyen van anh")
+    page(officer, ROSTER, month="2024-09")
+    page(site.signed_in("officer_other"), f"/pages/doi-tuong/{site.anh.id}", 403)
+    inspector = site.signed_in("inspector")
+    page(inspector, "/pages/ngoai-le", loai="overpayment_outstanding")
+    rows = [(r["user"], r["via"], r["what"], r["beneficiary_id"], r["records"])
+            for r in site.api.app.state.services.reads.page()["items"]]  # fmt: skip
+    assert rows == [
+        ("inspector", "pages", "exceptions overpayment_outstanding", None, 0),
+        ("officer", "pages", f"roster 2024-09 commune {COMMUNE}", site.anh.id, 1),
+        ("officer", "pages", "search name", site.anh.id, 1),
+        ("officer", "pages", "profile", site.anh.id, 1),
+    ]
+    html = page(inspector, "/pages/truy-cap")
+    assert 'href="/pages/truy-cap" aria-current="page"' in html
+    text = text_of(html)
+    assert "Nhật ký truy cập dữ liệu cá nhân" in text
+    assert text.count(site.anh.id) >= 3
+    assert f"officer Cán bộ Trang web profile {site.anh.id} 1" in text
+    assert site.anh.citizen_id not in html
+    mine = text_of(page(inspector, "/pages/truy-cap", user="officer", beneficiary_id=site.anh.id))
+    assert "profile" in mine
+    assert "exceptions" not in mine
+    assert "Không có lượt truy cập nào" in page(inspector, "/pages/truy-cap", date_from="2024-09-21")
+    assert "Từ ngày" in page(inspector, "/pages/truy-cap", 422, date_from="hôm qua")
 
 
 def test_audit_log_search_by_actor_dates_type_and_commune(
@@ -937,19 +980,26 @@ def test_charts_are_plain_svg_with_escaped_text() -> None:
     assert len(list(root.iter(f"{svg}polyline"))) == 1  # 08 and 09 joined; 06 stands alone
 
 
-def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) -> None:
-    """Each page as each kind of user sees it (or is refused it): labels on every input, headings in
-    order, unique ids, lang="vi" — the check ``page`` applies to everything it opens."""
+def every_page(site: Site) -> list[str]:
+    """The address of every page of the site, with the queries that change what it shows."""
     anh = f"/pages/doi-tuong/{site.anh.id}"
-    paths = [
+    return [
         "/pages/doi-tuong", "/pages/doi-tuong?q=nguyen+van+anh", anh, f"{anh}?as_of=2024-08-01",
         f"{ROSTER}?month=2024-09", f"{ROSTER}?month=2024-07", f"{ROSTER}/in?month=2024-09",
         "/pages/nhat-ky", "/pages/nhat-ky?actor=setup&type=PaymentRecorded",
         *(f"/pages/ngoai-le?loai={kind}" for kind in ("paid_after_death", "overpayment_outstanding",
                                                        "suspension_candidate", "unpaid_roster_lines")),
-        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven",
+        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven", "/pages/truy-cap",
+        f"/pages/truy-cap?user=officer&beneficiary_id={site.anh.id}&date_from=2024-09-01",
     ]  # fmt: skip
-    inspecting = ("/pages/nhat-ky", "/pages/ngoai-le", "/pages/bao-cao", "/pages/toan-ven")
+
+
+def test_every_page_passes_the_accessibility_check_for_every_role(site: Site) -> None:
+    """Each page as each kind of user sees it (or is refused it): labels on every input, headings in
+    order, unique ids, lang="vi" — the check ``page`` applies to everything it opens."""
+    anh = f"/pages/doi-tuong/{site.anh.id}"
+    paths = every_page(site)
+    inspecting = INSPECTOR_PAGES
     seen = 0
     for user in ("officer", "officer_other", "officer_all", "inspector", "admin"):
         browser = site.signed_in(user)
@@ -1015,6 +1065,7 @@ def test_a_control_character_in_a_form_field_is_refused_beside_it(site: Site) ->
         ("/pages/doi-tuong", ["q", "commune_code", "scheme", "status", "cursor"]),
         ("/pages/nhat-ky", ["actor", "date_from", "date_to", "type", "commune_code", "sau"]),
         ("/pages/bao-cao", ["to", "commune_code"]),
+        ("/pages/truy-cap", ["user", "beneficiary_id", "date_from", "date_to", "sau"]),
         ("/pages/danh-sach-chi-tra", ["month", "commune_code", "channel"]),
     ],
 )
@@ -1023,3 +1074,36 @@ def test_a_nul_in_a_page_query_parameter_never_gives_a_500(site: Site, path: str
     for name in names:
         answer = inspector.get(path, params={name: f"a{NUL}b"})
         assert answer.status_code < 500, (path, name, answer.text[:2000])
+
+
+def test_every_page_runs_under_the_strict_policy_with_nothing_inline(site: Site) -> None:
+    """Issue 14, item 7: every page (signed out, as an officer, as an inspector, refusals too) carries
+    ``default-src 'self'`` without ``'unsafe-inline'``, so it must run no inline script, ``<style>``,
+    ``style=`` or ``onclick=`` (the print view's style sheet and print button are files now) and name
+    no other origin; the style sheets and scripts it names are served with their types."""
+    signed_out = site.browser()
+    browsers = [("signed out", signed_out), ("officer", site.signed_in("officer"))]
+    browsers.append(("inspector", site.signed_in("inspector")))
+    loaded: set[str] = set()
+    checked = 0
+    for user, browser in browsers:
+        paths = ["/pages/dang-nhap"] if user == "signed out" else every_page(site)
+        for path in paths:
+            answer = browser.get(path)
+            assert answer.headers["content-type"].startswith("text/html"), (user, path)
+            assert directives(answer.headers["content-security-policy"]) == STRICT_POLICY, (user, path)
+            assert answer.headers["referrer-policy"] == "no-referrer"
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            tags = tags_of(answer.text)
+            assert tags.inline == [], (user, path, tags.inline)
+            for address in tags.addresses:
+                assert address.startswith(("/pages", "#", "?")), (user, path, address)
+            loaded.update(a for a in tags.addresses if a.startswith("/pages/static/"))
+            checked += 1
+    assert checked == 1 + 2 * len(every_page(site))
+    assert loaded == {"/pages/static/pages.css", "/pages/static/ban-in.css", "/pages/static/ban-in.js"}
+    for address in sorted(loaded):
+        kind = "text/css" if address.endswith(".css") else "text/javascript"
+        assert signed_out.get(address).headers["content-type"].startswith(kind), address
+    assert "window.print()" in signed_out.get("/pages/static/ban-in.js").text
+    assert signed_out.get("/pages/static/nothing.js").status_code == 404

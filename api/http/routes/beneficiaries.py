@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -18,6 +18,7 @@ from api.web.formats import (
     AccountNumber,
     Amount,
     BankCode,
+    BeneficiaryRef,
     CardNumber,
     CardPath,
     CitizenId,
@@ -44,7 +45,10 @@ from api.web.text import (
     SafeTree,
     Written,
 )
-from domain.values import MAX_NAME_LENGTH
+from domain.errors import InvalidInput
+from domain.values import MAX_NAME_LENGTH, parse_commune_code
+from ledger.access_log import search_read
+from ledger.authorization import readable_communes, require_reader
 from ledger.history import beneficiary_history
 from projections.queries import search_beneficiaries
 
@@ -329,13 +333,55 @@ def list_beneficiaries(
     scheme: SafeQuery = None,
     cursor: SafeQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    x_citizen_id: Annotated[
+        str | None,
+        NoControl,
+        Header(
+            alias="X-Citizen-ID",
+            max_length=MAX_QUERY_LENGTH,
+            json_schema_extra=LINE,
+            description="the citizen ID to find, kept out of URLs and access logs (instead of ?citizen_id=)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Find beneficiaries (tra cứu), a page at a time."""
-    del user
-    return search_beneficiaries(
+    """Find beneficiaries (tra cứu), a page at a time; an officer with a commune scope finds the
+    beneficiaries of its communes only (a ``commune_code`` outside them: 403)."""
+    if citizen_id and x_citizen_id and citizen_id.strip() != x_citizen_id.strip():
+        raise InvalidInput("citizen_id", "the query and the X-Citizen-ID header name different citizen IDs")
+    citizen_id = citizen_id or x_citizen_id
+    if commune_code:
+        require_reader(user, parse_commune_code(commune_code))
+    found = search_beneficiaries(
         svc.engine, citizen_id=citizen_id, commune_code=commune_code, kind=kind, status=status, name=name,
-        scheme=scheme, cursor=cursor, limit=limit,
+        scheme=scheme, cursor=cursor, limit=limit, communes=readable_communes(user),
     )  # fmt: skip
+    named = {"citizen_id": citizen_id, "commune_code": commune_code, "kind": kind, "status": status,
+             "name": name, "scheme": scheme}  # fmt: skip
+    svc.reads.record_list(user, search_read(named), [item["id"] for item in found["items"]])
+    return found
+
+
+class Lookup(BaseModel):
+    """Find a beneficiary by citizen ID without the ID in the URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    citizen_id: CitizenId
+
+
+@router.post(
+    "/beneficiaries/lookup",
+    responses={
+        **responses.BODY_READ,
+        **responses.success(200, responses.Beneficiary, "its state", responses.VIEW_LINKS),
+    },
+)
+def lookup(body: Lookup, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """The beneficiary holding a citizen ID, as ``GET /v1/beneficiaries/{id}`` shows it: the ID travels in
+    the body, so that it never lands in a URL, a proxy's access log or a browser's history. A read, not a
+    write: scoped and recorded like the others."""
+    agg = svc.ledger.readable(user, svc.ledger.find_by_citizen_id(body.citizen_id).id)
+    svc.reads.record(user, "lookup", beneficiary_id=agg.id)
+    return svc.ledger.beneficiary_view(agg.id)
 
 
 @router.get(
@@ -343,10 +389,13 @@ def list_beneficiaries(
     response_model=responses.Beneficiary,
     responses=responses.success(200, responses.Beneficiary, "its state", responses.VIEW_LINKS),
 )
-def get_beneficiary(beneficiary_id: UuidPath, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    """Current state: entitlements with this month's amounts, cards, balances."""
-    del user
-    return svc.ledger.beneficiary_view(beneficiary_id)
+def get_beneficiary(beneficiary_id: BeneficiaryRef, svc: Svc, user: CurrentUser) -> dict[str, Any]:
+    """Current state: entitlements with this month's amounts, cards, balances (``beneficiary_id``: the
+    id, or a 12-digit citizen ID — prefer ``POST /v1/beneficiaries/lookup`` for those)."""
+    view = svc.ledger.beneficiary_view(beneficiary_id)
+    require_reader(user, view["commune_code"])
+    svc.reads.record(user, "beneficiary", beneficiary_id=view["id"])
+    return view
 
 
 @router.get("/beneficiaries/{beneficiary_id}/history", response_model=HistoryPage)
@@ -357,8 +406,9 @@ def history(
 
     The items are plain JSON already: they are written straight out (FastAPI's generic encoder took
     half of the request's time for a 120-event history)."""
-    del user
-    items = beneficiary_history(svc.ledger, beneficiary_id, as_of)
+    agg = svc.ledger.readable(user, beneficiary_id)
+    items = beneficiary_history(svc.ledger, agg.id, as_of)
+    svc.reads.record(user, f"history as of {as_of}" if as_of else "history", beneficiary_id=agg.id)
     return Response(orjson.dumps({"items": items}), media_type="application/json")
 
 

@@ -12,7 +12,7 @@ from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.formats import Amount, DateText, Identifier, IdentifierPath, MonthText, Uuid
 from api.web.text import RequiredReason, SafeLine, SafeReason
-from ledger.proofs import payment_proof
+from ledger.proofs import payment_proof, payment_stream
 
 router = APIRouter(tags=["payments"], responses=responses.READ)
 
@@ -104,6 +104,10 @@ def reverse(
 @router.get("/payments/{payment_id}/proof")
 def proof(payment_id: IdentifierPath, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """The payment's proof: its stored event, its leaf in the Merkle log, the inclusion path and a
-    signed checkpoint; ``ledger verify-proof`` checks it with the public key alone."""
-    del user
-    return payment_proof(svc.ledger, payment_id)
+    signed checkpoint; ``ledger verify-proof`` checks it with the public key alone. The payment is a
+    beneficiary's: read within an officer's communes."""
+    pid, stream = payment_stream(svc.ledger, payment_id)
+    svc.ledger.readable(user, stream)
+    proof = payment_proof(svc.ledger, pid)
+    svc.reads.record(user, f"payment proof {pid}", beneficiary_id=stream)
+    return proof

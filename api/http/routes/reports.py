@@ -10,6 +10,7 @@ from api.http import responses
 from api.http.deps import CurrentUser, Svc
 from api.web.formats import CommuneCode, MonthOrDate
 from ledger.adapters.communes import resolve_commune
+from ledger.authorization import readable_communes
 from ledger.integrity import verify_streams
 from ledger.integrity_read_models import ReadModels
 from projections.engine import ProjectionEngine
@@ -48,9 +49,14 @@ def exception_list(
         "uncomputable",
     ] = "overpayment_outstanding",
 ) -> dict[str, Any]:
-    """Exceptions an inspector chases."""
-    del user
-    return {"type": type, "items": exceptions(svc.engine, type, month=svc.ledger.current_month())}
+    """Exceptions an inspector chases; an officer with a commune scope sees its communes' people only (the
+    unpaid roster lines per commune hold no personal data: the whole province)."""
+    items = exceptions(svc.engine, type, month=svc.ledger.current_month())
+    if type != "unpaid_roster_lines":
+        communes = readable_communes(user)
+        items = [item for item in items if communes is None or item["commune_code"] in communes]
+        svc.reads.record_list(user, f"exceptions {type}", [item["beneficiary_id"] for item in items])
+    return {"type": type, "items": items}
 
 
 @router.get("/integrity", tags=["integrity"])

@@ -13,8 +13,9 @@ from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web.formats import MONTH_PATTERN, CommuneCode, Moment
 from api.web.text import SafeReason
 from domain.values import Month
+from ledger.access_log import roster_read
 from ledger.adapters.communes import resolve_commune
-from ledger.authorization import require_roster_issuer
+from ledger.authorization import read_commune, require_roster_issuer
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
@@ -41,16 +42,19 @@ def get_roster(
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
     as_of: Annotated[Moment | None, Query()] = None,
 ) -> Response:
-    """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``)."""
-    del user
+    """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``).
+    An officer with a commune scope reads its communes' rosters: the one named, or its only commune."""
     target = Month.parse(month, "month")
     scope = _scope(svc, commune_code, channel)
+    scope = RosterScope(read_commune(user, scope.commune_code), scope.channel)
     issued = None
     moment = parse_as_of(as_of)
     if moment is not None:
         roster = roster_as_of(svc.ledger, target, moment, scope)
     else:
         roster, issued = current_roster(svc.engine, target, scope)
+    what = roster_read(target, scope.commune_code, scope.channel, format)
+    svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
     checkpoint = (issued or {}).get("checkpoint")
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
