@@ -67,8 +67,14 @@ def idempotent_write(
     user: User,
     body: Any,
     run: Callable[[], tuple[int, Any]],
+    *,
+    shown_once: str | None = None,
 ) -> JSONResponse:
-    """Run a write once per ``Idempotency-Key``: a retry gets the first answer and records nothing."""
+    """Run a write once per ``Idempotency-Key``: a retry gets the first answer and records nothing.
+
+    ``shown_once`` names a field of a successful answer that is shown once and never stored (a user's new
+    API token): the stored answer holds ``null`` there, and a retry of it is refused (409) with what to
+    do instead, so that no token ever rests in the idempotency table."""
     key = request.headers.get("idempotency-key")
     if not key:
         status, payload = _run(run)
@@ -86,10 +92,20 @@ def idempotent_write(
         refused.headers["Retry-After"] = str(busy.retry_after)
         return refused
     if stored is not None:
+        withheld = shown_once and stored.status < 400 and isinstance(stored.body, dict)
+        if withheld and stored.body.get(shown_once) is None:
+            return problems.problem(
+                409,
+                f"the first request with this Idempotency-Key succeeded; its {shown_once} was shown in that"
+                " answer only and is never stored: rotate it to get a new one",
+            )
         return JSONResponse(stored.body, status_code=stored.status, media_type=_media(stored.status))
     with svc.keys.held(scoped):
         status, payload = _run(run)
-    svc.keys.answer(scoped, status, payload)
+    kept = payload
+    if shown_once and status < 400 and isinstance(payload, dict):
+        kept = {**payload, shown_once: None}
+    svc.keys.answer(scoped, status, kept)
     return JSONResponse(payload, status_code=status, media_type=_media(status))
 
 

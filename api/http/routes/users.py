@@ -73,7 +73,7 @@ def add_user(body: NewUser, request: Request, svc: Svc, user: CurrentUser) -> JS
         )  # fmt: skip
         return 201, _with_token(created, token)
 
-    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run, shown_once="token")
 
 
 @router.post("/users/{name}/rotate", tags=["users"], responses=responses.WRITE)
@@ -92,7 +92,7 @@ def rotate_token(
         )
         return 200, _with_token(rotated, token)
 
-    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run, shown_once="token")
 
 
 @router.get("/users", tags=["users"])
