@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from api.http import app as http_api
 from api.pages import router as pages
 from api.web.body_limit import BodyLimit
-from api.web.cache_control import NoStore
 from api.web.idempotency import IdempotencyStore
 from api.web.json_depth import JsonDepthLimit
 from api.web.request_log import RequestLog
@@ -102,8 +101,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = build_services(settings, database_url, ledger=ledger, engine=engine)
-    # the last added runs first: the security headers (on every response, refusals included), the
-    # request log, then no-store on /v1 (refusals too), then the body's size (413 before reading past
+    # the last added runs first: the security headers and no-store on /v1 (on every response, refusals
+    # included), the request log, then the body's size (413 before reading past
     # the limit, 401 for an upload without a valid token, 429 while its address or token prefix is
     # throttled), then its JSON depth (422 before parsing)
     app.add_middleware(JsonDepthLimit)
@@ -114,7 +113,6 @@ def create_app(
         return services.throttle.attempt(client, token, services.ledger.authenticate)
 
     app.add_middleware(BodyLimit, settings=settings, authenticate=authenticate)
-    app.add_middleware(NoStore)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders)
     http_api.install(app)

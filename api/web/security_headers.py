@@ -15,7 +15,9 @@ forms posting only here. The API's docs add only what their bundles cannot do wi
 ``X-Content-Type-Options: nosniff`` (a file is what its type says), ``Referrer-Policy: no-referrer``
 (a page's address, which can hold a beneficiary's id, never leaves in a ``Referer``) and
 ``X-Frame-Options: DENY`` (``frame-ancestors`` for older browsers) are set where a route has not set
-them already; the policy itself is always this module's.
+them already; the policy itself is always this module's. ``Cache-Control: no-store`` goes on the JSON
+API's answers (:func:`api.web.cache_control.keeps_no_copy`) the same way: one middleware for every
+header a response gets.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import MutableHeaders
+
+from api.web.cache_control import NO_STORE, keeps_no_copy
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,14 +64,17 @@ def policy_for(path: str) -> str:
     return PAGE_POLICIES.get(path, POLICY)
 
 
-def _with_headers(send: Send, policy: str) -> Send:
-    """``send``, adding the policy and :data:`HEADERS` to the response's start."""
+def _with_headers(send: Send, path: str) -> Send:
+    """``send``, adding the policy of ``path``, :data:`HEADERS` and, on the JSON API, ``no-store`` to the
+    response's start."""
+    policy = policy_for(path)
+    extra = {**HEADERS, "cache-control": NO_STORE} if keeps_no_copy(path) else HEADERS
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             headers["Content-Security-Policy"] = policy
-            for name, value in HEADERS.items():
+            for name, value in extra.items():
                 headers.setdefault(name, value)
         await send(message)
 
@@ -76,12 +83,12 @@ def _with_headers(send: Send, policy: str) -> Send:
 
 class SecurityHeaders:
     """ASGI middleware: the Content-Security-Policy of :func:`policy_for` and :data:`HEADERS` on every
-    response."""
+    response, ``Cache-Control: no-store`` on the JSON API's."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            send = _with_headers(send, policy_for(scope["path"]))
+            send = _with_headers(send, str(scope.get("path", "")))
         await self.app(scope, receive, send)
