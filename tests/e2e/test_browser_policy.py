@@ -80,7 +80,9 @@ def test_docs_work_offline_and_no_page_breaks_the_policy(browser, served, tmp_pa
     # Swagger UI: every operation listed, one opened and tried out (its widgets, its icons).
     docs = Offline(browser)
     docs.open(f"{base}/docs")
-    docs.page.wait_for_function("document.querySelectorAll('.opblock').length > 20")
+    # a locator's wait, not wait_for_function: Playwright evaluates a string predicate with eval, which
+    # the page's policy (no 'unsafe-eval') refuses whenever the first check is not yet true
+    docs.page.locator(".opblock").nth(20).wait_for(state="attached")
     assert docs.page.locator(".opblock").count() > 20
     register = docs.page.locator(".opblock-post", has_text="/v1/beneficiaries").first
     assert "POST" in register.locator(".opblock-summary-method").inner_text()
@@ -94,7 +96,7 @@ def test_docs_work_offline_and_no_page_breaks_the_policy(browser, served, tmp_pa
     # only report is that logo, on cdn.redoc.ly.
     redoc = Offline(browser)
     redoc.open(f"{base}/redoc")
-    redoc.page.wait_for_function(f"document.querySelectorAll('{REDOC_OPERATION}').length > 20")
+    redoc.page.locator(REDOC_OPERATION).nth(20).wait_for(state="attached")
     assert "/v1/beneficiaries" in redoc.page.locator("body").inner_text()
     redoc.page.screenshot(path=shots / "21-docs-redoc.png", full_page=False)
     reports = redoc.violations()
