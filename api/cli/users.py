@@ -32,7 +32,7 @@ def users_disable(
 def users_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
-    role: str = typer.Option(..., "--role", help="officer | inspector | admin"),
+    role: str = typer.Option(..., "--role", help="officer | inspector | approver | admin"),
     scope: list[str] = typer.Option([], "--scope", help="Commune code an officer may write for (repeat)."),
     expires: str | None = typer.Option(None, "--expires", help=EXPIRES_HELP),
 ) -> None:

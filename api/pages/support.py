@@ -29,7 +29,12 @@ STATUS_LABELS = {
     "terminated": "Thôi hưởng",
     "deceased": "Đã mất",
 }
-ROLE_LABELS = {"officer": "Cán bộ", "inspector": "Thanh tra", "admin": "Quản trị"}
+ROLE_LABELS = {
+    "officer": "Cán bộ",
+    "inspector": "Thanh tra",
+    "approver": "Người phê duyệt",
+    "admin": "Quản trị",
+}
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
 SEX_LABELS = {"male": "Nam", "female": "Nữ"}
 POVERTY_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
@@ -57,6 +62,10 @@ EVENT_LABELS = {
 OTHER_RECORD_LABELS = {
     "BeneficiarySnapshot": "Ảnh chụp trạng thái",
     "RosterIssued": "Phát hành danh sách chi trả",
+    "RosterPrepared": "Lập danh sách chi trả, trình duyệt",
+    "RosterPreparedAgain": "Lập lại danh sách chi trả, trình duyệt",
+    "RosterApproved": "Phê duyệt, phát hành danh sách chi trả",
+    "RosterReturned": "Trả lại danh sách chi trả",
     "UserRegistered": "Tạo người dùng",
     "UserDisabled": "Khóa người dùng",
     "TokenIssued": "Cấp mã truy cập",

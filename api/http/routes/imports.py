@@ -71,7 +71,7 @@ async def _file_import(
 ) -> JSONResponse:  # fmt: skip
     """A province-wide file write (officers of the whole province, administrators), idempotent by key:
     201 with the report, or 422 with the report when the file has errors and nothing was recorded."""
-    if user.role == "inspector" or (user.role == "officer" and user.scope):
+    if user.role in {"inspector", "approver"} or (user.role == "officer" and user.scope):
         require_commune(user, "*" if user.role == "officer" else None)
     request_body = {"file_sha256": hashlib.sha256(content).hexdigest(), "filename": filename, **options}
 

@@ -6,12 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.formats import MONTH_PATTERN, CommuneCode, Moment
+from api.web.formats import MONTH_PATTERN, CommuneCode, Moment, UuidPath
 from api.web.text import SafeReason
+from domain.rosters import ISSUED
 from domain.values import Month
 from ledger.access_log import roster_read
 from ledger.adapters.communes import resolve_commune
@@ -19,6 +20,8 @@ from ledger.authorization import read_commune, require_roster_issuer
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+from projections.rosters import approve_roster as approve
+from projections.rosters import return_roster as send_back
 
 router = APIRouter(responses=responses.READ)
 RosterMonth = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2024-07"], description="YYYY-MM")]
@@ -55,7 +58,7 @@ def get_roster(
         roster, issued = current_roster(svc.engine, target, scope)
     what = roster_read(target, scope.commune_code, scope.channel, format)
     svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
-    checkpoint = (issued or {}).get("checkpoint")
+    checkpoint = (issued or {}).get("checkpoint")  # only an issued roster has one
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
         return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8",
@@ -65,7 +68,9 @@ def get_roster(
         return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     body = roster.as_dict()
-    body["issued"] = issued
+    body["issued"] = issued if issued is not None and issued["status"] == ISSUED else None
+    body["status"] = issued["status"] if issued is not None else None  # prepared | issued | returned
+    body["roster"] = issued  # who prepared, approved or returned it, and when
     body["content_hash"] = roster.content_hash()
     return JSONResponse(body)
 
@@ -83,12 +88,59 @@ class IssueRoster(BaseModel):
 def issue(
     month: RosterMonth, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
 ) -> JSONResponse:
-    """Issue (freeze) a roster: its content hash is recorded in the ledger."""
+    """Prepare a roster for approval (lập danh sách, trình duyệt): its bytes are kept and their content
+    hash recorded, status ``prepared``; a second person approves it (``approve_roster``), which issues
+    (freezes) it, or returns it (``return_roster``). A roster prepared or issued is refused (409)."""
     body = body or IssueRoster()
 
     def run() -> tuple[int, Any]:
         scope = _scope(svc, body.commune_code, body.channel)
         require_roster_issuer(user, scope.commune_code)
         return 201, issue_roster(svc.engine, user.name, month, scope)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+class ApproveRoster(BaseModel):
+    """The approval of a prepared roster: an optional reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeReason | None = None
+
+
+class ReturnRoster(BaseModel):
+    """The return of a prepared roster: why (required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeReason = Field(min_length=1, description="why the roster is returned (lý do trả lại)")
+
+
+@router.post("/rosters/{roster_id}/approve", tags=["rosters"], responses=responses.WRITE)
+def approve_roster(
+    roster_id: UuidPath, request: Request, svc: Svc, user: CurrentUser, body: ApproveRoster | None = None
+) -> JSONResponse:
+    """Approve a prepared roster (phê duyệt): an approver of its scope or an administrator, never its
+    preparer (403); it is issued — exactly the bytes prepared — frozen, with its checkpoint. 200
+    ``{roster_id, status: "issued", approved_by, approved_at, content_hash, checkpoint, …}``; 409 unless
+    it is prepared."""
+    given = body or ApproveRoster()
+
+    def run() -> tuple[int, Any]:
+        return 200, approve(svc.engine, user, roster_id, given.reason or "")
+
+    return idempotent_write(request, svc, user, given.model_dump(mode="json"), run)
+
+
+@router.post("/rosters/{roster_id}/return", tags=["rosters"], responses=responses.WRITE)
+def return_roster(
+    roster_id: UuidPath, request: Request, svc: Svc, user: CurrentUser, body: ReturnRoster
+) -> JSONResponse:
+    """Return a prepared roster with a reason (trả lại): an approver of its scope or an administrator,
+    never its preparer (403); it is prepared again with ``POST /v1/rosters/{month}/issue``. 200
+    ``{roster_id, status: "returned", returned_by, returned_at, return_reason, …}``; 409 unless it is
+    prepared."""
+
+    def run() -> tuple[int, Any]:
+        return 200, send_back(svc.engine, user, roster_id, body.reason)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
