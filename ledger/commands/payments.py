@@ -56,9 +56,9 @@ def require_approved_roster(
     state = STATUS_LABELS[pending.status].lower()
     again = ", chờ lập lại và phê duyệt" if pending.status == RETURNED else ""
     msg = (
-        f"danh sách chi trả {pending.describe()} {state}{again}: chỉ ghi chi trả theo danh sách đã phê "
-        f"duyệt — the roster of {month} awaits approval ({pending.status}); record the payment once it "
-        "is approved"
+        f"danh sách chi trả {pending.describe()} {state}{again} — chỉ ghi chi trả theo danh sách đã phê "
+        f"duyệt (the roster of {month} awaits approval, {pending.status}; record the payment once it is "
+        "approved)"
     )
     raise Conflict(msg, "period")
 

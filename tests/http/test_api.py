@@ -1012,6 +1012,13 @@ def test_issued_roster_is_frozen_and_issued_once(api: Api):
     assert answer["content_hash"] == current["content_hash"]
     assert len(answer["content_hash"]) == 64
     assert (answer["lines"], answer["amount"]) == (2, 2 * 2_789_000)
+    assert (answer["status"], answer["prepared_by"], answer["checkpoint"]) == ("prepared", "officer", None)
+    # a second person approves it: issued, the bytes prepared
+    api.clock.set(2024, 8, 3)
+    approved = api.post(f"/v1/rosters/{answer['roster_id']}/approve", {}, as_="approver")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "issued"
+    assert approved.json()["content_hash"] == answer["content_hash"]
     # later writes do not change the issued roster...
     api.clock.set(2024, 8, 10)
     assert api.pay(bid, eid, "2024-08", 2_789_000).status_code == 201
