@@ -5,9 +5,9 @@ commune (``officer_out``), an officer without scope — the whole province (``of
 an administrator, an approver of the commune (``approver_in``), no token, and a token nobody holds.
 CONTRACT.md: missing/unknown token → 401; role or scope forbids → 403; officers write for beneficiaries
 of their communes, inspectors write nothing, approvers approve or return the rosters of their scope and
-record nothing else, administrators write everything and alone amend rates and create users. A refusal is a problem and
-records nothing; an allowed write gets the endpoint's success status and records events whose actor is
-the caller.
+record nothing else, administrators write everything and alone amend rates and create users. A refusal
+is a problem and records nothing; an allowed write gets the endpoint's success status and records events
+whose actor is the caller.
 
 One store per backend serves the whole module (the module-scoped ``world_url`` of
 tests/api_fixtures.py); each allowed case works on a beneficiary of its own, refused cases share one

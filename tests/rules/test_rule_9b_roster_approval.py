@@ -119,7 +119,7 @@ def test_a_second_prepare_names_the_state_it_meets() -> None:
 
 def test_a_roster_issued_in_one_step_stays_issued() -> None:
     """A ``RosterIssued`` recorded before the two signatures loads as ``issued``, final."""
-    old = IssuedRoster._create(  # noqa: SLF001 - an event as the earlier releases recorded it
+    old = IssuedRoster._create(
         IssuedRoster.RosterIssued, id=roster_id(MONTH, None, None), actor="cli", timestamp=T0,
         month=str(MONTH), commune_code=None, channel=None, content_hash=digest("old"), lines=1, amount=1,
     )  # fmt: skip
