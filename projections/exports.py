@@ -82,12 +82,26 @@ def checkpoint_lines(checkpoint: dict[str, Any] | None) -> list[str]:
     return [f"{CHECKPOINT_LABEL}: {checkpoint['short']}", *str(checkpoint["note"]).rstrip("\n").split("\n")]
 
 
-def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
+STATUS_MARKS = {"issued": "ĐÃ PHÁT HÀNH", "prepared": "CHỜ PHÊ DUYỆT"}
+"""What a roster's title says of its status: only an issued roster is "đã phát hành"; one prepared and
+awaiting its second signature is "chờ phê duyệt"; one built now (none prepared, or returned) says
+nothing."""
+
+
+def with_status(title: str, status: str | None) -> str:
+    """A roster's title with its status mark (:data:`STATUS_MARKS`)."""
+    mark = STATUS_MARKS.get(status or "")
+    return f"{title} — {mark}" if mark else title
+
+
+def roster_csv(
+    roster: Roster, checkpoint: dict[str, Any] | None = None, *, status: str | None = None
+) -> bytes:
     """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics), with the
-    issued roster's checkpoint at its foot."""
+    issued roster's checkpoint at its foot; its title says its status (:func:`with_status`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"])
+    writer.writerow([with_status(f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}", status)])
     writer.writerow(HEADINGS)
     for number, line in _rows(roster):
         writer.writerow(
@@ -126,10 +140,12 @@ def _sheet_title(code: str) -> str:
 
 
 def _summary_sheet(
-    roster: Roster, by_commune: dict[str, list[RosterLine]], checkpoint: dict[str, Any] | None
-) -> xlsx.Sheet:
+    roster: Roster, by_commune: dict[str, list[RosterLine]], checkpoint: dict[str, Any] | None,
+    status: str | None = None,
+) -> xlsx.Sheet:  # fmt: skip
     summary = xlsx.Sheet("Tổng hợp", widths=(36, 12, 18))
-    summary.append([(f"TỔNG HỢP DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}", xlsx.TITLE)])
+    title = with_status(f"TỔNG HỢP DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}", status)
+    summary.append([(title, xlsx.TITLE)])
     summary.append([("Xã/phường", xlsx.HEADING), ("Số người", xlsx.HEADING), ("Số tiền", xlsx.HEADING)])
     for code, lines in sorted(by_commune.items()):
         amount = sum(x.net_amount for x in lines)
@@ -145,9 +161,13 @@ def _summary_sheet(
     return summary
 
 
-def _commune_sheet(roster: Roster, code: str, lines: list[RosterLine]) -> xlsx.Sheet:
+def _commune_sheet(
+    roster: Roster, code: str, lines: list[RosterLine], status: str | None = None
+) -> xlsx.Sheet:
     sheet = xlsx.Sheet(_sheet_title(code), widths=_WIDTHS, freeze_rows=2, landscape=True, print_title_row=2)
-    title = f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))} — {commune_name(code)}"
+    title = with_status(
+        f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))} — {commune_name(code)}", status
+    )
     sheet.append([(title, xlsx.TITLE)])
     sheet.append([(heading, xlsx.HEADING) for heading in HEADINGS])
     body, amount = xlsx.BODY, xlsx.BODY_AMOUNT
@@ -174,12 +194,14 @@ def _commune_sheet(roster: Roster, code: str, lines: list[RosterLine]) -> xlsx.S
     return sheet
 
 
-def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
+def roster_xlsx(
+    roster: Roster, checkpoint: dict[str, Any] | None = None, *, status: str | None = None
+) -> bytes:
     """The roster as an XLSX workbook: a summary sheet and one sheet per commune (landscape A4, the
-    heading row repeated on every page, a signature column)."""
+    heading row repeated on every page, a signature column); each title says its status."""
     by_commune: dict[str, list[RosterLine]] = {}
     for line in roster.lines:
         by_commune.setdefault(line.commune_code, []).append(line)
-    sheets = [_summary_sheet(roster, by_commune, checkpoint)]
-    sheets += [_commune_sheet(roster, code, lines) for code, lines in sorted(by_commune.items())]
+    sheets = [_summary_sheet(roster, by_commune, checkpoint, status)]
+    sheets += [_commune_sheet(roster, code, lines, status) for code, lines in sorted(by_commune.items())]
     return xlsx.workbook(sheets, description=str(checkpoint["note"]) if checkpoint else None)

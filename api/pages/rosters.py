@@ -5,9 +5,14 @@
   once issued, else built now): its lines, totals per channel and commune, and beside it the payments
   already recorded for that month. An officer with a commune scope sees only their communes (the first
   one by default; another commune is 403).
-* ``POST /pages/danh-sach-chi-tra/phat-hanh`` — "phát hành": issue (freeze) the roster with the same
-  function and checks as ``POST /v1/rosters/{month}/issue`` (officers of the commune, administrators;
-  an officer with a scope names a commune; inspectors 403; a second issue is refused).
+* ``POST /pages/danh-sach-chi-tra/phat-hanh`` — "lập danh sách, trình duyệt": prepare the roster for
+  approval with the same function and checks as ``POST /v1/rosters/{month}/issue`` (officers of the
+  commune, administrators; an officer with a scope names a commune; inspectors 403; a roster prepared
+  or issued is refused).
+* ``POST /pages/danh-sach-chi-tra/phe-duyet`` | ``/tra-lai`` — "phê duyệt" (issue, freeze) or "trả lại"
+  (with a reason, beside its field) a prepared roster, as ``POST /v1/rosters/{roster_id}/approve`` |
+  ``/return``: approvers of the scope and administrators, never the preparer (who is not shown the
+  buttons). Approvers see the rosters awaiting their approval above the form.
 * ``GET /pages/danh-sach-chi-tra/tai-ve?...&dinh_dang=csv|xlsx`` — the roster file
   (:func:`projections.exports.roster_csv`, :func:`projections.exports.roster_xlsx`), under the
   session rather than a bearer token.
@@ -41,18 +46,36 @@ from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
+from domain.rosters import ISSUED, PREPARED, RETURNED
 from domain.values import Month
 from ledger.access_log import roster_read
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
-from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
+from projections.rosters import (
+    CHANNELS,
+    Roster,
+    RosterLine,
+    RosterScope,
+    approve_roster,
+    current_roster,
+    issue_roster,
+    return_roster,
+    rosters_awaiting_approval,
+)
 
 router = APIRouter(include_in_schema=False)
 
 BASE = f"{COOKIE_PATH}/danh-sach-chi-tra"
 SCREEN_LINES = 1000  # more lines than this: the files and the print view have them all
 FIELDS = ("month", "commune_code", "channel")
-NOTICES = {"da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ."}
+NOTICES = {
+    "da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ.",
+    "da-trinh-duyet": (
+        "Đã lập danh sách chi trả và trình phê duyệt: nội dung và mã băm được ghi vào sổ; người phê duyệt "
+        "(không phải người lập) phê duyệt để phát hành."
+    ),
+    "da-tra-lai": "Đã trả lại danh sách chi trả kèm lý do: người lập sửa và lập lại.",
+}
 OUT_OF_SCOPE = "Xã/phường này ngoài phạm vi được giao của bạn."
 
 
@@ -179,6 +202,7 @@ def _roster_page(
     *,
     notice: str = "",
     issue_error: str = "",
+    decision_errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     svc: Services = services(request)
@@ -194,11 +218,14 @@ def _roster_page(
         "channels": [(c, vi.CHANNEL_LABELS[c]) for c in CHANNELS],
         "notice": NOTICES.get(notice, ""),
         "issue_error": issue_error,
+        "decision_errors": decision_errors or {},
         "shown": False,
+        "awaiting": rosters_awaiting_approval(svc.ledger, visitor.user) if _approves(visitor) else [],
     }
     if target is None or scope is None:
         return page(request, "danh_sach.html", context, visitor=visitor, status=422)
-    roster, issued = current_roster(svc.engine, target, scope)
+    roster, info = current_roster(svc.engine, target, scope)
+    issued = info if info is not None and info["status"] == ISSUED else None
     _shown(svc, visitor, roster)
     payments = payments_for_period(svc.engine, str(target), scope)
     paid: dict[str, int] = {}
@@ -214,10 +241,17 @@ def _roster_page(
         more_lines=max(0, len(roster.lines) - SCREEN_LINES),
         totals=roster.totals(),
         issued=issued,
+        roster_info=info,
         content_hash=roster.content_hash(),
         payments=payments,
         payments_total=sum(int(p["amount"]) for p in payments),
-        may_issue=issued is None and visitor.writes and visitor.user.can_write_commune(scope.commune_code),
+        may_issue=(info is None or info["status"] == RETURNED)
+        and visitor.writes
+        and visitor.user.can_write_commune(scope.commune_code),
+        may_decide=info is not None
+        and info["status"] == PREPARED
+        and visitor.user.can_approve_commune(scope.commune_code)
+        and info["prepared_by"] != visitor.user.name,  # the preparer never signs twice
         csv_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='csv')}",
         xlsx_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='xlsx')}",
         print_url=f"{BASE}/in?{query}",
@@ -263,7 +297,7 @@ def issue(
     commune_code: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
 ) -> Response:
-    """Phát hành: the issue of ``POST /v1/rosters/{month}/issue``."""
+    """Lập danh sách, trình duyệt: the prepare of ``POST /v1/rosters/{month}/issue``."""
     visitor = poster(request, csrf_token, lambda visitor: visitor.writes)
     if isinstance(visitor, Response):
         return visitor
@@ -279,7 +313,66 @@ def issue(
         message = " ".join(field_errors(error, ()).values())
         return _roster_page(request, visitor, month, commune_code, channel, issue_error=message,
                             status=status_of(error))  # fmt: skip
-    return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-phat-hanh')}", status_code=303)
+    return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-trinh-duyet')}", status_code=303)
+
+
+def _approves(visitor: Visitor) -> bool:
+    """Approves or returns rosters (approvers and administrators)."""
+    return visitor.user.role in {"approver", "admin"} and not visitor.user.disabled
+
+
+def _decide(
+    request: Request, csrf_token: str, roster_id: str, form: dict[str, str], reason: str, *, approve: bool
+) -> Response:
+    """Phê duyệt or trả lại a prepared roster, then back to its page; a refusal beside the field."""
+    visitor = poster(request, csrf_token, _approves)
+    if isinstance(visitor, Response):
+        return visitor
+    chosen = _chosen(request, form["month"], form["commune_code"], form["channel"], visitor)
+    if isinstance(chosen, Response):
+        return chosen
+    _, checked, _, _ = chosen
+    engine = services(request).engine
+    try:
+        if approve:
+            approve_roster(engine, visitor.user, roster_id, reason)
+        else:
+            return_roster(engine, visitor.user, roster_id, reason)
+    except DomainError as error:
+        errors = field_errors(error, ("reason",))
+        return _roster_page(request, visitor, form["month"], form["commune_code"], form["channel"],
+                            decision_errors=errors, status=status_of(error))  # fmt: skip
+    notice = "da-phat-hanh" if approve else "da-tra-lai"
+    return RedirectResponse(f"{BASE}?{_query(checked, thong_bao=notice)}", status_code=303)
+
+
+@router.post(f"{BASE}/phe-duyet")
+def approve(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    roster_id: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+    commune_code: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+) -> Response:
+    """Phê duyệt: the approval of ``POST /v1/rosters/{roster_id}/approve`` (not by the preparer)."""
+    form = {"month": month, "commune_code": commune_code, "channel": channel}
+    return _decide(request, csrf_token, roster_id, form, "", approve=True)
+
+
+@router.post(f"{BASE}/tra-lai")
+def send_back(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    roster_id: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+    commune_code: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Trả lại: the return of ``POST /v1/rosters/{roster_id}/return``, with its reason."""
+    form = {"month": month, "commune_code": commune_code, "channel": channel}
+    return _decide(request, csrf_token, roster_id, form, reason, approve=False)
 
 
 @router.get(f"{BASE}/tai-ve")
@@ -293,14 +386,16 @@ def download(
     visitor, _, target, scope = chosen
     if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    roster, issued = current_roster(services(request).engine, target, scope)
+    roster, info = current_roster(services(request).engine, target, scope)
     _shown(services(request), visitor, roster, dinh_dang)
-    checkpoint = (issued or {}).get("checkpoint")
+    checkpoint = (info or {}).get("checkpoint")
+    status = info["status"] if info is not None else None
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     if dinh_dang == "csv":
-        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(roster_xlsx(roster, checkpoint), media_type=XLSX, headers=headers)
+        content = roster_csv(roster, checkpoint, status=status)
+        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(roster_xlsx(roster, checkpoint, status=status), media_type=XLSX, headers=headers)
 
 
 @router.get(f"{BASE}/in")
@@ -311,14 +406,15 @@ def print_view(request: Request, month: str = "", commune_code: str = "", channe
         return chosen
     visitor, form, target, scope = chosen
     svc: Services = services(request)
-    roster, issued = current_roster(svc.engine, target, scope)
+    roster, info = current_roster(svc.engine, target, scope)
     _shown(svc, visitor, roster, "print")
     context = {
         "month": str(target),
         "title": _title(form),
         "groups": _by_commune(roster),
         "totals": roster.totals(),
-        "issued": issued,
+        "issued": info if info is not None and info["status"] == ISSUED else None,
+        "roster_info": info,
         "content_hash": roster.content_hash(),
         "printed_at": svc.ledger.clock().isoformat(),
         "province_wide": not form["commune_code"],

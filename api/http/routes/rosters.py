@@ -59,13 +59,14 @@ def get_roster(
     what = roster_read(target, scope.commune_code, scope.channel, format)
     svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
     checkpoint = (issued or {}).get("checkpoint")  # only an issued roster has one
+    status = issued["status"] if issued is not None else None  # the files' titles say it
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
-        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8",
+        return Response(roster_csv(roster, checkpoint, status=status), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     if format == "xlsx":
         name = roster_file_name(target, scope, "xlsx")
-        return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
+        return Response(roster_xlsx(roster, checkpoint, status=status), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     body = roster.as_dict()
     body["issued"] = issued if issued is not None and issued["status"] == ISSUED else None
