@@ -325,7 +325,7 @@ def _decide(
     request: Request, csrf_token: str, roster_id: str, form: dict[str, str], reason: str, *, approve: bool
 ) -> Response:
     """Phê duyệt or trả lại a prepared roster, then back to its page; a refusal beside the field."""
-    visitor = poster(request, csrf_token, _approves)
+    visitor = poster(request, csrf_token, lambda _: True)  # who may sign: the ledger's rule, said beside
     if isinstance(visitor, Response):
         return visitor
     chosen = _chosen(request, form["month"], form["commune_code"], form["channel"], visitor)

@@ -295,8 +295,8 @@ _MESSAGES = _translations([
     (r"^danh sách chi trả (\S+) \(.*\) đã phát hành \(issued\)",
      "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
     (r"^danh sách chi trả (\S+) \(.*\) đang chờ phê duyệt \(prepared, lập bởi ([^)]+)\)",
-     "Danh sách chi trả tháng {1} của phạm vi này đang chờ phê duyệt (lập bởi {2}): phê duyệt hoặc trả "
-     "lại trước khi lập lại."),
+     ("Danh sách chi trả tháng {1} của phạm vi này đang chờ phê duyệt (lập bởi {2}): phê duyệt hoặc "
+      "trả lại trước khi lập lại.")),
     (r"^danh sách chi trả (\S+) \(.*\) (đã phát hành|bị trả lại) \(\w+\): chỉ (phê duyệt|trả lại)",
      "Danh sách chi trả tháng {1} {2}: chỉ {3} được danh sách đang chờ phê duyệt."),
     (r"^danh sách chi trả (\S+) \(.*\) (chờ phê duyệt|bị trả lại)",

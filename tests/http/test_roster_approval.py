@@ -146,3 +146,13 @@ def test_a_confirmation_file_waits_for_the_approval_too(api: Api) -> None:
     assert (error["row"], error["column"]) == (2, "period")
     assert "chờ phê duyệt" in error["reason"], error
     assert api.recorded() == before
+
+
+def test_an_admin_who_prepared_a_roster_may_not_approve_it(api: Api) -> None:
+    person(api)
+    roster_id = api.post("/v1/rosters/2024-08/issue", None, as_="admin").json()["roster_id"]
+    before = api.recorded()
+    own = assert_problem(api.post(f"/v1/rosters/{roster_id}/approve", {}, as_="admin"), 403)
+    assert "người lập danh sách (admin) không được tự phê duyệt" in own["detail"]
+    assert "the preparer may not approve" in own["detail"]
+    assert api.recorded() == before
