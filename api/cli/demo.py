@@ -223,10 +223,12 @@ def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: Synthetic
 
 
 def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | None) -> None:
-    """Demo users for the pages: an officer of one commune and an inspector; their tokens printed."""
+    """Demo users for the pages: an officer of one commune, an approver of its rosters and an
+    inspector; their tokens printed."""
     tokens = {}
     for name, role, scope in (
         ("demo-can-bo", "officer", [commune] if commune else []),
+        ("demo-phe-duyet", "approver", [commune] if commune else []),
         ("demo-thanh-tra", "inspector", []),
     ):
         for attempt in range(1, 50):
@@ -241,6 +243,7 @@ def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | Non
     out.print("[bold]Web pages (trang web)[/]: run [bold]make serve[/] (.venv/bin/ledger serve), then open")
     out.print("  [bold]http://127.0.0.1:8000/pages/[/] and sign in (đăng nhập) with a token:")
     out.print(f"  officer of {where} (cán bộ xã):  {tokens.get('officer', '—')}")
+    out.print(f"  approver (phê duyệt danh sách):    {tokens.get('approver', '—')}")
     out.print(f"  inspector (thanh tra):             {tokens.get('inspector', '—')}")
 
 

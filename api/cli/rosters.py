@@ -14,16 +14,27 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
+from domain.users import User
 from domain.values import Month, format_vnd
 from ledger.adapters.communes import commune_name
+from ledger.authorization import require_roster_issuer
 from ledger.config import Settings
 from ledger.history import parse_as_of
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, roster_csv, roster_xlsx
 from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
-from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+from projections.rosters import (
+    RosterScope,
+    approve_roster,
+    current_roster,
+    issue_roster,
+    return_roster,
+    roster_as_of,
+    rosters_awaiting_approval,
+)
 
 if TYPE_CHECKING:
+    from ledger.application import BenefitsLedger
     from projections.rosters import Roster
 
 
@@ -82,12 +93,26 @@ def roster(
     output_format: str = typer.Option("table", "--format", help="table | csv | xlsx | json | summary"),
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Show what the ledger knew at this moment."),
-    issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
+    issue: bool = typer.Option(
+        False,
+        "--issue",
+        help="Prepare the roster for approval (its hash recorded); a second person approves.",
+    ),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        help="With --issue: prepare as this registered user (default: cli, the server's console).",
+    ),
 ) -> None:
-    """The payout roster of a month (danh sách chi trả)."""
+    """The payout roster of a month (danh sách chi trả); ``--issue`` prepares it for approval
+    (``ledger rosters approve ID --user NAME`` issues it)."""
     settings: Settings = ctx.obj
     if output_format not in {"table", "csv", "xlsx", "json", "summary"}:
         _fail(f"--format: must be table, csv, xlsx, json or summary, got {output_format!r}", EXIT_BAD_INPUT)
+    if month in {"approve", "return"}:
+        _fail(f"month: to {month} a roster use: ledger rosters {month} ROSTER_ID --user NAME", EXIT_BAD_INPUT)
+    if user is not None and not issue:
+        _fail("--user: only with --issue (who prepares the roster)", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
         scope = RosterScope.parse(commune, channel)
         target = Month.parse(month, "month")
@@ -98,9 +123,90 @@ def roster(
         else:
             the_roster, issued = current_roster(engine, target, scope)
         if issue:
-            issued = issue_roster(engine, "cli", target, scope)
+            preparer = _registered(ledger, user) if user is not None else "cli"
+            if isinstance(preparer, User):
+                require_roster_issuer(preparer, scope.commune_code)
+            issued = issue_roster(engine, preparer, target, scope)
         engine.store.close()
     _emit_roster(the_roster, output_format, out, issued)
+
+
+def _registered(ledger: BenefitsLedger, name: str) -> User:
+    """The registered, enabled user ``--user`` names (else exit 2 naming the option)."""
+    found = ledger.user(name)
+    if found is None:
+        _fail(f"--user: no user named {name!r} (ledger users list)", EXIT_BAD_INPUT)
+    if found.disabled:
+        _fail(f"--user: user {name} is disabled", EXIT_BAD_INPUT)
+    return found
+
+
+rosters_app = typer.Typer(
+    help="Rosters signed twice (lập biểu, phê duyệt): approve or return a prepared roster.",
+    no_args_is_help=True,
+)
+app.add_typer(rosters_app, name="rosters")
+
+
+def _decision_line(info: dict[str, Any]) -> str:
+    where = f"{info['commune_code'] or 'toàn tỉnh'}, {info['channel'] or 'mọi hình thức'}"
+    return f"roster {info['roster_id']} {info['month']} ({where}): {info['status_label']} ({info['status']})"
+
+
+@rosters_app.command("approve")
+def rosters_approve(
+    ctx: typer.Context,
+    roster_id: str = typer.Argument(..., help="The prepared roster's id (ledger rosters pending shows it)."),
+    user: str = typer.Option(
+        ..., "--user", help="The approver (or administrator) who signs: not the preparer."
+    ),
+    reason: str = typer.Option("", "--reason", help="A note recorded with the approval."),
+) -> None:
+    """Approve a prepared roster (phê duyệt): it is issued — exactly the bytes prepared — and frozen."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        try:
+            info = approve_roster(engine, _registered(ledger, user), roster_id, reason)
+        finally:
+            engine.store.close()
+    _console().print(f"{_decision_line(info)}; approved by {info['approved_by']}")
+    _console().print(f"content hash {info['content_hash']}")
+
+
+@rosters_app.command("return")
+def rosters_return(
+    ctx: typer.Context,
+    roster_id: str = typer.Argument(..., help="The prepared roster's id (ledger rosters pending shows it)."),
+    user: str = typer.Option(..., "--user", help="The approver (or administrator) who returns it."),
+    reason: str = typer.Option(..., "--reason", help="Why it is returned (required, recorded)."),
+) -> None:
+    """Return a prepared roster with a reason (trả lại): the officer prepares it again."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        try:
+            info = return_roster(engine, _registered(ledger, user), roster_id, reason)
+        finally:
+            engine.store.close()
+    _console().print(f"{_decision_line(info)}; returned by {info['returned_by']}: {info['return_reason']}")
+
+
+@rosters_app.command("pending")
+def rosters_pending(ctx: typer.Context) -> None:
+    """The rosters prepared and awaiting approval (chờ phê duyệt), oldest first."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        found = rosters_awaiting_approval(ledger, "cli")
+    headings = ("Mã danh sách", "Tháng", "Xã/phường", "Hình thức", "Số người", "Số tiền", "Người lập", "Lúc")
+    table = Table(*headings, title="Danh sách chờ phê duyệt")
+    for info in found:
+        table.add_row(
+            info["roster_id"], info["month"], info["commune_code"] or "toàn tỉnh",
+            CHANNEL_LABELS.get(info["channel"] or "", "mọi hình thức"), str(info["lines"]),
+            format_vnd(info["amount"]), info["prepared_by"], info["prepared_at"] or "",
+        )  # fmt: skip
+    _console().print(table)
 
 
 def _emit_roster(
@@ -109,9 +215,9 @@ def _emit_roster(
     console = _console()
     data: bytes | None = None
     if output_format == "csv":
-        data = roster_csv(the_roster, (issued or {}).get("checkpoint"))
+        data = roster_csv(the_roster, (issued or {}).get("checkpoint"), status=(issued or {}).get("status"))
     elif output_format == "xlsx":
-        data = roster_xlsx(the_roster, (issued or {}).get("checkpoint"))
+        data = roster_xlsx(the_roster, (issued or {}).get("checkpoint"), status=(issued or {}).get("status"))
         if out is None:
             _fail("--out: an XLSX roster needs a file to write", EXIT_BAD_INPUT)
     elif output_format == "json":
@@ -129,9 +235,13 @@ def _emit_roster(
         console.print(_commune_summary(the_roster))
     _print_problems(the_roster)
     if issued:
+        what = "issued" if issued["status"] == "issued" else f"{issued['status']} ({issued['status_label']})"
         _console(stderr=True).print(
-            f"issued roster {issued['roster_id']} content hash {issued['content_hash']}"
+            f"{what} roster {issued['roster_id']} content hash {issued['content_hash']}"
         )
+        if issued["status"] == "prepared":
+            hint = f"ledger rosters approve {issued['roster_id']} --user NAME"
+            _console(stderr=True).print(f"awaiting approval by a second person: {hint}")
 
 
 def _print_problems(the_roster: Roster) -> None:
