@@ -87,7 +87,7 @@ def test_issue_rebuild_and_roster_stay_identical(database_url: str):
     assert cli(database_url, "roster", month, "--format", "json").stdout == first
     busy = cli(database_url, "roster", month, "--issue", "--format", "summary")
     assert busy.exit_code == 1
-    assert "awaits approval" in busy.output
+    assert "đang chờ phê duyệt" in busy.output
     roster_id = str(open_ledger(database_url).roster(month, None, None).id)
     assert cli(database_url, "users", "add", "truong.phong", "--role", "approver").exit_code == 0
     approved = cli(database_url, "rosters", "approve", roster_id, "--user", "truong.phong")
