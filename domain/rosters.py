@@ -55,8 +55,9 @@ def describe_scope(month: str, commune_code: str | None, channel: str | None) ->
 class IssuedRoster(LedgerAggregate):
     """The roster of a month and scope: its status, totals, content hash and who signed it when."""
 
-    class RosterIssued(LedgerAggregate.Created):
-        """RosterIssued — phát hành danh sách chi trả (in one step, before the two signatures)."""
+    class RosterContent(LedgerAggregate.Created):
+        """What the first event of a roster's stream records: its month, scope, hash and totals (never
+        recorded itself: the base of the two below)."""
 
         month: str
         commune_code: str | None
@@ -64,20 +65,16 @@ class IssuedRoster(LedgerAggregate):
         content_hash: str
         lines: int
         amount: int
+
+    class RosterIssued(RosterContent):
+        """RosterIssued — phát hành danh sách chi trả (in one step, before the two signatures)."""
 
         def apply(self, agg: IssuedRoster) -> None:
             agg.prepared_by = agg.approved_by = self.actor
             agg.prepared_at = agg.approved_at = self.timestamp
 
-    class RosterPrepared(LedgerAggregate.Created):
+    class RosterPrepared(RosterContent):
         """RosterPrepared — lập danh sách chi trả, trình phê duyệt."""
-
-        month: str
-        commune_code: str | None
-        channel: str | None
-        content_hash: str
-        lines: int
-        amount: int
 
         def apply(self, agg: IssuedRoster) -> None:
             agg.status = PREPARED

@@ -34,7 +34,10 @@ from projections.rosters import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ledger.application import BenefitsLedger
+    from projections.engine import ProjectionEngine
     from projections.rosters import Roster
 
 
@@ -148,48 +151,46 @@ rosters_app = typer.Typer(
 app.add_typer(rosters_app, name="rosters")
 
 
-def _decision_line(info: dict[str, Any]) -> str:
+ROSTER_ID_HELP = "The prepared roster's id (ledger rosters pending shows it)."
+
+
+def _sign(settings: Settings, user: str, decide: Callable[[ProjectionEngine, User], dict[str, Any]]) -> str:
+    """Sign a prepared roster as the registered ``user``; the line that says what it is now."""
+    with _refusals(), opened_ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        try:
+            info = decide(engine, _registered(ledger, user))
+        finally:
+            engine.store.close()
     where = f"{info['commune_code'] or 'toàn tỉnh'}, {info['channel'] or 'mọi hình thức'}"
-    return f"roster {info['roster_id']} {info['month']} ({where}): {info['status_label']} ({info['status']})"
+    line = f"roster {info['roster_id']} {info['month']} ({where}): {info['status_label']} ({info['status']})"
+    if info["status"] == "issued":
+        return f"{line}; approved by {info['approved_by']}\ncontent hash {info['content_hash']}"
+    return f"{line}; returned by {info['returned_by']}: {info['return_reason']}"
 
 
 @rosters_app.command("approve")
 def rosters_approve(
     ctx: typer.Context,
-    roster_id: str = typer.Argument(..., help="The prepared roster's id (ledger rosters pending shows it)."),
+    roster_id: str = typer.Argument(..., help=ROSTER_ID_HELP),
     user: str = typer.Option(
         ..., "--user", help="The approver (or administrator) who signs: not the preparer."
     ),
     reason: str = typer.Option("", "--reason", help="A note recorded with the approval."),
 ) -> None:
     """Approve a prepared roster (phê duyệt): it is issued — exactly the bytes prepared — and frozen."""
-    settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
-        engine = open_projections(ledger, settings.database_url)
-        try:
-            info = approve_roster(engine, _registered(ledger, user), roster_id, reason)
-        finally:
-            engine.store.close()
-    _console().print(f"{_decision_line(info)}; approved by {info['approved_by']}")
-    _console().print(f"content hash {info['content_hash']}")
+    _console().print(_sign(ctx.obj, user, lambda engine, who: approve_roster(engine, who, roster_id, reason)))
 
 
 @rosters_app.command("return")
 def rosters_return(
     ctx: typer.Context,
-    roster_id: str = typer.Argument(..., help="The prepared roster's id (ledger rosters pending shows it)."),
+    roster_id: str = typer.Argument(..., help=ROSTER_ID_HELP),
     user: str = typer.Option(..., "--user", help="The approver (or administrator) who returns it."),
     reason: str = typer.Option(..., "--reason", help="Why it is returned (required, recorded)."),
 ) -> None:
     """Return a prepared roster with a reason (trả lại): the officer prepares it again."""
-    settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
-        engine = open_projections(ledger, settings.database_url)
-        try:
-            info = return_roster(engine, _registered(ledger, user), roster_id, reason)
-        finally:
-            engine.store.close()
-    _console().print(f"{_decision_line(info)}; returned by {info['returned_by']}: {info['return_reason']}")
+    _console().print(_sign(ctx.obj, user, lambda engine, who: return_roster(engine, who, roster_id, reason)))
 
 
 @rosters_app.command("pending")

@@ -289,90 +289,61 @@ def roster_page(
     return _roster_page(request, visitor, month, commune_code, channel, notice=thong_bao)
 
 
+NOTICE_AFTER = {"phat-hanh": "da-trinh-duyet", "phe-duyet": "da-phat-hanh", "tra-lai": "da-tra-lai"}
+
+
 @router.post(f"{BASE}/phat-hanh")
-def issue(
+@router.post(f"{BASE}/phe-duyet")
+@router.post(f"{BASE}/tra-lai")
+def roster_action(
     request: Request,
     csrf_token: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
     commune_code: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
+    roster_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Lập danh sách, trình duyệt: the prepare of ``POST /v1/rosters/{month}/issue``."""
-    visitor = poster(request, csrf_token, lambda visitor: visitor.writes)
+    """The two signatures of a roster, as the JSON API's: ``/phat-hanh`` — lập danh sách, trình duyệt
+    (``POST /v1/rosters/{month}/issue``: officers of the commune and administrators); ``/phe-duyet`` —
+    phê duyệt (``POST /v1/rosters/{roster_id}/approve``) and ``/tra-lai`` — trả lại with its reason
+    (``POST /v1/rosters/{roster_id}/return``): who may sign is the ledger's rule (an approver of the
+    scope or an administrator, never the preparer), its refusal shown on the page, beside the reason
+    where it concerns it. Then back to the roster's page."""
+    action = request.url.path.rsplit("/", 1)[-1]
+    prepare = action == "phat-hanh"
+    visitor = poster(request, csrf_token, (lambda visitor: visitor.writes) if prepare else (lambda _: True))
     if isinstance(visitor, Response):
         return visitor
     chosen = _chosen(request, month, commune_code, channel, visitor)
     if isinstance(chosen, Response):
         return chosen
     _, form, target, scope = chosen
-    if not visitor.user.can_write_commune(scope.commune_code):
+    engine = services(request).engine
+    if prepare and not visitor.user.can_write_commune(scope.commune_code):
         return forbidden(request, visitor, OUT_OF_SCOPE)
     try:
-        issue_roster(services(request).engine, visitor.user.name, target, scope)
+        if prepare:
+            issue_roster(engine, visitor.user.name, target, scope)
+        elif action == "phe-duyet":
+            approve_roster(engine, visitor.user, roster_id, reason)
+        else:
+            return_roster(engine, visitor.user, roster_id, reason)
     except DomainError as error:
-        message = " ".join(field_errors(error, ()).values())
-        return _roster_page(request, visitor, month, commune_code, channel, issue_error=message,
-                            status=status_of(error))  # fmt: skip
-    return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-trinh-duyet')}", status_code=303)
+        refused: dict[str, Any] = (
+            {"issue_error": " ".join(field_errors(error, ()).values())}
+            if prepare
+            else {"decision_errors": field_errors(error, ("reason",))}
+        )
+        return _roster_page(
+            request, visitor, month, commune_code, channel, status=status_of(error), **refused
+        )
+    return RedirectResponse(f"{BASE}?{_query(form, thong_bao=NOTICE_AFTER[action])}", status_code=303)
 
 
 def _approves(visitor: Visitor) -> bool:
     """Approves or returns rosters (approvers and administrators)."""
     return visitor.user.role in {"approver", "admin"} and not visitor.user.disabled
-
-
-def _decide(
-    request: Request, csrf_token: str, roster_id: str, form: dict[str, str], reason: str, *, approve: bool
-) -> Response:
-    """Phê duyệt or trả lại a prepared roster, then back to its page; a refusal beside the field."""
-    visitor = poster(request, csrf_token, lambda _: True)  # who may sign: the ledger's rule, said beside
-    if isinstance(visitor, Response):
-        return visitor
-    chosen = _chosen(request, form["month"], form["commune_code"], form["channel"], visitor)
-    if isinstance(chosen, Response):
-        return chosen
-    _, checked, _, _ = chosen
-    engine = services(request).engine
-    try:
-        if approve:
-            approve_roster(engine, visitor.user, roster_id, reason)
-        else:
-            return_roster(engine, visitor.user, roster_id, reason)
-    except DomainError as error:
-        errors = field_errors(error, ("reason",))
-        return _roster_page(request, visitor, form["month"], form["commune_code"], form["channel"],
-                            decision_errors=errors, status=status_of(error))  # fmt: skip
-    notice = "da-phat-hanh" if approve else "da-tra-lai"
-    return RedirectResponse(f"{BASE}?{_query(checked, thong_bao=notice)}", status_code=303)
-
-
-@router.post(f"{BASE}/phe-duyet")
-def approve(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    roster_id: Annotated[str, Form()] = "",
-    month: Annotated[str, Form()] = "",
-    commune_code: Annotated[str, Form()] = "",
-    channel: Annotated[str, Form()] = "",
-) -> Response:
-    """Phê duyệt: the approval of ``POST /v1/rosters/{roster_id}/approve`` (not by the preparer)."""
-    form = {"month": month, "commune_code": commune_code, "channel": channel}
-    return _decide(request, csrf_token, roster_id, form, "", approve=True)
-
-
-@router.post(f"{BASE}/tra-lai")
-def send_back(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    roster_id: Annotated[str, Form()] = "",
-    month: Annotated[str, Form()] = "",
-    commune_code: Annotated[str, Form()] = "",
-    channel: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    """Trả lại: the return of ``POST /v1/rosters/{roster_id}/return``, with its reason."""
-    form = {"month": month, "commune_code": commune_code, "channel": channel}
-    return _decide(request, csrf_token, roster_id, form, reason, approve=False)
 
 
 @router.get(f"{BASE}/tai-ve")
