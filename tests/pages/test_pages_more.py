@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
 from policy_support import STRICT_POLICY, directives, tags_of
-from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
+from test_pages import Site, assert_accessible, beside, csrf_of, page, payment_form, profile, text_of
 
 from api.pages import charts
 from api.pages import support as vi
@@ -1165,3 +1165,21 @@ def test_every_page_runs_under_the_strict_policy_with_nothing_inline(site: Site)
         assert signed_out.get(address).headers["content-type"].startswith(kind), address
     assert "window.print()" in signed_out.get("/pages/static/ban-in.js").text
     assert signed_out.get("/pages/static/nothing.js").status_code == 404
+
+
+def test_the_payment_form_waits_for_the_rosters_approval(site: Site) -> None:
+    """A roster of September prepared for commune 26041: the page's payment form for September is
+    refused (409), the reason shown, nothing recorded; once approved, the same form records it."""
+    officer = site.signed_in("officer")
+    post_form(officer, page(officer, ROSTER, month="2024-09"), f"{ROSTER}/phat-hanh")
+    form = payment_form(profile(site, officer), period="2024-09", paid_on="2024-09-20")
+    before = site.recorded()
+    refused = officer.post(f"/pages/doi-tuong/{site.anh.id}/chi-tra", data=form, follow_redirects=False)
+    assert refused.status_code == 409
+    assert "chờ phê duyệt" in text_of(refused.text)
+    assert site.recorded() == before
+    approver = site.signed_in("approver")
+    post_form(approver, page(approver, ROSTER, month="2024-09"), f"{ROSTER}/phe-duyet")
+    form = payment_form(profile(site, officer), period="2024-09", paid_on="2024-09-20")
+    paid = officer.post(f"/pages/doi-tuong/{site.anh.id}/chi-tra", data=form, follow_redirects=False)
+    assert paid.status_code == 303, paid.text
