@@ -345,7 +345,7 @@ def unpaid_roster_lines(engine: ProjectionEngine, month: Month) -> list[dict[str
     for bid, eid, scheme, period, amount in rows:
         owed[bid].append({"entitlement_id": eid, "scheme": scheme, "period": period, "amount": int(amount)})
     for bid, agg in _states_at(engine, behind).items():
-        items, _ = agg.computable_items(month, rates)
+        computed, _ = agg.computable_items(month, rates)
         owed[bid] = [
             {
                 "entitlement_id": i.entitlement_id,
@@ -353,18 +353,18 @@ def unpaid_roster_lines(engine: ProjectionEngine, month: Month) -> list[dict[str
                 "period": i.period,
                 "amount": i.outstanding,
             }
-            for i in sorted(items, key=lambda i: (i.period, i.scheme, i.entitlement_id))
+            for i in sorted(computed, key=lambda i: (i.period, i.scheme, i.entitlement_id))
             if i.month == key and i.outstanding > 0 and not i.not_collected and i.period != ONE_OFF
         ]
     found = []
-    for bid, items in owed.items():
-        if not items or bid not in people:
+    for bid, unpaid in owed.items():
+        if not unpaid or bid not in people:
             continue
         name, citizen_id, commune, _, _ = people[bid]
         found.append(
             {"beneficiary_id": bid, "full_name": name, "citizen_id": citizen_id,
-             "commune_code": places.get(bid, commune), "items": items, "unpaid_items": len(items),
-             "amount": sum(i["amount"] for i in items)}
+             "commune_code": places.get(bid, commune), "items": unpaid, "unpaid_items": len(unpaid),
+             "amount": sum(i["amount"] for i in unpaid)}
         )  # fmt: skip
     found.sort(key=lambda p: (p["commune_code"], p["full_name"], p["beneficiary_id"]))
     return found
