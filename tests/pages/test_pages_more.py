@@ -990,12 +990,12 @@ def test_report_print_view_with_the_national_heading_and_the_signatures(site: Si
     assert "Đồng Nai, ngày 20 tháng 09 năm 2024" in text
     assert "<h1>Báo cáo kết quả chi trả chính sách</h1>" in html
     assert "Kỳ báo cáo từ ngày 01/07/2024 đến ngày 31/08/2024 · Toàn tỉnh" in text
-    assert f"Tổng số tiền đã chi (đồng) {vi.vnd(summary['amount'])}" in text
+    assert f"Tổng số tiền đã chi (đồng) {vi.so(summary['amount'])}" in text
     assert f"Tỷ lệ người nhận không dùng tiền mặt {vi.phan_tram(summary['non_cash_share'])}" in text
     scheme = summary["schemes"]["BTXH_ELDERLY_80"]
     name = "trợ cấp xã hội hằng tháng (điểm c khoản 5 Điều 5)"
-    assert f"{name} {scheme['people_paid']} {scheme['payments']} {vi.vnd(scheme['amount'])}" in text
-    assert f"Tổng cộng {summary['people_paid']} {summary['payments']} {vi.vnd(summary['amount'])}" in text
+    assert f"{name} {scheme['people_paid']} {scheme['payments']} {vi.so(scheme['amount'])}" in text
+    assert f"Tổng cộng {summary['people_paid']} {summary['payments']} {vi.so(summary['amount'])}" in text
     assert "IV. Thẻ bảo hiểm y tế theo nhóm" in text
     assert "TS — Thân nhân liệt sĩ" in text
     assert "III. Theo nguồn kinh phí" in text
