@@ -117,23 +117,26 @@ def report_tables(summary: dict[str, Any]) -> Iterator[Table | Text]:
     )  # fmt: skip
     yield schemes
     if s["by_funding_source"]:
-        numeric = ("Số người", "Số lượt", "Số tiền (đ)")
-        sources = _table("Theo nguồn kinh phí (quà, hỗ trợ)", "Nguồn kinh phí", *numeric, numeric=numeric)
-        for code, row in s["by_funding_source"].items():
-            sources.add_row(
-                FUNDING_SOURCE_LABELS.get(code, code), format_number(row["people"]),
-                format_number(row["payments"]), format_vnd(row["amount"]),
-            )  # fmt: skip
-        yield sources
+        yield _rows_table(
+            "Theo nguồn kinh phí (quà, hỗ trợ)", ("Nguồn kinh phí", "Số người", "Số lượt", "Số tiền (đ)"),
+            [(FUNDING_SOURCE_LABELS.get(code, code), format_number(row["people"]),
+              format_number(row["payments"]), format_vnd(row["amount"]))
+             for code, row in s["by_funding_source"].items()],
+        )  # fmt: skip
     if s["cards"]:
-        numeric = ("Còn giá trị cuối kỳ", "Cấp mới", "Hết giá trị")
-        cards = _table("Thẻ BHYT theo nhóm", "Nhóm", *numeric, numeric=numeric)
-        for group, row in s["cards"].items():
-            cards.add_row(
-                f"{group} — {BHYT_GROUPS.get(group, group)}", format_number(row["in_use"]),
-                format_number(row["new"]), format_number(row["ended"]),
-            )  # fmt: skip
-        yield cards
+        yield _rows_table(
+            "Thẻ BHYT theo nhóm", ("Nhóm", "Còn giá trị cuối kỳ", "Cấp mới", "Hết giá trị"),
+            [(f"{group} — {BHYT_GROUPS.get(group, group)}", format_number(row["in_use"]),
+              format_number(row["new"]), format_number(row["ended"])) for group, row in s["cards"].items()],
+        )  # fmt: skip
+
+
+def _rows_table(title: str, headings: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    """A table whose first column names the row and whose others are numbers."""
+    table = _table(title, *headings, numeric=headings[1:])
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def report_csv(summary: dict[str, Any]) -> str:

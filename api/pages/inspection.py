@@ -25,7 +25,7 @@ import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from api.pages import charts
@@ -298,23 +298,24 @@ def _months(start: str, finish: str) -> list[Month]:
     return months
 
 
+class ReportAsked:
+    """The period and the commune a report page asks for (``?from=&to=&commune_code=``)."""
+
+    def __init__(
+        self, from_: Annotated[str, Query(alias="from")] = "", to: str = "", commune_code: str = ""
+    ) -> None:
+        self.from_, self.to, self.commune_code = from_, to, commune_code
+
+
 @router.get(f"{COOKIE_PATH}/bao-cao")
-def report(
-    request: Request,
-    from_: Annotated[str, Query(alias="from")] = "",
-    to: str = "",
-    commune_code: str = "",
-) -> Response:
+def report(request: Request, query: Annotated[ReportAsked, Depends()]) -> Response:
     """Báo cáo: the provincial report of a period, with charts."""
-    visitor = inspector_only(request)
-    if isinstance(visitor, Response):
-        return visitor
-    svc: Services = services(request)
-    form, summary, errors = _asked_report(svc, from_, to, commune_code)
-    context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": errors, "shown": False,
+    asked = _asked_report(request, query)
+    if isinstance(asked, Response):
+        return asked
+    visitor, svc, form, summary = asked
+    context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": {},
                                "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
-    if summary is None:
-        return page(request, "bao_cao.html", context, visitor=visitor, status=422)
     months = _months(summary["from"], summary["to"])
     monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
     context.update(shown=True, **_report_context(summary, months, monthly, visitor))
@@ -324,14 +325,19 @@ def report(
 
 
 def _asked_report(
-    svc: Services, from_: str, to: str, commune_code: str
-) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, str]]:
-    """The form as asked (months as ``YYYY-MM``; the default period filled in: :func:`report_period`),
-    and the report, or the refusals beside the fields."""
+    request: Request, query: ReportAsked
+) -> tuple[Visitor, Services, dict[str, str], dict[str, Any]] | Response:
+    """The inspector, the form as asked (months as ``YYYY-MM``; the default period filled in:
+    :func:`report_period`) and the report; or the response that refuses (sign in, 403, the report page
+    with the refusals beside the fields)."""
+    visitor = inspector_only(request)
+    if isinstance(visitor, Response):
+        return visitor
+    svc: Services = services(request)
     form = {
-        "from": vi.parse_month_text(from_),
-        "to": vi.parse_month_text(to),
-        "commune_code": commune_code.strip(),
+        "from": vi.parse_month_text(query.from_),
+        "to": vi.parse_month_text(query.to),
+        "commune_code": query.commune_code.strip(),
     }
     try:
         form["from"], form["to"] = report_period(form["from"], form["to"], svc.ledger.clock())
@@ -341,27 +347,19 @@ def _asked_report(
         if len(_months(summary["from"], summary["to"])) > MAX_REPORT_MONTHS:
             raise InvalidInput("to", f"a report covers at most {MAX_REPORT_MONTHS} months")
     except DomainError as error:
-        return form, None, field_errors(error, tuple(form))
-    return form, summary, {}
+        context = {"nav": "bao-cao", "form": form, "errors": field_errors(error, tuple(form)), "shown": False,
+                   "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
+        return page(request, "bao_cao.html", context, visitor=visitor, status=422)
+    return visitor, svc, form, summary
 
 
 @router.get(f"{COOKIE_PATH}/bao-cao/in")
-def report_print(
-    request: Request,
-    from_: Annotated[str, Query(alias="from")] = "",
-    to: str = "",
-    commune_code: str = "",
-) -> Response:
+def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> Response:
     """Bản in báo cáo: A4, quốc hiệu, the unit, the period, the tables, the signatures; no navigation."""
-    visitor = inspector_only(request)
-    if isinstance(visitor, Response):
-        return visitor
-    svc: Services = services(request)
-    form, summary, errors = _asked_report(svc, from_, to, commune_code)
-    if summary is None:
-        context = {"nav": "bao-cao", "form": form, "errors": errors, "shown": False,
-                   "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
-        return page(request, "bao_cao.html", context, visitor=visitor, status=422)
+    asked = _asked_report(request, query)
+    if isinstance(asked, Response):
+        return asked
+    visitor, svc, form, summary = asked
     names = _scheme_names()
     today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
     code = form["commune_code"]
