@@ -45,7 +45,7 @@ from api.pages.queries import entitlement_schemes, names_of
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
-from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, parse_date
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number, parse_date
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from ledger.integrity import verify_streams
 from projections.reports import (
@@ -438,7 +438,7 @@ def _report_context(
         "bieu-do-the-bhyt",
         f"Thẻ BHYT còn giá trị theo nhóm, ngày {vi.ngay(summary['to'])}",
         "Cột: số thẻ còn giá trị cuối kỳ của mỗi nhóm đối tượng; "
-        + "; ".join(f"{g} {n}" for g, n in zip(groups, in_use, strict=True)),
+        + "; ".join(f"{g} {format_number(n)}" for g, n in zip(groups, in_use, strict=True)),
         groups, [charts.Series("Thẻ còn giá trị", in_use)],
     ) if groups else None  # fmt: skip
     return {

@@ -1009,6 +1009,26 @@ def test_report_print_view_with_the_national_heading_and_the_signatures(site: Si
     assert "Không được trước ngày bắt đầu." in beside(refused, "bc-to")
 
 
+def test_report_pages_write_counts_with_thousands_separators(site: Site, monkeypatch) -> None:
+    """Counts of a large province (here made so) are written 12.345 on the report and its print view."""
+    real = summary_report
+
+    def large(*args: Any) -> dict[str, Any]:
+        found = real(*args)
+        big = {"people_paid": 12_345, "payments": 123_456, "grants": 1_001, "terminations": 2_002}
+        for row in found["schemes"].values():
+            row.update(big)
+        return found | big
+
+    monkeypatch.setattr("api.pages.inspection.summary_report", large)
+    inspector = site.signed_in("inspector")
+    for path in ("/pages/bao-cao", "/pages/bao-cao/in"):
+        text = text_of(page(inspector, path, **{"from": "2024-07", "to": "2024-07"}))
+        for number in ("12.345", "123.456", "1.001", "2.002"):
+            assert number in text, (path, number)
+        assert "12345" not in text
+
+
 def test_numbers_in_the_vietnamese_style() -> None:
     assert vi.so(1_234_567) == "1.234.567"
     assert vi.so(-1000) == "-1.000"
