@@ -439,6 +439,17 @@ def card_group(card_number: str) -> str:
     return card_number[:2]
 
 
+PAYMENT_CHANNELS = ("cash", "bank")
+"""The two ways a payment reaches a person (hình thức chi trả): cash at the post office, a bank transfer."""
+
+
+def parse_channel(value: object, field: str = "channel") -> str:
+    """A payment channel's name: ``cash`` or ``bank``."""
+    if value not in PAYMENT_CHANNELS:
+        raise InvalidInput(field, f"must be 'cash' or 'bank', got {value!r}")
+    return str(value)
+
+
 def parse_payment_channel(value: object, field: str = "payment_channel") -> dict[str, str]:
     """Payment channel: ``{"type": "cash"}`` or ``{"type": "bank", "bank_code", "account_number"}``."""
     if value is None:

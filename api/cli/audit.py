@@ -15,12 +15,12 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.evidence import verify_against_files
-from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
+from api.cli.kit import EXIT_REFUSED, _console, _refusals, app, as_of_option, choice_option
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.demo import VN_TZ
-from ledger.history import beneficiary_history, parse_as_of
+from ledger.history import beneficiary_history
 from ledger.integrity import verify_streams
 from ledger.integrity_findings import IntegrityReport
 from ledger.integrity_read_models import ReadModels
@@ -114,13 +114,12 @@ def history(
     key: str = typer.Argument(
         ..., metavar="CITIZEN_ID|BENEFICIARY_ID", help="A 12-digit citizen ID (số CCCD) or a beneficiary id."
     ),
-    as_of: str | None = typer.Option(
-        None,
-        "--as-of",
-        metavar="TIMESTAMP",
-        help="Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day).",
+    as_of: str | None = as_of_option(
+        "Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day)."
     ),
-    output: str = typer.Option("table", "--format", help="table or json (the API's history shape)."),
+    output: str = choice_option(
+        "--format", ("table", "json"), "table", "table or json (the API's history shape)."
+    ),
 ) -> None:
     """One beneficiary's audit trail (lịch sử hồ sơ), oldest first.
 
@@ -128,10 +127,7 @@ def history(
     it rests on, the reason, what it says and its hash in the chain.
     """
     settings: Settings = ctx.obj
-    if output not in {"table", "json"}:
-        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
-        parse_as_of(as_of, "--as-of")
         agg = ledger.resolve(key)
         items = beneficiary_history(ledger, str(agg.id), as_of)
         if output == "json":
@@ -184,7 +180,9 @@ def history(
 @app.command()
 def verify(
     ctx: typer.Context,
-    output: str = typer.Option("table", "--format", help="table or json (the shape of GET /v1/integrity)."),
+    output: str = choice_option(
+        "--format", ("table", "json"), "table", "table or json (the shape of GET /v1/integrity)."
+    ),
     against: list[Path] = typer.Option(
         [],
         "--against",
@@ -206,8 +204,6 @@ def verify(
     against checkpoints saved earlier: any event deleted, changed, moved or inserted before them is
     named, even when the hash chains were recomputed."""
     settings: Settings = ctx.obj
-    if output not in {"table", "json"}:
-        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
     if against:
         verify_against_files(settings, against, public_key, output)
         return

@@ -12,7 +12,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from api.bootstrap import opened_ledger
-from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
+from api.cli.kit import (
+    EXIT_BAD_INPUT,
+    _console,
+    _fail,
+    _refusals,
+    app,
+    commune_option,
+    date_option,
+    kind_option,
+    month_option,
+)
 from ledger.campaigns import grant_campaign
 from ledger.config import Settings
 
@@ -136,6 +146,14 @@ campaigns_app = typer.Typer(
 app.add_typer(campaigns_app, name="campaigns")
 
 
+CAMPAIGN_OPTIONS = {
+    "campaign_id": "CAMPAIGN_ID", "scheme": "--scheme", "month": "--month", "params.amount": "--amount",
+    "params.funding_source": "--funding-source", "params.occasion": "--occasion", "select.kind": "--kind",
+    "select.commune_code": "--commune", "select.schemes": "--holding", "basis.decision_no": "--decision-no",
+    "basis.decision_date": "--decision-date", "basis.issuer": "--issuer",
+}  # fmt: skip
+
+
 @campaigns_app.command("grant")
 def campaigns_grant(
     ctx: typer.Context,
@@ -143,23 +161,21 @@ def campaigns_grant(
         ..., help="Client-chosen campaign id (the same id again records nothing)."
     ),
     scheme: str = typer.Option(..., "--scheme", help="A one-off scheme, e.g. GIFT or HN_TET_SUPPORT."),
-    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    month: str = month_option(),
     amount: int | None = typer.Option(None, "--amount", help="đồng per person (fixed-amount schemes)"),
     funding_source: str | None = typer.Option(
         None, "--funding-source", help="central | province | district | commune | donation"
     ),
     occasion: str | None = typer.Option(None, "--occasion", help="tet | 27-7 | 30-4 | 2-9 | other"),
-    kind: str | None = typer.Option(None, "--kind", help="meritorious | social_assistance | poor_household"),
-    commune: str | None = typer.Option(
-        None, "--commune", help="only people living in this commune that month"
-    ),
+    kind: str | None = kind_option(),
+    commune: str | None = commune_option("only people living in this commune that month"),
     holding: list[str] = typer.Option(
         [], "--holding", help="only people holding this scheme that month (repeat)"
     ),
     decision_no: str | None = typer.Option(
         None, "--decision-no", help="the decision (default: the campaign id)"
     ),
-    decision_date: str | None = typer.Option(None, "--decision-date", help="YYYY-MM-DD (default: the 1st)"),
+    decision_date: str | None = date_option("--decision-date", "YYYY-MM-DD (default: the 1st)"),
     issuer: str = typer.Option("Ủy ban nhân dân tỉnh", "--issuer", help="who signed the decision"),
 ) -> None:
     """Grant a one-off to every selected living beneficiary (a Tết gift campaign), with a progress bar."""
@@ -176,7 +192,7 @@ def campaigns_grant(
         "issuer": issuer,
     }
     progress, advance = _import_progress()
-    with _refusals(), opened_ledger(settings) as ledger, progress:
+    with _refusals(CAMPAIGN_OPTIONS), opened_ledger(settings) as ledger, progress:
         created, summary = grant_campaign(
             ledger, "cli", campaign_id=campaign_id, scheme=scheme, month=month, params=params, basis=basis,
             select=select, progress=advance,
