@@ -114,6 +114,29 @@ def format_vnd(amount: int, *, unit: bool = False) -> str:
     return f"{text} đ" if unit else text
 
 
+def format_count(number: int) -> str:
+    """A count the Vietnamese way: ``13.427`` (a dot between thousands)."""
+    return format_vnd(number)
+
+
+def format_percent(share: float, digits: int = 1) -> str:
+    """A share ``0.4567`` the Vietnamese way: ``45,7 %`` (a decimal comma)."""
+    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def format_day(day: date) -> str:
+    """A date the Vietnamese way: ``10/08/2024``."""
+    return day.strftime("%d/%m/%Y")
+
+
+def format_month(month: Month | str) -> str:
+    """A month the Vietnamese way: ``08/2024`` (``once``, a one-off's period, as ``một lần``)."""
+    if str(month) == "once":
+        return "một lần"
+    parsed = Month.parse(month)
+    return f"{parsed.month:02d}/{parsed.year}"
+
+
 def round_to_thousand(amount: Decimal) -> int:
     """Round to the nearest 1,000 đồng, halves up (làm tròn đến nghìn đồng)."""
     return int((amount / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000)

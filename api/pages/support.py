@@ -13,61 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from domain.values import format_vnd
+from domain import labels
+from domain.values import format_percent, format_vnd
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
-KIND_LABELS = {
-    "meritorious": "Người có công",
-    "social_assistance": "Bảo trợ xã hội",
-    "poor_household": "Hộ nghèo, cận nghèo",
-    "any": "Chung",
-}
-STATUS_LABELS = {
-    "active": "Đang hưởng",
-    "suspended": "Tạm dừng",
-    "terminated": "Thôi hưởng",
-    "deceased": "Đã mất",
-}
-ROLE_LABELS = {"officer": "Cán bộ", "inspector": "Thanh tra", "admin": "Quản trị"}
-CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
+# the domain's names (domain/labels.py, shared with the command line), read by the pages as vi.EVENT_LABELS
+KIND_LABELS = labels.KIND_LABELS
+STATUS_LABELS = labels.STATUS_LABELS
+ROLE_LABELS = labels.ROLE_LABELS
+CHANNEL_LABELS = labels.CHANNEL_LABELS
+EVENT_LABELS = labels.EVENT_LABELS
+OTHER_RECORD_LABELS = labels.OTHER_RECORD_LABELS
+
 SEX_LABELS = {"male": "Nam", "female": "Nữ"}
 POVERTY_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
 RECOVERY_LABELS = {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ", "refund": "Hoàn trả"}
 CARD_STATUS_LABELS = {"active": "Còn hiệu lực", "revoked": "Đã thu hồi"}
-EVENT_LABELS = {
-    "BeneficiaryRegistered": "Đăng ký đối tượng",
-    "DetailsCorrected": "Đính chính thông tin",
-    "Relocated": "Chuyển xã/phường",
-    "PaymentChannelChanged": "Đổi hình thức nhận",
-    "EntitlementGranted": "Quyết định hưởng",
-    "EntitlementAdjusted": "Điều chỉnh mức hưởng",
-    "EntitlementSuspended": "Tạm dừng hưởng",
-    "EntitlementResumed": "Tiếp tục hưởng",
-    "EntitlementTerminated": "Thôi hưởng",
-    "DeathRecorded": "Báo tử",
-    "PaymentRecorded": "Chi trả",
-    "PaymentNotCollected": "Không nhận",
-    "PaymentReversed": "Hủy chi trả",
-    "OverpaymentRecovered": "Thu hồi chi thừa",
-    "HealthInsuranceCardIssued": "Cấp thẻ BHYT",
-    "HealthInsuranceCardRenewed": "Gia hạn thẻ BHYT",
-    "HealthInsuranceCardRevoked": "Thu hồi thẻ BHYT",
-}
-OTHER_RECORD_LABELS = {
-    "BeneficiarySnapshot": "Ảnh chụp trạng thái",
-    "RosterIssued": "Phát hành danh sách chi trả",
-    "UserRegistered": "Tạo người dùng",
-    "UserDisabled": "Khóa người dùng",
-    "TokenIssued": "Cấp mã truy cập",
-    "ValueClaimed": "Giữ mã duy nhất",
-    "RateScheduleOpened": "Mở biểu mức",
-    "RateAmended": "Sửa đổi mức chuẩn",
-    "RateAmendmentProposed": "Đề xuất sửa đổi mức chuẩn (chờ duyệt)",
-    "RateAmendmentApproved": "Duyệt sửa đổi mức chuẩn",
-    "NccTablesOpened": "Mở bảng mức trợ cấp NCC",
-    "EditionRecorded": "Ghi bảng mức trợ cấp NCC",
-}
 FIELD_LABELS = {
     "full_name": "Họ tên",
     "citizen_id": "Số CCCD",
@@ -142,7 +104,7 @@ def phan_tram(share: object, digits: int = 1) -> str:
     """A share ``0.4567`` as ``45,7 %`` (decimal comma)."""
     if isinstance(share, bool) or not isinstance(share, int | float):
         return "—"
-    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+    return format_percent(share, digits)
 
 
 def parse_amount_text(text: str) -> int | str:

@@ -202,9 +202,15 @@ def test_history_prints_the_trail_oldest_first(database_url: str) -> None:
     table = ledger_cli(database_url, "history", key)
     assert table.exit_code == 0, table.output
     assert agg.full_name in table.stdout
-    assert "BeneficiaryRegistered" in table.stdout
-    assert "PaymentRecorded" in table.stdout
-    assert f"{agg.version} events" in table.stdout
+    # the domain's Vietnamese names of the events, dates dd/mm/yyyy (issue 15, defect 8)
+    assert "Đăng ký đối tượng" in table.stdout
+    assert "Chi trả" in table.stdout
+    assert "BeneficiaryRegistered" not in table.stdout
+    assert "PaymentRecorded" not in table.stdout
+    assert re.search(r"│ \d{2}/\d{2}/\d{4} \d{2}:\d{2} │", table.stdout)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", table.stdout.split("Lịch sử hồ sơ", 1)[1])
+    assert not re.search(r"\d,\d{3}", table.stdout), "amounts are written 1.234.567"
+    assert f"{agg.version} sự kiện" in table.stdout
 
     items = history_json(database_url, key)
     assert [i["seq"] for i in items] == list(range(1, agg.version + 1))
@@ -231,7 +237,7 @@ def test_history_as_of_shows_only_what_was_recorded_by_then(database_url: str) -
     assert 0 < len(earlier) < len(items)
     table = ledger_cli(database_url, "history", key, "--as-of", moment)
     assert table.exit_code == 0, table.output
-    assert f"as of {moment}: {len(expected)} events" in table.stdout
+    assert f"tính đến {moment}: {len(expected)} sự kiện" in table.stdout
     first_day = items[0]["recorded_at"][:10]
     before_everything = history_json(database_url, key, "--as-of", "2000-01-01")
     assert before_everything == []
