@@ -121,7 +121,12 @@ def format_count(number: int) -> str:
 
 def format_percent(share: float, digits: int = 1) -> str:
     """A share ``0.4567`` the Vietnamese way: ``45,7 %`` (a decimal comma)."""
-    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+    return format_decimal(share * 100, digits) + " %"
+
+
+def format_decimal(number: float, digits: int = 1) -> str:
+    """A measure the Vietnamese way: ``3,2`` (a decimal comma)."""
+    return f"{number:.{digits}f}".replace(".", ",")
 
 
 def format_day(day: date) -> str:

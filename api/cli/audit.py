@@ -19,7 +19,7 @@ from api.cli.kit import EXIT_REFUSED, _console, _refusals, app, as_of_option, ch
 from domain.catalogue import get_scheme
 from domain.errors import DomainError, InvalidInput
 from domain.labels import CHANNEL_LABELS, KIND_LABELS, event_label
-from domain.values import format_day, format_month, format_vnd
+from domain.values import format_count, format_day, format_month, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.demo import VN_TZ
@@ -250,23 +250,26 @@ def verify(
 def _print_report(report: IntegrityReport) -> None:
     """The check's findings as text; exit status 1 when there is any."""
     out = _console()
-    out.print(f"Checked {report.streams_checked:,} streams, {report.events_checked:,} events.")
+    out.print(
+        f"Đã kiểm tra {format_count(report.streams_checked)} luồng, "
+        f"{format_count(report.events_checked)} sự kiện."
+    )
     if report.ok:
-        out.print("[green]OK: every hash chain is intact.[/]")
+        out.print("[green]OK: mọi chuỗi băm đều nguyên vẹn (every hash chain is intact).[/]")
         return
     broken = report.first_broken
     if broken is not None:
         out.print(
-            f"[bold red]BROKEN:[/] stream {broken.stream_id}, version {broken.version} "
-            f"(event {broken.event_type}, log position {broken.notification_id}): {escape(broken.problem)}"
+            f"[bold red]HỎNG (BROKEN):[/] luồng {broken.stream_id}, phiên bản {broken.version} "
+            f"(sự kiện {broken.event_type}, vị trí {broken.notification_id}): {escape(broken.problem)}"
         )
         if len(report.broken) > 1:
-            out.print(f"{len(report.broken) - 1} more broken events after it.")
-    out.print(f"[bold red]{report.findings_count:,} findings:[/]")
+            out.print(f"{format_count(len(report.broken) - 1)} sự kiện hỏng nữa sau nó.")
+    out.print(f"[bold red]{format_count(report.findings_count)} phát hiện:[/]")
     for finding in report.findings:
         out.print(f"  {escape(finding.line())}", soft_wrap=True)
     if report.findings_count > len(report.findings):
-        out.print(f"  … and {report.findings_count - len(report.findings):,} more.")
+        out.print(f"  … và {format_count(report.findings_count - len(report.findings))} phát hiện nữa.")
     raise typer.Exit(EXIT_REFUSED)
 
 

@@ -23,6 +23,7 @@ from api.cli.kit import (
     kind_option,
     month_option,
 )
+from domain.values import format_count
 from ledger.campaigns import grant_campaign
 from ledger.config import Settings
 
@@ -51,7 +52,7 @@ def _import_progress() -> tuple[Any, Callable[[int, int], None]]:
 
     def advance(done: int, total: int) -> None:
         elapsed = progress.tasks[0].elapsed or 0.0
-        rate = f"{done / elapsed:,.0f}" if elapsed else "…"
+        rate = format_count(round(done / elapsed)) if elapsed else "…"
         progress.update(task, completed=done, total=total, rate=rate)
 
     return progress, advance
@@ -200,8 +201,9 @@ def campaigns_grant(
     out = _console()
     state = "recorded" if created else "already recorded (nothing new)"
     out.print(
-        f"campaign {summary['campaign_id']} {state}: {summary['granted']:,} granted, "
-        f"{summary['already_granted']:,} already held it, {len(summary['skipped']):,} skipped"
+        f"campaign {summary['campaign_id']} {state}: {format_count(summary['granted'])} granted, "
+        f"{format_count(summary['already_granted'])} already held it, "
+        f"{format_count(len(summary['skipped']))} skipped"
     )
     for item in summary["skipped"][:20]:
         out.print(f"  skipped {item['beneficiary_id']}: {escape(item['reason'])}")

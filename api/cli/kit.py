@@ -46,9 +46,11 @@ app = typer.Typer(
 )
 
 
-def _console(*, stderr: bool = False) -> Console:
+def _console(*, stderr: bool = False, width: int | None = None) -> Console:
+    """The console of standard output (or error): ``width`` columns if given, else the terminal's (200
+    when not a terminal)."""
     stream = sys.stderr if stderr else sys.stdout
-    wide = None if stream.isatty() else 200
+    wide = width or (None if stream.isatty() else 200)
     return Console(file=stream, width=wide, highlight=False, soft_wrap=False)
 
 
