@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from domain.catalogue import KINDS
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.messages import vietnamese
 from domain.users import ROLES
 from domain.values import Month, parse_channel, parse_date
 from ledger.adapters.communes import resolve_commune
@@ -60,19 +61,22 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 @contextmanager
-def _refusals(options: Mapping[str, str] | None = None) -> Iterator[None]:
+def _refusals(
+    options: Mapping[str, str] | None = None, say: Callable[[str], str] | None = None
+) -> Iterator[None]:
     """Turn the ledger's refusals into a red message and an exit status, never a traceback.
 
     ``options`` names the command-line option of a field the ledger refuses (``{"to": "--to"}``), so that
-    the message says which option to correct.
+    the message says which option to correct; ``say`` gives a bad input's reason in the user's language.
     """
     named = options or {}
+    words = say or str
     try:
         yield
     except ConfigurationError as error:
         _fail(str(error), EXIT_BAD_INPUT)
     except InvalidInput as error:
-        text = "; ".join(f"{named.get(e.field, e.field)}: {e.message}" for e in error.errors)
+        text = "; ".join(f"{named.get(e.field, e.field)}: {words(e.message)}" for e in error.errors)
         _fail(text or error.message, EXIT_BAD_INPUT)
     except NotFound as error:
         _fail(error.message, EXIT_REFUSED)
@@ -91,6 +95,16 @@ def _refusals(options: Mapping[str, str] | None = None) -> Iterator[None]:
 # exit status 2 and a message naming the option.
 
 
+def said(settings: Settings, reason: str) -> str:
+    """A refusal's reason as the command line says it: in Vietnamese (``LEDGER_LANG=vi``, the default)
+    where the ledger's message is a common one, followed by the ledger's own words (what the API
+    answers); in English as the ledger wrote it with ``LEDGER_LANG=en``."""
+    if settings.lang == "en":
+        return reason
+    text = vietnamese(reason)
+    return text if text == reason else f"{text} ({reason})"
+
+
 def _checked(check: Callable[[Settings, Any], object]) -> Callable[..., Any]:
     """A Typer callback refusing, with the option's name, a value ``check`` refuses (every value of a
     repeated option); the value itself is passed on unchanged."""
@@ -104,7 +118,8 @@ def _checked(check: Callable[[Settings, Any], object]) -> Callable[..., Any]:
             try:
                 check(settings, one)
             except InvalidInput as error:
-                _fail(f"{name}: {error.errors[0].message if error.errors else error.message}", EXIT_BAD_INPUT)
+                reason = error.errors[0].message if error.errors else error.message
+                _fail(f"{name}: {said(settings, reason)}", EXIT_BAD_INPUT)
         return value
 
     return callback
