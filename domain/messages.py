@@ -87,7 +87,7 @@ _MESSAGES = translations([
     (r"^entitlement \S* ?not found", "Chọn một chế độ của đối tượng này."),
     (r"^must be a 5-digit commune code", "Mã xã/phường gồm 5 chữ số."),
     (r"^(\d+) is not a commune code",
-     "Mã xã/phường {1} không có trong danh mục xã/phường (sau sắp xếp năm 2025)."),
+     "Không có xã/phường mang mã {1} trong danh mục (sau sắp xếp năm 2025)."),
     (r"^commune (\d+) \((.*)\) is not in province", "Xã/phường {1} ({2}) không thuộc tỉnh của hệ thống."),
     # decisions
     (r"^must be from (\d+) to (\d+)", "Phải từ {1} đến {2}."),

@@ -260,7 +260,7 @@ def _print_report(report: IntegrityReport) -> None:
     broken = report.first_broken
     if broken is not None:
         out.print(
-            f"[bold red]HỎNG (BROKEN):[/] luồng {broken.stream_id}, phiên bản {broken.version} "
+            f"[bold red]HỎNG — BROKEN:[/] luồng {broken.stream_id}, phiên bản {broken.version} "
             f"(sự kiện {broken.event_type}, vị trí {broken.notification_id}): {escape(broken.problem)}"
         )
         if len(report.broken) > 1:

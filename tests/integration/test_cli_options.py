@@ -98,13 +98,13 @@ def test_a_good_commune_of_the_province_is_accepted_and_issue_records(database_u
 def test_the_reason_is_vietnamese_by_default_and_english_with_ledger_lang_en(sqlite_url: str) -> None:
     code, output = _run(sqlite_url, ["roster", "2026-12", "--commune", "99999"])
     assert code == 2
-    assert "--commune: Mã xã/phường 99999 không có trong danh mục" in output
+    assert "--commune: Không có xã/phường mang mã 99999 trong danh mục" in output
     assert "(99999 is not a commune code" in output  # and the API's own words, for a search
     env = {"LEDGER_DATABASE_URL": sqlite_url, "LEDGER_LANG": "en"}
     english = CliRunner().invoke(app, ["roster", "2026-12", "--commune", "99999"], env=env)
     assert english.exit_code == 2
     assert "--commune: 99999 is not a commune code" in english.output
-    assert "Mã xã/phường" not in english.output
+    assert "Không có xã/phường" not in english.output
     wrong = CliRunner().invoke(app, ["roster", "2026-12"], env={**env, "LEDGER_LANG": "fr"})
     assert wrong.exit_code == 2
     assert "LEDGER_LANG" in wrong.output
