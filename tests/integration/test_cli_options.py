@@ -8,8 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from domain.errors import InvalidInput
 from ledger.adapters.communes import communes_of
 from ledger.application import open_ledger
+from ledger.campaigns import grant_campaign
 
 PROVINCE = "75"
 HOME = communes_of(PROVINCE)[0].code  # a commune of the deployment's province
@@ -108,3 +110,22 @@ def test_the_reason_is_vietnamese_by_default_and_english_with_ledger_lang_en(sql
     wrong = CliRunner().invoke(app, ["roster", "2026-12"], env={**env, "LEDGER_LANG": "fr"})
     assert wrong.exit_code == 2
     assert "LEDGER_LANG" in wrong.output
+
+
+def test_a_campaign_of_an_unknown_commune_is_refused_by_the_ledger_for_every_entrance(
+    database_url: str,
+) -> None:
+    """The API's POST /v1/campaigns and the CLI meet the same check (ledger/campaigns.py)."""
+    ledger = open_ledger(database_url)
+    try:
+        before = ledger.recorder.max_notification_id() or 0
+        with pytest.raises(InvalidInput) as refused:
+            grant_campaign(
+                ledger, "officer", campaign_id="tet-2027", scheme="GIFT", month="2027-01",
+                params={"amount": 500_000}, select={"commune_code": "99999"},
+                basis={"decision_no": "1/QĐ", "decision_date": "2027-01-01", "issuer": "UBND tỉnh"},
+            )  # fmt: skip
+        assert refused.value.field == "select.commune_code"
+        assert (ledger.recorder.max_notification_id() or 0) == before
+    finally:
+        ledger.close()
