@@ -21,7 +21,7 @@ from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from domain.messages import vietnamese
 from domain.users import ROLES
 from domain.values import Month, parse_channel, parse_date
-from ledger.adapters.communes import resolve_commune
+from ledger.adapters.communes import parse_province, resolve_commune
 from ledger.config import ConfigurationError, Settings, load_settings
 from ledger.history import parse_as_of
 from ledger.logs import configure_logging
@@ -140,6 +140,11 @@ def commune_option(help: str = "5-digit commune code (mã xã/phường)", *, ma
     if many:
         return typer.Option([], "--scope", help=help, callback=check)
     return typer.Option(None, "--commune", help=help, callback=check)
+
+
+def province_option(help: str = "2-digit province code of the 2025 reform") -> Any:  # noqa: A002
+    """``--province``: one of the 34 provinces of vietnam-provinces."""
+    return typer.Option(None, "--province", help=help, callback=_checked(lambda _, v: parse_province(v)))
 
 
 def month_argument() -> Any:

@@ -57,6 +57,12 @@ BAD: list[tuple[list[str], str]] = [
         "--decision-date",
     ),
     (["campaigns", "grant", "c1", "--scheme", "GIFT", "--month", "2026-01", "--amount", "-5"], "--amount"),
+    (["rates", "amend", "BTXH_STANDARD", "--effective-from", "2026-7", "--amount", "600000",
+      "--legal-basis", "NĐ 1/2026"], "--effective-from"),
+    (["rates", "amend", "BTXH_STANDARD", "--effective-from", "2026-07", "--amount", "600000",
+      "--legal-basis", "NĐ 1/2026", "--province", "99"], "--province"),
+    (["rates", "amend", "BTXH_STANDARD", "--effective-from", "2026-07", "--amount", "-1",
+      "--legal-basis", "NĐ 1/2026"], "--amount"),
 ]  # fmt: skip
 
 
