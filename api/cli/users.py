@@ -7,6 +7,8 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import _console, _refusals, app, commune_option, date_option, role_option
+from domain.labels import ROLE_LABELS
+from domain.values import format_day
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 
@@ -78,9 +80,9 @@ def users_list(ctx: typer.Context) -> None:
         for user in ledger.users():
             table.add_row(
                 user.name,
-                user.role,
+                ROLE_LABELS.get(user.role, user.role),
                 ", ".join(user.scope) or "toàn tỉnh",
                 "có" if user.disabled else "",
-                user.expires_on.isoformat(),
+                format_day(user.expires_on),
             )
     _console().print(table)
