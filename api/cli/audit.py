@@ -19,7 +19,7 @@ from api.cli.kit import EXIT_REFUSED, _console, _refusals, app, as_of_option, ch
 from domain.catalogue import get_scheme
 from domain.errors import DomainError, InvalidInput
 from domain.labels import CHANNEL_LABELS, KIND_LABELS, event_label
-from domain.values import format_count, format_day, format_month, format_vnd
+from domain.values import format_day, format_month, format_number, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.demo import VN_TZ
@@ -251,8 +251,8 @@ def _print_report(report: IntegrityReport) -> None:
     """The check's findings as text; exit status 1 when there is any."""
     out = _console()
     out.print(
-        f"Đã kiểm tra {format_count(report.streams_checked)} luồng, "
-        f"{format_count(report.events_checked)} sự kiện."
+        f"Đã kiểm tra {format_number(report.streams_checked)} luồng, "
+        f"{format_number(report.events_checked)} sự kiện."
     )
     if report.ok:
         out.print("[green]OK: mọi chuỗi băm đều nguyên vẹn (every hash chain is intact).[/]")
@@ -264,12 +264,12 @@ def _print_report(report: IntegrityReport) -> None:
             f"(sự kiện {broken.event_type}, vị trí {broken.notification_id}): {escape(broken.problem)}"
         )
         if len(report.broken) > 1:
-            out.print(f"{format_count(len(report.broken) - 1)} sự kiện hỏng nữa sau nó.")
-    out.print(f"[bold red]{format_count(report.findings_count)} phát hiện:[/]")
+            out.print(f"{format_number(len(report.broken) - 1)} sự kiện hỏng nữa sau nó.")
+    out.print(f"[bold red]{format_number(report.findings_count)} phát hiện:[/]")
     for finding in report.findings:
         out.print(f"  {escape(finding.line())}", soft_wrap=True)
     if report.findings_count > len(report.findings):
-        out.print(f"  … và {format_count(report.findings_count - len(report.findings))} phát hiện nữa.")
+        out.print(f"  … và {format_number(report.findings_count - len(report.findings))} phát hiện nữa.")
     raise typer.Exit(EXIT_REFUSED)
 
 

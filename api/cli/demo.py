@@ -24,7 +24,7 @@ from domain.beneficiary import Beneficiary
 from domain.catalogue import get_scheme
 from domain.errors import DomainError
 from domain.labels import CHANNEL_LABELS
-from domain.values import Month, format_count, format_decimal, format_month, format_percent, format_vnd
+from domain.values import Month, format_decimal, format_month, format_number, format_percent, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, parse_database_url
@@ -80,7 +80,7 @@ def _prepare_store(url: str, *, keep: bool) -> None:
         ledger.close()
     if held:
         _fail(
-            f"the PostgreSQL store already holds {format_count(held)} events; the demo wipes nothing there. "
+            f"the PostgreSQL store already holds {format_number(held)} events; the demo wipes nothing there. "
             "Use an empty database or schema, or add --keep to add the synthetic province to it.",
             EXIT_REFUSED,
         )
@@ -155,7 +155,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _n(number: int) -> str:
-    return format_count(number)
+    return format_number(number)
 
 
 def _bold(cells: list[str]) -> list[str]:

@@ -25,7 +25,7 @@ from api.cli.kit import (
     month_option,
 )
 from domain.messages import vietnamese
-from domain.values import format_count, format_decimal
+from domain.values import format_decimal, format_number
 from ledger.campaigns import grant_campaign
 from ledger.config import Settings
 from ledger.imports import file_headings, vietnamese_headings
@@ -81,7 +81,7 @@ class _Speech:
         return cls(lang, headings, aliases)
 
     def __call__(self, key: str, **values: object) -> str:
-        shown = {k: format_count(v) if isinstance(v, int) else v for k, v in values.items()}
+        shown = {k: format_number(v) if isinstance(v, int) else v for k, v in values.items()}
         return _SAY[self.lang][key].format(**shown)
 
     def column(self, column: str) -> str:
@@ -114,7 +114,7 @@ def _import_progress(say: Callable[..., str] | None = None) -> tuple[Any, Callab
 
     def advance(done: int, total: int) -> None:
         elapsed = progress.tasks[0].elapsed or 0.0
-        rate = format_count(round(done / elapsed)) if elapsed else "…"
+        rate = format_number(round(done / elapsed)) if elapsed else "…"
         progress.update(task, completed=done, total=total, rate=rate)
 
     return progress, advance
@@ -270,9 +270,9 @@ def campaigns_grant(
     out = _console()
     state = "recorded" if created else "already recorded (nothing new)"
     out.print(
-        f"campaign {summary['campaign_id']} {state}: {format_count(summary['granted'])} granted, "
-        f"{format_count(summary['already_granted'])} already held it, "
-        f"{format_count(len(summary['skipped']))} skipped"
+        f"campaign {summary['campaign_id']} {state}: {format_number(summary['granted'])} granted, "
+        f"{format_number(summary['already_granted'])} already held it, "
+        f"{format_number(len(summary['skipped']))} skipped"
     )
     for item in summary["skipped"][:20]:
         out.print(f"  skipped {item['beneficiary_id']}: {escape(item['reason'])}")

@@ -145,9 +145,9 @@ def test_every_code_of_the_catalogue_is_accepted_and_computes():
 def test_the_vietnamese_formats_of_numbers_and_dates() -> None:
     from datetime import date  # noqa: PLC0415 - local to this test
 
-    from domain.values import format_count, format_day, format_month, format_percent  # noqa: PLC0415
+    from domain.values import format_day, format_month, format_number, format_percent  # noqa: PLC0415
 
-    assert format_count(13427) == "13.427"
+    assert format_number(13427) == "13.427"
     assert format_percent(0.1534) == "15,3 %"
     assert format_percent(0.5, 0) == "50 %"
     assert format_day(date(2024, 8, 10)) == "10/08/2024"
