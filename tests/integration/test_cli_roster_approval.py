@@ -40,9 +40,7 @@ def test_prepare_as_a_user_then_return_prepare_again_and_approve_from_the_comman
     assert (unknown.exit_code, "--user" in unknown.output) == (2, True)
     alone = cli(url, "roster", MONTH, "--user", "can.bo")
     assert (alone.exit_code, "--user: only with --issue" in alone.output) == (2, True)
-    hint = cli(url, "roster", "approve")
-    assert hint.exit_code == 2
-    assert "ledger rosters approve" in hint.output
+    assert cli(url, "roster", "approve").exit_code == 2  # not a month: ledger rosters approve ID
     approver_prepares = cli(url, "roster", MONTH, "--commune", COMMUNE, "--issue", "--user", "truong.phong")
     assert approver_prepares.exit_code == 1  # an approver records nothing but its signature
 
