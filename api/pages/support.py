@@ -328,6 +328,7 @@ _MESSAGES = _translations([
     (r"^is not a readable XLSX workbook", "Không đọc được tệp XLSX."),
     (r"^is not a readable CSV file", "Không đọc được tệp CSV."),
     (r"^is empty", "Tệp không có dữ liệu."),
+    (r"^line (\d+) is longer than ([\d,]+) characters", "Dòng {1} dài quá {2} ký tự."),
     (r"^unknown column '([^']*)'", "Cột «{1}» không có trong mẫu tệp xác nhận chi trả."),
     (r"^cannot read '([^']*)'", "Không đọc được giá trị «{1}»."),
     (r"^repeats the payment id of row (\d+)", "Trùng mã chi trả với dòng {1}."),

@@ -42,8 +42,9 @@ from api.pages.kit import (
 )
 from api.web.problems import status_of
 from api.web.services import services
+from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
-from ledger.imports import ALIASES, RowError, import_payments, read_table, write_rejects
+from ledger.imports import ALIASES, STATUSES, RowError, import_payments, read_table, write_rejects
 
 router = APIRouter(include_in_schema=False)
 
@@ -187,16 +188,21 @@ async def upload(request: Request) -> Response:  # noqa: PLR0911 - each refusal 
     return RedirectResponse(f"{PATH}?ket_qua={key}{again}", status_code=303)
 
 
+def _status_text(typed: str) -> str:
+    """A row's status as the page says it (a file may write it in English or Vietnamese)."""
+    return ROW_STATUS.get(STATUSES.get((typed or "paid").strip().lower(), ""), typed)
+
+
 def _result(
     table: list[dict[str, str]], errors: list[RowError], summary: dict[str, Any], filename: str
 ) -> dict[str, Any]:
     """What the report page shows and keeps: the import's counts, the file's rows (the first
     :data:`SCREEN_ROWS`) each accepted or refused with its reasons in Vietnamese, and the rejects file."""
     by_row: dict[int, list[dict[str, str]]] = {}
-    for error in errors:
-        by_row.setdefault(error.row, []).append(
-            {"column": COLUMN_LABELS.get(error.column, error.column), "reason": vi.vietnamese(error.reason)}
-        )
+    for error in errors:  # a refusal of the whole row (``row``) names no column
+        column = "" if error.column == "row" else COLUMN_LABELS.get(error.column, error.column)
+        by_row.setdefault(error.row, []).append({"column": column, "reason": vi.vietnamese(error.reason)})
+    names = {code: s.name_vi for code, s in scheme_catalogue().items()}
     rows = []
     for number, raw in enumerate(table[:SCREEN_ROWS], start=2):
         amount = vi.parse_amount_text(raw.get("amount", ""))
@@ -205,9 +211,10 @@ def _result(
             "payment_id": raw.get("payment_id", ""),
             "who": raw.get("citizen_id") or raw.get("beneficiary_id", ""),
             "scheme": raw.get("scheme") or raw.get("entitlement_id", ""),
+            "scheme_name": names.get((raw.get("scheme") or "").upper(), ""),
             "period": vi.thang(raw.get("period")) if raw.get("period") else "",
             "amount": vi.vnd(amount) if isinstance(amount, int) else amount,
-            "status": ROW_STATUS.get(raw.get("status", "") or "paid", raw.get("status", "")),
+            "status": _status_text(raw.get("status", "")),
             "refusals": by_row.get(number, []),
         })  # fmt: skip
     said = [RowError(e.row, COLUMN_LABELS.get(e.column, e.column), vi.vietnamese(e.reason)) for e in errors]

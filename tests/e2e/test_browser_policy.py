@@ -113,7 +113,12 @@ def test_docs_work_offline_and_no_page_breaks_the_policy(browser, served, tmp_pa
         "/pages/nhat-ky", "/pages/ngoai-le", f"/pages/bao-cao?from={p.month.plus(-2)}&to={p.month}",
         "/pages/toan-ven",
     ]  # fmt: skip
-    for token, paths in ((p.inspector, pages), (p.officer, pages[:4])):
+    officer_pages = [*pages[:4], "/pages/dang-ky", "/pages/dot-chi"]
+    for token, paths in (
+        (p.inspector, pages),
+        (p.officer, officer_pages),
+        (p.province_officer, ["/pages/nhap-tep"]),
+    ):
         tab.page.context.clear_cookies()
         tab.open(f"{base}/pages/dang-nhap")
         tab.page.get_by_label("Mã truy cập").fill(token)

@@ -433,6 +433,23 @@ def test_an_unreadable_file_is_refused_beside_the_file_field(site: Site) -> None
     assert site.recorded() == before
 
 
+def test_a_page_upload_may_be_as_large_as_the_apis(site: Site) -> None:
+    """Over the 1 MB limit of other requests (LEDGER_MAX_BODY_BYTES), within the upload limit: read, and
+    this one refused for its rows, beside the file field, not with a 413."""
+    officer = site.signed_in("officer_all")
+    html = page(officer, "/pages/nhap-tep")
+    content = b"ma_chi_tra,so_cccd\r\n" + (b"X" * 3_000 + b",075150000001\r\n") * 400
+    assert len(content) > 1024 * 1024
+    answer = upload(officer, html, content)
+    assert answer.status_code == 303, answer.text[:500]
+    assert "Dòng bị từ chối 400" in text_of(page(officer, answer.headers["location"]))
+    one_line = b"ma_chi_tra\r\n" + b"X" * 300_000 + b"\r\n"
+    refused(upload(officer, page(officer, "/pages/nhap-tep"), one_line), 422, "up-file",
+            "Dòng 2 dài quá 256.192 ký tự.")  # fmt: skip
+    other = officer.post("/pages/dang-ky", data={"csrf_token": csrf_of(html), "full_name": "X" * 1_200_000})
+    assert other.status_code == 413  # the other forms keep the small limit
+
+
 def test_an_officer_of_one_commune_may_not_upload_a_file_as_over_the_api(site: Site) -> None:
     officer = site.signed_in("officer")
     assert 'href="/pages/nhap-tep"' not in page(officer, "/pages/doi-tuong")
