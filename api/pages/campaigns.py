@@ -23,7 +23,6 @@ from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
     CSRF_REFUSAL,
-    INSPECTOR_READS_ONLY,
     OUT_OF_SCOPE,
     Visitor,
     commune_options,
@@ -32,8 +31,7 @@ from api.pages.kit import (
     forbidden,
     page,
     record_once,
-    to_signin,
-    visitor_of,
+    writer_only,
 )
 from api.pages.profile import DECISION, typed_basis
 from api.pages.registration import KINDS
@@ -117,19 +115,10 @@ def _skipped(result: dict[str, Any] | None) -> list[dict[str, str]]:
             for s in result.get("skipped", [])[:SKIPPED_SHOWN]]  # fmt: skip
 
 
-def _writer(request: Request) -> Visitor | Response:
-    visitor = visitor_of(request)
-    if visitor is None:
-        return to_signin(request)
-    if not visitor.writes:
-        return forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    return visitor
-
-
 @router.get(PATH)
 def campaign_form(request: Request, dot: str = "", thong_bao: str = "") -> Response:
     """The campaign form, or what a campaign did (``dot``: its id)."""
-    visitor = _writer(request)
+    visitor = writer_only(request)
     if isinstance(visitor, Response):
         return visitor
     if not dot:
@@ -158,7 +147,7 @@ def _params(values: dict[str, str]) -> dict[str, Any]:
 @router.post(PATH)
 async def run_campaign(request: Request) -> Response:
     """Grant the campaign; its result page (303), or the form with the refusal beside the field."""
-    visitor = _writer(request)
+    visitor = writer_only(request)
     if isinstance(visitor, Response):
         return visitor
     form = await request.form()

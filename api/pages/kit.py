@@ -216,14 +216,26 @@ def not_found(request: Request, visitor: Visitor | None, detail: str = "") -> Re
     return error_page(request, visitor, 404, "Không tìm thấy", detail or "Không có đối tượng này trong sổ.")
 
 
-def inspector_only(request: Request) -> Visitor | Response:
-    """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
+def admitted(request: Request, may: Callable[[Visitor], bool], refusal: str) -> Visitor | Response:
+    """The visitor of a page only some may open (``may``), or the response that sends them away: sign
+    in first, else 403 with ``refusal``."""
     visitor = visitor_of(request)
     if visitor is None:
         return to_signin(request)
-    if not visitor.inspects:
-        return forbidden(request, visitor, "Trang này dành cho thanh tra và quản trị viên.")
+    if not may(visitor):
+        return forbidden(request, visitor, refusal)
     return visitor
+
+
+def inspector_only(request: Request) -> Visitor | Response:
+    """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
+    return admitted(request, lambda v: v.inspects, "Trang này dành cho thanh tra và quản trị viên.")
+
+
+def writer_only(request: Request) -> Visitor | Response:
+    """The visitor of a page that records (officers, administrators), or the response that sends them
+    away (sign in; 403 for an inspector)."""
+    return admitted(request, lambda v: v.writes, INSPECTOR_READS_ONLY)
 
 
 def poster(request: Request, csrf_token: str, may_post: Callable[[Visitor], bool]) -> Visitor | Response:

@@ -20,18 +20,15 @@ from fastapi.responses import RedirectResponse, Response
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    INSPECTOR_READS_ONLY,
     OUT_OF_SCOPE,
     Posted,
     Visitor,
     commune_options,
     field_errors,
-    forbidden,
     page,
     poster,
     record_once,
-    to_signin,
-    visitor_of,
+    writer_only,
 )
 from api.pages.profile import CHANNEL, channel_values, typed_channel
 from api.web.problems import status_of
@@ -102,12 +99,8 @@ def _form_page(
 @router.get(PATH)
 def registration_form(request: Request) -> Response:
     """Đăng ký đối tượng (officers and administrators)."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return to_signin(request)
-    if not visitor.writes:
-        return forbidden(request, visitor, INSPECTOR_READS_ONLY)
-    return _form_page(request, visitor)
+    visitor = writer_only(request)
+    return visitor if isinstance(visitor, Response) else _form_page(request, visitor)
 
 
 @router.post(PATH)

@@ -31,14 +31,13 @@ from api.pages.kit import (
     CSRF_REFUSAL,
     SECURITY_HEADERS,
     Visitor,
+    admitted,
     csrf_ok,
     field_errors,
     forbidden,
     form_key_of,
     page,
     record_once,
-    to_signin,
-    visitor_of,
 )
 from api.web.problems import status_of
 from api.web.services import services
@@ -98,12 +97,7 @@ def _upload_page(
 
 def _visitor(request: Request) -> Visitor | Response:
     """The visitor who may import a file, or the page that sends them away (sign in, 403)."""
-    visitor = visitor_of(request)
-    if visitor is None:
-        return to_signin(request)
-    if not visitor.imports:
-        return forbidden(request, visitor, NOT_FOR_YOU)
-    return visitor
+    return admitted(request, lambda v: v.imports, NOT_FOR_YOU)
 
 
 @router.get(PATH)

@@ -16,25 +16,13 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, citizen_id
 from test_pages import Site, assert_accessible, csrf_of, page, text_of
 from test_pages_more import followed, forms_of, post_form, refused, timeline_types
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import httpx
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    s = Site(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def profile_url(site: Site) -> str:
