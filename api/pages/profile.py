@@ -100,8 +100,12 @@ DECISION = ("decision_no", "decision_date", "issuer")
 PARAMS = ("martyrs", "injury_rate", "extremely_severe", "children", "level", "amount")
 INTEGER_PARAMS = ("martyrs", "injury_rate", "children")
 CHANNEL = ("channel_type", "bank_code", "account_number")
-# What the correction form shows (the registered details a correction may change, but the members).
+# What the correction form shows (the registered details a correction may change; members below).
 CORRECTED = ("full_name", "citizen_id", "date_of_birth", "sex", "household_code", "poverty_status")
+# A household's members as rows of fields (registration, correction): ``member_{row}_{field}``.
+MEMBER_ROWS = 10
+MEMBER_FIELDS = ("citizen_id", "full_name", "date_of_birth", "relation")
+MEMBER_INPUTS = tuple(f"member_{i}_{name}" for i in range(MEMBER_ROWS) for name in MEMBER_FIELDS)
 FORMS: dict[str, tuple[str, ...]] = {
     "payment": ("payment_id", "entitlement_id", "period", "amount", "paid_on", "channel", "reference",
                 "reason"),
@@ -117,7 +121,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "resume": ("entitlement_id", "effective_from", *DECISION, "reason"),
     "relocate": ("commune_code", "effective_from", "reason"),
     "channel": (*CHANNEL, "effective_from", "reason"),
-    "correct": (*CORRECTED, "reason"),
+    "correct": (*CORRECTED, *MEMBER_INPUTS, "reason"),
     "renew": ("card_number", "valid_to", "reason"),
 }  # fmt: skip
 PARAM_HINTS = {
@@ -234,7 +238,8 @@ def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[st
                    "effective_from": str(Month.parse(month).next()), **no_decision},
         "relocate": {"commune_code": "", "effective_from": month, "reason": ""},
         "channel": {**channel_values(view["payment_channel"]), "effective_from": month, "reason": ""},
-        "correct": {**{name: str(view.get(name) or "") for name in CORRECTED}, "reason": ""},
+        "correct": {**dict.fromkeys(MEMBER_INPUTS, ""), **member_values(view.get("members")),
+                    **{name: str(view.get(name) or "") for name in CORRECTED}, "reason": ""},
         "renew": {"card_number": active_cards[0]["card_number"] if active_cards else "", "valid_to": "",
                   "reason": ""},
         "recovery": {"amount": _amount_text(owed if owed > 0 else credit),
@@ -256,6 +261,35 @@ def typed_channel(values: dict[str, str]) -> dict[str, str]:
         return {"type": kind}
     return {"type": kind, "bank_code": values.get("bank_code", "").strip(),
             "account_number": values.get("account_number", "").replace(" ", "").strip()}  # fmt: skip
+
+
+def typed_members(values: dict[str, str]) -> list[dict[str, str]]:
+    """The member rows typed in a form that have anything in them, for the ledger to check (dates as
+    ``YYYY-MM-DD``; a blank date or relation left out)."""
+    members = []
+    for i in range(MEMBER_ROWS):
+        row = {name: values.get(f"member_{i}_{name}", "").strip() for name in MEMBER_FIELDS}
+        if any(row.values()):
+            row["date_of_birth"] = vi.parse_date_text(row["date_of_birth"])
+            members.append({k: v for k, v in row.items() if v or k in {"citizen_id", "full_name"}})
+    return members
+
+
+def member_values(members: object) -> dict[str, str]:
+    """A household's registered members as the member rows show them."""
+    rows = members if isinstance(members, list) else []
+    return {f"member_{i}_{name}": str(member.get(name) or "")
+            for i, member in enumerate(rows[:MEMBER_ROWS]) if isinstance(member, dict)
+            for name in MEMBER_FIELDS}  # fmt: skip
+
+
+def _same_members(typed: list[dict[str, str]], registered: object) -> bool:
+    def key(member: dict[str, Any]) -> tuple[str, ...]:
+        return (str(member.get("citizen_id") or ""), str(member.get("full_name") or ""),
+                str(member.get("date_of_birth") or ""), str(member.get("relation") or "member"))  # fmt: skip
+
+    rows = [m for m in registered if isinstance(m, dict)] if isinstance(registered, list) else []
+    return [key(m) for m in typed] == [key(m) for m in rows]
 
 
 def _pausable(view: dict[str, Any], running: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -373,6 +407,7 @@ def _profile(
         "pausable": _pausable(view, running)[0],
         "paused": _pausable(view, running)[1],
         "communes": commune_options(ledger, visitor) if may_write else [],
+        "member_rows": range(min(MEMBER_ROWS, len(view.get("members") or []) + 2)),
         "shown": shown,
         "refusal": " ".join(hidden),
         "levels": [(level, LEVEL_LABELS.get(level, level)) for level in EDUCATION_LEVELS],
@@ -570,6 +605,9 @@ def _correct(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[st
             typed = vi.parse_date_text(typed)
         if typed != str(view.get(name) or ""):
             changes[name] = typed or None
+    members = typed_members(v)
+    if view["kind"] == "poor_household" and not _same_members(members, view.get("members")):
+        changes["members"] = members
     ledger.correct_details(user, beneficiary_id, changes, reason=_reason(v))
     return "da-dinh-chinh"
 

@@ -30,7 +30,7 @@ from api.pages.kit import (
     record_once,
     writer_only,
 )
-from api.pages.profile import CHANNEL, channel_values, typed_channel
+from api.pages.profile import CHANNEL, MEMBER_INPUTS, channel_values, typed_channel, typed_members
 from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.errors import DomainError, NotAllowed
@@ -38,14 +38,10 @@ from domain.errors import DomainError, NotAllowed
 router = APIRouter(include_in_schema=False)
 
 PATH = f"{COOKIE_PATH}/dang-ky"
-MEMBER_ROWS = 5  # blank member rows the form offers (a household with more: several registrations' worth)
-MEMBER_FIELDS = ("citizen_id", "full_name", "date_of_birth", "relation")
+SHOWN_MEMBER_ROWS = 5  # blank member rows the form offers
 PERSON = ("kind", "full_name", "citizen_id", "date_of_birth", "sex", "commune_code")
 HOUSEHOLD = ("household_code", "poverty_status")
-FIELDS = (
-    *PERSON, *HOUSEHOLD, *CHANNEL, "reason",
-    *(f"member_{i}_{name}" for i in range(MEMBER_ROWS) for name in MEMBER_FIELDS),
-)  # fmt: skip
+FIELDS = (*PERSON, *HOUSEHOLD, *CHANNEL, "reason", *MEMBER_INPUTS)
 KINDS = (
     ("meritorious", "Người có công với cách mạng"),
     ("social_assistance", "Đối tượng bảo trợ xã hội"),
@@ -58,12 +54,7 @@ def _registration(values: dict[str, str]) -> dict[str, Any]:
     which are required), dates as ``YYYY-MM-DD``, the members that have anything typed."""
     fields: dict[str, Any] = {name: values[name].strip() for name in (*PERSON, *HOUSEHOLD)}
     fields["date_of_birth"] = vi.parse_date_text(fields["date_of_birth"])
-    members = []
-    for i in range(MEMBER_ROWS):
-        row = {name: values[f"member_{i}_{name}"].strip() for name in MEMBER_FIELDS}
-        if any(row.values()):
-            row["date_of_birth"] = vi.parse_date_text(row["date_of_birth"])
-            members.append({k: v for k, v in row.items() if v or k in {"citizen_id", "full_name"}})
+    members = typed_members(values)
     out = {k: v for k, v in fields.items() if v}
     out["kind"] = fields["kind"]
     out["full_name"] = fields["full_name"]
@@ -91,7 +82,7 @@ def _form_page(
         "form_key": secrets.token_urlsafe(16),
         "kinds": KINDS,
         "communes": communes,
-        "member_rows": range(MEMBER_ROWS),
+        "member_rows": range(SHOWN_MEMBER_ROWS),
     }
     return page(request, "dang_ky.html", context, visitor=visitor, status=status)
 

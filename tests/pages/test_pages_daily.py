@@ -301,6 +301,27 @@ def test_registering_a_household_with_members_and_a_bank_account(site: Site) -> 
     assert [m["relation"] for m in view["members"]] == ["chủ hộ", "con"]
     assert view["members"][1]["date_of_birth"] == "2010-05-06"
 
+    # Correcting a member: the rows show the members as registered; only a changed list is recorded.
+    url = f"/pages/doi-tuong/{view['id']}"
+    html = page(officer, url)
+    action = f"{url}/dinh-chinh"
+    shown = forms_of(html)[action]
+    assert (shown["member_1_full_name"], shown["member_1_date_of_birth"]) == ("Trần Thị Na", "2010-05-06")
+    assert shown["household_code"] == "HN-25195-0042"
+    recorded = site.recorded()
+    nothing = post_form(officer, html, action, reason="rà soát")
+    assert nothing.status_code == 422
+    assert "Chưa có ô nào thay đổi" in nothing.text
+    refused(post_form(officer, html, action, member_1_citizen_id="07520", reason="sai số"), 422,
+            "corr-member_1_citizen_id", "Số CCCD gồm 12 chữ số.")  # fmt: skip
+    assert site.recorded() == recorded
+    answer = post_form(officer, html, action, member_1_full_name="Trần Thị Nga", reason="sai tên trong sổ hộ")
+    after = followed(officer, answer, "Đã ghi đính chính thông tin.")
+    assert timeline_types(after)[0] == "DetailsCorrected"
+    assert site.recorded() == recorded + 1
+    members = site.ledger.beneficiary_view(view["id"])["members"]
+    assert [m["full_name"] for m in members] == ["Trần Văn Bảy", "Trần Thị Nga"]
+
 
 def test_inspectors_get_no_registration_upload_or_campaign_form(site: Site) -> None:
     inspector = site.signed_in("inspector")
