@@ -73,6 +73,8 @@ NOTICES = {
     "da-nhap": "Đã nhập tệp xác nhận chi trả.",
     "co-loi": "Tệp có dòng bị từ chối: chưa ghi dòng nào. Sửa các dòng bị từ chối rồi gửi lại, "
     "hoặc chọn «Ghi các dòng hợp lệ».",
+    "da-nhap-mot-phan": "Đã ghi các dòng hợp lệ của tệp; các dòng bị từ chối không được ghi: tải về, sửa "
+    "rồi gửi lại.",
     "da-gui-truoc": "Tệp này đã được gửi trước đó: không ghi thêm. Dưới đây là kết quả lần gửi đó.",
 }
 
@@ -114,7 +116,7 @@ def upload_form(request: Request, ket_qua: str = "", lan_truoc: str = "") -> Res
             request, visitor, errors={"_form": "Không tìm thấy kết quả nhập tệp này."}, status=404
         )
     result = stored.body
-    notice = "da-gui-truoc" if lan_truoc else ("da-nhap" if result["committed"] else "co-loi")
+    notice = "da-gui-truoc" if lan_truoc else _notice(result)
     return _upload_page(request, visitor, result=result, notice=notice, result_key=ket_qua)
 
 
@@ -177,9 +179,15 @@ async def upload(request: Request) -> Response:  # noqa: PLR0911 - each refusal 
     key = posted.get("form_key", "").strip()[:100]
     if not key:  # without a one-time key there is nowhere to keep the report: show it now
         return _upload_page(request, visitor, result=once.answer,
-                            notice="da-nhap" if once.answer["committed"] else "co-loi")  # fmt: skip
+                            notice=_notice(once.answer))  # fmt: skip
     again = "&lan_truoc=1" if once.repeated else ""
     return RedirectResponse(f"{PATH}?ket_qua={key}{again}", status_code=303)
+
+
+def _notice(result: dict[str, Any]) -> str:
+    if not result["committed"]:
+        return "co-loi"
+    return "da-nhap-mot-phan" if result["rows_with_errors"] else "da-nhap"
 
 
 def _status_text(typed: str) -> str:

@@ -290,7 +290,7 @@ def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_
 # ------------------------------------------------------------------------------------------- daily job
 
 
-def test_an_officer_registers_a_person_and_records_decisions_on_the_profile(browser, served, tmp_path):
+def test_an_officer_registers_a_person(browser, served, tmp_path):
     base, p = served
     shots = screenshots_dir(tmp_path)
     page = sign_in(browser, base, p.officer)
@@ -298,7 +298,11 @@ def test_an_officer_registers_a_person_and_records_decisions_on_the_profile(brow
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Đăng ký đối tượng"
     serial = int(time.time() * 1000) % 1_000_000
+    assert page.locator("#ho").is_visible()  # no kind chosen yet: every field
+    page.get_by_label("Loại đối tượng").select_option("poor_household")
+    assert page.get_by_label("Mã hộ").is_visible()
     page.get_by_label("Loại đối tượng").select_option("social_assistance")
+    assert not page.locator("#ho").is_visible()  # a person: no household section (static/dang-ky.js)
     page.get_by_label("Họ tên (hộ: họ tên chủ hộ)").fill("Lê Thị Hoa")
     page.get_by_label("Số CCCD (12 chữ số; hộ: nếu có)").fill("12345")
     page.screenshot(path=shots / "16-dang-ky.png", full_page=True)
@@ -319,6 +323,11 @@ def test_an_officer_registers_a_person_and_records_decisions_on_the_profile(brow
     assert "Đã đăng ký đối tượng." in page.locator("main").inner_text()
     assert "Chuyển khoản (VCB 0123456789)" in page.locator("main").inner_text()
 
+
+def test_an_officer_suspends_and_changes_the_channel_on_the_profile(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    page = sign_in(browser, base, p.officer)
     # On An's profile: suspend the allowance, then change the payment channel.
     page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
     page.locator("#bieu-mau-tam-dung summary").click()
@@ -368,7 +377,7 @@ def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_reject
     file = tmp_path / "xac-nhan-buu-dien.csv"
     with contextlib.closing(open_ledger(p.url)) as ledger:
         an = ledger.beneficiary(p.an.id)
-    today = f"{datetime.now(VN):%d/%m/%Y}"
+    today = f"{datetime.now(VN) - timedelta(days=1):%d/%m/%Y}"  # yesterday: "today" is UTC in the ledger
     rows = [
         "ma_chi_tra,so_cccd,che_do,ky,so_tien,ngay_chi,trang_thai,so_bien_lai",
         (
@@ -387,7 +396,7 @@ def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_reject
     page.get_by_role("button", name="Nhập tệp").click()
     page.wait_for_load_state()
     main = page.locator("main").inner_text()
-    assert "Đã nhập tệp xác nhận chi trả." in main
+    assert "Đã ghi các dòng hợp lệ của tệp" in main
     assert "Chấp nhận" in page.locator("#dong-2").inner_text()
     assert "Bị từ chối" in page.locator("#dong-3").inner_text()
     page.screenshot(path=shots / "22-nhap-tep.png", full_page=True)

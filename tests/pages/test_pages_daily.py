@@ -407,7 +407,7 @@ def test_uploading_a_confirmation_file_shows_the_report_row_by_row_and_the_rejec
     # Keep the good rows: the good one is recorded, the others are still reported.
     again = upload(officer, page(officer, "/pages/nhap-tep"), content, accept_good_rows="1")
     report = page(officer, again.headers["location"])
-    assert "Đã nhập tệp xác nhận chi trả." in text_of(report)
+    assert "Đã ghi các dòng hợp lệ của tệp" in text_of(report)
     assert "Chấp nhận" in report.split('id="dong-2"')[1].split("</tr>")[0]
     recorded = site.recorded()
     assert recorded > before
