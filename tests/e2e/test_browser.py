@@ -286,6 +286,31 @@ def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_
     # the inspector's reads of the two profiles above are on the access-log page, newest first
     assert page.get_by_role("link", name=str(p.binh.id)).count() >= 1
 
+    # The report by default (January to the end of last month), its print view from the link: the
+    # national heading, the period, the signatures; printed to an A4 portrait PDF.
+    page.goto(f"{base}/pages/bao-cao")
+    last = p.month.plus(-1)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading.startswith(f"Báo cáo chi trả từ 01/01/{last.year} đến ")
+    assert f"/{last.month:02d}/{last.year}" in heading
+    page.screenshot(path=shots / "16-bao-cao-mac-dinh.png", full_page=True)
+    page.get_by_role("link", name="Bản in báo cáo").click()
+    page.wait_for_load_state()
+    text = page.locator("body").inner_text()
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Báo cáo kết quả chi trả chính sách".upper(),
+                  "Người lập biểu", "Kế toán", "Thủ trưởng đơn vị", "Theo chế độ".upper()):  # fmt: skip
+        assert words.upper() in text.upper(), words
+    page.screenshot(path=shots / "17-bao-cao-ban-in.png", full_page=True)
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    (shots / "17-bao-cao-ban-in.pdf").write_bytes(pdf)
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert size is not None
+    assert float(size.group(1)) < float(size.group(2))  # portrait
+    page.goto(f"{base}/pages/ngoai-le?loai=unpaid_roster_lines")
+    assert "người" in page.locator("main").inner_text()
+    page.screenshot(path=shots / "18-ngoai-le-chua-chi.png", full_page=True)
+
 
 # ------------------------------------------------------------------------------------------- daily job
 
@@ -305,13 +330,13 @@ def test_an_officer_registers_a_person(browser, served, tmp_path):
     assert not page.locator("#ho").is_visible()  # a person: no household section (static/dang-ky.js)
     page.get_by_label("Họ tên (hộ: họ tên chủ hộ)").fill("Lê Thị Hoa")
     page.get_by_label("Số CCCD (12 chữ số; hộ: nếu có)").fill("12345")
-    page.screenshot(path=shots / "16-dang-ky.png", full_page=True)
+    page.screenshot(path=shots / "30-dang-ky.png", full_page=True)
     page.get_by_role("button", name="Đăng ký", exact=True).click()
     page.wait_for_load_state()
     # Refused beside the field, what was typed kept.
     assert "Số CCCD gồm 12 chữ số." in page.locator("#reg-citizen_id-error").inner_text()
     assert page.get_by_label("Họ tên (hộ: họ tên chủ hộ)").input_value() == "Lê Thị Hoa"
-    page.screenshot(path=shots / "17-dang-ky-loi.png", full_page=True)
+    page.screenshot(path=shots / "31-dang-ky-loi.png", full_page=True)
     page.get_by_label("Số CCCD (12 chữ số; hộ: nếu có)").fill(f"075148{serial:06d}")
     page.get_by_label("Giới tính").select_option("female")
     page.get_by_label("Nhận bằng").select_option("bank")
@@ -350,7 +375,7 @@ def test_an_officer_suspends_and_changes_the_channel_on_the_profile(browser, ser
     assert "Đã ghi đổi hình thức nhận." in page.locator("main").inner_text()
     for name in ("dinh-chinh", "chuyen-xa", "tiep-tuc"):
         page.locator(f"#bieu-mau-{name} summary").click()
-    page.screenshot(path=shots / "18-ho-so-nghiep-vu.png", full_page=True)
+    page.screenshot(path=shots / "32-ho-so-nghiep-vu.png", full_page=True)
 
 
 def test_an_officer_runs_a_campaign_for_the_commune(browser, served, tmp_path):
@@ -368,7 +393,7 @@ def test_an_officer_runs_a_campaign_for_the_commune(browser, served, tmp_path):
     page.wait_for_load_state()
     assert "Đã ghi đợt chi." in page.locator("main").inner_text()
     assert page.locator("#da-cap").inner_text() == "1"  # An; Bình lives in another commune
-    page.screenshot(path=screenshots_dir(tmp_path) / "19-dot-chi.png", full_page=True)
+    page.screenshot(path=screenshots_dir(tmp_path) / "33-dot-chi.png", full_page=True)
 
 
 def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_rejects(browser, served, tmp_path):
@@ -399,7 +424,7 @@ def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_reject
     assert "Đã ghi các dòng hợp lệ của tệp" in main
     assert "Chấp nhận" in page.locator("#dong-2").inner_text()
     assert "Bị từ chối" in page.locator("#dong-3").inner_text()
-    page.screenshot(path=shots / "22-nhap-tep.png", full_page=True)
+    page.screenshot(path=shots / "34-nhap-tep.png", full_page=True)
     with page.expect_download() as waiting:
         page.get_by_role("link", name="Tải về các dòng bị từ chối (CSV)").click()
     saved = tmp_path / "tu-choi.csv"
