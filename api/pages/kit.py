@@ -59,7 +59,13 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        vnd=vi.vnd, ngay=vi.ngay, thang=vi.thang, thoi_diem=vi.thoi_diem, phan_tram=vi.phan_tram
+        vnd=vi.vnd,
+        ngay=vi.ngay,
+        thang=vi.thang,
+        thoi_diem=vi.thoi_diem,
+        phan_tram=vi.phan_tram,
+        ngay_nhap=vi.date_input,
+        thang_nhap=vi.month_input,
     )
     env.globals.update(
         KIND_LABELS=vi.KIND_LABELS,
@@ -249,6 +255,34 @@ def commune_options(ledger: BenefitsLedger, visitor: Visitor) -> list[tuple[str,
     if ledger.province:
         return [(c.code, c.name) for c in communes_of(ledger.province)]
     return []
+
+
+# The fields of the pages' forms that hold a date (typed dd/mm/yyyy, rendered by ``m.input(..., "date")``),
+# besides those the naming rule of :func:`is_date_field` finds (``…_date``, ``…_on``, ``date_…``).
+DATE_FIELDS = frozenset({"valid_from", "valid_to", "as_of"})
+
+
+def is_date_field(name: str) -> bool:
+    """Whether a form's field ``name`` holds a date: in :data:`DATE_FIELDS`, or named ``…_date``,
+    ``…_on`` or ``date_…`` (``decision_date``, ``paid_on``, ``effective_on``, ``date_of_death``,
+    ``date_from``…)."""
+    return name in DATE_FIELDS or name.endswith(("_date", "_on")) or name.startswith("date_")
+
+
+def read_dates(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The one reading of the dates a page's form sends: ``values`` with every date field
+    (:func:`is_date_field`) as ISO ``yyyy-mm-dd`` (typed ``dd/mm/yyyy``, or ISO), and the refusals
+    ``{field: message}`` of those that are no date (the field keeps what was typed). A form whose
+    refusals are not empty records nothing: show them beside their fields."""
+    read = dict(values)
+    refused: dict[str, str] = {}
+    for name, typed in values.items():
+        if is_date_field(name):
+            try:
+                read[name] = vi.read_date(typed)
+            except ValueError as error:
+                refused[name] = str(error)
+    return read, refused
 
 
 _FIELD_PREFIXES = ("params.", "basis.")

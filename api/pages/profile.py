@@ -48,6 +48,7 @@ from api.pages.kit import (
     not_found,
     page,
     poster,
+    read_dates,
     scheme_options,
     to_signin,
     visitor_of,
@@ -263,9 +264,16 @@ def _profile(
         return forbidden(request, visitor, OUT_OF_SCOPE)
     visitor.read(svc, f"profile as of {as_of}" if as_of else "profile", beneficiary_id=view["id"])
     errors = dict(errors or {})
-    as_of_value = vi.parse_date_text(as_of) if as_of else ""
+    as_of_value = ""
     try:
-        history = beneficiary_history(ledger, view["id"], as_of_value or None)
+        as_of_value = vi.read_date(as_of)
+    except ValueError as error:
+        errors["as_of"] = {"as_of": str(error)}
+        status = 422 if status == 200 else status
+    try:  # what was recorded by the end of that day in Vietnam
+        history = beneficiary_history(
+            ledger, view["id"], vi.end_of_vietnam_day(as_of_value) if as_of_value else None
+        )
     except DomainError as error:
         errors["as_of"] = {"as_of": vi.vietnamese(error.errors[0].message if error.errors else error.message)}
         history = beneficiary_history(ledger, view["id"])
@@ -300,6 +308,7 @@ def _profile(
         "timeline": timeline,
         "events_total": len(history),
         "as_of": as_of_value,
+        "as_of_typed": as_of if "as_of" in errors else as_of_value,
         "verified": broken is None,
         "chain_problem": problem,
         "may_write": may_write,
@@ -364,7 +373,11 @@ def _submit(
     if isinstance(visitor, Response):
         return visitor
     fields = FORMS[form]
-    values = {name: posted.get(name, "") for name in fields}
+    typed = {name: posted.get(name, "") for name in fields}
+    values, bad_dates = read_dates(typed)
+    if bad_dates:
+        return _profile(request, visitor, beneficiary_id, forms={form: typed}, errors={form: bad_dates},
+                        status=422)  # fmt: skip
     keys = services(request).keys
     form_key = posted.get("form_key", "").strip()[:100]
     claimed = f"{visitor.user.name}:trang:{form_key}" if form_key else ""

@@ -1,8 +1,10 @@
 """What the web pages show, in Vietnamese — hiển thị: amounts, dates, labels, refusals and the timeline.
 
 Amounts are written ``1.234.567 đ``, dates ``dd/mm/yyyy``, months ``mm/yyyy``, moments in Vietnam's
-time (UTC+7). A refusal of the ledger is shown beside its field in Vietnamese where the message is a
-common one (:func:`vietnamese`), else in the ledger's own English words.
+time (Asia/Ho_Chi_Minh, UTC+7). A date typed in a form is read by one function, :func:`read_date`
+(``dd/mm/yyyy``, or ISO ``yyyy-mm-dd``), and a day searched for is a day of Vietnam's calendar
+(:func:`vietnam_day_bounds`). A refusal of the ledger is shown beside its field in Vietnamese where the
+message is a common one (:func:`vietnamese`), else in the ledger's own English words.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.values import format_vnd
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+try:
+    VIETNAM: timezone | ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
+except ZoneInfoNotFoundError:  # no tz database on the machine: the same offset (no DST since 1975)
+    VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 KIND_LABELS = {
     "meritorious": "Người có công",
@@ -164,6 +170,66 @@ def parse_date_text(text: str) -> str:
     return text.strip()
 
 
+DATE_REFUSAL = "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."
+# ASCII digits only: ``\\d`` would let other scripts' digits (Arabic-Indic, full-width…) through.
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def read_date(text: str) -> str:
+    """A date typed in a form — ``dd/mm/yyyy`` (``d/m/yyyy`` too) or ISO ``yyyy-mm-dd`` — as ISO
+    ``yyyy-mm-dd``; ``""`` when blank. Anything else (``31/02/2026``, ``2026/13/01``, letters, digits
+    of another script) is a :class:`ValueError` whose message is :data:`DATE_REFUSAL`."""
+    typed = text.strip()
+    if not typed:
+        return ""
+    dmy, iso = _DMY.fullmatch(typed), _ISO_DATE.fullmatch(typed)
+    if dmy:
+        day, month, year = (int(g) for g in dmy.groups())
+    elif iso:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        raise ValueError(DATE_REFUSAL)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(DATE_REFUSAL) from None
+
+
+def date_input(value: object) -> str:
+    """What a date field shows: an ISO date (or a date) as ``dd/mm/yyyy``; anything else — a refused
+    text typed by the officer — as it was typed."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = "" if value is None else str(value)
+    return ngay(text) if _ISO_DATE.fullmatch(text.strip()) and _as_date(text.strip()) else text
+
+
+def month_input(value: object) -> str:
+    """What a month field shows: ISO ``yyyy-mm`` as ``mm/yyyy``; anything else as typed."""
+    text = "" if value is None else str(value)
+    return thang(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text) else text
+
+
+def vietnam_day_bounds(day_from: str, day_to: str) -> tuple[str, str]:
+    """The moments (ISO, UTC) that bound the days ``day_from`` to ``day_to`` (ISO dates, both included;
+    either may be ``""``) of Vietnam's calendar: the first day's midnight in Vietnam and the midnight
+    after the last. A search by day on the pages means these days, whatever the browser's or the
+    server's time zone."""
+
+    def midnight(day: str, after: int = 0) -> str:
+        first = datetime.combine(date.fromisoformat(day) + timedelta(days=after), time(), VIETNAM)
+        return first.astimezone(UTC).isoformat()
+
+    return (midnight(day_from) if day_from else "", midnight(day_to, 1) if day_to else "")
+
+
+def end_of_vietnam_day(day: str) -> str:
+    """The last moment of ``day`` (ISO date) in Vietnam's time, as an ISO timestamp with its offset."""
+    last = datetime.combine(date.fromisoformat(day), time.max, VIETNAM)
+    return last.isoformat()
+
+
 def parse_month_text(text: str) -> str:
     """A month as the browser sends it (``YYYY-MM``) or as typed (``mm/yyyy``), as ``YYYY-MM``."""
     match = re.fullmatch(r"(\d{1,2})/(\d{4})", text.strip())
@@ -213,8 +279,8 @@ _MESSAGES = _translations([
     (r"^must be greater than zero", "Số tiền phải lớn hơn 0."),
     (r"^must not be negative", "Không được là số âm."),
     (r"^is implausibly large", "Số tiền quá lớn, không hợp lý."),
-    (r"^must be a date written YYYY-MM-DD", "Ngày phải có dạng dd/mm/yyyy."),
-    (r"^must be an ISO 8601 timestamp or date", "Ngày phải có dạng dd/mm/yyyy."),
+    (r"^must be a date written YYYY-MM-DD", DATE_REFUSAL),
+    (r"^must be an ISO 8601 timestamp or date", DATE_REFUSAL),
     (r"^must not be in the future", "Không được sau ngày hôm nay."),
     (r"^must be at most (\d+) characters", "Tối đa {1} ký tự."),
     (r"^must not contain control characters; (U\+[0-9A-F]+)", "Không được chứa ký tự điều khiển ({1})."),
