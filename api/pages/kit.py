@@ -24,6 +24,7 @@ from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound, TokenExpired
+from domain.values import BHYT_GROUPS
 from ledger.adapters.communes import commune_name, communes_of
 from ledger.authorization import may_read, readable_communes
 
@@ -82,6 +83,9 @@ def _environment() -> Environment:
         basis_text=vi.basis_text,
         channel_text=vi.channel_text,
         params_text=vi.params_text,
+        amount_text=vi.amount_text,
+        entitlement_status=vi.entitlement_status,
+        BHYT_GROUPS=BHYT_GROUPS,
     )
     return env
 

@@ -59,6 +59,7 @@ from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
 from domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, UnknownBeneficiary
+from domain.params import CHOICE_NAMES_VI
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger
 from ledger.history import beneficiary_history
@@ -104,12 +105,7 @@ PARAM_HINTS = {
     "level": "cấp học",
     "amount": "số tiền",
 }
-LEVEL_LABELS = {
-    "preschool": "Mầm non",
-    "school": "Phổ thông",
-    "vocational": "Giáo dục nghề nghiệp",
-    "university": "Đại học",
-}
+LEVEL_LABELS = CHOICE_NAMES_VI["level"]
 
 
 # ------------------------------------------------------------------------------------------- form data
@@ -279,7 +275,7 @@ def _profile(
         history = beneficiary_history(ledger, view["id"])
         as_of_value = ""
         status = 422 if status == 200 else status
-    schemes = {e["entitlement_id"]: f"{e['scheme_name']} ({e['scheme']})" for e in view["entitlements"]}
+    schemes = {e["entitlement_id"]: e["scheme_name"] for e in view["entitlements"]}
     communes = {
         str(item["data"].get("commune_code")): f"{commune_name(str(item['data'].get('commune_code')))}"
         f" ({item['data'].get('commune_code')})"

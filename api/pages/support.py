@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.params import param_lines
 from domain.values import format_vnd
 
 try:
@@ -431,10 +432,48 @@ def channel_text(channel: object) -> str:
 
 
 def params_text(params: object) -> str:
-    """An entitlement's parameters, ``martyrs = 1``."""
+    """An entitlement's parameters in Vietnamese (the domain's names, :func:`domain.params.param_lines`):
+    ``Số tiền: 156.000 đ; Nguồn kinh phí: ngân sách tỉnh``."""
     if not isinstance(params, dict) or not params:
         return ""
-    return ", ".join(f"{k} = {v}" for k, v in params.items())
+    return "; ".join(f"{name}: {value}" for name, value in param_lines(params))
+
+
+def amount_text(entitlement: dict[str, Any]) -> tuple[str, str]:
+    """What an entitlement pays, as ``(amount, when)``: a monthly one this month's amount; a quarterly
+    one what it pays each quarter and the month of its next payment (never this month's ``0 đ``); a
+    one-off its amount, once."""
+    if entitlement.get("frequency") == "quarterly":
+        if entitlement.get("payment_amount"):
+            return (f"{vnd(entitlement['payment_amount'])} mỗi quý",
+                    f"kỳ chi tới: tháng {thang(entitlement.get('next_payment_month'))}")  # fmt: skip
+        return ("—", "không còn kỳ chi nào")
+    if "monthly_amount" in entitlement:
+        return (vnd(entitlement["monthly_amount"]), f"tháng {thang(entitlement.get('month'))}")
+    return (vnd(entitlement.get("amount")), "trợ cấp một lần")
+
+
+def _one_off_status(entitlement: dict[str, Any]) -> tuple[str, str]:
+    due, paid = entitlement.get("amount"), entitlement.get("paid_amount") or 0
+    if entitlement.get("last_month") and not paid:
+        return ("terminated", "Trợ cấp một lần — đã hủy")
+    if isinstance(due, int) and paid >= due > 0:
+        return ("terminated", f"Trợ cấp một lần — đã chi ngày {ngay(entitlement.get('paid_on'))}")
+    if paid:
+        return ("suspended", f"Trợ cấp một lần — đã chi {vnd(paid)}, còn {vnd(max((due or 0) - paid, 0))}")
+    return ("suspended", "Trợ cấp một lần — chưa chi")
+
+
+def entitlement_status(entitlement: dict[str, Any]) -> tuple[str, str]:
+    """An entitlement's state, as ``(css class, Vietnamese label)``: running, suspended or stopped; a
+    one-off is never "running": it was paid (on what day) or not yet."""
+    if entitlement.get("frequency") == "one_off":
+        return _one_off_status(entitlement)
+    if entitlement.get("suspended"):
+        return ("suspended", "Tạm dừng")
+    if entitlement.get("last_month"):
+        return ("terminated", "Đã thôi")
+    return ("active", "Đang hưởng")
 
 
 def _registered(data: dict[str, Any], names: _Names) -> list[tuple[str, str]]:

@@ -137,7 +137,8 @@ def test_grant_form_records_the_decision_once_and_refuses_beside_the_field(site:
     html = page(officer, url)
     # The schemes offered are those of a meritorious person, each with the parameter it needs.
     assert 'value="NCC_WAR_INVALID"' in html
-    assert "nhập tỷ lệ tổn thương (NCC_WAR_INVALID)" in html
+    assert "nhập tỷ lệ tổn thương" in html
+    assert "(NCC_WAR_INVALID)" not in html  # the schemes by their Vietnamese names, no codes
     assert 'value="BTXH_ELDERLY_80"' not in html  # social assistance: not for this person
     assert forms_of(html)[action]["effective_from"] == "09/2024"  # a month field shows mm/yyyy
     assert forms_of(html)[action]["issuer"] == "UBND tỉnh Đồng Nai"  # the last decision's issuer
@@ -178,7 +179,8 @@ def test_grant_form_records_the_decision_once_and_refuses_beside_the_field(site:
     text = text_of(after)
     assert timeline_types(after)[0] == "EntitlementGranted"
     assert "Thương binh" in text
-    assert "injury_rate = 61" in text
+    assert "Tỷ lệ tổn thương: 61%" in text
+    assert "injury_rate" not in text
     assert "Căn cứ: Quyết định số 45/QĐ-UBND ngày 15/09/2024 của UBND tỉnh Đồng Nai" in text
     assert "người ghi officer" in text
     granted = [
@@ -234,7 +236,8 @@ def test_adjust_and_terminate_forms_then_a_recovery_of_the_overpayment(site: Sit
         officer, post_form(officer, html, adjust, **decision, martyrs="2"), "điều chỉnh mức hưởng"
     )
     assert timeline_types(after)[0] == "EntitlementAdjusted"
-    assert "Tham số mới martyrs = 2" in text_of(after)
+    assert "Tham số mới Số liệt sĩ: 2" in text_of(after)
+    assert "martyrs" not in text_of(after)
     assert site.recorded() == before + 1
 
     # Terminate: not before the month before the start; then after June (July's payment is owed back).
