@@ -113,7 +113,7 @@ def ngay(value: object) -> str:
     day = _as_date(value)
     if day is None:
         return "—" if not value else str(value)
-    return day.strftime("%d/%m/%Y")
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def thoi_diem(value: object) -> str:
@@ -201,7 +201,7 @@ def date_input(value: object) -> str:
     """What a date field shows: an ISO date (or a date) as ``dd/mm/yyyy``; anything else — a refused
     text typed by the officer — as it was typed."""
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return ngay(value)
     text = "" if value is None else str(value)
     return ngay(text) if _ISO_DATE.fullmatch(text.strip()) and _as_date(text.strip()) else text
 
