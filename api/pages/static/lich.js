@@ -66,9 +66,8 @@
     opener.setAttribute("aria-haspopup", "dialog");
     opener.setAttribute("aria-expanded", "false");
     opener.setAttribute("aria-controls", id);
-    var label = document.querySelector("label[for='" + input.id + "']");
-    opener.setAttribute("aria-label", "Chọn " + (label ? label.textContent.trim().toLowerCase() : "ngày") +
-      " trên lịch");
+    // named apart from the field's label, so that the label names the field alone
+    opener.setAttribute("aria-label", "Mở lịch chọn ngày");
     row.appendChild(opener);
 
     var box = make("div", "lich");
