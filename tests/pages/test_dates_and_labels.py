@@ -13,28 +13,26 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
+import test_pages
 from api_support import COMMUNE, basis
 from hypothesis import given
 from hypothesis import strategies as st
-from test_pages import Site, beside, csrf_of, page, payment_form, profile, text_of
+from test_pages import (
+    Site,
+    beside,
+    csrf_of,
+    page,
+    payment_form,
+    profile,
+    text_of,
+)
 
 from api.pages import support as vi
 from api.pages.kit import is_date_field, read_dates
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    s = Site(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
+site = test_pages.site  # the fixture: the app, its users and two people
 
 
 # ------------------------------------------------------------------------------------------- the parse
