@@ -224,6 +224,8 @@ def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> 
         "label": EXCEPTION_LABELS[loai],
         "help": EXCEPTION_HELP[loai],
         "items": items,
+        "reasons": [vi.vietnamese(str(i.get("reason", ""))) for i in items],
+        "scheme_names": _scheme_names(),
         "totals": totals,
         "month": str(month),
     }
@@ -265,7 +267,7 @@ def access_log(
         "nav": "truy-cap",
         "form": form,
         "errors": errors,
-        "rows": found["items"],
+        "rows": [{**r, "what_vi": vi.read_text(r["what"], EXCEPTION_LABELS)} for r in found["items"]],
         "next_url": next_url,
         "paged": bool(sau),
         "users": sorted(u.name for u in svc.ledger.users()),

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.params import param_lines
+from domain.rate_book import SCHEDULE_NAMES_VI
 from domain.values import format_vnd
 
 try:
@@ -347,6 +348,10 @@ _MESSAGES = _translations([
     (r"^card number (\S+) is in use by another beneficiary", "Thẻ {1} đã được cấp cho đối tượng khác."),
     (r"^card (\S+) not found", "Không có thẻ {1} của đối tượng này."),
     (r"^card (\S+) was revoked on (\S+)", "Thẻ {1} đã bị thu hồi từ ngày {2}."),
+    # rates
+    (r"^no (\S+) rate in force for (\d{4}-\d{2})", "Chưa có mức {1} áp dụng cho tháng {2}."),
+    (r"^no edition of the NCC tables is loaded for the standard ([\d,]+) in force in (\d{4}-\d{2})",
+     "Chưa có bảng mức trợ cấp người có công ứng với mức chuẩn {1} đ áp dụng tháng {2}."),
     # rosters, reports
     (r"^the roster for (\S+) \(.*\) was already issued",
      "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
@@ -372,11 +377,78 @@ def vietnamese(message: str, field: str = "") -> str:
 
 
 def _group_text(group: str) -> str:
+    if group in SCHEDULE_NAMES_VI:
+        return SCHEDULE_NAMES_VI[group]
     if re.fullmatch(r"\d{4}-\d{2}", group):
         return thang(group)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", group):
         return ngay(group)
     return _money(group)
+
+
+# ------------------------------------------------------------------------------------------- access log
+
+_SEARCH_FILTERS = {
+    "citizen_id": "số CCCD",
+    "name": "họ tên",
+    "commune_code": "xã/phường",
+    "status": "tình trạng",
+    "scheme": "chế độ",
+    "kind": "loại đối tượng",
+}
+_FILE_FORMATS = {"csv": "tệp CSV", "xlsx": "tệp Excel", "pdf": "tệp PDF", "print": "bản in"}
+
+
+def _search_text(filters: str) -> str:
+    parts = []
+    for part in filters.split():
+        name, _, value = part.partition("=")
+        label = _SEARCH_FILTERS.get(name, name)
+        if name == "status":
+            value = STATUS_LABELS.get(value, value).lower()
+        elif name == "kind":
+            value = KIND_LABELS.get(value, value).lower()
+        parts.append(f"{label} {value}".strip())
+    return "Tìm đối tượng" + (f" theo {', '.join(parts)}" if parts else "")
+
+
+def _roster_text(words: list[str]) -> str:
+    parts = [f"Danh sách chi trả tháng {thang(words[0])}" if words else "Danh sách chi trả"]
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "commune":
+            parts.append(f"xã/phường {next(rest, '')}")
+        elif word == "channel":
+            channel = next(rest, "")
+            parts.append(CHANNEL_LABELS.get(channel, channel).lower())
+        else:
+            parts.append(_FILE_FORMATS.get(word, word))
+    return ", ".join(parts)
+
+
+_READS = {
+    "profile": "Hồ sơ đối tượng",
+    "beneficiary": "Thông tin đối tượng",
+    "audit": "Nhật ký",
+    "lookup": "Tra cứu theo số CCCD",
+    "history": "Lịch sử hồ sơ",
+}
+
+
+def read_text(what: str, exception_labels: dict[str, str] | None = None) -> str:
+    """What a read of the access log names (``profile as of 2024-09-25``, ``roster 2024-09 commune
+    26041 csv``, ``search commune_code=26041 citizen_id``…) in Vietnamese; what it does not know is
+    shown as recorded."""
+    head, _, tail = what.partition(" ")
+    if head in _READS and (not tail or tail.startswith("as of ")):
+        return _READS[head] + (f" tính đến {ngay(tail.removeprefix('as of '))}" if tail else "")
+    texts: dict[str, Callable[[str], str]] = {
+        "search": _search_text,
+        "roster": lambda rest: _roster_text(rest.split()),
+        "exceptions": lambda rest: f"Ngoại lệ: {(exception_labels or {}).get(rest, rest)}",
+        "payment": lambda rest: f"Chứng từ chi trả {rest.removeprefix('proof ')}",
+    }
+    return texts[head](tail) if head in texts else what
 
 
 # ------------------------------------------------------------------------------------------- integrity

@@ -206,6 +206,9 @@ def test_the_access_log_days_are_days_in_vietnam(site: Site) -> None:
         html = page(inspector, "/pages/truy-cap", user="inspector", **days)
         return set(re.findall(r'<a href="/pages/doi-tuong/([^"]+)">', html))
 
+    listed = page(inspector, "/pages/truy-cap", user="inspector")
+    assert "<td>Hồ sơ đối tượng</td>" in listed  # what was read, in Vietnamese
+    assert "<td>profile</td>" not in listed
     assert people(date_from="21/09/2024", date_to="21/09/2024") == {site.anh.id}
     assert people(date_from="20/09/2024", date_to="20/09/2024") == {site.other.id}
     assert people(date_from="2024-09-20", date_to="21/09/2024") == {site.anh.id, site.other.id}
@@ -287,3 +290,24 @@ def test_a_date_typed_in_the_future_reads_as_well(site: Site) -> None:
     assert answer.status_code == 303, re.findall(r'class="field-error"[^>]*>([^<]*)', answer.text)
     issued = site.ledger.beneficiary(site.anh.id).cards[number]
     assert (str(issued.valid_from), str(issued.valid_to)) == ("2024-10-01", "2025-09-20")
+
+
+def test_what_the_access_log_and_the_exceptions_say_is_vietnamese() -> None:
+    assert vi.read_text("roster 2024-09 commune 26041 channel cash csv") == (
+        "Danh sách chi trả tháng 09/2024, xã/phường 26041, tiền mặt, tệp CSV"
+    )
+    assert vi.read_text("search commune_code=26041 status=active citizen_id") == (
+        "Tìm đối tượng theo xã/phường 26041, tình trạng đang hưởng, số CCCD"
+    )
+    assert vi.read_text("profile as of 2024-09-25") == "Hồ sơ đối tượng tính đến 25/09/2024"
+    assert vi.read_text("history") == "Lịch sử hồ sơ"
+    assert vi.read_text("exceptions uncomputable", {"uncomputable": "Khoản chưa tính được"}) == (
+        "Ngoại lệ: Khoản chưa tính được"
+    )
+    assert vi.read_text("payment proof P-1") == "Chứng từ chi trả P-1"
+    assert vi.vietnamese("no BTXH_STANDARD rate in force for 2024-07") == (
+        "Chưa có mức chuẩn trợ giúp xã hội áp dụng cho tháng 07/2024."
+    )
+    assert vi.vietnamese(
+        "no edition of the NCC tables is loaded for the standard 2,055,000 in force in 2024-07"
+    ) == ("Chưa có bảng mức trợ cấp người có công ứng với mức chuẩn 2.055.000 đ áp dụng tháng 07/2024.")

@@ -752,11 +752,11 @@ def test_reads_of_personal_data_on_the_pages_are_on_the_access_log_page(site: Si
     text = text_of(html)
     assert "Nhật ký truy cập dữ liệu cá nhân" in text
     assert text.count(site.anh.id) >= 3
-    assert f"officer Cán bộ Trang web profile {site.anh.id} 1" in text
+    assert f"officer Cán bộ Trang web Hồ sơ đối tượng {site.anh.id} 1" in text  # what was read, in Vietnamese
     assert site.anh.citizen_id not in html
     mine = text_of(page(inspector, "/pages/truy-cap", user="officer", beneficiary_id=site.anh.id))
-    assert "profile" in mine
-    assert "exceptions" not in mine
+    assert "Hồ sơ đối tượng" in mine
+    assert "Ngoại lệ: " not in mine
     assert "Không có lượt truy cập nào" in page(inspector, "/pages/truy-cap", date_from="2024-09-21")
     assert "Từ ngày" in page(inspector, "/pages/truy-cap", 422, date_from="hôm qua")
 
