@@ -311,3 +311,16 @@ def test_what_the_access_log_and_the_exceptions_say_is_vietnamese() -> None:
     assert vi.vietnamese(
         "no edition of the NCC tables is loaded for the standard 2,055,000 in force in 2024-07"
     ) == ("Chưa có bảng mức trợ cấp người có công ứng với mức chuẩn 2.055.000 đ áp dụng tháng 07/2024.")
+
+
+def test_the_access_log_takes_moments_with_an_offset(site: Site) -> None:
+    """The bounds the pages give (moments, any offset) compare with the log's UTC times."""
+    from domain.errors import InvalidInput  # noqa: PLC0415
+
+    reads = site.api.app.state.services.reads
+    site.api.clock.now = datetime(2024, 9, 20, 18, 30, tzinfo=UTC)
+    reads.record("inspector", "audit")
+    assert len(reads.page(read_from="2024-09-21T01:30:00+07:00")["items"]) == 1
+    assert reads.page(read_before="2024-09-21T01:30:00+07:00")["items"] == []
+    with pytest.raises(InvalidInput, match="offset"):
+        reads.page(read_from="2024-09-21T01:30:00")
