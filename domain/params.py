@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInput
-from domain.values import format_vnd, parse_amount
+from domain.values import FUNDING_SOURCE_LABELS, format_vnd, parse_amount
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -194,7 +194,8 @@ def declared_params(specs: tuple[ParamSpec, ...], params: Mapping[str, Any]) -> 
     return out
 
 
-# The Vietnamese names of the parameters the catalogue declares and of their enum choices — what pages,
+# The Vietnamese names of the parameters the catalogue declares and of their enum choices (the funding
+# sources' are domain.values.FUNDING_SOURCE_LABELS, written in lower case inside a sentence) — what pages,
 # files and the CLI show instead of ``amount = 156000, funding_source = province``: :func:`param_lines`.
 PARAM_NAMES_VI: dict[str, str] = {
     "martyrs": "Số liệt sĩ",
@@ -209,13 +210,7 @@ PARAM_NAMES_VI: dict[str, str] = {
     "days": "Số ngày",
 }
 CHOICE_NAMES_VI: dict[str, dict[str, str]] = {
-    "funding_source": {
-        "central": "ngân sách trung ương",
-        "province": "ngân sách tỉnh",
-        "district": "ngân sách huyện",
-        "commune": "ngân sách xã",
-        "donation": "nguồn vận động, tài trợ",
-    },
+    "funding_source": {code: name.lower() for code, name in FUNDING_SOURCE_LABELS.items()},
     "level": {
         "preschool": "Mầm non",
         "school": "Phổ thông",

@@ -65,6 +65,7 @@ def _environment() -> Environment:
         thang=vi.thang,
         thoi_diem=vi.thoi_diem,
         phan_tram=vi.phan_tram,
+        so=vi.so,
         ngay_nhap=vi.date_input,
         thang_nhap=vi.month_input,
     )

@@ -12,18 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.params import param_lines
-from domain.rate_book import SCHEDULE_NAMES_VI
-from domain.values import format_vnd
+from domain.values import VIETNAM_TIME, format_number, format_percent, format_vnd
 
-try:
-    VIETNAM: timezone | ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
-except ZoneInfoNotFoundError:  # no tz database on the machine: the same offset (no DST since 1975)
-    VIETNAM = timezone(timedelta(hours=7), "ICT")
+VIETNAM = VIETNAM_TIME  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975
 
 KIND_LABELS = {
     "meritorious": "Người có công",
@@ -150,7 +145,14 @@ def phan_tram(share: object, digits: int = 1) -> str:
     """A share ``0.4567`` as ``45,7 %`` (decimal comma)."""
     if isinstance(share, bool) or not isinstance(share, int | float):
         return "—"
-    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+    return format_percent(share, digits)
+
+
+def so(value: object) -> str:
+    """A count ``1234`` as ``1.234`` (anything not a number as it is, ``—`` for nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "—" if value is None else str(value)
+    return format_number(value)
 
 
 def parse_amount_text(text: str) -> int | str:
@@ -348,10 +350,6 @@ _MESSAGES = _translations([
     (r"^card number (\S+) is in use by another beneficiary", "Thẻ {1} đã được cấp cho đối tượng khác."),
     (r"^card (\S+) not found", "Không có thẻ {1} của đối tượng này."),
     (r"^card (\S+) was revoked on (\S+)", "Thẻ {1} đã bị thu hồi từ ngày {2}."),
-    # rates
-    (r"^no (\S+) rate in force for (\d{4}-\d{2})", "Chưa có mức {1} áp dụng cho tháng {2}."),
-    (r"^no edition of the NCC tables is loaded for the standard ([\d,]+) in force in (\d{4}-\d{2})",
-     "Chưa có bảng mức trợ cấp người có công ứng với mức chuẩn {1} đ áp dụng tháng {2}."),
     # rosters, reports
     (r"^the roster for (\S+) \(.*\) was already issued",
      "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
@@ -377,8 +375,6 @@ def vietnamese(message: str, field: str = "") -> str:
 
 
 def _group_text(group: str) -> str:
-    if group in SCHEDULE_NAMES_VI:
-        return SCHEDULE_NAMES_VI[group]
     if re.fullmatch(r"\d{4}-\d{2}", group):
         return thang(group)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", group):
