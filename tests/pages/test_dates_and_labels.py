@@ -31,6 +31,7 @@ from test_pages import (
 
 from api.pages import support as vi
 from api.pages.kit import is_date_field, read_dates
+from domain.values import BHYT_GROUPS
 from projections.reports import problem_text
 
 site = test_pages.site  # the fixture: the app, its users and two people
@@ -135,6 +136,8 @@ def test_every_date_field_is_a_dd_mm_yyyy_text_field_with_the_picker(site: Site)
     assert 'id="pay-paid_on"' in html
     assert re.search(r'id="pay-paid_on"[^>]*value="20/09/2024"', html)  # today, dd/mm/yyyy
     assert '<script src="/pages/static/lich.js" defer></script>' in html
+    cards = html[html.index('id="the-bhyt"') : html.index("</section>", html.index('id="the-bhyt"'))]
+    assert f"<td>{BHYT_GROUPS['TS']}</td>" in cards  # the card's group by its name, not "TS"
     script = officer.get("/pages/static/lich.js")
     assert script.status_code == 200
     assert "Chủ nhật" in script.text
