@@ -21,6 +21,9 @@ def _money(text: str) -> str:
     return text.replace(",", ".")
 
 
+DATE_REFUSAL = "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."
+"""A date that is no date, or not written dd/mm/yyyy (or ISO yyyy-mm-dd)."""
+
 CARD_NUMBER_HELP = (
     "Số thẻ BHYT gồm 15 ký tự: mã nhóm 2 chữ cái, mức hưởng 1–5, mã tỉnh 2 số, 10 số BHXH"
     " (ví dụ TS2751234567890)."
@@ -56,8 +59,8 @@ _MESSAGES = translations([
     ("^must be greater than zero", "Số tiền phải lớn hơn 0."),
     ("^must not be negative", "Không được là số âm."),
     ("^is implausibly large", "Số tiền quá lớn, không hợp lý."),
-    ("^must be a date written YYYY-MM-DD", "Ngày phải có dạng dd/mm/yyyy."),
-    ("^must be an ISO 8601 timestamp or date", "Ngày phải có dạng dd/mm/yyyy."),
+    ("^must be a date written YYYY-MM-DD", DATE_REFUSAL),
+    ("^must be an ISO 8601 timestamp or date", DATE_REFUSAL),
     ("^must not be in the future", "Không được sau ngày hôm nay."),
     (r"^must be at most (\d+) characters", "Tối đa {1} ký tự."),
     (r"^must not contain control characters; (U\+[0-9A-F]+)", "Không được chứa ký tự điều khiển ({1})."),

@@ -30,6 +30,7 @@ from api.pages.kit import (
     field_errors,
     forbidden,
     page,
+    read_dates,
     record_once,
     writer_only,
 )
@@ -145,7 +146,7 @@ def _params(values: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post(PATH)
-async def run_campaign(request: Request) -> Response:
+async def run_campaign(request: Request) -> Response:  # noqa: PLR0911 - one return per refusal kind
     """Grant the campaign; its result page (303), or the form with the refusal beside the field."""
     visitor = writer_only(request)
     if isinstance(visitor, Response):
@@ -154,7 +155,7 @@ async def run_campaign(request: Request) -> Response:
     posted = {key: value for key, value in form.items() if isinstance(value, str)}
     if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
         return forbidden(request, visitor, CSRF_REFUSAL)
-    values = {name: posted.get(name, "") for name in FIELDS}
+    values, bad_dates = read_dates({name: posted.get(name, "") for name in FIELDS})
     schemes = [s.strip() for s in form.getlist("schemes") if isinstance(s, str) and s.strip()]
     ledger = services(request).ledger
     commune = values["commune_code"].strip() or None
@@ -174,6 +175,8 @@ async def run_campaign(request: Request) -> Response:
     def again(errors: dict[str, str], status: int) -> Response:
         return _campaign_page(request, visitor, values=values, schemes=schemes, errors=errors, status=status)
 
+    if bad_dates:
+        return again(bad_dates, 422)
     try:
         once = await run_in_threadpool(
             record_once, request, visitor, posted, {**values, "schemes": schemes}, action

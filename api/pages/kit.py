@@ -27,6 +27,7 @@ from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
 from domain.errors import NotAllowed, NotFound, TokenExpired
+from domain.values import BHYT_GROUPS
 from ledger.adapters.communes import commune_name, communes_of
 from ledger.authorization import may_read, readable_communes, require_file_import
 
@@ -66,6 +67,8 @@ def _environment() -> Environment:
         thoi_diem=vi.thoi_diem,
         phan_tram=vi.phan_tram,
         so=vi.so,
+        ngay_nhap=vi.date_input,
+        thang_nhap=vi.month_input,
     )
     env.globals.update(
         KIND_LABELS=vi.KIND_LABELS,
@@ -82,6 +85,9 @@ def _environment() -> Environment:
         basis_text=vi.basis_text,
         channel_text=vi.channel_text,
         params_text=vi.params_text,
+        amount_text=vi.amount_text,
+        entitlement_status=vi.entitlement_status,
+        BHYT_GROUPS=BHYT_GROUPS,
     )
     return env
 
@@ -277,6 +283,34 @@ def commune_options(ledger: BenefitsLedger, visitor: Visitor) -> list[tuple[str,
     if ledger.province:
         return [(c.code, c.name) for c in communes_of(ledger.province)]
     return []
+
+
+# The fields of the pages' forms that hold a date (typed dd/mm/yyyy, rendered by ``m.input(..., "date")``),
+# besides those the naming rule of :func:`is_date_field` finds (``…_date``, ``…_on``, ``date_…``).
+DATE_FIELDS = frozenset({"valid_from", "valid_to", "as_of"})
+
+
+def is_date_field(name: str) -> bool:
+    """Whether a form's field ``name`` holds a date: in :data:`DATE_FIELDS`, or named ``…_date``,
+    ``…_on`` or ``date_…`` (``decision_date``, ``paid_on``, ``effective_on``, ``date_of_death``,
+    ``date_from``…)."""
+    return name in DATE_FIELDS or name.endswith(("_date", "_on")) or name.startswith("date_")
+
+
+def read_dates(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The one reading of the dates a page's form sends: ``values`` with every date field
+    (:func:`is_date_field`) as ISO ``yyyy-mm-dd`` (typed ``dd/mm/yyyy``, or ISO), and the refusals
+    ``{field: message}`` of those that are no date (the field keeps what was typed). A form whose
+    refusals are not empty records nothing: show them beside their fields."""
+    read = dict(values)
+    refused: dict[str, str] = {}
+    for name, typed in values.items():
+        if is_date_field(name):
+            try:
+                read[name] = vi.read_date(typed)
+            except ValueError as error:
+                refused[name] = str(error)
+    return read, refused
 
 
 _FIELD_PREFIXES = ("params.", "basis.", "payment_channel.", "select.", "changes.")

@@ -55,6 +55,7 @@ from api.pages.kit import (
     not_found,
     page,
     poster,
+    read_dates,
     record_once,
     scheme_options,
     to_signin,
@@ -65,6 +66,7 @@ from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
 from domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, UnknownBeneficiary
+from domain.params import CHOICE_NAMES_VI
 from domain.values import Month
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger
@@ -131,12 +133,7 @@ PARAM_HINTS = {
     "level": "cấp học",
     "amount": "số tiền",
 }
-LEVEL_LABELS = {
-    "preschool": "Mầm non",
-    "school": "Phổ thông",
-    "vocational": "Giáo dục nghề nghiệp",
-    "university": "Đại học",
-}
+LEVEL_LABELS = CHOICE_NAMES_VI["level"]
 
 
 # ------------------------------------------------------------------------------------------- form data
@@ -355,15 +352,22 @@ def _profile(
         return forbidden(request, visitor, OUT_OF_SCOPE)
     visitor.read(svc, f"profile as of {as_of}" if as_of else "profile", beneficiary_id=view["id"])
     errors = dict(errors or {})
-    as_of_value = vi.parse_date_text(as_of) if as_of else ""
+    as_of_value = ""
     try:
-        history = beneficiary_history(ledger, view["id"], as_of_value or None)
+        as_of_value = vi.read_date(as_of)
+    except ValueError as error:
+        errors["as_of"] = {"as_of": str(error)}
+        status = 422 if status == 200 else status
+    try:  # what was recorded by the end of that day in Vietnam
+        history = beneficiary_history(
+            ledger, view["id"], vi.end_of_vietnam_day(as_of_value) if as_of_value else None
+        )
     except DomainError as error:
         errors["as_of"] = {"as_of": vi.vietnamese(error.errors[0].message if error.errors else error.message)}
         history = beneficiary_history(ledger, view["id"])
         as_of_value = ""
         status = 422 if status == 200 else status
-    schemes = {e["entitlement_id"]: f"{e['scheme_name']} ({e['scheme']})" for e in view["entitlements"]}
+    schemes = {e["entitlement_id"]: e["scheme_name"] for e in view["entitlements"]}
     communes = {
         str(item["data"].get("commune_code")): f"{commune_name(str(item['data'].get('commune_code')))}"
         f" ({item['data'].get('commune_code')})"
@@ -392,6 +396,7 @@ def _profile(
         "timeline": timeline,
         "events_total": len(history),
         "as_of": as_of_value,
+        "as_of_typed": as_of if "as_of" in errors else as_of_value,
         "verified": broken is None,
         "chain_problem": problem,
         "may_write": may_write,
@@ -459,7 +464,11 @@ def _submit(
     visitor = poster(request, posted.get("csrf_token", ""), _may_post)
     if isinstance(visitor, Response):
         return visitor
-    values = {name: posted.get(name, "") for name in FORMS[form]}
+    typed = {name: posted.get(name, "") for name in FORMS[form]}
+    values, bad_dates = read_dates(typed)
+    if bad_dates:
+        return _profile(request, visitor, beneficiary_id, forms={form: typed}, errors={form: bad_dates},
+                        status=422)  # fmt: skip
     try:
         once = record_once(request, visitor, posted, values, lambda: {"notice": action(visitor, values)})
     except DomainError as error:

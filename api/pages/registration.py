@@ -27,6 +27,7 @@ from api.pages.kit import (
     field_errors,
     page,
     poster,
+    read_dates,
     record_once,
     writer_only,
 )
@@ -100,7 +101,10 @@ def register(request: Request, posted: Posted) -> Response:
     visitor = poster(request, posted.get("csrf_token", ""), lambda v: v.writes)
     if isinstance(visitor, Response):
         return visitor
-    values = {name: posted.get(name, "") for name in FIELDS}
+    typed = {name: posted.get(name, "") for name in FIELDS}
+    values, bad_dates = read_dates(typed)
+    if bad_dates:
+        return _form_page(request, visitor, typed, bad_dates, status=422)
     ledger = services(request).ledger
 
     def action() -> dict[str, Any]:

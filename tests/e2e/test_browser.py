@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -432,3 +432,107 @@ def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_reject
     text = saved.read_text(encoding="utf-8-sig")
     assert "075199000001" in text
     assert "Không có đối tượng" in text or "Số CCCD" in text
+
+
+def _picker_writes_dd_mm_yyyy(page: Any, today: Any, shots: Path) -> None:
+    """Open the payment date's picker, move a day back with the keyboard, choose with Enter; Escape
+    changes nothing; a click on a day writes it."""
+    paid_on = page.locator("#pay-paid_on")
+    opener = page.locator("#pay-paid_on + button.lich-nut")
+    assert opener.get_attribute("aria-label") == "Mở lịch chọn ngày"
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Chọn ngày")
+    assert dialog.is_visible()
+    assert dialog.locator(".lich-thang").inner_text() == f"Tháng {today.month} năm {today.year}"
+    assert dialog.get_by_role("columnheader").all_inner_texts() == ["T2", "T3", "T4", "T5", "T6", "T7", "CN"]
+    focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert focused.endswith(f"ngày {today.day} tháng {today.month} năm {today.year}")
+    page.screenshot(path=shots / "19-lich-chon-ngay.png", full_page=False)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")
+    assert not dialog.is_visible()
+    yesterday = f"{today - timedelta(days=1):%d/%m/%Y}"
+    assert paid_on.input_value() == yesterday
+    opener.click()
+    page.keyboard.press("PageUp")
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert paid_on.input_value() == yesterday
+    opener.click()
+    name = re.compile(rf"ngày {today.day} tháng {today.month} năm {today.year}$")
+    dialog.get_by_role("button", name=name).click()
+    assert paid_on.input_value() == f"{today:%d/%m/%Y}"
+
+
+def _timeline(page: Any) -> str:
+    return " ".join(page.locator("ol.timeline").inner_text().split())
+
+
+def test_dates_the_vietnamese_way_in_an_english_browser_in_new_york(browser, served, tmp_path):
+    """An English browser in New York (its own date input would say mm/dd/yyyy and its day would be
+    New York's): the date field shows and takes dd/mm/yyyy, the picker writes dd/mm/yyyy, and a day
+    filtered for is a day of Vietnam's calendar."""
+    base, p = served
+    # Recorded at 18:30 UTC on 10 March 2026: 01:30 on 11 March in Vietnam, 14:30 on 10 March in New York.
+    moment = datetime(2026, 3, 10, 18, 30, tzinfo=UTC)
+    with contextlib.closing(open_ledger(p.url, clock=lambda: moment)) as ledger:
+        cuong = ledger.register_beneficiary(
+            "setup", kind="social_assistance", full_name="Lê Văn Cường", commune_code=COMMUNE,
+            date_of_birth="1941-01-01", sex="male", citizen_id=f"075041{int(time.time() * 999) % 10**6:06d}",
+        )  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="en-US", timezone_id="America/New_York"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{base}/pages/dang-nhap")
+    page.get_by_label("Mã truy cập").fill(p.officer)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    assert page.evaluate("() => navigator.language") == "en-US"
+
+    page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
+    paid_on = page.locator("#pay-paid_on")
+    assert paid_on.get_attribute("type") == "text"
+    assert paid_on.get_attribute("placeholder") == "dd/mm/yyyy"
+    # today, dd/mm/yyyy (the ledger's day: its clock's, UTC, which is Vietnam's but from 17:00 UTC)
+    today = datetime.strptime(paid_on.input_value(), "%d/%m/%Y").date()  # noqa: DTZ007 - a day, no time
+    assert today in {datetime.now(UTC).date(), datetime.now(VN).date()}
+    _picker_writes_dd_mm_yyyy(page, today, screenshots_dir(tmp_path))
+
+    # Typed dd/mm/yyyy by hand (the 1st of this month: a day New York's mm/dd would misread) and recorded.
+    first = today.replace(day=1)
+    paid_on.fill(f"{first:%d/%m/%Y}")
+    page.get_by_label("Kỳ (tháng)").first.fill(f"{p.month.month:02d}/{p.month.year}")
+    page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
+    page.get_by_label("Số biên lai / chứng từ").fill("BL-NGAY-VN")
+    page.get_by_role("button", name="Ghi nhận chi trả").click()
+    page.wait_for_load_state()
+    assert f"Ngày chi {first:%d/%m/%Y}" in _timeline(page)
+    with contextlib.closing(open_ledger(p.url, seed_reference=False)) as ledger:
+        paid = [x for x in ledger.beneficiary(p.an.id).payments.values() if x.reference == "BL-NGAY-VN"]
+    assert [str(x.paid_on) for x in paid] == [first.isoformat()]
+
+    # A bad date: refused beside the field in Vietnamese.
+    page.locator("#pay-paid_on").fill("31/02/2026")
+    page.get_by_role("button", name="Ghi nhận chi trả").click()
+    page.wait_for_load_state()
+    assert (
+        page.locator("#pay-paid_on-error")
+        .inner_text()
+        .endswith("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy.")
+    )
+
+    # The profile as of a day: Cường's registration (01:30 on 11/03/2026 in Vietnam) is not yet on the 10th.
+    page.goto(f"{base}/pages/doi-tuong/{cuong.id}")
+    for day, events in (("10/03/2026", 0), ("11/03/2026", 1)):
+        page.locator("#as_of").fill(day)
+        page.get_by_role("button", name="Xem", exact=True).click()
+        page.wait_for_load_state()
+        assert page.locator("ol.timeline li.event").count() == events, day
+        assert page.locator("#as_of").input_value() == day
+    assert "ghi lúc 11/03/2026 01:30" in _timeline(page)
+    # no script error, no policy violation (the 422 of the bad date and a missing favicon are no faults)
+    assert [e for e in errors if not e.startswith("Failed to load resource")] == []
+    context.close()

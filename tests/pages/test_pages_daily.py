@@ -48,7 +48,7 @@ def test_suspend_then_resume_an_entitlement(site: Site) -> None:
     refused(post_form(officer, html, suspend, effective_from="2024-06"), 409, "susp-effective_from",
             "Tháng 06/2024 chế độ này không còn hưởng.")  # fmt: skip
     refused(
-        post_form(officer, html, suspend, decision_no="5/QĐ"), 422, "susp-decision_date", "Ngày phải có dạng"
+        post_form(officer, html, suspend, decision_no="5/QĐ"), 422, "susp-decision_date", "Ngày không hợp lệ"
     )
     assert site.recorded() == before
     after = followed(officer, post_form(officer, html, suspend, reason="vắng mặt dài ngày"),
@@ -139,7 +139,7 @@ def test_card_renewal_only_for_a_card_in_use(site: Site) -> None:
     refused(post_form(officer, html, action, valid_to="2024-06-30"), 422, "renew-valid_to",
             "Không được trước ngày thẻ bắt đầu có giá trị.")  # fmt: skip
     refused(
-        post_form(officer, html, action, valid_to="31/02/2025"), 422, "renew-valid_to", "Ngày phải có dạng"
+        post_form(officer, html, action, valid_to="31/02/2025"), 422, "renew-valid_to", "Ngày không hợp lệ"
     )
     assert site.recorded() == before
     after = followed(
@@ -231,7 +231,7 @@ def test_registering_a_person_opens_the_new_profile_and_refusals_stay_beside_the
         ({"citizen_id": site.anh.citizen_id, "date_of_birth": "", "sex": "male"}, 409, "reg-citizen_id",
          "đã được đăng ký"),
         ({"date_of_birth": "03/04/1950"}, 422, "reg-citizen_id", "Số CCCD ghi năm sinh 1948"),
-        ({"date_of_birth": "30/02/1948"}, 422, "reg-date_of_birth", "Ngày phải có dạng dd/mm/yyyy."),
+        ({"date_of_birth": "30/02/1948"}, 422, "reg-date_of_birth", "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."),
         ({"household_code": "HN-01"}, 422, "reg-household_code", "Chỉ ghi với hộ nghèo"),
         ({"channel_type": "bank", "bank_code": "VCB", "account_number": "12"}, 422, "reg-account_number",
          "Số tài khoản gồm 6–19 chữ số."),
@@ -306,7 +306,7 @@ def test_registering_a_household_with_members_and_a_bank_account(site: Site) -> 
     html = page(officer, url)
     action = f"{url}/dinh-chinh"
     shown = forms_of(html)[action]
-    assert (shown["member_1_full_name"], shown["member_1_date_of_birth"]) == ("Trần Thị Na", "2010-05-06")
+    assert (shown["member_1_full_name"], shown["member_1_date_of_birth"]) == ("Trần Thị Na", "06/05/2010")
     assert shown["household_code"] == "HN-25195-0042"
     recorded = site.recorded()
     nothing = post_form(officer, html, action, reason="rà soát")
@@ -492,7 +492,7 @@ def test_a_campaign_grants_a_gift_to_the_communes_people_once(site: Site) -> Non
     html = page(officer, "/pages/dot-chi")
     form = forms_of(html)["/pages/dot-chi"]
     assert form["commune_code"] == COMMUNE
-    assert form["month"] == "2024-09"
+    assert form["month"] == "09/2024"
     good = {"scheme": "GIFT", "amount": "500.000", "funding_source": "province", "occasion": "27-7",
             "decision_no": "88/QĐ-UBND", "decision_date": "10/09/2024", "issuer": "UBND phường Trấn Biên",
             "kind": "meritorious"}  # fmt: skip
