@@ -40,6 +40,7 @@ from api.pages.kit import (
     forbidden,
     inspector_only,
     page,
+    read_dates,
 )
 from api.pages.queries import entitlement_schemes, names_of
 from api.web.services import Services, services
@@ -264,25 +265,30 @@ def access_log(
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
-    form = {"user": user.strip(), "beneficiary_id": beneficiary_id.strip(),
-            "date_from": vi.parse_date_text(date_from), "date_to": vi.parse_date_text(date_to)}  # fmt: skip
+    typed = {"user": user.strip(), "beneficiary_id": beneficiary_id.strip(), "date_from": date_from,
+             "date_to": date_to}  # fmt: skip
+    form, errors = read_dates(typed)
+    if not errors and form["date_from"] and form["date_to"] and form["date_to"] < form["date_from"]:
+        errors["date_to"] = "Không được trước ngày bắt đầu."
     svc: Services = services(request)
-    errors: dict[str, str] = {}
     found: dict[str, Any] = {"items": [], "next_cursor": None}
-    try:
-        found = svc.reads.page(
-            user=form["user"] or None, beneficiary_id=form["beneficiary_id"] or None,
-            date_from=form["date_from"] or None, date_to=form["date_to"] or None, cursor=sau or None,
-            limit=AUDIT_PAGE,
-        )  # fmt: skip
-    except DomainError as error:
-        errors.update(field_errors(error, tuple(form)))
+    if errors:
+        form = {**form, **{name: typed[name] for name in errors}}
+    else:
+        start, end = vi.vietnam_day_bounds(form["date_from"], form["date_to"])  # days of Vietnam's calendar
+        try:
+            found = svc.reads.page(
+                user=form["user"] or None, beneficiary_id=form["beneficiary_id"] or None,
+                read_from=start or None, read_before=end or None, cursor=sau or None, limit=AUDIT_PAGE,
+            )  # fmt: skip
+        except DomainError as error:
+            errors.update(field_errors(error, tuple(form)))
     next_url = _next_url("truy-cap", form, found["next_cursor"])
     context = {
         "nav": "truy-cap",
         "form": form,
         "errors": errors,
-        "rows": found["items"],
+        "rows": [{**r, "what_vi": vi.read_text(r["what"], EXCEPTION_LABELS)} for r in found["items"]],
         "next_url": next_url,
         "paged": bool(sau),
         "users": sorted(u.name for u in svc.ledger.users()),
