@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from domain.values import format_vnd
+from projections import labels
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
@@ -35,39 +36,8 @@ SEX_LABELS = {"male": "Nam", "female": "Nữ"}
 POVERTY_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
 RECOVERY_LABELS = {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ", "refund": "Hoàn trả"}
 CARD_STATUS_LABELS = {"active": "Còn hiệu lực", "revoked": "Đã thu hồi"}
-EVENT_LABELS = {
-    "BeneficiaryRegistered": "Đăng ký đối tượng",
-    "DetailsCorrected": "Đính chính thông tin",
-    "Relocated": "Chuyển xã/phường",
-    "PaymentChannelChanged": "Đổi hình thức nhận",
-    "EntitlementGranted": "Quyết định hưởng",
-    "EntitlementAdjusted": "Điều chỉnh mức hưởng",
-    "EntitlementSuspended": "Tạm dừng hưởng",
-    "EntitlementResumed": "Tiếp tục hưởng",
-    "EntitlementTerminated": "Thôi hưởng",
-    "DeathRecorded": "Báo tử",
-    "PaymentRecorded": "Chi trả",
-    "PaymentNotCollected": "Không nhận",
-    "PaymentReversed": "Hủy chi trả",
-    "OverpaymentRecovered": "Thu hồi chi thừa",
-    "HealthInsuranceCardIssued": "Cấp thẻ BHYT",
-    "HealthInsuranceCardRenewed": "Gia hạn thẻ BHYT",
-    "HealthInsuranceCardRevoked": "Thu hồi thẻ BHYT",
-}
-OTHER_RECORD_LABELS = {
-    "BeneficiarySnapshot": "Ảnh chụp trạng thái",
-    "RosterIssued": "Phát hành danh sách chi trả",
-    "UserRegistered": "Tạo người dùng",
-    "UserDisabled": "Khóa người dùng",
-    "TokenIssued": "Cấp mã truy cập",
-    "ValueClaimed": "Giữ mã duy nhất",
-    "RateScheduleOpened": "Mở biểu mức",
-    "RateAmended": "Sửa đổi mức chuẩn",
-    "RateAmendmentProposed": "Đề xuất sửa đổi mức chuẩn (chờ duyệt)",
-    "RateAmendmentApproved": "Duyệt sửa đổi mức chuẩn",
-    "NccTablesOpened": "Mở bảng mức trợ cấp NCC",
-    "EditionRecorded": "Ghi bảng mức trợ cấp NCC",
-}
+EVENT_LABELS = labels.EVENT_LABELS
+OTHER_RECORD_LABELS = labels.OTHER_RECORD_LABELS
 FIELD_LABELS = {
     "full_name": "Họ tên",
     "citizen_id": "Số CCCD",
