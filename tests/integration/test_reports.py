@@ -9,8 +9,8 @@ import pytest
 from domain.errors import InvalidInput
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
-from projections.engine import ProjectionEngine, open_projections
 from projections.audit import audit_trail
+from projections.engine import ProjectionEngine, open_projections
 from projections.reports import exceptions, summary_report
 
 COMMUNE = "26041"
