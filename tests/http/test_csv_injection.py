@@ -1,13 +1,15 @@
 """CSV files a spreadsheet cannot run (OWASP, CSV injection; ledger/csv_cells.py): a roster line whose
 beneficiary is named like a formula is written with a leading apostrophe, and csv.reader reads the
 roster back with every other cell intact; the import's rejects file does the same with the sender's
-cells; a negative amount written as text is prefixed too, a real number is left alone. Both backends.
+cells; a negative amount written as text is prefixed too, a real number is left alone; the one formula
+ever written is a citizen ID kept as text (``="075…"``), digits only. Both backends.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from api_support import Api, citizen_id
 
@@ -26,15 +28,17 @@ def test_a_roster_csv_never_starts_a_cell_with_a_formula(api: Api):
     answer = api.get("/v1/rosters/2024-01", format="csv")
     assert answer.status_code == 200, answer.text
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"), newline="")))
-    for row in rows:
-        for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
     headings = next(r for r in rows if r and r[0] == "STT")
-    name, amount = headings.index("Họ và tên"), headings.index("Số tiền")
+    name, amount, cid = headings.index("Họ và tên"), headings.index("Số tiền"), headings.index("Số CCCD")
+    for row in rows:
+        for column, cell in enumerate(row):
+            if column == cid and re.fullmatch(r'="[0-9]{12}"', cell):
+                continue  # the one formula ever written: a citizen ID kept as text (ledger/csv_cells.py)
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
     lines = [r for r in rows if r and r[0].isdigit()]
     assert sorted(r[name] for r in lines) == sorted(["'" + f for f in FORMULAS] + ["Trần Thị Bình"])
     assert sorted(unescape(r[name]) for r in lines) == sorted([*FORMULAS, "Trần Thị Bình"])
-    assert {r[amount] for r in lines} == {"2.055.000"}  # the amounts read back as they were written
+    assert {r[amount] for r in lines} == {"2055000"}  # plain integers, as a spreadsheet sums them
     assert {len(r) for r in lines} == {len(headings)}
 
 

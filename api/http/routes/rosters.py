@@ -41,6 +41,9 @@ def get_roster(
     channel: Literal["cash", "bank"] | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
     as_of: Annotated[Moment | None, Query()] = None,
+    sep: Annotated[
+        Literal["comma", "semicolon"], Query(description="CSV separator: semicolon for Excel in Vietnamese")
+    ] = "comma",
 ) -> Response:
     """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``).
     An officer with a commune scope reads its communes' rosters: the one named, or its only commune."""
@@ -58,7 +61,7 @@ def get_roster(
     checkpoint = (issued or {}).get("checkpoint")
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
-        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8",
+        return Response(roster_csv(roster, checkpoint, sep), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     if format == "xlsx":
         name = roster_file_name(target, scope, "xlsx")
