@@ -140,3 +140,13 @@ def data_summary(data: dict[str, object]) -> str:
             text = str(value)
         parts.append(f"{label}: {text}")
     return "; ".join(parts)
+
+
+FUNDING_SOURCE_LABELS = {
+    "central": "Ngân sách trung ương",
+    "province": "Ngân sách tỉnh",
+    "district": "Ngân sách huyện",
+    "commune": "Ngân sách xã",
+    "donation": "Nguồn vận động, tài trợ",
+}
+"""The funding sources of gifts and supports (the scheme parameter ``funding_source``)."""

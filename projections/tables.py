@@ -7,6 +7,7 @@ kind decides how a value is written:
 * ``amount`` — an integer of đồng: in CSV a plain integer (``500000``), in XLSX a number shown ``#,##0``;
 * ``int`` — a count: a number in both;
 * ``share`` — a fraction (``0.153``): a number, shown ``0.0%`` in XLSX;
+* ``number`` — a column of mixed figures: an integer as ``int``, a fraction as ``share``;
 * ``id`` — an identifier a spreadsheet must keep as typed (citizen ID, card, account number): in CSV
   :class:`ledger.csv_cells.Keep` (written ``="075050066666"``), in XLSX a text cell formatted ``@``;
 * ``text`` — anything else: text, formula-safe in CSV (:mod:`ledger.csv_cells`), a string cell in XLSX
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from xlsxwriter.format import Format
     from xlsxwriter.worksheet import Worksheet
 
-Kind = Literal["text", "id", "amount", "int", "share"]
+Kind = Literal["text", "id", "amount", "int", "share", "number"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """The media type of an XLSX workbook."""
 CSV = "text/csv; charset=utf-8"
@@ -72,6 +73,8 @@ def _csv_value(column: Column, value: Any) -> object:
         return int(value)
     if column.kind == "share":
         return float(value)
+    if column.kind == "number":
+        return value if isinstance(value, int | float) else str(value)
     return str(value)
 
 
@@ -100,7 +103,7 @@ class _Formats:
 
     def of(self, kind: Kind) -> Format:
         return {"text": self.text, "id": self.id, "amount": self.amount, "int": self.int,
-                "share": self.share}[kind]  # fmt: skip
+                "share": self.share, "number": self.text}[kind]  # fmt: skip
 
 
 def _write(sheet: Worksheet, row: int, col: int, column: Column, value: Any, fmt: Format) -> None:
@@ -108,8 +111,8 @@ def _write(sheet: Worksheet, row: int, col: int, column: Column, value: Any, fmt
         sheet.write_blank(row, col, None, fmt)
     elif column.kind in {"amount", "int"}:
         sheet.write_number(row, col, int(value), fmt)
-    elif column.kind == "share":
-        sheet.write_number(row, col, float(value), fmt)
+    elif column.kind == "share" or (column.kind == "number" and isinstance(value, int | float)):
+        sheet.write_number(row, col, value, fmt)
     else:
         sheet.write_string(row, col, str(value), fmt)
 
@@ -143,7 +146,11 @@ def _sheet(book: xlsxwriter.Workbook, formats: _Formats, table: Table, names: se
     for row in table.rows:
         last += 1
         for col, column in enumerate(table.columns):
-            _write(sheet, last, col, column, row.get(column.key), kinds[col])
+            value = row.get(column.key)
+            fmt = kinds[col]
+            if column.kind == "number" and isinstance(value, int | float):
+                fmt = formats.int if isinstance(value, int) else formats.share
+            _write(sheet, last, col, column, value, fmt)
     sheet.autofilter(top, 0, max(last, top), len(table.columns) - 1)
 
 

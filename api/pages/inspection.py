@@ -53,6 +53,7 @@ from ledger.csv_cells import Separator
 from ledger.integrity import verify_streams
 from projections.audit import audit_table, audit_trail, audit_types, every_entry, parse_type
 from projections.labels import CLAIM_KINDS, type_label
+from projections.report_files import report_long_table, report_tables
 from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
 from projections.tables import file_stem
 
@@ -318,8 +319,10 @@ def report(
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
     commune_code: str = "",
+    format: str = "",  # noqa: A002 - as the API names it
 ) -> Response:
-    """Báo cáo: the provincial report of a period, with charts."""
+    """Báo cáo: the provincial report of a period, with charts; ``format=xlsx|csv`` downloads it (as
+    ``GET /v1/reports/summary`` does)."""
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
@@ -342,8 +345,18 @@ def report(
     except DomainError as error:
         context["errors"] = field_errors(error, tuple(form))
         return page(request, "bao_cao.html", context, visitor=visitor, status=422)
+    if format in {"csv", "xlsx"}:
+        name = file_stem("bao-cao", summary["from"], summary["to"], form["commune_code"])
+        if format == "csv":
+            return table_file([report_long_table(summary)], "csv", name)
+        return table_file(report_tables(summary), "xlsx", name)
     monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
     context.update(shown=True, **_report_context(summary, months, monthly, visitor))
+    query = {k: v for k, v in form.items() if v}
+    context["downloads"] = [
+        (label, f"{COOKIE_PATH}/bao-cao?" + urlencode({**query, "format": kind}))
+        for label, kind in (("Tải XLSX", "xlsx"), ("Tải CSV", "csv"))
+    ]
     return page(request, "bao_cao.html", context, visitor=visitor)
 
 
