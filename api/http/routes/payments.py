@@ -114,10 +114,8 @@ def list_payments(
         resolve_commune(commune_code, province=svc.ledger.province)
     filters: dict[str, Any] = {"commune_code": commune_code, "period": period, "channel": channel,
                                "recorded_by": recorded_by, "communes": readable_communes(user)}  # fmt: skip
-    what = "payments " + search_read({k: v for k, v in filters.items() if k != "communes"}).removeprefix(
-        "search"
-    )
-    what = what.strip() + ("" if format == "json" else f" {format}")
+    named = search_read({k: v for k, v in filters.items() if k != "communes"}).split()[1:]
+    what = " ".join(["payments", *named, *([format] if format != "json" else [])])
     if format == "json":
         found = payments_list(svc.engine, **filters, cursor=cursor, limit=limit)
         svc.reads.record_list(user, what, sorted({p["beneficiary_id"] for p in found["items"]}))
