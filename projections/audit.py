@@ -224,8 +224,6 @@ def audit_trail(  # noqa: C901 - one clause per filter of the contract
         if bound is not None:
             clauses.append(f"recorded_at {bound[0]} ?")
             params.append(bound[1])
-    if bounds[0] and bounds[1] and bounds[1][1] <= bounds[0][1] and bounds[1][0] == "<":
-        raise InvalidInput("to", "must not be before from")
     if period not in {None, ""}:
         clause, values = _period_clause(period)
         clauses.append(clause)

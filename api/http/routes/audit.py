@@ -12,10 +12,10 @@ from api.http import responses
 from api.http.deps import CurrentUser, Svc
 from api.web.files import table_file
 from api.web.formats import CommuneCode, Moment, MonthText
-from api.web.text import SafeQuery
+from api.web.text import MAX_QUERY_LENGTH, NoControl, SafeQuery
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import readable_communes
-from projections.audit import MAX_LIMIT, audit_table, audit_trail, every_entry
+from projections.audit import MAX_LIMIT, audit_table, audit_trail, audit_types, every_entry
 from projections.tables import file_stem
 
 router = APIRouter(tags=["audit"], responses=responses.READ)
@@ -25,13 +25,24 @@ Cursor = Annotated[
 ]
 
 
+EventType = Annotated[
+    str | None,
+    NoControl,
+    Query(
+        max_length=MAX_QUERY_LENGTH,
+        description="an event type: its class name (PaymentRecorded) or its Vietnamese label (Chi trả)",
+        json_schema_extra={"enum": sorted({*audit_types(), *audit_types().values()})},
+    ),
+]
+
+
 @router.get("/audit", responses=responses.FILE_EXPORT)
 def audit(
     svc: Svc,
     user: CurrentUser,
     beneficiary_id: SafeQuery = None,
     actor: SafeQuery = None,
-    type: SafeQuery = None,  # noqa: A002 - the contract's name
+    type: EventType = None,  # noqa: A002 - the contract's name
     commune_code: Annotated[CommuneCode | None, Query()] = None,
     from_: Annotated[
         Moment | None, Query(alias="from", description="recorded from (a date: Vietnam time)")
