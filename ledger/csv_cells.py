@@ -54,14 +54,19 @@ class Keep(str):
     __slots__ = ()
 
 
+def _needs_prefix(text: str) -> bool:
+    """A formula start, or apostrophes before one (``'=1`` typed as such must read back as typed)."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def formula_safe(row: Iterable[object]) -> list[object]:
     """``row`` with each text cell that a spreadsheet would read as a formula prefixed with ``'``."""
-    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell for cell in row]
+    return [f"'{cell}" if isinstance(cell, str) and _needs_prefix(cell) else cell for cell in row]
 
 
 def unescape(cell: str) -> str:
     """The text of a cell :func:`formula_safe` wrote."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+    return cell[1:] if cell.startswith("'") and _needs_prefix(cell[1:]) else cell
 
 
 def kept_text(value: str) -> str:

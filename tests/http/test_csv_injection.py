@@ -12,8 +12,10 @@ import io
 import re
 
 from api_support import Api, citizen_id
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from ledger.csv_cells import formula_safe, unescape
+from ledger.csv_cells import Keep, csv_bytes, formula_safe, unescape, unwrap
 from ledger.imports import RowError, write_rejects
 
 FORMULAS = ['=HYPERLINK("http://x","Bấm")', "+1", "-2", "@SUM(A1)"]
@@ -60,3 +62,28 @@ def test_negative_amounts_as_text_are_prefixed_and_numbers_are_not():
     ]  # fmt: skip
     assert unescape("'-500.000") == "-500.000"
     assert unescape("'quoted") == "'quoted"  # an apostrophe the sender wrote stays
+
+
+def test_only_letters_and_digits_are_ever_wrapped_in_a_formula():
+    cells = [Keep("075050066666"), Keep("TS2757912345678"), '="1"', Keep("=1+1"), Keep('0"+"1'), 2_789_000]
+    (row,) = list(csv.reader(io.StringIO(csv_bytes([cells]).decode("utf-8-sig"))))
+    assert row == ['="075050066666"', '="TS2757912345678"', '\'="1"', "'=1+1", '0"+"1', "2789000"]
+    assert [unwrap(c) for c in row[:2]] == ["075050066666", "TS2757912345678"]
+
+
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00")), max_size=5),
+       st.sampled_from(["comma", "semicolon"]))  # fmt: skip
+@example(["'=1", "''-2", "'plain", '="x"', "a\r\nb"], "comma")
+def test_every_text_reads_back_and_none_runs_as_a_formula(texts: list[str], sep: str):
+    row = [*texts, *(Keep(t) for t in texts)]
+    delimiter = ";" if sep == "semicolon" else ","
+    data = csv_bytes([row], sep)  # type: ignore[arg-type]
+    assert data.startswith(b"\xef\xbb\xbf")
+    (back,) = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)) or [[]]
+    back = back or [""] * len(row)
+    for cell, text in zip(back, row, strict=True):
+        if cell.startswith("="):
+            assert re.fullmatch(r'="[0-9A-Za-z]+"', cell)
+        else:
+            assert not cell.startswith(("+", "-", "@", "\t", "\r"))
+        assert unescape(unwrap(cell)) == text
