@@ -45,7 +45,7 @@ from projections.labels import (
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Iterator
+    from collections.abc import Callable, Collection, Iterable, Iterator
 
     from projections.engine import ProjectionEngine
 
@@ -184,7 +184,7 @@ def _entry(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def audit_trail(  # noqa: C901 - one clause per filter of the contract
+def audit_trail(
     engine: ProjectionEngine,
     *,
     beneficiary_id: object = None,
@@ -199,13 +199,9 @@ def audit_trail(  # noqa: C901 - one clause per filter of the contract
     communes: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """One page of the audit trail, newest first: ``{items, next_cursor}`` (see the module)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("limit", f"must be from 1 to {MAX_LIMIT}")
-    clauses = [f"type NOT IN ({', '.join('?' for _ in HIDDEN)})"]
-    params: list[Any] = sorted(HIDDEN)
-    if communes is not None:
-        clauses.append(f"commune_code IN ({', '.join('?' for _ in communes) or 'NULL'})")
-        params.extend(sorted(communes))
+    clauses, params = scoped(limit, "commune_code", communes)
+    clauses.append(f"type NOT IN ({', '.join('?' for _ in HIDDEN)})")
+    params.extend(sorted(HIDDEN))
     if beneficiary_id not in {None, ""}:
         clauses.append("stream_id = ?")
         params.append(str(beneficiary_id))
@@ -266,15 +262,33 @@ def _fold_claims(tx: Any, items: list[dict[str, Any]]) -> None:
             )  # fmt: skip
 
 
-def every_entry(engine: ProjectionEngine, **filters: Any) -> Iterator[dict[str, Any]]:
-    """Every entry of a search, newest first, a page of :data:`MAX_LIMIT` at a time (the files)."""
+def every_item(
+    query: Callable[..., dict[str, Any]], engine: ProjectionEngine, **filters: Any
+) -> Iterator[Any]:
+    """Every item of a paged ``query`` (:func:`audit_trail`, the payments'), a page of :data:`MAX_LIMIT`
+    at a time: what the files hold."""
     cursor = None
     while True:
-        found = audit_trail(engine, **filters, cursor=cursor, limit=MAX_LIMIT)
+        found = query(engine, **filters, cursor=cursor, limit=MAX_LIMIT)
         yield from found["items"]
         cursor = found["next_cursor"]
         if cursor is None:
             return
+
+
+def every_entry(engine: ProjectionEngine, **filters: Any) -> Iterator[dict[str, Any]]:
+    """Every entry of an audit search, newest first."""
+    return every_item(audit_trail, engine, **filters)
+
+
+def scoped(limit: int, column: str, communes: Collection[str] | None) -> tuple[list[str], list[Any]]:
+    """The first clause of a paged search: ``column`` in the reader's ``communes`` (none: all); 422
+    ``limit`` outside 1–:data:`MAX_LIMIT`."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"must be from 1 to {MAX_LIMIT}")
+    if communes is None:
+        return [], []
+    return [f"{column} IN ({', '.join('?' for _ in communes) or 'NULL'})"], sorted(communes)
 
 
 def shown_moment(iso: str) -> str:

@@ -18,7 +18,7 @@ from domain.catalogue import scheme_catalogue
 from domain.errors import InvalidInput
 from domain.values import Month, parse_commune_code
 from ledger.adapters.communes import commune_name
-from projections.audit import MAX_LIMIT, decode_cursor, encode_cursor, shown_moment, vietnam_time
+from projections.audit import decode_cursor, encode_cursor, every_item, scoped, shown_moment, vietnam_time
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
@@ -52,13 +52,7 @@ def payments_list(
     communes: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """One page of recorded payments, newest first: ``{items, next_cursor}``."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("limit", f"must be from 1 to {MAX_LIMIT}")
-    clauses: list[str] = []
-    params: list[Any] = []
-    if communes is not None:
-        clauses.append(f"p.commune_code IN ({', '.join('?' for _ in communes) or 'NULL'})")
-        params.extend(sorted(communes))
+    clauses, params = scoped(limit, "p.commune_code", communes)
     if commune_code not in {None, ""}:
         clauses.append("p.commune_code = ?")
         params.append(parse_commune_code(commune_code))
@@ -96,14 +90,8 @@ def payments_list(
 
 
 def every_payment(engine: ProjectionEngine, **filters: Any) -> Iterator[dict[str, Any]]:
-    """Every payment of a search, newest first, a page of :data:`MAX_LIMIT` at a time (the files)."""
-    cursor = None
-    while True:
-        found = payments_list(engine, **filters, cursor=cursor, limit=MAX_LIMIT)
-        yield from found["items"]
-        cursor = found["next_cursor"]
-        if cursor is None:
-            return
+    """Every payment of a search, newest first."""
+    return every_item(payments_list, engine, **filters)
 
 
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
