@@ -79,6 +79,8 @@ BUSINESS_RULES = {
     "GET /v1/beneficiaries": "the citizen ID of the query and of the X-Citizen-ID header are the same",
     "POST /v1/users": "a token's expiry is after today and at most five years ahead",
     "POST /v1/users/{name}/rotate": "the same, for the new token",
+    "POST /v1/beneficiaries/{beneficiary_id}/recoveries": "a deduction from a monthly entitlement names "
+    "its period, one from a one-off none",
     "GET /v1/audit": "a cursor is the next_cursor of an earlier page (opaque, encoded by the server)",
     "GET /v1/payments": "the same, for the payments' cursor",
 }
