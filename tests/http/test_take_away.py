@@ -336,3 +336,25 @@ def test_libreoffice_opens_the_csv_with_ids_as_text_and_amounts_as_numbers(
     assert row[head.index("Số CCCD")].value == scene["binh"]["citizen_id"]
     assert row[head.index("Số tiền (đồng)")].value == AMOUNT
     assert row[head.index("Chứng từ")].value in {"=HYPERLINK(1)", "'=HYPERLINK(1)"}
+
+
+def test_every_event_type_has_a_vietnamese_label():
+    """A new event class needs its name in projections/labels.py (the audit trail, its files, the pages)."""
+    import domain.beneficiary  # noqa: PLC0415 - every aggregate, so that every event class is known
+    import domain.campaigns  # noqa: PLC0415
+    import domain.indexes  # noqa: PLC0415
+    import domain.rates  # noqa: PLC0415
+    import domain.rosters  # noqa: PLC0415
+    import domain.users  # noqa: F401, PLC0415
+    from domain.events import LedgerAggregate  # noqa: PLC0415
+    from projections.labels import EVENT_LABELS, OTHER_RECORD_LABELS  # noqa: PLC0415
+
+    found: set[str] = set()
+    todo = [LedgerAggregate.Event]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("domain.") and cls.__name__ not in {"Event", "Created"}:
+            found.add(cls.__name__)
+    assert "PaymentRecorded" in found
+    assert sorted(found - {*EVENT_LABELS, *OTHER_RECORD_LABELS}) == []
