@@ -157,7 +157,7 @@ def _sheet(book: xlsxwriter.Workbook, formats: _Formats, table: Table, names: se
 def tables_xlsx(tables: Sequence[Table]) -> bytes:
     """The tables as one XLSX workbook, a sheet each (XlsxWriter, constant-memory mode)."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": True})
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})  # in_memory would turn it off
     formats = _Formats(book)
     names: set[str] = set()
     for table in tables:

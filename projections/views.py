@@ -161,6 +161,7 @@ CREATE TABLE IF NOT EXISTS rm_audit (
 CREATE INDEX IF NOT EXISTS rm_audit_stream ON rm_audit (stream_id, seq);
 CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, recorded_at);
 CREATE INDEX IF NOT EXISTS rm_audit_recorded ON rm_audit (recorded_at);
+CREATE INDEX IF NOT EXISTS rm_audit_commune ON rm_audit (commune_code, notification_id);
 CREATE TABLE IF NOT EXISTS rm_rates (
     schedule TEXT NOT NULL,
     province TEXT NOT NULL,
