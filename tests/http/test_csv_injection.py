@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ledger.csv_cells import Keep, csv_bytes, formula_safe, unescape, unwrap
-from ledger.imports import RowError, write_rejects
+from ledger.imports import RowError, read_table, write_rejects
 
 FORMULAS = ['=HYPERLINK("http://x","Bấm")', "+1", "-2", "@SUM(A1)"]
 
@@ -87,3 +87,15 @@ def test_every_text_reads_back_and_none_runs_as_a_formula(texts: list[str], sep:
         else:
             assert not cell.startswith(("+", "-", "@", "\t", "\r"))
         assert unescape(unwrap(cell)) == text
+
+
+def test_a_citizen_id_kept_as_text_reads_back_into_an_import():
+    """The rejects file writes a citizen ID as ``="075…"``; the import reads such a cell as the ID."""
+    errors = [RowError(2, "amount", "must be a whole number of đồng")]
+    rejects = write_rejects(
+        [{"citizen_id": "075150012345", "amount": "abc"}], errors, ["citizen_id", "amount"]
+    )
+    (row,) = list(csv.reader(io.StringIO(rejects.decode("utf-8-sig"))))[1:]
+    assert row[1] == '="075150012345"'
+    corrected = csv_bytes([["citizen_id", "amount"], [Keep("075150012345"), 2_789_000]], "semicolon")
+    assert read_table(corrected) == [{"citizen_id": "075150012345", "amount": "2789000"}]
