@@ -5,7 +5,7 @@ CSV/XLSX files and the page ``/pages/nhat-ky``.
   the log, encoded) and continues the same search with no entry twice and none skipped, even while new
   events are recorded (they are newer than any page already read).
 * **Filters**: ``beneficiary_id``, ``actor``, ``type`` (the event class name, or its Vietnamese label:
-  :data:`projections.labels.EVENT_LABELS`), ``commune_code``, ``from``/``to`` (when it was recorded: a
+  :data:`domain.labels.EVENT_LABELS`), ``commune_code``, ``from``/``to`` (when it was recorded: a
   date ``YYYY-MM-DD`` is a whole day **in Vietnam's time**, Asia/Ho_Chi_Minh — 01:30 on 1 December in
   Hà Nội is 18:30 UTC on 30 November and belongs to ``from=2026-12-01``; a timestamp with its offset is
   that moment, ``to`` included), ``period`` (the business month: an event that happened in the month, or
@@ -33,15 +33,9 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidInput
 from domain.indexes import index_id
+from domain.labels import EVENT_LABELS, OTHER_RECORD_LABELS, event_label
 from domain.values import Month, parse_commune_code, parse_date
-from projections.labels import (
-    CLAIM_KINDS,
-    EVENT_LABELS,
-    OTHER_RECORD_LABELS,
-    data_summary,
-    reason_text,
-    type_label,
-)
+from projections.labels import CLAIM_KINDS, data_summary, reason_text
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
@@ -170,7 +164,7 @@ def _entry(row: tuple[Any, ...]) -> dict[str, Any]:
         "occurred_on": item["occurred_on"],
         "actor": item["actor"],
         "type": kind,
-        "type_label": type_label(kind),
+        "type_label": event_label(kind),
         "beneficiary_id": item["stream_id"] if kind in EVENT_LABELS else None,
         "stream_id": item["stream_id"],
         "commune_code": item["commune_code"],

@@ -1,55 +1,10 @@
-"""The Vietnamese names of what the ledger records — tên sự kiện: event types, the reasons the system
-writes itself, and the fields of an event's data, shared by the pages, the API's audit trail and its
-files (``api.pages.support`` re-exports the labels)."""
+"""What the audit trail says in Vietnamese — nhật ký bằng tiếng Việt: the reasons the system writes
+itself, what a uniqueness claim holds and the fields of an event's data (the event
+types' names are the domain's: :mod:`domain.labels`)."""
 
 from __future__ import annotations
 
 import re
-
-EVENT_LABELS = {
-    "BeneficiaryRegistered": "Đăng ký đối tượng",
-    "DetailsCorrected": "Đính chính thông tin",
-    "Relocated": "Chuyển xã/phường",
-    "PaymentChannelChanged": "Đổi hình thức nhận",
-    "EntitlementGranted": "Quyết định hưởng",
-    "EntitlementAdjusted": "Điều chỉnh mức hưởng",
-    "EntitlementSuspended": "Tạm dừng hưởng",
-    "EntitlementResumed": "Tiếp tục hưởng",
-    "EntitlementTerminated": "Thôi hưởng",
-    "DeathRecorded": "Báo tử",
-    "PaymentRecorded": "Chi trả",
-    "PaymentNotCollected": "Không nhận",
-    "PaymentReversed": "Hủy chi trả",
-    "OverpaymentRecovered": "Thu hồi chi thừa",
-    "OverpaymentDeducted": "Khấu trừ thu hồi chi thừa",
-    "HealthInsuranceCardIssued": "Cấp thẻ BHYT",
-    "HealthInsuranceCardRenewed": "Gia hạn thẻ BHYT",
-    "HealthInsuranceCardRevoked": "Thu hồi thẻ BHYT",
-}
-"""The events of a beneficiary's stream."""
-OTHER_RECORD_LABELS = {
-    "BeneficiarySnapshot": "Ảnh chụp trạng thái",
-    "RosterIssued": "Phát hành danh sách chi trả",
-    "UserRegistered": "Tạo người dùng",
-    "UserDisabled": "Khóa người dùng",
-    "TokenIssued": "Cấp mã truy cập",
-    "ValueClaimed": "Giữ mã duy nhất",
-    "RateScheduleOpened": "Mở biểu mức",
-    "RateAmended": "Sửa đổi mức chuẩn",
-    "RateAmendmentProposed": "Đề xuất sửa đổi mức chuẩn (chờ duyệt)",
-    "RateAmendmentApproved": "Duyệt sửa đổi mức chuẩn",
-    "NccTablesOpened": "Mở bảng mức trợ cấp NCC",
-    "EditionRecorded": "Ghi bảng mức trợ cấp NCC",
-    "CampaignStarted": "Bắt đầu đợt chi",
-    "CampaignCompleted": "Hoàn thành đợt chi",
-}
-"""The records of the other streams (rosters, users, rates, campaigns, uniqueness claims)."""
-
-
-def type_label(event_type: str) -> str:
-    """The Vietnamese name of an event type (the class name when it has none yet)."""
-    return EVENT_LABELS.get(event_type) or OTHER_RECORD_LABELS.get(event_type, event_type)
-
 
 CLAIM_KINDS = {
     "citizen_id": "Số CCCD",
@@ -140,13 +95,3 @@ def data_summary(data: dict[str, object]) -> str:
             text = str(value)
         parts.append(f"{label}: {text}")
     return "; ".join(parts)
-
-
-FUNDING_SOURCE_LABELS = {
-    "central": "Ngân sách trung ương",
-    "province": "Ngân sách tỉnh",
-    "district": "Ngân sách huyện",
-    "commune": "Ngân sách xã",
-    "donation": "Nguồn vận động, tài trợ",
-}
-"""The funding sources of gifts and supports (the scheme parameter ``funding_source``)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from domain.beneficiary import ONE_OFF
 from domain.catalogue import scheme_catalogue
 from domain.errors import InvalidInput
+from domain.labels import CHANNEL_LABELS
 from domain.values import Month, parse_commune_code
 from ledger.adapters.communes import commune_name
 from projections.audit import decode_cursor, encode_cursor, every_item, scoped, shown_moment, vietnam_time
@@ -94,7 +95,6 @@ def every_payment(engine: ProjectionEngine, **filters: Any) -> Iterator[dict[str
     return every_item(payments_list, engine, **filters)
 
 
-CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
 PAYMENT_COLUMNS = (
     Column("payment_id", "Mã chi trả", "text", 24),
     Column("full_name", "Họ và tên", "text", 26),

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.catalogue import scheme_catalogue
-from domain.values import BHYT_GROUPS
-from projections.labels import FUNDING_SOURCE_LABELS
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:

@@ -122,6 +122,7 @@ FILTERED = {
     "list_by_citizen_id": ("items", "id"), "roster": ("lines", "beneficiary_id"),
     "roster_as_of": ("lines", "beneficiary_id"), "exceptions": ("items", "beneficiary_id"),
     "audit": ("items", "beneficiary_id"), "payments": ("items", "beneficiary_id"),
+    "unpaid_lines": ("items", "beneficiary_id"),
 }  # fmt: skip
 # what the access log names for a read of personal data allowed to the caller
 RECORDED = {
@@ -133,6 +134,7 @@ RECORDED = {
     "audit": "audit type=PaymentRecorded period=2024-07", "audit_of_person": "audit beneficiary_id=",
     "audit_csv": "audit period=2024-07 csv", "payments": "payments period=2024-07",
     "payments_xlsx": "payments period=2024-07 xlsx",
+    "unpaid_lines": "exceptions unpaid_roster_lines",
 }  # fmt: skip
 INSPECTORS_ONLY = {"access_log"}
 

@@ -339,7 +339,7 @@ def test_libreoffice_opens_the_csv_with_ids_as_text_and_amounts_as_numbers(
 
 
 def test_every_event_type_has_a_vietnamese_label():
-    """A new event class needs its name in projections/labels.py (the audit trail, its files, the pages)."""
+    """A new event class needs its name in domain/labels.py (the audit trail, its files, the pages)."""
     import domain.beneficiary  # noqa: PLC0415 - every aggregate, so that every event class is known
     import domain.campaigns  # noqa: PLC0415
     import domain.indexes  # noqa: PLC0415
@@ -347,7 +347,7 @@ def test_every_event_type_has_a_vietnamese_label():
     import domain.rosters  # noqa: PLC0415
     import domain.users  # noqa: F401, PLC0415
     from domain.events import LedgerAggregate  # noqa: PLC0415
-    from projections.labels import EVENT_LABELS, OTHER_RECORD_LABELS  # noqa: PLC0415
+    from domain.labels import EVENT_LABELS, OTHER_RECORD_LABELS  # noqa: PLC0415
 
     found: set[str] = set()
     todo = [LedgerAggregate.Event]
