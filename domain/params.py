@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidInput
-from domain.values import parse_amount
+from domain.values import FUNDING_SOURCE_LABELS, format_vnd, parse_amount
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -192,3 +192,49 @@ def declared_params(specs: tuple[ParamSpec, ...], params: Mapping[str, Any]) -> 
         if value is not None or spec.name in params:
             out[spec.name] = value
     return out
+
+
+# The Vietnamese names of the parameters the catalogue declares and of their enum choices (the funding
+# sources' are domain.values.FUNDING_SOURCE_LABELS, written in lower case inside a sentence) — what pages,
+# files and the CLI show instead of ``amount = 156000, funding_source = province``: :func:`param_lines`.
+PARAM_NAMES_VI: dict[str, str] = {
+    "martyrs": "Số liệt sĩ",
+    "injury_rate": "Tỷ lệ tổn thương",
+    "extremely_severe": "Thương tật, bệnh tật đặc biệt nặng",
+    "children": "Số con đang nuôi",
+    "level": "Cấp học",
+    "amount": "Số tiền",
+    "funding_source": "Nguồn kinh phí",
+    "occasion": "Dịp",
+    "age": "Tuổi",
+    "days": "Số ngày",
+}
+CHOICE_NAMES_VI: dict[str, dict[str, str]] = {
+    "funding_source": {code: name.lower() for code, name in FUNDING_SOURCE_LABELS.items()},
+    "level": {
+        "preschool": "Mầm non",
+        "school": "Phổ thông",
+        "vocational": "Giáo dục nghề nghiệp",
+        "university": "Đại học",
+    },
+}
+_MONEY_PARAMS = frozenset({"amount"})
+_PERCENT_PARAMS = frozenset({"injury_rate"})
+
+
+def param_value_vi(name: str, value: object) -> str:
+    """One parameter's value in Vietnamese: money ``156.000 đ``, a rate ``61%``, yes/no ``có``/``không``,
+    an enum choice by its name (``ngân sách tỉnh``), anything else as given."""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if name in _MONEY_PARAMS and isinstance(value, int):
+        return format_vnd(value, unit=True)
+    if name in _PERCENT_PARAMS and isinstance(value, int):
+        return f"{value}%"
+    return CHOICE_NAMES_VI.get(name, {}).get(str(value), "—" if value is None else str(value))
+
+
+def param_lines(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An entitlement's parameters as ``(Vietnamese name, Vietnamese value)`` lines, in their order
+    (a parameter without a name here shows by its code)."""
+    return [(PARAM_NAMES_VI.get(name, name), param_value_vi(name, value)) for name, value in params.items()]

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 NCC_STANDARD = "NCC_STANDARD"
 BTXH_STANDARD = "BTXH_STANDARD"
+# what the pages, files and CLI call each rate schedule
+SCHEDULE_NAMES_VI = {
+    BTXH_STANDARD: "chuẩn trợ giúp xã hội",
+    NCC_STANDARD: "chuẩn trợ cấp ưu đãi người có công",
+}
 BTXH_FUNERAL = "BTXH_FUNERAL"
 
 

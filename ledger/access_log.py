@@ -84,6 +84,20 @@ def roster_read(month: object, commune_code: str | None, channel: str | None, fi
     return " ".join(parts)
 
 
+def _utc_moment(moment: str | None, field: str) -> str | None:
+    """``moment`` (ISO 8601 with an offset) as the access log writes its times (UTC, ISO), so that the
+    text columns compare in time order."""
+    if moment is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(field, f"must be an ISO 8601 timestamp with an offset, got {moment!r}")
+    return parsed.astimezone(UTC).isoformat()
+
+
 PERSONAL_FILTERS = frozenset({"citizen_id", "name"})
 
 
@@ -135,8 +149,14 @@ class AccessLog:
         date_to: object = None,
         cursor: object = None,
         limit: int = 100,
+        read_from: str | None = None,
+        read_before: str | None = None,
     ) -> dict[str, Any]:
-        """One page of reads, newest first, filtered; ``next_cursor`` continues it."""
+        """One page of reads, newest first, filtered; ``next_cursor`` continues it.
+
+        ``date_from``/``date_to`` are days of UTC (the API's); ``read_from``/``read_before`` are moments
+        (ISO, UTC, as :func:`api.pages.support.vietnam_day_bounds` gives the days of Vietnam's calendar
+        for the pages): reads at or after the first, before the second."""
         clauses: list[str] = []
         params: list[Any] = []
         if user:
@@ -146,7 +166,11 @@ class AccessLog:
             clauses.append("beneficiary_id = ?")
             params.append(beneficiary_id)
         start, end = day_range(date_from, date_to, ("from", "to"))
-        for clause, bound in (("read_at >= ?", start), ("read_at < ?", end)):
+        moments = (
+            ("read_at >= ?", _utc_moment(read_from, "from")),
+            ("read_at < ?", _utc_moment(read_before, "to")),
+        )
+        for clause, bound in (("read_at >= ?", start), ("read_at < ?", end), *moments):
             if bound is not None:
                 clauses.append(clause)
                 params.append(bound)

@@ -40,12 +40,31 @@ def entitlement_view(
             month = ledger.current_month()
             view["month"] = str(month)
             view["monthly_amount"] = agg.due_amount(ent.entitlement_id, str(month), rates)
+            if ent.scheme.frequency == "quarterly":
+                view.update(_next_payment(agg, ent.entitlement_id, month, rates))
         else:
             view["amount"] = agg.due_amount(ent.entitlement_id, "once", rates)
+            paid = [
+                p for p in agg.payments.values() if p.entitlement_id == ent.entitlement_id and not p.reversed
+            ]
+            view["paid_amount"] = agg.paid.get((ent.entitlement_id, "once"), 0)
+            view["paid_on"] = max(p.paid_on for p in paid).isoformat() if paid else None
     except RateMissing as error:  # named, never fatal: the rest of the record still shows
         view["monthly_amount" if ent.scheme.monthly else "amount"] = None
         view["problem"] = error.message
     return view
+
+
+def _next_payment(agg: Beneficiary, entitlement_id: str, month: Month, rates: RateBook) -> dict[str, Any]:
+    """A quarterly (periodic) entitlement's next payment from ``month``: the month it is paid in and the
+    amount (``next_payment_month``, ``payment_amount``), by the domain's own rule of the months it pays
+    (nothing when none falls in the next three months: it has ended)."""
+    for ahead in range(3):
+        paying = month.plus(ahead)
+        amount = agg.due_amount(entitlement_id, str(paying), rates)
+        if amount:
+            return {"next_payment_month": str(paying), "payment_amount": amount}
+    return {}
 
 
 def overpayment_view(agg: Beneficiary, rates: RateBook) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.beneficiary import ONE_OFF
 from domain.errors import InvalidInput
+from domain.rate_book import SCHEDULE_NAMES_VI
 from domain.values import Month, last_complete_month, parse_commune_code, parse_date
 from projections.rosters import _states_at
 from projections.views import PLACES_IN_FORCE_SQL
@@ -60,7 +61,7 @@ def problem_text(reason: str) -> str:
     for pattern, text in _PROBLEMS:
         match = re.match(pattern, reason)
         if match:
-            groups = [g.replace(",", ".") for g in match.groups()]
+            groups = [SCHEDULE_NAMES_VI.get(g, g.replace(",", ".")) for g in match.groups()]
             return text.format(*groups)
     return reason
 

@@ -140,6 +140,12 @@ class Entitlement(Answer):
     month: str | None = Field(default=None, description="the month monthly_amount is for (this month)")
     monthly_amount: int | None = Field(default=None, description="đồng for month (monthly schemes)")
     amount: int | None = Field(default=None, description="đồng (one-off schemes)")
+    paid_amount: int | None = Field(default=None, description="đồng paid of a one-off (one-off schemes)")
+    paid_on: str | None = Field(default=None, description="the day a one-off was paid (last payment)")
+    next_payment_month: str | None = Field(
+        default=None, description="the next month a quarterly scheme pays in (quarterly schemes)"
+    )
+    payment_amount: int | None = Field(default=None, description="đồng it pays then (quarterly schemes)")
     suspended: bool | None = Field(default=None, description="suspended now")
 
 

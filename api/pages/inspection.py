@@ -41,6 +41,7 @@ from api.pages.kit import (
     forbidden,
     inspector_only,
     page,
+    read_dates,
 )
 from api.pages.queries import entitlement_schemes, names_of
 from api.web.files import FileFormat, table_file
@@ -48,7 +49,7 @@ from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
 from domain.labels import event_label
-from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number, parse_date
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from ledger.csv_cells import Separator
 from ledger.integrity import verify_streams
@@ -133,11 +134,13 @@ def audit_log(
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
-    form = {"actor": actor.strip(), "date_from": vi.parse_date_text(date_from),
-            "date_to": vi.parse_date_text(date_to), "type": type.strip(),
-            "commune_code": commune_code.strip()}  # fmt: skip
+    typed = {"actor": actor.strip(), "date_from": date_from, "date_to": date_to, "type": type.strip(),
+             "commune_code": commune_code.strip()}  # fmt: skip
+    form, errors = read_dates(typed)  # the pages' one reading of dates (dd/mm/yyyy or ISO)
     svc: Services = services(request)
-    errors = _audit_errors(svc, form)
+    errors = errors or _audit_errors(svc, form)
+    if errors:
+        form = {**form, **{name: typed[name] for name in errors if name in typed}}
     filters: dict[str, Any] = {
         "from_": form["date_from"] or None, "to": form["date_to"] or None, "actor": form["actor"] or None,
         "type": form["type"] or None, "commune_code": form["commune_code"] or None,
@@ -211,15 +214,9 @@ def _audit_file(
 
 
 def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
+    """The refusals of an audit search whose dates were read (:func:`api.pages.kit.read_dates`)."""
     errors: dict[str, str] = {}
-    dates = {}
-    for name in ("date_from", "date_to"):
-        if form[name]:
-            try:
-                dates[name] = parse_date(form[name], name)
-            except DomainError as error:
-                errors.update(field_errors(error, tuple(form)))
-    if len(dates) == 2 and dates["date_to"] < dates["date_from"]:
+    if form["date_from"] and form["date_to"] and form["date_to"] < form["date_from"]:
         errors["date_to"] = "Không được trước ngày bắt đầu."
     if form["type"]:
         try:
@@ -294,25 +291,30 @@ def access_log(
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
-    form = {"user": user.strip(), "beneficiary_id": beneficiary_id.strip(),
-            "date_from": vi.parse_date_text(date_from), "date_to": vi.parse_date_text(date_to)}  # fmt: skip
+    typed = {"user": user.strip(), "beneficiary_id": beneficiary_id.strip(), "date_from": date_from,
+             "date_to": date_to}  # fmt: skip
+    form, errors = read_dates(typed)
+    if not errors and form["date_from"] and form["date_to"] and form["date_to"] < form["date_from"]:
+        errors["date_to"] = "Không được trước ngày bắt đầu."
     svc: Services = services(request)
-    errors: dict[str, str] = {}
     found: dict[str, Any] = {"items": [], "next_cursor": None}
-    try:
-        found = svc.reads.page(
-            user=form["user"] or None, beneficiary_id=form["beneficiary_id"] or None,
-            date_from=form["date_from"] or None, date_to=form["date_to"] or None, cursor=sau or None,
-            limit=AUDIT_PAGE,
-        )  # fmt: skip
-    except DomainError as error:
-        errors.update(field_errors(error, tuple(form)))
+    if errors:
+        form = {**form, **{name: typed[name] for name in errors}}
+    else:
+        start, end = vi.vietnam_day_bounds(form["date_from"], form["date_to"])  # days of Vietnam's calendar
+        try:
+            found = svc.reads.page(
+                user=form["user"] or None, beneficiary_id=form["beneficiary_id"] or None,
+                read_from=start or None, read_before=end or None, cursor=sau or None, limit=AUDIT_PAGE,
+            )  # fmt: skip
+        except DomainError as error:
+            errors.update(field_errors(error, tuple(form)))
     next_url = _next_url("truy-cap", form, found["next_cursor"])
     context = {
         "nav": "truy-cap",
         "form": form,
         "errors": errors,
-        "rows": found["items"],
+        "rows": [{**r, "what_vi": vi.read_text(r["what"], EXCEPTION_LABELS)} for r in found["items"]],
         "next_url": next_url,
         "paged": bool(sau),
         "users": sorted(u.name for u in svc.ledger.users()),

@@ -1,8 +1,10 @@
 """What the web pages show, in Vietnamese — hiển thị: amounts, dates, labels, refusals and the timeline.
 
 Amounts are written ``1.234.567 đ``, dates ``dd/mm/yyyy``, months ``mm/yyyy``, moments in Vietnam's
-time (UTC+7). A refusal of the ledger is shown beside its field in Vietnamese where the message is a
-common one (:func:`vietnamese`), else in the ledger's own English words.
+time (Asia/Ho_Chi_Minh, UTC+7). A date typed in a form is read by one function, :func:`read_date`
+(``dd/mm/yyyy``, or ISO ``yyyy-mm-dd``), and a day searched for is a day of Vietnam's calendar
+(:func:`vietnam_day_bounds`). A refusal of the ledger is shown beside its field in Vietnamese where the
+message is a common one (:func:`vietnamese`), else in the ledger's own English words.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from domain import labels, messages
-from domain.values import format_number, format_percent, format_vnd
+from domain.params import param_lines
+from domain.values import VIETNAM_TIME, format_number, format_percent, format_vnd
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+VIETNAM = VIETNAM_TIME  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975
 
 # the domain's names (domain/labels.py, shared with the command line), read by the pages as vi.EVENT_LABELS
 KIND_LABELS = labels.KIND_LABELS
@@ -68,7 +71,7 @@ def ngay(value: object) -> str:
     day = _as_date(value)
     if day is None:
         return "—" if not value else str(value)
-    return day.strftime("%d/%m/%Y")
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def thoi_diem(value: object) -> str:
@@ -133,6 +136,66 @@ def parse_date_text(text: str) -> str:
     return text.strip()
 
 
+DATE_REFUSAL = messages.DATE_REFUSAL
+# ASCII digits only: ``\\d`` would let other scripts' digits (Arabic-Indic, full-width…) through.
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def read_date(text: str) -> str:
+    """A date typed in a form — ``dd/mm/yyyy`` (``d/m/yyyy`` too) or ISO ``yyyy-mm-dd`` — as ISO
+    ``yyyy-mm-dd``; ``""`` when blank. Anything else (``31/02/2026``, ``2026/13/01``, letters, digits
+    of another script) is a :class:`ValueError` whose message is :data:`DATE_REFUSAL`."""
+    typed = text.strip()
+    if not typed:
+        return ""
+    dmy, iso = _DMY.fullmatch(typed), _ISO_DATE.fullmatch(typed)
+    if dmy:
+        day, month, year = (int(g) for g in dmy.groups())
+    elif iso:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        raise ValueError(DATE_REFUSAL)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(DATE_REFUSAL) from None
+
+
+def date_input(value: object) -> str:
+    """What a date field shows: an ISO date (or a date) as ``dd/mm/yyyy``; anything else — a refused
+    text typed by the officer — as it was typed."""
+    if isinstance(value, date):
+        return ngay(value)
+    text = "" if value is None else str(value)
+    return ngay(text) if _ISO_DATE.fullmatch(text.strip()) and _as_date(text.strip()) else text
+
+
+def month_input(value: object) -> str:
+    """What a month field shows: ISO ``yyyy-mm`` as ``mm/yyyy``; anything else as typed."""
+    text = "" if value is None else str(value)
+    return thang(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text) else text
+
+
+def vietnam_day_bounds(day_from: str, day_to: str) -> tuple[str, str]:
+    """The moments (ISO, UTC) that bound the days ``day_from`` to ``day_to`` (ISO dates, both included;
+    either may be ``""``) of Vietnam's calendar: the first day's midnight in Vietnam and the midnight
+    after the last. A search by day on the pages means these days, whatever the browser's or the
+    server's time zone."""
+
+    def midnight(day: str, after: int = 0) -> str:
+        first = datetime.combine(date.fromisoformat(day) + timedelta(days=after), time(), VIETNAM)
+        return first.astimezone(UTC).isoformat()
+
+    return (midnight(day_from) if day_from else "", midnight(day_to, 1) if day_to else "")
+
+
+def end_of_vietnam_day(day: str) -> str:
+    """The last moment of ``day`` (ISO date) in Vietnam's time, as an ISO timestamp with its offset."""
+    last = datetime.combine(date.fromisoformat(day), time.max, VIETNAM)
+    return last.isoformat()
+
+
 def parse_month_text(text: str) -> str:
     """A month as the browser sends it (``YYYY-MM``) or as typed (``mm/yyyy``), as ``YYYY-MM``."""
     match = re.fullmatch(r"(\d{1,2})/(\d{4})", text.strip())
@@ -149,6 +212,71 @@ CARD_NUMBER_HELP = messages.CARD_NUMBER_HELP
 vietnamese = messages.vietnamese
 _translations = messages.translations
 _translate = messages.translate
+
+
+# ------------------------------------------------------------------------------------------- access log
+
+_SEARCH_FILTERS = {
+    "citizen_id": "số CCCD",
+    "name": "họ tên",
+    "commune_code": "xã/phường",
+    "status": "tình trạng",
+    "scheme": "chế độ",
+    "kind": "loại đối tượng",
+}
+_FILE_FORMATS = {"csv": "tệp CSV", "xlsx": "tệp Excel", "pdf": "tệp PDF", "print": "bản in"}
+
+
+def _search_text(filters: str) -> str:
+    parts = []
+    for part in filters.split():
+        name, _, value = part.partition("=")
+        label = _SEARCH_FILTERS.get(name, name)
+        if name == "status":
+            value = STATUS_LABELS.get(value, value).lower()
+        elif name == "kind":
+            value = KIND_LABELS.get(value, value).lower()
+        parts.append(f"{label} {value}".strip())
+    return "Tìm đối tượng" + (f" theo {', '.join(parts)}" if parts else "")
+
+
+def _roster_text(words: list[str]) -> str:
+    parts = [f"Danh sách chi trả tháng {thang(words[0])}" if words else "Danh sách chi trả"]
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "commune":
+            parts.append(f"xã/phường {next(rest, '')}")
+        elif word == "channel":
+            channel = next(rest, "")
+            parts.append(CHANNEL_LABELS.get(channel, channel).lower())
+        else:
+            parts.append(_FILE_FORMATS.get(word, word))
+    return ", ".join(parts)
+
+
+_READS = {
+    "profile": "Hồ sơ đối tượng",
+    "beneficiary": "Thông tin đối tượng",
+    "audit": "Nhật ký",
+    "lookup": "Tra cứu theo số CCCD",
+    "history": "Lịch sử hồ sơ",
+}
+
+
+def read_text(what: str, exception_labels: dict[str, str] | None = None) -> str:
+    """What a read of the access log names (``profile as of 2024-09-25``, ``roster 2024-09 commune
+    26041 csv``, ``search commune_code=26041 citizen_id``…) in Vietnamese; what it does not know is
+    shown as recorded."""
+    head, _, tail = what.partition(" ")
+    if head in _READS and (not tail or tail.startswith("as of ")):
+        return _READS[head] + (f" tính đến {ngay(tail.removeprefix('as of '))}" if tail else "")
+    texts: dict[str, Callable[[str], str]] = {
+        "search": _search_text,
+        "roster": lambda rest: _roster_text(rest.split()),
+        "exceptions": lambda rest: f"Ngoại lệ: {(exception_labels or {}).get(rest, rest)}",
+        "payment": lambda rest: f"Chứng từ chi trả {rest.removeprefix('proof ')}",
+    }
+    return texts[head](tail) if head in texts else what
 
 
 # ------------------------------------------------------------------------------------------- integrity
@@ -204,10 +332,48 @@ def channel_text(channel: object) -> str:
 
 
 def params_text(params: object) -> str:
-    """An entitlement's parameters, ``martyrs = 1``."""
+    """An entitlement's parameters in Vietnamese (the domain's names, :func:`domain.params.param_lines`):
+    ``Số tiền: 156.000 đ; Nguồn kinh phí: ngân sách tỉnh``."""
     if not isinstance(params, dict) or not params:
         return ""
-    return ", ".join(f"{k} = {v}" for k, v in params.items())
+    return "; ".join(f"{name}: {value}" for name, value in param_lines(params))
+
+
+def amount_text(entitlement: dict[str, Any]) -> tuple[str, str]:
+    """What an entitlement pays, as ``(amount, when)``: a monthly one this month's amount; a quarterly
+    one what it pays each quarter and the month of its next payment (never this month's ``0 đ``); a
+    one-off its amount, once."""
+    if entitlement.get("frequency") == "quarterly":
+        if entitlement.get("payment_amount"):
+            return (f"{vnd(entitlement['payment_amount'])} mỗi quý",
+                    f"kỳ chi tới: tháng {thang(entitlement.get('next_payment_month'))}")  # fmt: skip
+        return ("—", "không còn kỳ chi nào")
+    if "monthly_amount" in entitlement:
+        return (vnd(entitlement["monthly_amount"]), f"tháng {thang(entitlement.get('month'))}")
+    return (vnd(entitlement.get("amount")), "trợ cấp một lần")
+
+
+def _one_off_status(entitlement: dict[str, Any]) -> tuple[str, str]:
+    due, paid = entitlement.get("amount"), entitlement.get("paid_amount") or 0
+    if entitlement.get("last_month") and not paid:
+        return ("terminated", "Trợ cấp một lần — đã hủy")
+    if isinstance(due, int) and paid >= due > 0:
+        return ("terminated", f"Trợ cấp một lần — đã chi ngày {ngay(entitlement.get('paid_on'))}")
+    if paid:
+        return ("suspended", f"Trợ cấp một lần — đã chi {vnd(paid)}, còn {vnd(max((due or 0) - paid, 0))}")
+    return ("suspended", "Trợ cấp một lần — chưa chi")
+
+
+def entitlement_status(entitlement: dict[str, Any]) -> tuple[str, str]:
+    """An entitlement's state, as ``(css class, Vietnamese label)``: running, suspended or stopped; a
+    one-off is never "running": it was paid (on what day) or not yet."""
+    if entitlement.get("frequency") == "one_off":
+        return _one_off_status(entitlement)
+    if entitlement.get("suspended"):
+        return ("suspended", "Tạm dừng")
+    if entitlement.get("last_month"):
+        return ("terminated", "Đã thôi")
+    return ("active", "Đang hưởng")
 
 
 def _registered(data: dict[str, Any], names: _Names) -> list[tuple[str, str]]:
