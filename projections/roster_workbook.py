@@ -105,7 +105,7 @@ def _column_sum(col: int, first: int, last: int) -> str:
 def _lines_of_text(text: str, width: float) -> int:
     """How many lines ``text`` wraps to in a column ``width`` characters wide (an estimate: XLSX keeps
     row heights, it does not compute them)."""
-    per_line = max(1, int(width * 1.6))  # 10 pt Times New Roman: about 1.7 characters a unit
+    per_line = max(1, int(width * 1.65))  # 10 pt Times New Roman: about 1.7 characters a unit
     return max(1, sum(math.ceil(max(1, len(part)) / per_line) for part in text.split("\n")))
 
 
