@@ -6,13 +6,17 @@ the cash/bank split of the summary)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from workbook_reading import commune_table, open_roster
+from xlsxwriter.worksheet import Worksheet
 
 from domain.values import Month
+from projections import roster_workbook
 from projections.exports import roster_xlsx
 from projections.roster_paper import NATIONAL_HEADING, SIGNATURES, SIGNING_DATE, scheme_name
 from projections.roster_workbook import HEADINGS, SIGN_HEIGHT
@@ -185,3 +189,19 @@ def test_every_item_is_a_row_and_the_totals_are_the_rosters(drawn):
         len(cash),
         sum(x.net_amount for x in cash),
     )
+
+
+def test_the_fast_cell_writer_writes_what_xlsxwriter_writes(monkeypatch):
+    """:class:`FastCells` is XlsxWriter's worksheet with a shorter path for numbers, strings and blanks:
+    the sheets' XML is byte for byte the same (names with XML's special characters, a leading space,
+    a control character and a would-be escape go through XlsxWriter's own path)."""
+    odd = roster()
+    odd.lines[0].full_name = " Lê\x07Văn _x0041_ Tám "
+    ours = zipfile.ZipFile(io.BytesIO(roster_xlsx(odd, CHECKPOINT)))
+    monkeypatch.setattr(roster_workbook, "SHEET_CLASS", Worksheet)
+    theirs = zipfile.ZipFile(io.BytesIO(roster_xlsx(odd, CHECKPOINT)))
+    sheets = [n for n in ours.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert len(sheets) == 3
+    for name in sheets:
+        assert ours.read(name) == theirs.read(name), name
+    assert "_x005F_x0041_" in ours.read("xl/worksheets/sheet3.xml").decode()
