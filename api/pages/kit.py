@@ -26,6 +26,7 @@ from domain.catalogue import scheme_catalogue
 from domain.errors import NotFound, TokenExpired
 from ledger.adapters.communes import commune_name, communes_of
 from ledger.authorization import may_read, readable_communes
+from projections.roster_paper import NATIONAL_HEADING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,7 +60,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        vnd=vi.vnd, ngay=vi.ngay, thang=vi.thang, thoi_diem=vi.thoi_diem, phan_tram=vi.phan_tram
+        vnd=vi.vnd,
+        ngay=vi.ngay,
+        thang=vi.thang,
+        thoi_diem=vi.thoi_diem,
+        phan_tram=vi.phan_tram,
+        so=vi.so,
     )
     env.globals.update(
         KIND_LABELS=vi.KIND_LABELS,
@@ -72,6 +78,7 @@ def _environment() -> Environment:
         RECOVERY_LABELS=vi.RECOVERY_LABELS,
         EVENT_LABELS=vi.EVENT_LABELS,
         INSPECTING_ROLES=INSPECTING_ROLES,
+        NATIONAL_HEADING=NATIONAL_HEADING,
         commune_name=commune_name,
         basis_text=vi.basis_text,
         channel_text=vi.channel_text,

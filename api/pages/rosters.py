@@ -45,7 +45,6 @@ from ledger.access_log import roster_read
 from ledger.adapters.communes import commune_name, resolve_commune
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.roster_paper import (
-    NATIONAL_HEADING,
     SIGNATURES,
     SIGNING_DATE,
     item_label,
@@ -306,7 +305,6 @@ def print_view(request: Request, month: str = "", commune_code: str = "", channe
         "printed_at": svc.ledger.clock().isoformat(),
         "province_wide": not form["commune_code"],
         "letterhead": letterhead(svc.ledger.province, form["commune_code"], roster.lines),
-        "national_heading": NATIONAL_HEADING,
         "roster_title": roster_title(target),
         "signatures": SIGNATURES,
         "signing_date": SIGNING_DATE,

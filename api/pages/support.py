@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from domain.values import format_vnd
+from domain.values import format_number, format_percent, format_vnd
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
@@ -137,7 +137,14 @@ def phan_tram(share: object, digits: int = 1) -> str:
     """A share ``0.4567`` as ``45,7 %`` (decimal comma)."""
     if isinstance(share, bool) or not isinstance(share, int | float):
         return "—"
-    return f"{share * 100:.{digits}f}".replace(".", ",") + " %"
+    return format_percent(share, digits)
+
+
+def so(value: object) -> str:
+    """A count ``1234`` as ``1.234`` (anything not a number as it is, ``—`` for nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "—" if value is None else str(value)
+    return format_number(value)
 
 
 def parse_amount_text(text: str) -> int | str:
