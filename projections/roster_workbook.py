@@ -53,6 +53,7 @@ from projections.roster_paper import (
     checkpoint_lines,
     item_label,
     letterhead,
+    period_label,
     roster_title,
 )
 
@@ -208,7 +209,12 @@ def _page_setup(sheet: Worksheet, heading_rows: tuple[int, int], footer_left: st
 def _footer_checkpoint(checkpoint: dict[str, Any] | None) -> str:
     """The checkpoint in the footer: its short form (root hash prefix / tree size); a footer holds at
     most 255 characters, so the full note goes below the signature block instead."""
-    return f"Checkpoint: {checkpoint['short']}"[:100] if checkpoint else ""
+    return f"Điểm kiểm tra sổ cái: {checkpoint['short']}"[:100] if checkpoint else ""
+
+
+def _footer_place(place: str, roster: Roster) -> str:
+    """``Phường Trấn Biên — tháng 08/2024``: the footer's right, which sheet of which month."""
+    return f"{place} — tháng {period_label(str(roster.month))}"
 
 
 def _letterhead_rows(
@@ -372,7 +378,7 @@ def _commune_sheet(
     heading = row
     writer = _CommuneSheet(sheet, fmt)
     row = writer.headings(row)
-    _page_setup(sheet, (heading, heading), _footer_checkpoint(checkpoint), f"{name} — {roster.month}")
+    _page_setup(sheet, (heading, heading), _footer_checkpoint(checkpoint), _footer_place(name, roster))
     first = row
     for number, line in enumerate(lines, start=1):
         row = writer.person(row, number, line, nets[id(line)])
@@ -426,7 +432,7 @@ def _summary_sheet(
     for index in range(len(SUMMARY_GROUPS)):
         sheet.write_string(row + 1, 2 + 2 * index, "Số người", heading)
         sheet.write_string(row + 1, 3 + 2 * index, "Số tiền (đ)", heading)
-    _page_setup(sheet, (row, row + 1), _footer_checkpoint(checkpoint), f"{SUMMARY_TITLE} — {roster.month}")
+    _page_setup(sheet, (row, row + 1), _footer_checkpoint(checkpoint), _footer_place(SUMMARY_TITLE, roster))
     row += 2
     first = row
     text, centred = fmt.boxed(), fmt.boxed(align="center")
