@@ -156,6 +156,7 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     for role, _ in SIGNATURES:
         assert role in last
     assert issued["checkpoint"]["short"] in last
+    assert issued["checkpoint"]["note"].splitlines()[2] in last  # the signed note in full, its root hash
 
     shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
