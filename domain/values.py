@@ -140,6 +140,24 @@ def last_complete_month(moment: datetime) -> Month:
     return Month.of(vietnam_today(moment)).previous()
 
 
+def format_decimal(number: float, digits: int = 1) -> str:
+    """A measure the Vietnamese way: ``3,2`` (a decimal comma)."""
+    return f"{number:.{digits}f}".replace(".", ",")
+
+
+def format_day(day: date) -> str:
+    """A date the Vietnamese way: ``10/08/2024``."""
+    return day.strftime("%d/%m/%Y")
+
+
+def format_month(month: Month | str) -> str:
+    """A month the Vietnamese way: ``08/2024`` (``once``, a one-off's period, as ``một lần``)."""
+    if str(month) == "once":
+        return "một lần"
+    parsed = Month.parse(month)
+    return f"{parsed.month:02d}/{parsed.year}"
+
+
 def round_to_thousand(amount: Decimal) -> int:
     """Round to the nearest 1,000 đồng, halves up (làm tròn đến nghìn đồng)."""
     return int((amount / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000)
@@ -471,6 +489,17 @@ def parse_card_number(value: object, field: str = "card_number") -> str:
 def card_group(card_number: str) -> str:
     """The group code (first two letters) of a valid card number."""
     return card_number[:2]
+
+
+PAYMENT_CHANNELS = ("cash", "bank")
+"""The two ways a payment reaches a person (hình thức chi trả): cash at the post office, a bank transfer."""
+
+
+def parse_channel(value: object, field: str = "channel") -> str:
+    """A payment channel's name: ``cash`` or ``bank``."""
+    if value not in PAYMENT_CHANNELS:
+        raise InvalidInput(field, f"must be 'cash' or 'bank', got {value!r}")
+    return str(value)
 
 
 def parse_payment_channel(value: object, field: str = "payment_channel") -> dict[str, str]:

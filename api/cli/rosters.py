@@ -18,7 +18,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.bootstrap import opened_ledger
-from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
+from api.cli.kit import (
+    EXIT_BAD_INPUT,
+    _console,
+    _fail,
+    _refusals,
+    app,
+    as_of_option,
+    channel_option,
+    choice_option,
+    commune_option,
+    month_argument,
+)
 from api.cli.report_tables import (
     OUTPUT_FORMATS,
     WIDTH,
@@ -46,6 +57,8 @@ from projections.rosters import RosterScope, current_roster, issue_roster, roste
 
 if TYPE_CHECKING:
     from projections.rosters import Roster
+
+ROSTER_FORMATS = ("table", "csv", "xlsx", "json", "summary")
 
 
 def _roster_table(roster: Roster) -> Table:
@@ -97,18 +110,16 @@ def _commune_summary(roster: Roster) -> Table:
 @app.command()
 def roster(
     ctx: typer.Context,
-    month: str = typer.Argument(..., help="YYYY-MM"),
-    commune: str | None = typer.Option(None, "--commune", help="5-digit commune code"),
-    channel: str | None = typer.Option(None, "--channel", help="cash | bank"),
-    output_format: str = typer.Option("table", "--format", help="table | csv | xlsx | json | summary"),
+    month: str = month_argument(),
+    commune: str | None = commune_option(),
+    channel: str | None = channel_option(),
+    output_format: str = choice_option("--format", ROSTER_FORMATS, "table"),
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Show what the ledger knew at this moment."),
+    as_of: str | None = as_of_option(),
     issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
 ) -> None:
     """The payout roster of a month (danh sách chi trả)."""
     settings: Settings = ctx.obj
-    if output_format not in {"table", "csv", "xlsx", "json", "summary"}:
-        _fail(f"--format: must be table, csv, xlsx, json or summary, got {output_format!r}", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
         scope = RosterScope.parse(commune, channel)
         target = Month.parse(month, "month")
@@ -175,13 +186,13 @@ def report(
     date_to: str | None = typer.Option(
         None, "--to", help="YYYY-MM or YYYY-MM-DD (default: the last complete month, Vietnam time)"
     ),
-    commune: str | None = typer.Option(None, "--commune"),
+    commune: str | None = commune_option(),
     output_format: str = typer.Option("table", "--format", help="table | json | csv"),
 ) -> None:
     """The provincial report for a period (báo cáo): tables, or the API's JSON, or CSV."""
     settings: Settings = ctx.obj
     _check_format(output_format)
-    with _refusals(), opened_ledger(settings) as ledger:
+    with _refusals({"from": "--from", "to": "--to"}), opened_ledger(settings) as ledger:
         engine = open_projections(ledger, settings.database_url)
         start, finish = report_period(date_from, date_to, ledger.clock())
         result = summary_report(engine, start, finish, commune)
