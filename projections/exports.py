@@ -14,11 +14,12 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
+from domain.labels import CHANNEL_LABELS
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.csv_cells import formula_safe
 from projections import roster_workbook
-from projections.roster_paper import CHANNEL_LABELS, ITEM_LABELS, checkpoint_lines
+from projections.roster_paper import ITEM_LABELS, checkpoint_lines
 
 if TYPE_CHECKING:
     from domain.values import Month

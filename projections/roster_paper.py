@@ -45,7 +45,6 @@ ITEM_LABELS = {
     "one_off": "một lần",
     "recovery": "khấu trừ thu hồi",
 }
-CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
 RECOVERY_NAME = "Khấu trừ thu hồi chi thừa"
 CHECKPOINT_LABEL = "Điểm kiểm tra sổ cái (checkpoint)"
 

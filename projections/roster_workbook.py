@@ -42,11 +42,11 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
+from domain.labels import CHANNEL_LABELS
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.bulk import fewer_collections
 from projections.roster_paper import (
-    CHANNEL_LABELS,
     NATIONAL_HEADING,
     SIGNATURES,
     SIGNING_DATE,
