@@ -67,6 +67,7 @@ from projections.reports import (
     report_period,
     summary_report,
 )
+from projections.roster_paper import province_title
 from projections.tables import file_stem
 
 router = APIRouter(include_in_schema=False)
@@ -414,7 +415,7 @@ def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> 
     names = _scheme_names()
     today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
     code = form["commune_code"]
-    place = commune_name(code) if code else vi.province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
+    place = commune_name(code) if code else province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
     context = {
         "summary": summary,
         "period": f"từ ngày {vi.ngay(summary['from'])} đến ngày {vi.ngay(summary['to'])}",
@@ -443,9 +444,9 @@ def _report_letterhead(svc: Services, commune_code: str) -> list[str]:
     deployment's province), and the commune's when the report is of one commune."""
     if commune_code:
         commune = resolve_commune(commune_code)
-        return [f"UBND {vi.province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
+        return [f"UBND {province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
     province = _province_name(svc)
-    return [f"UBND {vi.province_title(province)}".upper()] if province else ["ĐƠN VỊ BÁO CÁO"]
+    return [f"UBND {province_title(province)}".upper()] if province else ["ĐƠN VỊ BÁO CÁO"]
 
 
 def _report_context(

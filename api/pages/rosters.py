@@ -39,12 +39,19 @@ from api.pages.kit import (
 from api.pages.queries import payments_for_period
 from api.web.problems import status_of
 from api.web.services import Services, services
-from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.values import Month
 from ledger.access_log import roster_read
-from ledger.adapters.communes import commune_name, communes_of, resolve_commune
-from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
+from ledger.adapters.communes import commune_name, resolve_commune
+from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
+from projections.roster_paper import (
+    SIGNATURES,
+    SIGNING_DATE,
+    item_label,
+    letterhead,
+    roster_title,
+    scheme_name,
+)
 from projections.rosters import CHANNELS, Roster, RosterLine, RosterScope, current_roster, issue_roster
 
 router = APIRouter(include_in_schema=False)
@@ -99,21 +106,8 @@ def _query(form: dict[str, str], **extra: str) -> str:
     return urlencode({k: v for k, v in {**form, **extra}.items() if v})
 
 
-def _scheme_name(code: str) -> str:
-    if code == "RECOVERY":
-        return "Khấu trừ thu hồi chi thừa"
-    scheme = scheme_catalogue().get(code)
-    return scheme.name_vi if scheme else code
-
-
 def _line(number: int, line: RosterLine, paid: dict[str, int]) -> dict[str, Any]:
-    items = []
-    for item in line.items:
-        if item.type == "recovery":
-            items.append((ITEM_LABELS["recovery"].capitalize(), item.amount))
-            continue
-        when = f" {vi.thang(item.period)}" if item.period else ""
-        items.append((f"{_scheme_name(item.scheme)} — {ITEM_LABELS[item.type]}{when}", item.amount))
+    items = [(item_label(item), item.amount) for item in line.items]
     return {
         "number": number,
         "beneficiary_id": line.beneficiary_id,
@@ -137,18 +131,6 @@ def _by_commune(roster: Roster) -> list[dict[str, Any]]:
          "amount": sum(x.net_amount for x in lines)}
         for code, lines in sorted(groups.items())
     ]  # fmt: skip
-
-
-def _letterhead(province: str | None, commune_code: str, roster: Roster) -> list[str]:
-    """Who issues the list, as the top-left corner of the print names it: the province's and the
-    commune's people's committees (the province of the deployment, else the one of the lines)."""
-    if commune_code:
-        commune = resolve_commune(commune_code)
-        return [f"UBND {vi.province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
-    names = {resolve_commune(line.commune_code).province_name for line in roster.lines}
-    if province:
-        names = {c.province_name for c in communes_of(province)[:1]}
-    return [f"UBND {vi.province_title(names.pop())}".upper()] if len(names) == 1 else ["ĐƠN VỊ CHI TRẢ"]
 
 
 def _title(form: dict[str, str]) -> str:
@@ -221,7 +203,7 @@ def _roster_page(
         csv_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='csv')}",
         xlsx_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='xlsx')}",
         print_url=f"{BASE}/in?{query}",
-        scheme_name=_scheme_name,
+        scheme_name=scheme_name,
     )
     return page(request, "danh_sach.html", context, visitor=visitor, status=status)
 
@@ -322,6 +304,9 @@ def print_view(request: Request, month: str = "", commune_code: str = "", channe
         "content_hash": roster.content_hash(),
         "printed_at": svc.ledger.clock().isoformat(),
         "province_wide": not form["commune_code"],
-        "letterhead": _letterhead(svc.ledger.province, form["commune_code"], roster),
+        "letterhead": letterhead(svc.ledger.province, form["commune_code"], roster.lines),
+        "roster_title": roster_title(target),
+        "signatures": SIGNATURES,
+        "signing_date": SIGNING_DATE,
     }
     return page(request, "ban_in.html", context, visitor=visitor)

@@ -643,7 +643,7 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     text = text_of(html)
     assert "UBND TỈNH ĐỒNG NAI UBND PHƯỜNG TRẤN BIÊN" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
-    assert re.search(r"<h1>Danh sách chi trả trợ cấp tháng 09/2024</h1>", html)
+    assert re.search(r"<h1>DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 09/2024</h1>", html)  # projections.roster_paper
     headings = re.findall(r"<th scope=\"col\"[^>]*>([^<]+)</th>", html)
     assert headings == ["STT", "Họ và tên", "Số CCCD", "Khoản chi", "Số tiền (đ)", "Hình thức", "Ký nhận"]
     assert html.count('<td class="sign"></td>') == 1  # one blank signature cell per line
