@@ -1253,3 +1253,51 @@ def test_every_write_records_the_reason_and_the_caller(api: Api):
     assert_problem(api.get(f"/v1/beneficiaries/{bid}", as_=None), 401)
     # need-to-know: an officer of another commune no longer reads the person (test_api_auth.py's matrix)
     assert_problem(api.get(f"/v1/beneficiaries/{bid}", as_="officer_other"), 403)
+
+
+def test_province_month_view_shows_a_communes_issued_roster_as_frozen_after_a_later_grant(api: Api):
+    """A commune's roster of August issued with 5 lines; then a grant. The province roster of August (the
+    month view) shows the commune's 5 lines exactly as issued, marked issued, and the new line apart as
+    outstanding: the two never disagree, and the totals add up. ``outstanding_only=true`` is the old
+    view: every unpaid line, built now."""
+    api.clock.set(2024, 8, 2)
+    for _ in range(5):
+        martyr_relative(api, "2024-08")
+    issued = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE})
+    assert issued.status_code == 201, issued.text
+    assert (issued.json()["lines"], issued.json()["amount"]) == (5, 5 * 2_789_000)
+    api.clock.set(2024, 8, 6)
+    later, _ = martyr_relative(api, "2024-08")  # granted after the issue
+    commune = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")  # the issued roster
+    assert commune["view"] == "outstanding"
+    assert commune["issued"]["content_hash"] == issued.json()["content_hash"]
+    assert (commune["totals"]["lines"], commune["totals"]["amount"]) == (5, 5 * 2_789_000)
+    province = api.roster("2024-08", as_="officer_all")
+    assert province["view"] == "month"
+    assert province["as_of"] == "2024-08-06T09:00:00+00:00"  # the moment the statuses were read
+    frozen = [line for line in province["lines"] if line["status"] == "issued"]
+    assert [line["issued_roster_id"] for line in frozen] == [issued.json()["roster_id"]] * 5
+    strip = ("status", "issued_roster_id")
+    assert [{k: v for k, v in line.items() if k not in strip} | {"items": [
+        {k: v for k, v in i.items() if k != "status"} for i in line["items"]]} for line in frozen
+    ] == commune["lines"]  # fmt: skip
+    (new,) = [line for line in province["lines"] if line["status"] != "issued"]
+    assert (new["beneficiary_id"], new["status"], new["issued_roster_id"]) == (later, "outstanding", None)
+    assert [(i["type"], i["amount"], i["status"]) for i in new["items"]] == [
+        ("regular", 2_789_000, "outstanding")
+    ]
+    totals = province["totals"]
+    assert (totals["lines"], totals["amount"]) == (6, 6 * 2_789_000)
+    assert totals["by_status"]["issued"] == {"lines": 5, "amount": 5 * 2_789_000}
+    assert totals["by_status"]["outstanding"] == {"lines": 1, "amount": 2_789_000}
+    assert totals["by_item_status"] == {"paid": 0, "issued": 5 * 2_789_000, "outstanding": 2_789_000}
+    assert totals["by_commune"] == {COMMUNE: 6 * 2_789_000}
+    # the commune's own month view agrees with the province's
+    commune_month = api.roster("2024-08", commune_code=COMMUNE)
+    assert commune_month["lines"] == province["lines"]
+    assert commune_month["issued"]["roster_id"] == issued.json()["roster_id"]
+    # the outstanding view, province-wide: every unpaid line as of now (not frozen), the 6 of them
+    old = api.roster("2024-08", as_="officer_all", outstanding_only="true")
+    assert (old["view"], old["as_of"], old["totals"]["lines"]) == ("outstanding", None, 6)
+    assert "by_status" not in old["totals"]
+    assert all("status" not in line for line in old["lines"])
