@@ -18,10 +18,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import support as vi
@@ -282,23 +283,30 @@ def _chosen(
     return visitor, form, target, scope
 
 
+@dataclass
+class RosterQuery:
+    """The roster form's fields as a query string gives them (checked by :func:`_scope`)."""
+
+    month: str = ""
+    commune_code: str = ""
+    channel: str = ""
+    outstanding_only: str = ""
+
+
+Asked = Annotated[RosterQuery, Depends()]
+
+
 @router.get(BASE)
-def roster_page(
-    request: Request,
-    month: str = "",
-    commune_code: str = "",
-    channel: str = "",
-    thong_bao: str = "",
-    outstanding_only: str = "",
-) -> Response:
+def roster_page(request: Request, asked: Asked, thong_bao: str = "") -> Response:
     """Danh sách chi trả of a month and commune: the month view with statuses, or (the filter ticked)
     what is still to pay."""
     visitor = visitor_of(request)
     if visitor is None:
         return to_signin(request)
     return _roster_page(
-        request, visitor, month, commune_code, channel, notice=thong_bao, outstanding_only=outstanding_only
-    )
+        request, visitor, asked.month, asked.commune_code, asked.channel, notice=thong_bao,
+        outstanding_only=asked.outstanding_only,
+    )  # fmt: skip
 
 
 @router.post(f"{BASE}/phat-hanh")
@@ -329,16 +337,10 @@ def issue(
 
 
 @router.get(f"{BASE}/tai-ve")
-def download(
-    request: Request,
-    month: str = "",
-    commune_code: str = "",
-    channel: str = "",
-    dinh_dang: str = "csv",
-    outstanding_only: str = "",
-) -> Response:
+def download(request: Request, asked: Asked, dinh_dang: str = "csv") -> Response:
     """The roster as a CSV or XLSX file (the view the page shows)."""
-    chosen = _chosen(request, month, commune_code, channel, outstanding_only=outstanding_only)
+    month, commune_code, channel = asked.month, asked.commune_code, asked.channel
+    chosen = _chosen(request, month, commune_code, channel, outstanding_only=asked.outstanding_only)
     if isinstance(chosen, Response):
         return chosen
     visitor, form, target, scope = chosen
@@ -355,11 +357,11 @@ def download(
 
 
 @router.get(f"{BASE}/in")
-def print_view(
-    request: Request, month: str = "", commune_code: str = "", channel: str = "", outstanding_only: str = ""
-) -> Response:
+def print_view(request: Request, asked: Asked) -> Response:
     """Bản in: A4 landscape, signature column, no navigation (the view the page shows)."""
-    chosen = _chosen(request, month, commune_code, channel, outstanding_only=outstanding_only)
+    chosen = _chosen(
+        request, asked.month, asked.commune_code, asked.channel, outstanding_only=asked.outstanding_only
+    )
     if isinstance(chosen, Response):
         return chosen
     visitor, form, target, scope = chosen
