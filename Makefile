@@ -32,12 +32,19 @@ help:
 	@echo "  make bench [N=100000] [SCALE=1000000] [BENCH_ARGS=...]  benchmark suite on PostgreSQL"
 	@echo "  make bench-smoke            the benchmark at N=2000 (as CI runs it)"
 
-# The venv is (re)built whenever pyproject.toml changes; the stamp records a complete install.
+# The venv is (re)built whenever pyproject.toml changes; the stamp records a complete install. pip's
+# output goes to $(VENV)/install.log, one line on screen; a failed install prints the log's last lines.
+INSTALL_LOG = $(VENV)/install.log
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check -e '.[dev]'
-	touch $@
+	@echo "Đang cài đặt môi trường Python vào $(VENV) (nhật ký: $(INSTALL_LOG)) …"
+	@mkdir -p $(VENV)
+	@{ test -x $(BIN)/python || $(PY) -m venv $(VENV); } > $(INSTALL_LOG) 2>&1 \
+	  && $(BIN)/pip install --disable-pip-version-check --upgrade pip >> $(INSTALL_LOG) 2>&1 \
+	  && $(BIN)/pip install --disable-pip-version-check -e '.[dev]' >> $(INSTALL_LOG) 2>&1 \
+	  || { echo "Cài đặt không thành công (installation failed). Cuối nhật ký $(INSTALL_LOG):"; \
+	       tail -n 30 $(INSTALL_LOG); exit 1; }
+	@touch $@
+	@echo "Đã cài đặt xong (installed)."
 
 setup: $(VENV)/.installed
 

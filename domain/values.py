@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -107,11 +107,55 @@ def parse_amount(value: object, field: str = "amount", *, positive: bool = False
     return value
 
 
+def format_number(value: int) -> str:
+    """A count or an amount the Vietnamese way: ``1.234.567``, a minus in front when negative — the one
+    number style of the pages, files and command line (:func:`format_vnd`, :func:`format_percent`)."""
+    sign = "-" if value < 0 else ""
+    return sign + f"{abs(value):,}".replace(",", ".")
+
+
 def format_vnd(amount: int, *, unit: bool = False) -> str:
     """Money the Vietnamese way: ``1.234.567`` (``unit``: ``1.234.567 đ``), a minus in front when negative."""
-    sign = "-" if amount < 0 else ""
-    text = sign + f"{abs(amount):,}".replace(",", ".")
+    text = format_number(amount)
     return f"{text} đ" if unit else text
+
+
+def format_percent(share: float, digits: int = 1) -> str:
+    """A share ``0.4567`` as ``45,7 %`` (decimal comma, a space before the sign)."""
+    return f"{share * 100:,.{digits}f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " %"
+
+
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+"""Vietnam's time (UTC+7, no daylight saving): the day a Vietnamese office is in."""
+
+
+def vietnam_today(moment: datetime) -> date:
+    """The day ``moment`` falls on in Vietnam (a moment without an offset is taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(VIETNAM_TIME).date()
+
+
+def last_complete_month(moment: datetime) -> Month:
+    """The last month that has ended by ``moment`` in Vietnam's time (on 1 December: November)."""
+    return Month.of(vietnam_today(moment)).previous()
+
+
+def format_decimal(number: float, digits: int = 1) -> str:
+    """A measure the Vietnamese way: ``3,2`` (a decimal comma)."""
+    return f"{number:.{digits}f}".replace(".", ",")
+
+
+def format_day(day: date) -> str:
+    """A date the Vietnamese way: ``10/08/2024``."""
+    return day.strftime("%d/%m/%Y")
+
+
+def format_month(month: Month | str) -> str:
+    """A month the Vietnamese way: ``08/2024`` (``once``, a one-off's period, as ``một lần``)."""
+    if str(month) == "once":
+        return "một lần"
+    parsed = Month.parse(month)
+    return f"{parsed.month:02d}/{parsed.year}"
 
 
 def round_to_thousand(amount: Decimal) -> int:
@@ -398,6 +442,14 @@ BHYT_GROUPS = {
     "CN": "Hộ cận nghèo",
     "TE": "Trẻ em dưới 6 tuổi",
 }
+FUNDING_SOURCE_LABELS = {
+    "central": "Ngân sách trung ương",
+    "province": "Ngân sách tỉnh",
+    "district": "Ngân sách huyện",
+    "commune": "Ngân sách xã",
+    "donation": "Nguồn vận động, ủng hộ",
+}
+"""The Vietnamese names of a gift's or a support's ``funding_source`` (nguồn kinh phí)."""
 CARD_GROUPS_BY_KIND = {
     "meritorious": ("CC", "CK", "TS"),
     "social_assistance": ("BT",),
@@ -437,6 +489,17 @@ def parse_card_number(value: object, field: str = "card_number") -> str:
 def card_group(card_number: str) -> str:
     """The group code (first two letters) of a valid card number."""
     return card_number[:2]
+
+
+PAYMENT_CHANNELS = ("cash", "bank")
+"""The two ways a payment reaches a person (hình thức chi trả): cash at the post office, a bank transfer."""
+
+
+def parse_channel(value: object, field: str = "channel") -> str:
+    """A payment channel's name: ``cash`` or ``bank``."""
+    if value not in PAYMENT_CHANNELS:
+        raise InvalidInput(field, f"must be 'cash' or 'bank', got {value!r}")
+    return str(value)
 
 
 def parse_payment_channel(value: object, field: str = "payment_channel") -> dict[str, str]:

@@ -24,6 +24,7 @@ from domain.campaigns import CAMPAIGN_PARAM, Campaign, campaign_stream_id, parse
 from domain.errors import DomainError, NotFound
 from domain.values import Month
 from ledger import checkpoints
+from ledger.adapters.communes import resolve_commune
 from ledger.bulk import BulkLoader, fewer_collections
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def grant_campaign(
 ) -> tuple[bool, dict[str, Any]]:
     """Grant a campaign's one-off; ``(recorded anything new, summary)``."""
     definition = parse_campaign(campaign_id, scheme, month, params, basis, select)
+    if definition["select"].get("commune_code"):  # a commune of the deployment, as everywhere else
+        resolve_commune(definition["select"]["commune_code"], "select.commune_code", province=ledger.province)
     ctx = ledger.context(actor, reason or f"campaign {definition['campaign_id']}")
     try:
         stream = campaign(ledger, definition["campaign_id"])

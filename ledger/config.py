@@ -9,6 +9,9 @@ itself). ``ledger config`` prints :meth:`Settings.describe` (passwords hidden).
 * ``LEDGER_DATABASE_URL`` — the store, ``sqlite:///FILE`` (default ``sqlite:///./ledger.db``) or
   ``postgresql://USER[:PASS]@HOST:PORT/DB[?schema=S]``;
 * ``LEDGER_PROVINCE`` — the 2-digit province a deployment serves (unset: the whole country);
+* ``LEDGER_LANG`` — the language of the command line's messages: ``vi`` (default: the officers who use it
+  read Vietnamese) or ``en`` (English, for a developer; a file with Vietnamese headings is still answered
+  in Vietnamese by ``ledger import``);
 * ``LEDGER_LOG_LEVEL`` — ``DEBUG``, ``INFO`` (default), ``WARNING``, ``ERROR``;
 * ``LEDGER_LOG_FORMAT`` — ``text`` (default: one readable line per record) or ``json`` (one object a line);
 * ``LEDGER_HOST`` / ``LEDGER_PORT`` / ``LEDGER_WORKERS`` — ``ledger serve``'s defaults (127.0.0.1, 8000, 1);
@@ -127,6 +130,7 @@ def persistence_environment(url: str, settings: Settings | None = None) -> dict[
 ENV_PREFIX = "LEDGER_"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["text", "json"]
+Language = Literal["vi", "en"]
 
 
 class Settings(BaseSettings):
@@ -138,6 +142,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="the event store")
     province: str | None = Field(None, description="the province served (2-digit code); unset: the country")
+    lang: Language = Field("vi", description="the command line's messages: vi (Vietnamese) or en (English)")
     log_level: LogLevel = Field("INFO", description="least severe log lines written")
     log_format: LogFormat = Field("text", description="text or json, one line per record")
     host: str = Field("127.0.0.1", min_length=1, description="ledger serve: address to listen on")
@@ -200,7 +205,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("log_format", mode="before")
+    @field_validator("log_format", "lang", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -207,6 +207,39 @@ def _keyed(values: Iterator[list[str]], aliases: dict[str, tuple[str, ...]]) -> 
     return rows
 
 
+def file_headings(
+    content: bytes, filename: str = "", aliases: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str]:
+    """Each known column's heading as the file writes it (``{"amount": "Số tiền"}``), read from its first
+    row only; empty when the file cannot be read (the import itself says why)."""
+    aliases = aliases or ALIASES
+    first: Sequence[object] = ()
+    try:
+        if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+            file_limits.check_workbook(content)
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            try:
+                first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            finally:
+                book.close()
+        else:
+            line = content.decode("utf-8-sig").split("\n", 1)[0]
+            first = next(csv.reader([line], delimiter=";" if line.count(";") > line.count(",") else ","), [])
+    except Exception:  # noqa: BLE001 - an unreadable file has no headings to show
+        return {}
+    found: dict[str, str] = {}
+    for heading in first:
+        column = _canonical_column(heading, aliases)
+        if column is not None:
+            found.setdefault(column, str(heading).strip())
+    return found
+
+
+def vietnamese_headings(headings: dict[str, str]) -> bool:
+    """Whether a file names its columns in Vietnamese (``so_tien``, ``Số tiền``), not by the English names."""
+    return any(written.lower() != column for column, written in headings.items())
+
+
 NCC_TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "scheme_code": ("scheme_code", "ma_che_do"),
     "category_vi": ("category_vi", "doi_tuong"),

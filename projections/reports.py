@@ -4,18 +4,25 @@ Statistics come in the shape of the provincial reports: per scheme and period, p
 amount; the non-cash share (tỷ lệ chi trả không dùng tiền mặt); new grants and terminations; and
 health-insurance cards per group — in use, new, ended. Exceptions list what an inspector chases: paid
 after death, overpayments not yet recovered, suspension candidates (three months uncollected), and
-communes whose roster lines are still unpaid after the month ended.
+the people whose roster items of a month that has ended are still unpaid.
+
+The report's default period (:func:`report_period`) is the provincial report's "lũy kế từ đầu năm": from
+January to the end of the last complete month (in Vietnam's time), so that an unfinished month never
+drags the non-cash share and the totals down; in January it is the whole of the year before.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.beneficiary import ONE_OFF
 from domain.errors import InvalidInput
-from domain.values import Month, day_range, parse_commune_code, parse_date
+from domain.values import Month, day_range, last_complete_month, parse_commune_code, parse_date
+from projections.rosters import _states_at
 from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
@@ -28,26 +35,68 @@ EXCEPTION_TYPES = (
     "unpaid_roster_lines",
     "uncomputable",
 )
+EXCEPTION_LABELS = {
+    "paid_after_death": "Chi trả sau khi mất",
+    "overpayment_outstanding": "Chi thừa chưa thu hồi",
+    "suspension_candidate": "Đề nghị tạm dừng (3 tháng liền không nhận)",
+    "unpaid_roster_lines": "Khoản của tháng chưa chi trả",
+    "uncomputable": "Khoản chưa tính được (thiếu mức)",
+}
+"""The Vietnamese name of each exception list (pages and command line)."""
+_PROBLEMS = (
+    (r"^no (\S+) rate in force for (\d{4})-(\d{2})", "chưa có mức {0} áp dụng cho tháng {2}/{1}"),
+    (r"^unknown NCC table (\S+)", "không có bảng mức trợ cấp người có công {0}"),
+    (r"^no row of table (\S+) covers injury rate (\d+)%", "bảng {0} không có dòng cho tỷ lệ tổn thương {1}%"),
+    (
+        r"^no edition of the NCC tables is loaded for the standard ([\d,]+) in force in (\d{4})-(\d{2})",
+        "chưa nạp bảng mức trợ cấp người có công theo mức chuẩn {0} đồng áp dụng tháng {2}/{1}",
+    ),
+)
+
+
+def problem_text(reason: str) -> str:
+    """Why an item cannot be computed (``rm_problems.reason``, the rate book's words) in Vietnamese; a
+    reason the list does not know is shown as the ledger wrote it."""
+    for pattern, text in _PROBLEMS:
+        match = re.match(pattern, reason)
+        if match:
+            groups = [g.replace(",", ".") for g in match.groups()]
+            return text.format(*groups)
+    return reason
 
 
 def _last_day(month: Month) -> date:
     return date.fromordinal(month.next().first_day().toordinal() - 1)
 
 
+def _bound(value: object, field: str, *, end: bool) -> date:
+    if isinstance(value, str) and len(value.strip()) == 7:
+        month = Month.parse(value, field)
+        return _last_day(month) if end else month.first_day()
+    return parse_date(value, field)
+
+
 def _period(from_: object, to: object) -> tuple[date, date]:
     """A reporting period from months (YYYY-MM) or dates (YYYY-MM-DD)."""
-
-    def bound(value: object, field: str, *, end: bool) -> date:
-        if isinstance(value, str) and len(value.strip()) == 7:
-            month = Month.parse(value, field)
-            return _last_day(month) if end else month.first_day()
-        return parse_date(value, field)
-
-    start = bound(from_, "from", end=False)
-    finish = bound(to, "to", end=True)
+    start = _bound(from_, "from", end=False)
+    finish = _bound(to, "to", end=True)
     if finish < start:
         raise InvalidInput("to", "must not be before from")
     return start, finish
+
+
+def report_period(from_: object, to: object, now: datetime) -> tuple[str, str]:
+    """The period of a report as asked: both bounds as given; without ``to``, the end of the last
+    complete month (in Vietnam's time at ``now``), or ``from`` if that is later; without ``from``,
+    January of the year of ``to``. Neither: January to the last complete month (lũy kế từ đầu năm)."""
+    given = {name: str(v).strip() for name, v in (("from", from_), ("to", to)) if v not in {None, ""}}
+    if "to" not in given:
+        last = str(last_complete_month(now))
+        start = given.get("from")
+        given["to"] = start if start is not None and start[:7] > last else last
+    if "from" not in given:
+        given["from"] = f"{_bound(given['to'], 'to', end=True).year}-01"
+    return given["from"], given["to"]
 
 
 def summary_report(
@@ -143,6 +192,14 @@ def summary_report(
     }
 
 
+def provinces_recorded(engine: ProjectionEngine) -> list[str]:
+    """The codes of the provinces the beneficiaries live in (a report's letterhead, when the deployment
+    names no province)."""
+    engine.catch_up()
+    with engine.store.read() as tx:
+        return sorted(r[0] for r in tx.fetchall("SELECT DISTINCT province_code FROM rm_beneficiaries"))
+
+
 def card_counts(cards: list[tuple[Any, ...]], start: date, finish: date) -> dict[str, dict[str, int]]:
     """Per group: cards in use at the end of the period, new in it, and ended in it."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"in_use": 0, "new": 0, "ended": 0})
@@ -163,6 +220,8 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
     """The exception list of ``kind`` (see :data:`EXCEPTION_TYPES`)."""
     if kind not in EXCEPTION_TYPES:
         raise InvalidInput("type", f"must be one of {', '.join(EXCEPTION_TYPES)}, got {kind!r}")
+    if kind == "unpaid_roster_lines":
+        return unpaid_roster_lines(engine, month or last_complete_month(engine.ledger.clock()))
     engine.catch_up()
     today = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
     with engine.store.read() as tx:
@@ -206,7 +265,7 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
                 "scheme",
                 "reason",
             )
-        elif kind == "suspension_candidate":
+        else:
             rows = tx.fetchall(
                 "SELECT b.id, b.full_name, b.citizen_id, b.commune_code, COUNT(d.period)"
                 " FROM rm_beneficiaries b"
@@ -215,19 +274,99 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
                 " ORDER BY b.commune_code, b.id"
             )
             keys = ("beneficiary_id", "full_name", "citizen_id", "commune_code", "uncollected_months")
-        else:
-            current = today
-            rows = tx.fetchall(
-                "SELECT commune_code, COUNT(*), SUM(due - paid - withheld), MIN(period) FROM rm_dues"
-                " WHERE due > paid + withheld AND not_collected = 0 AND period < ? AND period <> 'once'"
-                " GROUP BY commune_code ORDER BY commune_code",
-                (current,),
-            )
-            keys = ("commune_code", "unpaid_lines", "amount", "oldest_period")
     found = [dict(zip(keys, row, strict=True)) for row in rows]
     for item in found:
-        if "beneficiary_id" in item and item["beneficiary_id"] in places:
+        if item["beneficiary_id"] in places:
             item["commune_code"] = places[item["beneficiary_id"]]
+    return found
+
+
+def exception_month(kind: object, value: object, now: datetime) -> Month | None:
+    """The month an exception list is about: only ``unpaid_roster_lines`` takes one (default: the last
+    complete month in Vietnam's time at ``now``; a later month than the current one is refused)."""
+    if kind != "unpaid_roster_lines":
+        if value not in {None, ""}:
+            raise InvalidInput("month", "only the unpaid_roster_lines list is of a month")
+        return None
+    if value in {None, ""}:
+        return last_complete_month(now)
+    month = Month.parse(value, "month")
+    if month > last_complete_month(now).next():
+        raise InvalidInput("month", f"must not be after the current month, got {month}")
+    return month
+
+
+def exceptions_document(kind: str, items: list[dict[str, Any]], month: Month | None) -> dict[str, Any]:
+    """An exception list as ``GET /v1/exceptions`` serves it (and ``ledger exceptions --format json``):
+    ``{type, items}``; the unpaid roster lines also name their month and count people, items, amount."""
+    if kind != "unpaid_roster_lines":
+        return {"type": kind, "items": items}
+    return {
+        "type": kind,
+        "month": str(month),
+        "people": len(items),
+        "unpaid_items": sum(i["unpaid_items"] for i in items),
+        "amount": sum(i["amount"] for i in items),
+        "items": items,
+    }
+
+
+def unpaid_roster_lines(engine: ProjectionEngine, month: Month) -> list[dict[str, Any]]:
+    """The people whose items of ``month`` (the month they fall in: its own amount, and arrears first
+    put on that month's roster) are still owed and not recorded as uncollected — one entry per person,
+    in the commune in force that month, with the items and their total. One-offs are left out (they
+    stay payable beyond their first month); an uncollected month is carried over, not unpaid."""
+    key = str(month)
+    engine.catch_up()
+    with engine.store.read() as tx:
+        rates = engine.rates_in(tx)
+        people = {
+            r[0]: r[1:]
+            for r in tx.fetchall(
+                "SELECT id, full_name, citizen_id, commune_code, horizon, version FROM rm_beneficiaries"
+            )
+        }
+        places = {r[0]: r[1] for r in tx.fetchall(PLACES_IN_FORCE_SQL, (key,))}
+        rows = tx.fetchall(
+            "SELECT beneficiary_id, entitlement_id, scheme, period, due - paid - withheld FROM rm_dues"
+            " WHERE item_month = ? AND due > paid + withheld AND not_collected = 0 AND period <> 'once'"
+            " ORDER BY beneficiary_id, period, scheme, entitlement_id",
+            (key,),
+        )
+        # the dues lines of a person stop at their horizon (the month after their latest event): whoever
+        # may still be owed after it is read from the log, as a roster reads them
+        behind_sql = (
+            "SELECT DISTINCT b.id, b.version FROM rm_beneficiaries b JOIN rm_entitlements e"
+            " ON e.beneficiary_id = b.id WHERE b.horizon < ? AND e.start_month <= ?"
+            " AND (e.stop_month IS NULL OR e.stop_month > b.horizon)"
+        )
+        behind = [(r[0], int(r[1])) for r in tx.fetchall(behind_sql, (key, key))]
+    owed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for bid, eid, scheme, period, amount in rows:
+        owed[bid].append({"entitlement_id": eid, "scheme": scheme, "period": period, "amount": int(amount)})
+    for bid, agg in _states_at(engine, behind).items():
+        computed, _ = agg.computable_items(month, rates)
+        owed[bid] = [
+            {
+                "entitlement_id": i.entitlement_id,
+                "scheme": i.scheme,
+                "period": i.period,
+                "amount": i.outstanding,
+            }
+            for i in sorted(computed, key=lambda i: (i.period, i.scheme, i.entitlement_id))
+            if i.month == key and i.outstanding > 0 and not i.not_collected and i.period != ONE_OFF
+        ]
+    found = []
+    for bid, unpaid in owed.items():
+        if not unpaid or bid not in people:
+            continue
+        name, citizen_id, commune, _, _ = people[bid]
+        found.append(
+            {"beneficiary_id": bid, "full_name": name, "citizen_id": citizen_id,
+             "commune_code": places.get(bid, commune), "items": unpaid, "unpaid_items": len(unpaid),
+             "amount": sum(i["amount"] for i in unpaid)}
+        )  # fmt: skip
+    found.sort(key=lambda p: (p["commune_code"], p["full_name"], p["beneficiary_id"]))
     return found
 
 

@@ -64,10 +64,10 @@ import orjson
 
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict
 from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
-from domain.values import Month, parse_commune_code
+from domain.values import Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
 from ledger.checkpoints import covering
 from projections.views import PLACES_IN_FORCE_SQL
@@ -104,9 +104,7 @@ class RosterScope:
     def parse(cls, commune_code: object = None, channel: object = None) -> RosterScope:
         """Check the scope's fields."""
         commune = parse_commune_code(commune_code) if commune_code not in {None, ""} else None
-        if channel not in {None, "", *CHANNELS}:
-            raise InvalidInput("channel", f"must be 'cash' or 'bank', got {channel!r}")
-        return cls(commune, str(channel) if channel else None)
+        return cls(commune, parse_channel(channel) if channel not in {None, ""} else None)
 
     def admits(self, commune_code: str, channel: str) -> bool:
         """Whether a line of this commune and channel belongs to the roster."""

@@ -5,7 +5,7 @@ person's history as of a moment, the integrity of every stream, the settings in 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +15,15 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.evidence import verify_against_files
-from api.cli.kit import EXIT_BAD_INPUT, EXIT_REFUSED, _console, _fail, _refusals, app
-from domain.values import format_vnd
+from api.cli.kit import EXIT_REFUSED, _console, _refusals, app, as_of_option, choice_option
+from domain.catalogue import get_scheme
+from domain.errors import DomainError, InvalidInput
+from domain.labels import CHANNEL_LABELS, KIND_LABELS, event_label
+from domain.values import format_day, format_month, format_number, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.demo import VN_TZ
-from ledger.history import beneficiary_history, parse_as_of
+from ledger.history import beneficiary_history
 from ledger.integrity import verify_streams
 from ledger.integrity_findings import IntegrityReport
 from ledger.integrity_read_models import ReadModels
@@ -36,8 +39,23 @@ if TYPE_CHECKING:
 
 
 def _short_time(text: str) -> str:
-    """A recorded-at timestamp in Viet Nam time (UTC+7), to the minute."""
-    return datetime.fromisoformat(text).astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+    """A recorded-at timestamp in Viet Nam time (UTC+7), to the minute: ``10/08/2024 16:05``."""
+    return datetime.fromisoformat(text).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def _day(value: Any) -> str:
+    """An ISO date as ``dd/mm/yyyy`` (anything else as it is)."""
+    try:
+        return format_day(date.fromisoformat(str(value)))
+    except ValueError:
+        return "" if value is None else str(value)
+
+
+def _month(value: Any) -> str:
+    try:
+        return format_month(str(value))
+    except InvalidInput:
+        return "" if value is None else str(value)
 
 
 def _money(value: Any) -> str:
@@ -47,55 +65,63 @@ def _money(value: Any) -> str:
 
 
 def _params(data: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in (data.get("params") or {}).items())
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "có" if value else "không"
+        return format_vnd(value) if isinstance(value, int) else str(value)
+
+    return ", ".join(f"{k} = {text(v)}" for k, v in (data.get("params") or {}).items())
+
+
+def _scheme(data: dict[str, Any]) -> str:
+    code = str(data.get("scheme") or "")
+    try:
+        return get_scheme(code).name_vi
+    except DomainError:
+        return code
+
+
+def _channel(data: dict[str, Any]) -> str:
+    channel = data.get("payment_channel") or {}
+    kind = str(channel.get("type") or data.get("channel") or "")
+    details = " ".join(str(channel[k]) for k in ("bank_code", "account_number") if channel.get(k))
+    return " ".join(v for v in (CHANNEL_LABELS.get(kind, kind), details) if v)
 
 
 def _card(data: dict[str, Any]) -> str:
     parts = [str(data.get("card_number"))]
-    parts += [f"{label} {data[key]}" for key, label in _CARD_DATES if data.get(key)]
+    parts += [f"{label} {_day(data[key])}" for key, label in _CARD_DATES if data.get(key)]
     return " · ".join(parts)
 
 
-_CARD_DATES = (("valid_from", "from"), ("valid_to", "to"), ("effective_on", "ends"))
+_CARD_DATES = (("valid_from", "từ"), ("valid_to", "đến"), ("effective_on", "hết hiệu lực"))
 _KEY_DATA: dict[str, Callable[[dict[str, Any]], str]] = {
     "BeneficiaryRegistered": lambda d: (
-        f"{d.get('kind')} · {d.get('full_name')} · {d.get('citizen_id') or d.get('household_code') or ''}"
-        f" · xã {d.get('commune_code')}"
+        f"{KIND_LABELS.get(str(d.get('kind')), d.get('kind'))} · {d.get('full_name')}"
+        f" · {d.get('citizen_id') or d.get('household_code') or ''} · xã {d.get('commune_code')}"
     ),
     "EntitlementGranted": lambda d: (
-        f"{d.get('scheme')} from {d.get('start_month')}" + (f" ({_params(d)})" if _params(d) else "")
+        f"{_scheme(d)} từ tháng {_month(d.get('start_month'))}" + (f" ({_params(d)})" if _params(d) else "")
     ),
-    "EntitlementAdjusted": lambda d: f"from {d.get('effective_from')}: {_params(d)}",
-    "EntitlementSuspended": lambda d: f"from {d.get('effective_from')}",
-    "EntitlementResumed": lambda d: f"from {d.get('effective_from')}",
-    "EntitlementTerminated": lambda d: f"last month paid {d.get('last_month')}",
+    "EntitlementAdjusted": lambda d: f"từ tháng {_month(d.get('effective_from'))}: {_params(d)}",
+    "EntitlementSuspended": lambda d: f"từ tháng {_month(d.get('effective_from'))}",
+    "EntitlementResumed": lambda d: f"từ tháng {_month(d.get('effective_from'))}",
+    "EntitlementTerminated": lambda d: f"tháng hưởng cuối {_month(d.get('last_month'))}",
     "PaymentRecorded": lambda d: (
-        f"{d.get('period')} · {_money(d.get('amount'))} · {d.get('channel')} · id {d.get('payment_id')}"
+        f"kỳ {_month(d.get('period'))} · {_money(d.get('amount'))} · {_channel(d)} · mã {d.get('payment_id')}"
     ),
-    "PaymentNotCollected": lambda d: f"{d.get('period')} not collected",
-    "PaymentReversed": lambda d: f"payment {d.get('payment_id')} reversed",
-    "OverpaymentRecovered": lambda d: (
-        f"{_money(d.get('amount'))} by {d.get('method')} · {d.get('reference')}"
-    ),
-    "DeathRecorded": lambda d: f"died {d.get('date_of_death')}",
+    "PaymentNotCollected": lambda d: f"kỳ {_month(d.get('period'))} không nhận",
+    "PaymentReversed": lambda d: f"hủy khoản chi {d.get('payment_id')}",
+    "OverpaymentRecovered": lambda d: f"{_money(d.get('amount'))} · {d.get('method')} · {d.get('reference')}",
+    "DeathRecorded": lambda d: f"mất ngày {_day(d.get('date_of_death'))}",
     "HealthInsuranceCardIssued": _card,
     "HealthInsuranceCardRenewed": _card,
     "HealthInsuranceCardRevoked": _card,
     "Relocated": lambda d: (
-        f"to {d.get('commune_code')} ({commune_name(str(d.get('commune_code')))})"
-        f" from {d.get('effective_from')}"
+        f"đến {d.get('commune_code')} ({commune_name(str(d.get('commune_code')))})"
+        f" từ tháng {_month(d.get('effective_from'))}"
     ),
-    "PaymentChannelChanged": lambda d: (
-        " ".join(
-            str(v)
-            for v in (
-                (d.get("payment_channel") or {}).get("type"),
-                (d.get("payment_channel") or {}).get("bank_code"),
-            )
-            if v
-        )
-        + f" from {d.get('effective_from')}"
-    ),
+    "PaymentChannelChanged": lambda d: f"{_channel(d)} từ tháng {_month(d.get('effective_from'))}",
 }
 
 
@@ -105,7 +131,7 @@ def _key_data(item: dict[str, Any]) -> str:
     show = _KEY_DATA.get(item["type"])
     if show is not None:
         return show(data)
-    return ", ".join(f"{k}={v}" for k, v in data.items())
+    return ", ".join(f"{k} = {v}" for k, v in data.items())
 
 
 @app.command()
@@ -114,13 +140,12 @@ def history(
     key: str = typer.Argument(
         ..., metavar="CITIZEN_ID|BENEFICIARY_ID", help="A 12-digit citizen ID (số CCCD) or a beneficiary id."
     ),
-    as_of: str | None = typer.Option(
-        None,
-        "--as-of",
-        metavar="TIMESTAMP",
-        help="Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day).",
+    as_of: str | None = as_of_option(
+        "Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day)."
     ),
-    output: str = typer.Option("table", "--format", help="table or json (the API's history shape)."),
+    output: str = choice_option(
+        "--format", ("table", "json"), "table", "table or json (the API's history shape)."
+    ),
 ) -> None:
     """One beneficiary's audit trail (lịch sử hồ sơ), oldest first.
 
@@ -128,10 +153,7 @@ def history(
     it rests on, the reason, what it says and its hash in the chain.
     """
     settings: Settings = ctx.obj
-    if output not in {"table", "json"}:
-        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
-        parse_as_of(as_of, "--as-of")
         agg = ledger.resolve(key)
         items = beneficiary_history(ledger, str(agg.id), as_of)
         if output == "json":
@@ -140,34 +162,32 @@ def history(
             )
             return
         out = _console()
-        who = f"household {agg.household_code}" if agg.household_code else f"citizen ID {agg.citizen_id}"
-        heading = (
-            f"[bold]{escape(agg.full_name)}[/] — {agg.kind}, "
-            f"{who}, "
-            f"commune {agg.commune_code} ({commune_name(agg.commune_code)}); beneficiary {agg.id}"
+        who = f"mã hộ {agg.household_code}" if agg.household_code else f"số CCCD {agg.citizen_id}"
+        out.print(
+            f"[bold]{escape(agg.full_name)}[/] — {KIND_LABELS.get(agg.kind, agg.kind)}, {who}, "
+            f"xã/phường {agg.commune_code} ({commune_name(agg.commune_code)}); mã đối tượng {agg.id}"
         )
-        out.print(heading)
-        when = f" as of {as_of}" if as_of else ""
+        when = f" tính đến {as_of}" if as_of else ""
         table = Table(
-            title=f"Audit trail{when}: {len(items)} events, oldest first (lịch sử hồ sơ; times UTC+7)",
+            title=f"Lịch sử hồ sơ{when}: {len(items)} sự kiện, cũ nhất trước (giờ Việt Nam)",
             title_justify="left",
         )
-        table.add_column("Seq", justify="right", no_wrap=True)
-        table.add_column("Recorded at", no_wrap=True)
-        table.add_column("Occurred on", no_wrap=True)
-        table.add_column("Type", no_wrap=True)
-        table.add_column("Actor", no_wrap=True)
-        table.add_column("Basis (decision)", overflow="fold")
-        table.add_column("Reason", ratio=1, overflow="fold")
-        table.add_column("Data", ratio=2, overflow="fold")
-        table.add_column("Hash", no_wrap=True)
+        table.add_column("STT", justify="right", no_wrap=True)
+        table.add_column("Ghi lúc", no_wrap=True)
+        table.add_column("Ngày", no_wrap=True)
+        table.add_column("Sự kiện", no_wrap=True)
+        table.add_column("Người ghi", no_wrap=True)
+        table.add_column("Căn cứ (quyết định)", overflow="fold")
+        table.add_column("Lý do", ratio=1, overflow="fold")
+        table.add_column("Nội dung", ratio=2, overflow="fold")
+        table.add_column("Mã băm", no_wrap=True)
         for item in items:
             basis = item.get("basis") or {}
             table.add_row(
                 str(item["seq"]),
                 _short_time(item["recorded_at"]),
-                item.get("occurred_on") or "",
-                item["type"],
+                _day(item.get("occurred_on")),
+                event_label(item["type"]),
                 item.get("actor") or "",
                 escape(str(basis.get("decision_no", ""))),
                 escape(item.get("reason") or ""),
@@ -184,7 +204,9 @@ def history(
 @app.command()
 def verify(
     ctx: typer.Context,
-    output: str = typer.Option("table", "--format", help="table or json (the shape of GET /v1/integrity)."),
+    output: str = choice_option(
+        "--format", ("table", "json"), "table", "table or json (the shape of GET /v1/integrity)."
+    ),
     against: list[Path] = typer.Option(
         [],
         "--against",
@@ -206,8 +228,6 @@ def verify(
     against checkpoints saved earlier: any event deleted, changed, moved or inserted before them is
     named, even when the hash chains were recomputed."""
     settings: Settings = ctx.obj
-    if output not in {"table", "json"}:
-        _fail(f"--format: must be table or json, got {output!r}", EXIT_BAD_INPUT)
     if against:
         verify_against_files(settings, against, public_key, output)
         return
@@ -230,23 +250,26 @@ def verify(
 def _print_report(report: IntegrityReport) -> None:
     """The check's findings as text; exit status 1 when there is any."""
     out = _console()
-    out.print(f"Checked {report.streams_checked:,} streams, {report.events_checked:,} events.")
+    out.print(
+        f"Đã kiểm tra {format_number(report.streams_checked)} luồng, "
+        f"{format_number(report.events_checked)} sự kiện."
+    )
     if report.ok:
-        out.print("[green]OK: every hash chain is intact.[/]")
+        out.print("[green]OK: mọi chuỗi băm đều nguyên vẹn (every hash chain is intact).[/]")
         return
     broken = report.first_broken
     if broken is not None:
         out.print(
-            f"[bold red]BROKEN:[/] stream {broken.stream_id}, version {broken.version} "
-            f"(event {broken.event_type}, log position {broken.notification_id}): {escape(broken.problem)}"
+            f"[bold red]HỎNG — BROKEN:[/] luồng {broken.stream_id}, phiên bản {broken.version} "
+            f"(sự kiện {broken.event_type}, vị trí {broken.notification_id}): {escape(broken.problem)}"
         )
         if len(report.broken) > 1:
-            out.print(f"{len(report.broken) - 1} more broken events after it.")
-    out.print(f"[bold red]{report.findings_count:,} findings:[/]")
+            out.print(f"{format_number(len(report.broken) - 1)} sự kiện hỏng nữa sau nó.")
+    out.print(f"[bold red]{format_number(report.findings_count)} phát hiện:[/]")
     for finding in report.findings:
         out.print(f"  {escape(finding.line())}", soft_wrap=True)
     if report.findings_count > len(report.findings):
-        out.print(f"  … and {report.findings_count - len(report.findings):,} more.")
+        out.print(f"  … và {format_number(report.findings_count - len(report.findings))} phát hiện nữa.")
     raise typer.Exit(EXIT_REFUSED)
 
 

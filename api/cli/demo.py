@@ -19,16 +19,19 @@ from rich.table import Table
 
 from api.bootstrap import opened_ledger
 from api.cli.kit import EXIT_REFUSED, _console, _fail, _refusals, app, settings_url
+from domain import labels
 from domain.beneficiary import Beneficiary
 from domain.catalogue import get_scheme
 from domain.errors import DomainError
-from domain.values import Month, format_vnd
+from domain.labels import CHANNEL_LABELS
+from domain.values import Month, format_decimal, format_month, format_number, format_percent, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, parse_database_url
 from ledger.demo import VN_TZ, generate_province
 from ledger.integrity import verify_streams
 from projections.engine import open_projections
+from projections.exports import describe_line
 from projections.rosters import RosterLine, build_roster
 
 if TYPE_CHECKING:
@@ -37,10 +40,8 @@ if TYPE_CHECKING:
     from domain.catalogue import RateBook
     from ledger.demo import SyntheticSummary
 
-KIND_LABELS = {
-    "social_assistance": "Bảo trợ xã hội (BTXH)",
-    "meritorious": "Người có công (NCC)",
-    "poor_household": "Hộ nghèo / cận nghèo",
+KIND_LABELS = {  # the demo's order; the names are the domain's
+    kind: labels.KIND_LABELS[kind] for kind in ("social_assistance", "meritorious", "poor_household")
 }
 
 
@@ -66,9 +67,7 @@ def _prepare_store(url: str, *, keep: bool) -> None:
         if keep or path == ":memory:" or path.startswith("file:"):
             return
         if Path(path).exists():
-            _console(stderr=True).print(
-                f"Starting afresh: deleting the SQLite store {escape(path)} (--keep keeps it)."
-            )
+            _console(stderr=True).print(f"Bắt đầu lại: xóa tệp SQLite {escape(path)} (--keep để giữ lại).")
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(path + suffix).unlink(missing_ok=True)
         return
@@ -81,7 +80,7 @@ def _prepare_store(url: str, *, keep: bool) -> None:
         ledger.close()
     if held:
         _fail(
-            f"the PostgreSQL store already holds {held:,} events; the demo wipes nothing there. "
+            f"the PostgreSQL store already holds {format_number(held)} events; the demo wipes nothing there. "
             "Use an empty database or schema, or add --keep to add the synthetic province to it.",
             EXIT_REFUSED,
         )
@@ -116,12 +115,12 @@ def demo(
     already holds events is never wiped: the demo refuses unless --keep.
     """
     settings: Settings = ctx.obj
-    out = _console()
+    out = _console(width=DEMO_WIDTH)
     with _refusals():
         _prepare_store(settings.database_url, keep=keep)
         with opened_ledger(settings, seed_reference=False) as ledger:  # the demo records them in its past
             progress = Progress(
-                TextColumn("[bold]Generating[/] {task.description}"),
+                TextColumn("[bold]Đang tạo[/] {task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -129,7 +128,7 @@ def demo(
                 transient=True,
             )
             with progress:
-                task = progress.add_task("beneficiaries", total=beneficiaries)
+                task = progress.add_task("đối tượng", total=beneficiaries)
 
                 def advance(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total)
@@ -147,12 +146,26 @@ def demo(
             _print_demo_summary(out, ledger, summary)
 
 
+DEMO_WIDTH = 100
+"""The demo's output fits a terminal of 100 columns (Rich tables shrink their columns to it)."""
+
+
 def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f} %" if whole else "—"
+    return format_percent(part / whole) if whole else "—"
+
+
+def _n(number: int) -> str:
+    return format_number(number)
 
 
 def _bold(cells: list[str]) -> list[str]:
     return [f"[bold]{c}[/]" if c else c for c in cells]
+
+
+def busiest_commune(aggregates: list[Beneficiary]) -> str | None:
+    """The commune where most of the demo's people live (the demo officer's, the preview's)."""
+    people = Counter(a.commune_code for a in aggregates if a.commune_code)
+    return min(people, key=lambda c: (-people[c], c)) if people else None
 
 
 def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: SyntheticSummary) -> None:
@@ -165,30 +178,31 @@ def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: Synthetic
     projected_in = time.perf_counter() - started
     lines = build_roster(engine, month).lines
     engine.store.close()
+    commune = busiest_commune(aggregates)
     out.print()
     out.print(
-        f"[bold]Synthetic province: {summary.province_name} ({summary.province})[/] — "
-        f"{summary.beneficiaries:,} beneficiaries, seed {summary.seed}; "
-        f"payments simulated {summary.first_month} … {summary.last_month}."
+        f"[bold]Tỉnh mẫu (synthetic province): {summary.province_name} ({summary.province})[/] — "
+        f"{_n(summary.beneficiaries)} đối tượng, seed {summary.seed}; chi trả mô phỏng "
+        f"{format_month(summary.first_month)} … {format_month(summary.last_month)}."
     )
     out.print(
-        f"Wrote {summary.events:,} events ({summary.beneficiary_events:,} in beneficiary streams, "
-        f"{summary.claims:,} uniqueness claims) in {summary.seconds:.1f} s: "
-        f"{summary.payments:,} payments of {format_vnd(summary.amount_paid, unit=True)} "
-        f"({_pct(summary.bank_payments, summary.payments)} by bank), "
-        f"{summary.not_collected:,} months not collected, {summary.deaths} deaths "
-        f"({summary.late_deaths} reported late), {summary.funerals} funeral allowances, "
-        f"{summary.terminations} terminations, {summary.adjustments} adjustments, "
-        f"{summary.relocations} relocations; health-insurance cards: {summary.cards_issued:,} issued, "
-        f"{summary.cards_renewed:,} renewed, {summary.cards_revoked:,} revoked."
+        f"Đã ghi {_n(summary.events)} sự kiện ({_n(summary.beneficiary_events)} trong hồ sơ đối tượng, "
+        f"{_n(summary.claims)} mã duy nhất) trong {format_decimal(summary.seconds)} giây: "
+        f"{_n(summary.payments)} lần chi trả, {format_vnd(summary.amount_paid, unit=True)} "
+        f"({_pct(summary.bank_payments, summary.payments)} qua ngân hàng); "
+        f"{_n(summary.not_collected)} tháng không nhận; {_n(summary.deaths)} người mất "
+        f"({_n(summary.late_deaths)} báo tử muộn), {_n(summary.funerals)} trợ cấp mai táng, "
+        f"{_n(summary.terminations)} thôi hưởng, {_n(summary.adjustments)} điều chỉnh, "
+        f"{_n(summary.relocations)} chuyển xã; thẻ BHYT: {_n(summary.cards_issued)} cấp, "
+        f"{_n(summary.cards_renewed)} gia hạn, {_n(summary.cards_revoked)} thu hồi."
     )
     if len(aggregates) != summary.beneficiaries:
-        out.print(f"The store holds {len(aggregates):,} beneficiaries in all (--keep).")
+        out.print(f"Sổ cái có tất cả {_n(len(aggregates))} đối tượng (--keep).")
     out.print()
     out.print(_kind_table(aggregates, lines, month))
     out.print()
     out.print(_commune_table(lines, month))
-    preview = _roster_preview(lines, month)
+    preview = _roster_preview(lines, month, commune)
     if preview is not None:
         out.print()
         out.print(preview)
@@ -198,28 +212,44 @@ def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: Synthetic
     out.print()
     if report.ok:
         out.print(
-            f"[green]Integrity: every hash chain is intact[/] — {report.streams_checked:,} streams, "
-            f"{report.events_checked:,} events checked."
+            f"[green]Toàn vẹn: mọi chuỗi băm đều nguyên vẹn[/] — đã kiểm tra {_n(report.streams_checked)} "
+            f"luồng, {_n(report.events_checked)} sự kiện."
         )
     elif report.first_broken is not None:
         broken = report.first_broken
         out.print(
-            f"[red]Integrity: broken chain[/] at stream {broken.stream_id} version {broken.version} "
+            f"[red]Toàn vẹn: chuỗi băm bị đứt[/] ở luồng {broken.stream_id} phiên bản {broken.version} "
             f"({broken.event_type}): {escape(broken.problem)}"
         )
     out.print(
-        f"Read models (bảng đọc) brought up to date from {applied:,} events in {projected_in:.1f} s; "
-        f"the roster above is `ledger roster {month} --format summary`."
+        f"Bảng đọc (read models) cập nhật từ {_n(applied)} sự kiện trong {format_decimal(projected_in)} giây."
     )
+    _print_hints(out, ledger, summary, month, commune)
+    _print_demo_sign_in(out, ledger, commune)
+
+
+def demo_hints(
+    ledger: BenefitsLedger, summary: SyntheticSummary, month: Month, commune: str | None
+) -> list[str]:
+    """Commands to try next, each one that works as printed from the project folder."""
+    hints = []
     if summary.beneficiary_ids:
         sample = ledger.beneficiary(summary.beneficiary_ids[0])
-        out.print(f"Try: ledger history {sample.citizen_id or sample.id}")
-    out.print(
-        f"     ledger roster {month} --commune {lines[0].commune_code if lines else 'CODE'} --format xlsx "
-        "--out roster.xlsx"
-    )
-    out.print("     ledger users add officer1 --role officer   then   ledger serve   (API docs at /docs)")
-    _print_demo_sign_in(out, ledger, lines[0].commune_code if lines else None)
+        hints.append(f".venv/bin/ledger history {sample.citizen_id or sample.id}")
+    hints.append(f".venv/bin/ledger roster {month} --format summary")
+    if commune:
+        hints.append(f".venv/bin/ledger roster {month} --commune {commune} --format xlsx --out roster.xlsx")
+    hints += [".venv/bin/ledger verify", ".venv/bin/ledger --help", "make serve"]
+    return hints
+
+
+def _print_hints(
+    out: Console, ledger: BenefitsLedger, summary: SyntheticSummary, month: Month, commune: str | None
+) -> None:
+    out.print()
+    out.print("[bold]Thử tiếp[/] (các lệnh chạy được từ thư mục dự án):")
+    for hint in demo_hints(ledger, summary, month, commune):
+        out.print(f"  {hint}", soft_wrap=True, highlight=False, markup=False)
 
 
 def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | None) -> None:
@@ -236,12 +266,14 @@ def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | Non
                 break
             except DomainError:  # a name taken by an earlier demo (--keep)
                 continue
-    where = f"{commune} {commune_name(commune)}" if commune else "the province"
+    where = f"{commune} {commune_name(commune)}" if commune else "toàn tỉnh"
     out.print()
-    out.print("[bold]Web pages (trang web)[/]: run [bold]make serve[/] (.venv/bin/ledger serve), then open")
-    out.print("  [bold]http://127.0.0.1:8000/pages/[/] and sign in (đăng nhập) with a token:")
-    out.print(f"  officer of {where} (cán bộ xã):  {tokens.get('officer', '—')}")
-    out.print(f"  inspector (thanh tra):             {tokens.get('inspector', '—')}")
+    out.print("[bold]Trang web[/]: chạy [bold]make serve[/], mở http://127.0.0.1:8000/pages/ và đăng nhập")
+    out.print("bằng một mã truy cập (tài liệu API: http://127.0.0.1:8000/docs):")
+    out.print(f"  cán bộ xã {where}:", soft_wrap=True)
+    out.print(f"    {tokens.get('officer', '—')}", soft_wrap=True)
+    out.print("  thanh tra (toàn tỉnh):", soft_wrap=True)
+    out.print(f"    {tokens.get('inspector', '—')}", soft_wrap=True)
 
 
 def _kind_table(aggregates: list[Beneficiary], lines: list[RosterLine], month: Month) -> Table:
@@ -257,37 +289,30 @@ def _kind_table(aggregates: list[Beneficiary], lines: list[RosterLine], month: M
                 people[key].add(line.beneficiary_id)
                 amounts[key] += item.amount
     table = Table(
-        title=f"Beneficiaries and allowances due for {month} (chế độ hằng tháng)", title_justify="left"
+        title=f"Đối tượng và trợ cấp hằng tháng phải chi tháng {format_month(month)}", title_justify="left"
     )
-    table.add_column("Kind")
-    table.add_column("Scheme")
-    table.add_column("Chế độ")
-    table.add_column("People", justify="right")
-    table.add_column(f"Due {month}", justify="right")
+    table.add_column("Loại đối tượng", no_wrap=True)
+    table.add_column("Chế độ", no_wrap=True, overflow="ellipsis", max_width=44)
+    table.add_column("Số người", justify="right")
+    table.add_column(f"Phải chi {format_month(month)}", justify="right", no_wrap=True)
     for kind, label in KIND_LABELS.items():
         keys = sorted((k for k in amounts if k[0] == kind), key=lambda k: -amounts[k])
         for i, key in enumerate(keys):
             name = get_scheme(key[1]).name_vi
-            short = name if len(name) <= 50 else name[:49] + "…"
             table.add_row(
-                label if i == 0 else "",
-                key[1],
-                short,
-                f"{len(people[key]):,}",
-                format_vnd(amounts[key], unit=True),
+                label if i == 0 else "", name, _n(len(people[key])), format_vnd(amounts[key], unit=True)
             )
         paid = len({p for k in keys for p in people[k]})
-        note = f"{registered[kind]:,} registered" + ("" if keys else "; no monthly payment due this month")
+        note = f"cộng ({_n(registered[kind])} đã đăng ký" + (")" if keys else "; không có khoản hằng tháng)")
         cells = [
             label if not keys else "",
-            "subtotal",
             note,
-            f"{paid:,}",
+            _n(paid),
             format_vnd(sum(amounts[k] for k in keys), unit=True),
         ]
         table.add_row(*_bold(cells), end_section=True)
     total = len({p for ps in people.values() for p in ps})
-    table.add_row(*_bold(["Total", "", "", f"{total:,}", format_vnd(sum(amounts.values()), unit=True)]))
+    table.add_row(*_bold(["Tổng cộng", "", _n(total), format_vnd(sum(amounts.values()), unit=True)]))
     return table
 
 
@@ -298,67 +323,62 @@ def _commune_table(lines: list[RosterLine], month: Month) -> Table:
         by_commune[line.commune_code].append(line)
     ranked = sorted(by_commune.items(), key=lambda kv: (-sum(line.net_amount for line in kv[1]), kv[0]))
     table = Table(
-        title=f"Monthly payout summary per commune — {month} (tổng hợp chi trả theo xã; regular, arrears, "
-        "carried-over and one-off items, less recoveries)",
+        title=f"Tổng hợp chi trả theo xã/phường tháng {format_month(month)} (hằng tháng, truy lĩnh, "
+        "chuyển kỳ, một lần, trừ thu hồi)",
         title_justify="left",
     )
-    table.add_column("Code")
-    table.add_column("Commune (xã/phường)")
-    for name in ("People", "Amount due", "Cash (Bưu điện)", "Bank (tài khoản)", "Non-cash people"):
+    table.add_column("Mã", no_wrap=True)
+    table.add_column("Xã/phường")
+    for name in ("Số người", "Phải chi", "Tiền mặt", "Chuyển khoản", "Không tiền mặt"):
         table.add_column(name, justify="right")
 
     def cells(code: str, name: str, group: list[RosterLine]) -> list[str]:
         total = sum(line.net_amount for line in group)
         cash = sum(line.net_amount for line in group if line.channel == "cash")
         banked = sum(1 for line in group if line.channel == "bank")
-        amounts = [
-            format_vnd(total, unit=True),
-            format_vnd(cash, unit=True),
-            format_vnd(total - cash, unit=True),
-        ]
-        return [code, name, f"{len(group):,}", *amounts, _pct(banked, len(group))]
+        amounts = [format_vnd(total), format_vnd(cash), format_vnd(total - cash)]
+        return [code, name, _n(len(group)), *amounts, _pct(banked, len(group))]
 
     for code, group in ranked[:15]:
         table.add_row(*cells(code, commune_name(code), group))
     rest = [line for _, group in ranked[15:] for line in group]
     if rest:
-        table.add_row(*cells("…", f"{len(ranked) - 15} other communes", rest))
+        table.add_row(*cells("…", f"{len(ranked) - 15} xã/phường khác", rest))
     table.add_section()
-    table.add_row(*_bold(cells("", f"Total ({len(ranked)} communes)", lines)))
+    table.add_row(*_bold(cells("", f"Tổng cộng ({len(ranked)} xã/phường)", lines)))
+    table.caption = "Số tiền tính bằng đồng; không tiền mặt: tỷ lệ người nhận qua tài khoản."
+    table.caption_justify = "left"
     return table
 
 
-def _roster_preview(lines: list[RosterLine], month: Month, size: int = 12) -> Table | None:
-    """The first lines of the roster of the commune with the largest payout."""
-    if not lines:
+def _roster_preview(
+    lines: list[RosterLine], month: Month, commune: str | None, size: int = 12
+) -> Table | None:
+    """The first lines of the roster of the demo officer's commune (where most people live)."""
+    group = [line for line in lines if line.commune_code == commune]
+    if not group:
         return None
-    totals: Counter[str] = Counter()
-    for line in lines:
-        totals[line.commune_code] += line.net_amount
-    code = min(totals, key=lambda c: (-totals[c], c))
-    group = [line for line in lines if line.commune_code == code]
     table = Table(
-        title=f"Roster preview — {commune_name(code)} ({code}), {month}: {len(group)} lines "
-        "(danh sách chi trả)",
+        title=f"Danh sách chi trả tháng {format_month(month)} — {commune_name(str(commune))} ({commune}): "
+        f"{_n(len(group))} người (xem trước)",
         title_justify="left",
     )
-    for name in ("Citizen ID", "Full name", "Channel", "Items"):
-        table.add_column(name)
-    table.add_column("Net amount", justify="right")
+    table.add_column("Số CCCD", no_wrap=True)
+    table.add_column("Họ và tên")
+    table.add_column("Hình thức")
+    table.add_column("Chế độ")
+    table.add_column("Số tiền", justify="right", no_wrap=True)
     for line in group[:size]:
-        items = ", ".join(
-            f"{item.type} {item.scheme}" + ("" if item.period in {None, str(month)} else f" {item.period}")
-            for item in line.items
-        )
+        items = describe_line(line)
         table.add_row(
             line.citizen_id or "",
             line.full_name,
-            line.channel,
-            items if len(items) <= 80 else items[:79] + "…",
+            CHANNEL_LABELS.get(line.channel, line.channel),
+            items if len(items) <= 90 else items[:89] + "…",
             format_vnd(line.net_amount, unit=True),
         )
     if len(group) > size:
-        table.add_row("…", f"{len(group) - size} more lines", "", "", "")
+        table.add_row("…", f"{_n(len(group) - size)} người nữa", "", "", "")
     return table
 
 
@@ -369,21 +389,17 @@ def _exceptions_table(aggregates: list[Beneficiary], rates: RateBook) -> Table:
     outstanding = {a.id: a.overpayment_outstanding(rates) for a in aggregates}
     outstanding = {k: v for k, v in outstanding.items() if v > 0}
     candidates = sum(1 for a in aggregates if a.is_suspension_candidate)
-    table = Table(title="Exceptions (ngoại lệ)", title_justify="left")
-    table.add_column("Exception")
-    table.add_column("People", justify="right")
-    table.add_column("Amount", justify="right")
+    table = Table(title="Ngoại lệ", title_justify="left")
+    table.add_column("Ngoại lệ")
+    table.add_column("Số người", justify="right")
+    table.add_column("Số tiền", justify="right")
     table.add_row(
-        "Paid after death (death reported late — báo tử muộn)",
-        f"{len(after_death):,}",
+        "Chi sau khi mất (báo tử muộn)",
+        _n(len(after_death)),
         format_vnd(sum(after_death.values()), unit=True),
     )
     table.add_row(
-        "Overpayment outstanding (chi sai chưa thu hồi)",
-        f"{len(outstanding):,}",
-        format_vnd(sum(outstanding.values()), unit=True),
+        "Chi thừa chưa thu hồi", _n(len(outstanding)), format_vnd(sum(outstanding.values()), unit=True)
     )
-    table.add_row(
-        "Suspension candidates: 3 months in a row not collected (TT 02/2021)", f"{candidates:,}", ""
-    )
+    table.add_row("Đề nghị tạm dừng: 3 tháng liền không nhận (TT 02/2021)", _n(candidates), "")
     return table

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from api.bootstrap import opened_ledger
-from api.cli.kit import _console, _fail, _refusals, app
+from api.cli.kit import _console, _fail, _refusals, app, month_option, province_option
 from domain.values import format_vnd
 from ledger.config import Settings
 from ledger.imports import read_ncc_table_file
@@ -63,10 +63,10 @@ def rates_list(ctx: typer.Context) -> None:
 def rates_amend(
     ctx: typer.Context,
     schedule: str = typer.Argument(..., help="BTXH_STANDARD | NCC_STANDARD | BTXH_FUNERAL"),
-    effective_from: str = typer.Option(..., "--effective-from", help="YYYY-MM (may be in the past)"),
+    effective_from: str = month_option("--effective-from", help="YYYY-MM (may be in the past)"),
     amount: int = typer.Option(..., "--amount", help="đồng"),
     legal_basis: str = typer.Option(..., "--legal-basis", help="decree, e.g. NĐ 77/2024/NĐ-CP"),
-    province: str | None = typer.Option(None, "--province", help="2-digit province code for an override"),
+    province: str | None = province_option("2-digit province code for an override"),
     derive_tables: bool = typer.Option(
         True,
         "--derive-tables/--no-derive-tables",
@@ -77,7 +77,9 @@ def rates_amend(
     """Record a decree's standard from an effective month; past months produce arrears. A new NCC
     standard records its edition of the NCC amount tables with it (official if loaded, else derived)."""
     settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
+    options = {"effective_from": "--effective-from", "amount": "--amount", "legal_basis": "--legal-basis",
+               "province_code": "--province", "schedule": "SCHEDULE"}  # fmt: skip
+    with _refusals(options), opened_ledger(settings) as ledger:
         result = ledger.amend_rate("cli", schedule, effective_from=effective_from, amount=amount,
                                    legal_basis=legal_basis, province_code=province,
                                    derive_tables=derive_tables)  # fmt: skip

@@ -1,30 +1,64 @@
 """``ledger roster``, ``ledger report`` and ``ledger exceptions`` — danh sách chi trả and what the
-inspectors read of it: the roster of a month, the provincial report, the exception lists.
+inspectors read of it: the roster of a month, the provincial report, the exception lists (the last two
+as Rich tables in Vietnamese, or ``--format json`` — the API's document — or ``--format csv``:
+:mod:`api.cli.report_tables`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from api.bootstrap import opened_ledger
-from api.cli.kit import EXIT_BAD_INPUT, _console, _fail, _refusals, app
+from api.cli.kit import (
+    EXIT_BAD_INPUT,
+    _console,
+    _fail,
+    _refusals,
+    app,
+    as_of_option,
+    channel_option,
+    choice_option,
+    commune_option,
+    month_argument,
+)
+from api.cli.report_tables import (
+    OUTPUT_FORMATS,
+    WIDTH,
+    exceptions_csv,
+    exceptions_table,
+    report_csv,
+    report_tables,
+)
+from domain.errors import InvalidInput
 from domain.values import Month, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 from ledger.history import parse_as_of
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, roster_csv, roster_xlsx
-from projections.reports import EXCEPTION_TYPES, exceptions, summary_report
+from projections.reports import (
+    EXCEPTION_TYPES,
+    exception_month,
+    exceptions,
+    exceptions_document,
+    report_period,
+    summary_report,
+)
 from projections.rosters import MONTH_VIEW, STATUS_LABELS, RosterScope, issue_roster, roster_view
 
 if TYPE_CHECKING:
     from projections.rosters import Roster
+
+ROSTER_FORMATS = ("table", "csv", "xlsx", "json", "summary")
 
 
 def _roster_table(roster: Roster) -> Table:
@@ -89,12 +123,12 @@ def _commune_summary(roster: Roster) -> Table:
 @app.command()
 def roster(
     ctx: typer.Context,
-    month: str = typer.Argument(..., help="YYYY-MM"),
-    commune: str | None = typer.Option(None, "--commune", help="5-digit commune code"),
-    channel: str | None = typer.Option(None, "--channel", help="cash | bank"),
-    output_format: str = typer.Option("table", "--format", help="table | csv | xlsx | json | summary"),
+    month: str = month_argument(),
+    commune: str | None = commune_option(),
+    channel: str | None = channel_option(),
+    output_format: str = choice_option("--format", ROSTER_FORMATS, "table"),
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Show what the ledger knew at this moment."),
+    as_of: str | None = as_of_option(),
     issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
     outstanding_only: bool = typer.Option(
         False, "--outstanding-only", help="Only what is still to pay (what --issue freezes)."
@@ -103,8 +137,6 @@ def roster(
     """The payout roster of a month (danh sách chi trả): every line due that month with its status, or
     with --outstanding-only what is still to pay."""
     settings: Settings = ctx.obj
-    if output_format not in {"table", "csv", "xlsx", "json", "summary"}:
-        _fail(f"--format: must be table, csv, xlsx, json or summary, got {output_format!r}", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
         scope = RosterScope.parse(commune, channel)
         target = Month.parse(month, "month")
@@ -168,28 +200,74 @@ def _print_problems(the_roster: Roster) -> None:
 @app.command()
 def report(
     ctx: typer.Context,
-    date_from: str = typer.Option(..., "--from", help="YYYY-MM or YYYY-MM-DD"),
-    date_to: str = typer.Option(..., "--to", help="YYYY-MM or YYYY-MM-DD"),
-    commune: str | None = typer.Option(None, "--commune"),
+    date_from: str | None = typer.Option(
+        None, "--from", help="YYYY-MM or YYYY-MM-DD (default: January of the year of --to)"
+    ),
+    date_to: str | None = typer.Option(
+        None, "--to", help="YYYY-MM or YYYY-MM-DD (default: the last complete month, Vietnam time)"
+    ),
+    commune: str | None = commune_option(),
+    output_format: str = typer.Option("table", "--format", help="table | json | csv"),
 ) -> None:
-    """The provincial report for a period (JSON)."""
+    """The provincial report for a period (báo cáo): tables, or the API's JSON, or CSV."""
     settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
+    _check_format(output_format)
+    with _refusals({"from": "--from", "to": "--to"}), opened_ledger(settings) as ledger:
         engine = open_projections(ledger, settings.database_url)
-        result = summary_report(engine, date_from, date_to, commune)
+        start, finish = report_period(date_from, date_to, ledger.clock())
+        result = summary_report(engine, start, finish, commune)
         engine.store.close()
-    _console().print_json(json.dumps(result, ensure_ascii=False))
+    if output_format == "json":
+        _write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    elif output_format == "csv":
+        _write(report_csv(result))
+    else:
+        console = _table_console()
+        for table in report_tables(result):
+            console.print(table)
 
 
 @app.command("exceptions")
 def exceptions_command(
     ctx: typer.Context,
     kind: str = typer.Option("overpayment_outstanding", "--type", help=" | ".join(EXCEPTION_TYPES)),
+    month: str | None = typer.Option(
+        None, "--month", help="YYYY-MM, unpaid_roster_lines only (default: the last complete month)"
+    ),
+    output_format: str = typer.Option("table", "--format", help="table | json | csv"),
 ) -> None:
-    """An exception list (JSON)."""
+    """An exception list (ngoại lệ): a table, or the API's JSON, or CSV."""
     settings: Settings = ctx.obj
+    _check_format(output_format)
     with _refusals(), opened_ledger(settings) as ledger:
+        if kind not in EXCEPTION_TYPES:
+            raise InvalidInput("--type", f"must be one of {', '.join(EXCEPTION_TYPES)}, got {kind!r}")
+        try:
+            target = exception_month(kind, month, ledger.clock())
+        except InvalidInput as error:
+            raise InvalidInput("--month", error.errors[0].message) from None
         engine = open_projections(ledger, settings.database_url)
-        items = exceptions(engine, kind, month=ledger.current_month())
+        items = exceptions(engine, kind, month=target or ledger.current_month())
         engine.store.close()
-    _console().print_json(json.dumps({"type": kind, "items": items}, ensure_ascii=False))
+    document = exceptions_document(kind, items, target)
+    if output_format == "json":
+        _write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    elif output_format == "csv":
+        _write(exceptions_csv(document))
+    else:
+        _table_console().print(exceptions_table(document))
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        _fail(f"--format: must be table, json or csv, got {output_format!r}", EXIT_BAD_INPUT)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _table_console() -> Console:
+    """Tables of at most :data:`WIDTH` columns (narrower on a narrower terminal)."""
+    width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns) if sys.stdout.isatty() else WIDTH
+    return Console(file=sys.stdout, width=width, highlight=False)

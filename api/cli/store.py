@@ -12,6 +12,7 @@ import typer
 
 from api.bootstrap import AppFactory, opened_ledger
 from api.cli.kit import _console, _fail, _refusals, app
+from domain.values import format_number
 from ledger.adapters.backup import BackupError, backup_store
 from ledger.config import Settings
 from projections.engine import open_projections
@@ -78,8 +79,8 @@ def backup_command(
             report = backup_store(settings.database_url, target)
         except BackupError as error:
             _fail(f"backup: {error}", 1)
-    events = f", {report.events:,} events" if report.events is not None else ""
-    _console().print(f"backup written: {report.path} ({report.size_bytes:,} bytes{events})")
+    events = f", {format_number(report.events)} events" if report.events is not None else ""
+    _console().print(f"backup written: {report.path} ({format_number(report.size_bytes)} bytes{events})")
 
 
 @projections_app.command("rebuild")

@@ -6,12 +6,15 @@ import typer
 from rich.table import Table
 
 from api.bootstrap import opened_ledger
-from api.cli.kit import _console, _refusals, app
+from api.cli.kit import _console, _refusals, app, commune_option, date_option, role_option
+from domain.labels import ROLE_LABELS
+from domain.values import format_day
 from ledger.adapters.communes import commune_name
 from ledger.config import Settings
 
 users_app = typer.Typer(help="Users and their API tokens (người dùng).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+USER_OPTIONS = {"role": "--role", "scope": "--scope", "expires_on": "--expires", "reason": "--reason"}
 EXPIRES_HELP = "The day the token stops working, YYYY-MM-DD (default: one year from today, at most five)."
 
 
@@ -32,13 +35,13 @@ def users_disable(
 def users_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
-    role: str = typer.Option(..., "--role", help="officer | inspector | admin"),
-    scope: list[str] = typer.Option([], "--scope", help="Commune code an officer may write for (repeat)."),
-    expires: str | None = typer.Option(None, "--expires", help=EXPIRES_HELP),
+    role: str = role_option(),
+    scope: list[str] = commune_option("Commune code an officer may write for (repeat).", many=True),
+    expires: str | None = date_option("--expires", EXPIRES_HELP),
 ) -> None:
     """Create a user and print its API token once, alone on the last line."""
     settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
+    with _refusals(USER_OPTIONS), opened_ledger(settings) as ledger:
         user, token = ledger.add_user("cli", name, role=role, scope=scope, expires_on=expires)
     out = _console()
     where = ", ".join(f"{c} {commune_name(c)}" for c in user.scope) or "whole province"
@@ -53,13 +56,13 @@ def users_add(
 def users_rotate(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="User name."),
-    expires: str | None = typer.Option(None, "--expires", help=EXPIRES_HELP),
+    expires: str | None = date_option("--expires", EXPIRES_HELP),
     reason: str = typer.Option("", "--reason", help="Why (recorded with the event)."),
 ) -> None:
     """Give a user a new API token (đổi mã truy cập), printed once alone on the last line; the old token
     stops working at once, also for a running server."""
     settings: Settings = ctx.obj
-    with _refusals(), opened_ledger(settings) as ledger:
+    with _refusals(USER_OPTIONS), opened_ledger(settings) as ledger:
         user, token = ledger.rotate_token("cli", name, expires_on=expires, reason=reason)
     _console().print(
         f"user {user.name}: new token, expires on {user.expires_on.isoformat()}; the old one no longer "
@@ -77,9 +80,9 @@ def users_list(ctx: typer.Context) -> None:
         for user in ledger.users():
             table.add_row(
                 user.name,
-                user.role,
+                ROLE_LABELS.get(user.role, user.role),
                 ", ".join(user.scope) or "toàn tỉnh",
                 "có" if user.disabled else "",
-                user.expires_on.isoformat(),
+                format_day(user.expires_on),
             )
     _console().print(table)

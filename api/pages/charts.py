@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from domain.values import format_number
+
 # Colours that stay apart for the common colour-vision deficiencies (Okabe–Ito), then greys.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
 WIDTH = 760
@@ -49,7 +51,7 @@ def short_vnd(amount: float) -> str:
 
 def count_text(value: float) -> str:
     """An axis label for a count: ``1.250``."""
-    return f"{value:,.0f}".replace(",", ".")
+    return format_number(round(value))
 
 
 def _nice_top(largest: float, *, whole: bool = False) -> tuple[float, float]:

@@ -25,7 +25,7 @@ import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from api.pages import charts
@@ -45,23 +45,27 @@ from api.pages.queries import entitlement_schemes, names_of
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
-from domain.values import BHYT_GROUPS, Month, parse_date
-from ledger.adapters.communes import commune_name, resolve_commune
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number, parse_date
+from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from ledger.integrity import verify_streams
-from projections.reports import EXCEPTION_TYPES, audit_search, exceptions, summary_report
+from projections.reports import (
+    EXCEPTION_LABELS,
+    EXCEPTION_TYPES,
+    audit_search,
+    exception_month,
+    exceptions,
+    exceptions_document,
+    problem_text,
+    provinces_recorded,
+    report_period,
+    summary_report,
+)
 
 router = APIRouter(include_in_schema=False)
 
 AUDIT_PAGE = 100
 MAX_REPORT_MONTHS = 60
 TOP_SCHEMES = 6  # the chart of amounts shows the largest schemes, the rest as "Khác"
-EXCEPTION_LABELS = {
-    "paid_after_death": "Chi trả sau khi mất",
-    "overpayment_outstanding": "Chi thừa chưa thu hồi",
-    "suspension_candidate": "Đề nghị tạm dừng (3 tháng liền không nhận)",
-    "unpaid_roster_lines": "Danh sách chi trả còn dòng chưa chi",
-    "uncomputable": "Khoản chưa tính được (thiếu mức)",
-}
 EXCEPTION_HELP = {
     "paid_after_death": "Các khoản đã chi cho kỳ sau tháng mất của đối tượng: phải thu hồi.",
     "overpayment_outstanding": (
@@ -69,7 +73,8 @@ EXCEPTION_HELP = {
     ),
     "suspension_candidate": "Đối tượng không đến nhận trợ cấp ba tháng liền: xem xét tạm dừng chi trả.",
     "unpaid_roster_lines": (
-        "Xã/phường còn khoản phải chi của các tháng đã qua mà chưa ghi chi trả hoặc không nhận."
+        "Đối tượng còn khoản phải chi của tháng (trợ cấp của tháng và truy lĩnh đưa vào danh sách tháng đó)"
+        " mà chưa ghi chi trả, cũng chưa ghi không đến nhận. Không tính khoản một lần."
     ),
     "uncomputable": (
         "Khoản không tính được vì chưa có mức áp dụng (ví dụ mức chuẩn chưa có bảng mức trợ cấp): "
@@ -199,22 +204,31 @@ def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
 
 
 @router.get(f"{COOKIE_PATH}/ngoai-le")
-def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> Response:
-    """Ngoại lệ: what an inspector chases."""
+def exception_lists(request: Request, loai: str = "overpayment_outstanding", thang: str = "") -> Response:
+    """Ngoại lệ: what an inspector chases (the unpaid roster lines of a month: ``thang``)."""
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
     svc: Services = services(request)
-    month = svc.ledger.current_month()
+    current = svc.ledger.current_month()
     if loai not in EXCEPTION_TYPES:
         context = {"nav": "ngoai-le", "title": "Không tìm thấy", "status": 404,
                    "detail": "Không có danh sách ngoại lệ này."}  # fmt: skip
         return page(request, "loi.html", context, visitor=visitor, status=404)
-    lists = {kind: exceptions(svc.engine, kind, month=month) for kind in EXCEPTION_TYPES}
-    items = lists[loai]
-    if loai != "unpaid_roster_lines":
-        visitor.read(svc, f"exceptions {loai}", [item["beneficiary_id"] for item in items])
-    summed = ("amount", "overpaid", "recovered", "outstanding")
+    asked = vi.parse_month_text(thang) if loai == "unpaid_roster_lines" else ""
+    errors: dict[str, str] = {}
+    try:
+        month = exception_month("unpaid_roster_lines", asked, svc.ledger.clock())
+    except DomainError as error:
+        errors = field_errors(error, ("month",))
+        month = exception_month("unpaid_roster_lines", "", svc.ledger.clock())
+    lists = {
+        kind: exceptions(svc.engine, kind, month=month if kind == "unpaid_roster_lines" else current)
+        for kind in EXCEPTION_TYPES
+    }
+    items = [] if errors else lists[loai]
+    visitor.read(svc, f"exceptions {loai}", [item["beneficiary_id"] for item in items])
+    summed = ("amount", "overpaid", "recovered", "outstanding", "unpaid_items")
     totals = {key: sum(int(i[key] or 0) for i in items) for key in summed if items and key in items[0]}
     context = {
         "nav": "ngoai-le",
@@ -225,8 +239,13 @@ def exception_lists(request: Request, loai: str = "overpayment_outstanding") -> 
         "items": items,
         "totals": totals,
         "month": str(month),
+        "asked_month": asked or str(month),
+        "errors": errors,
+        "schemes": _scheme_names(),
+        "problem_text": problem_text,
+        "document": exceptions_document(loai, items, month),
     }
-    return page(request, "ngoai_le.html", context, visitor=visitor)
+    return page(request, "ngoai_le.html", context, visitor=visitor, status=422 if errors else 200)
 
 
 # ------------------------------------------------------------------------------------------- access log
@@ -279,39 +298,103 @@ def _months(start: str, finish: str) -> list[Month]:
     return months
 
 
+class ReportAsked:
+    """The period and the commune a report page asks for (``?from=&to=&commune_code=``)."""
+
+    def __init__(
+        self, from_: Annotated[str, Query(alias="from")] = "", to: str = "", commune_code: str = ""
+    ) -> None:
+        self.from_, self.to, self.commune_code = from_, to, commune_code
+
+
 @router.get(f"{COOKIE_PATH}/bao-cao")
-def report(
-    request: Request,
-    from_: Annotated[str, Query(alias="from")] = "",
-    to: str = "",
-    commune_code: str = "",
-) -> Response:
+def report(request: Request, query: Annotated[ReportAsked, Depends()]) -> Response:
     """Báo cáo: the provincial report of a period, with charts."""
+    asked = _asked_report(request, query)
+    if isinstance(asked, Response):
+        return asked
+    visitor, svc, form, summary = asked
+    context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": {},
+                               "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
+    months = _months(summary["from"], summary["to"])
+    monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
+    context.update(shown=True, **_report_context(summary, months, monthly, visitor))
+    context["print_url"] = f"{COOKIE_PATH}/bao-cao/in?" + urlencode({k: v for k, v in form.items() if v})
+    context["unfinished"] = summary["to"] >= svc.ledger.clock().astimezone(VIETNAM_TIME).date().isoformat()
+    return page(request, "bao_cao.html", context, visitor=visitor)
+
+
+def _asked_report(
+    request: Request, query: ReportAsked
+) -> tuple[Visitor, Services, dict[str, str], dict[str, Any]] | Response:
+    """The inspector, the form as asked (months as ``YYYY-MM``; the default period filled in:
+    :func:`report_period`) and the report; or the response that refuses (sign in, 403, the report page
+    with the refusals beside the fields)."""
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
     svc: Services = services(request)
-    current = svc.ledger.current_month()
     form = {
-        "from": vi.parse_month_text(from_) or str(current.plus(-5)),
-        "to": vi.parse_month_text(to) or str(current),
-        "commune_code": commune_code.strip(),
+        "from": vi.parse_month_text(query.from_),
+        "to": vi.parse_month_text(query.to),
+        "commune_code": query.commune_code.strip(),
     }
-    context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": {}, "shown": False,
-                               "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
     try:
+        form["from"], form["to"] = report_period(form["from"], form["to"], svc.ledger.clock())
         if form["commune_code"]:
             resolve_commune(form["commune_code"], province=svc.ledger.province)
         summary = summary_report(svc.engine, form["from"], form["to"], form["commune_code"] or None)
-        months = _months(summary["from"], summary["to"])
-        if len(months) > MAX_REPORT_MONTHS:
+        if len(_months(summary["from"], summary["to"])) > MAX_REPORT_MONTHS:
             raise InvalidInput("to", f"a report covers at most {MAX_REPORT_MONTHS} months")
     except DomainError as error:
-        context["errors"] = field_errors(error, tuple(form))
+        context = {"nav": "bao-cao", "form": form, "errors": field_errors(error, tuple(form)), "shown": False,
+                   "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
         return page(request, "bao_cao.html", context, visitor=visitor, status=422)
-    monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
-    context.update(shown=True, **_report_context(summary, months, monthly, visitor))
-    return page(request, "bao_cao.html", context, visitor=visitor)
+    return visitor, svc, form, summary
+
+
+@router.get(f"{COOKIE_PATH}/bao-cao/in")
+def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> Response:
+    """Bản in báo cáo: A4, quốc hiệu, the unit, the period, the tables, the signatures; no navigation."""
+    asked = _asked_report(request, query)
+    if isinstance(asked, Response):
+        return asked
+    visitor, svc, form, summary = asked
+    names = _scheme_names()
+    today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
+    code = form["commune_code"]
+    place = commune_name(code) if code else vi.province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
+    context = {
+        "summary": summary,
+        "period": f"từ ngày {vi.ngay(summary['from'])} đến ngày {vi.ngay(summary['to'])}",
+        "where": f"{commune_name(code)} ({code})" if code else "Toàn tỉnh",
+        "letterhead": _report_letterhead(svc, code),
+        "schemes": [(c, names.get(c, c), row) for c, row in summary["schemes"].items()],
+        "card_groups": [(g, BHYT_GROUPS.get(g, g), row) for g, row in summary["cards"].items()],
+        "sources": [
+            (s, FUNDING_SOURCE_LABELS.get(s, s), row) for s, row in summary["by_funding_source"].items()
+        ],
+        "date_line": f"{place}, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}",
+        "printed_at": svc.ledger.clock().isoformat(),
+    }
+    return page(request, "bao_cao_in.html", context, visitor=visitor)
+
+
+def _province_name(svc: Services) -> str | None:
+    """The deployment's province, else the one province the beneficiaries live in."""
+    codes = [svc.ledger.province] if svc.ledger.province else provinces_recorded(svc.engine)
+    communes = communes_of(codes[0]) if len(codes) == 1 else []
+    return communes[0].province_name if communes else None
+
+
+def _report_letterhead(svc: Services, commune_code: str) -> list[str]:
+    """Who reports, as the top-left corner of the print names it: the province's people's committee (the
+    deployment's province), and the commune's when the report is of one commune."""
+    if commune_code:
+        commune = resolve_commune(commune_code)
+        return [f"UBND {vi.province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
+    province = _province_name(svc)
+    return [f"UBND {vi.province_title(province)}".upper()] if province else ["ĐƠN VỊ BÁO CÁO"]
 
 
 def _report_context(
@@ -355,7 +438,7 @@ def _report_context(
         "bieu-do-the-bhyt",
         f"Thẻ BHYT còn giá trị theo nhóm, ngày {vi.ngay(summary['to'])}",
         "Cột: số thẻ còn giá trị cuối kỳ của mỗi nhóm đối tượng; "
-        + "; ".join(f"{g} {n}" for g, n in zip(groups, in_use, strict=True)),
+        + "; ".join(f"{g} {format_number(n)}" for g, n in zip(groups, in_use, strict=True)),
         groups, [charts.Series("Thẻ còn giá trị", in_use)],
     ) if groups else None  # fmt: skip
     return {

@@ -59,7 +59,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        vnd=vi.vnd, ngay=vi.ngay, thang=vi.thang, thoi_diem=vi.thoi_diem, phan_tram=vi.phan_tram
+        vnd=vi.vnd,
+        ngay=vi.ngay,
+        thang=vi.thang,
+        thoi_diem=vi.thoi_diem,
+        phan_tram=vi.phan_tram,
+        so=vi.so,
     )
     env.globals.update(
         KIND_LABELS=vi.KIND_LABELS,

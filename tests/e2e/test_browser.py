@@ -281,3 +281,28 @@ def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_
         page.screenshot(path=shots / f"{name}.png", full_page=True)
     # the inspector's reads of the two profiles above are on the access-log page, newest first
     assert page.get_by_role("link", name=str(p.binh.id)).count() >= 1
+
+    # The report by default (January to the end of last month), its print view from the link: the
+    # national heading, the period, the signatures; printed to an A4 portrait PDF.
+    page.goto(f"{base}/pages/bao-cao")
+    last = p.month.plus(-1)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading.startswith(f"Báo cáo chi trả từ 01/01/{last.year} đến ")
+    assert f"/{last.month:02d}/{last.year}" in heading
+    page.screenshot(path=shots / "16-bao-cao-mac-dinh.png", full_page=True)
+    page.get_by_role("link", name="Bản in báo cáo").click()
+    page.wait_for_load_state()
+    text = page.locator("body").inner_text()
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Báo cáo kết quả chi trả chính sách".upper(),
+                  "Người lập biểu", "Kế toán", "Thủ trưởng đơn vị", "Theo chế độ".upper()):  # fmt: skip
+        assert words.upper() in text.upper(), words
+    page.screenshot(path=shots / "17-bao-cao-ban-in.png", full_page=True)
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    (shots / "17-bao-cao-ban-in.pdf").write_bytes(pdf)
+    size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert size is not None
+    assert float(size.group(1)) < float(size.group(2))  # portrait
+    page.goto(f"{base}/pages/ngoai-le?loai=unpaid_roster_lines")
+    assert "người" in page.locator("main").inner_text()
+    page.screenshot(path=shots / "18-ngoai-le-chua-chi.png", full_page=True)

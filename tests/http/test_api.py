@@ -319,6 +319,9 @@ def test_bad_input_is_422_naming_the_field_and_records_nothing(api: Api):
         ("/v1/reports/summary", {"from_": "2024-08", "to": "2024-07"}, "to"),
         ("/v1/reports/summary", {"from_": "2024-08", "commune_code": "99999"}, "commune_code"),
         ("/v1/exceptions", {"type": "paid_twice_maybe"}, "type"),
+        ("/v1/exceptions", {"type": "unpaid_roster_lines", "month": "2024-13"}, "month"),
+        ("/v1/exceptions", {"type": "unpaid_roster_lines", "month": "2031-01"}, "month"),
+        ("/v1/exceptions", {"type": "paid_after_death", "month": "2024-07"}, "month"),
     ]:  # fmt: skip
         assert_problem(api.get(path, **params), 422, field)
     assert api.recorded() == before

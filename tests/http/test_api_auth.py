@@ -115,6 +115,7 @@ NAMING_THE_COMMUNE = {"list", "roster_of_commune", "roster_csv"}
 FILTERED = {
     "list_by_citizen_id": ("items", "id"), "roster": ("lines", "beneficiary_id"),
     "roster_as_of": ("lines", "beneficiary_id"), "exceptions": ("items", "beneficiary_id"),
+    "unpaid_lines": ("items", "beneficiary_id"),
 }  # fmt: skip
 # what the access log names for a read of personal data allowed to the caller
 RECORDED = {
@@ -123,6 +124,7 @@ RECORDED = {
     "roster": "roster 2024-09", "roster_of_commune": "roster 2024-09 commune 26041",
     "roster_csv": "roster 2024-09 commune 26041 csv", "roster_xlsx": "roster 2024-09",
     "roster_as_of": "roster 2024-09", "exceptions": "exceptions overpayment_outstanding",
+    "unpaid_lines": "exceptions unpaid_roster_lines",
 }  # fmt: skip
 INSPECTORS_ONLY = {"access_log"}
 

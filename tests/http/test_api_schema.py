@@ -76,6 +76,7 @@ BUSINESS_RULES = {
     "POST /v1/imports/payments": "the file's columns and rows are those of a confirmation file",
     "POST /v1/imports/beneficiaries": "the file's columns and rows are those of a list of people",
     "GET /v1/reports/summary": "the end of the period is not before its start",
+    "GET /v1/exceptions": "a month only for the unpaid roster lines, and not after the current one",
     "GET /v1/beneficiaries": "the citizen ID of the query and of the X-Citizen-ID header are the same",
     "POST /v1/users": "a token's expiry is after today and at most five years ahead",
     "POST /v1/users/{name}/rotate": "the same, for the new token",

@@ -291,7 +291,12 @@ def test_arbitrary_text_into_every_text_field_of_the_writes_never_answers_5xx(ap
 
 def test_arbitrary_text_into_every_query_parameter_of_the_reads_never_answers_5xx(api: Api) -> None:
     bid, _ = _person(api)
-    queries = [*QUERIES, (f"/v1/beneficiaries/{bid}/history", ["as_of"]), ("/v1/exceptions", ["type"])]
+    queries = [
+        *QUERIES,
+        (f"/v1/beneficiaries/{bid}/history", ["as_of"]),
+        ("/v1/exceptions", ["type", "month"]),
+        ("/v1/exceptions?type=unpaid_roster_lines", ["month"]),
+    ]
     params = [(path, name) for path, names in queries for name in names]
 
     @PROPERTY

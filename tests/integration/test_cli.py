@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -125,18 +126,18 @@ def tamper_with_a_payment(url: str) -> tuple[str, int]:
 def test_demo_fills_the_store_prints_a_summary_and_verifies(database_url: str) -> None:
     result = demo(database_url)
     out = result.stdout
-    assert f"{DEMO_SIZE} beneficiaries" in out
-    assert "Monthly payout summary per commune" in out
-    assert "Roster preview" in out
-    assert "Bảo trợ xã hội (BTXH)" in out
-    assert "Người có công (NCC)" in out
-    assert "Suspension candidates" in out
-    assert "every hash chain is intact" in out
+    assert f"{DEMO_SIZE} đối tượng" in out
+    assert "Tổng hợp chi trả theo xã/phường" in out
+    assert "(xem trước)" in out
+    assert "Bảo trợ xã hội" in out
+    assert "Người có công" in out
+    assert "Đề nghị tạm dừng" in out
+    assert "mọi chuỗi băm đều nguyên vẹn" in out
     assert re.search(r"\d{1,3}(\.\d{3})+ đ", out), "amounts are written the Vietnamese way"
     # It ends with the pages' address and working demo sign-ins.
     assert "http://127.0.0.1:8000/pages/" in out
-    officer = re.search(r"officer of (\d{5}) .*\(cán bộ xã\):\s+(\S+)", out)
-    inspector = re.search(r"inspector \(thanh tra\):\s+(\S+)", out)
+    officer = re.search(r"cán bộ xã (\d{5}) .*:\s+(\S+)", out)
+    inspector = re.search(r"thanh tra \(toàn tỉnh\):\s+(\S+)", out)
     assert officer is not None
     assert inspector is not None
     with contextlib.closing(open_ledger(database_url)) as ledger:
@@ -156,16 +157,16 @@ def test_demo_fills_the_store_prints_a_summary_and_verifies(database_url: str) -
 
 
 def events_written(result: Result) -> int:
-    found = re.search(r"Wrote ([\d,]+) events", result.stdout)
+    found = re.search(r"Đã ghi ([\d.]+) sự kiện", result.stdout)
     assert found is not None, result.stdout
-    return int(found.group(1).replace(",", ""))
+    return int(found.group(1).replace(".", ""))
 
 
 def test_demo_twice_on_sqlite_starts_afresh(sqlite_url: str) -> None:
     first = demo(sqlite_url)
     second = demo(sqlite_url)
     assert events_written(first) == events_written(second)
-    assert "holds" not in second.stdout
+    assert "Sổ cái có tất cả" not in second.stdout
     ledger = open_ledger(sqlite_url)
     try:
         # the province, then the two demo users of the pages (a user, its token issued and its claim each)
@@ -177,7 +178,7 @@ def test_demo_twice_on_sqlite_starts_afresh(sqlite_url: str) -> None:
 def test_demo_keep_adds_to_the_store_and_refuses_the_same_seed_twice(sqlite_url: str) -> None:
     demo(sqlite_url)
     other = demo(sqlite_url, "--keep", "--seed", "4")
-    assert f"The store holds {2 * DEMO_SIZE} beneficiaries in all" in other.stdout
+    assert f"Sổ cái có tất cả {2 * DEMO_SIZE} đối tượng" in other.stdout
     again = ledger_cli(sqlite_url, "demo", "--beneficiaries", "5", "--seed", "4", "--keep")
     assert again.exit_code == 1
     assert "same --seed" in again.output
@@ -192,6 +193,49 @@ def test_demo_refuses_to_add_to_a_postgresql_store_that_holds_events(postgres_ur
     assert "--keep" in refused.output
 
 
+def test_demo_output_fits_100_columns_in_the_vietnamese_style_with_hints_that_run(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, defect 9: a newcomer's first screen — no line over 100 columns, numbers 1.234.567 and
+    15,3 % (never 13,427 or 15.5 %), every printed hint runs as printed from the project folder, and the
+    demo officer's commune is the one where most of the demo's people live."""
+    result = ledger_cli(sqlite_url, "demo", "--beneficiaries", "300", "--seed", "2")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    too_wide = [line for line in out.splitlines() if len(line) > 100]
+    assert too_wide == []
+    assert not re.search(r"\d,\d{3}(?!\d)", out), "no 13,427: thousands are separated by a dot"
+    assert not re.search(r"\d\.\d %", out), "no 15.5 %: a decimal comma"
+    assert re.search(r"\d,\d %", out)
+    assert re.search(r"\d{1,3}\.\d{3}\.\d{3} đ", out)
+
+    hints = [line.strip() for line in out.splitlines() if line.startswith("  .venv/bin/ledger ")]
+    makes = [line.strip() for line in out.splitlines() if line.startswith("  make ")]
+    assert len(hints) >= 4, out
+    assert makes, out
+    assert "ledger history" not in out.replace(".venv/bin/ledger history", "")  # no bare `ledger` hint
+    assert 'ledger = "api.cli:app"' in (ROOT / "pyproject.toml").read_text()  # .venv/bin/ledger is this app
+    monkeypatch.chdir(tmp_path)  # where `--out roster.xlsx` lands
+    for hint in hints:
+        args = shlex.split(hint)[1:]
+        ran = ledger_cli(sqlite_url, *args)
+        assert ran.exit_code == 0, (hint, ran.output)
+    for hint in makes:
+        target = shlex.split(hint)[1:]
+        dry = subprocess.run(["make", "-n", "-C", str(ROOT), *target], capture_output=True, check=False)
+        assert dry.returncode == 0, (hint, dry.stderr)
+
+    people: Counter[str] = Counter()
+    with contextlib.closing(open_ledger(sqlite_url)) as ledger:
+        ids = ledger.recorder.select_notifications(1, 100_000)
+        registered = {n.originator_id for n in ids if n.topic.endswith("Beneficiary.BeneficiaryRegistered")}
+        for bid in registered:
+            people[ledger.beneficiary(bid).commune_code] += 1
+    officer = re.search(r"cán bộ xã (\d{5}) ", out)
+    assert officer is not None, out
+    assert people[officer.group(1)] == max(people.values()) >= 10
+
+
 # --- ledger history ----------------------------------------------------------------------------------
 
 
@@ -202,9 +246,15 @@ def test_history_prints_the_trail_oldest_first(database_url: str) -> None:
     table = ledger_cli(database_url, "history", key)
     assert table.exit_code == 0, table.output
     assert agg.full_name in table.stdout
-    assert "BeneficiaryRegistered" in table.stdout
-    assert "PaymentRecorded" in table.stdout
-    assert f"{agg.version} events" in table.stdout
+    # the domain's Vietnamese names of the events, dates dd/mm/yyyy (issue 15, defect 8)
+    assert "Đăng ký đối tượng" in table.stdout
+    assert "Chi trả" in table.stdout
+    assert "BeneficiaryRegistered" not in table.stdout
+    assert "PaymentRecorded" not in table.stdout
+    assert re.search(r"│ \d{2}/\d{2}/\d{4} \d{2}:\d{2} │", table.stdout)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", table.stdout.split("Lịch sử hồ sơ", 1)[1])
+    assert not re.search(r"\d,\d{3}", table.stdout), "amounts are written 1.234.567"
+    assert f"{agg.version} sự kiện" in table.stdout
 
     items = history_json(database_url, key)
     assert [i["seq"] for i in items] == list(range(1, agg.version + 1))
@@ -231,7 +281,7 @@ def test_history_as_of_shows_only_what_was_recorded_by_then(database_url: str) -
     assert 0 < len(earlier) < len(items)
     table = ledger_cli(database_url, "history", key, "--as-of", moment)
     assert table.exit_code == 0, table.output
-    assert f"as of {moment}: {len(expected)} events" in table.stdout
+    assert f"tính đến {moment}: {len(expected)} sự kiện" in table.stdout
     first_day = items[0]["recorded_at"][:10]
     before_everything = history_json(database_url, key, "--as-of", "2000-01-01")
     assert before_everything == []

@@ -5,15 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import load_workbook
+from rich.console import Console
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.cli.report_tables import report_tables
+from domain.values import Month, format_vnd, last_complete_month
 from ledger.application import open_ledger
 from projections.engine import open_projections
 from projections.rosters import build_roster
+from tests.api_support import Api, Clock
 from tests.support import record_standards_before_july_2024
 
 if TYPE_CHECKING:
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
 
     from click.testing import Result
 
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 HEADINGS = ["STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"]
 
 
@@ -138,10 +145,121 @@ def test_rates_amendment_from_the_command_line_shows_in_the_roster(database_url:
     items = [(i["type"], i["period"], i["amount"]) for i in data["lines"][0]["items"]]
     assert items == [("regular", "2024-08", 2_789_000), ("arrears", "2024-07", 734_000)]
     assert "NĐ 77/2024/NĐ-CP" in cli(database_url, "rates", "list").output
-    report = json.loads(cli(database_url, "report", "--from", "2024-07", "--to", "2024-07").stdout)
+    report = json.loads(
+        cli(database_url, "report", "--from", "2024-07", "--to", "2024-07", "--format", "json").stdout
+    )
     assert report["schemes"]["NCC_MARTYR_RELATIVE"]["amount"] == 2_055_000
-    listed = json.loads(cli(database_url, "exceptions", "--type", "overpayment_outstanding").stdout)
+    listed = json.loads(
+        cli(database_url, "exceptions", "--type", "overpayment_outstanding", "--format", "json").stdout
+    )
     assert listed["items"] == []
     bad = cli(database_url, "roster", "2024-13")
     assert bad.exit_code == 2
     assert "month" in bad.output
+
+
+def two_allowances_unpaid_last_month(database_url: str) -> tuple[Api, Any, Month, Month]:
+    """Lê Văn Tâm holds two allowances from the month before last, paid for that month (one by bank),
+    not for the last complete month (the wall clock's: the CLI's)."""
+    now = datetime.now(UTC)
+    api = Api(database_url, Clock(now)).standard_users()
+    last = last_complete_month(now)
+    start = last.previous()
+    decision = {"decision_no": "5/QĐ-UBND", "decision_date": f"{start}-01", "issuer": "UBND tỉnh Đồng Nai"}
+    person = api.ledger.register_beneficiary(
+        "setup", kind="social_assistance", full_name="Lê Văn Tâm", commune_code="26041",
+        citizen_id="075040123456", date_of_birth="1940-03-03", sex="male",
+    )  # fmt: skip
+    eids = [
+        api.ledger.grant_entitlement("setup", person.id, scheme=scheme, effective_from=str(start),
+                                     basis=decision)["entitlement_id"]
+        for scheme in ("BTXH_ELDERLY_80", "BTXH_CARE_FOSTER_ELDERLY")
+    ]  # fmt: skip
+    for eid in eids:  # the month before is paid (by bank for one: a non-cash share), last month is not
+        due = api.ledger.beneficiary(person.id).due_item(eid, str(start), api.ledger.rates()).outstanding
+        api.ledger.record_payment(
+            "po", payment_id=f"P-{eid[:8]}", beneficiary_id=person.id, entitlement_id=eid, period=str(start),
+            amount=due, paid_on=f"{last}-03", channel="bank" if eid == eids[0] else "cash",
+        )  # fmt: skip
+    return api, person, last, start
+
+
+def test_exceptions_print_a_vietnamese_table_the_api_json_and_csv(database_url: str):
+    """One person, two items; the table in Vietnamese with no internal id, numbers 1.234.567, lines of
+    100 columns; the JSON the API's; bad input refused with exit 2 naming the option."""
+    api, person, last, start = two_allowances_unpaid_last_month(database_url)
+    unpaid = ("exceptions", "--type", "unpaid_roster_lines")
+    listed = json.loads(cli(database_url, *unpaid, "--format", "json").stdout)
+    assert listed == api.get("/v1/exceptions", type="unpaid_roster_lines").json()
+    assert (listed["month"], listed["people"], listed["unpaid_items"]) == (str(last), 1, 2)
+    assert listed["items"][0]["full_name"] == "Lê Văn Tâm"
+    table = cli(database_url, *unpaid).stdout
+    assert f"Khoản của tháng chưa chi trả — tháng {last.month:02d}/{last.year}: 1 người, 2 khoản" in table
+    for heading in ("STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Kỳ", "Số tiền (đ)"):
+        assert heading in table
+    assert "0750*****456" in table  # masked as the logs mask it
+    assert "075040123456" not in table
+    assert "Phường Trấn" in table
+    assert str(person.id) not in table
+    assert not UUID_TEXT.search(table)
+    assert "BTXH_" not in table  # scheme names, not codes
+    assert format_vnd(listed["amount"]) in table
+    assert all(len(line) <= 100 for line in table.splitlines())
+    rows = list(csv.reader(io.StringIO(cli(database_url, *unpaid, "--format", "csv").stdout)))
+    assert rows[0][:3] == ["Mã đối tượng", "Họ và tên", "Số CCCD"]
+    assert [(r[0], r[2], r[-1]) for r in rows[1:]] == [
+        (str(person.id), "075040123456", str(i["amount"])) for i in listed["items"][0]["items"]
+    ]
+    earlier = json.loads(cli(database_url, *unpaid, "--month", str(start), "--format", "json").stdout)
+    assert earlier == api.get("/v1/exceptions", type="unpaid_roster_lines", month=str(start)).json()
+    assert earlier["items"] == []  # paid
+    for bad in (("--month", "2024-13"), ("--month", "tháng 5"), ("--format", "xml")):
+        refused = cli(database_url, *unpaid, *bad)
+        assert refused.exit_code == 2, bad
+        assert bad[0] in refused.output
+    assert cli(database_url, "exceptions", "--type", "paid_after_death", "--month", str(last)).exit_code == 2
+    api.close()
+
+
+def test_report_prints_vietnamese_tables_the_api_json_and_csv(database_url: str):
+    """By default January to the end of last month; JSON as the API's; CSV with plain integers."""
+    api, _, last, start = two_allowances_unpaid_last_month(database_url)
+    report = json.loads(cli(database_url, "report", "--format", "json").stdout)
+    assert report == api.get("/v1/reports/summary").json()
+    assert report["to"] == (last.next().first_day() - timedelta(days=1)).isoformat()
+    assert report["from"] == f"{last.year}-01-01"
+    assert report["non_cash_share"] == 1.0  # the one person paid, by bank for one item
+    text = cli(database_url, "report").stdout
+    assert f"Báo cáo chi trả từ 01/01/{last.year} đến " in text
+    for label in ("Số người được chi", "Tỷ lệ người nhận không dùng tiền mặt", "Theo chế độ", "Số tiền (đ)"):
+        assert label in text
+    assert "100,0 %" in text
+    assert format_vnd(report["amount"]) in text
+    assert "Người từ đủ 80 tuổi" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+    sheet = list(csv.reader(io.StringIO(cli(database_url, "report", "--format", "csv").stdout)))
+    scheme_rows = {r[0]: r for r in sheet if r and r[0].startswith("BTXH_")}
+    assert int(scheme_rows["BTXH_ELDERLY_80"][4]) == report["schemes"]["BTXH_ELDERLY_80"]["amount"]
+    total = next(r for r in sheet if len(r) > 1 and r[1] == "Tổng cộng")
+    assert int(total[4]) == report["amount"]
+    explicit = json.loads(cli(database_url, "report", "--from", str(start), "--to", str(start),
+                              "--format", "json").stdout)  # fmt: skip
+    assert explicit["from"] == start.first_day().isoformat()
+    assert explicit["to"] == (last.first_day() - timedelta(days=1)).isoformat()  # as given
+    api.close()
+
+
+def test_numbers_in_the_cli_tables_have_thousands_separators():
+    summary = {
+        "from": "2026-01-01", "to": "2026-11-30", "commune_code": None, "people_paid": 12_345,
+        "payments": 123_456, "amount": 1_234_567_000, "non_cash_share": 0.153, "non_cash_amount_share": 0.5,
+        "grants": 1_001, "terminations": 2, "deaths": 3, "by_funding_source": {}, "cards": {},
+        "schemes": {"BTXH_ELDERLY_80": {"people_paid": 12_345, "payments": 123_456, "amount": 1_234_567_000,
+                                        "grants": 1_001, "terminations": 2}},
+    }  # fmt: skip
+    console = Console(width=100, file=io.StringIO(), record=True)
+    for table in report_tables(summary):
+        console.print(table)
+    text = console.export_text()
+    for number in ("12.345", "123.456", "1.234.567.000", "15,3 %", "50,0 %", "1.001"):
+        assert number in text

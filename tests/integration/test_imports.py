@@ -127,13 +127,13 @@ def test_cli_import_reports_rows_and_writes_rejects(ledger, database_url, tmp_pa
     env = {"LEDGER_DATABASE_URL": database_url}
     refused = runner.invoke(app, ["import", "payments", str(path)], env=env)
     assert refused.exit_code == 2
-    assert "row 5" in refused.output
+    assert "dòng 5" in refused.output  # a file with Vietnamese headings is answered in Vietnamese
     accepted = runner.invoke(
         app, ["import", "payments", str(path), "--accept-good-rows", "--rejects", str(rejects)], env=env
     )
     assert accepted.exit_code == 0, accepted.output
-    assert "2 payments recorded" in accepted.output
-    assert "1 not collected" in accepted.output
+    assert "ghi 2 khoản chi" in accepted.output
+    assert "1 không nhận" in accepted.output
     assert rejects.read_text(encoding="utf-8-sig").count("\n") == 2
     assert ledger.beneficiary(ledger.find_by_citizen_id("075130000001").id).paid != {}
     assert Month(2024, 8)
@@ -231,3 +231,56 @@ def test_a_file_of_many_chunks_is_checked_whole_and_saved_chunk_by_chunk(ledger)
     assert (report.recorded, report.not_collected, report.events, report.committed) == (2, 1, 5, True)
     assert [e.row for e in report.errors] == [5]
     assert verify_streams(ledger).ok
+
+
+ENGLISH_HEADER = ["payment_id", "citizen_id", "scheme", "period", "amount", "paid_on", "status", "reference"]
+TOO_MUCH = ["BD-x", "075130000001", "BTXH_ELDERLY_80", "2024-08", "600000", "2024-08-10", "paid", ""]
+
+
+def _cli_import(database_url: str, content: bytes, tmp_path, **env: str) -> str:
+    path = tmp_path / "xac-nhan.csv"
+    path.write_bytes(content)
+    result = CliRunner().invoke(
+        app, ["import", "payments", str(path)], env={"LEDGER_DATABASE_URL": database_url, **env}
+    )
+    assert result.exit_code == 2, result.output
+    # what the command says, without the log's line for the operator (English, key=value)
+    return "\n".join(line for line in result.output.splitlines() if " ledger.imports " not in line)
+
+
+def _english_file(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([ENGLISH_HEADER, *rows])
+    return buffer.getvalue().encode()
+
+
+def test_cli_import_of_a_vietnamese_file_speaks_vietnamese_with_its_columns_and_amounts(
+    ledger, database_url, tmp_path
+):
+    """Issue 15, build 6: the file's own column names, the reason in Vietnamese, amounts 600.000 — even
+    with LEDGER_LANG=en, since the file's headings are Vietnamese."""
+    before = ledger.recorder.max_notification_id()
+    for env in ({}, {"LEDGER_LANG": "en"}):
+        out = _cli_import(database_url, csv_file([TOO_MUCH]), tmp_path, **env)
+        assert "dòng 2, cột so_tien: Số tiền 600.000 đ khác số phải chi 500.000 đ" in out
+        assert "600,000" not in out
+        assert "1 dòng: ghi 0 khoản chi" in out
+        assert "tệp có lỗi: chưa ghi dòng nào" in out
+    assert ledger.recorder.max_notification_id() == before
+
+
+def test_cli_import_of_an_english_file_speaks_vietnamese_by_default_and_english_when_asked(
+    ledger, database_url, tmp_path
+):
+    content = _english_file([TOO_MUCH])
+    vietnamese = _cli_import(database_url, content, tmp_path)  # LEDGER_LANG=vi is the default
+    assert "dòng 2, cột số tiền: Số tiền 600.000 đ khác số phải chi 500.000 đ" in vietnamese
+    english = _cli_import(database_url, content, tmp_path, LEDGER_LANG="en")
+    assert "row 2, amount: is 600,000 but 500,000 đồng is due" in english
+    assert "1 rows: 0 payments recorded" in english
+    assert "the file has errors: nothing was recorded" in english
+
+
+def test_cli_import_of_an_unreadable_file_names_it_in_vietnamese(ledger, database_url, tmp_path):
+    out = _cli_import(database_url, b"payment_id,colour\nA,red\n", tmp_path)
+    assert "FILE: Cột 'colour' không thuộc mẫu tệp" in out

@@ -105,12 +105,12 @@ def test_good_rows_only_and_a_row_whose_grant_fails_registers_nobody(ledger, tmp
     env = {"LEDGER_DATABASE_URL": database_url}
     refused = runner.invoke(app, ["import", "beneficiaries", str(path)], env=env)
     assert refused.exit_code == 2, refused.output
-    assert "row 5" in refused.output
+    assert "dòng 5" in refused.output
     accepted = runner.invoke(
         app, ["import", "beneficiaries", str(path), "--accept-good-rows", "--rejects", str(rejects)], env=env
     )
     assert accepted.exit_code == 0, accepted.output
-    assert "3 people registered" in accepted.output
+    assert "đăng ký 3 đối tượng" in accepted.output
     with pytest.raises(NotFound):
         ledger.find_by_citizen_id("075130000008")
     text = rejects.read_text(encoding="utf-8-sig")

@@ -10,7 +10,14 @@ from domain.errors import InvalidInput
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from projections.engine import ProjectionEngine, open_projections
-from projections.reports import audit_search, exceptions, summary_report
+from projections.reports import (
+    audit_search,
+    exception_month,
+    exceptions,
+    exceptions_document,
+    report_period,
+    summary_report,
+)
 
 COMMUNE = "26041"
 OTHER = "25195"
@@ -109,14 +116,81 @@ def test_exceptions_suspension_candidates_and_unpaid_roster_lines(ledger, engine
                           amount=360_000, paid_on="2024-01-10")  # fmt: skip
     candidates = exceptions(engine, "suspension_candidate")
     assert [(c["beneficiary_id"], c["uncollected_months"]) for c in candidates] == [(str(a), 3)]
-    unpaid = {
-        row["commune_code"]: row for row in exceptions(engine, "unpaid_roster_lines", month=Month(2024, 4))
-    }
-    assert unpaid[OTHER]["unpaid_lines"] == 2  # Feb and Mar not paid, month ended
-    assert unpaid[OTHER]["amount"] == 720_000
-    assert COMMUNE not in unpaid  # uncollected months are carried over, not unpaid lines
+    for month in ("2024-02", "2024-03"):  # one person, one item a month; the uncollected are carried over
+        unpaid = exceptions(engine, "unpaid_roster_lines", month=Month.parse(month))
+        assert [(p["beneficiary_id"], p["commune_code"], p["unpaid_items"], p["amount"]) for p in unpaid] == [
+            (str(b), OTHER, 1, 360_000)
+        ]
+        assert unpaid[0]["items"][0]["period"] == month
+    assert exceptions(engine, "unpaid_roster_lines", month=Month(2024, 1)) == []  # paid
+    assert exceptions(engine, "unpaid_roster_lines")[0]["items"][0]["period"] == "2024-03"  # the default
     with pytest.raises(InvalidInput):
         exceptions(engine, "nonsense")
+
+
+def two_allowances(ledger: BenefitsLedger, serial: int) -> str:
+    person, _ = elderly(ledger, serial)
+    ledger.grant_entitlement(
+        "officer-a", person, scheme="BTXH_CARE_FOSTER_ELDERLY", effective_from="2024-01",
+        basis=decision("2024-01-02"),
+    )  # fmt: skip
+    return str(person)
+
+
+def test_unpaid_roster_lines_are_per_person_and_month(ledger, engine, clock):
+    """Two allowances of one person unpaid: one person, two items — whether the read models hold the
+    month (February: the dues lines reach it) or not (May: the person's lines stop in February)."""
+    tam = two_allowances(ledger, 31)
+    paid, paid_eid = elderly(ledger, 32)
+    for month, day in (("2024-02", "2024-03-05"), ("2024-05", "2024-06-03")):
+        clock.at(day)
+        ledger.record_payment(
+            "po", payment_id=f"P-{month}", beneficiary_id=paid, entitlement_id=paid_eid, period=month,
+            amount=360_000, paid_on=day,
+        )  # fmt: skip
+        unpaid = exceptions(engine, "unpaid_roster_lines", month=Month.parse(month))
+        assert [p["beneficiary_id"] for p in unpaid] == [tam], month
+        person = unpaid[0]
+        assert person["unpaid_items"] == 2
+        assert {i["scheme"] for i in person["items"]} == {"BTXH_ELDERLY_80", "BTXH_CARE_FOSTER_ELDERLY"}
+        assert {i["period"] for i in person["items"]} == {month}
+        assert person["amount"] == sum(i["amount"] for i in person["items"]) > 0
+        document = exceptions_document("unpaid_roster_lines", unpaid, Month.parse(month))
+        assert (document["month"], document["people"], document["unpaid_items"]) == (month, 1, 2)
+    now = datetime(2024, 6, 30, 17, 30, tzinfo=UTC)  # 1 July in Vietnam: June has ended
+    assert exception_month("unpaid_roster_lines", None, now) == Month(2024, 6)
+    assert exception_month("unpaid_roster_lines", "2024-07", now) == Month(2024, 7)
+    for value in ("2024-13", "2024-08", "07/2024"):
+        with pytest.raises(InvalidInput) as err:
+            exception_month("unpaid_roster_lines", value, now)
+        assert err.value.field == "month"
+    with pytest.raises(InvalidInput):
+        exception_month("paid_after_death", "2024-05", now)
+
+
+def test_the_default_report_period_is_the_year_to_the_last_complete_month(ledger, engine, clock):
+    """A clock in the middle of a month: the report ends at the previous month's end, so the unfinished
+    month does not pull the non-cash share to 0."""
+    bank = {"type": "bank", "bank_code": "VCB", "account_number": "00112233445"}
+    bid, eid = elderly(ledger, 41, channel=bank)
+    clock.at("2024-03-10")
+    ledger.record_payment("po", payment_id="F1", beneficiary_id=bid, entitlement_id=eid, period="2024-02",
+                          amount=360_000, paid_on="2024-02-10")  # fmt: skip
+    clock.at("2024-03-15")
+    start, finish = report_period(None, None, clock())
+    assert (start, finish) == ("2024-01", "2024-02")
+    report = summary_report(engine, start, finish)
+    assert (report["from"], report["to"]) == ("2024-01-01", "2024-02-29")
+    assert report["non_cash_share"] == 1.0
+    assert summary_report(engine, "2024-03", "2024-03")["non_cash_share"] == 0.0  # what it was
+    assert report_period("2023-11", None, clock()) == ("2023-11", "2024-02")
+    assert report_period(None, "2023-05", clock()) == ("2023-01", "2023-05")
+    assert report_period("2024-03", "2024-03", clock()) == ("2024-03", "2024-03")  # as given
+    assert report_period(None, None, datetime(2024, 1, 10, tzinfo=UTC)) == ("2023-01", "2023-12")
+    assert report_period(None, None, datetime(2024, 2, 29, 17, 0, tzinfo=UTC)) == ("2024-01", "2024-02")
+    with pytest.raises(InvalidInput) as err:
+        report_period(None, "2024-13", clock())
+    assert err.value.field == "to"
 
 
 def test_audit_search_by_actor_type_commune_date_and_beneficiary(ledger, engine, clock):

@@ -875,15 +875,40 @@ def test_exception_lists(site: Site) -> None:
     html = page(inspector, "/pages/ngoai-le", loai="suspension_candidate")
     assert f'href="/pages/doi-tuong/{hoa}">Trần Thị Hoa</a>' in html
     assert "Phường Bình Phước (25195) 3" in text_of(html)
+    # Tâm holds two allowances from August, neither paid: one person, two items of August (the last
+    # complete month on 20/09/2024), the same on the page as over the API.
+    tam, _ = elderly(site, "Lê Văn Tâm", COMMUNE, start="2024-08")
+    site.ledger.grant_entitlement(
+        "setup", tam, scheme="BTXH_CARE_FOSTER_ELDERLY", effective_from="2024-08",
+        basis={"decision_no": "4/QĐ-UBND", "decision_date": "2024-08-01", "issuer": "UBND tỉnh Đồng Nai"},
+    )  # fmt: skip
+    api = site.api.get("/v1/exceptions", type="unpaid_roster_lines").json()
+    assert (api["month"], api["people"], api["unpaid_items"]) == ("2024-08", 1, 2)
+    assert [(i["full_name"], i["unpaid_items"]) for i in api["items"]] == [("Lê Văn Tâm", 2)]
+    assert {i["scheme"] for i in api["items"][0]["items"]} == {"BTXH_ELDERLY_80", "BTXH_CARE_FOSTER_ELDERLY"}
     html = page(inspector, "/pages/ngoai-le", loai="unpaid_roster_lines")
-    assert "Tính đến trước tháng 09/2024." in text_of(html)
-    assert (
-        f'href="/pages/danh-sach-chi-tra?month=2024-08&amp;commune_code={COMMUNE}"' not in html
-    )  # Ánh: ended
-    api = site.api.get("/v1/exceptions", type="unpaid_roster_lines").json()["items"]
-    for row in api:
-        query = f"month={row['oldest_period']}&amp;commune_code={row['commune_code']}"
-        assert f'href="/pages/danh-sach-chi-tra?{query}"' in html
+    text = text_of(html)
+    amount = vi.vnd(api["amount"])
+    assert f"Tháng 08/2024: 1 người, 2 khoản chưa chi, tổng {amount}." in text
+    assert "nuôi dưỡng người cao tuổi thuộc điểm d khoản 5 Điều 5, kỳ 08/2024" in text
+    assert f"Tổng cộng: 1 người 2 {amount}" in text
+    assert f'href="/pages/danh-sach-chi-tra?month=2024-08&amp;commune_code={COMMUNE}"' in html
+    assert "Khoản của tháng chưa chi trả 1" in text
+    july = site.api.get("/v1/exceptions", type="unpaid_roster_lines", month="2024-07").json()
+    assert july["month"] == "2024-07"
+    assert "Lê Văn Tâm" not in {i["full_name"] for i in july["items"]}  # nothing of his fell in July
+    assert "Tháng 07/2024:" in text_of(page(inspector, "/pages/ngoai-le", loai="unpaid_roster_lines",
+                                            thang="07/2024"))  # fmt: skip
+    refused = page(inspector, "/pages/ngoai-le", 422, loai="unpaid_roster_lines", thang="13/2024")
+    assert "Tháng phải từ 01 đến 12." in beside(refused, "nl-month")
+    for query in (
+        {"month": "2024-13"},
+        {"month": "2024-12"},
+        {"month": "2024-07", "type": "paid_after_death"},
+    ):
+        answer = site.api.get("/v1/exceptions", **{"type": "unpaid_roster_lines", **query})
+        assert answer.status_code == 422, query
+        assert "month" in answer.text
     assert "Không có danh sách ngoại lệ này." in page(inspector, "/pages/ngoai-le", 404, loai="nonsense")
 
 
@@ -941,7 +966,7 @@ def test_report_with_charts_drawn_on_the_server(site: Site) -> None:
     assert "— Phường Trấn Biên (26041)" in one
     amount = vi.vnd(summary_report(engine, "2024-08", "2024-09", COMMUNE)["amount"])
     assert f"Số người được chi 2 Số lượt chi 3 Tổng số tiền {amount}" in one
-    assert "Tổng hợp từ 01/04/2024 đến 30/09/2024" in text_of(page(inspector, "/pages/bao-cao"))
+    assert "Kỳ báo cáo gồm cả tháng chưa kết thúc" in text  # July to September: September is running
     checks = [
         ({"from": "2024-09", "to": "2024-07"}, "bc-to", "Không được trước ngày bắt đầu."),
         ({"from": "tháng bảy", "to": "2024-09"}, "bc-from", "Ngày phải có dạng dd/mm/yyyy."),
@@ -950,6 +975,96 @@ def test_report_with_charts_drawn_on_the_server(site: Site) -> None:
     ]
     for params, control, message in checks:
         assert message in beside(page(inspector, "/pages/bao-cao", 422, **params), control), params
+
+
+def test_the_default_report_period_ends_with_the_last_complete_month(site: Site) -> None:
+    lan, lan_eid = elderly(site, "Lê Thị Lan", COMMUNE, bank=True)
+    for period in ("2024-08", "2024-09"):
+        pay(site, lan, lan_eid, period, day="12")
+    engine = site.api.app.state.services.engine
+    inspector = site.signed_in("inspector")
+    # The default period: January to the end of the last complete month (20/09/2024: August), so the
+    # unfinished September never pulls the non-cash share down.
+    default = text_of(page(inspector, "/pages/bao-cao"))
+    assert "Báo cáo chi trả từ 01/01/2024 đến 31/08/2024" in default
+    assert "Tổng hợp từ 01/01/2024 đến 31/08/2024" in default
+    ytd = summary_report(engine, "2024-01", "2024-08")
+    assert ytd["non_cash_share"] > 0
+    assert f"Tỷ lệ người nhận không dùng tiền mặt {vi.phan_tram(ytd['non_cash_share'])}" in default
+    assert "chưa kết thúc" not in default
+    assert site.api.get("/v1/reports/summary").json() == ytd
+    assert site.api.get("/v1/reports/summary", from_="2024-08").json() == ytd | {"from": "2024-08-01"} | {
+        k: v for k, v in summary_report(engine, "2024-08", "2024-08").items() if k != "from"
+    }
+    assert site.api.get("/v1/reports/summary", to="2024-07").json()["from"] == "2024-01-01"
+
+
+def test_report_print_view_with_the_national_heading_and_the_signatures(site: Site) -> None:
+    lan, lan_eid = elderly(site, "Lê Thị Lan", COMMUNE, bank=True)
+    pay(site, lan, lan_eid, "2024-08", day="12")
+    engine = site.api.app.state.services.engine
+    inspector = site.signed_in("inspector")
+    report_page = page(inspector, "/pages/bao-cao", **{"from": "2024-07", "to": "2024-08"})
+    assert 'href="/pages/bao-cao/in?from=2024-07&amp;to=2024-08">Bản in báo cáo</a>' in report_page
+    html = page(inspector, "/pages/bao-cao/in", **{"from": "2024-07", "to": "2024-08"})
+    parsed = assert_accessible(html)
+    assert "<nav" not in html
+    assert parsed.forms == []
+    assert '<body class="report">' in html
+    print_css = inspector.get("/pages/static/ban-in.css").text
+    assert "@page report { size: A4 portrait;" in print_css
+    assert "body.report { page: report;" in print_css
+    text = text_of(html)
+    summary = summary_report(engine, "2024-07", "2024-08")
+    assert "UBND TỈNH ĐỒNG NAI CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập – Tự do – Hạnh phúc" in text
+    assert "Đồng Nai, ngày 20 tháng 09 năm 2024" in text
+    assert "<h1>Báo cáo kết quả chi trả chính sách</h1>" in html
+    assert "Kỳ báo cáo từ ngày 01/07/2024 đến ngày 31/08/2024 · Toàn tỉnh" in text
+    assert f"Tổng số tiền đã chi (đồng) {vi.so(summary['amount'])}" in text
+    assert f"Tỷ lệ người nhận không dùng tiền mặt {vi.phan_tram(summary['non_cash_share'])}" in text
+    scheme = summary["schemes"]["BTXH_ELDERLY_80"]
+    name = "trợ cấp xã hội hằng tháng (điểm c khoản 5 Điều 5)"
+    assert f"{name} {scheme['people_paid']} {scheme['payments']} {vi.so(scheme['amount'])}" in text
+    assert f"Tổng cộng {summary['people_paid']} {summary['payments']} {vi.so(summary['amount'])}" in text
+    assert "IV. Thẻ bảo hiểm y tế theo nhóm" in text
+    assert "TS — Thân nhân liệt sĩ" in text
+    assert "III. Theo nguồn kinh phí" in text
+    for role in ("Người lập biểu", "Kế toán", "Thủ trưởng đơn vị (Ký, đóng dấu)"):
+        assert role in text
+    one = text_of(page(inspector, "/pages/bao-cao/in", commune_code=COMMUNE))
+    assert "UBND TỈNH ĐỒNG NAI UBND PHƯỜNG TRẤN BIÊN" in one
+    assert "Phường Trấn Biên, ngày 20 tháng 09 năm 2024" in one
+    assert "từ ngày 01/01/2024 đến ngày 31/08/2024 · Phường Trấn Biên (26041)" in one
+    refused = page(inspector, "/pages/bao-cao/in", 422, **{"from": "2024-09", "to": "2024-07"})
+    assert "Không được trước ngày bắt đầu." in beside(refused, "bc-to")
+
+
+def test_report_pages_write_counts_with_thousands_separators(site: Site, monkeypatch) -> None:
+    """Counts of a large province (here made so) are written 12.345 on the report and its print view."""
+    real = summary_report
+
+    def large(*args: Any) -> dict[str, Any]:
+        found = real(*args)
+        big = {"people_paid": 12_345, "payments": 123_456, "grants": 1_001, "terminations": 2_002}
+        for row in found["schemes"].values():
+            row.update(big)
+        return found | big
+
+    monkeypatch.setattr("api.pages.inspection.summary_report", large)
+    inspector = site.signed_in("inspector")
+    for path in ("/pages/bao-cao", "/pages/bao-cao/in"):
+        text = text_of(page(inspector, path, **{"from": "2024-07", "to": "2024-07"}))
+        for number in ("12.345", "123.456", "1.001", "2.002"):
+            assert number in text, (path, number)
+        assert "12345" not in text
+
+
+def test_numbers_in_the_vietnamese_style() -> None:
+    assert vi.so(1_234_567) == "1.234.567"
+    assert vi.so(-1000) == "-1.000"
+    assert vi.so(None) == "—"
+    assert vi.phan_tram(0.153) == "15,3 %"
+    assert charts.count_text(1250) == "1.250"
 
 
 def test_integrity_check_runs_on_the_button_and_names_an_altered_event(site: Site) -> None:
@@ -1019,7 +1134,8 @@ def every_page(site: Site) -> list[str]:
         "/pages/nhat-ky", "/pages/nhat-ky?actor=setup&type=PaymentRecorded",
         *(f"/pages/ngoai-le?loai={kind}" for kind in ("paid_after_death", "overpayment_outstanding",
                                                        "suspension_candidate", "unpaid_roster_lines")),
-        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/toan-ven", "/pages/truy-cap",
+        "/pages/bao-cao", "/pages/bao-cao?from=2024-07&to=2024-09", "/pages/bao-cao/in",
+        "/pages/bao-cao/in?from=2024-07&to=2024-09&commune_code=26041", "/pages/toan-ven", "/pages/truy-cap",
         f"/pages/truy-cap?user=officer&beneficiary_id={site.anh.id}&date_from=2024-09-01",
     ]  # fmt: skip
 

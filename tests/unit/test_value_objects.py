@@ -140,3 +140,27 @@ def test_every_code_of_the_catalogue_is_accepted_and_computes():
         checked = validate_params(scheme, params)
         parts = scheme_components(scheme, checked, Month(2024, 7), rates, "75", Month(2024, 7))
         assert all(p.amount > 0 for p in parts), code
+
+
+def test_the_vietnamese_formats_of_numbers_and_dates() -> None:
+    from datetime import date  # noqa: PLC0415 - local to this test
+
+    from domain.values import format_day, format_month, format_number, format_percent  # noqa: PLC0415
+
+    assert format_number(13427) == "13.427"
+    assert format_percent(0.1534) == "15,3 %"
+    assert format_percent(0.5, 0) == "50 %"
+    assert format_day(date(2024, 8, 10)) == "10/08/2024"
+    assert format_month("2024-08") == "08/2024"
+    assert format_month("once") == "một lần"
+
+
+def test_the_event_labels_are_one_table_for_pages_and_command_line() -> None:
+    from api.pages import support  # noqa: PLC0415 - the pages' old name stays importable
+    from domain import labels  # noqa: PLC0415
+
+    assert support.EVENT_LABELS is labels.EVENT_LABELS
+    assert support.OTHER_RECORD_LABELS is labels.OTHER_RECORD_LABELS
+    assert labels.event_label("PaymentRecorded") == "Chi trả"
+    assert labels.event_label("RosterIssued") == "Phát hành danh sách chi trả"
+    assert labels.event_label("SomethingNew") == "SomethingNew"

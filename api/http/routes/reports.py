@@ -8,13 +8,19 @@ from fastapi import APIRouter, Query
 
 from api.http import responses
 from api.http.deps import CurrentUser, Svc
-from api.web.formats import CommuneCode, MonthOrDate
+from api.web.formats import CommuneCode, MonthOrDate, MonthText
 from ledger.adapters.communes import resolve_commune
 from ledger.authorization import readable_communes
 from ledger.integrity import verify_streams
 from ledger.integrity_read_models import ReadModels
 from projections.engine import ProjectionEngine
-from projections.reports import exceptions, summary_report
+from projections.reports import (
+    exception_month,
+    exceptions,
+    exceptions_document,
+    report_period,
+    summary_report,
+)
 from projections.views import ALL_TABLES
 
 router = APIRouter(responses=responses.READ)
@@ -29,12 +35,14 @@ def report_summary(
     commune_code: Annotated[CommuneCode | None, Query()] = None,
 ) -> dict[str, Any]:
     """The provincial report for a period (báo cáo): per scheme people paid, payments, amount; non-cash
-    share; grants and terminations; cards per group in use, new, ended."""
+    share; grants and terminations; cards per group in use, new, ended. Without ``from`` and ``to``:
+    January to the end of the last complete month in Vietnam's time (lũy kế từ đầu năm; in January, the
+    year before); without ``to``, the last complete month; without ``from``, January of ``to``'s year."""
     del user
     if commune_code:
         resolve_commune(commune_code, province=svc.ledger.province)
-    current = str(svc.ledger.current_month())
-    return summary_report(svc.engine, from_ or to or current, to or from_ or current, commune_code)
+    start, finish = report_period(from_, to, svc.ledger.clock())
+    return summary_report(svc.engine, start, finish, commune_code)
 
 
 @router.get("/exceptions", tags=["reports"])
@@ -48,15 +56,20 @@ def exception_list(
         "unpaid_roster_lines",
         "uncomputable",
     ] = "overpayment_outstanding",
+    month: Annotated[
+        MonthText | None,
+        Query(description="unpaid_roster_lines only: the month (default: the last complete month)"),
+    ] = None,
 ) -> dict[str, Any]:
-    """Exceptions an inspector chases; an officer with a commune scope sees its communes' people only (the
-    unpaid roster lines per commune hold no personal data: the whole province)."""
-    items = exceptions(svc.engine, type, month=svc.ledger.current_month())
-    if type != "unpaid_roster_lines":
-        communes = readable_communes(user)
-        items = [item for item in items if communes is None or item["commune_code"] in communes]
-        svc.reads.record_list(user, f"exceptions {type}", [item["beneficiary_id"] for item in items])
-    return {"type": type, "items": items}
+    """Exceptions an inspector chases; an officer with a commune scope sees its communes' people only.
+    ``unpaid_roster_lines`` lists, for one month, each person whose items of that month are still unpaid
+    (their items and total), with the count of people and of items."""
+    target = exception_month(type, month, svc.ledger.clock())
+    items = exceptions(svc.engine, type, month=target or svc.ledger.current_month())
+    communes = readable_communes(user)
+    items = [item for item in items if communes is None or item["commune_code"] in communes]
+    svc.reads.record_list(user, f"exceptions {type}", [item["beneficiary_id"] for item in items])
+    return exceptions_document(type, items, target)
 
 
 @router.get("/integrity", tags=["integrity"])
