@@ -67,6 +67,7 @@ from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import Conflict
 from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
+from domain.rosters import roster_id
 from domain.values import Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
 from ledger.checkpoints import covering
@@ -378,17 +379,31 @@ def month_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
     scope = scope or RosterScope()
     roster = _from_read_models(engine, target, scope, month_view=True)
     roster.as_of = engine.ledger.clock().isoformat()
-    return _with_issued(engine.ledger, roster, None)
+    scopes = _covering_scopes(roster)
+    ids = [str(roster_id(target, commune, channel)) for commune, channel in scopes]
+    with engine.store.read() as tx:  # which of those rosters have a stream at all (the audit trail knows)
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT DISTINCT stream_id FROM rm_audit WHERE stream_id IN ({marks})"  # noqa: S608 - marks only
+        known = {row[0] for row in tx.fetchall(sql, tuple(ids))}
+    return _with_issued(
+        engine.ledger, roster, None, [s for s, i in zip(scopes, ids, strict=True) if i in known]
+    )
 
 
 _PAID_SQL = (
-    "SELECT p.beneficiary_id, p.entitlement_id, d.scheme, p.period, SUM(p.amount), d.overdue_kind,"
+    "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, SUM(p.amount), d.overdue_kind,"
+    " d.item_month FROM rm_dues d JOIN rm_payments p ON p.entitlement_id = d.entitlement_id"
+    " AND p.period = d.period WHERE d.period IN (?, 'once') AND d.item_month = ? AND p.reversed = 0"
+    " GROUP BY d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.overdue_kind, d.item_month"
+    " UNION ALL "
+    "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, SUM(p.amount), d.overdue_kind,"
     " d.item_month FROM rm_payments p JOIN rm_dues d ON d.entitlement_id = p.entitlement_id"
-    " AND d.period = p.period WHERE p.reversed = 0 AND d.item_month <= ? AND (d.item_month = ?"
-    " OR p.paid_on >= ?) GROUP BY p.beneficiary_id, p.entitlement_id, d.scheme, p.period, d.overdue_kind,"
-    " d.item_month"
+    " AND d.period = p.period WHERE p.paid_on >= ? AND p.reversed = 0 AND d.item_month < ?"
+    " GROUP BY d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.overdue_kind, d.item_month"
 )
-"""The parts paid of the items due on a month's roster (parameters: the month twice, its first day)."""
+"""The parts paid of the items due on a month's roster (parameters: the month twice, its first day, the
+month): every payment for an item falling in the month, and those dated from its first day for an
+earlier item (two parts, each served by an index)."""
 
 
 def _from_read_models(
@@ -438,7 +453,7 @@ def _from_read_models(
             (key,),
         )
         if month_view:
-            paid_rows = tx.fetchall(_PAID_SQL, (key, key, target.first_day().isoformat()))
+            paid_rows = tx.fetchall(_PAID_SQL, (key, key, target.first_day().isoformat(), key))
         problems_sql = "SELECT beneficiary_id, entitlement_id, reason FROM rm_problems ORDER BY 1, 2"
         problems = [
             {"beneficiary_id": r[0], "entitlement_id": r[1], "reason": r[2]}
@@ -473,15 +488,22 @@ def _add_items(lines: dict[str, RosterLine], rows: Iterable[tuple[Any, ...]], ke
         )
 
 
-def _with_issued(ledger: BenefitsLedger, roster: Roster, as_of: datetime | None) -> Roster:
+def _with_issued(
+    ledger: BenefitsLedger,
+    roster: Roster,
+    as_of: datetime | None,
+    scopes: list[tuple[str | None, str | None]] | None = None,
+) -> Roster:
     """The month view with the lines of the issued rosters of its month that cover its scope shown as
     frozen (issued by ``as_of`` when given): each item issued, or paid once paid and nothing is owed on it
-    any more; what is due beyond them stays on a separate line (see the module's docstring)."""
+    any more; what is due beyond them stays on a separate line (see the module's docstring). ``scopes``:
+    the covering scopes that may have one (default: all of :func:`_covering_scopes`); whether a roster is
+    issued is always :meth:`BenefitsLedger.issued_roster`'s answer."""
     scope = roster.scope
     current = {line.beneficiary_id: line for line in roster.lines}
     frozen: list[RosterLine] = []
     claimed: dict[str, dict[tuple[str, str | None], int]] = {}  # per person: the frozen amount per item
-    for commune, channel in _covering_scopes(roster):
+    for commune, channel in _covering_scopes(roster) if scopes is None else scopes:
         issued = ledger.issued_roster(roster.month, commune, channel)
         if issued is None or (as_of is not None and issued.created_on > as_of):
             continue
