@@ -56,6 +56,25 @@ def require_roster_issuer(actor: Actor, commune_code: str | None) -> None:
     require_commune(actor, commune_code)
 
 
+def require_file_import(actor: Actor) -> None:
+    """Refuse (403) a user who may not import a whole file (a confirmation file, a list of people): a
+    file may name anyone of the province, so it is for officers of the whole province and
+    administrators; an officer with a commune scope and an inspector may not."""
+    if isinstance(actor, User) and (actor.role == "inspector" or (actor.role == "officer" and actor.scope)):
+        require_commune(actor, "*" if actor.role == "officer" else None)
+
+
+def require_campaign_runner(actor: Actor, commune_code: str | None) -> None:
+    """Refuse (403) a user who may not run a campaign for ``commune_code`` (``None``: the whole
+    province): officers and administrators; an officer with a commune scope for one of its communes."""
+    if not isinstance(actor, User):
+        return
+    if actor.role == "inspector" or actor.scope:
+        require_commune(actor, commune_code or "*")
+    if actor.role not in {"officer", "admin"}:
+        raise NotAllowed("only officers and administrators run campaigns")
+
+
 def require_admin(actor: Actor) -> None:
     """Refuse (403) anyone but an administrator."""
     if isinstance(actor, User) and actor.role != "admin":

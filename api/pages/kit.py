@@ -8,29 +8,30 @@ ledger refusal beside its field with :func:`field_errors`.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
 
 from api.pages import support as vi
 from api.pages.sessions import SessionStore, WebSession
+from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
 from api.web.request_log import note_user
 from api.web.services import services
 from domain.catalogue import scheme_catalogue
-from domain.errors import NotFound, TokenExpired
+from domain.errors import NotAllowed, NotFound, TokenExpired
 from ledger.adapters.communes import commune_name, communes_of
-from ledger.authorization import may_read, readable_communes
+from ledger.authorization import may_read, readable_communes, require_file_import
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from fastapi import Request
 
     from api.web.services import Services
     from domain.errors import DomainError
@@ -113,6 +114,16 @@ class Visitor:
     def writes(self) -> bool:
         """Records anything at all (officers and administrators)."""
         return self.user.role in {"officer", "admin"} and not self.user.disabled
+
+    @property
+    def imports(self) -> bool:
+        """Imports whole files (officers of the whole province, administrators: the API's rule,
+        :func:`ledger.authorization.require_file_import`)."""
+        try:
+            require_file_import(self.user)
+        except NotAllowed:
+            return False
+        return True
 
     def may_read(self, commune_code: str | None) -> bool:
         """Officers with a scope read only their communes; everyone else reads everything (the API's
@@ -210,14 +221,26 @@ def not_found(request: Request, visitor: Visitor | None, detail: str = "") -> Re
     return error_page(request, visitor, 404, "Không tìm thấy", detail or "Không có đối tượng này trong sổ.")
 
 
-def inspector_only(request: Request) -> Visitor | Response:
-    """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
+def admitted(request: Request, may: Callable[[Visitor], bool], refusal: str) -> Visitor | Response:
+    """The visitor of a page only some may open (``may``), or the response that sends them away: sign
+    in first, else 403 with ``refusal``."""
     visitor = visitor_of(request)
     if visitor is None:
         return to_signin(request)
-    if not visitor.inspects:
-        return forbidden(request, visitor, "Trang này dành cho thanh tra và quản trị viên.")
+    if not may(visitor):
+        return forbidden(request, visitor, refusal)
     return visitor
+
+
+def inspector_only(request: Request) -> Visitor | Response:
+    """The visitor of an inspector page, or the response that sends them away (sign in, 403)."""
+    return admitted(request, lambda v: v.inspects, "Trang này dành cho thanh tra và quản trị viên.")
+
+
+def writer_only(request: Request) -> Visitor | Response:
+    """The visitor of a page that records (officers, administrators), or the response that sends them
+    away (sign in; 403 for an inspector)."""
+    return admitted(request, lambda v: v.writes, INSPECTOR_READS_ONLY)
 
 
 def poster(request: Request, csrf_token: str, may_post: Callable[[Visitor], bool]) -> Visitor | Response:
@@ -256,14 +279,20 @@ def commune_options(ledger: BenefitsLedger, visitor: Visitor) -> list[tuple[str,
     return []
 
 
-_FIELD_PREFIXES = ("params.", "basis.")
+_FIELD_PREFIXES = ("params.", "basis.", "payment_channel.", "select.", "changes.")
+# The forms' names for the fields the ledger names as a whole (``basis``) or as a channel's type.
+_FIELD_NAMES = {"basis": "decision_no", "payment_channel": "channel_type", "type": "channel_type"}
 
 
 def _form_field(ledger_field: str) -> str:
-    """The form's name for a field the ledger names (``params.martyrs`` → ``martyrs``)."""
+    """The form's name for a field the ledger names (``params.martyrs`` → ``martyrs``,
+    ``payment_channel.bank_code`` → ``bank_code``, ``members[2].full_name`` → ``member_2_full_name``)."""
+    member = re.fullmatch(r"members\[(\d+)\]\.(\w+)", ledger_field)
+    if member:
+        return f"member_{member.group(1)}_{member.group(2)}"
     for prefix in _FIELD_PREFIXES:
         ledger_field = ledger_field.removeprefix(prefix)
-    return "decision_no" if ledger_field == "basis" else ledger_field
+    return _FIELD_NAMES.get(ledger_field, ledger_field)
 
 
 def field_errors(error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
@@ -281,3 +310,60 @@ def field_errors(error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
                     key = field
         errors[key] = vi.vietnamese(error.message)
     return errors
+
+
+# ------------------------------------------------------------------------------------------- once
+
+
+async def _posted(request: Request) -> dict[str, str]:
+    """The posted form's text fields (files are ignored)."""
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+Posted = Annotated[dict[str, str], Depends(_posted)]
+
+
+KEY_BUSY = "Biểu mẫu này đang được xử lý. Hãy đợi giây lát rồi tải lại trang."
+KEY_REUSED = "Biểu mẫu này đã được gửi với nội dung khác. Hãy tải lại trang rồi nhập lại."
+
+
+@dataclass(frozen=True)
+class Once:
+    """What posting a form with its one-time ``form_key`` came to: the action's answer (``repeated``: the
+    answer stored when the same form was first sent, nothing new recorded), or a ``conflict`` to show
+    (the key still busy, or used for other content)."""
+
+    answer: dict[str, Any]
+    repeated: bool = False
+    conflict: str = ""
+
+
+def form_key_of(visitor: Visitor, posted: dict[str, str]) -> str:
+    """The idempotency key of a posted form (``""`` without a ``form_key``), the visitor's own."""
+    form_key = posted.get("form_key", "").strip()[:100]
+    return f"{visitor.user.name}:trang:{form_key}" if form_key else ""
+
+
+def record_once(
+    request: Request, visitor: Visitor, posted: dict[str, str], values: dict[str, Any],
+    action: Callable[[], dict[str, Any]],
+) -> Once:  # fmt: skip
+    """Run ``action`` (a ledger command; its answer JSON) once per ``form_key``, with the API's
+    idempotency keys: a double click or the back button gets the first answer again. A refusal of the
+    ledger (:class:`~domain.errors.DomainError`) propagates, and the key is freed for a corrected post."""
+    keys = services(request).keys
+    claimed = form_key_of(visitor, posted)
+    if not claimed:
+        return Once(action())
+    fingerprint = IdempotencyStore.fingerprint(visitor.user.name, "POST", request.url.path, values)
+    try:
+        stored = keys.claim(claimed, fingerprint)
+    except (KeyReused, KeyBusy) as error:
+        return Once({}, conflict=KEY_BUSY if isinstance(error, KeyBusy) else KEY_REUSED)
+    if stored is not None:
+        return Once(stored.body if isinstance(stored.body, dict) else {}, repeated=True)
+    with keys.held(claimed):
+        answer = action()
+    keys.answer(claimed, 303, answer)
+    return Once(answer)

@@ -19,6 +19,12 @@ route               form                                  ledger command
 ``cap-the``         cấp thẻ BHYT                          ``issue_card``
 ``thu-hoi-the``     thu hồi thẻ BHYT                      ``revoke_card``
 ``thu-hoi``         thu hồi chi thừa / hoàn trả           ``record_recovery``
+``tam-dung``        tạm dừng hưởng                        ``suspend_entitlement``
+``tiep-tuc``        tiếp tục hưởng                        ``resume_entitlement``
+``chuyen-xa``       chuyển xã/phường                      ``relocate``
+``hinh-thuc-nhan``  đổi hình thức nhận                    ``change_payment_channel``
+``dinh-chinh``      đính chính thông tin                  ``correct_details``
+``gia-han-the``     gia hạn thẻ BHYT                      ``renew_card``
 ==================  ====================================  =========================================
 
 A refusal is shown beside its field, in Vietnamese, with what was typed kept, and nothing is
@@ -31,33 +37,35 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from contextlib import nullcontext
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
     OUT_OF_SCOPE,
+    Posted,
     Visitor,
+    commune_options,
     field_errors,
     forbidden,
     not_found,
     page,
     poster,
+    record_once,
     scheme_options,
     to_signin,
     visitor_of,
 )
-from api.web.idempotency import IdempotencyStore, KeyBusy, KeyReused
 from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.beneficiary import RECOVERY_METHODS
 from domain.catalogue import EDUCATION_LEVELS, Scheme, scheme_catalogue, validate_params
 from domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, UnknownBeneficiary
+from domain.values import Month
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger
 from ledger.history import beneficiary_history
@@ -79,11 +87,25 @@ NOTICES = {
     "da-cap-the": "Đã ghi nhận cấp thẻ BHYT.",
     "da-thu-hoi-the": "Đã ghi nhận thu hồi thẻ BHYT.",
     "da-thu-hoi": "Đã ghi nhận khoản thu hồi.",
+    "da-tam-dung": "Đã ghi tạm dừng hưởng: chế độ không được đưa vào danh sách chi trả từ tháng đã chọn.",
+    "da-tiep-tuc": "Đã ghi tiếp tục hưởng.",
+    "da-chuyen-xa": "Đã ghi chuyển xã/phường.",
+    "da-doi-hinh-thuc": "Đã ghi đổi hình thức nhận.",
+    "da-dinh-chinh": "Đã ghi đính chính thông tin.",
+    "da-gia-han-the": "Đã ghi gia hạn thẻ BHYT.",
+    "da-dang-ky": "Đã đăng ký đối tượng. Có thể ghi quyết định hưởng chế độ ở phần bên dưới.",
     "da-gui-truoc": "Biểu mẫu này đã được gửi và ghi trước đó: không ghi thêm.",
 }
 DECISION = ("decision_no", "decision_date", "issuer")
 PARAMS = ("martyrs", "injury_rate", "extremely_severe", "children", "level", "amount")
 INTEGER_PARAMS = ("martyrs", "injury_rate", "children")
+CHANNEL = ("channel_type", "bank_code", "account_number")
+# What the correction form shows (the registered details a correction may change; members below).
+CORRECTED = ("full_name", "citizen_id", "date_of_birth", "sex", "household_code", "poverty_status")
+# A household's members as rows of fields (registration, correction): ``member_{row}_{field}``.
+MEMBER_ROWS = 10
+MEMBER_FIELDS = ("citizen_id", "full_name", "date_of_birth", "relation")
+MEMBER_INPUTS = tuple(f"member_{i}_{name}" for i in range(MEMBER_ROWS) for name in MEMBER_FIELDS)
 FORMS: dict[str, tuple[str, ...]] = {
     "payment": ("payment_id", "entitlement_id", "period", "amount", "paid_on", "channel", "reference",
                 "reason"),
@@ -95,6 +117,12 @@ FORMS: dict[str, tuple[str, ...]] = {
     "card": ("card_number", "valid_from", "valid_to", "reason"),
     "revoke": ("card_number", "effective_on", "reason"),
     "recovery": ("amount", "method", "reference", "reason"),
+    "suspend": ("entitlement_id", "effective_from", *DECISION, "reason"),
+    "resume": ("entitlement_id", "effective_from", *DECISION, "reason"),
+    "relocate": ("commune_code", "effective_from", "reason"),
+    "channel": (*CHANNEL, "effective_from", "reason"),
+    "correct": (*CORRECTED, *MEMBER_INPUTS, "reason"),
+    "renew": ("card_number", "valid_to", "reason"),
 }  # fmt: skip
 PARAM_HINTS = {
     "martyrs": "số liệt sĩ",
@@ -112,15 +140,6 @@ LEVEL_LABELS = {
 
 
 # ------------------------------------------------------------------------------------------- form data
-
-
-async def _posted(request: Request) -> dict[str, str]:
-    """The posted form's text fields (files are ignored)."""
-    data = await request.form()
-    return {key: value for key, value in data.items() if isinstance(value, str)}
-
-
-Posted = Annotated[dict[str, str], Depends(_posted)]
 
 
 def scheme_needs(scheme: Scheme) -> str | None:
@@ -149,7 +168,7 @@ def _params(values: dict[str, str]) -> dict[str, Any]:
     return params
 
 
-def _basis(values: dict[str, str], *, required: bool = True) -> dict[str, str] | None:
+def typed_basis(values: dict[str, str], *, required: bool = True) -> dict[str, str] | None:
     """The decision typed in a form; ``None`` when optional and left blank."""
     typed = {name: values.get(name, "").strip() for name in DECISION}
     if not required and not any(typed.values()):
@@ -180,6 +199,8 @@ def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[st
     active_cards = [c for c in view["cards"] if c["status"] == "active"]
     issuers = [e["basis"]["issuer"] for e in entitlements if isinstance(e.get("basis"), dict)]
     decision = {"decision_no": "", "decision_date": today, "issuer": issuers[-1] if issuers else ""}
+    no_decision = {"decision_no": "", "decision_date": "", "issuer": "", "reason": ""}
+    pausable, paused = _pausable(view, running)
     blank_params = dict.fromkeys(PARAMS, "")
     balances = view["balances"]
     owed = balances["overpayment_outstanding"]
@@ -210,9 +231,72 @@ def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[st
         "card": {"card_number": "", "valid_from": today, "valid_to": "", "reason": ""},
         "revoke": {"card_number": active_cards[0]["card_number"] if active_cards else "",
                    "effective_on": today, "reason": ""},
+        "suspend": {"entitlement_id": pausable[0]["entitlement_id"] if pausable else "",
+                    "effective_from": month,
+                    **no_decision},
+        "resume": {"entitlement_id": paused[0]["entitlement_id"] if paused else "",
+                   "effective_from": str(Month.parse(month).next()), **no_decision},
+        "relocate": {"commune_code": "", "effective_from": month, "reason": ""},
+        "channel": {**channel_values(view["payment_channel"]), "effective_from": month, "reason": ""},
+        "correct": {**dict.fromkeys(MEMBER_INPUTS, ""), **member_values(view.get("members")),
+                    **{name: str(view.get(name) or "") for name in CORRECTED}, "reason": ""},
+        "renew": {"card_number": active_cards[0]["card_number"] if active_cards else "", "valid_to": "",
+                  "reason": ""},
         "recovery": {"amount": _amount_text(owed if owed > 0 else credit),
                      "method": "cash" if owed > 0 or not credit else "refund", "reference": "", "reason": ""},
     }  # fmt: skip
+
+
+def channel_values(channel: object) -> dict[str, str]:
+    """A payment channel as the channel fields show it (the registration and the channel form)."""
+    given = channel if isinstance(channel, dict) else {}
+    return {"channel_type": str(given.get("type") or "cash"), "bank_code": str(given.get("bank_code") or ""),
+            "account_number": str(given.get("account_number") or "")}  # fmt: skip
+
+
+def typed_channel(values: dict[str, str]) -> dict[str, str]:
+    """The payment channel typed in a form, for the ledger to check (cash, or a bank and an account)."""
+    kind = values.get("channel_type", "").strip()
+    if kind != "bank":
+        return {"type": kind}
+    return {"type": kind, "bank_code": values.get("bank_code", "").strip(),
+            "account_number": values.get("account_number", "").replace(" ", "").strip()}  # fmt: skip
+
+
+def typed_members(values: dict[str, str]) -> list[dict[str, str]]:
+    """The member rows typed in a form that have anything in them, for the ledger to check (dates as
+    ``YYYY-MM-DD``; a blank date or relation left out)."""
+    members = []
+    for i in range(MEMBER_ROWS):
+        row = {name: values.get(f"member_{i}_{name}", "").strip() for name in MEMBER_FIELDS}
+        if any(row.values()):
+            row["date_of_birth"] = vi.parse_date_text(row["date_of_birth"])
+            members.append({k: v for k, v in row.items() if v or k in {"citizen_id", "full_name"}})
+    return members
+
+
+def member_values(members: object) -> dict[str, str]:
+    """A household's registered members as the member rows show them."""
+    rows = members if isinstance(members, list) else []
+    return {f"member_{i}_{name}": str(member.get(name) or "")
+            for i, member in enumerate(rows[:MEMBER_ROWS]) if isinstance(member, dict)
+            for name in MEMBER_FIELDS}  # fmt: skip
+
+
+def _same_members(typed: list[dict[str, str]], registered: object) -> bool:
+    def key(member: dict[str, Any]) -> tuple[str, ...]:
+        return (str(member.get("citizen_id") or ""), str(member.get("full_name") or ""),
+                str(member.get("date_of_birth") or ""), str(member.get("relation") or "member"))  # fmt: skip
+
+    rows = [m for m in registered if isinstance(m, dict)] if isinstance(registered, list) else []
+    return [key(m) for m in typed] == [key(m) for m in rows]
+
+
+def _pausable(view: dict[str, Any], running: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The running entitlements that may be suspended, and those suspended (that may be resumed)."""
+    if view["date_of_death"]:
+        return [], []
+    return [e for e in running if not e["suspended"]], [e for e in running if e["suspended"]]
 
 
 def _grant_schemes(kind: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -235,8 +319,16 @@ def _shown(view: dict[str, Any], running: list[Any], active_cards: list[Any]) ->
         shown |= {"payment", "not_collected"}
     if running:
         shown |= {"adjust", "terminate"}
+    shown.add("correct")
+    pausable, paused = _pausable(view, running)
+    if pausable:
+        shown.add("suspend")
+    if paused:
+        shown.add("resume")
     if not view["date_of_death"]:
-        shown |= {"death", "card"}
+        shown |= {"death", "card", "relocate", "channel"}
+        if active_cards:
+            shown.add("renew")
     if active_cards:
         shown.add("revoke")
     balances = view["balances"]
@@ -312,6 +404,10 @@ def _profile(
         "grant_schemes": _grant_schemes(view["kind"]) if may_write else [],
         "running": running,
         "active_cards": active_cards,
+        "pausable": _pausable(view, running)[0],
+        "paused": _pausable(view, running)[1],
+        "communes": commune_options(ledger, visitor) if may_write else [],
+        "member_rows": range(min(MEMBER_ROWS, len(view.get("members") or []) + 2)),
         "shown": shown,
         "refusal": " ".join(hidden),
         "levels": [(level, LEVEL_LABELS.get(level, level)) for level in EDUCATION_LEVELS],
@@ -363,32 +459,15 @@ def _submit(
     visitor = poster(request, posted.get("csrf_token", ""), _may_post)
     if isinstance(visitor, Response):
         return visitor
-    fields = FORMS[form]
-    values = {name: posted.get(name, "") for name in fields}
-    keys = services(request).keys
-    form_key = posted.get("form_key", "").strip()[:100]
-    claimed = f"{visitor.user.name}:trang:{form_key}" if form_key else ""
-    if claimed:
-        fingerprint = IdempotencyStore.fingerprint(visitor.user.name, "POST", request.url.path, values)
-        try:
-            if keys.claim(claimed, fingerprint) is not None:
-                return _done(beneficiary_id, "da-gui-truoc")
-        except (KeyReused, KeyBusy) as error:
-            message = (
-                "Biểu mẫu này đang được xử lý. Hãy đợi giây lát rồi tải lại trang."
-                if isinstance(error, KeyBusy)
-                else "Biểu mẫu này đã được gửi với nội dung khác. Hãy tải lại trang rồi nhập lại."
-            )
-            return _profile(request, visitor, beneficiary_id, forms={form: values},
-                            errors={form: {"_form": message}}, status=409)  # fmt: skip
+    values = {name: posted.get(name, "") for name in FORMS[form]}
     try:
-        with keys.held(claimed) if claimed else nullcontext():
-            notice = action(visitor, values)
+        once = record_once(request, visitor, posted, values, lambda: {"notice": action(visitor, values)})
     except DomainError as error:
         return _refused(request, visitor, beneficiary_id, form, values, error)
-    if claimed:
-        keys.answer(claimed, 303, {"notice": notice})
-    return _done(beneficiary_id, notice)
+    if once.conflict:
+        return _profile(request, visitor, beneficiary_id, forms={form: values},
+                        errors={form: {"_form": once.conflict}}, status=409)  # fmt: skip
+    return _done(beneficiary_id, "da-gui-truoc" if once.repeated else str(once.answer.get("notice", "")))
 
 
 def _refused(
@@ -434,7 +513,7 @@ def _not_collected(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: d
 
 def _grant(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
     ledger.grant_entitlement(
-        user, beneficiary_id, scheme=v["scheme"].strip(), basis=_basis(v), params=_params(v) or None,
+        user, beneficiary_id, scheme=v["scheme"].strip(), basis=typed_basis(v), params=_params(v) or None,
         effective_from=vi.parse_month_text(v["effective_from"]), end_month=_month(v["end_month"]),
         reason=_reason(v),
     )  # fmt: skip
@@ -444,21 +523,21 @@ def _grant(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str,
 def _adjust(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
     ledger.adjust_entitlement(user, beneficiary_id, v["entitlement_id"].strip(),
                               effective_from=vi.parse_month_text(v["effective_from"]), params=_params(v),
-                              basis=_basis(v), reason=_reason(v))  # fmt: skip
+                              basis=typed_basis(v), reason=_reason(v))  # fmt: skip
     return "da-dieu-chinh"
 
 
 def _terminate(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
     last_month = vi.parse_month_text(v["last_month"])
     ledger.terminate_entitlement(user, beneficiary_id, v["entitlement_id"].strip(), last_month=last_month,
-                                 basis=_basis(v), reason=_reason(v))  # fmt: skip
+                                 basis=typed_basis(v), reason=_reason(v))  # fmt: skip
     return "da-thoi-huong"
 
 
 def _death(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
     """The decision is optional."""
     died = vi.parse_date_text(v["date_of_death"])
-    ledger.record_death(user, beneficiary_id, date_of_death=died, basis=_basis(v, required=False),
+    ledger.record_death(user, beneficiary_id, date_of_death=died, basis=typed_basis(v, required=False),
                         reason=_reason(v))  # fmt: skip
     return "da-bao-tu"
 
@@ -485,6 +564,62 @@ def _recovery(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[s
     return "da-thu-hoi"
 
 
+def _suspend(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Tạm dừng; the decision is optional (as over the API)."""
+    ledger.suspend_entitlement(user, beneficiary_id, v["entitlement_id"].strip(),
+                               effective_from=vi.parse_month_text(v["effective_from"]),
+                               basis=typed_basis(v, required=False), reason=_reason(v))  # fmt: skip
+    return "da-tam-dung"
+
+
+def _resume(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Tiếp tục hưởng; the decision is optional."""
+    ledger.resume_entitlement(user, beneficiary_id, v["entitlement_id"].strip(),
+                              effective_from=vi.parse_month_text(v["effective_from"]),
+                              basis=typed_basis(v, required=False), reason=_reason(v))  # fmt: skip
+    return "da-tiep-tuc"
+
+
+def _relocate(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Chuyển xã/phường from a month."""
+    ledger.relocate(user, beneficiary_id, commune_code=v["commune_code"].strip(),
+                    effective_from=vi.parse_month_text(v["effective_from"]), reason=_reason(v))  # fmt: skip
+    return "da-chuyen-xa"
+
+
+def _channel(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Đổi hình thức nhận: cash, or a bank account, from a month."""
+    ledger.change_payment_channel(user, beneficiary_id, payment_channel=typed_channel(v),
+                                  effective_from=vi.parse_month_text(v["effective_from"]) or None,
+                                  reason=_reason(v))  # fmt: skip
+    return "da-doi-hinh-thuc"
+
+
+def _correct(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Đính chính: the fields whose typed value differs from what is registered (a reason required)."""
+    view = ledger.beneficiary_view(beneficiary_id)
+    changes: dict[str, Any] = {}
+    for name in CORRECTED:
+        typed = v[name].strip()
+        if name == "date_of_birth":
+            typed = vi.parse_date_text(typed)
+        if typed != str(view.get(name) or ""):
+            changes[name] = typed or None
+    members = typed_members(v)
+    if view["kind"] == "poor_household" and not _same_members(members, view.get("members")):
+        changes["members"] = members
+    ledger.correct_details(user, beneficiary_id, changes, reason=_reason(v))
+    return "da-dinh-chinh"
+
+
+def _renew(ledger: BenefitsLedger, user: User, beneficiary_id: str, v: dict[str, str]) -> str:
+    """Gia hạn thẻ BHYT: a later end date."""
+    valid_to = vi.parse_date_text(v["valid_to"])
+    ledger.renew_card(user, beneficiary_id, v["card_number"].strip(), valid_to=valid_to,
+                      reason=_reason(v))  # fmt: skip
+    return "da-gia-han-the"
+
+
 # (route under /pages/doi-tuong/{id}/, form, command): the table of the module's docstring.
 POSTS: tuple[tuple[str, str, Command], ...] = (
     ("chi-tra", "payment", _payment),
@@ -496,6 +631,12 @@ POSTS: tuple[tuple[str, str, Command], ...] = (
     ("cap-the", "card", _card),
     ("thu-hoi-the", "revoke", _revoke),
     ("thu-hoi", "recovery", _recovery),
+    ("tam-dung", "suspend", _suspend),
+    ("tiep-tuc", "resume", _resume),
+    ("chuyen-xa", "relocate", _relocate),
+    ("hinh-thuc-nhan", "channel", _channel),
+    ("dinh-chinh", "correct", _correct),
+    ("gia-han-the", "renew", _renew),
 )
 
 

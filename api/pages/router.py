@@ -12,6 +12,9 @@ Served by ``ledger serve`` under ``/pages`` beside the JSON API, with the same u
 * ``/pages/doi-tuong`` — tra cứu đối tượng: by name (accent-insensitive) or citizen ID, commune, scheme
   and status. An officer with a commune scope sees only the people of their communes.
 * ``/pages/doi-tuong/{id}`` and its forms — hồ sơ đối tượng (:mod:`api.pages.profile`).
+* ``/pages/dang-ky`` — đăng ký đối tượng (:mod:`api.pages.registration`); ``/pages/nhap-tep`` — the
+  upload of a confirmation file with its report row by row (:mod:`api.pages.uploads`); ``/pages/dot-chi``
+  — a campaign, one one-off for many people (:mod:`api.pages.campaigns`).
 * ``/pages/danh-sach-chi-tra`` — the monthly roster, its files and print view (:mod:`api.pages.rosters`).
 * ``/pages/nhat-ky``, ``/pages/ngoai-le``, ``/pages/bao-cao``, ``/pages/toan-ven`` — the inspector pages:
   audit log, exceptions, provincial report with charts, integrity check (:mod:`api.pages.inspection`).
@@ -31,7 +34,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.pages import inspection, profile, rosters
+from api.pages import campaigns, inspection, profile, registration, rosters, uploads
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
@@ -249,6 +252,7 @@ def search(
         "scheme_groups": scheme_options(),
         "communes": commune_options(svc.ledger, visitor),
         "schemes": {code: s.name_vi for code, s in scheme_catalogue().items()},
+        "may_register": visitor.writes,
     }
     return page(request, "tra_cuu.html", context, visitor=visitor, status=422 if errors else 200)
 
@@ -286,5 +290,5 @@ def _find(
 
 # ------------------------------------------------------------------------------------------- other pages
 
-for _module in (profile, rosters, inspection):
+for _module in (profile, registration, uploads, campaigns, rosters, inspection):
     router.include_router(_module.router)

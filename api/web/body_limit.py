@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from ledger.config import Settings
 
 UPLOAD_ROUTES = ("/v1/imports/", "/v1/rates/ncc-tables", "/v1/campaigns")
+# The pages' upload of a confirmation file: the upload limit too; the page checks the session and the
+# visitor's role before it reads the body (a session cookie, not a bearer token, signs it).
+PAGE_UPLOAD_ROUTES = ("/pages/nhap-tep",)
 
 
 class BodyTooLarge(HTTPException):
@@ -43,11 +46,11 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail)
 
 
-def is_upload(scope: Scope) -> bool:
+def is_upload(scope: Scope, routes: tuple[str, ...] = UPLOAD_ROUTES) -> bool:
     """Whether the request is one of the large-body routes (``POST`` of a file or a list of people)."""
     path = str(scope.get("path", ""))
     return scope.get("method") == "POST" and any(
-        path.startswith(route) if route.endswith("/") else path == route for route in UPLOAD_ROUTES
+        path.startswith(route) if route.endswith("/") else path == route for route in routes
     )
 
 
@@ -124,7 +127,8 @@ class BodyLimit:
 
     def _limit(self, scope: Scope) -> tuple[int, str]:
         """The request's limit and the sentence that refuses a body over it."""
-        limit, setting = (self.max_upload, "LEDGER_MAX_UPLOAD_BYTES") if is_upload(scope) else (
+        large = is_upload(scope) or is_upload(scope, PAGE_UPLOAD_ROUTES)
+        limit, setting = (self.max_upload, "LEDGER_MAX_UPLOAD_BYTES") if large else (
             self.max_body, "LEDGER_MAX_BODY_BYTES")  # fmt: skip
         detail = (
             f"the request body is larger than the limit of {limit:,} bytes ({_megabytes(limit)}, "

@@ -155,6 +155,15 @@ class IdempotencyStore:
                 return None
             return tuple(row)
 
+    def stored(self, key: str) -> StoredAnswer | None:
+        """The answer stored for ``key``, or ``None`` while there is none (a page shows a form's result
+        again by its key: an import's report)."""
+        with self.store.read() as tx:
+            row = tx.fetchone("SELECT status, body FROM api_idempotency WHERE key = ?", (key,))
+        if row is None or int(row[0]) == PENDING:
+            return None
+        return StoredAnswer(int(row[0]), json.loads(row[1]) if row[1] is not None else None)
+
     def renew(self, key: str) -> None:
         """Extend the lease of the claimed, still pending key."""
         with self.store.write(exclusive=False) as tx:

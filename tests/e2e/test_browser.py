@@ -4,8 +4,11 @@ On PostgreSQL, with the wall clock (as a deployment runs): an officer of one com
 their token, finds a beneficiary by an unaccented name, records a payment through the form and sees it
 in the timeline and on the month's roster page; an officer of another commune gets no access; an
 inspector sees everything and no write buttons; the roster's print view renders (and prints to an A4
-landscape PDF). A screenshot of every page is saved under ``LEDGER_SCREENSHOTS_DIR`` (CI keeps them
-as artefacts; ``.ci/run`` prints the folder).
+landscape PDF). The daily job's pages are filled and sent in the browser too: registering a person,
+the profile's suspension and channel forms, a campaign, and a confirmation file uploaded by a
+province officer with its report row by row and the rejects file downloaded. A screenshot of every
+page is saved under ``LEDGER_SCREENSHOTS_DIR`` (CI keeps them as artefacts; ``.ci/run`` prints the
+folder).
 
 Needs /usr/bin/chromium (``apt-get install chromium``) and the ``playwright`` package; without them
 the tests skip, or fail under ``LEDGER_REQUIRE_BROWSER=1`` (as in CI).
@@ -98,6 +101,7 @@ class Province:
         _, self.officer = ledger.add_user("setup", "can-bo-tran-bien", role="officer", scope=[COMMUNE])
         _, self.stranger = ledger.add_user("setup", "can-bo-xa-khac", role="officer", scope=[OTHER_COMMUNE])
         _, self.inspector = ledger.add_user("setup", "thanh-tra", role="inspector")
+        _, self.province_officer = ledger.add_user("setup", "can-bo-tinh", role="officer")
 
 
 @pytest.fixture
@@ -306,3 +310,125 @@ def test_an_inspector_sees_everything_and_no_write_buttons(browser, served, tmp_
     page.goto(f"{base}/pages/ngoai-le?loai=unpaid_roster_lines")
     assert "người" in page.locator("main").inner_text()
     page.screenshot(path=shots / "18-ngoai-le-chua-chi.png", full_page=True)
+
+
+# ------------------------------------------------------------------------------------------- daily job
+
+
+def test_an_officer_registers_a_person(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    page = sign_in(browser, base, p.officer)
+    page.get_by_role("link", name="Đăng ký đối tượng mới").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Đăng ký đối tượng"
+    serial = int(time.time() * 1000) % 1_000_000
+    assert page.locator("#ho").is_visible()  # no kind chosen yet: every field
+    page.get_by_label("Loại đối tượng").select_option("poor_household")
+    assert page.get_by_label("Mã hộ").is_visible()
+    page.get_by_label("Loại đối tượng").select_option("social_assistance")
+    assert not page.locator("#ho").is_visible()  # a person: no household section (static/dang-ky.js)
+    page.get_by_label("Họ tên (hộ: họ tên chủ hộ)").fill("Lê Thị Hoa")
+    page.get_by_label("Số CCCD (12 chữ số; hộ: nếu có)").fill("12345")
+    page.screenshot(path=shots / "30-dang-ky.png", full_page=True)
+    page.get_by_role("button", name="Đăng ký", exact=True).click()
+    page.wait_for_load_state()
+    # Refused beside the field, what was typed kept.
+    assert "Số CCCD gồm 12 chữ số." in page.locator("#reg-citizen_id-error").inner_text()
+    assert page.get_by_label("Họ tên (hộ: họ tên chủ hộ)").input_value() == "Lê Thị Hoa"
+    page.screenshot(path=shots / "31-dang-ky-loi.png", full_page=True)
+    page.get_by_label("Số CCCD (12 chữ số; hộ: nếu có)").fill(f"075148{serial:06d}")
+    page.get_by_label("Giới tính").select_option("female")
+    page.get_by_label("Nhận bằng").select_option("bank")
+    page.get_by_label("Mã ngân hàng (nếu chuyển khoản)").fill("VCB")
+    page.get_by_label("Số tài khoản (6–19 chữ số)").fill("0123456789")
+    page.get_by_role("button", name="Đăng ký", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Lê Thị Hoa"
+    assert "Đã đăng ký đối tượng." in page.locator("main").inner_text()
+    assert "Chuyển khoản (VCB 0123456789)" in page.locator("main").inner_text()
+
+
+def test_an_officer_suspends_and_changes_the_channel_on_the_profile(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    page = sign_in(browser, base, p.officer)
+    # On An's profile: suspend the allowance, then change the payment channel.
+    page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
+    page.locator("#bieu-mau-tam-dung summary").click()
+    page.locator("#bieu-mau-tam-dung").get_by_role("button", name="Ghi tạm dừng").click()
+    page.wait_for_load_state()
+    assert "Đã ghi tạm dừng hưởng" in page.locator("main").inner_text()
+    assert "Tạm dừng hưởng" in page.locator("ol.timeline").inner_text()
+    page.locator("#bieu-mau-tiep-tuc summary").click()
+    page.locator("#bieu-mau-hinh-thuc-nhan summary").click()
+    form = page.locator("#bieu-mau-hinh-thuc-nhan")
+    form.get_by_label("Nhận bằng").select_option("bank")
+    form.get_by_label("Mã ngân hàng (nếu chuyển khoản)").fill("AGR")
+    form.get_by_label("Số tài khoản (6–19 chữ số)").fill("12")
+    form.get_by_role("button", name="Ghi đổi hình thức nhận").click()
+    page.wait_for_load_state()
+    assert "6–19 chữ số" in page.locator("#chan-account_number-error").inner_text()
+    page.locator("#chan-account_number").fill("1234567890123")
+    page.locator("#bieu-mau-hinh-thuc-nhan").get_by_role("button", name="Ghi đổi hình thức nhận").click()
+    page.wait_for_load_state()
+    assert "Đã ghi đổi hình thức nhận." in page.locator("main").inner_text()
+    for name in ("dinh-chinh", "chuyen-xa", "tiep-tuc"):
+        page.locator(f"#bieu-mau-{name} summary").click()
+    page.screenshot(path=shots / "32-ho-so-nghiep-vu.png", full_page=True)
+
+
+def test_an_officer_runs_a_campaign_for_the_commune(browser, served, tmp_path):
+    base, p = served
+    page = sign_in(browser, base, p.officer)
+    page.get_by_role("link", name="Đợt chi").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Đợt chi quà, hỗ trợ"
+    page.get_by_label("Chế độ (trợ cấp một lần)").select_option("GIFT")
+    page.get_by_label("Số tiền mỗi người, đồng (chế độ mức cố định)").fill("500.000")
+    page.get_by_label("Nguồn kinh phí").select_option("province")
+    page.get_by_label("Số quyết định").fill("88/QĐ-UBND")
+    page.get_by_label("Cơ quan ban hành").fill("UBND phường Trấn Biên")
+    page.get_by_role("button", name="Ghi đợt chi").click()
+    page.wait_for_load_state()
+    assert "Đã ghi đợt chi." in page.locator("main").inner_text()
+    assert page.locator("#da-cap").inner_text() == "1"  # An; Bình lives in another commune
+    page.screenshot(path=screenshots_dir(tmp_path) / "33-dot-chi.png", full_page=True)
+
+
+def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_rejects(browser, served, tmp_path):
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    file = tmp_path / "xac-nhan-buu-dien.csv"
+    with contextlib.closing(open_ledger(p.url)) as ledger:
+        an = ledger.beneficiary(p.an.id)
+    today = f"{datetime.now(VN) - timedelta(days=1):%d/%m/%Y}"  # yesterday: "today" is UTC in the ledger
+    rows = [
+        "ma_chi_tra,so_cccd,che_do,ky,so_tien,ngay_chi,trang_thai,so_bien_lai",
+        (
+            f"BD-{p.an.id},{an.citizen_id},BTXH_ELDERLY_80,{p.month},{vnd(p.due.outstanding)},{today},"
+            "đã nhận,BL-1"
+        ),
+        f"BD-X-{p.an.id},075199000001,BTXH_ELDERLY_80,{p.month},500.000,{today},đã nhận,BL-2",
+    ]
+    file.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    page = sign_in(browser, base, p.province_officer)
+    page.get_by_role("link", name="Nhập tệp").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Nhập tệp xác nhận chi trả"
+    page.get_by_label("Tệp xác nhận chi trả (CSV hoặc XLSX)").set_input_files(str(file))
+    page.get_by_label("Ghi các dòng hợp lệ, bỏ qua các dòng bị từ chối").check()
+    page.get_by_role("button", name="Nhập tệp").click()
+    page.wait_for_load_state()
+    main = page.locator("main").inner_text()
+    assert "Đã ghi các dòng hợp lệ của tệp" in main
+    assert "Chấp nhận" in page.locator("#dong-2").inner_text()
+    assert "Bị từ chối" in page.locator("#dong-3").inner_text()
+    page.screenshot(path=shots / "34-nhap-tep.png", full_page=True)
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="Tải về các dòng bị từ chối (CSV)").click()
+    saved = tmp_path / "tu-choi.csv"
+    waiting.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8-sig")
+    assert "075199000001" in text
+    assert "Không có đối tượng" in text or "Số CCCD" in text

@@ -113,7 +113,13 @@ def test_docs_work_offline_and_no_page_breaks_the_policy(browser, served, tmp_pa
         "/pages/nhat-ky", "/pages/ngoai-le", f"/pages/bao-cao?from={p.month.plus(-2)}&to={p.month}",
         "/pages/toan-ven",
     ]  # fmt: skip
-    for token, paths in ((p.inspector, pages), (p.officer, pages[:4])):
+    # the daily job's forms too; the officer's last page is the print view, whose button is pressed below
+    officer_pages = ["/pages/dang-ky", "/pages/dot-chi", *pages[:4]]
+    for token, paths in (
+        (p.inspector, pages),
+        (p.province_officer, ["/pages/nhap-tep"]),
+        (p.officer, officer_pages),
+    ):
         tab.page.context.clear_cookies()
         tab.open(f"{base}/pages/dang-nhap")
         tab.page.get_by_label("Mã truy cập").fill(token)

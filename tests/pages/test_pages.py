@@ -16,7 +16,6 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, Api, Clock, basis, card_number, citizen_id
 from fastapi.testclient import TestClient
 
@@ -25,8 +24,6 @@ from ledger.integrity import verify_stream, verify_streams
 from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import httpx
 
 # ------------------------------------------------------------------------------------------- HTML
@@ -179,15 +176,6 @@ def sign_in(client: TestClient, token: str, next_url: str = "") -> httpx.Respons
     assert_accessible(form.text)
     data = {"token": token, "csrf_token": csrf_of(form.text), "next": next_url}
     return client.post("/pages/dang-nhap", data=data, follow_redirects=False)
-
-
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    s = Site(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def page(client: TestClient, path: str, expect: int = 200, **params: Any) -> str:

@@ -27,19 +27,8 @@ from projections.reports import audit_search, summary_report
 from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import httpx
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    s = Site(database_url)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 # ------------------------------------------------------------------------------------------- forms

@@ -13,9 +13,8 @@ from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.http.routes.beneficiaries import Basis
 from api.web.formats import CommuneCode, Identifier, MonthText, OneOffSchemeCode, Params, SchemeCode
-from api.web.services import AuthError
 from api.web.text import SafeLine, SafeReason
-from ledger.authorization import require_commune
+from ledger.authorization import require_campaign_runner
 from ledger.campaigns import campaign, grant_campaign
 
 router = APIRouter(tags=["campaigns"], responses=responses.READ)
@@ -60,10 +59,7 @@ async def start_campaign(body: CampaignBody, request: Request, svc: Svc, user: C
     finishes where it stopped. Officers of one commune may run a campaign for that commune only."""
 
     def run() -> tuple[int, Any]:
-        if user.role == "inspector" or user.scope:
-            require_commune(user, body.select.commune_code or "*")
-        if user.role not in {"officer", "admin"}:
-            raise AuthError(403, "only officers and administrators run campaigns")
+        require_campaign_runner(user, body.select.commune_code)
         created, summary = grant_campaign(
             svc.ledger, user.name, campaign_id=body.campaign_id, scheme=body.scheme, month=body.month,
             params=body.params, basis=body.basis.model_dump(),

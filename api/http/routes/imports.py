@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
 from api.web import problems
-from ledger.authorization import require_commune
+from ledger.authorization import require_file_import
 from ledger.imports import ImportReport, import_payments
 from ledger.register_imports import RegisterReport, import_beneficiaries
 
@@ -71,8 +71,7 @@ async def _file_import(
 ) -> JSONResponse:  # fmt: skip
     """A province-wide file write (officers of the whole province, administrators), idempotent by key:
     201 with the report, or 422 with the report when the file has errors and nothing was recorded."""
-    if user.role == "inspector" or (user.role == "officer" and user.scope):
-        require_commune(user, "*" if user.role == "officer" else None)
+    require_file_import(user)
     request_body = {"file_sha256": hashlib.sha256(content).hexdigest(), "filename": filename, **options}
 
     def run() -> tuple[int, Any]:
