@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS rm_payments (
 );
 CREATE INDEX IF NOT EXISTS rm_payments_beneficiary ON rm_payments (beneficiary_id);
 CREATE INDEX IF NOT EXISTS rm_payments_paid_on ON rm_payments (paid_on);
+CREATE INDEX IF NOT EXISTS rm_payments_item ON rm_payments (entitlement_id, period);
 CREATE TABLE IF NOT EXISTS rm_recoveries (
     beneficiary_id TEXT NOT NULL,
     recovery_id TEXT NOT NULL,

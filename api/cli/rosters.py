@@ -53,7 +53,7 @@ from projections.reports import (
     report_period,
     summary_report,
 )
-from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+from projections.rosters import MONTH_VIEW, STATUS_LABELS, RosterScope, issue_roster, roster_view
 
 if TYPE_CHECKING:
     from projections.rosters import Roster
@@ -62,17 +62,22 @@ ROSTER_FORMATS = ("table", "csv", "xlsx", "json", "summary")
 
 
 def _roster_table(roster: Roster) -> Table:
-    table = Table(
-        title=f"Danh sách chi trả tháng {roster.month.month:02d}/{roster.month.year}", show_lines=False
-    )
-    for heading in ("STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"):
+    month_view = roster.view == MONTH_VIEW
+    table = Table(title=roster.heading(), show_lines=False)
+    headings = ["STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"]
+    if month_view:
+        headings.insert(6, "Tình trạng")
+    for heading in headings:
         table.add_column(heading, justify="right" if heading in {"STT", "Số tiền"} else "left")
     for number, line in enumerate(roster.lines, start=1):
-        table.add_row(
+        row = [
             str(number), line.full_name, line.citizen_id or "", commune_name(line.commune_code),
             describe_line(line), format_vnd(line.net_amount), CHANNEL_LABELS.get(line.channel, line.channel),
             "" if line.channel == "cash" else "—",
-        )  # fmt: skip
+        ]  # fmt: skip
+        if month_view:
+            row.insert(6, STATUS_LABELS[line.status])
+        table.add_row(*row)
     totals = roster.totals()
     table.add_row(
         "",
@@ -82,6 +87,14 @@ def _roster_table(roster: Roster) -> Table:
         "",
         f"[bold]{format_vnd(totals['amount'])}[/]",
     )
+    return table
+
+
+def _status_summary(roster: Roster) -> Table:
+    """The month view's lines and amounts per status."""
+    table = Table("Tình trạng", "Số dòng", "Số tiền", title=f"{roster.heading()}: theo tình trạng")
+    for status, row in roster.totals()["by_status"].items():
+        table.add_row(STATUS_LABELS[status], str(row["lines"]), format_vnd(row["amount"]))
     return table
 
 
@@ -117,18 +130,21 @@ def roster(
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
     as_of: str | None = as_of_option(),
     issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
+    outstanding_only: bool = typer.Option(
+        False, "--outstanding-only", help="Only what is still to pay (what --issue freezes)."
+    ),
 ) -> None:
-    """The payout roster of a month (danh sách chi trả)."""
+    """The payout roster of a month (danh sách chi trả): every line due that month with its status, or
+    with --outstanding-only what is still to pay."""
     settings: Settings = ctx.obj
     with _refusals(), opened_ledger(settings) as ledger:
         scope = RosterScope.parse(commune, channel)
         target = Month.parse(month, "month")
         engine = open_projections(ledger, settings.database_url)
         moment = parse_as_of(as_of, "--as-of")
-        if moment is not None:
-            the_roster, issued = roster_as_of(ledger, target, moment, scope), None
-        else:
-            the_roster, issued = current_roster(engine, target, scope)
+        the_roster, issued = roster_view(
+            engine, target, scope, outstanding_only=outstanding_only or issue, as_of=moment
+        )
         if issue:
             issued = issue_roster(engine, "cli", target, scope)
         engine.store.close()
@@ -147,7 +163,8 @@ def _emit_roster(
         if out is None:
             _fail("--out: an XLSX roster needs a file to write", EXIT_BAD_INPUT)
     elif output_format == "json":
-        data = json.dumps(the_roster.as_dict(), ensure_ascii=False, indent=2).encode()
+        body = {**the_roster.as_dict(), "view": the_roster.view}
+        data = json.dumps(body, ensure_ascii=False, indent=2).encode()
     if data is not None:
         if out is None:
             console.file.write(data.decode("utf-8-sig"))
@@ -158,7 +175,10 @@ def _emit_roster(
         console.print(_roster_table(the_roster))
         console.print(_commune_summary(the_roster))
     else:
+        console.print(the_roster.heading())
         console.print(_commune_summary(the_roster))
+    if output_format in {"table", "summary"} and the_roster.view == MONTH_VIEW:
+        console.print(_status_summary(the_roster))
     _print_problems(the_roster)
     if issued:
         _console(stderr=True).print(

@@ -83,14 +83,22 @@ def test_roster_files_open_in_a_spreadsheet_with_the_vietnamese_headings(databas
 def test_issue_rebuild_and_roster_stay_identical(database_url: str):
     assert cli(database_url, "demo", "--beneficiaries", "30", "--seed", "9").exit_code == 0
     month = str(open_ledger(database_url).current_month())
-    first = cli(database_url, "roster", month, "--format", "json").stdout
+    first = cli(database_url, "roster", month, "--format", "json", "--outstanding-only").stdout
+    assert json.loads(first)["view"] == "outstanding"
     issued = cli(database_url, "roster", month, "--format", "json", "--issue")
     assert issued.exit_code == 0, issued.output
     assert "content hash" in issued.stderr
     rebuilt = cli(database_url, "projections", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuilt the read models" in rebuilt.output
-    assert cli(database_url, "roster", month, "--format", "json").stdout == first
+    assert cli(database_url, "roster", month, "--format", "json", "--outstanding-only").stdout == first
+    # the month view shows the issued lines as they were frozen, every one of them issued or paid
+    month_view = json.loads(cli(database_url, "roster", month, "--format", "json").stdout)
+    assert month_view["view"] == "month"
+    frozen = [line for line in month_view["lines"] if line["issued_roster_id"]]
+    assert [line["items"] for line in frozen] == [
+        [{**item, "status": "issued"} for item in line["items"]] for line in json.loads(first)["lines"]
+    ]
     again = cli(database_url, "roster", month, "--issue", "--format", "summary")
     assert again.exit_code == 1
     assert "already issued" in again.output

@@ -486,7 +486,10 @@ def test_roster_page_lists_the_month_with_totals_within_the_officers_communes(si
     officer = site.signed_in("officer")
     html = page(officer, ROSTER, month="2024-09")
     text = text_of(html)
-    assert "Tháng 09/2024 — Phường Trấn Biên (26041)" in text  # the officer's commune by default
+    # the officer's commune by default; the month view, its statuses read today
+    assert (
+        "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024 — Phường Trấn Biên (26041)" in text
+    )
     assert "Bản tạm — chưa phát hành" in text
     # Ánh: September's amount and August's arrears on one line, with the totals.
     assert f'href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in html
@@ -514,17 +517,35 @@ def test_roster_page_lists_the_month_with_totals_within_the_officers_communes(si
         "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
         period="2024-09", amount=2_789_000, paid_on="2024-09-18", reference="BL-0918",
     )  # fmt: skip
-    text = text_of(page(officer, ROSTER, month="09/2024"))
+    text = text_of(page(officer, ROSTER, month="09/2024", outstanding_only="true"))
     assert "Tổng cộng: 1 người 2.789.000 đ" in text
     assert "1 khoản, tổng 2.789.000 đ" in text
+    # The month view keeps the whole line, partly paid, and splits the totals by status.
+    month_view = page(officer, ROSTER, month="09/2024")
+    assert 'id="ds-outstanding_only" name="outstanding_only" value="true">' in month_view  # not ticked
+    text = text_of(month_view)
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert "5.578.000 đ Tiền mặt Đã chi một phần 2.789.000 đ" in text
+    assert "Theo tình trạng Tình trạng Số dòng Số tiền Đã chi 0 0 đ Đã chi một phần 1 5.578.000 đ" in text
     assert (
         "Nguyễn Văn Ánh Thân nhân liệt sĩ (trợ cấp hằng tháng) 2.789.000 đ 18/09/2024 Tiền mặt BL-0918"
         in text
     )
     # July: everything paid; nothing due, the July payment listed.
-    text = text_of(page(officer, ROSTER, month="2024-07"))
+    still_to_pay = page(officer, ROSTER, month="2024-07", outstanding_only="true")
+    assert 'id="ds-outstanding_only" name="outstanding_only" value="true" checked>' in still_to_pay
+    assert (
+        f'href="{ROSTER}/in?month=2024-07&amp;commune_code={COMMUNE}&amp;outstanding_only=true"'
+        in still_to_pay
+    )
+    text = text_of(still_to_pay)
+    assert "Danh sách còn phải chi tháng 07/2024 (đến ngày 20/09/2024)" in text
     assert "Không có khoản nào phải chi trong tháng này ở Phường Trấn Biên (26041)." in text
     assert f"BD-07-{site.anh.citizen_id}" in text
+    text = text_of(page(officer, ROSTER, month="2024-07"))  # the month view: July's line, paid
+    assert "Danh sách chi trả tháng 07/2024 — tình trạng đến ngày 20/09/2024" in text
+    assert "Tổng cộng: 1 người 2.789.000 đ" in text
+    assert "2.789.000 đ Tiền mặt Đã chi 2.789.000 đ" in text
 
     # Another commune is not the officer's: 403 for the page, its files and its print view.
     for path in (ROSTER, f"{ROSTER}/tai-ve", f"{ROSTER}/in"):
@@ -545,7 +566,7 @@ def test_province_roster_for_officers_of_the_province_and_inspectors(site: Site)
     for user in ("officer_all", "inspector", "admin"):
         html = page(site.signed_in(user), ROSTER, month="2024-09")
         text = text_of(html)
-        assert "Tháng 09/2024 — Toàn tỉnh" in text
+        assert "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024 — Toàn tỉnh" in text
         assert site.anh.id in html
         assert site.other.id in html
         assert "Số người 2 Tổng số tiền 11.156.000 đ" in text
@@ -599,9 +620,14 @@ def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
         "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
         period="2024-09", amount=2_789_000, paid_on="2024-09-20",
     )  # fmt: skip
-    text = text_of(page(officer, ROSTER, month="2024-09"))
+    text = text_of(page(officer, ROSTER, month="2024-09", outstanding_only="true"))
+    assert "Danh sách còn phải chi tháng 09/2024 (đến ngày 20/09/2024)" in text  # as issued that day
     assert "Tổng cộng: 1 người 5.578.000 đ" in text
     assert "5.578.000 đ Tiền mặt 2.789.000 đ" in text  # the line, and what was paid of it this month
+    # The month view shows the issued line as frozen, now partly paid (September paid, August issued).
+    text = text_of(page(officer, ROSTER, month="2024-09"))
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert "5.578.000 đ Tiền mặt Đã chi một phần 2.789.000 đ" in text
     # A second issue (an old page posted again) is refused, nothing recorded.
     recorded = site.recorded()
     again = post_form(officer, html, issue)
@@ -644,6 +670,15 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     assert "UBND TỈNH ĐỒNG NAI UBND PHƯỜNG TRẤN BIÊN" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
     assert re.search(r"<h1>DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 09/2024</h1>", html)  # projections.roster_paper
+    view = "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024"
+    assert f'<p class="roster-view">{view}</p>' in html
+    assert '<span class="status">Còn phải chi</span>' in html  # each line's status under its channel
+    still_to_pay = page(officer, f"{ROSTER}/in", month="2024-09", outstanding_only="true")
+    assert (
+        '<p class="roster-view">Danh sách còn phải chi tháng 09/2024 (đến ngày 20/09/2024)</p>'
+        in still_to_pay
+    )
+    assert 'class="status"' not in still_to_pay
     headings = re.findall(r"<th scope=\"col\"[^>]*>([^<]+)</th>", html)
     assert headings == ["STT", "Họ và tên", "Số CCCD", "Khoản chi", "Số tiền (đ)", "Hình thức", "Ký nhận"]
     assert html.count('<td class="sign"></td>') == 1  # one blank signature cell per line
