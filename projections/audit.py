@@ -29,12 +29,11 @@ import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidInput
 from domain.indexes import index_id
 from domain.labels import EVENT_LABELS, OTHER_RECORD_LABELS, event_label
-from domain.values import Month, parse_commune_code, parse_date
+from domain.values import VIETNAM_TIME, Month, parse_commune_code, parse_date
 from projections.labels import CLAIM_KINDS, data_summary, reason_text
 from projections.tables import Column, Table
 
@@ -43,8 +42,8 @@ if TYPE_CHECKING:
 
     from projections.engine import ProjectionEngine
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-"""The time of the pages, the files and the date filters."""
+VIETNAM = VIETNAM_TIME
+"""The time of the pages, the files and the date filters (Asia/Ho_Chi_Minh: UTC+7 all year)."""
 CLAIM = "ValueClaimed"
 HIDDEN = frozenset({CLAIM, "BeneficiarySnapshot"})
 """Types never listed on their own (a claim is folded into its record)."""
