@@ -8,7 +8,8 @@ dropped at the end unless ``--keep``. What is measured, in this order:
 
 * setup (not a target): a synthetic province of N beneficiaries (``generate_province``, two years of
   history by default, ``--months`` for fewer) and the projections caught up over it;
-* roster: ``build_roster`` for the current month, then ``canonical_json`` and ``roster_xlsx`` of it;
+* roster: ``build_roster`` for the current month, then ``canonical_json`` and ``roster_xlsx`` of it,
+  and the month view (``month_roster``: every line due, with statuses: ``roster_month_view_s``);
   ``roster_json_s`` and ``roster_xlsx_s`` both include the build;
 * ingest: a confirmation CSV made from that roster (one row per item; about 2 % not collected) through
   ``import_payments``; then the projections catching up over what it wrote;
@@ -67,7 +68,7 @@ from ledger.imports import import_payments
 from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
-from projections.rosters import build_roster
+from projections.rosters import build_roster, month_roster
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -354,6 +355,7 @@ class RosterFigures:
     xlsx_s: float
     json_bytes: int
     xlsx_bytes: int
+    month_view_s: float = 0.0  # the month view (every line due, with statuses: month_roster)
 
 
 def measure_roster(province: Province, label: str) -> tuple[RosterFigures, Roster]:
@@ -366,6 +368,10 @@ def measure_roster(province: Province, label: str) -> tuple[RosterFigures, Roste
     json_s = time.perf_counter() - started
     log(f"{label}: roster of {len(roster.lines):,} lines built in {build_s:.2f} s, JSON {json_s:.2f} s")
     started = time.perf_counter()
+    month_view = month_roster(province.engine, province.month)
+    month_s = time.perf_counter() - started
+    log(f"{label}: month view ({len(month_view.lines):,} lines, with statuses) built in {month_s:.2f} s")
+    started = time.perf_counter()
     as_xlsx = roster_xlsx(roster)
     xlsx_s = time.perf_counter() - started
     log(f"{label}: roster XLSX in {xlsx_s:.2f} s")
@@ -376,6 +382,7 @@ def measure_roster(province: Province, label: str) -> tuple[RosterFigures, Roste
         xlsx_s=build_s + xlsx_s,
         json_bytes=len(as_json),
         xlsx_bytes=len(as_xlsx),
+        month_view_s=month_s,
     )
     return figures, roster
 
@@ -912,6 +919,7 @@ def main_roster(province: Province) -> Roster:
     emit("roster_month", str(province.month))
     emit("roster_lines", figures.lines)
     emit("roster_build_s", figures.build_s)
+    emit("roster_month_view_s", figures.month_view_s)
     emit("roster_json_s", figures.json_s)
     emit("roster_xlsx_s", figures.xlsx_s)
     emit("roster_json_mb", figures.json_bytes / 1e6)

@@ -15,6 +15,40 @@ Two ways to build it, which must agree line for line:
 
 The same input gives the same roster byte for byte (:meth:`Roster.canonical_json`), whose SHA-256 is
 the content hash recorded when a roster is issued.
+
+Two views of a month (:data:`VIEWS`):
+
+* ``outstanding`` — "danh sách còn phải chi": what is still to pay, as read now (:func:`build_roster`,
+  :func:`current_roster`: the frozen roster once issued). It is what :func:`issue_roster` freezes, and its
+  bytes (:meth:`Roster.canonical_json`) are those issued rosters were always hashed in.
+* ``month`` — "danh sách chi trả tháng M — tình trạng đến ngày D" (:func:`month_roster`): every line due
+  on M's roster, each item and line with its status read at D (``as_of``):
+
+  - an item is ``paid`` (a payment recorded for it), ``issued`` (on an issued, frozen roster of M and not
+    paid) or ``outstanding`` (still to pay, on no issued roster of M);
+  - **due on M's roster** means: every item that falls in M (its regular amount, a one-off from its
+    month), and every item of an earlier month that was still owed when M began — which the ledger tells
+    from the payments' dates, as it records no roster month on a payment: an earlier item is on M's
+    view if it is still owed now (exactly the outstanding view's items) or a payment for it is dated on
+    or after the first day of M (the part so paid is shown as ``paid``). An item paid in part shows two
+    items, the part paid and the part still owed, so the outstanding items of the month view are the
+    outstanding view's items, amount for amount. An earlier item paid in full before M began is on an
+    earlier month's view, not on M's. Not shown: amounts withheld by a deduction (recovered, neither
+    paid out nor owed); a paid arrears item is typed ``arrears`` even if it had been carried over;
+    a grant recorded after M for months up to M counts as due on M's roster (as the outstanding view
+    has always shown it);
+  - the lines of an issued roster of M covering the scope (the scope's own, or for a wider view each
+    commune's, each channel's, the province's: :meth:`BenefitsLedger.issued_roster`, the most specific
+    first) are shown **as frozen** — same lines, items and amounts as the issued document — each item
+    ``issued``, or ``paid`` once a payment is recorded for it and nothing is owed on it any more; so a
+    province view and a commune's issued roster never disagree. What is due beyond them (a grant after
+    the issue, a paid item that was not on it, more owed on an item than the frozen amount) is on a
+    separate line of the same person, with no ``issued_roster_id``;
+  - a line's status from its items: ``paid`` when all are paid; ``partly_paid`` when some are paid and
+    some not (the rest issued or outstanding: the items say which); else ``outstanding`` when some item
+    is outstanding; else ``issued`` (all on an issued roster, none paid yet). Totals gain ``by_status`` (lines
+    and amount per line status) and ``by_item_status`` (amount per item status); both add up to the
+    total.
 """
 
 from __future__ import annotations
@@ -22,17 +56,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
 
+from domain import rosters as signed
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import Conflict
 from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
-from domain.rosters import ISSUED, PREPARED, RETURNED, STATUS_LABELS
+from domain.rosters import roster_id
 from domain.users import User
 from domain.values import Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
@@ -41,7 +77,6 @@ from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
     from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
@@ -50,6 +85,16 @@ if TYPE_CHECKING:
 
 ITEM_ORDER = {kind: order for order, kind in enumerate(ITEM_KINDS)}
 CHANNELS = ("cash", "bank")
+# statuses of an item and of a line on the month view
+PAID, PARTLY_PAID, ISSUED, OUTSTANDING = "paid", "partly_paid", "issued", "outstanding"
+ITEM_STATUSES = (PAID, ISSUED, OUTSTANDING)
+LINE_STATUSES = (PAID, PARTLY_PAID, ISSUED, OUTSTANDING)
+STATUS_ORDER = {status: order for order, status in enumerate(LINE_STATUSES)}
+MONTH_VIEW, OUTSTANDING_VIEW = "month", "outstanding"
+VIEWS = (MONTH_VIEW, OUTSTANDING_VIEW)
+STATUS_LABELS = {PAID: "Đã chi", PARTLY_PAID: "Đã chi một phần", ISSUED: "Đã phát hành, chưa chi",
+                 OUTSTANDING: "Còn phải chi"}  # fmt: skip
+ICT = timezone(timedelta(hours=7), "ICT")  # the dates of a heading are Vietnam's
 
 
 @dataclass(frozen=True)
@@ -81,16 +126,25 @@ class RosterItem:
     type: str
     period: str | None
     amount: int
+    status: str = OUTSTANDING  # on the month view: paid, issued or outstanding
 
-    def as_dict(self) -> dict[str, Any]:
-        """As the contract names it."""
-        return {
+    def as_dict(self, *, status: bool = False) -> dict[str, Any]:
+        """As the contract names it (with its status on the month view)."""
+        out: dict[str, Any] = {
             "entitlement_id": self.entitlement_id,
             "scheme": self.scheme,
             "type": self.type,
             "period": self.period,
             "amount": self.amount,
         }
+        if status:
+            out["status"] = self.status
+        return out
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        """What the item is due for: its entitlement and period (the recovery: ``("", None)``)."""
+        return self.entitlement_id, self.period
 
 
 @dataclass
@@ -103,27 +157,50 @@ class RosterLine:
     commune_code: str
     channel: str
     items: list[RosterItem] = field(default_factory=list)
+    issued_roster_id: str | None = None  # on the month view: the issued roster the line is frozen on
 
     @property
     def net_amount(self) -> int:
         """Sum of the items (recoveries are negative)."""
         return sum(i.amount for i in self.items)
 
+    @property
+    def status(self) -> str:
+        """The line's status on the month view, from its items (see the module's docstring)."""
+        statuses = {i.status for i in self.items}
+        if statuses <= {PAID}:
+            return PAID
+        if PAID in statuses:
+            return PARTLY_PAID
+        return OUTSTANDING if OUTSTANDING in statuses else ISSUED
+
     def sort_items(self) -> None:
         """Regular first, then arrears, carry-overs, one-offs and recoveries, by period."""
-        self.items.sort(key=lambda i: (ITEM_ORDER[i.type], i.period or "", i.scheme, i.entitlement_id))
+        self.items.sort(
+            key=lambda i: (
+                ITEM_ORDER[i.type],
+                i.period or "",
+                i.scheme,
+                i.entitlement_id,
+                STATUS_ORDER[i.status],
+            )
+        )
 
-    def as_dict(self) -> dict[str, Any]:
-        """As the contract names it."""
-        return {
+    def as_dict(self, *, status: bool = False) -> dict[str, Any]:
+        """As the contract names it (with the statuses on the month view)."""
+        out: dict[str, Any] = {
             "beneficiary_id": self.beneficiary_id,
             "citizen_id": self.citizen_id,
             "full_name": self.full_name,
             "commune_code": self.commune_code,
             "channel": self.channel,
-            "items": [i.as_dict() for i in self.items],
+            "items": [i.as_dict(status=status) for i in self.items],
             "net_amount": self.net_amount,
         }
+        if status:
+            out["status"] = self.status
+            out["issued_roster_id"] = self.issued_roster_id
+        return out
 
 
 @dataclass
@@ -136,32 +213,73 @@ class Roster:
     as_of: str | None = None
     # items no rate in force could compute, left out of the lines: [{beneficiary_id, entitlement_id, reason}]
     problems: list[dict[str, str]] = field(default_factory=list)
+    view: str = OUTSTANDING_VIEW  # MONTH_VIEW: every line due in the month, with statuses
+    # when the outstanding view was read, or a frozen one issued (kept out of its bytes: as_of is in them)
+    read_at: str | None = None
+    # the frozen document's status, prepared | issued (kept out of its bytes; its title says it)
+    status: str | None = None
+
+    @property
+    def moment(self) -> str | None:
+        """The moment the roster shows the ledger at (its statuses, or what was still to pay)."""
+        return self.as_of or self.read_at
 
     def totals(self) -> dict[str, Any]:
-        """Totals: lines, amount, per channel and per commune."""
+        """Totals: lines, amount, per channel and per commune (and, on the month view, per status)."""
         by_channel = dict.fromkeys(CHANNELS, 0)
         by_commune: dict[str, int] = {}
         for line in self.lines:
             by_channel[line.channel] = by_channel.get(line.channel, 0) + line.net_amount
             by_commune[line.commune_code] = by_commune.get(line.commune_code, 0) + line.net_amount
-        return {
+        totals: dict[str, Any] = {
             "lines": len(self.lines),
             "amount": sum(line.net_amount for line in self.lines),
             "by_channel": by_channel,
             "by_commune": dict(sorted(by_commune.items())),
         }
+        if self.view == MONTH_VIEW:
+            by_status = {status: {"lines": 0, "amount": 0} for status in LINE_STATUSES}
+            by_item_status = dict.fromkeys(ITEM_STATUSES, 0)
+            for line in self.lines:
+                by_status[line.status]["lines"] += 1
+                by_status[line.status]["amount"] += line.net_amount
+                for item in line.items:
+                    by_item_status[item.status] += item.amount
+            totals["by_status"] = by_status
+            totals["by_item_status"] = by_item_status
+        return totals
+
+    def heading(self) -> str:
+        """What the roster is, as its page, print and table headings say: "Danh sách chi trả tháng
+        mm/yyyy — tình trạng đến ngày dd/mm/yyyy" (the month view) or "Danh sách còn phải chi tháng
+        mm/yyyy (đến ngày dd/mm/yyyy)" (the outstanding view); the day in Vietnam time."""
+        month = f"{self.month.month:02d}/{self.month.year}"
+        day = ""
+        if self.moment:
+            moment = datetime.fromisoformat(self.moment)
+            day = (moment.astimezone(ICT) if moment.tzinfo else moment).strftime("%d/%m/%Y")
+        if self.view == MONTH_VIEW:
+            return f"Danh sách chi trả tháng {month} — tình trạng đến ngày {day}".removesuffix(
+                " — tình trạng đến ngày "
+            )
+        return f"Danh sách còn phải chi tháng {month} (đến ngày {day})".removesuffix(" (đến ngày )")
 
     def as_dict(self) -> dict[str, Any]:
-        """As ``GET /v1/rosters/{month}`` returns it."""
-        return {
+        """As ``GET /v1/rosters/{month}`` returns it; on the outstanding view exactly the form issued
+        rosters are hashed in (:meth:`canonical_json`), the month view adds ``view`` and the statuses."""
+        month_view = self.view == MONTH_VIEW
+        out: dict[str, Any] = {
             "month": str(self.month),
             "commune_code": self.scope.commune_code,
             "channel": self.scope.channel,
             "as_of": self.as_of,
-            "lines": [line.as_dict() for line in self.lines],
+            "lines": [line.as_dict(status=month_view) for line in self.lines],
             "totals": self.totals(),
             "problems": list(self.problems),
         }
+        if month_view:
+            out["view"] = MONTH_VIEW
+        return out
 
     def canonical_json(self) -> bytes:
         """The roster's bytes: the same input always gives the same bytes — those of
@@ -178,7 +296,15 @@ def _sorted(lines: Iterable[RosterLine]) -> list[RosterLine]:
     out = [line for line in lines if line.items]
     for line in out:
         line.sort_items()
-    out.sort(key=lambda line: (line.commune_code, line.full_name, line.citizen_id or "", line.beneficiary_id))
+    out.sort(
+        key=lambda line: (
+            line.commune_code,
+            line.full_name,
+            line.citizen_id or "",
+            line.beneficiary_id,
+            line.issued_roster_id is None,  # a person's frozen line first, what is due beyond it after
+        )
+    )
     return out
 
 
@@ -193,10 +319,16 @@ def _add_recovery(line: RosterLine, outstanding: int) -> None:
 
 
 def lines_from_aggregate(
-    agg: Beneficiary, month: Month, rates: RateBook, problems: list[dict[str, str]] | None = None
+    agg: Beneficiary,
+    month: Month,
+    rates: RateBook,
+    problems: list[dict[str, str]] | None = None,
+    *,
+    month_view: bool = False,
 ) -> RosterLine:
     """One beneficiary's roster line for ``month``, computed from the aggregate; items no rate in force
-    can compute are left out and named in ``problems``."""
+    can compute are left out and named in ``problems``. With ``month_view`` the parts already paid of
+    the items due on the month's roster are added, marked paid (see the module's docstring)."""
     line = RosterLine(
         beneficiary_id=str(agg.id),
         citizen_id=agg.citizen_id,
@@ -215,6 +347,21 @@ def lines_from_aggregate(
         line.items.append(RosterItem(item.entitlement_id, item.scheme, kind, period, item.outstanding))
     # outstanding − credit = what is overpaid − what was recovered (the items hold every paid period)
     _add_recovery(line, sum(i.excess for i in items) - agg.recovered)
+    if month_view:  # the parts paid of the items due on the month's roster (see the module's docstring)
+        start, key = month.first_day(), str(month)
+        before: dict[tuple[str, str], int] = {}  # paid before the month began
+        since: dict[tuple[str, str], int] = {}  # paid on or after its first day
+        for p in agg.payments.values():
+            if not p.reversed:
+                sums = since if p.paid_on >= start else before
+                sums[p.entitlement_id, p.period] = sums.get((p.entitlement_id, p.period), 0) + p.amount
+        for item in items:
+            kind = item.kind_on(key)
+            at = (item.entitlement_id, item.period)
+            amount = since.get(at, 0) + (before.get(at, 0) if item.month == key else 0)
+            if kind is not None and amount > 0:
+                period = None if item.period == ONE_OFF else item.period
+                line.items.append(RosterItem(item.entitlement_id, item.scheme, kind, period, amount, PAID))
     if problems is not None:
         bid = str(agg.id)
         problems.extend(
@@ -225,13 +372,53 @@ def lines_from_aggregate(
 
 
 def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | None = None) -> Roster:
-    """The roster for ``month`` from the read models, brought up to date first (read-your-writes)."""
+    """The roster for ``month`` from the read models, brought up to date first (read-your-writes): the
+    outstanding view, what is still to pay (what :func:`issue_roster` freezes)."""
+    return _from_read_models(engine, Month.parse(month, "month"), scope or RosterScope(), month_view=False)
+
+
+def month_roster(engine: ProjectionEngine, month: object, scope: RosterScope | None = None) -> Roster:
+    """The month view of ``month``'s roster from the read models: every line due on it, with statuses
+    read now, the lines of its issued rosters as frozen (see the module's docstring)."""
     target = Month.parse(month, "month")
     scope = scope or RosterScope()
+    roster = _from_read_models(engine, target, scope, month_view=True)
+    roster.as_of = engine.ledger.clock().isoformat()
+    scopes = _covering_scopes(roster)
+    ids = [str(roster_id(target, commune, channel)) for commune, channel in scopes]
+    with engine.store.read() as tx:  # which of those rosters have a stream at all (the audit trail knows)
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT DISTINCT stream_id FROM rm_audit WHERE stream_id IN ({marks})"  # noqa: S608 - marks only
+        known = {row[0] for row in tx.fetchall(sql, tuple(ids))}
+    return _with_issued(
+        engine.ledger, roster, None, [s for s, i in zip(scopes, ids, strict=True) if i in known]
+    )
+
+
+_PAID_SQL = (
+    "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, SUM(p.amount), d.overdue_kind,"
+    " d.item_month FROM rm_dues d JOIN rm_payments p ON p.entitlement_id = d.entitlement_id"
+    " AND p.period = d.period WHERE d.period IN (?, 'once') AND d.item_month = ? AND p.reversed = 0"
+    " GROUP BY d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.overdue_kind, d.item_month"
+    " UNION ALL "
+    "SELECT d.beneficiary_id, d.entitlement_id, d.scheme, d.period, SUM(p.amount), d.overdue_kind,"
+    " d.item_month FROM rm_payments p JOIN rm_dues d ON d.entitlement_id = p.entitlement_id"
+    " AND d.period = p.period WHERE p.paid_on >= ? AND p.reversed = 0 AND d.item_month < ?"
+    " GROUP BY d.beneficiary_id, d.entitlement_id, d.scheme, d.period, d.overdue_kind, d.item_month"
+)
+"""The parts paid of the items due on a month's roster (parameters: the month twice, its first day, the
+month): every payment for an item falling in the month, and those dated from its first day for an
+earlier item (two parts, each served by an index)."""
+
+
+def _from_read_models(
+    engine: ProjectionEngine, target: Month, scope: RosterScope, *, month_view: bool
+) -> Roster:
     engine.catch_up()
     key = str(target)
     lines: dict[str, RosterLine] = {}
     behind: list[tuple[str, int]] = []
+    paid_rows: list[tuple[Any, ...]] = []
     with engine.store.read() as tx:
         rates = engine.rates_in(tx)
         people = tx.fetchall(
@@ -250,6 +437,7 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             )
         }
         outstanding: dict[str, int] = {}
+        shells: dict[str, RosterLine] = {}  # the behind ones' places, for their paid parts
         # the commune and channel in force in the roster's month (a relocation counts from its month)
         places = {r[0]: (r[1], r[2]) for r in tx.fetchall(PLACES_IN_FORCE_SQL, (key,))}
         for bid, citizen_id, name, current_commune, current_channel, horizon, version, owed in people:
@@ -258,6 +446,7 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
                 continue
             if horizon < key and bid in open_:
                 behind.append((bid, int(version)))
+                shells[bid] = RosterLine(bid, citizen_id, name, commune, channel)
                 continue
             lines[bid] = RosterLine(bid, citizen_id, name, commune, channel)
             outstanding[bid] = int(owed)
@@ -268,25 +457,104 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
             " item_month FROM rm_dues WHERE due > paid + withheld AND item_month <= ?",
             (key,),
         )
+        if month_view:
+            paid_rows = tx.fetchall(_PAID_SQL, (key, key, target.first_day().isoformat(), key))
         problems_sql = "SELECT beneficiary_id, entitlement_id, reason FROM rm_problems ORDER BY 1, 2"
         problems = [
             {"beneficiary_id": r[0], "entitlement_id": r[1], "reason": r[2]}
             for r in tx.fetchall(problems_sql)
             if r[0] in lines
         ]
-    for bid, eid, scheme, period, owed_amount, overdue_kind, item_month in rows:
-        line = lines.get(bid)
-        kind = item_kind(overdue_kind, item_month, key)
-        if line is None or kind is None:
-            continue
-        line.items.append(
-            RosterItem(eid, scheme, kind, None if period == ONE_OFF else period, int(owed_amount))
-        )
+    _add_items(lines, rows, key, OUTSTANDING)
     for bid, line in lines.items():
         _add_recovery(line, outstanding[bid])
     for bid, agg in _states_at(engine, behind).items():
         lines[bid] = lines_from_aggregate(agg, target, rates, problems)
-    return Roster(target, scope, _sorted(lines.values()), problems=problems)
+    for bid, shell in shells.items():
+        lines.setdefault(bid, shell)
+    _add_items(lines, paid_rows, key, PAID)
+    return Roster(target, scope, _sorted(lines.values()), problems=problems, view=_view(month_view))
+
+
+def _view(month_view: bool) -> str:
+    return MONTH_VIEW if month_view else OUTSTANDING_VIEW
+
+
+def _add_items(lines: dict[str, RosterLine], rows: Iterable[tuple[Any, ...]], key: str, status: str) -> None:
+    """Add rows ``(beneficiary, entitlement, scheme, period, amount, overdue_kind, item_month)`` of the read
+    models as items of the roster of month ``key``, with ``status``."""
+    for bid, eid, scheme, period, amount, overdue_kind, item_month in rows:
+        line = lines.get(bid)
+        kind = item_kind(overdue_kind, item_month, key)
+        if line is None or kind is None or int(amount) <= 0:
+            continue
+        line.items.append(
+            RosterItem(eid, scheme, kind, None if period == ONE_OFF else period, int(amount), status)
+        )
+
+
+def _with_issued(
+    ledger: BenefitsLedger,
+    roster: Roster,
+    as_of: datetime | None,
+    scopes: list[tuple[str | None, str | None]] | None = None,
+) -> Roster:
+    """The month view with the lines of the issued rosters of its month that cover its scope shown as
+    frozen (issued by ``as_of`` when given): each item issued, or paid once paid and nothing is owed on it
+    any more; what is due beyond them stays on a separate line (see the module's docstring). ``scopes``:
+    the covering scopes that may have one (default: all of :func:`_covering_scopes`); whether a roster is
+    issued is always :meth:`BenefitsLedger.issued_roster`'s answer."""
+    scope = roster.scope
+    current = {line.beneficiary_id: line for line in roster.lines}
+    frozen: list[RosterLine] = []
+    claimed: dict[str, dict[tuple[str, str | None], int]] = {}  # per person: the frozen amount per item
+    for commune, channel in _covering_scopes(roster) if scopes is None else scopes:
+        issued = ledger.issued_roster(roster.month, commune, channel)
+        if issued is None or (as_of is not None and issued.created_on > as_of):
+            continue
+        document = roster_from_dict(json.loads(ledger.documents.get(issued.content_hash)))
+        for line in document.lines:
+            mine = claimed.setdefault(line.beneficiary_id, {})
+            if not scope.admits(line.commune_code, line.channel) or any(i.key in mine for i in line.items):
+                continue  # out of the view, or already on a more specific issued roster
+            now = current.get(line.beneficiary_id)
+            statuses = {(i.key, i.status) for i in now.items} if now else set()
+            for item in line.items:
+                mine[item.key] = mine.get(item.key, 0) + item.amount
+                settled = (item.key, PAID) in statuses and (item.key, OUTSTANDING) not in statuses
+                item.status = PAID if settled else ISSUED
+            line.issued_roster_id = str(issued.id)
+            frozen.append(line)
+    for bid, amounts in claimed.items():
+        if bid in current and amounts:
+            current[bid].items = _beyond(current[bid].items, amounts)
+    roster.lines = _sorted([*current.values(), *frozen])
+    return roster
+
+
+def _covering_scopes(roster: Roster) -> list[tuple[str | None, str | None]]:
+    """The scopes (commune, channel) whose issued rosters of the month hold lines of ``roster``'s view,
+    the most specific first: its communes' (wide, per channel), then the province's."""
+    scope = roster.scope
+    channels = [None, scope.channel] if scope.channel else [None, *CHANNELS]
+    communes = [scope.commune_code] if scope.commune_code else sorted({x.commune_code for x in roster.lines})
+    found: list[tuple[str | None, str | None]] = [(c, channel) for c in communes for channel in channels]
+    if scope.commune_code is None:
+        found += [(None, channel) for channel in channels]
+    return found
+
+
+def _beyond(items: list[RosterItem], frozen: dict[tuple[str, str | None], int]) -> list[RosterItem]:
+    """Of a person's items now, what is due beyond those ``frozen`` on an issued roster (amount per item):
+    an item not on it, or the part still owed above the frozen amount."""
+    out = []
+    for item in items:
+        if item.key not in frozen:
+            out.append(item)
+        elif item.status == OUTSTANDING and item.type != RECOVERY and item.amount > frozen[item.key]:
+            item.amount -= frozen[item.key]
+            out.append(item)
+    return out
 
 
 def _states_at(engine: ProjectionEngine, wanted: list[tuple[str, int]]) -> dict[str, Beneficiary]:
@@ -319,9 +587,15 @@ _REPLAYED_STARTS = (
 
 
 def roster_as_of(
-    ledger: BenefitsLedger, month: object, as_of: datetime, scope: RosterScope | None = None
+    ledger: BenefitsLedger,
+    month: object,
+    as_of: datetime,
+    scope: RosterScope | None = None,
+    *,
+    month_view: bool = False,
 ) -> Roster:
-    """The roster for ``month`` as the ledger knew it at ``as_of``: the log replayed up to that moment."""
+    """The roster for ``month`` as the ledger knew it at ``as_of``: the log replayed up to that moment
+    (the month view with ``month_view``: statuses at ``as_of``, rosters issued by then as frozen)."""
     target = Month.parse(month, "month")
     scope = scope or RosterScope()
     streams: dict[UUID, Any] = {}  # beneficiaries, rate schedules and the NCC tables, replayed
@@ -354,13 +628,13 @@ def roster_as_of(
     lines = []
     for agg in aggregates:
         found: list[dict[str, str]] = []
-        line = lines_from_aggregate(agg, target, rates, found)
+        line = lines_from_aggregate(agg, target, rates, found, month_view=month_view)
         if scope.admits(line.commune_code, line.channel):
             lines.append(line)
             problems.extend(found)
-    roster = Roster(target, scope, _sorted(lines), problems=problems)
+    roster = Roster(target, scope, _sorted(lines), problems=problems, view=_view(month_view))
     roster.as_of = as_of.isoformat()
-    return roster
+    return _with_issued(ledger, roster, as_of) if month_view else roster
 
 
 def roster_from_dict(data: dict[str, Any]) -> Roster:
@@ -428,11 +702,11 @@ def _moment(value: datetime | None) -> str | None:
 def roster_info(ledger: BenefitsLedger, stream: IssuedRoster) -> dict[str, Any]:
     """What the ledger records of a roster: its status (``prepared`` | ``issued`` | ``returned``), scope,
     hash and totals, who prepared, approved or returned it and when, and once issued its checkpoint."""
-    issued = stream.status == ISSUED
+    issued = stream.status == signed.ISSUED
     return {
         "roster_id": str(stream.id),
         "status": stream.status,
-        "status_label": STATUS_LABELS[stream.status],
+        "status_label": signed.STATUS_LABELS[stream.status],
         "content_hash": stream.content_hash,
         "month": stream.month,
         "commune_code": stream.commune_code,
@@ -456,7 +730,7 @@ def rosters_awaiting_approval(ledger: BenefitsLedger, actor: Actor) -> list[dict
     found: list[dict[str, Any]] = []
     for sid in ledger.roster_ids():
         stream = ledger.roster_by_id(sid)
-        if stream is None or stream.status != PREPARED:
+        if stream is None or stream.status != signed.PREPARED:
             continue
         if isinstance(actor, User) and not actor.can_approve_commune(stream.commune_code):
             continue
@@ -487,15 +761,40 @@ def _first_disagreement(read: list[RosterLine], logged: list[RosterLine]) -> str
 def current_roster(
     engine: ProjectionEngine, month: object, scope: RosterScope
 ) -> tuple[Roster, dict[str, Any] | None]:
-    """The roster of a month and scope with what the ledger records of it (:func:`roster_info`, or
-    ``None`` where none was prepared): an issued roster frozen, a prepared one as prepared (what the
-    approver approves), else (none, or returned) the roster built now."""
+    """The outstanding view of a month and scope with what the ledger records of its roster
+    (:func:`roster_info`, or ``None`` where none was prepared): an issued roster frozen, a prepared one
+    as prepared (what the approver approves), else (none, or returned) the roster built now
+    (``read_at``: when it was read, or when the frozen one was prepared)."""
     target = Month.parse(month, "month")
     stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
-    if stream is None:
-        return build_roster(engine, target, scope), None
-    info = roster_info(engine.ledger, stream)
-    if stream.status == RETURNED:
-        return build_roster(engine, target, scope), info
+    if stream is None or stream.status == signed.RETURNED:
+        roster = build_roster(engine, target, scope)
+        roster.read_at = engine.ledger.clock().isoformat()
+        return roster, None if stream is None else roster_info(engine.ledger, stream)
     data = json.loads(engine.ledger.documents.get(stream.content_hash))
-    return roster_from_dict(data), info
+    roster = roster_from_dict(data)
+    roster.read_at = (stream.prepared_at or stream.created_on).isoformat()
+    roster.status = stream.status
+    return roster, roster_info(engine.ledger, stream)
+
+
+def roster_view(
+    engine: ProjectionEngine,
+    month: object,
+    scope: RosterScope,
+    *,
+    outstanding_only: bool = False,
+    as_of: datetime | None = None,
+) -> tuple[Roster, dict[str, Any] | None]:
+    """The roster every way in shows (API, pages, CLI): the month view (default) or, with
+    ``outstanding_only``, the outstanding view (frozen once prepared or issued: :func:`current_roster`);
+    as the ledger knew it at ``as_of`` when given. Also what the ledger records of the scope's own
+    roster, if any (:func:`roster_info`: its status, hash, who signed it; its checkpoint once issued;
+    for ``as_of``: none, as before)."""
+    target = Month.parse(month, "month")
+    if as_of is not None:
+        return roster_as_of(engine.ledger, target, as_of, scope, month_view=not outstanding_only), None
+    if outstanding_only:
+        return current_roster(engine, target, scope)
+    stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
+    return month_roster(engine, target, scope), None if stream is None else roster_info(engine.ledger, stream)

@@ -56,12 +56,13 @@ from projections.reports import (
     summary_report,
 )
 from projections.rosters import (
+    MONTH_VIEW,
+    STATUS_LABELS,
     RosterScope,
     approve_roster,
-    current_roster,
     issue_roster,
     return_roster,
-    roster_as_of,
+    roster_view,
     rosters_awaiting_approval,
 )
 
@@ -76,17 +77,22 @@ ROSTER_FORMATS = ("table", "csv", "xlsx", "json", "summary")
 
 
 def _roster_table(roster: Roster) -> Table:
-    table = Table(
-        title=f"Danh sách chi trả tháng {roster.month.month:02d}/{roster.month.year}", show_lines=False
-    )
-    for heading in ("STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"):
+    month_view = roster.view == MONTH_VIEW
+    table = Table(title=roster.heading(), show_lines=False)
+    headings = ["STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Hình thức", "Ký nhận"]
+    if month_view:
+        headings.insert(6, "Tình trạng")
+    for heading in headings:
         table.add_column(heading, justify="right" if heading in {"STT", "Số tiền"} else "left")
     for number, line in enumerate(roster.lines, start=1):
-        table.add_row(
+        row = [
             str(number), line.full_name, line.citizen_id or "", commune_name(line.commune_code),
             describe_line(line), format_vnd(line.net_amount), CHANNEL_LABELS.get(line.channel, line.channel),
             "" if line.channel == "cash" else "—",
-        )  # fmt: skip
+        ]  # fmt: skip
+        if month_view:
+            row.insert(6, STATUS_LABELS[line.status])
+        table.add_row(*row)
     totals = roster.totals()
     table.add_row(
         "",
@@ -96,6 +102,14 @@ def _roster_table(roster: Roster) -> Table:
         "",
         f"[bold]{format_vnd(totals['amount'])}[/]",
     )
+    return table
+
+
+def _status_summary(roster: Roster) -> Table:
+    """The month view's lines and amounts per status."""
+    table = Table("Tình trạng", "Số dòng", "Số tiền", title=f"{roster.heading()}: theo tình trạng")
+    for status, row in roster.totals()["by_status"].items():
+        table.add_row(STATUS_LABELS[status], str(row["lines"]), format_vnd(row["amount"]))
     return table
 
 
@@ -140,9 +154,13 @@ def roster(
         "--user",
         help="With --issue: prepare as this registered user (default: cli, the server's console).",
     ),
+    outstanding_only: bool = typer.Option(
+        False, "--outstanding-only", help="Only what is still to pay (what --issue freezes)."
+    ),
 ) -> None:
-    """The payout roster of a month (danh sách chi trả); ``--issue`` prepares it for approval
-    (``ledger rosters approve ID --user NAME`` issues it)."""
+    """The payout roster of a month (danh sách chi trả): every line due that month with its status, or
+    with --outstanding-only what is still to pay; ``--issue`` prepares it for approval (``ledger
+    rosters approve ID --user NAME`` issues it)."""
     settings: Settings = ctx.obj
     if user is not None and not issue:
         _fail("--user: only with --issue (who prepares the roster)", EXIT_BAD_INPUT)
@@ -151,15 +169,15 @@ def roster(
         target = Month.parse(month, "month")
         engine = open_projections(ledger, settings.database_url)
         moment = parse_as_of(as_of, "--as-of")
-        if moment is not None:
-            the_roster, issued = roster_as_of(ledger, target, moment, scope), None
-        else:
-            the_roster, issued = current_roster(engine, target, scope)
+        the_roster, issued = roster_view(
+            engine, target, scope, outstanding_only=outstanding_only or issue, as_of=moment
+        )
         if issue:
             preparer = _registered(ledger, user) if user is not None else "cli"
             if isinstance(preparer, User):
                 require_roster_issuer(preparer, scope.commune_code)
             issued = issue_roster(engine, preparer, target, scope)
+            the_roster.status = issued["status"]  # the files' titles: CHỜ PHÊ DUYỆT
         engine.store.close()
     _emit_roster(the_roster, output_format, out, issued)
 
@@ -246,13 +264,14 @@ def _emit_roster(
     console = _console()
     data: bytes | None = None
     if output_format == "csv":
-        data = roster_csv(the_roster, (issued or {}).get("checkpoint"), status=(issued or {}).get("status"))
+        data = roster_csv(the_roster, (issued or {}).get("checkpoint"))
     elif output_format == "xlsx":
-        data = roster_xlsx(the_roster, (issued or {}).get("checkpoint"), status=(issued or {}).get("status"))
+        data = roster_xlsx(the_roster, (issued or {}).get("checkpoint"))
         if out is None:
             _fail("--out: an XLSX roster needs a file to write", EXIT_BAD_INPUT)
     elif output_format == "json":
-        data = json.dumps(the_roster.as_dict(), ensure_ascii=False, indent=2).encode()
+        body = {**the_roster.as_dict(), "view": the_roster.view}
+        data = json.dumps(body, ensure_ascii=False, indent=2).encode()
     if data is not None:
         if out is None:
             console.file.write(data.decode("utf-8-sig"))
@@ -263,16 +282,23 @@ def _emit_roster(
         console.print(_roster_table(the_roster))
         console.print(_commune_summary(the_roster))
     else:
+        console.print(the_roster.heading())
         console.print(_commune_summary(the_roster))
+    if output_format in {"table", "summary"} and the_roster.view == MONTH_VIEW:
+        console.print(_status_summary(the_roster))
     _print_problems(the_roster)
     if issued:
-        what = "issued" if issued["status"] == "issued" else f"{issued['status']} ({issued['status_label']})"
-        _console(stderr=True).print(
-            f"{what} roster {issued['roster_id']} content hash {issued['content_hash']}"
-        )
-        if issued["status"] == "prepared":
-            hint = f"ledger rosters approve {issued['roster_id']} --user NAME"
-            _console(stderr=True).print(f"awaiting approval by a second person: {hint}")
+        _print_signed(issued)
+
+
+def _print_signed(issued: dict[str, Any]) -> None:
+    """What the ledger records of the roster (on standard error): its status and hash, and who signs
+    next while it awaits approval."""
+    what = "issued" if issued["status"] == "issued" else f"{issued['status']} ({issued['status_label']})"
+    _console(stderr=True).print(f"{what} roster {issued['roster_id']} content hash {issued['content_hash']}")
+    if issued["status"] == "prepared":
+        hint = f"ledger rosters approve {issued['roster_id']} --user NAME"
+        _console(stderr=True).print(f"awaiting approval by a second person: {hint}")
 
 
 def _print_problems(the_roster: Roster) -> None:

@@ -30,6 +30,7 @@ from domain.errors import NotAllowed, NotFound, TokenExpired
 from domain.values import BHYT_GROUPS
 from ledger.adapters.communes import commune_name, communes_of
 from ledger.authorization import may_read, readable_communes, require_file_import
+from projections.roster_paper import NATIONAL_HEADING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,6 +82,7 @@ def _environment() -> Environment:
         RECOVERY_LABELS=vi.RECOVERY_LABELS,
         EVENT_LABELS=vi.EVENT_LABELS,
         INSPECTING_ROLES=INSPECTING_ROLES,
+        NATIONAL_HEADING=NATIONAL_HEADING,
         commune_name=commune_name,
         basis_text=vi.basis_text,
         channel_text=vi.channel_text,

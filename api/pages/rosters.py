@@ -1,7 +1,8 @@
 """Danh sách chi trả — the monthly payout roster as a page, its files, its print view, and its issue.
 
 * ``GET /pages/danh-sach-chi-tra?month=YYYY-MM&commune_code=&channel=`` — the roster of a month and
-  scope as ``GET /v1/rosters/{month}`` serves it (:func:`projections.rosters.current_roster`: frozen
+  scope as ``GET /v1/rosters/{month}`` serves it (:func:`projections.rosters.roster_view`: the month
+  view with statuses, or with the filter ``outstanding_only`` ticked what is still to pay, frozen
   once issued, else built now): its lines, totals per channel and commune, and beside it the payments
   already recorded for that month. An officer with a commune scope sees only their communes (the first
   one by default; another commune is 403).
@@ -22,10 +23,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import support as vi
@@ -44,22 +46,31 @@ from api.pages.kit import (
 from api.pages.queries import payments_for_period
 from api.web.problems import status_of
 from api.web.services import Services, services
-from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError
 from domain.rosters import ISSUED, PREPARED, RETURNED
 from domain.values import Month
 from ledger.access_log import roster_read
-from ledger.adapters.communes import commune_name, communes_of, resolve_commune
-from projections.exports import ITEM_LABELS, XLSX, roster_csv, roster_file_name, roster_xlsx
+from ledger.adapters.communes import commune_name, resolve_commune
+from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
+from projections.roster_paper import (
+    SIGNATURES,
+    SIGNING_DATE,
+    item_label,
+    letterhead,
+    roster_title,
+    scheme_name,
+)
 from projections.rosters import (
     CHANNELS,
+    MONTH_VIEW,
+    STATUS_LABELS,
     Roster,
     RosterLine,
     RosterScope,
     approve_roster,
-    current_roster,
     issue_roster,
     return_roster,
+    roster_view,
     rosters_awaiting_approval,
 )
 
@@ -68,6 +79,7 @@ router = APIRouter(include_in_schema=False)
 BASE = f"{COOKIE_PATH}/danh-sach-chi-tra"
 SCREEN_LINES = 1000  # more lines than this: the files and the print view have them all
 FIELDS = ("month", "commune_code", "channel")
+TICKED = {"true", "1", "on"}  # a ticked checkbox, or the API's spelling
 NOTICES = {
     "da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ.",
     "da-trinh-duyet": (
@@ -88,14 +100,21 @@ class _RefusalError(Exception):
 
 
 def _scope(
-    request: Request, visitor: Visitor, month: str, commune_code: str, channel: str
+    request: Request,
+    visitor: Visitor,
+    month: str,
+    commune_code: str,
+    channel: str,
+    outstanding_only: str = "",
 ) -> tuple[dict[str, str], dict[str, str], Month | None, RosterScope | None]:
     """The form as given (defaults filled), its refusals, and the month and scope when both are good.
+    ``outstanding_only`` (the filter "chỉ các khoản còn phải chi"): ``"true"`` when ticked, else ``""``.
 
     Raises :class:`_RefusalError` (403) for a commune outside an officer's scope."""
     svc: Services = services(request)
     form = {"month": vi.parse_month_text(month) or str(svc.ledger.current_month()),
-            "commune_code": commune_code.strip(), "channel": channel.strip()}  # fmt: skip
+            "commune_code": commune_code.strip(), "channel": channel.strip(),
+            "outstanding_only": "true" if outstanding_only.strip().lower() in TICKED else ""}  # fmt: skip
     if visitor.scoped:
         if not form["commune_code"]:
             form["commune_code"] = visitor.user.scope[0]
@@ -122,21 +141,8 @@ def _query(form: dict[str, str], **extra: str) -> str:
     return urlencode({k: v for k, v in {**form, **extra}.items() if v})
 
 
-def _scheme_name(code: str) -> str:
-    if code == "RECOVERY":
-        return "Khấu trừ thu hồi chi thừa"
-    scheme = scheme_catalogue().get(code)
-    return scheme.name_vi if scheme else code
-
-
 def _line(number: int, line: RosterLine, paid: dict[str, int]) -> dict[str, Any]:
-    items = []
-    for item in line.items:
-        if item.type == "recovery":
-            items.append((ITEM_LABELS["recovery"].capitalize(), item.amount))
-            continue
-        when = f" {vi.thang(item.period)}" if item.period else ""
-        items.append((f"{_scheme_name(item.scheme)} — {ITEM_LABELS[item.type]}{when}", item.amount))
+    items = [(item_label(item), item.amount) for item in line.items]
     return {
         "number": number,
         "beneficiary_id": line.beneficiary_id,
@@ -147,6 +153,8 @@ def _line(number: int, line: RosterLine, paid: dict[str, int]) -> dict[str, Any]
         "items": items,
         "net_amount": line.net_amount,
         "paid": paid.get(line.beneficiary_id, 0),
+        "status": STATUS_LABELS[line.status],
+        "issued_roster_id": line.issued_roster_id,
     }
 
 
@@ -160,18 +168,6 @@ def _by_commune(roster: Roster) -> list[dict[str, Any]]:
          "amount": sum(x.net_amount for x in lines)}
         for code, lines in sorted(groups.items())
     ]  # fmt: skip
-
-
-def _letterhead(province: str | None, commune_code: str, roster: Roster) -> list[str]:
-    """Who issues the list, as the top-left corner of the print names it: the province's and the
-    commune's people's committees (the province of the deployment, else the one of the lines)."""
-    if commune_code:
-        commune = resolve_commune(commune_code)
-        return [f"UBND {vi.province_title(commune.province_name)}".upper(), f"UBND {commune.name}".upper()]
-    names = {resolve_commune(line.commune_code).province_name for line in roster.lines}
-    if province:
-        names = {c.province_name for c in communes_of(province)[:1]}
-    return [f"UBND {vi.province_title(names.pop())}".upper()] if len(names) == 1 else ["ĐƠN VỊ CHI TRẢ"]
 
 
 def _title(form: dict[str, str]) -> str:
@@ -204,10 +200,11 @@ def _roster_page(
     issue_error: str = "",
     decision_errors: dict[str, str] | None = None,
     status: int = 200,
+    outstanding_only: str = "",
 ) -> Response:
     svc: Services = services(request)
     try:
-        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel)
+        form, errors, target, scope = _scope(request, visitor, month, commune_code, channel, outstanding_only)
     except _RefusalError as refused:
         return refused.response
     context: dict[str, Any] = {
@@ -224,7 +221,7 @@ def _roster_page(
     }
     if target is None or scope is None:
         return page(request, "danh_sach.html", context, visitor=visitor, status=422)
-    roster, info = current_roster(svc.engine, target, scope)
+    roster, info = _roster(svc, form, target, scope)
     issued = info if info is not None and info["status"] == ISSUED else None
     _shown(svc, visitor, roster)
     payments = payments_for_period(svc.engine, str(target), scope)
@@ -237,6 +234,9 @@ def _roster_page(
         shown=True,
         month=str(target),
         title=_title(form),
+        heading=roster.heading(),
+        month_view=roster.view == MONTH_VIEW,
+        status_labels=STATUS_LABELS,
         lines=lines,
         more_lines=max(0, len(roster.lines) - SCREEN_LINES),
         totals=roster.totals(),
@@ -255,13 +255,25 @@ def _roster_page(
         csv_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='csv')}",
         xlsx_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='xlsx')}",
         print_url=f"{BASE}/in?{query}",
-        scheme_name=_scheme_name,
+        scheme_name=scheme_name,
     )
     return page(request, "danh_sach.html", context, visitor=visitor, status=status)
 
 
+def _roster(
+    svc: Services, form: dict[str, str], target: Month, scope: RosterScope
+) -> tuple[Roster, dict[str, Any] | None]:
+    """The roster the form asks for: the month view, or what is still to pay when the filter is ticked."""
+    return roster_view(svc.engine, target, scope, outstanding_only=bool(form["outstanding_only"]))
+
+
 def _chosen(
-    request: Request, month: str, commune_code: str, channel: str, visitor: Visitor | None = None
+    request: Request,
+    month: str,
+    commune_code: str,
+    channel: str,
+    visitor: Visitor | None = None,
+    outstanding_only: str = "",
 ) -> tuple[Visitor, dict[str, str], Month, RosterScope] | Response:
     """The visitor (the signed-in one unless given) and the form, month and scope a roster action works
     on, or the response that refuses it: sign in first, 403 for a commune outside an officer's scope,
@@ -270,23 +282,40 @@ def _chosen(
     if visitor is None:
         return to_signin(request)
     try:
-        form, _, target, scope = _scope(request, visitor, month, commune_code, channel)
+        form, _, target, scope = _scope(request, visitor, month, commune_code, channel, outstanding_only)
     except _RefusalError as refused:
         return refused.response
     if target is None or scope is None:
-        return _roster_page(request, visitor, month, commune_code, channel, status=422)
+        return _roster_page(
+            request, visitor, month, commune_code, channel, status=422, outstanding_only=outstanding_only
+        )
     return visitor, form, target, scope
 
 
+@dataclass
+class RosterQuery:
+    """The roster form's fields as a query string gives them (checked by :func:`_scope`)."""
+
+    month: str = ""
+    commune_code: str = ""
+    channel: str = ""
+    outstanding_only: str = ""
+
+
+Asked = Annotated[RosterQuery, Depends()]
+
+
 @router.get(BASE)
-def roster_page(
-    request: Request, month: str = "", commune_code: str = "", channel: str = "", thong_bao: str = ""
-) -> Response:
-    """Danh sách chi trả of a month and commune."""
+def roster_page(request: Request, asked: Asked, thong_bao: str = "") -> Response:
+    """Danh sách chi trả of a month and commune: the month view with statuses, or (the filter ticked)
+    what is still to pay."""
     visitor = visitor_of(request)
     if visitor is None:
         return to_signin(request)
-    return _roster_page(request, visitor, month, commune_code, channel, notice=thong_bao)
+    return _roster_page(
+        request, visitor, asked.month, asked.commune_code, asked.channel, notice=thong_bao,
+        outstanding_only=asked.outstanding_only,
+    )  # fmt: skip
 
 
 NOTICE_AFTER = {"phat-hanh": "da-trinh-duyet", "phe-duyet": "da-phat-hanh", "tra-lai": "da-tra-lai"}
@@ -347,41 +376,42 @@ def _approves(visitor: Visitor) -> bool:
 
 
 @router.get(f"{BASE}/tai-ve")
-def download(
-    request: Request, month: str = "", commune_code: str = "", channel: str = "", dinh_dang: str = "csv"
-) -> Response:
-    """The roster as a CSV or XLSX file."""
-    chosen = _chosen(request, month, commune_code, channel)
+def download(request: Request, asked: Asked, dinh_dang: str = "csv") -> Response:
+    """The roster as a CSV or XLSX file (the view the page shows)."""
+    month, commune_code, channel = asked.month, asked.commune_code, asked.channel
+    chosen = _chosen(request, month, commune_code, channel, outstanding_only=asked.outstanding_only)
     if isinstance(chosen, Response):
         return chosen
-    visitor, _, target, scope = chosen
+    visitor, form, target, scope = chosen
     if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    roster, info = current_roster(services(request).engine, target, scope)
+    roster, info = _roster(services(request), form, target, scope)
     _shown(services(request), visitor, roster, dinh_dang)
     checkpoint = (info or {}).get("checkpoint")
-    status = info["status"] if info is not None else None
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     if dinh_dang == "csv":
-        content = roster_csv(roster, checkpoint, status=status)
-        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(roster_xlsx(roster, checkpoint, status=status), media_type=XLSX, headers=headers)
+        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(roster_xlsx(roster, checkpoint), media_type=XLSX, headers=headers)
 
 
 @router.get(f"{BASE}/in")
-def print_view(request: Request, month: str = "", commune_code: str = "", channel: str = "") -> Response:
-    """Bản in: A4 landscape, signature column, no navigation."""
-    chosen = _chosen(request, month, commune_code, channel)
+def print_view(request: Request, asked: Asked) -> Response:
+    """Bản in: A4 landscape, signature column, no navigation (the view the page shows)."""
+    chosen = _chosen(
+        request, asked.month, asked.commune_code, asked.channel, outstanding_only=asked.outstanding_only
+    )
     if isinstance(chosen, Response):
         return chosen
     visitor, form, target, scope = chosen
     svc: Services = services(request)
-    roster, info = current_roster(svc.engine, target, scope)
+    roster, info = _roster(svc, form, target, scope)
     _shown(svc, visitor, roster, "print")
     context = {
         "month": str(target),
         "title": _title(form),
+        "heading": roster.heading(),
+        "month_view": roster.view == MONTH_VIEW,
         "groups": _by_commune(roster),
         "totals": roster.totals(),
         "issued": info if info is not None and info["status"] == ISSUED else None,
@@ -389,6 +419,9 @@ def print_view(request: Request, month: str = "", commune_code: str = "", channe
         "content_hash": roster.content_hash(),
         "printed_at": svc.ledger.clock().isoformat(),
         "province_wide": not form["commune_code"],
-        "letterhead": _letterhead(svc.ledger.province, form["commune_code"], roster),
+        "letterhead": letterhead(svc.ledger.province, form["commune_code"], roster.lines),
+        "roster_title": roster_title(target),
+        "signatures": SIGNATURES,
+        "signing_date": SIGNING_DATE,
     }
     return page(request, "ban_in.html", context, visitor=visitor)

@@ -98,11 +98,6 @@ def thang(value: object) -> str:
     return f"{match.group(2)}/{match.group(1)}" if match else text
 
 
-def province_title(name: str) -> str:
-    """``Đồng Nai`` → ``Tỉnh Đồng Nai``; the five cities are named ``Thành phố …`` already."""
-    return name if name.startswith(("Thành phố", "Tỉnh")) else f"Tỉnh {name}"
-
-
 def phan_tram(share: object, digits: int = 1) -> str:
     """A share ``0.4567`` as ``45,7 %`` (decimal comma)."""
     if isinstance(share, bool) or not isinstance(share, int | float):

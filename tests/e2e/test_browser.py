@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -57,6 +58,24 @@ def _browser_or_skip() -> Any:
             pytest.fail(f"browser tests are required (LEDGER_REQUIRE_BROWSER=1) but {reason}")
         pytest.skip(reason)
     return sync_playwright
+
+
+def save_pdf(pdf: bytes, path: Path, first_page: Path) -> None:
+    """Save the PDF and its first page as PNG (poppler's pdftoppm, 60 dpi) beside the screenshots,
+    checking that the page is landscape (pdfinfo)."""
+    path.write_bytes(pdf)
+    if shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None:
+        if os.environ.get("LEDGER_REQUIRE_BROWSER") == "1":
+            pytest.fail("pdftoppm/pdfinfo missing (apt-get install poppler-utils)")
+        return
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info)
+    assert size is not None, info
+    assert float(size.group(1)) > float(size.group(2)), info  # landscape
+    stem = str(first_page.with_suffix(""))
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path), stem],
+                   check=True, timeout=60)  # fmt: skip
+    assert first_page.exists()
 
 
 def screenshots_dir(tmp_path: Path) -> Path:
@@ -235,7 +254,7 @@ def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
     page.screenshot(path=shots / "07-ban-in.png", full_page=True)
     pdf = page.pdf(prefer_css_page_size=True)
     assert pdf.startswith(b"%PDF")
-    (shots / "07-ban-in.pdf").write_bytes(pdf)
+    save_pdf(pdf, shots / "07-ban-in.pdf", shots / "roster-print-page1.png")
 
     # On a tablet.
     tablet = sign_in(browser, base, p.officer, tablet=True)

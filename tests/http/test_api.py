@@ -13,7 +13,7 @@ import io
 import itertools
 import json
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -28,11 +28,12 @@ from api_support import (
     citizen_id,
     items_of,
 )
-from openpyxl import load_workbook
 from psycopg import sql
+from workbook_reading import commune_table, open_roster
 
 from domain.values import Month
 from ledger.config import parse_database_url
+from ledger.csv_cells import unwrap
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -451,6 +452,7 @@ def test_retroactive_ncc_standard_pays_734000_arrears_for_july_in_august(api_unt
         "amount": 3_523_000,
         "by_channel": {"cash": 3_523_000, "bank": 0},
         "by_commune": {COMMUNE: 3_523_000},
+        **outstanding_totals(1, 3_523_000),  # nothing paid, nothing issued: all outstanding
     }
     view = api.view(bid)
     assert view["balances"]["arrears_due"] == 734_000
@@ -466,7 +468,15 @@ def test_retroactive_ncc_standard_pays_734000_arrears_for_july_in_august(api_unt
     api.clock.set(2024, 8, 12)
     paid = api.pay(bid, eid, "2024-07", 734_000, payment_id="TL-2024-07")
     assert paid.status_code == 201, paid.text
-    assert items_of(api.roster("2024-08")["lines"][0]) == [("regular", "2024-08", 2_789_000)]
+    assert items_of(api.roster("2024-08", outstanding_only="true")["lines"][0]) == [
+        ("regular", "2024-08", 2_789_000)
+    ]
+    (line,) = api.roster("2024-08")["lines"]  # the month view: the arrears still there, paid
+    assert [(i["type"], i["amount"], i["status"]) for i in line["items"]] == [
+        ("regular", 2_789_000, "outstanding"),
+        ("arrears", 734_000, "paid"),
+    ]
+    assert line["status"] == "partly_paid"
     assert api.view(bid)["balances"]["arrears_due"] == 0
 
 
@@ -531,7 +541,8 @@ def test_late_death_overpayment_recovered_by_deduction_from_the_funeral_allowanc
     one_off = api.pay(bid, funeral["entitlement_id"], None, 9_000_000, payment_id="MT-1")
     assert one_off.status_code == 201, one_off.text
     assert one_off.json()["period"] is None
-    assert api.roster("2024-12")["lines"] == []
+    assert api.roster("2024-12", outstanding_only="true")["lines"] == []
+    assert {line["status"] for line in api.roster("2024-12")["lines"]} <= {"paid"}
     history = api.history(bid)
     assert [e["type"] for e in history][-3:] == [
         "EntitlementGranted",
@@ -606,7 +617,7 @@ def test_payment_retry_double_payment_and_reversal(api: Api):
     assert api.recorded() == before
 
     def line_of(month: str) -> list[tuple[str, str | None, int]] | None:
-        lines = [x for x in api.roster(month)["lines"] if x["beneficiary_id"] == bid]
+        lines = [x for x in api.roster(month, outstanding_only="true")["lines"] if x["beneficiary_id"] == bid]
         return items_of(lines[0]) if lines else None
 
     assert line_of("2024-07") == [("regular", "2024-07", 2_789_000)]
@@ -735,6 +746,7 @@ def test_relocation_and_payment_channel_move_roster_lines_and_scope(api: Api):
         "amount": 2 * 2_789_000,
         "by_channel": {"cash": 2 * 2_789_000, "bank": 0},
         "by_commune": {OTHER_COMMUNE: 2_789_000, COMMUNE: 2_789_000},
+        **outstanding_totals(2, 2 * 2_789_000),
     }
     channel = {"type": "bank", "bank_code": "VCB", "account_number": "0071000123456"}
     moved = api.post(f"/v1/beneficiaries/{here}/payment-channel", {"payment_channel": channel,
@@ -969,9 +981,10 @@ def test_roster_csv_and_xlsx_downloads(api_until_june: Api):
     col = {h: i for i, h in enumerate(headings)}
     (data,) = [r for r in rows if r and r[0] == "1"]
     assert data[col["Họ và tên"]] == "Trần Thị Bình"
-    assert data[col["Số CCCD"]] == "075150012345"
+    assert data[col["Số CCCD"]] == '="075150012345"'  # text a spreadsheet keeps, the leading zero too
+    assert unwrap(data[col["Số CCCD"]]) == "075150012345"
     assert data[col["Xã/phường"]].startswith(COMMUNE)
-    assert data[col["Số tiền"]] == "3.523.000"
+    assert data[col["Số tiền"]] == "3523000"  # a plain integer
     assert "734.000" in data[col["Chế độ"]]
     assert data[col["Ký nhận"]] == ""
     scoped = api.get("/v1/rosters/2024-08", format="csv", commune_code=COMMUNE, channel="cash")
@@ -986,16 +999,21 @@ def test_roster_csv_and_xlsx_downloads(api_until_june: Api):
     assert as_xlsx.headers["content-disposition"] == (
         f'attachment; filename="danh-sach-chi-tra-2024-08-{COMMUNE}.xlsx"'
     )
-    book = load_workbook(io.BytesIO(as_xlsx.content))
-    sheet = book[book.sheetnames[1]]
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    headings = next(r for r in values if r and r[0] == "STT")
-    assert {"STT", "Họ và tên", "Số CCCD", "Xã/phường", "Chế độ", "Số tiền", "Ký nhận"} <= set(headings)
-    line = next(r for r in values if r and r[0] == 1)
+    book = open_roster(as_xlsx.content)
+    headings, rows, total = commune_table(book[book.sheetnames[1]])
+    assert {"STT", "Họ và tên", "Số CCCD", "Khoản chi", "Thực nhận (đ)", "Ký nhận"} <= set(headings)
+    line = next(r for r in rows if r[0] == 1)
     assert line[headings.index("Họ và tên")] == "Trần Thị Bình"
-    assert line[headings.index("Số tiền")] == 3_523_000
-    assert values[-1][headings.index("Số tiền")] == 3_523_000
+    assert line[headings.index("Thực nhận (đ)")] == 3_523_000
+    assert total[headings.index("Thực nhận (đ)")] == 3_523_000
     assert as_json_totals(api) == 3_523_000
+
+
+def outstanding_totals(lines: int, amount: int) -> dict[str, Any]:
+    """The month view's split by status of a roster whose every line is outstanding."""
+    by_status = {s: {"lines": 0, "amount": 0} for s in ("paid", "partly_paid", "issued", "outstanding")}
+    by_status["outstanding"] = {"lines": lines, "amount": amount}
+    return {"by_status": by_status, "by_item_status": {"paid": 0, "issued": 0, "outstanding": amount}}
 
 
 def as_json_totals(api: Api) -> int:
@@ -1006,7 +1024,7 @@ def test_issued_roster_is_frozen_and_issued_once(api: Api):
     api.clock.set(2024, 8, 2)
     bid, eid = martyr_relative(api, "2024-08")
     other, _ = martyr_relative(api, "2024-08")
-    current = api.roster("2024-08", commune_code=COMMUNE)
+    current = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")
     assert current["issued"] is None
     issued = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE, "reason": "chốt danh sách"})
     assert issued.status_code == 201, issued.text
@@ -1025,15 +1043,17 @@ def test_issued_roster_is_frozen_and_issued_once(api: Api):
     # later writes do not change the issued roster...
     api.clock.set(2024, 8, 10)
     assert api.pay(bid, eid, "2024-08", 2_789_000).status_code == 201
-    frozen = api.roster("2024-08", commune_code=COMMUNE)
+    frozen = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")
     assert frozen["issued"]["roster_id"] == answer["roster_id"]
     assert frozen["content_hash"] == answer["content_hash"]
     assert frozen["lines"] == current["lines"]
     assert frozen["totals"] == current["totals"]
-    as_csv = api.get("/v1/rosters/2024-08", format="csv", commune_code=COMMUNE).content.decode("utf-8-sig")
+    as_csv = api.get(
+        "/v1/rosters/2024-08", format="csv", commune_code=COMMUNE, outstanding_only="true"
+    ).content.decode("utf-8-sig")
     assert as_csv.count("2.789.000") >= 2
     # ...while a roster of another scope is built from the ledger as it is now
-    assert [x["beneficiary_id"] for x in api.roster("2024-08")["lines"]] == [other]
+    assert [x["beneficiary_id"] for x in api.roster("2024-08", outstanding_only="true")["lines"]] == [other]
     before = api.recorded()
     again = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE})
     assert "already issued" in assert_problem(again, 409)["detail"]
@@ -1243,3 +1263,53 @@ def test_every_write_records_the_reason_and_the_caller(api: Api):
     assert_problem(api.get(f"/v1/beneficiaries/{bid}", as_=None), 401)
     # need-to-know: an officer of another commune no longer reads the person (test_api_auth.py's matrix)
     assert_problem(api.get(f"/v1/beneficiaries/{bid}", as_="officer_other"), 403)
+
+
+def test_province_month_view_shows_a_communes_issued_roster_as_frozen_after_a_later_grant(api: Api):
+    """A commune's roster of August issued with 5 lines; then a grant. The province roster of August (the
+    month view) shows the commune's 5 lines exactly as issued, marked issued, and the new line apart as
+    outstanding: the two never disagree, and the totals add up. ``outstanding_only=true`` is the old
+    view: every unpaid line, built now."""
+    api.clock.set(2024, 8, 2)
+    for _ in range(5):
+        martyr_relative(api, "2024-08")
+    issued = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE})
+    assert issued.status_code == 201, issued.text
+    assert (issued.json()["lines"], issued.json()["amount"]) == (5, 5 * 2_789_000)
+    approved = api.post(f"/v1/rosters/{issued.json()['roster_id']}/approve", {}, as_="approver")
+    assert approved.status_code == 200, approved.text  # the second signature issues it
+    api.clock.set(2024, 8, 6)
+    later, _ = martyr_relative(api, "2024-08")  # granted after the issue
+    commune = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")  # the issued roster
+    assert commune["view"] == "outstanding"
+    assert commune["issued"]["content_hash"] == issued.json()["content_hash"]
+    assert (commune["totals"]["lines"], commune["totals"]["amount"]) == (5, 5 * 2_789_000)
+    province = api.roster("2024-08", as_="officer_all")
+    assert province["view"] == "month"
+    assert province["as_of"] == "2024-08-06T09:00:00+00:00"  # the moment the statuses were read
+    frozen = [line for line in province["lines"] if line["status"] == "issued"]
+    assert [line["issued_roster_id"] for line in frozen] == [issued.json()["roster_id"]] * 5
+    strip = ("status", "issued_roster_id")
+    assert [{k: v for k, v in line.items() if k not in strip} | {"items": [
+        {k: v for k, v in i.items() if k != "status"} for i in line["items"]]} for line in frozen
+    ] == commune["lines"]  # fmt: skip
+    (new,) = [line for line in province["lines"] if line["status"] != "issued"]
+    assert (new["beneficiary_id"], new["status"], new["issued_roster_id"]) == (later, "outstanding", None)
+    assert [(i["type"], i["amount"], i["status"]) for i in new["items"]] == [
+        ("regular", 2_789_000, "outstanding")
+    ]
+    totals = province["totals"]
+    assert (totals["lines"], totals["amount"]) == (6, 6 * 2_789_000)
+    assert totals["by_status"]["issued"] == {"lines": 5, "amount": 5 * 2_789_000}
+    assert totals["by_status"]["outstanding"] == {"lines": 1, "amount": 2_789_000}
+    assert totals["by_item_status"] == {"paid": 0, "issued": 5 * 2_789_000, "outstanding": 2_789_000}
+    assert totals["by_commune"] == {COMMUNE: 6 * 2_789_000}
+    # the commune's own month view agrees with the province's
+    commune_month = api.roster("2024-08", commune_code=COMMUNE)
+    assert commune_month["lines"] == province["lines"]
+    assert commune_month["issued"]["roster_id"] == issued.json()["roster_id"]
+    # the outstanding view, province-wide: every unpaid line as of now (not frozen), the 6 of them
+    old = api.roster("2024-08", as_="officer_all", outstanding_only="true")
+    assert (old["view"], old["as_of"], old["totals"]["lines"]) == ("outstanding", None, 6)
+    assert "by_status" not in old["totals"]
+    assert all("status" not in line for line in old["lines"])

@@ -31,8 +31,10 @@ def test_prepare_return_prepare_again_approve_and_payments_wait_for_the_approval
     assert (first["status"], first["prepared_by"], first["lines"]) == ("prepared", "officer", 1)
     assert first["prepared_at"].startswith("2024-08-02")
     roster_id = first["roster_id"]
-    shown = api.roster("2024-08", commune_code=COMMUNE)
+    shown = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")
     assert (shown["status"], shown["roster"]["prepared_by"], shown["issued"]) == ("prepared", "officer", None)
+    month_view = api.roster("2024-08", commune_code=COMMUNE)
+    assert (month_view["view"], month_view["status"]) == ("month", "prepared")
     assert shown["content_hash"] == first["content_hash"]  # what the approver sees: the bytes prepared
 
     # a payment for the month waits for the approval: refused, nothing recorded

@@ -9,7 +9,10 @@ same accessibility check (labels on every input, headings in order, ids unique, 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,13 +20,15 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
+from openpyxl import load_workbook
 from policy_support import STRICT_POLICY, directives, tags_of
 from test_pages import Site, assert_accessible, beside, csrf_of, page, payment_form, profile, text_of
 
 from api.pages import charts
 from api.pages import support as vi
 from ledger.integrity import verify_streams
-from projections.reports import audit_search, summary_report
+from projections.audit import audit_trail
+from projections.reports import summary_report
 from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
@@ -481,7 +486,10 @@ def test_roster_page_lists_the_month_with_totals_within_the_officers_communes(si
     officer = site.signed_in("officer")
     html = page(officer, ROSTER, month="2024-09")
     text = text_of(html)
-    assert "Tháng 09/2024 — Phường Trấn Biên (26041)" in text  # the officer's commune by default
+    # the officer's commune by default; the month view, its statuses read today
+    assert (
+        "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024 — Phường Trấn Biên (26041)" in text
+    )
     assert "Bản tạm — chưa phát hành" in text
     # Ánh: September's amount and August's arrears on one line, with the totals.
     assert f'href="/pages/doi-tuong/{site.anh.id}">Nguyễn Văn Ánh</a>' in html
@@ -509,17 +517,35 @@ def test_roster_page_lists_the_month_with_totals_within_the_officers_communes(si
         "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
         period="2024-09", amount=2_789_000, paid_on="2024-09-18", reference="BL-0918",
     )  # fmt: skip
-    text = text_of(page(officer, ROSTER, month="09/2024"))
+    text = text_of(page(officer, ROSTER, month="09/2024", outstanding_only="true"))
     assert "Tổng cộng: 1 người 2.789.000 đ" in text
     assert "1 khoản, tổng 2.789.000 đ" in text
+    # The month view keeps the whole line, partly paid, and splits the totals by status.
+    month_view = page(officer, ROSTER, month="09/2024")
+    assert 'id="ds-outstanding_only" name="outstanding_only" value="true">' in month_view  # not ticked
+    text = text_of(month_view)
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert "5.578.000 đ Tiền mặt Đã chi một phần 2.789.000 đ" in text
+    assert "Theo tình trạng Tình trạng Số dòng Số tiền Đã chi 0 0 đ Đã chi một phần 1 5.578.000 đ" in text
     assert (
         "Nguyễn Văn Ánh Thân nhân liệt sĩ (trợ cấp hằng tháng) 2.789.000 đ 18/09/2024 Tiền mặt BL-0918"
         in text
     )
     # July: everything paid; nothing due, the July payment listed.
-    text = text_of(page(officer, ROSTER, month="2024-07"))
+    still_to_pay = page(officer, ROSTER, month="2024-07", outstanding_only="true")
+    assert 'id="ds-outstanding_only" name="outstanding_only" value="true" checked>' in still_to_pay
+    assert (
+        f'href="{ROSTER}/in?month=2024-07&amp;commune_code={COMMUNE}&amp;outstanding_only=true"'
+        in still_to_pay
+    )
+    text = text_of(still_to_pay)
+    assert "Danh sách còn phải chi tháng 07/2024 (đến ngày 20/09/2024)" in text
     assert "Không có khoản nào phải chi trong tháng này ở Phường Trấn Biên (26041)." in text
     assert f"BD-07-{site.anh.citizen_id}" in text
+    text = text_of(page(officer, ROSTER, month="2024-07"))  # the month view: July's line, paid
+    assert "Danh sách chi trả tháng 07/2024 — tình trạng đến ngày 20/09/2024" in text
+    assert "Tổng cộng: 1 người 2.789.000 đ" in text
+    assert "2.789.000 đ Tiền mặt Đã chi 2.789.000 đ" in text
 
     # Another commune is not the officer's: 403 for the page, its files and its print view.
     for path in (ROSTER, f"{ROSTER}/tai-ve", f"{ROSTER}/in"):
@@ -540,7 +566,7 @@ def test_province_roster_for_officers_of_the_province_and_inspectors(site: Site)
     for user in ("officer_all", "inspector", "admin"):
         html = page(site.signed_in(user), ROSTER, month="2024-09")
         text = text_of(html)
-        assert "Tháng 09/2024 — Toàn tỉnh" in text
+        assert "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024 — Toàn tỉnh" in text
         assert site.anh.id in html
         assert site.other.id in html
         assert "Số người 2 Tổng số tiền 11.156.000 đ" in text
@@ -554,7 +580,7 @@ def test_province_roster_for_officers_of_the_province_and_inspectors(site: Site)
     assert "Lập danh sách, trình duyệt" not in inspector_page
 
 
-def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
+def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:  # noqa: PLR0915 - one story
     officer = site.signed_in("officer")
     html = page(officer, ROSTER, month="2024-09")
     issue = f"{ROSTER}/phat-hanh"
@@ -608,9 +634,14 @@ def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
         "officer", payment_id="BD-09-ANH", beneficiary_id=site.anh.id, entitlement_id=site.anh.entitlement_id,
         period="2024-09", amount=2_789_000, paid_on="2024-09-20",
     )  # fmt: skip
-    text = text_of(page(officer, ROSTER, month="2024-09"))
+    text = text_of(page(officer, ROSTER, month="2024-09", outstanding_only="true"))
+    assert "Danh sách còn phải chi tháng 09/2024 (đến ngày 20/09/2024)" in text  # as issued that day
     assert "Tổng cộng: 1 người 5.578.000 đ" in text
     assert "5.578.000 đ Tiền mặt 2.789.000 đ" in text  # the line, and what was paid of it this month
+    # The month view shows the issued line as frozen, now partly paid (September paid, August issued).
+    text = text_of(page(officer, ROSTER, month="2024-09"))
+    assert "Tổng cộng: 1 người 5.578.000 đ" in text
+    assert "5.578.000 đ Tiền mặt Đã chi một phần 2.789.000 đ" in text
     # A second issue (an old page posted again) is refused, nothing recorded.
     recorded = site.recorded()
     again = post_form(officer, html, issue)
@@ -639,7 +670,8 @@ def test_an_approver_returns_a_roster_with_a_reason_beside_its_field_and_the_off
     print_view = text_of(page(approver, f"{ROSTER}/in", month="2024-09"))
     assert "CHỜ PHÊ DUYỆT — lập bởi officer" in print_view
     assert "ĐÃ PHÁT HÀNH" not in print_view
-    as_csv = approver.get(f"{ROSTER}/tai-ve", params={"month": "2024-09", "dinh_dang": "csv"})
+    document = {"month": "2024-09", "dinh_dang": "csv", "outstanding_only": "on"}  # the document prepared
+    as_csv = approver.get(f"{ROSTER}/tai-ve", params=document)
     assert as_csv.content.decode("utf-8-sig").startswith("DANH SÁCH CHI TRẢ THÁNG 09/2024 — CHỜ PHÊ DUYỆT")
     before = site.recorded()
     refused = post_form(approver, html, f"{ROSTER}/tra-lai", reason=" ")
@@ -696,7 +728,16 @@ def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_sig
     text = text_of(html)
     assert "UBND TỈNH ĐỒNG NAI UBND PHƯỜNG TRẤN BIÊN" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
-    assert re.search(r"<h1>Danh sách chi trả trợ cấp tháng 09/2024</h1>", html)
+    assert re.search(r"<h1>DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 09/2024</h1>", html)  # projections.roster_paper
+    view = "Danh sách chi trả tháng 09/2024 — tình trạng đến ngày 20/09/2024"
+    assert f'<p class="roster-view">{view}</p>' in html
+    assert '<span class="status">Còn phải chi</span>' in html  # each line's status under its channel
+    still_to_pay = page(officer, f"{ROSTER}/in", month="2024-09", outstanding_only="true")
+    assert (
+        '<p class="roster-view">Danh sách còn phải chi tháng 09/2024 (đến ngày 20/09/2024)</p>'
+        in still_to_pay
+    )
+    assert 'class="status"' not in still_to_pay
     headings = re.findall(r"<th scope=\"col\"[^>]*>([^<]+)</th>", html)
     assert headings == ["STT", "Họ và tên", "Số CCCD", "Khoản chi", "Số tiền (đ)", "Hình thức", "Ký nhận"]
     assert html.count('<td class="sign"></td>') == 1  # one blank signature cell per line
@@ -821,26 +862,26 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
 
     html = page(inspector, "/pages/nhat-ky", actor="officer")
     text = text_of(html)
-    assert "2 sự kiện" in text  # the payment, and the claim of its payment id
-    assert "Mã duy nhất" in text
+    assert "1 sự kiện" in text  # the payment, the claim of its payment id folded into it
+    assert "Giữ mã duy nhất — Mã chi trả: P-" in text
     assert "22/09/2024 16:00" in text  # recorded at 09:00 UTC, shown in Vietnam's time
     assert "Chi trả hiệu lực 10/08/2024 Nguyễn Văn Ánh Phường Trấn Biên (26041)" in text
     assert "Chế độ Thân nhân liệt sĩ (trợ cấp hằng tháng) (NCC_MARTYR_RELATIVE) Kỳ 08/2024" in text
     # Type and commune: the July payment of the commune's person, and the August one.
     html = page(inspector, "/pages/nhat-ky", type="PaymentRecorded", commune_code=COMMUNE)
     rows = re.findall(r"Mã chi trả (\S+)", text_of(html))
-    assert rows == [f"BD-07-{site.anh.citizen_id}", f"P-{site.anh.id[:8]}-2024-08"]
+    assert rows == [f"P-{site.anh.id[:8]}-2024-08", f"BD-07-{site.anh.citizen_id}"]  # newest first
     assert site.other.citizen_id not in html
     expected = [
         i["position"]
-        for i in audit_search(
+        for i in audit_trail(
             site.api.app.state.services.engine, type="PaymentRecorded", commune_code=COMMUNE
         )["items"]
     ]
     assert re.findall(r'<span class="muted">#(\d+)</span>', html) == [str(p) for p in expected]
     # Dates (the days the events were recorded).
     assert "Không có sự kiện nào" in page(inspector, "/pages/nhat-ky", date_from="2024-09-23")
-    assert "2 sự kiện" in page(inspector, "/pages/nhat-ky", date_from="22/09/2024", date_to="2024-09-22")
+    assert "1 sự kiện" in page(inspector, "/pages/nhat-ky", date_from="22/09/2024", date_to="2024-09-22")
     # Refusals beside the field.
     checks = [
         ({"date_from": "32/13/2024"}, "nk-date_from", "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."),
@@ -864,7 +905,49 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
     second = page(inspector, link.group(1).replace("&amp;", "&"))
     more = [int(p) for p in re.findall(r'<span class="muted">#(\d+)</span>', second)]
     assert more
-    assert min(more) > max(positions)
+    assert max(more) < min(positions)  # newest first: the next page holds older entries
+
+
+def test_audit_log_days_are_vietnam_days_and_the_search_downloads(site: Site) -> None:
+    """An event recorded at 18:30 UTC on 30 November is shown at 01:30 on 1 December and found by the
+    filter from 01/12/2026 (not by the one to 30/11/2026); the search downloads as CSV (BOM, ``;`` on
+    request) and XLSX, and the download is written to the access log."""
+    site.api.clock.now = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+    late = site.api.register(full_name="Phạm Thị Đêm")
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/nhat-ky", date_from="01/12/2026")
+    assert "Phạm Thị Đêm" in html
+    assert "01/12/2026 01:30" in text_of(html)
+    assert "Phạm Thị Đêm" not in page(inspector, "/pages/nhat-ky", date_to="30/11/2026")
+    assert "theo giờ Việt Nam" in text_of(html)
+    links = re.findall(r'href="(/pages/nhat-ky\?[^"]*format=[^"]*)"', html)
+    assert len(links) == 3
+    semicolon = inspector.get(next(u for u in links if "semicolon" in u).replace("&amp;", "&"))
+    assert semicolon.status_code == 200
+    assert semicolon.headers["content-type"].startswith("text/csv")
+    assert semicolon.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(semicolon.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Số thứ tự trong sổ"
+    assert [r[5] for r in rows[1:]] == [late["id"]]  # the filter of the page: from 01/12/2026
+    book = inspector.get(next(u for u in links if "xlsx" in u).replace("&amp;", "&"))
+    assert load_workbook(io.BytesIO(book.content)).active.title == "Nhật ký"
+    reads = site.api.app.state.services.reads.page(user="inspector")["items"]
+    assert [(r["what"], r["via"], r["beneficiary_id"]) for r in reads[:2]] == [
+        ("audit xlsx", "pages", late["id"]), ("audit csv", "pages", late["id"]),
+    ]  # fmt: skip
+
+
+def test_the_report_page_links_its_xlsx_and_csv(site: Site) -> None:
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/bao-cao", **{"from": "07/2024", "to": "07/2024"})
+    links = re.findall(r'href="(/pages/bao-cao\?[^"]*format=(?:xlsx|csv)[^"]*)"', html)
+    assert len(links) == 2
+    answer = inspector.get(links[0].replace("&amp;", "&"))
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames[0] == "Tổng hợp"
+    totals = {r[0].value: r[1].value for r in book["Tổng hợp"].iter_rows(min_row=3)}
+    assert totals["Tổng số tiền đã chi (đồng)"] == 2 * 2_789_000
 
 
 def test_exception_lists(site: Site) -> None:

@@ -19,7 +19,7 @@ from ledger.adapters.communes import resolve_commune
 from ledger.authorization import read_commune, require_roster_issuer
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
-from projections.rosters import RosterScope, current_roster, issue_roster, roster_as_of
+from projections.rosters import RosterScope, issue_roster, roster_view
 from projections.rosters import approve_roster as approve
 from projections.rosters import return_roster as send_back
 
@@ -44,31 +44,35 @@ def get_roster(
     channel: Literal["cash", "bank"] | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
     as_of: Annotated[Moment | None, Query()] = None,
+    outstanding_only: Annotated[bool, Query()] = False,
+    sep: Annotated[
+        Literal["comma", "semicolon"], Query(description="CSV separator: semicolon for Excel in Vietnamese")
+    ] = "comma",
 ) -> Response:
-    """The payout roster of a month (danh sách chi trả): frozen if issued, else as of now (or ``as_of``).
-    An officer with a commune scope reads its communes' rosters: the one named, or its only commune."""
+    """The payout roster of a month (danh sách chi trả). By default the month view (``view: "month"``):
+    every line due that month with its status (``paid``, ``issued``, ``outstanding``; lines also
+    ``partly_paid``) read at ``as_of`` (now unless given), the lines of the month's issued rosters as
+    frozen. ``outstanding_only=true``: what is still to pay (``view: "outstanding"``) — the roster as
+    issued once it is, what ``issue`` freezes. An officer with a commune scope reads its communes'
+    rosters: the one named, or its only commune."""
     target = Month.parse(month, "month")
     scope = _scope(svc, commune_code, channel)
     scope = RosterScope(read_commune(user, scope.commune_code), scope.channel)
-    issued = None
     moment = parse_as_of(as_of)
-    if moment is not None:
-        roster = roster_as_of(svc.ledger, target, moment, scope)
-    else:
-        roster, issued = current_roster(svc.engine, target, scope)
+    roster, issued = roster_view(svc.engine, target, scope, outstanding_only=outstanding_only, as_of=moment)
     what = roster_read(target, scope.commune_code, scope.channel, format)
     svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
     checkpoint = (issued or {}).get("checkpoint")  # only an issued roster has one
-    status = issued["status"] if issued is not None else None  # the files' titles say it
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
-        return Response(roster_csv(roster, checkpoint, status=status), media_type="text/csv; charset=utf-8",
+        return Response(roster_csv(roster, checkpoint, sep), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     if format == "xlsx":
         name = roster_file_name(target, scope, "xlsx")
-        return Response(roster_xlsx(roster, checkpoint, status=status), media_type=XLSX,
+        return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     body = roster.as_dict()
+    body["view"] = roster.view  # the month view's as_of: when its statuses were read
     body["issued"] = issued if issued is not None and issued["status"] == ISSUED else None
     body["status"] = issued["status"] if issued is not None else None  # prepared | issued | returned
     body["roster"] = issued  # who prepared, approved or returned it, and when

@@ -1,0 +1,165 @@
+"""The roster workbook printed as an officer prints it: LibreOffice converts the XLSX of a commune of
+40 people to PDF, and the PDF is read back with poppler.
+
+The commune's sheet prints on 1–2 A4 landscape pages (the hand-made writer's took 4: two pages wide);
+every page carries the column headings with the signature column "Ký nhận" and the name column (one
+page wide: nothing spills onto a second column of pages); every person's name and every scheme's
+Vietnamese name is there whole; the last page has the totals, the signature block and the checkpoint.
+The first page and the commune's first page are saved as PNG under ``LEDGER_SCREENSHOTS_DIR`` (CI keeps
+them) — ``roster-xlsx-page1.png``, ``roster-xlsx-commune-page1.png``.
+
+It tests a file, not storage: one backend (SQLite). Needs ``soffice`` (libreoffice-calc-nogui),
+``pdfinfo``, ``pdftotext`` and ``pdftoppm`` (poppler-utils); without them it skips, or fails under
+``LEDGER_REQUIRE_BROWSER=1`` (as in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from support import COMMUNE, FixedClock, citizen_id, grant, register_person, signed_ledger
+
+from ledger.demo.names import draw_name
+from projections.engine import open_projections
+from projections.exports import roster_xlsx
+from projections.roster_paper import SIGNATURES, item_label
+from projections.rosters import RosterScope, current_roster, issue_roster
+
+if TYPE_CHECKING:
+    from ledger.application import BenefitsLedger
+
+pytestmark = [pytest.mark.timeout(600)]
+
+TOOLS = ("soffice", "pdfinfo", "pdftotext", "pdftoppm")
+PEOPLE = 40
+# (scheme, kind, birth years, params, share of the 40); the shares follow the demo province's groups.
+GROUPS = (
+    ("BTXH_ELDERLY_80", "social_assistance", (1928, 1943), None, 16),
+    ("BTXH_DISABLED_SEVERE", "social_assistance", (1950, 1995), None, 8),
+    ("NCC_MARTYR_RELATIVE", "meritorious", (1935, 1955), {"martyrs": 1}, 8),
+    ("NCC_WAR_INVALID", "meritorious", (1945, 1958), {"injury_rate": 61}, 8),
+)
+
+
+def tools_or_skip() -> None:
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install libreoffice-calc-nogui poppler-utils)"
+        if os.environ.get("LEDGER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"print tests are required (LEDGER_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+
+
+def populate(ledger: BenefitsLedger) -> list[str]:
+    """40 people of one commune, a demo-like mix of schemes; one in five granted from an earlier month
+    (arrears: a second item, a second row). Returns their names."""
+    rng = random.Random(15)
+    names = []
+    for scheme, kind, (first, last), params, count in GROUPS:
+        for n in range(count):
+            sex = rng.choice(("male", "female"))
+            year = rng.randint(first, last)
+            name = draw_name(rng, sex)
+            bid = register_person(ledger, kind=kind, birth_year=year, sex=sex, full_name=name,
+                                  citizen_id=citizen_id(year, sex))  # fmt: skip
+            grant(
+                ledger,
+                bid,
+                scheme,
+                "2024-06" if n % 5 == 0 else "2024-08",
+                signed="2024-07-20",
+                params=params,
+            )
+            names.append(name)
+    return names
+
+
+def pdf_of(xlsx: Path, folder: Path) -> Path:
+    """LibreOffice's PDF of ``xlsx`` (a private profile, so that parallel runs do not share one)."""
+    profile = Path(tempfile.gettempdir()) / f"lo-{uuid.uuid4().hex}"
+    try:
+        done = subprocess.run(
+            [shutil.which("soffice") or "soffice", "--headless", f"-env:UserInstallation=file://{profile}",
+             "--convert-to", "pdf", "--outdir", str(folder), str(xlsx)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = folder / (xlsx.stem + ".pdf")
+    assert pdf.exists(), f"LibreOffice wrote no PDF: {done.stdout} {done.stderr}"
+    return pdf
+
+
+def run(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def page_text(pdf: Path, page: int) -> str:
+    return run("pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-")
+
+
+def png_of(pdf: Path, page: int, target: Path) -> None:
+    stem = target.with_suffix("")
+    run("pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem))
+    assert target.exists()
+
+
+def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the_signature_column(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    tools_or_skip()
+    ledger, _ = signed_ledger(sqlite_url, FixedClock("2024-08-05"), tmp_path)
+    names = populate(ledger)
+    engine = open_projections(ledger, sqlite_url)
+    scope = RosterScope.parse(COMMUNE, None)
+    issued = issue_roster(engine, "can_bo", "2024-08", scope)
+    roster, _ = current_roster(engine, "2024-08", scope)
+    assert len(roster.lines) == PEOPLE
+    assert sum(len(x.items) for x in roster.lines) > PEOPLE  # some people have two items
+    xlsx = tmp_path / "danh-sach.xlsx"
+    xlsx.write_bytes(roster_xlsx(roster, issued["checkpoint"]))
+    engine.store.close()
+    ledger.close()
+
+    pdf = pdf_of(xlsx, tmp_path)
+    pages = int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(pdf)), re.MULTILINE).group(1))
+    texts = [page_text(pdf, n) for n in range(1, pages + 1)]
+    summary = [n for n, text in enumerate(texts, 1) if "TỔNG HỢP DANH SÁCH CHI TRẢ" in text]
+    footer = "Phường Trấn Biên — tháng 08/2024"
+    commune = [n for n, text in enumerate(texts, 1) if footer in text]
+    assert summary == [1]
+    assert 1 <= len(commune) <= 2, f"the commune's sheet printed on {len(commune)} pages"
+    assert sorted(summary + commune) == list(range(1, pages + 1))
+    for n in commune:
+        assert "Ký nhận" in texts[n - 1], f"page {n} has no signature column"
+        assert "Họ và tên" in texts[n - 1], f"page {n} has no name column"
+        assert f"Trang {n}/{pages}" in texts[n - 1]
+    printed = " ".join(" ".join(texts[n - 1].split()) for n in commune)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in printed
+    assert "DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 08/2024" in printed
+    for name in names:
+        assert name in printed, f"{name} is not on the printed roster"
+    for line in roster.lines:
+        for item in line.items:
+            assert " ".join(item_label(item, short=True).split()[:6]) in printed
+    last = " ".join(texts[commune[-1] - 1].split())
+    assert f"Cộng Phường Trấn Biên: {PEOPLE} người" in last
+    for role, _ in SIGNATURES:
+        assert role in last
+    assert issued["checkpoint"]["short"] in last
+    assert issued["checkpoint"]["note"].splitlines()[2] in last  # the signed note in full, its root hash
+
+    shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    png_of(pdf, 1, shots / "roster-xlsx-page1.png")
+    png_of(pdf, commune[0], shots / "roster-xlsx-commune-page1.png")
+    shutil.copy(pdf, shots / "roster-xlsx.pdf")
