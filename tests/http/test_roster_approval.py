@@ -23,7 +23,7 @@ def person(api: Api) -> tuple[str, str]:
     return bid, eid
 
 
-def test_prepare_return_prepare_again_approve_and_payments_wait_for_the_approval(api: Api) -> None:
+def test_prepare_return_prepare_again_approve_and_payments_wait_for_the_approval(api: Api) -> None:  # noqa: PLR0915
     bid, eid = person(api)
     prepared = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE})
     assert prepared.status_code == 201, prepared.text
