@@ -47,6 +47,7 @@ EVENT_LABELS = {
 OTHER_RECORD_LABELS = {
     "BeneficiarySnapshot": "Ảnh chụp trạng thái",
     "RosterIssued": "Phát hành danh sách chi trả",
+    "RosterContent": "Nội dung danh sách chi trả",  # the base of the two below, never recorded itself
     "RosterPrepared": "Lập danh sách chi trả, trình duyệt",
     "RosterPreparedAgain": "Lập lại danh sách chi trả, trình duyệt",
     "RosterApproved": "Phê duyệt, phát hành danh sách chi trả",

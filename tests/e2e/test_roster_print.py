@@ -32,7 +32,7 @@ from ledger.demo.names import draw_name
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.roster_paper import SIGNATURES, item_label
-from projections.rosters import RosterScope, current_roster, issue_roster
+from projections.rosters import RosterScope, approve_roster, current_roster, issue_roster
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -121,7 +121,8 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     names = populate(ledger)
     engine = open_projections(ledger, sqlite_url)
     scope = RosterScope.parse(COMMUNE, None)
-    issued = issue_roster(engine, "can_bo", "2024-08", scope)
+    prepared = issue_roster(engine, "can_bo", "2024-08", scope)
+    issued = approve_roster(engine, "truong_phong", prepared["roster_id"])  # the second signature
     roster, _ = current_roster(engine, "2024-08", scope)
     assert len(roster.lines) == PEOPLE
     assert sum(len(x.items) for x in roster.lines) > PEOPLE  # some people have two items
