@@ -53,8 +53,11 @@ def get_roster(
     every line due that month with its status (``paid``, ``issued``, ``outstanding``; lines also
     ``partly_paid``) read at ``as_of`` (now unless given), the lines of the month's issued rosters as
     frozen. ``outstanding_only=true``: what is still to pay (``view: "outstanding"``) — the roster as
-    issued once it is, what ``issue`` freezes. An officer with a commune scope reads its communes'
-    rosters: the one named, or its only commune."""
+    prepared or issued once it is (what ``issue`` froze, what the approver approves). ``status``: the
+    scope's roster ``prepared`` | ``issued`` | ``returned`` (``null``: none prepared), ``roster``: who
+    prepared, approved or returned it and when, ``issued``: the same once issued (with its checkpoint).
+    An officer or approver with a commune scope reads its communes' rosters: the one named, or its only
+    commune."""
     target = Month.parse(month, "month")
     scope = _scope(svc, commune_code, channel)
     scope = RosterScope(read_commune(user, scope.commune_code), scope.channel)
