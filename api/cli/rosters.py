@@ -55,16 +55,8 @@ from projections.reports import (
     report_period,
     summary_report,
 )
-from projections.rosters import (
-    MONTH_VIEW,
-    STATUS_LABELS,
-    RosterScope,
-    approve_roster,
-    issue_roster,
-    return_roster,
-    roster_view,
-    rosters_awaiting_approval,
-)
+from projections import rosters as signing  # the two signatures: approve_roster, return_roster
+from projections.rosters import MONTH_VIEW, STATUS_LABELS, RosterScope, issue_roster, roster_view
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -227,7 +219,9 @@ def rosters_approve(
     reason: str = typer.Option("", "--reason", help="A note recorded with the approval."),
 ) -> None:
     """Approve a prepared roster (phê duyệt): it is issued — exactly the bytes prepared — and frozen."""
-    _console().print(_sign(ctx.obj, user, lambda engine, who: approve_roster(engine, who, roster_id, reason)))
+    _console().print(
+        _sign(ctx.obj, user, lambda engine, who: signing.approve_roster(engine, who, roster_id, reason))
+    )
 
 
 @rosters_app.command("return")
@@ -238,7 +232,9 @@ def rosters_return(
     reason: str = typer.Option(..., "--reason", help="Why it is returned (required, recorded)."),
 ) -> None:
     """Return a prepared roster with a reason (trả lại): the officer prepares it again."""
-    _console().print(_sign(ctx.obj, user, lambda engine, who: return_roster(engine, who, roster_id, reason)))
+    _console().print(
+        _sign(ctx.obj, user, lambda engine, who: signing.return_roster(engine, who, roster_id, reason))
+    )
 
 
 @rosters_app.command("pending")
@@ -246,7 +242,7 @@ def rosters_pending(ctx: typer.Context) -> None:
     """The rosters prepared and awaiting approval (chờ phê duyệt), oldest first."""
     settings: Settings = ctx.obj
     with _refusals(), opened_ledger(settings) as ledger:
-        found = rosters_awaiting_approval(ledger, "cli")
+        found = signing.rosters_awaiting_approval(ledger, "cli")
     headings = ("Mã danh sách", "Tháng", "Xã/phường", "Hình thức", "Số người", "Số tiền", "Người lập", "Lúc")
     table = Table(*headings, title="Danh sách chờ phê duyệt")
     for info in found:
