@@ -46,7 +46,7 @@ from api.pages.queries import entitlement_schemes, names_of
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
-from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number, parse_date
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, Month, format_number, parse_date
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from ledger.integrity import verify_streams
 from projections.reports import (
@@ -327,7 +327,7 @@ def report(request: Request, query: Annotated[ReportAsked, Depends()]) -> Respon
     monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
     context.update(shown=True, **_report_context(summary, months, monthly, visitor))
     context["print_url"] = f"{COOKIE_PATH}/bao-cao/in?" + urlencode({k: v for k, v in form.items() if v})
-    context["unfinished"] = summary["to"] >= svc.ledger.clock().astimezone(VIETNAM_TIME).date().isoformat()
+    context["unfinished"] = summary["to"] >= svc.ledger.today().isoformat()
     return page(request, "bao_cao.html", context, visitor=visitor)
 
 
@@ -368,7 +368,7 @@ def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> 
         return asked
     visitor, svc, form, summary = asked
     names = _scheme_names()
-    today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
+    today = svc.ledger.today()
     code = form["commune_code"]
     place = commune_name(code) if code else province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
     context = {
