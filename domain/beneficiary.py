@@ -47,7 +47,6 @@ from domain.values import (
     parse_identifier,
     parse_payment_channel,
     parse_text,
-    vietnam_today,
 )
 
 if TYPE_CHECKING:
@@ -194,7 +193,9 @@ class Beneficiary(EntitlementCommands, PaymentCommands, CardCommands, LedgerAggr
 
         def apply(self, agg: Beneficiary) -> None:
             agg.date_of_death = self.date_of_death
-            agg.death_recorded_on = vietnam_today(self.timestamp)
+            # the UTC day of the stored timestamp, as replayed since the first snapshot: deriving Vietnam's
+            # day here would make old snapshots disagree with their replay (ledger verify)
+            agg.death_recorded_on = self.timestamp.date()
 
     class PaymentRecorded(LedgerAggregate.Event):
         """PaymentRecorded — đã chi trả."""
