@@ -10,14 +10,28 @@ from typing import TYPE_CHECKING
 
 from domain.errors import InvalidInput
 from domain.values import Month
+from ledger.checkpoints import checkpoint_notes
 from ledger.history import beneficiary_history
-from projections.reports import exception_month, report_period
+from projections.engine import open_projections
+from projections.reports import exception_month, exceptions, report_period
 from tests import ledger_fixtures
-from tests.support import grant, pay, records_nothing, register_person
+from tests.support import (
+    COMMUNE,
+    OTHER_COMMUNE,
+    FixedClock,
+    basis,
+    grant,
+    pay,
+    recipient_who_died_in_september,
+    records_nothing,
+    register_person,
+    signed_ledger,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ledger.application import BenefitsLedger
-    from tests.support import FixedClock
 
 clock, app = ledger_fixtures.clock, ledger_fixtures.app
 
@@ -79,3 +93,38 @@ def test_a_month_end_in_the_utc_evening_is_next_month_in_vietnam(app: BenefitsLe
     clock.set(datetime(2026, 12, 31, 17, 0, tzinfo=UTC))  # 00:00 on 01/01/2027 in Vietnam
     assert app.current_month() == Month(2027, 1)
     assert report_period(None, None, app.clock()) == ("2026-01", "2026-12")
+
+
+def test_an_exception_list_places_people_by_the_ledgers_month_not_the_machines(
+    app: BenefitsLedger, clock: FixedClock, database_url: str
+):
+    """Paid after death: the commune shown is the one in force in the ledger's current month (Vietnam's),
+    not in the month of the machine's calendar."""
+    bid, _ = recipient_who_died_in_september(app, clock)
+    app.relocate("officer", bid, commune_code=OTHER_COMMUNE, effective_from="2025-01", reason="chuyển xã")
+    app.record_death("officer", bid, date_of_death="2024-09-20", basis=basis("2024-11-25"))
+    engine = open_projections(app, database_url)
+    try:
+        clock.set(datetime(2024, 12, 31, 16, 59, tzinfo=UTC))  # 23:59 on 31/12/2024 in Vietnam
+        assert {x["commune_code"] for x in exceptions(engine, "paid_after_death")} == {COMMUNE}
+        clock.set(datetime(2024, 12, 31, 17, 0, tzinfo=UTC))  # 00:00 on 01/01/2025 in Vietnam
+        assert {x["commune_code"] for x in exceptions(engine, "paid_after_death")} == {OTHER_COMMUNE}
+    finally:
+        engine.store.close()
+
+
+def test_the_days_first_write_is_signed_on_vietnams_day(database_url: str, tmp_path: Path):
+    """The log is signed by the first write of each business day: a write at 17:00 UTC opens a new day."""
+    clock = FixedClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    ledger, _ = signed_ledger(database_url, clock, tmp_path)
+    try:
+        register_person(ledger)
+        signed = len(checkpoint_notes(ledger))
+        clock.set(datetime(2026, 12, 1, 16, 59, tzinfo=UTC))  # 23:59 on 01/12 in Vietnam: the same day
+        register_person(ledger)
+        assert len(checkpoint_notes(ledger)) == signed
+        clock.set(datetime(2026, 12, 1, 17, 0, tzinfo=UTC))  # 00:00 on 02/12 in Vietnam: a new day
+        register_person(ledger)
+        assert len(checkpoint_notes(ledger)) == signed + 1
+    finally:
+        ledger.close()
