@@ -1,23 +1,23 @@
 """Roster files — xuất danh sách chi trả: CSV and XLSX with Vietnamese headings.
 
-Columns: STT, Họ và tên, Số CCCD, Xã/phường, Chế độ, Số tiền, Hình thức, Ký nhận. Amounts are written
-1.234.567 in CSV, and a CSV cell a spreadsheet would run as a formula is written with a leading
-apostrophe (:mod:`ledger.csv_cells`: a name ``=HYPERLINK(…)``, a negative amount ``'-500.000``); in
-XLSX they are numbers (so the sheet can sum them) shown with a thousands format.
+Columns: STT, Họ và tên, Số CCCD, Xã/phường, Chế độ, Số tiền, Hình thức, Ký nhận. The CSV is written by
+:func:`ledger.csv_cells.csv_bytes`: amounts as plain integers (``1234567``, a spreadsheet sums them under
+any regional settings), citizen IDs as ``="075050066666"`` (text a spreadsheet keeps, leading zero
+included), a text cell a spreadsheet would run as a formula with a leading apostrophe (a name
+``=HYPERLINK(…)``), ``sep=semicolon`` for Excel under Vietnamese settings; in XLSX amounts are numbers
+(so the sheet can sum them) shown with a thousands format.
 The XLSX (:mod:`projections.roster_workbook`) prints and is signed: a summary sheet and one sheet per
 commune, A4 landscape one page wide, quốc hiệu, the signature column (Ký nhận) and block, SUM totals.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from domain.labels import CHANNEL_LABELS
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
-from ledger.csv_cells import formula_safe
+from ledger.csv_cells import Keep, Separator, csv_bytes
 from projections import roster_workbook
 from projections.roster_paper import ITEM_LABELS, checkpoint_lines
 
@@ -77,37 +77,28 @@ def _rows(roster: Roster) -> list[tuple[int, RosterLine]]:
     return list(enumerate(roster.lines, start=1))
 
 
-def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
-    """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics), with the
-    issued roster's checkpoint at its foot."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"])
-    writer.writerow(HEADINGS)
+def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None, sep: Separator = "comma") -> bytes:
+    """The roster as CSV (:func:`ledger.csv_cells.csv_bytes`: UTF-8 with BOM, ``,`` or ``;``, amounts as
+    plain integers, citizen IDs kept as text), with the issued roster's checkpoint at its foot."""
+    title = f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"
+    rows: list[list[object]] = [[title], list(HEADINGS)]
     for number, line in _rows(roster):
-        writer.writerow(
-            formula_safe(
-                (
-                    number,
-                    line.full_name,
-                    line.citizen_id or "",
-                    f"{line.commune_code} {commune_name(line.commune_code)}",
-                    describe_line(line),
-                    format_vnd(line.net_amount),
-                    CHANNEL_LABELS.get(line.channel, line.channel),
-                    "",
-                )
-            )
+        rows.append(
+            [
+                number,
+                line.full_name,
+                Keep(line.citizen_id or ""),
+                f"{line.commune_code} {commune_name(line.commune_code)}",
+                describe_line(line),
+                line.net_amount,
+                CHANNEL_LABELS.get(line.channel, line.channel),
+                "",
+            ]
         )
     totals = roster.totals()
-    writer.writerow(
-        formula_safe(
-            ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
-        )
-    )
-    for text in checkpoint_lines(checkpoint):
-        writer.writerow(formula_safe(("", text)))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows.append(["", "Tổng cộng", "", f"{totals['lines']} người", "", totals["amount"], "", ""])
+    rows.extend(["", text] for text in checkpoint_lines(checkpoint))
+    return csv_bytes(rows, sep)
 
 
 def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
