@@ -19,7 +19,7 @@ from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.csv_cells import Keep, Separator, csv_bytes
 from projections import roster_workbook
-from projections.roster_paper import ITEM_LABELS, STATUS_MARKS, checkpoint_lines
+from projections.roster_paper import ITEM_LABELS, STATUS_MARKS, checkpoint_lines, item_label
 
 if TYPE_CHECKING:
     from domain.values import Month
@@ -59,13 +59,9 @@ def _period_label(period: str | None) -> str:
 
 
 def describe_item(item: RosterItem) -> str:
-    """A short Vietnamese description of one roster item."""
-    if item.type == "recovery":
-        return f"{ITEM_LABELS['recovery']} {format_vnd(-item.amount)}"
-    name = item.scheme
-    label = ITEM_LABELS[item.type]
-    when = _period_label(item.period)
-    return f"{name} {label} {when}".strip() + f": {format_vnd(item.amount)}"
+    """A short Vietnamese description of one roster item: the scheme's Vietnamese name (without its legal
+    citation), the kind of item and its month, and the amount (``… — truy lĩnh 07/2024: 2.789.000 đ``)."""
+    return f"{item_label(item, short=True)}: {format_vnd(item.amount)}"
 
 
 def describe_line(line: RosterLine) -> str:

@@ -224,7 +224,7 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
     if kind == "unpaid_roster_lines":
         return unpaid_roster_lines(engine, month or last_complete_month(engine.ledger.clock()))
     engine.catch_up()
-    today = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
+    today = str(month or engine.ledger.current_month())
     with engine.store.read() as tx:
         # a person's commune in force this month (a relocation counts from its month)
         places = {r[0]: r[1] for r in tx.fetchall(PLACES_IN_FORCE_SQL, (today,))}

@@ -45,6 +45,7 @@ from ledger.adapters.communes import commune_name
 from ledger.authorization import require_roster_issuer
 from ledger.config import Settings
 from ledger.history import parse_as_of
+from projections import rosters as signing  # the two signatures: approve_roster, return_roster
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, roster_csv, roster_xlsx
 from projections.reports import (
@@ -55,7 +56,6 @@ from projections.reports import (
     report_period,
     summary_report,
 )
-from projections import rosters as signing  # the two signatures: approve_roster, return_roster
 from projections.rosters import MONTH_VIEW, STATUS_LABELS, RosterScope, issue_roster, roster_view
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
 from domain.labels import event_label
-from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, Month, format_number
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
 from ledger.csv_cells import Separator
 from ledger.integrity import verify_streams
@@ -214,7 +214,7 @@ def _audit_file(
     visitor.read(
         svc, f"audit {file_format}", sorted({i["beneficiary_id"] for i in entries if i["beneficiary_id"]})
     )
-    name = file_stem("nhat-ky", filters.get("commune_code"), str(svc.ledger.clock().date()))
+    name = file_stem("nhat-ky", filters.get("commune_code"), str(svc.ledger.today()))
     return table_file([audit_table(entries, "NHẬT KÝ GHI SỔ")], file_format, name, sep)
 
 
@@ -376,7 +376,7 @@ def report(
         (label, f"{COOKIE_PATH}/bao-cao?" + urlencode({**asked_for, "format": kind}))
         for label, kind in (("Tải XLSX", "xlsx"), ("Tải CSV", "csv"))
     ]
-    context["unfinished"] = summary["to"] >= svc.ledger.clock().astimezone(VIETNAM_TIME).date().isoformat()
+    context["unfinished"] = summary["to"] >= svc.ledger.today().isoformat()
     return page(request, "bao_cao.html", context, visitor=visitor)
 
 
@@ -417,7 +417,7 @@ def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> 
         return asked
     visitor, svc, form, summary = asked
     names = _scheme_names()
-    today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
+    today = svc.ledger.today()
     code = form["commune_code"]
     place = commune_name(code) if code else province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
     context = {

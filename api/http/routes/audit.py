@@ -78,7 +78,7 @@ def audit(
     entries = list(every_entry(svc.engine, **filters))
     ids = sorted({i["beneficiary_id"] for i in entries if i["beneficiary_id"]})
     svc.reads.record_list(user, _what(filters, format), ids)
-    name = file_stem("nhat-ky", commune_code, period, str(svc.ledger.clock().date()))
+    name = file_stem("nhat-ky", commune_code, period, str(svc.ledger.today()))
     return table_file([audit_table(entries, "NHẬT KÝ GHI SỔ")], format, name, sep)
 
 

@@ -122,7 +122,7 @@ def list_payments(
         return Response(orjson.dumps(found), media_type="application/json")
     items = list(every_payment(svc.engine, **filters))
     svc.reads.record_list(user, what, sorted({p["beneficiary_id"] for p in items}))
-    name = file_stem("chi-tra", commune_code, period, channel, str(svc.ledger.clock().date()))
+    name = file_stem("chi-tra", commune_code, period, channel, str(svc.ledger.today()))
     return table_file([payments_table(items, "CÁC KHOẢN ĐÃ CHI TRẢ")], format, name, sep)
 
 
