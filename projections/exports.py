@@ -20,6 +20,8 @@ from ledger.adapters.communes import commune_name
 from ledger.csv_cells import formula_safe
 from projections import roster_workbook
 from projections.roster_paper import ITEM_LABELS, checkpoint_lines
+from projections.roster_workbook import PAID_SIGN, STATUS_HEADING
+from projections.rosters import MONTH_VIEW, PAID, STATUS_LABELS
 
 if TYPE_CHECKING:
     from domain.values import Month
@@ -77,13 +79,43 @@ def _rows(roster: Roster) -> list[tuple[int, RosterLine]]:
     return list(enumerate(roster.lines, start=1))
 
 
+def _status_field(roster: Roster, line: RosterLine | None) -> tuple[str, ...]:
+    """The month view's last field: "Tình trạng" (the heading row, ``line`` None), the line's status;
+    nothing on the outstanding view (every line of it is to pay)."""
+    if roster.view != MONTH_VIEW:
+        return ()
+    return (STATUS_HEADING if line is None else STATUS_LABELS[line.status],)
+
+
+def _signature(roster: Roster, line: RosterLine) -> str:
+    """ "Ký nhận": empty to sign, "Đã chi" on a paid line of the month view (not to pay again)."""
+    return PAID_SIGN if roster.view == MONTH_VIEW and line.status == PAID else ""
+
+
+def _title(roster: Roster) -> str:
+    """The first row: the month view says it is one (:meth:`Roster.heading`)."""
+    if roster.view == MONTH_VIEW:
+        return roster.heading()
+    return f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"
+
+
+def _still_to_pay(roster: Roster, totals: dict[str, Any]) -> list[tuple[object, ...]]:
+    """The month view's total still to pay (lines not paid; items issued or outstanding)."""
+    if roster.view != MONTH_VIEW:
+        return []
+    lines = totals["lines"] - totals["by_status"][PAID]["lines"]
+    amount = totals["amount"] - totals["by_item_status"][PAID]
+    return [("", "Còn phải chi", "", f"{lines} người", "", format_vnd(amount), "", "", "")]
+
+
 def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
     """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics), with the
-    issued roster's checkpoint at its foot."""
+    issued roster's checkpoint at its foot. The month view adds a last field, the line's status
+    ("Tình trạng"), "Đã chi" in "Ký nhận" of a paid line and the total still to pay."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"])
-    writer.writerow(HEADINGS)
+    writer.writerow([_title(roster)])
+    writer.writerow((*HEADINGS, *_status_field(roster, None)))
     for number, line in _rows(roster):
         writer.writerow(
             formula_safe(
@@ -95,7 +127,8 @@ def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> byte
                     describe_line(line),
                     format_vnd(line.net_amount),
                     CHANNEL_LABELS.get(line.channel, line.channel),
-                    "",
+                    _signature(roster, line),
+                    *_status_field(roster, line),
                 )
             )
         )
@@ -105,6 +138,8 @@ def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> byte
             ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
         )
     )
+    for total in _still_to_pay(roster, totals):
+        writer.writerow(formula_safe(total))
     for text in checkpoint_lines(checkpoint):
         writer.writerow(formula_safe(("", text)))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
