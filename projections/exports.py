@@ -6,6 +6,9 @@ apostrophe (:mod:`ledger.csv_cells`: a name ``=HYPERLINK(…)``, a negative amou
 XLSX they are numbers (so the sheet can sum them) shown with a thousands format.
 The XLSX (:mod:`projections.roster_workbook`) prints and is signed: a summary sheet and one sheet per
 commune, A4 landscape one page wide, quốc hiệu, the signature column (Ký nhận) and block, SUM totals.
+Both follow the roster's view: the month view's files say so in their title (:meth:`Roster.heading`),
+give each line's status ("Tình trạng": in the CSV a last field), "Đã chi" in "Ký nhận" of a paid line and
+the total still to pay; the outstanding view's (an issued roster's) have no status: every line is to pay.
 """
 
 from __future__ import annotations

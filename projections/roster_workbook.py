@@ -1,6 +1,7 @@
 """The roster as an XLSX workbook an officer prints and the beneficiaries sign — bảng tính danh sách
 chi trả, written with XlsxWriter row by row in constant-memory mode (each row goes to a temporary file
-as soon as the next begins; :class:`FastCells` writes the cells' XML).
+as soon as the next begins; :class:`FastCells` writes a commune's table of people as one string of the
+XML XlsxWriter would write for it, which halves the time of a 100,000-line roster).
 
 The workbook: a summary sheet "Tổng hợp" first, then one sheet per commune. Every sheet prints on A4
 landscape, one page wide (as many pages tall as it takes), the column heading rows repeated at the top
@@ -12,6 +13,17 @@ recalculate shows it), the signature block (Người lập biểu / Kế toán /
 issued roster's full checkpoint note. Amounts are numbers with the ``#,##0`` format in the Vietnamese
 locale (``[$-42A]``: 1.234.567 in LibreOffice whatever its locale; Excel uses the system's separators).
 The summary has a row per commune: people and amount in all, in cash and by bank transfer.
+
+The file says which view of the month it is (:attr:`Roster.view`). The outstanding view — what is still
+to pay, what an issued roster freezes — is the layout below, every line to sign. The month view (every
+line due in the month with its status) adds, so that no one pays a line twice: the view's heading under
+the title (:meth:`Roster.heading`: "… — tình trạng đến ngày dd/mm/yyyy"); a "Tình trạng" column before
+"Ký nhận" (:data:`MONTH_COLUMNS`, as wide in all: the item column gives it the room) holding each row's
+status — a person's row the line's, an item's row the item's; a line whose items differ in status (partly
+paid) has its person's row without an item and a row for every item, so that each amount stands beside
+its own status; "Đã chi" in "Ký nhận" of a paid line (the date of the payment is not on the roster's
+items); under the total, "Trong đó đã chi" and "Còn phải chi" (issued or outstanding) as ``=SUMIF()``
+of "Số tiền" over the status column; and a "Còn phải chi" group on the summary.
 
 A commune sheet's columns: STT · Họ và tên · Số CCCD · Khoản chi · Số tiền (đ) · Thực nhận (đ) ·
 Hình thức · Ký nhận. A person is one block of rows:
@@ -108,6 +120,7 @@ PAID_SIGN = STATUS_LABELS[PAID]  # "Đã chi" in "Ký nhận": a paid line is no
 SUMMARY_WIDTHS = (5, 34, 10, 16, 10, 16, 10, 16)
 SUMMARY_GROUPS = (("Tổng số", None), (CHANNEL_LABELS["cash"], "cash"), (CHANNEL_LABELS["bank"], "bank"))
 SUMMARY_TITLE = "Tổng hợp"
+STILL_TO_PAY = "Còn phải chi"  # the month view's summary group: people not paid, amount not paid yet
 
 
 def _cell(row: int, col: int) -> str:
@@ -359,6 +372,7 @@ class _CommuneSheet:
         if self.status is not None:
             person.insert(-1, self.status)
         self.person_columns = tuple(person)  # left open between a person's rows
+        self.paid_lines = 0  # of the month view's lines written so far (by_status counts them)
         self.text = fmt.boxed()
         self.amount = fmt.boxed(num_format=AMOUNT_FORMAT)
         self.total_amount = fmt.boxed(num_format=AMOUNT_FORMAT, bold=True)
@@ -399,7 +413,7 @@ class _CommuneSheet:
         an item, then a row for every item. A paid line's signature cell says it was paid."""
         items = line.items
         status = self.status
-        uniform = status is None or len({i.status for i in items}) == 1
+        uniform = status is None or len(items) == 1 or len({i.status for i in items}) == 1
         inline = items[:1] if uniform else []
         single = len(items) == 1 and uniform
         text, centred, amount = self.closed if single else self.open_below
@@ -413,9 +427,12 @@ class _CommuneSheet:
             (NET, net, amount),
             (CHANNEL, CHANNEL_LABELS.get(line.channel, line.channel), text),
         ]
+        paid = False
         if status is not None:
-            cells.append((status, STATUS_LABELS[line.status], text))
-        paid = status is not None and line.status == PAID
+            line_status = line.status
+            paid = line_status == PAID
+            self.paid_lines += paid
+            cells.append((status, STATUS_LABELS[line_status], text))
         cells.append((self.sign, PAID_SIGN if paid else None, text))
         out: list[Row] = [(self._height(line, item_text), cells)]
         further = items[len(inline) :]
@@ -470,7 +487,7 @@ class _CommuneSheet:
         column (its value cached); returns the next row."""
         assert self.status is not None  # noqa: S101 - only the month view has one
         statuses = _STILL_TO_PAY
-        paid_lines = sum(1 for line in lines if line.status == PAID)
+        paid_lines = self.paid_lines
         amounts = dict.fromkeys((PAID, *statuses), 0)
         for line in lines:
             for item in line.items:
@@ -549,8 +566,9 @@ def _view_line(roster: Roster) -> str | None:
     return roster.heading() if roster.view == MONTH_VIEW else None
 
 
-def _channel_figures(lines: Sequence[RosterLine], nets: dict[int, int]) -> list[int]:
-    """People and amount in all, in cash, by bank transfer (the order of :data:`SUMMARY_GROUPS`)."""
+def _channel_figures(lines: Sequence[RosterLine], nets: dict[int, int], *, month_view: bool) -> list[int]:
+    """People and amount in all, in cash, by bank transfer (the order of :data:`SUMMARY_GROUPS`); on the
+    month view then those still to pay (:data:`STILL_TO_PAY`: lines not paid, items not paid)."""
     figures = [0] * (2 * len(SUMMARY_GROUPS))
     at = {channel: 2 * index for index, (_, channel) in enumerate(SUMMARY_GROUPS) if channel}
     for line in lines:
@@ -561,6 +579,9 @@ def _channel_figures(lines: Sequence[RosterLine], nets: dict[int, int]) -> list[
         if index is not None:
             figures[index] += 1
             figures[index + 1] += net
+    if month_view:
+        figures.append(sum(1 for line in lines if line.status != PAID))
+        figures.append(sum(i.amount for line in lines for i in line.items if i.status != PAID))
     return figures
 
 
@@ -575,11 +596,16 @@ def _summary_sheet(
     """Tổng hợp: one row per commune — people and amount in all, in cash and by bank transfer — and
     the totals as ``=SUM()``."""
     sheet = book.add_worksheet(SUMMARY_TITLE, worksheet_class=SHEET_CLASS)
-    for col, width in enumerate(SUMMARY_WIDTHS):
+    month_view = roster.view == MONTH_VIEW
+    labels = [label for label, _ in SUMMARY_GROUPS] + ([STILL_TO_PAY] if month_view else [])
+    widths = (*SUMMARY_WIDTHS, *(SUMMARY_WIDTHS[-2:] if month_view else ()))
+    for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
-    last_col = len(SUMMARY_WIDTHS) - 1
-    per_commune = {code: _channel_figures(lines, nets) for code, lines in by_commune.items()}
-    empty = [0] * (2 * len(SUMMARY_GROUPS))
+    last_col = len(widths) - 1
+    per_commune = {
+        code: _channel_figures(lines, nets, month_view=month_view) for code, lines in by_commune.items()
+    }
+    empty = [0] * (2 * len(labels))
     grand = [sum(column) for column in zip(*per_commune.values(), strict=True)] or empty
     subtitle = f"{len(by_commune)} xã/phường — {grand[0]} người, tổng số tiền {format_vnd(grand[1])} đ"
     unit = letterhead(None, roster.scope.commune_code, roster.lines)
@@ -590,12 +616,12 @@ def _summary_sheet(
     upper = fmt.boxed(bottom=0, bold=True, align="center", bg_color="#EEEEEE")
     sheet.write_string(row, 0, "STT", upper)
     sheet.write_string(row, 1, "Xã/phường", upper)
-    for index, (label, _) in enumerate(SUMMARY_GROUPS):
+    for index, label in enumerate(labels):
         sheet.merge_range(row, 2 + 2 * index, row, 3 + 2 * index, label, heading)
     sheet.set_row(row + 1, 18)
     sheet.write_blank(row + 1, 0, None, fmt.boxed(top=0, bg_color="#EEEEEE"))
     sheet.write_blank(row + 1, 1, None, fmt.boxed(top=0, bg_color="#EEEEEE"))
-    for index in range(len(SUMMARY_GROUPS)):
+    for index in range(len(labels)):
         sheet.write_string(row + 1, 2 + 2 * index, "Số người", heading)
         sheet.write_string(row + 1, 3 + 2 * index, "Số tiền (đ)", heading)
     _page_setup(sheet, (row, row + 1), _footer_checkpoint(checkpoint), _footer_place(SUMMARY_TITLE, roster))
@@ -617,7 +643,7 @@ def _summary_sheet(
     sheet.write_string(row, 1, "Tổng cộng", bold)
     for index, value in enumerate(grand):
         sheet.write_formula(row, 2 + index, _column_sum(2 + index, first, row - 1), bold_amount, value)
-    row = _signature_block(sheet, fmt, row + 1, ((0, 1), (2, 5), (6, 7)))
+    row = _signature_block(sheet, fmt, row + 1, ((0, 1), (2, 5), (6, last_col)))
     _checkpoint_rows(sheet, fmt, row, checkpoint)
 
 

@@ -269,7 +269,13 @@ def test_the_month_view_says_each_lines_status_what_is_paid_and_what_is_still_to
     plain = open_roster(roster_xlsx(roster()))["26041 Phường Trấn Biên"]
     assert abs(sum(widths) - sum(plain.column_dimensions[c].width for c in "ABCDEFGH")) < 1  # as wide
     assert "Tình trạng" not in cells(plain)  # the outstanding view: every line is to pay
-    assert open_roster(data)["Tổng hợp"].cell(5, 1).value == sheet.cell(5, 1).value
+    summary = [list(r) for r in open_roster(data)["Tổng hợp"].iter_rows(values_only=True)]
+    assert summary[4][0] == sheet.cell(5, 1).value  # the view's heading
+    assert summary[6][8] == "Còn phải chi"
+    assert summary[7][8:] == ["Số người", "Số tiền (đ)"]
+    assert summary[8][8:] == [1, 540_000]  # Trảng Dài: its one line outstanding
+    assert summary[9][8:] == [2, 2_789_000 - 100_000 + 540_000]
+    assert summary[10][8:] == [3, 2_789_000 - 100_000 + 540_000 * 2]  # the totals' SUM
 
 
 def test_the_month_views_csv_has_the_status_last_and_the_total_still_to_pay():
