@@ -193,6 +193,8 @@ class Beneficiary(EntitlementCommands, PaymentCommands, CardCommands, LedgerAggr
 
         def apply(self, agg: Beneficiary) -> None:
             agg.date_of_death = self.date_of_death
+            # the UTC day of the stored timestamp, as replayed since the first snapshot: deriving Vietnam's
+            # day here would make old snapshots disagree with their replay (ledger verify)
             agg.death_recorded_on = self.timestamp.date()
 
     class PaymentRecorded(LedgerAggregate.Event):
@@ -377,7 +379,7 @@ class Beneficiary(EntitlementCommands, PaymentCommands, CardCommands, LedgerAggr
             raise InvalidInput("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
         name = parse_text(full_name, "full_name", max_length=200)
         commune = parse_commune_code(commune_code)
-        today = ctx.recorded_at.date()
+        today = ctx.today
         dob = (
             parse_date(date_of_birth, "date_of_birth", today=today, not_after_today=True)
             if date_of_birth is not None
@@ -405,7 +407,7 @@ class Beneficiary(EntitlementCommands, PaymentCommands, CardCommands, LedgerAggr
             id=beneficiary_id,
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             kind=kind,
             full_name=name,

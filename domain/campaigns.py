@@ -120,13 +120,13 @@ class Campaign(LedgerAggregate):
     @classmethod
     def start(cls, ctx: RecordContext, definition: dict[str, Any]) -> Campaign:
         """Open a campaign's stream with its checked definition (:func:`parse_campaign`)."""
-        check_basis_date(definition["basis"], ctx.recorded_at.date())
+        check_basis_date(definition["basis"], ctx.today)
         return cls._create(
             cls.CampaignStarted,
             id=campaign_stream_id(definition["campaign_id"]),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             basis=definition["basis"],
             campaign_id=definition["campaign_id"],

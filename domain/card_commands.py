@@ -38,7 +38,7 @@ class CardCommands(Dues):
     ) -> str:
         """Issue a health-insurance card (cấp thẻ BHYT)."""
         number = parse_card_number(card_number)
-        start = parse_date(valid_from, "valid_from", today=ctx.recorded_at.date())
+        start = parse_date(valid_from, "valid_from", today=ctx.today)
         end = parse_date(valid_to, "valid_to") if valid_to is not None else None
         if end is not None and end < start:
             raise InvalidInput("valid_to", "must not be before valid_from")
@@ -104,7 +104,7 @@ class CardCommands(Dues):
         why = parse_reason(reason)
         if not why:
             raise InvalidInput("reason", "must not be empty")
-        day = parse_date(effective_on, "effective_on", today=ctx.recorded_at.date())
+        day = parse_date(effective_on, "effective_on", today=ctx.today)
         if day < card.valid_from:
             raise InvalidInput("effective_on", "must not be before the card's valid_from")
         self.record(

@@ -73,7 +73,7 @@ class EntitlementCommands(Dues):
             self.EntitlementGranted,
             ctx,
             basis=legal,
-            occurred_on=basis_date(legal) or ctx.recorded_at.date(),
+            occurred_on=basis_date(legal) or ctx.today,
             entitlement_id=entitlement_id,
             scheme=sch.code,
             start_month=str(start),
@@ -237,7 +237,7 @@ class EntitlementCommands(Dues):
         died = parse_date(date_of_death, "date_of_death")
         legal = parse_basis(basis, required=False)
         self._require_alive("death")
-        check_date(died, "date_of_death", ctx.recorded_at.date(), not_after_today=True)
+        check_date(died, "date_of_death", ctx.today, not_after_today=True)
         if self.date_of_birth is not None and died < self.date_of_birth:
             raise InvalidInput("date_of_death", "must not be before the date of birth")
         self.record(self.DeathRecorded, ctx, basis=legal, occurred_on=died, date_of_death=died)

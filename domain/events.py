@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.values import check_basis_date
+from domain.values import check_basis_date, vietnam_today
 
 GENESIS_HASH = ""
 HASH_FIELD = "event_hash"
@@ -76,6 +76,13 @@ class RecordContext:
     recorded_at: datetime
     reason: str = ""
 
+    @property
+    def today(self) -> date:
+        """The business day of the command: the day ``recorded_at`` falls on in Vietnam (Asia/Ho_Chi_Minh),
+        not in UTC (:func:`~domain.values.vietnam_today`) — what "not after today" is checked against and
+        a new event's default ``occurred_on``."""
+        return vietnam_today(self.recorded_at)
+
 
 class LedgerAggregate(Aggregate):
     """Base of every stream in the ledger: events carry actor, dates, basis, reason and the hash chain."""
@@ -110,8 +117,8 @@ class LedgerAggregate(Aggregate):
     def record(self, event_class: type[Any], ctx: RecordContext, **data: Any) -> None:
         """Trigger ``event_class`` with the common fields filled from ``ctx`` and the chain head; a legal
         basis's decision date checked against the day of recording (:func:`~domain.values.check_date`)."""
-        check_basis_date(data.get("basis"), ctx.recorded_at.date())
-        data.setdefault("occurred_on", ctx.recorded_at.date())
+        check_basis_date(data.get("basis"), ctx.today)
+        data.setdefault("occurred_on", ctx.today)
         data.setdefault("reason", ctx.reason)
         self.trigger_event(
             event_class,

@@ -59,7 +59,7 @@ class UniqueClaim(LedgerAggregate):
             id=index_id(kind, value),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             kind=kind,
             value=value,

@@ -34,6 +34,7 @@ EVENT_LABELS = {
     "PaymentNotCollected": "Không nhận",
     "PaymentReversed": "Hủy chi trả",
     "OverpaymentRecovered": "Thu hồi chi thừa",
+    "OverpaymentDeducted": "Khấu trừ thu hồi chi thừa",
     "HealthInsuranceCardIssued": "Cấp thẻ BHYT",
     "HealthInsuranceCardRenewed": "Gia hạn thẻ BHYT",
     "HealthInsuranceCardRevoked": "Thu hồi thẻ BHYT",
@@ -51,6 +52,8 @@ OTHER_RECORD_LABELS = {
     "RateAmendmentApproved": "Duyệt sửa đổi mức chuẩn",
     "NccTablesOpened": "Mở bảng mức trợ cấp NCC",
     "EditionRecorded": "Ghi bảng mức trợ cấp NCC",
+    "CampaignStarted": "Bắt đầu đợt chi",
+    "CampaignCompleted": "Hoàn thành đợt chi",
 }
 
 

@@ -54,7 +54,7 @@ class PaymentCommands(Dues):
                 return False
             msg = f"payment_id {pid} was already used for another payment"
             raise Conflict(msg, "payment_id")
-        check_date(day, "paid_on", ctx.recorded_at.date(), not_after_today=True)
+        check_date(day, "paid_on", ctx.today, not_after_today=True)
         month = self.month_of(ent.entitlement_id, key)
         how = channel if channel is not None else self.channel_at(month)["type"]  # the channel of its month
         if how not in {"cash", "bank"}:

@@ -134,7 +134,7 @@ class RateSchedule(LedgerAggregate):
             id=rate_schedule_id(name, province),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             schedule=name,
             province_code=province,
@@ -360,7 +360,7 @@ class NccTables(LedgerAggregate):
             id=NCC_TABLES_ID,
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
         )
 

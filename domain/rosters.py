@@ -81,7 +81,7 @@ class IssuedRoster(LedgerAggregate):
             id=roster_id(month, commune_code, channel),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             month=str(month),
             commune_code=commune_code,

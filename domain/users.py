@@ -126,7 +126,7 @@ class User(LedgerAggregate):
         communes = sorted({parse_commune_code(c, "scope") for c in scope})
         if communes and role != "officer":
             raise InvalidInput("scope", "only an officer has a commune scope")
-        expiry = parse_token_expiry(expires_on, ctx.recorded_at.date())
+        expiry = parse_token_expiry(expires_on, ctx.today)
         if existing is not None:
             raise Conflict(f"user {checked} already exists", "name")
         user = cls._create(
@@ -134,7 +134,7 @@ class User(LedgerAggregate):
             id=user_id(checked),
             actor=ctx.actor,
             timestamp=ctx.recorded_at,
-            occurred_on=ctx.recorded_at.date(),
+            occurred_on=ctx.today,
             reason=ctx.reason,
             name=checked,
             role=str(role),
@@ -146,7 +146,7 @@ class User(LedgerAggregate):
 
     def rotate_token(self, ctx: RecordContext, token_sha256: str, expires_on: object = None) -> None:
         """A new token (expiring on ``expires_on``, default in a year) instead of the current one."""
-        expiry = parse_token_expiry(expires_on, ctx.recorded_at.date())
+        expiry = parse_token_expiry(expires_on, ctx.today)
         if self.disabled:
             raise Conflict(f"user {self.name} is disabled: it gets no new token", "name")
         self.record(self.TokenIssued, ctx, token_sha256=token_sha256, expires_on=expiry)

@@ -3,6 +3,17 @@
 Each ``parse_*`` function takes raw input and the name of the field it came from, and returns the
 normalised value or raises :class:`~domain.errors.InvalidInput` naming the field and the reason.
 Events store the normalised primitives (strings, ints, dicts) so that they serialise plainly.
+
+The ledger's business day (ngày nghiệp vụ) is Vietnam's: a moment — an event's timestamp, the ledger's
+clock — is stored in UTC (ISO 8601 with its offset), but the day and the month it stands for are those
+of the calendar in Asia/Ho_Chi_Minh (UTC+7, no daylight saving since 1975). :func:`vietnam_today` is the
+one definition: a command's day (:attr:`~domain.events.RecordContext.today`, the day "not after today"
+and "not more than a year ahead" are checked against, and the default ``occurred_on`` of a new event),
+the ledger's current month (``Month.of(today)``), a report's last complete month
+(:func:`last_complete_month`) and the end of a day read "as of" (:func:`end_of_vietnam_day`). At
+01:30 on 1 December in Vietnam (18:30 UTC on 30 November) a payment made that day is not in the future,
+December is the current month and November the last complete one. Events already stored keep the
+``occurred_on`` they were recorded with.
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -126,13 +137,20 @@ def format_percent(share: float, digits: int = 1) -> str:
 
 
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
-"""Vietnam's time (UTC+7, no daylight saving): the day a Vietnamese office is in."""
+"""Vietnam's time (Asia/Ho_Chi_Minh: UTC+7, no daylight saving since 1975): the day a Vietnamese office
+is in."""
 
 
 def vietnam_today(moment: datetime) -> date:
-    """The day ``moment`` falls on in Vietnam (a moment without an offset is taken as UTC)."""
+    """The business day of ``moment``: the day it falls on in Vietnam (a moment without an offset is
+    taken as UTC) — the one definition of the ledger's "today" (see the module's docstring)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(VIETNAM_TIME).date()
+
+
+def end_of_vietnam_day(day: date) -> datetime:
+    """The last moment of ``day`` in Vietnam's time (23:59:59.999999+07:00): a day read "as of"."""
+    return datetime.combine(day, time.max, VIETNAM_TIME)
 
 
 def last_complete_month(moment: datetime) -> Month:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from domain.checkpoints import Checkpoint, note_checkpoint, origin_for
 from domain.errors import InvalidInput
 from domain.merkle import consistency_proof, first_difference, root, subtree_hasher, verify_consistency
+from domain.values import vietnam_today
 from ledger.merkle_log import (
     execute,
     log_leaves,
@@ -84,7 +85,7 @@ def after_write(ledger: LedgerStore) -> str | None:
 
 def daily(ledger: LedgerStore, signer: Signer) -> None:
     """The day's first write takes a checkpoint (the log is signed at least daily while it is used)."""
-    today = ledger.clock().date()
+    today = ledger.today()  # Vietnam's day: the log is signed at least once per business day
     if getattr(ledger, "_checkpoint_day", None) == today:
         return
     latest = latest_note(ledger)
@@ -95,7 +96,7 @@ def daily(ledger: LedgerStore, signer: Signer) -> None:
 
 def _time_of(note: str) -> date | None:
     moment = note_checkpoint(note).time
-    return moment.date() if moment else None
+    return vietnam_today(moment) if moment else None
 
 
 def checkpoint_notes(ledger: LedgerStore, *, size: int | None = None, start: int = 0) -> list[str]:

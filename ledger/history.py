@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.beneficiary import Beneficiary
 from domain.errors import InvalidInput, NotFound
+from domain.values import VIETNAM_TIME, end_of_vietnam_day
 
 if TYPE_CHECKING:
     from domain.events import LedgerAggregate
@@ -29,7 +30,9 @@ COMMON_FIELDS = {
 
 
 def parse_as_of(value: object, field: str = "as_of") -> datetime | None:
-    """A timestamp (ISO 8601, with offset) or a date (end of that day, UTC)."""
+    """A timestamp (ISO 8601, with offset; one without is Vietnam's time) or a date: the end of that day
+    in Vietnam (23:59:59.999999+07:00, :func:`domain.values.end_of_vietnam_day`), the business day the
+    ledger keeps — so "as of 30/11" is what was recorded by midnight in Hà Nội, not in UTC."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -39,12 +42,12 @@ def parse_as_of(value: object, field: str = "as_of") -> datetime | None:
         try:
             if len(text) == 10:
                 day = date.fromisoformat(text)
-                return datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
+                return end_of_vietnam_day(day)
             moment = datetime.fromisoformat(text)
         except ValueError:
             pass
         else:
-            return moment if moment.tzinfo else moment.astimezone()
+            return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
     raise InvalidInput(field, f"must be an ISO 8601 timestamp or date, got {value!r}")
 
 

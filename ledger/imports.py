@@ -48,6 +48,7 @@ from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
 from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
+from ledger.csv_cells import Keep, csv_bytes, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def _keyed(values: Iterator[list[str]], aliases: dict[str, tuple[str, ...]]) -> 
     for cells in values:
         if not any(str(c).strip() for c in cells):
             continue
-        rows.append({h: str(cells[i]).strip() for i, h in enumerate(header) if h and i < len(cells)})
+        rows.append({h: unwrap(str(cells[i]).strip()) for i, h in enumerate(header) if h and i < len(cells)})
     return rows
 
 
@@ -609,20 +610,25 @@ def _save_batch(
 def write_rejects(
     table: Sequence[dict[str, str]], errors: Sequence[RowError], columns: Sequence[str] | None = None
 ) -> bytes:
-    """The rejected rows as CSV, with their reasons, for the sender to correct and send again (a cell a
-    spreadsheet would run as a formula written with a leading apostrophe: :mod:`ledger.csv_cells`)."""
-    from ledger.csv_cells import formula_safe  # noqa: PLC0415 - the one function here that writes CSV
-
+    """The rejected rows as CSV, with their reasons, for the sender to correct and send again
+    (:func:`ledger.csv_cells.csv_bytes`: a cell a spreadsheet would run as a formula written with a
+    leading apostrophe, a citizen ID as ``="…"`` so its leading zero survives; the import reads it back)."""
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)
-    buffer = io.StringIO()
     if columns is None:
         columns = list(ALIASES)
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(formula_safe(["row", *columns, "errors"]))
+    rows: list[list[object]] = [["row", *columns, "errors"]]
     for number, found in sorted(by_row.items()):
         raw = table[number - 2] if 0 <= number - 2 < len(table) else {}
         reasons = "; ".join(f"{e.column}: {e.reason}" for e in found)
-        writer.writerow(formula_safe([number, *(raw.get(c, "") for c in columns), reasons]))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        rows.append([number, *(_rejected_cell(c, raw.get(c, "")) for c in columns), reasons])
+    return csv_bytes(rows)
+
+
+KEPT_COLUMNS = frozenset({"citizen_id", "card_number", "account_number", "household_code"})
+"""The columns a rejects file writes as identifiers a spreadsheet keeps (:class:`ledger.csv_cells.Keep`)."""
+
+
+def _rejected_cell(column: str, value: str) -> object:
+    return Keep(value) if column in KEPT_COLUMNS else value

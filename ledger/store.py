@@ -46,7 +46,7 @@ from domain.rates import (
 from domain.rosters import IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
-from domain.values import Month, parse_citizen_id, parse_reason
+from domain.values import Month, parse_citizen_id, parse_reason, vietnam_today
 from ledger import unit_of_work
 from ledger.adapters.communes import configured_province
 from ledger.adapters.documents import DocumentStore
@@ -346,9 +346,15 @@ class LedgerStore(Application[UUID]):
         except InvalidInput:
             raise NotFound(f"beneficiary {text} not found") from None
 
+    def today(self) -> date:
+        """The ledger's business day: the day its clock is at in Vietnam (Asia/Ho_Chi_Minh), not in UTC
+        (:func:`domain.values.vietnam_today`; the clock itself stays UTC)."""
+        return vietnam_today(self.clock())
+
     def current_month(self) -> Month:
-        """The month of the ledger's clock."""
-        return Month.of(self.clock().date())
+        """The month of the ledger's business day (:meth:`today`): Vietnam's, so December from 00:00 on
+        1 December in Vietnam (17:00 UTC on 30 November)."""
+        return Month.of(self.today())
 
     def commune_now(self, beneficiary_id: object) -> str:
         """The commune a beneficiary lives in this month: the one an officer's write scope is checked
@@ -477,7 +483,7 @@ class LedgerStore(Application[UUID]):
         return self._accepted(user, digest)
 
     def _accepted(self, user: User, digest: str) -> User | None:
-        return user if user.accepts(digest, self.clock().date()) else None
+        return user if user.accepts(digest, self.today()) else None
 
     # ------------------------------------------------------------------ issued rosters
 

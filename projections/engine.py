@@ -30,11 +30,14 @@ from ledger.adapters.sqlstore import ReadStore, Tx, open_read_store
 from projections.views import (
     ADDED_COLUMNS,
     ALL_TABLES,
+    NEW_TABLES,
+    PAYMENT_RECORD_COLUMNS,
     RECOMPUTED_COLUMNS,
     SCHEMA,
     BeneficiaryRows,
     audit_row,
     beneficiary_rows,
+    payment_records,
 )
 
 if TYPE_CHECKING:
@@ -85,8 +88,10 @@ class ProjectionEngine:
         # During a rebuild: the beneficiaries written since the tables were emptied (only their old
         # rows need deleting); None outside a rebuild (every beneficiary may have rows).
         self._written_in_rebuild: set[UUID] | None = None
+        new = [t for t in NEW_TABLES if not self.store.columns(t)]
         self.store.script(SCHEMA)
         stale = [t for t, names in RECOMPUTED_COLUMNS.items() if not set(names) <= self.store.columns(t)]
+        stale += new
         for table, columns in ADDED_COLUMNS.items():
             self.store.add_missing_columns(table, columns)
         if stale and self.position() > 0:
@@ -216,6 +221,7 @@ class ProjectionEngine:
         touched: dict[UUID, Beneficiary] = {}
         rates_changed = False
         audit = []
+        payments: list[tuple[Any, ...]] = []
         for notification in notifications:
             event = self.ledger.mapper.to_domain_event(notification)
             stream_id = UUID(str(notification.originator_id))
@@ -236,7 +242,9 @@ class ProjectionEngine:
             if isinstance(event, LedgerAggregate.Event):
                 state = touched.get(stream_id)
                 audit.append(audit_row(notification.id, event, state))
+                payments.extend(payment_records(notification.id, event))
         tx.insert_rows("rm_audit", AUDIT_COLUMNS, audit)
+        tx.insert_rows("rm_payment_records", PAYMENT_RECORD_COLUMNS, payments)
         if rates_changed:
             self._rates = None
         rates = self._rate_book(tx)

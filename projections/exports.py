@@ -1,9 +1,11 @@
 """Roster files — xuất danh sách chi trả: CSV and XLSX with Vietnamese headings.
 
-Columns: STT, Họ và tên, Số CCCD, Xã/phường, Chế độ, Số tiền, Hình thức, Ký nhận. Amounts are written
-1.234.567 in CSV, and a CSV cell a spreadsheet would run as a formula is written with a leading
-apostrophe (:mod:`ledger.csv_cells`: a name ``=HYPERLINK(…)``, a negative amount ``'-500.000``); in
-XLSX they are numbers (so the sheet can sum them) shown with a thousands format.
+Columns: STT, Họ và tên, Số CCCD, Xã/phường, Chế độ, Số tiền, Hình thức, Ký nhận. The CSV is written by
+:func:`ledger.csv_cells.csv_bytes`: amounts as plain integers (``1234567``, a spreadsheet sums them under
+any regional settings), citizen IDs as ``="075050066666"`` (text a spreadsheet keeps, leading zero
+included), a text cell a spreadsheet would run as a formula with a leading apostrophe (a name
+``=HYPERLINK(…)``), ``sep=semicolon`` for Excel under Vietnamese settings; in XLSX amounts are numbers
+(so the sheet can sum them) shown with a thousands format.
 The XLSX (:mod:`projections.roster_workbook`) prints and is signed: a summary sheet and one sheet per
 commune, A4 landscape one page wide, quốc hiệu, the signature column (Ký nhận) and block, SUM totals.
 Both follow the roster's view: the month view's files say so in their title (:meth:`Roster.heading`),
@@ -13,16 +15,14 @@ the total still to pay; the outstanding view's (an issued roster's) have no stat
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from domain.labels import CHANNEL_LABELS
 from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
-from ledger.csv_cells import formula_safe
+from ledger.csv_cells import Keep, Separator, csv_bytes
 from projections import roster_workbook
-from projections.roster_paper import ITEM_LABELS, checkpoint_lines
+from projections.roster_paper import ITEM_LABELS, checkpoint_lines, item_label
 from projections.roster_workbook import PAID_SIGN, STATUS_HEADING
 from projections.rosters import MONTH_VIEW, PAID, STATUS_LABELS
 
@@ -64,13 +64,9 @@ def _period_label(period: str | None) -> str:
 
 
 def describe_item(item: RosterItem) -> str:
-    """A short Vietnamese description of one roster item."""
-    if item.type == "recovery":
-        return f"{ITEM_LABELS['recovery']} {format_vnd(-item.amount)}"
-    name = item.scheme
-    label = ITEM_LABELS[item.type]
-    when = _period_label(item.period)
-    return f"{name} {label} {when}".strip() + f": {format_vnd(item.amount)}"
+    """A short Vietnamese description of one roster item: the scheme's Vietnamese name (without its legal
+    citation), the kind of item and its month, and the amount (``… — truy lĩnh 07/2024: 2.789.000 đ``)."""
+    return f"{item_label(item, short=True)}: {format_vnd(item.amount)}"
 
 
 def describe_line(line: RosterLine) -> str:
@@ -102,50 +98,40 @@ def _title(roster: Roster) -> str:
     return f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"
 
 
-def _still_to_pay(roster: Roster, totals: dict[str, Any]) -> list[tuple[object, ...]]:
+def _still_to_pay(roster: Roster, totals: dict[str, Any]) -> list[list[object]]:
     """The month view's total still to pay (lines not paid; items issued or outstanding)."""
     if roster.view != MONTH_VIEW:
         return []
     lines = totals["lines"] - totals["by_status"][PAID]["lines"]
     amount = totals["amount"] - totals["by_item_status"][PAID]
-    return [("", "Còn phải chi", "", f"{lines} người", "", format_vnd(amount), "", "", "")]
+    return [["", "Còn phải chi", "", f"{lines} người", "", amount, "", "", ""]]
 
 
-def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:
-    """The roster as CSV (UTF-8 with BOM so that spreadsheet programs read the diacritics), with the
-    issued roster's checkpoint at its foot. The month view adds a last field, the line's status
-    ("Tình trạng"), "Đã chi" in "Ký nhận" of a paid line and the total still to pay."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_title(roster)])
-    writer.writerow((*HEADINGS, *_status_field(roster, None)))
+def roster_csv(roster: Roster, checkpoint: dict[str, Any] | None = None, sep: Separator = "comma") -> bytes:
+    """The roster as CSV (:func:`ledger.csv_cells.csv_bytes`: UTF-8 with BOM, ``,`` or ``;``, amounts as
+    plain integers, citizen IDs kept as text), with the issued roster's checkpoint at its foot. The month
+    view adds a last field, the line's status ("Tình trạng"), "Đã chi" in "Ký nhận" of a paid line and
+    the total still to pay."""
+    rows: list[list[object]] = [[_title(roster)], [*HEADINGS, *_status_field(roster, None)]]
     for number, line in _rows(roster):
-        writer.writerow(
-            formula_safe(
-                (
-                    number,
-                    line.full_name,
-                    line.citizen_id or "",
-                    f"{line.commune_code} {commune_name(line.commune_code)}",
-                    describe_line(line),
-                    format_vnd(line.net_amount),
-                    CHANNEL_LABELS.get(line.channel, line.channel),
-                    _signature(roster, line),
-                    *_status_field(roster, line),
-                )
-            )
+        rows.append(
+            [
+                number,
+                line.full_name,
+                Keep(line.citizen_id or ""),
+                f"{line.commune_code} {commune_name(line.commune_code)}",
+                describe_line(line),
+                line.net_amount,
+                CHANNEL_LABELS.get(line.channel, line.channel),
+                _signature(roster, line),
+                *_status_field(roster, line),
+            ]
         )
     totals = roster.totals()
-    writer.writerow(
-        formula_safe(
-            ("", "Tổng cộng", "", f"{totals['lines']} người", "", format_vnd(totals["amount"]), "", "")
-        )
-    )
-    for total in _still_to_pay(roster, totals):
-        writer.writerow(formula_safe(total))
-    for text in checkpoint_lines(checkpoint):
-        writer.writerow(formula_safe(("", text)))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows.append(["", "Tổng cộng", "", f"{totals['lines']} người", "", totals["amount"], "", ""])
+    rows.extend(_still_to_pay(roster, totals))
+    rows.extend(["", text] for text in checkpoint_lines(checkpoint))
+    return csv_bytes(rows, sep)
 
 
 def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> bytes:

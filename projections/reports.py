@@ -1,4 +1,4 @@
-"""Reports, exceptions and the audit search — báo cáo, ngoại lệ, tra cứu nhật ký.
+"""Reports and exceptions — báo cáo, ngoại lệ (the audit search: :mod:`projections.audit`).
 
 Statistics come in the shape of the provincial reports: per scheme and period, people paid, payments,
 amount; the non-cash share (tỷ lệ chi trả không dùng tiền mặt); new grants and terminations; and
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from domain.beneficiary import ONE_OFF
 from domain.errors import InvalidInput
 from domain.rate_book import SCHEDULE_NAMES_VI
-from domain.values import Month, day_range, last_complete_month, parse_commune_code, parse_date
+from domain.values import Month, last_complete_month, parse_commune_code, parse_date
 from projections.rosters import _states_at
 from projections.views import PLACES_IN_FORCE_SQL
 
@@ -224,7 +224,7 @@ def exceptions(engine: ProjectionEngine, kind: object, month: Month | None = Non
     if kind == "unpaid_roster_lines":
         return unpaid_roster_lines(engine, month or last_complete_month(engine.ledger.clock()))
     engine.catch_up()
-    today = str(month or Month.of(date.today()))  # noqa: DTZ011 - a default for the reader only
+    today = str(month or engine.ledger.current_month())
     with engine.store.read() as tx:
         # a person's commune in force this month (a relocation counts from its month)
         places = {r[0]: r[1] for r in tx.fetchall(PLACES_IN_FORCE_SQL, (today,))}
@@ -369,53 +369,3 @@ def unpaid_roster_lines(engine: ProjectionEngine, month: Month) -> list[dict[str
         )  # fmt: skip
     found.sort(key=lambda p: (p["commune_code"], p["full_name"], p["beneficiary_id"]))
     return found
-
-
-AUDIT_FILTERS = ("beneficiary_id", "actor", "commune_code", "type")
-
-
-def audit_search(
-    engine: ProjectionEngine,
-    *,
-    date_from: object = None,
-    date_to: object = None,
-    limit: int = 200,
-    after: int = 0,
-    **filters: object,
-) -> dict[str, Any]:
-    """The audit trail across beneficiaries, filtered; ``next_cursor`` pages on."""
-    clauses = ["notification_id > ?"]
-    params: list[Any] = [after]
-    for name, value in filters.items():
-        if name not in AUDIT_FILTERS:
-            raise InvalidInput(name, "is not an audit filter")
-        if value not in {None, ""}:
-            column = "stream_id" if name == "beneficiary_id" else name
-            clauses.append(f"{column} = ?")
-            params.append(str(value))
-    start, end = day_range(date_from, date_to, ("date_from", "date_to"))
-    for clause, bound in (("recorded_at >= ?", start), ("recorded_at < ?", end)):
-        if bound is not None:
-            clauses.append(clause)
-            params.append(bound)
-    engine.catch_up()
-    with engine.store.read() as tx:
-        columns = (
-            "notification_id, stream_id, seq, type, actor, occurred_on, recorded_at, commune_code, reason,"
-            " basis, data, hash, prev_hash"
-        )
-        condition = " AND ".join(clauses)
-        rows = tx.fetchall(
-            f"SELECT {columns} FROM rm_audit WHERE {condition} ORDER BY notification_id LIMIT ?",  # noqa: S608
-            (*params, limit + 1),
-        )
-    items = [
-        {
-            "position": r[0], "stream_id": r[1], "seq": r[2], "type": r[3], "actor": r[4],
-            "occurred_on": r[5], "recorded_at": r[6], "commune_code": r[7], "reason": r[8],
-            "basis": json.loads(r[9]) if r[9] else None, "data": json.loads(r[10]), "hash": r[11],
-            "prev_hash": r[12],
-        }
-        for r in rows[:limit]
-    ]  # fmt: skip
-    return {"items": items, "next_cursor": items[-1]["position"] if len(rows) > limit else None}

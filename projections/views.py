@@ -8,6 +8,8 @@
   a roster reads them and asks :func:`domain.parts.item_kind`, never classifies by itself);
 * ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments (``after_death``: the domain's "paid for a
   month after death"), recoveries, health-insurance cards;
+* ``rm_payment_records`` — who recorded each payment and when (its position in the log: the payments
+  list's newest-first order);
 * ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
 * ``rm_rates`` — the rate amendments known at the tracked position;
 * ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
@@ -160,6 +162,7 @@ CREATE TABLE IF NOT EXISTS rm_audit (
 CREATE INDEX IF NOT EXISTS rm_audit_stream ON rm_audit (stream_id, seq);
 CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, recorded_at);
 CREATE INDEX IF NOT EXISTS rm_audit_recorded ON rm_audit (recorded_at);
+CREATE INDEX IF NOT EXISTS rm_audit_commune ON rm_audit (commune_code, notification_id);
 CREATE TABLE IF NOT EXISTS rm_rates (
     schedule TEXT NOT NULL,
     province TEXT NOT NULL,
@@ -192,7 +195,16 @@ CREATE TABLE IF NOT EXISTS rm_rate_tables (
     recorded_by TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
     notification_id BIGINT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS rm_payment_records (
+    payment_id TEXT PRIMARY KEY,
+    beneficiary_id TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    notification_id BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_payment_records_position ON rm_payment_records (notification_id);
+CREATE INDEX IF NOT EXISTS rm_payment_records_by ON rm_payment_records (recorded_by, notification_id)
 """
 SCHEMA = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
 
@@ -208,7 +220,12 @@ ALL_TABLES = (
     "rm_rate_tables",
     "rm_places",
     "rm_problems",
+    "rm_payment_records",
 )
+NEW_TABLES = ("rm_payment_records",)
+"""Tables added since the first release whose rows come from the whole log: a read store made before
+them is rebuilt when opened."""
+PAYMENT_RECORD_COLUMNS = ("payment_id", "beneficiary_id", "recorded_by", "recorded_at", "notification_id")
 
 
 def search_key(text: str) -> str:
@@ -395,6 +412,21 @@ def audit_row(
         event.event_hash,
         event.prev_hash,
     )
+
+
+def payment_records(notification_id: int, event: object) -> list[tuple[Any, ...]]:
+    """The row of ``rm_payment_records`` an event adds: one for a payment, none for anything else."""
+    if not isinstance(event, Beneficiary.PaymentRecorded):
+        return []
+    return [
+        (
+            event.payment_id,
+            str(event.originator_id),
+            event.actor,
+            event.timestamp.isoformat(),
+            notification_id,
+        )
+    ]
 
 
 PLACES_IN_FORCE_SQL = (

@@ -205,7 +205,7 @@ def pay(
         entitlement_id=entitlement_id,
         period=period,
         amount=amount,
-        paid_on=paid_on or app.clock().date().isoformat(),
+        paid_on=paid_on or app.today().isoformat(),
         **kwargs,
     )
 

@@ -141,7 +141,7 @@ def history(
         ..., metavar="CITIZEN_ID|BENEFICIARY_ID", help="A 12-digit citizen ID (số CCCD) or a beneficiary id."
     ),
     as_of: str | None = as_of_option(
-        "Show only what was recorded by then (ISO 8601 timestamp, or a date = the end of that day)."
+        "Show only what was recorded by then (ISO 8601 timestamp, or a date: its end in Vietnam)."
     ),
     output: str = choice_option(
         "--format", ("table", "json"), "table", "table or json (the API's history shape)."

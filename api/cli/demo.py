@@ -28,7 +28,7 @@ from domain.values import Month, format_decimal, format_month, format_number, fo
 from ledger.adapters.communes import commune_name
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.config import Settings, parse_database_url
-from ledger.demo import VN_TZ, generate_province
+from ledger.demo import generate_province
 from ledger.integrity import verify_streams
 from projections.engine import open_projections
 from projections.exports import describe_line
@@ -170,7 +170,7 @@ def busiest_commune(aggregates: list[Beneficiary]) -> str | None:
 
 def _print_demo_summary(out: Console, ledger: BenefitsLedger, summary: SyntheticSummary) -> None:
     rates = ledger.rates()
-    month = Month.of(ledger.clock().astimezone(VN_TZ).date())
+    month = ledger.current_month()
     aggregates = _beneficiaries(ledger)
     engine = open_projections(ledger, settings_url(ledger))
     started = time.perf_counter()

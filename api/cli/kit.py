@@ -170,7 +170,7 @@ def date_option(name: str, help: str, default: Any = None) -> Any:  # noqa: A002
 
 
 def as_of_option(help: str = "Show what the ledger knew at this moment (ISO 8601 timestamp or date).") -> Any:  # noqa: A002
-    """``--as-of``: an ISO 8601 timestamp, or a date (the end of that day)."""
+    """``--as-of``: an ISO 8601 timestamp, or a date (the end of that day in Vietnam, +07:00)."""
     return typer.Option(
         None, "--as-of", metavar="TIMESTAMP", help=help, callback=_checked(lambda _, v: parse_as_of(v))
     )

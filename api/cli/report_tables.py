@@ -8,8 +8,6 @@ itself (:func:`projections.reports.exceptions_document`, the summary of ``GET /v
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -25,6 +23,7 @@ from domain.values import (
     format_vnd,
 )
 from ledger.adapters.communes import commune_name
+from ledger.csv_cells import Keep, csv_bytes
 from ledger.logs import mask_identifiers
 from projections.reports import EXCEPTION_LABELS, problem_text
 
@@ -141,41 +140,39 @@ def _rows_table(title: str, headings: tuple[str, ...], rows: list[tuple[str, ...
 
 def report_csv(summary: dict[str, Any]) -> str:
     """The report for a spreadsheet: one section per table (a heading row each, a blank row between),
-    amounts in đồng as plain integers, shares as decimals (0.153)."""
+    amounts in đồng as plain integers, shares as decimals (0.153); written by the one CSV writer
+    (:func:`ledger.csv_cells.csv_bytes`)."""
     s = summary
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([report_title(s)])
-    writer.writerow(["Chỉ tiêu", "Giá trị"])
+    rows: list[list[object]] = []
+    rows.append([report_title(s)])
+    rows.append(["Chỉ tiêu", "Giá trị"])
     for label, key in (
         ("Số người được chi", "people_paid"), ("Số lượt chi", "payments"), ("Tổng số tiền (đồng)", "amount"),
         ("Tỷ lệ người nhận không dùng tiền mặt", "non_cash_share"),
         ("Tỷ lệ số tiền chi không dùng tiền mặt", "non_cash_amount_share"),
         ("Quyết định hưởng mới", "grants"), ("Thôi hưởng", "terminations"), ("Báo tử", "deaths"),
     ):  # fmt: skip
-        writer.writerow([label, s[key]])
-    writer.writerow([])
-    writer.writerow(["Mã chế độ", "Chế độ", "Số người được chi", "Số lượt chi", "Số tiền (đồng)", "Hưởng mới",
+        rows.append([label, s[key]])
+    rows.append([])
+    rows.append(["Mã chế độ", "Chế độ", "Số người được chi", "Số lượt chi", "Số tiền (đồng)", "Hưởng mới",
                      "Thôi hưởng"])  # fmt: skip
     for code, row in s["schemes"].items():
-        writer.writerow([code, _scheme_name(code), row["people_paid"], row["payments"], row["amount"],
+        rows.append([code, _scheme_name(code), row["people_paid"], row["payments"], row["amount"],
                          row["grants"], row["terminations"]])  # fmt: skip
-    writer.writerow(
+    rows.append(
         ["", "Tổng cộng", s["people_paid"], s["payments"], s["amount"], s["grants"], s["terminations"]]
     )
-    writer.writerow([])
-    writer.writerow(["Mã nguồn", "Nguồn kinh phí", "Số người", "Số lượt chi", "Số tiền (đồng)"])
+    rows.append([])
+    rows.append(["Mã nguồn", "Nguồn kinh phí", "Số người", "Số lượt chi", "Số tiền (đồng)"])
     for code, row in s["by_funding_source"].items():
-        writer.writerow(
+        rows.append(
             [code, FUNDING_SOURCE_LABELS.get(code, code), row["people"], row["payments"], row["amount"]]
         )
-    writer.writerow([])
-    writer.writerow(
-        ["Nhóm thẻ", "Tên nhóm", "Còn giá trị cuối kỳ", "Cấp mới trong kỳ", "Hết giá trị trong kỳ"]
-    )
+    rows.append([])
+    rows.append(["Nhóm thẻ", "Tên nhóm", "Còn giá trị cuối kỳ", "Cấp mới trong kỳ", "Hết giá trị trong kỳ"])
     for group, row in s["cards"].items():
-        writer.writerow([group, BHYT_GROUPS.get(group, group), row["in_use"], row["new"], row["ended"]])
-    return out.getvalue()
+        rows.append([group, BHYT_GROUPS.get(group, group), row["in_use"], row["new"], row["ended"]])
+    return csv_text(rows)
 
 
 # ------------------------------------------------------------------------------------------- exceptions
@@ -281,10 +278,10 @@ def _unpaid_table(document: dict[str, Any]) -> Table:
 
 def exceptions_csv(document: dict[str, Any]) -> str:
     """An exception list for a spreadsheet: Vietnamese headings, the beneficiary id and the full citizen
-    ID (to act on), amounts as plain integers; the unpaid roster lines one row per item."""
+    ID (to act on, kept as text a spreadsheet does not turn into a number), amounts as plain integers,
+    names never a formula (:func:`ledger.csv_cells.csv_bytes`); the unpaid roster lines one row per item."""
     kind = document["type"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    rows: list[list[object]] = []
     person = ["Mã đối tượng", "Họ và tên", "Số CCCD", "Mã xã/phường", "Xã/phường"]
     plain: dict[str, tuple[tuple[str, str], ...]] = {
         "paid_after_death": (("Ngày mất", "date_of_death"), ("Mã chi trả", "payment_id"), ("Kỳ", "period"),
@@ -296,19 +293,31 @@ def exceptions_csv(document: dict[str, Any]) -> str:
         "uncomputable": (("Mã chế độ", "scheme"), ("Lý do", "reason")),
     }  # fmt: skip
     if kind == "unpaid_roster_lines":
-        writer.writerow([*person, "Tháng", "Mã chế độ", "Chế độ", "Kỳ", "Số tiền (đồng)"])
-        for item in document["items"]:
-            for owed in item["items"]:
-                writer.writerow([*_person_cells(item), document["month"], owed["scheme"],
-                                 _scheme_name(owed["scheme"]), owed["period"], owed["amount"]])  # fmt: skip
-        return out.getvalue()
-    writer.writerow([*person, *(heading for heading, _ in plain[kind])])
+        rows.append([*person, "Tháng", "Mã chế độ", "Chế độ", "Kỳ", "Số tiền (đồng)"])
+        rows.extend(
+            [*_person_cells(item), document["month"], owed["scheme"], _scheme_name(owed["scheme"]),
+             owed["period"], owed["amount"]]
+            for item in document["items"] for owed in item["items"]
+        )  # fmt: skip
+        return csv_text(rows)
+    rows.append([*person, *(heading for heading, _ in plain[kind])])
     for item in document["items"]:
         values = [problem_text(item[key]) if key == "reason" else item[key] for _, key in plain[kind]]
-        writer.writerow([*_person_cells(item), *("" if v is None else v for v in values)])
-    return out.getvalue()
+        rows.append([*_person_cells(item), *("" if v is None else v for v in values)])
+    return csv_text(rows)
 
 
-def _person_cells(item: dict[str, Any]) -> list[str]:
+def _person_cells(item: dict[str, Any]) -> list[object]:
     code = item["commune_code"]
-    return [item["beneficiary_id"], item["full_name"], item["citizen_id"] or "", code, commune_name(code)]
+    return [
+        item["beneficiary_id"],
+        item["full_name"],
+        Keep(item["citizen_id"] or ""),
+        code,
+        commune_name(code),
+    ]
+
+
+def csv_text(rows: list[list[object]]) -> str:
+    """``rows`` as the CSV text the command prints (the file's BOM left off on standard output)."""
+    return csv_bytes(rows).decode("utf-8-sig")

@@ -16,6 +16,7 @@ from api.http import docs
 from api.http.responses import complete_openapi
 from api.http.routes import (
     access_log,
+    audit,
     beneficiaries,
     campaigns,
     checkpoints,
@@ -62,6 +63,7 @@ def install(app: FastAPI) -> None:
 
     for module in (
         beneficiaries, payments, campaigns, rosters, reports, rates, users, imports, checkpoints, access_log,
+        audit,
     ):  # fmt: skip
         app.include_router(module.router, prefix="/v1", generate_unique_id_function=operation_id)
     app.include_router(docs.router)

@@ -82,7 +82,7 @@ def _campaign_page(
 ) -> Response:  # fmt: skip
     svc: Services = services(request)
     ledger = svc.ledger
-    today = ledger.clock().date()
+    today = ledger.today()
     blank = dict.fromkeys(FIELDS, "")
     blank.update(campaign_id=f"DOT-{today:%Y%m%d}-{secrets.token_hex(3).upper()}",
                  month=str(ledger.current_month()),

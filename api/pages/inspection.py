@@ -3,9 +3,10 @@
 Shown to inspectors and administrators (:data:`api.pages.kit.INSPECTING_ROLES`); anyone else signed in
 gets 403, and the navigation links are not shown to them.
 
-* ``/pages/nhat-ky`` — nhật ký: the audit trail across beneficiaries by actor, date range (dates the
-  events were recorded), event type and commune, a page at a time (:func:`projections.reports.audit_search`,
-  as ``GET /v1/audit`` would serve it).
+* ``/pages/nhat-ky`` — nhật ký: the audit trail across beneficiaries by actor, date range (the days the
+  events were recorded, in Vietnam's time), event type and commune, newest first, a page at a time, each
+  uniqueness claim shown inside the record it was saved with, with CSV and XLSX downloads
+  (:func:`projections.audit.audit_trail`, the query of ``GET /v1/audit``).
 * ``/pages/ngoai-le?loai=`` — ngoại lệ: the lists of :data:`projections.reports.EXCEPTION_TYPES`
   (:func:`projections.reports.exceptions`, as ``GET /v1/exceptions``), with their counts.
 * ``/pages/bao-cao?from=YYYY-MM&to=YYYY-MM&commune_code=`` — báo cáo: the provincial report of
@@ -43,16 +44,21 @@ from api.pages.kit import (
     read_dates,
 )
 from api.pages.queries import entitlement_schemes, names_of
+from api.web.files import FileFormat, table_file
 from api.web.services import Services, services
 from domain.catalogue import scheme_catalogue
 from domain.errors import DomainError, InvalidInput
-from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, VIETNAM_TIME, Month, format_number, parse_date
+from domain.labels import event_label
+from domain.values import BHYT_GROUPS, FUNDING_SOURCE_LABELS, Month, format_number
 from ledger.adapters.communes import commune_name, communes_of, resolve_commune
+from ledger.csv_cells import Separator
 from ledger.integrity import verify_streams
+from projections.audit import audit_table, audit_trail, audit_types, every_entry, parse_type
+from projections.labels import CLAIM_KINDS
+from projections.report_files import report_long_table, report_tables
 from projections.reports import (
     EXCEPTION_LABELS,
     EXCEPTION_TYPES,
-    audit_search,
     exception_month,
     exceptions,
     exceptions_document,
@@ -62,6 +68,7 @@ from projections.reports import (
     summary_report,
 )
 from projections.roster_paper import province_title
+from projections.tables import file_stem
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,13 +106,7 @@ STREAM_KINDS = {
 
 
 def _event_types() -> list[tuple[str, str]]:
-    labels = {**vi.EVENT_LABELS, **vi.OTHER_RECORD_LABELS}
-    labels.pop("BeneficiarySnapshot", None)
-    return sorted(labels.items(), key=lambda item: item[1])
-
-
-def _type_label(event_type: str) -> str:
-    return vi.EVENT_LABELS.get(event_type) or vi.OTHER_RECORD_LABELS.get(event_type, event_type)
+    return sorted(audit_types().items(), key=lambda item: item[1])
 
 
 def _scheme_names() -> dict[str, str]:
@@ -127,27 +128,35 @@ def _next_url(path: str, form: dict[str, str], cursor: object) -> str:
 def audit_log(
     request: Request, actor: str = "", date_from: str = "", date_to: str = "",
     type: str = "", commune_code: str = "", sau: str = "",  # noqa: A002 - the audit filter's name
+    format: str = "", sep: str = "comma",  # noqa: A002 - as the API names it
 ) -> Response:  # fmt: skip
-    """Nhật ký: who recorded what, when, on which decision, why."""
+    """Nhật ký: who recorded what, when, on which decision, why — newest first; ``format=csv|xlsx``
+    downloads every entry of the search (the same query as ``GET /v1/audit``)."""
     visitor = inspector_only(request)
     if isinstance(visitor, Response):
         return visitor
-    form = {"actor": actor.strip(), "date_from": vi.parse_date_text(date_from),
-            "date_to": vi.parse_date_text(date_to), "type": type.strip(),
-            "commune_code": commune_code.strip()}  # fmt: skip
+    typed = {"actor": actor.strip(), "date_from": date_from, "date_to": date_to, "type": type.strip(),
+             "commune_code": commune_code.strip()}  # fmt: skip
+    form, errors = read_dates(typed)  # the pages' one reading of dates (dd/mm/yyyy or ISO)
     svc: Services = services(request)
-    errors = _audit_errors(svc, form)
+    errors = errors or _audit_errors(svc, form)
+    if errors:
+        form = {**form, **{name: typed[name] for name in errors if name in typed}}
+    filters: dict[str, Any] = {
+        "from_": form["date_from"] or None, "to": form["date_to"] or None, "actor": form["actor"] or None,
+        "type": form["type"] or None, "commune_code": form["commune_code"] or None,
+    }  # fmt: skip
+    if format in {"csv", "xlsx"} and not errors:
+        file_format: FileFormat = "csv" if format == "csv" else "xlsx"
+        return _audit_file(svc, visitor, filters, file_format, "semicolon" if sep == "semicolon" else "comma")
     found: dict[str, Any] = {"items": [], "next_cursor": None}
     if not errors:
-        after = int(sau) if sau.isdigit() else 0
         try:
-            found = audit_search(
-                svc.engine, date_from=form["date_from"] or None, date_to=form["date_to"] or None,
-                limit=AUDIT_PAGE, after=after, actor=form["actor"] or None, type=form["type"] or None,
-                commune_code=form["commune_code"] or None,
-            )  # fmt: skip
+            found = audit_trail(svc.engine, **filters, cursor=sau or None, limit=AUDIT_PAGE)
         except DomainError as error:
             errors.update(field_errors(error, tuple(form)))
+            if any(e.field == "cursor" for e in error.errors):
+                errors["_form"] = "Liên kết trang sau không còn đúng: tìm lại từ đầu."
     items = found["items"]
     people = names_of(svc.engine, (i["stream_id"] for i in items))
     if not errors:
@@ -160,13 +169,17 @@ def audit_log(
         code = str(item["commune_code"] or "")
         person = people.get(item["stream_id"])
         communes = {code: f"{commune_name(code)} ({code})"} if code else {}
+        claims = [(CLAIM_KINDS.get(str(c["kind"]), str(c["kind"])), str(c["value"]))
+                  for c in item["claims"] if c["kind"] != "token"]  # fmt: skip
         rows.append(
-            {**item, "label": _type_label(item["type"]),
+            {**item, "label": item["type_label"],
              "person": person, "kind": STREAM_KINDS.get(item["type"], ""),
              "lines": vi.describe(item, scheme_of, communes) if item["type"] in vi.EVENT_LABELS else [],
+             "claims_text": "; ".join(f"{kind}: {value}" for kind, value in claims),
              "basis_text": vi.basis_text(item["basis"])}
         )  # fmt: skip
     next_url = _next_url("nhat-ky", form, found["next_cursor"])
+    query = {k: v for k, v in form.items() if v}
     context = {
         "nav": "nhat-ky",
         "form": form,
@@ -177,23 +190,40 @@ def audit_log(
         "event_types": _event_types(),
         "communes": commune_options(svc.ledger, visitor),
         "actors": sorted(u.name for u in svc.ledger.users()),
+        "downloads": [
+            (label, f"{COOKIE_PATH}/nhat-ky?" + urlencode({**query, **extra}))
+            for label, extra in (
+                ("Tải CSV", {"format": "csv"}),
+                ("Tải CSV cho Excel tiếng Việt (dấu ;)", {"format": "csv", "sep": "semicolon"}),
+                ("Tải XLSX", {"format": "xlsx"}),
+            )
+        ],
     }
     return page(request, "nhat_ky.html", context, visitor=visitor, status=422 if errors else 200)
 
 
+def _audit_file(
+    svc: Services, visitor: Visitor, filters: dict[str, Any], file_format: FileFormat, sep: Separator
+) -> Response:
+    """Every entry of the page's search as a file (written to the access log as the API's is)."""
+    entries = list(every_entry(svc.engine, **filters))
+    visitor.read(
+        svc, f"audit {file_format}", sorted({i["beneficiary_id"] for i in entries if i["beneficiary_id"]})
+    )
+    name = file_stem("nhat-ky", filters.get("commune_code"), str(svc.ledger.today()))
+    return table_file([audit_table(entries, "NHẬT KÝ GHI SỔ")], file_format, name, sep)
+
+
 def _audit_errors(svc: Services, form: dict[str, str]) -> dict[str, str]:
+    """The refusals of an audit search whose dates were read (:func:`api.pages.kit.read_dates`)."""
     errors: dict[str, str] = {}
-    dates = {}
-    for name in ("date_from", "date_to"):
-        if form[name]:
-            try:
-                dates[name] = parse_date(form[name], name)
-            except DomainError as error:
-                errors.update(field_errors(error, tuple(form)))
-    if len(dates) == 2 and dates["date_to"] < dates["date_from"]:
+    if form["date_from"] and form["date_to"] and form["date_to"] < form["date_from"]:
         errors["date_to"] = "Không được trước ngày bắt đầu."
-    if form["type"] and form["type"] not in dict(_event_types()):
-        errors["type"] = "Chọn một giá trị trong danh sách."
+    if form["type"]:
+        try:
+            parse_type(form["type"])
+        except DomainError:
+            errors["type"] = "Chọn một giá trị trong danh sách."
     if form["commune_code"]:
         try:
             resolve_commune(form["commune_code"], province=svc.ledger.province)
@@ -315,19 +345,34 @@ class ReportAsked:
 
 
 @router.get(f"{COOKIE_PATH}/bao-cao")
-def report(request: Request, query: Annotated[ReportAsked, Depends()]) -> Response:
-    """Báo cáo: the provincial report of a period, with charts."""
+def report(
+    request: Request,
+    query: Annotated[ReportAsked, Depends()],
+    format: str = "",  # noqa: A002 - as the API names it
+) -> Response:
+    """Báo cáo: the provincial report of a period, with charts; ``format=xlsx|csv`` downloads it (as
+    ``GET /v1/reports/summary`` does)."""
     asked = _asked_report(request, query)
     if isinstance(asked, Response):
         return asked
     visitor, svc, form, summary = asked
+    if format in {"csv", "xlsx"}:
+        name = file_stem("bao-cao", summary["from"], summary["to"], form["commune_code"])
+        if format == "csv":
+            return table_file([report_long_table(summary)], "csv", name)
+        return table_file(report_tables(summary), "xlsx", name)
     context: dict[str, Any] = {"nav": "bao-cao", "form": form, "errors": {},
                                "communes": commune_options(svc.ledger, visitor)}  # fmt: skip
     months = _months(summary["from"], summary["to"])
     monthly = [summary_report(svc.engine, str(m), str(m), form["commune_code"] or None) for m in months]
     context.update(shown=True, **_report_context(summary, months, monthly, visitor))
-    context["print_url"] = f"{COOKIE_PATH}/bao-cao/in?" + urlencode({k: v for k, v in form.items() if v})
-    context["unfinished"] = summary["to"] >= svc.ledger.clock().astimezone(VIETNAM_TIME).date().isoformat()
+    asked_for = {k: v for k, v in form.items() if v}
+    context["print_url"] = f"{COOKIE_PATH}/bao-cao/in?" + urlencode(asked_for)
+    context["downloads"] = [
+        (label, f"{COOKIE_PATH}/bao-cao?" + urlencode({**asked_for, "format": kind}))
+        for label, kind in (("Tải XLSX", "xlsx"), ("Tải CSV", "csv"))
+    ]
+    context["unfinished"] = summary["to"] >= svc.ledger.today().isoformat()
     return page(request, "bao_cao.html", context, visitor=visitor)
 
 
@@ -368,7 +413,7 @@ def report_print(request: Request, query: Annotated[ReportAsked, Depends()]) -> 
         return asked
     visitor, svc, form, summary = asked
     names = _scheme_names()
-    today = svc.ledger.clock().astimezone(VIETNAM_TIME).date()
+    today = svc.ledger.today()
     code = form["commune_code"]
     place = commune_name(code) if code else province_title(_province_name(svc) or "").removeprefix("Tỉnh ")
     context = {
@@ -494,7 +539,7 @@ def integrity_check(request: Request, csrf_token: Annotated[str, Form()] = "") -
     people = names_of(svc.engine, (b.stream_id for b in found.broken))
     broken = [
         {"stream_id": b.stream_id, "version": b.version, "position": b.notification_id,
-         "label": _type_label(b.event_type),
+         "label": event_label(b.event_type),
          "problem": vi.chain_problem(b.version, b.event_type, b.problem), "person": people.get(b.stream_id)}
         for b in found.broken
     ]  # fmt: skip

@@ -187,7 +187,7 @@ def _amount_text(amount: object) -> str:
 
 def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[str, str]]:
     """What each form shows before anything is typed."""
-    today = ledger.clock().date().isoformat()
+    today = ledger.today().isoformat()
     month = str(ledger.current_month())
     entitlements = view["entitlements"]
     monthly = [e for e in entitlements if "monthly_amount" in e]
@@ -204,7 +204,7 @@ def _defaults(ledger: BenefitsLedger, view: dict[str, Any]) -> dict[str, dict[st
     credit = balances["recovery_credit"]
     return {
         "payment": {
-            "payment_id": f"WEB-{ledger.clock().date():%Y%m%d}-{secrets.token_hex(4).upper()}",
+            "payment_id": f"WEB-{ledger.today():%Y%m%d}-{secrets.token_hex(4).upper()}",
             "entitlement_id": str(first.get("entitlement_id", "")),
             "period": month if monthly else "",
             "amount": _amount_text(first.get("monthly_amount", first.get("amount"))),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from domain import labels, messages
+from domain import labels, messages, values
 from domain.params import param_lines
 from domain.values import VIETNAM_TIME, format_number, format_percent, format_vnd
 
@@ -186,9 +186,9 @@ def vietnam_day_bounds(day_from: str, day_to: str) -> tuple[str, str]:
 
 
 def end_of_vietnam_day(day: str) -> str:
-    """The last moment of ``day`` (ISO date) in Vietnam's time, as an ISO timestamp with its offset."""
-    last = datetime.combine(date.fromisoformat(day), time.max, VIETNAM)
-    return last.isoformat()
+    """The last moment of ``day`` (ISO date) in Vietnam's time, as an ISO timestamp with its offset
+    (:func:`domain.values.end_of_vietnam_day`, the ledger's one end of a business day)."""
+    return values.end_of_vietnam_day(date.fromisoformat(day)).isoformat()
 
 
 def parse_month_text(text: str) -> str:

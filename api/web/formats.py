@@ -104,11 +104,12 @@ Moment = Annotated[
             "type": "string",
             "anyOf": [{"format": "date"}, {"format": "date-time"}],
             "examples": ["2024-07-31", "2024-07-31T17:00:00+07:00"],
-            "description": "a date (its end) or an RFC 3339 timestamp with offset",
+            "description": "a date (its end in Vietnam's time, +07:00) or an RFC 3339 timestamp with offset",
         }
     ),
 ]
-"""A moment of the past to read as of: a date (the end of that day) or a timestamp with its offset."""
+"""A moment of the past to read as of: a date (the end of that day in Vietnam's time) or a timestamp with
+its offset."""
 
 
 def _month_or_date(value: str) -> str:

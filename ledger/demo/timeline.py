@@ -4,12 +4,12 @@ one stream (never going back, never passing the cutoff)."""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from domain.catalogue import reference_rate_entries
-from domain.values import Month
+from domain.values import VIETNAM_TIME, Month
 
-VN_TZ = timezone(timedelta(hours=7), "ICT")
+VN_TZ = VIETNAM_TIME  # the business day is Vietnam's (domain.values.vietnam_today)
 WINDOW_MONTHS = 24
 FOREVER = Month(9999, 12)
 

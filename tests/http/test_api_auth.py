@@ -106,15 +106,22 @@ READS = {
     "integrity": lambda p: ("GET", "/v1/integrity", None),
     "rates": lambda p: ("GET", "/v1/rates", None),
     "users": lambda p: ("GET", "/v1/users", None),
+    "audit": lambda p: ("GET", "/v1/audit?period=2024-07&type=PaymentRecorded&limit=500", None),
+    "audit_of_person": lambda p: ("GET", f"/v1/audit?beneficiary_id={p.id}", None),
+    "audit_csv": lambda p: ("GET", "/v1/audit?period=2024-07&format=csv", None),
+    "payments": lambda p: ("GET", "/v1/payments?period=2024-07&limit=500", None),
+    "payments_xlsx": lambda p: ("GET", "/v1/payments?period=2024-07&format=xlsx", None),
+    "report_xlsx": lambda p: ("GET", "/v1/reports/summary?from=2024-07&to=2024-09&format=xlsx", None),
 }
 # one person's personal data: refused (403) to an officer of another commune
-ONE_PERSON = {"lookup", "beneficiary", "beneficiary_by_citizen_id", "history", "proof"}
+ONE_PERSON = {"lookup", "beneficiary", "beneficiary_by_citizen_id", "history", "proof", "audit_of_person"}
 # lists naming commune 26041: refused to an officer of another commune
 NAMING_THE_COMMUNE = {"list", "roster_of_commune", "roster_csv"}
 # lists naming no commune: filtered to an officer's communes (the person missing for the other commune's)
 FILTERED = {
     "list_by_citizen_id": ("items", "id"), "roster": ("lines", "beneficiary_id"),
     "roster_as_of": ("lines", "beneficiary_id"), "exceptions": ("items", "beneficiary_id"),
+    "audit": ("items", "beneficiary_id"), "payments": ("items", "beneficiary_id"),
     "unpaid_lines": ("items", "beneficiary_id"),
 }  # fmt: skip
 # what the access log names for a read of personal data allowed to the caller
@@ -124,6 +131,9 @@ RECORDED = {
     "roster": "roster 2024-09", "roster_of_commune": "roster 2024-09 commune 26041",
     "roster_csv": "roster 2024-09 commune 26041 csv", "roster_xlsx": "roster 2024-09",
     "roster_as_of": "roster 2024-09", "exceptions": "exceptions overpayment_outstanding",
+    "audit": "audit type=PaymentRecorded period=2024-07", "audit_of_person": "audit beneficiary_id=",
+    "audit_csv": "audit period=2024-07 csv", "payments": "payments period=2024-07",
+    "payments_xlsx": "payments period=2024-07 xlsx",
     "unpaid_lines": "exceptions unpaid_roster_lines",
 }  # fmt: skip
 INSPECTORS_ONLY = {"access_log"}

@@ -80,6 +80,11 @@ BUSINESS_RULES = {
     "GET /v1/beneficiaries": "the citizen ID of the query and of the X-Citizen-ID header are the same",
     "POST /v1/users": "a token's expiry is after today and at most five years ahead",
     "POST /v1/users/{name}/rotate": "the same, for the new token",
+    "POST /v1/beneficiaries/{beneficiary_id}/recoveries": "a deduction from a monthly entitlement names "
+    "its period, one from a one-off none",
+    "POST /v1/beneficiaries/{beneficiary_id}/death": "the date of death is not before the date of birth",
+    "GET /v1/audit": "a cursor is the next_cursor of an earlier page (opaque, encoded by the server)",
+    "GET /v1/payments": "the same, for the payments' cursor",
 }
 """Operations where the ledger refuses some schema-valid requests (422, the field named), and why."""
 

@@ -6,7 +6,7 @@ backends, through the API; the clock stands at 2024-01-05.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from api_support import Api, assert_problem, basis, citizen_id
@@ -75,3 +75,21 @@ def test_the_range_runs_from_1900_to_a_year_after_today():
         with pytest.raises(InvalidInput) as refused:
             check_date(day, "basis.decision_date", today, **kwargs)
         assert refused.value.field == "basis.decision_date"
+
+
+def test_a_payment_dated_vietnams_today_is_accepted_in_the_utc_evening(api: Api):
+    """At 18:30 UTC on 30/11/2026 it is 01:30 on 01/12 in Vietnam: paid on 1 December is not in the
+    future (it was refused while the ledger's day was UTC's), 2 December is; the dues are December's."""
+    api.clock.now = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+    person = api.register(full_name="Lê Văn Tám", citizen_id=citizen_id(1950), sex="male")
+    eid = api.grant(person["id"], "NCC_MARTYR_RELATIVE", "2026-11", params={"martyrs": 1})["entitlement_id"]
+    before = api.recorded()
+    refused = api.pay(person["id"], eid, "2026-11", 2_789_000, paid_on="2026-12-02")
+    assert "must not be in the future (after 2026-12-01)" in assert_problem(refused, 422, "paid_on")["detail"]
+    assert api.recorded() == before
+    paid = api.pay(person["id"], eid, "2026-11", 2_789_000, paid_on="2026-12-01")
+    assert paid.status_code == 201, paid.text
+    history = api.history(person["id"])
+    assert history[0]["occurred_on"] == "2026-12-01"  # registered on Vietnam's day
+    assert history[0]["recorded_at"] == "2026-11-30T18:30:00+00:00"  # stored in UTC
+    assert api.history(person["id"], as_of="2026-11-30") == []  # the end of 30/11 in Vietnam

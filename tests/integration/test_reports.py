@@ -9,9 +9,9 @@ import pytest
 from domain.errors import InvalidInput
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
+from projections.audit import audit_trail
 from projections.engine import ProjectionEngine, open_projections
 from projections.reports import (
-    audit_search,
     exception_month,
     exceptions,
     exceptions_document,
@@ -198,17 +198,18 @@ def test_audit_search_by_actor_type_commune_date_and_beneficiary(ledger, engine,
     clock.at("2024-02-10")
     ledger.record_payment("cashier-x", payment_id="A1", beneficiary_id=a, entitlement_id=ea, period="2024-01",
                           amount=360_000, paid_on="2024-02-10")  # fmt: skip
-    by_actor = audit_search(engine, actor="cashier-x")["items"]
-    assert [i["type"] for i in by_actor] == ["PaymentRecorded", "ValueClaimed"]
-    by_type = audit_search(engine, type="EntitlementGranted", commune_code=COMMUNE)["items"]
+    by_actor = audit_trail(engine, actor="cashier-x")["items"]
+    assert [i["type"] for i in by_actor] == ["PaymentRecorded"]  # its payment-id claim folded into it
+    assert [(c["kind"], c["value"]) for c in by_actor[0]["claims"]] == [("payment_id", "A1")]
+    by_type = audit_trail(engine, type="EntitlementGranted", commune_code=COMMUNE)["items"]
     assert len(by_type) == 1
     assert by_type[0]["basis"]["decision_no"] == "7/QĐ-UBND"
-    by_date = audit_search(engine, date_from="2024-02-10", date_to="2024-02-10")["items"]
+    by_date = audit_trail(engine, from_="2024-02-10", to="2024-02-10")["items"]
     assert {i["actor"] for i in by_date} == {"cashier-x"}
-    trail = audit_search(engine, beneficiary_id=str(a), limit=2)
+    trail = audit_trail(engine, beneficiary_id=str(a), limit=2)
     assert len(trail["items"]) == 2
     assert trail["next_cursor"] is not None
-    rest = audit_search(engine, beneficiary_id=str(a), after=trail["next_cursor"])
-    assert [i["seq"] for i in trail["items"] + rest["items"]] == [1, 2, 3]
+    rest = audit_trail(engine, beneficiary_id=str(a), cursor=trail["next_cursor"])
+    assert [i["seq"] for i in trail["items"] + rest["items"]] == [3, 2, 1]  # newest first
     with pytest.raises(InvalidInput):
-        audit_search(engine, colour="red")
+        audit_trail(engine, type="Colour")

@@ -322,3 +322,20 @@ def test_the_access_log_takes_moments_with_an_offset(site: Site) -> None:
     assert reads.page(read_before="2024-09-21T01:30:00+07:00")["items"] == []
     with pytest.raises(InvalidInput, match="offset"):
         reads.page(read_from="2024-09-21T01:30:00")
+
+
+def test_the_pages_prefill_vietnams_day_and_month_in_the_utc_evening(site: Site) -> None:
+    """At 18:30 UTC on 30/09/2024 it is 01:30 on 01/10 in Vietnam: the payment form offers 01/10/2024
+    (a UTC day prefilled 30/09), the roster October, and a payment that day is recorded."""
+    site.api.clock.now = datetime(2024, 9, 30, 18, 30, tzinfo=UTC)
+    browser = site.signed_in("officer")
+    html = profile(site, browser)
+    assert re.search(r'id="pay-paid_on"[^>]*value="01/10/2024"', html)
+    roster = page(browser, "/pages/danh-sach-chi-tra")
+    assert re.search(r'id="ds-month"[^>]*value="10/2024"', roster), roster[:3000]
+    form = payment_form(html, period="09/2024", reference="BL-0110")
+    answer = browser.post(f"/pages/doi-tuong/{site.anh.id}/chi-tra", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:2000]
+    payment = site.ledger.beneficiary(site.anh.id).payments[form["payment_id"]]
+    assert str(payment.paid_on) == "2024-10-01"
+    assert form["payment_id"].startswith("WEB-20241001-")

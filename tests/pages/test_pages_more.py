@@ -9,7 +9,10 @@ same accessibility check (labels on every input, headings in order, ids unique, 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,13 +20,15 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
+from openpyxl import load_workbook
 from policy_support import STRICT_POLICY, directives, tags_of
 from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
 
 from api.pages import charts
 from api.pages import support as vi
 from ledger.integrity import verify_streams
-from projections.reports import audit_search, summary_report
+from projections.audit import audit_trail
+from projections.reports import summary_report
 from tests.tampering import read_row, write_state
 
 if TYPE_CHECKING:
@@ -798,26 +803,26 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
 
     html = page(inspector, "/pages/nhat-ky", actor="officer")
     text = text_of(html)
-    assert "2 sự kiện" in text  # the payment, and the claim of its payment id
-    assert "Mã duy nhất" in text
+    assert "1 sự kiện" in text  # the payment, the claim of its payment id folded into it
+    assert "Giữ mã duy nhất — Mã chi trả: P-" in text
     assert "22/09/2024 16:00" in text  # recorded at 09:00 UTC, shown in Vietnam's time
     assert "Chi trả hiệu lực 10/08/2024 Nguyễn Văn Ánh Phường Trấn Biên (26041)" in text
     assert "Chế độ Thân nhân liệt sĩ (trợ cấp hằng tháng) (NCC_MARTYR_RELATIVE) Kỳ 08/2024" in text
     # Type and commune: the July payment of the commune's person, and the August one.
     html = page(inspector, "/pages/nhat-ky", type="PaymentRecorded", commune_code=COMMUNE)
     rows = re.findall(r"Mã chi trả (\S+)", text_of(html))
-    assert rows == [f"BD-07-{site.anh.citizen_id}", f"P-{site.anh.id[:8]}-2024-08"]
+    assert rows == [f"P-{site.anh.id[:8]}-2024-08", f"BD-07-{site.anh.citizen_id}"]  # newest first
     assert site.other.citizen_id not in html
     expected = [
         i["position"]
-        for i in audit_search(
+        for i in audit_trail(
             site.api.app.state.services.engine, type="PaymentRecorded", commune_code=COMMUNE
         )["items"]
     ]
     assert re.findall(r'<span class="muted">#(\d+)</span>', html) == [str(p) for p in expected]
     # Dates (the days the events were recorded).
     assert "Không có sự kiện nào" in page(inspector, "/pages/nhat-ky", date_from="2024-09-23")
-    assert "2 sự kiện" in page(inspector, "/pages/nhat-ky", date_from="22/09/2024", date_to="2024-09-22")
+    assert "1 sự kiện" in page(inspector, "/pages/nhat-ky", date_from="22/09/2024", date_to="2024-09-22")
     # Refusals beside the field.
     checks = [
         ({"date_from": "32/13/2024"}, "nk-date_from", "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy."),
@@ -841,7 +846,49 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
     second = page(inspector, link.group(1).replace("&amp;", "&"))
     more = [int(p) for p in re.findall(r'<span class="muted">#(\d+)</span>', second)]
     assert more
-    assert min(more) > max(positions)
+    assert max(more) < min(positions)  # newest first: the next page holds older entries
+
+
+def test_audit_log_days_are_vietnam_days_and_the_search_downloads(site: Site) -> None:
+    """An event recorded at 18:30 UTC on 30 November is shown at 01:30 on 1 December and found by the
+    filter from 01/12/2026 (not by the one to 30/11/2026); the search downloads as CSV (BOM, ``;`` on
+    request) and XLSX, and the download is written to the access log."""
+    site.api.clock.now = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
+    late = site.api.register(full_name="Phạm Thị Đêm")
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/nhat-ky", date_from="01/12/2026")
+    assert "Phạm Thị Đêm" in html
+    assert "01/12/2026 01:30" in text_of(html)
+    assert "Phạm Thị Đêm" not in page(inspector, "/pages/nhat-ky", date_to="30/11/2026")
+    assert "theo giờ Việt Nam" in text_of(html)
+    links = re.findall(r'href="(/pages/nhat-ky\?[^"]*format=[^"]*)"', html)
+    assert len(links) == 3
+    semicolon = inspector.get(next(u for u in links if "semicolon" in u).replace("&amp;", "&"))
+    assert semicolon.status_code == 200
+    assert semicolon.headers["content-type"].startswith("text/csv")
+    assert semicolon.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(semicolon.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Số thứ tự trong sổ"
+    assert [r[5] for r in rows[1:]] == [late["id"]]  # the filter of the page: from 01/12/2026
+    book = inspector.get(next(u for u in links if "xlsx" in u).replace("&amp;", "&"))
+    assert load_workbook(io.BytesIO(book.content)).active.title == "Nhật ký"
+    reads = site.api.app.state.services.reads.page(user="inspector")["items"]
+    assert [(r["what"], r["via"], r["beneficiary_id"]) for r in reads[:2]] == [
+        ("audit xlsx", "pages", late["id"]), ("audit csv", "pages", late["id"]),
+    ]  # fmt: skip
+
+
+def test_the_report_page_links_its_xlsx_and_csv(site: Site) -> None:
+    inspector = site.signed_in("inspector")
+    html = page(inspector, "/pages/bao-cao", **{"from": "07/2024", "to": "07/2024"})
+    links = re.findall(r'href="(/pages/bao-cao\?[^"]*format=(?:xlsx|csv)[^"]*)"', html)
+    assert len(links) == 2
+    answer = inspector.get(links[0].replace("&amp;", "&"))
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames[0] == "Tổng hợp"
+    totals = {r[0].value: r[1].value for r in book["Tổng hợp"].iter_rows(min_row=3)}
+    assert totals["Tổng số tiền đã chi (đồng)"] == 2 * 2_789_000
 
 
 def test_exception_lists(site: Site) -> None:

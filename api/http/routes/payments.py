@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.formats import Amount, DateText, Identifier, IdentifierPath, MonthText, Uuid
+from api.http.routes.audit import Cursor
+from api.web.files import table_file
+from api.web.formats import (
+    USER_NAME_PATTERN,
+    Amount,
+    CommuneCode,
+    DateText,
+    Identifier,
+    IdentifierPath,
+    MonthText,
+    Uuid,
+)
 from api.web.text import RequiredReason, SafeLine, SafeReason
+from ledger.access_log import search_read
+from ledger.adapters.communes import resolve_commune
+from ledger.authorization import readable_communes
 from ledger.proofs import payment_proof, payment_stream
+from projections.audit import MAX_LIMIT
+from projections.payments import every_payment, payments_list, payments_table
+from projections.tables import file_stem
 
 router = APIRouter(tags=["payments"], responses=responses.READ)
 
@@ -71,6 +89,41 @@ def record_payment(body: Payment, request: Request, svc: Svc, user: CurrentUser)
         return (201 if created else 200), payment
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+@router.get("/payments", responses=responses.FILE_EXPORT)
+def list_payments(
+    svc: Svc,
+    user: CurrentUser,
+    commune_code: Annotated[CommuneCode | None, Query()] = None,
+    period: Annotated[MonthText | None, Query(description="the month paid")] = None,
+    channel: Literal["cash", "bank"] | None = None,
+    recorded_by: Annotated[
+        str | None, Query(pattern=USER_NAME_PATTERN, max_length=64, description="who recorded it")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
+    sep: Literal["comma", "semicolon"] = "comma",
+) -> Response:
+    """Recorded payments, newest first (các khoản đã chi): who was paid, for which scheme (its Vietnamese
+    name) and month, how much, when, how, on which receipt, recorded by whom and when, reversed or not.
+    An officer with a commune scope sees its communes' payments only. ``format=csv|xlsx`` gives every
+    payment of the search as a file (``sep=semicolon`` for Excel under Vietnamese settings)."""
+    if commune_code:
+        resolve_commune(commune_code, province=svc.ledger.province)
+    filters: dict[str, Any] = {"commune_code": commune_code, "period": period, "channel": channel,
+                               "recorded_by": recorded_by, "communes": readable_communes(user)}  # fmt: skip
+    named = search_read({k: v for k, v in filters.items() if k != "communes"}).split()[1:]
+    what = " ".join(["payments", *named, *([format] if format != "json" else [])])
+    if format == "json":
+        found = payments_list(svc.engine, **filters, cursor=cursor, limit=limit)
+        svc.reads.record_list(user, what, sorted({p["beneficiary_id"] for p in found["items"]}))
+        return Response(orjson.dumps(found), media_type="application/json")
+    items = list(every_payment(svc.engine, **filters))
+    svc.reads.record_list(user, what, sorted({p["beneficiary_id"] for p in items}))
+    name = file_stem("chi-tra", commune_code, period, channel, str(svc.ledger.today()))
+    return table_file([payments_table(items, "CÁC KHOẢN ĐÃ CHI TRẢ")], format, name, sep)
 
 
 @router.post("/payments/not-collected", status_code=201, responses=responses.WRITE)

@@ -42,6 +42,9 @@ def get_roster(
     format: Literal["json", "csv", "xlsx"] = "json",  # noqa: A002 - the contract's name
     as_of: Annotated[Moment | None, Query()] = None,
     outstanding_only: Annotated[bool, Query()] = False,
+    sep: Annotated[
+        Literal["comma", "semicolon"], Query(description="CSV separator: semicolon for Excel in Vietnamese")
+    ] = "comma",
 ) -> Response:
     """The payout roster of a month (danh sách chi trả). By default the month view (``view: "month"``):
     every line due that month with its status (``paid``, ``issued``, ``outstanding``; lines also
@@ -59,7 +62,7 @@ def get_roster(
     checkpoint = (issued or {}).get("checkpoint")
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
-        return Response(roster_csv(roster, checkpoint), media_type="text/csv; charset=utf-8",
+        return Response(roster_csv(roster, checkpoint, sep), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     if format == "xlsx":
         name = roster_file_name(target, scope, "xlsx")
