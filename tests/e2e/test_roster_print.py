@@ -26,13 +26,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from support import COMMUNE, FixedClock, citizen_id, grant, register_person, signed_ledger
+from support import COMMUNE, FixedClock, citizen_id, grant, pay, register_person, signed_ledger
 
 from ledger.demo.names import draw_name
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.roster_paper import SIGNATURES, item_label
-from projections.rosters import RosterScope, approve_roster, current_roster, issue_roster
+from projections.rosters import (
+    PAID,
+    STATUS_LABELS,
+    RosterScope,
+    approve_roster,
+    current_roster,
+    issue_roster,
+    month_roster,
+)
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -41,6 +49,7 @@ pytestmark = [pytest.mark.timeout(600)]
 
 TOOLS = ("soffice", "pdfinfo", "pdftotext", "pdftoppm")
 PEOPLE = 40
+PAID_PEOPLE = 12  # of them paid before the month view is printed
 # (scheme, kind, birth years, params, share of the 40); the shares follow the demo province's groups.
 GROUPS = (
     ("BTXH_ELDERLY_80", "social_assistance", (1928, 1943), None, 16),
@@ -113,6 +122,26 @@ def png_of(pdf: Path, page: int, target: Path) -> None:
     assert target.exists()
 
 
+def printed_pages(xlsx: Path, folder: Path, *columns: str) -> tuple[Path, list[str], list[int]]:
+    """LibreOffice's PDF of the roster, each page's text, the commune's pages — checked: the summary on
+    page 1, the commune's sheet on 1–2 pages, each with the column headings (``columns`` too) and its
+    page number."""
+    pdf = pdf_of(xlsx, folder)
+    pages = int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(pdf)), re.MULTILINE).group(1))
+    texts = [page_text(pdf, n) for n in range(1, pages + 1)]
+    summary = [n for n, text in enumerate(texts, 1) if "TỔNG HỢP DANH SÁCH CHI TRẢ" in text]
+    footer = "Phường Trấn Biên — tháng 08/2024"
+    commune = [n for n, text in enumerate(texts, 1) if footer in text]
+    assert summary == [1]
+    assert 1 <= len(commune) <= 2, f"the commune's sheet printed on {len(commune)} pages"
+    assert sorted(summary + commune) == list(range(1, pages + 1))
+    for n in commune:
+        for heading in ("Ký nhận", "Họ và tên", *columns):
+            assert heading in texts[n - 1], f"page {n} has no column {heading}"
+        assert f"Trang {n}/{pages}" in texts[n - 1]
+    return pdf, texts, commune
+
+
 def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the_signature_column(
     sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -131,19 +160,7 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     engine.store.close()
     ledger.close()
 
-    pdf = pdf_of(xlsx, tmp_path)
-    pages = int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", str(pdf)), re.MULTILINE).group(1))
-    texts = [page_text(pdf, n) for n in range(1, pages + 1)]
-    summary = [n for n, text in enumerate(texts, 1) if "TỔNG HỢP DANH SÁCH CHI TRẢ" in text]
-    footer = "Phường Trấn Biên — tháng 08/2024"
-    commune = [n for n, text in enumerate(texts, 1) if footer in text]
-    assert summary == [1]
-    assert 1 <= len(commune) <= 2, f"the commune's sheet printed on {len(commune)} pages"
-    assert sorted(summary + commune) == list(range(1, pages + 1))
-    for n in commune:
-        assert "Ký nhận" in texts[n - 1], f"page {n} has no signature column"
-        assert "Họ và tên" in texts[n - 1], f"page {n} has no name column"
-        assert f"Trang {n}/{pages}" in texts[n - 1]
+    pdf, texts, commune = printed_pages(xlsx, tmp_path)
     printed = " ".join(" ".join(texts[n - 1].split()) for n in commune)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in printed
     assert "DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 08/2024" in printed
@@ -164,3 +181,43 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     png_of(pdf, 1, shots / "roster-xlsx-page1.png")
     png_of(pdf, commune[0], shots / "roster-xlsx-commune-page1.png")
     shutil.copy(pdf, shots / "roster-xlsx.pdf")
+
+
+def test_the_month_view_with_paid_lines_prints_as_narrow_with_the_status_on_every_page(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The month view of the same commune once 12 of its 40 people are paid: still one page wide on
+    1–2 pages, every page with "Tình trạng" beside "Ký nhận", the paid lines marked "Đã chi" (not to
+    sign or pay again), the view's heading and the total still to pay on the last page."""
+    tools_or_skip()
+    ledger, _ = signed_ledger(sqlite_url, FixedClock("2024-08-05"), tmp_path)
+    names = populate(ledger)
+    engine = open_projections(ledger, sqlite_url)
+    scope = RosterScope.parse(COMMUNE, None)
+    prepared = issue_roster(engine, "can_bo", "2024-08", scope)
+    approve_roster(engine, "truong_phong", prepared["roster_id"])  # issued: its lines paid after
+    issued, _ = current_roster(engine, "2024-08", scope)
+    for line in issued.lines[:PAID_PEOPLE]:
+        for item in line.items:
+            pay(ledger, line.beneficiary_id, item.entitlement_id, item.period, item.amount)
+    roster = month_roster(engine, "2024-08", scope)
+    assert sum(line.status == PAID for line in roster.lines) == PAID_PEOPLE
+    assert len(roster.lines) == PEOPLE
+    xlsx = tmp_path / "danh-sach-thang.xlsx"
+    xlsx.write_bytes(roster_xlsx(roster))
+    engine.store.close()
+    ledger.close()
+
+    pdf, texts, commune = printed_pages(xlsx, tmp_path, "Tình trạng")
+    printed = " ".join(" ".join(texts[n - 1].split()) for n in commune)
+    assert roster.heading() in printed
+    for name in names:
+        assert name in printed, f"{name} is not on the printed roster"
+    assert printed.count(STATUS_LABELS[PAID]) >= 2 * PAID_PEOPLE  # status and "Ký nhận" of each paid line
+    last = " ".join(texts[commune[-1] - 1].split())
+    still = PEOPLE - PAID_PEOPLE
+    assert f"Còn phải chi: {still} người" in last
+    assert f"Trong đó đã chi: {PAID_PEOPLE} người" in last
+    shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    png_of(pdf, commune[0], shots / "roster-xlsx-month-view-page1.png")

@@ -19,8 +19,8 @@ from domain.values import Month, format_vnd, last_complete_month
 from ledger.application import open_ledger
 from ledger.csv_cells import unwrap
 from projections.engine import open_projections
-from projections.roster_workbook import HEADINGS as WORKBOOK_HEADINGS
-from projections.rosters import build_roster
+from projections.roster_workbook import MONTH_HEADINGS
+from projections.rosters import STATUS_LABELS, build_roster, month_roster
 from tests.api_support import Api, Clock
 from tests.support import record_standards_before_july_2024
 
@@ -43,19 +43,32 @@ def test_roster_files_open_in_a_spreadsheet_with_the_vietnamese_headings(databas
     month = ledger.current_month()
     engine = open_projections(ledger, database_url)
     expected = build_roster(engine, month)
+    by_month = month_roster(engine, month)
     engine.store.close()
     assert expected.lines, "the demo province has a roster this month"
 
     out_csv = tmp_path / "roster.csv"
-    result = cli(database_url, "roster", str(month), "--format", "csv", "--out", str(out_csv))
+    result = cli(
+        database_url, "roster", str(month), "--format", "csv", "--out", str(out_csv), "--outstanding-only"
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
-    assert rows[1] == HEADINGS
+    assert rows[1] == HEADINGS  # the still-to-pay view: no status, every line is to pay
     assert rows[-1][1] == "Tổng cộng"
     assert len(rows) == len(expected.lines) + 3  # title, headings, lines, totals
     total = int(rows[-1][5])  # plain integers (ledger/csv_cells.py), never 1.234.567 text
     assert total == expected.totals()["amount"]
     assert all(row[5].lstrip("-").isdigit() for row in rows[2:])
+    # the month view (the default) says each line's status and what is still to pay
+    result = cli(database_url, "roster", str(month), "--format", "csv", "--out", str(out_csv))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == [by_month.heading()]
+    assert rows[1] == [*HEADINGS, "Tình trạng"]
+    assert [row[-1] for row in rows[2:-2]] == [STATUS_LABELS[line.status] for line in by_month.lines]
+    assert [rows[-2][1], rows[-1][1]] == ["Tổng cộng", "Còn phải chi"]
+    totals = by_month.totals()
+    assert int(rows[-1][5]) == totals["amount"] - totals["by_item_status"]["paid"]
 
     out_xlsx = tmp_path / "roster.xlsx"
     result = cli(database_url, "roster", str(month), "--format", "xlsx", "--out", str(out_xlsx))
@@ -64,7 +77,7 @@ def test_roster_files_open_in_a_spreadsheet_with_the_vietnamese_headings(databas
     communes = {line.commune_code for line in expected.lines}
     assert len(book.sheetnames) == len(communes) + 1  # a summary sheet and one sheet per commune
     headings, _, _ = commune_table(book[book.sheetnames[1]])
-    assert tuple(headings) == WORKBOOK_HEADINGS
+    assert tuple(headings) == MONTH_HEADINGS  # the month view's, with "Tình trạng"
     net = headings.index("Thực nhận (đ)")
     totals = [commune_table(book[name])[2][net] for name in book.sheetnames[1:]]
     assert sum(totals) == expected.totals()["amount"]
