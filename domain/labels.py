@@ -17,7 +17,12 @@ STATUS_LABELS = {
     "terminated": "Thôi hưởng",
     "deceased": "Đã mất",
 }
-ROLE_LABELS = {"officer": "Cán bộ", "inspector": "Thanh tra", "admin": "Quản trị"}
+ROLE_LABELS = {
+    "officer": "Cán bộ",
+    "inspector": "Thanh tra",
+    "approver": "Người phê duyệt",
+    "admin": "Quản trị",
+}
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
 EVENT_LABELS = {
     "BeneficiaryRegistered": "Đăng ký đối tượng",
@@ -42,6 +47,11 @@ EVENT_LABELS = {
 OTHER_RECORD_LABELS = {
     "BeneficiarySnapshot": "Ảnh chụp trạng thái",
     "RosterIssued": "Phát hành danh sách chi trả",
+    "RosterContent": "Nội dung danh sách chi trả",  # the base of the two below, never recorded itself
+    "RosterPrepared": "Lập danh sách chi trả, trình duyệt",
+    "RosterPreparedAgain": "Lập lại danh sách chi trả, trình duyệt",
+    "RosterApproved": "Phê duyệt, phát hành danh sách chi trả",
+    "RosterReturned": "Trả lại danh sách chi trả",
     "UserRegistered": "Tạo người dùng",
     "UserDisabled": "Khóa người dùng",
     "TokenIssued": "Cấp mã truy cập",

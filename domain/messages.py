@@ -178,6 +178,17 @@ _MESSAGES = translations([
     (r"^the beneficiary has no entitlement of scheme (\S+)", "Đối tượng không hưởng chế độ {1}."),
     (r"^the roster for (\S+) \(.*\) was already issued",
      "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
+    (r"^danh sách chi trả (\S+) \(.*\) đã phát hành \(issued\)",
+     "Danh sách chi trả tháng {1} của phạm vi này đã được phát hành trước đó."),
+    (r"^danh sách chi trả (\S+) \(.*\) đang chờ phê duyệt \(prepared, lập bởi ([^)]+)\)",
+     ("Danh sách chi trả tháng {1} của phạm vi này đang chờ phê duyệt (lập bởi {2}): phê duyệt hoặc "
+      "trả lại trước khi lập lại.")),
+    (r"^danh sách chi trả (\S+) \(.*\) (đã phát hành|bị trả lại) \(\w+\): chỉ (phê duyệt|trả lại)",
+     "Danh sách chi trả tháng {1} {2}: chỉ {3} được danh sách đang chờ phê duyệt."),
+    (r"^danh sách chi trả (\S+) \(.*\) (chờ phê duyệt|bị trả lại)",
+     "Danh sách chi trả tháng {1} {2}: chỉ ghi chi trả theo danh sách đã phê duyệt."),
+    (r"^người lập danh sách \(([^)]+)\) không được tự (phê duyệt|trả lại)",
+     "Người lập danh sách ({1}) không được tự {2}: cần một người phê duyệt khác hoặc quản trị."),
     ("^must not be before from", "Không được trước ngày bắt đầu."),
     (r"^a report covers at most (\d+) months", "Một báo cáo gồm tối đa {1} tháng."),
 ])  # fmt: skip

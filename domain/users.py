@@ -1,9 +1,11 @@
 """Users of the ledger — người dùng: case and payment officers, inspectors, administrators.
 
 A user has a role (``officer`` writes for the communes of its scope — no scope means the whole
-province; ``inspector`` reads everything and writes nothing; ``admin`` does everything, plus rates and
-users) and an API token of which only the SHA-256 is kept. Users are a stream like everything else, so
-who was allowed to do what, and since when, is itself on the record.
+province; ``inspector`` reads everything and writes nothing; ``approver`` approves or returns the
+rosters of its scope — none means the whole province — reads what an officer of that scope reads and
+records nothing else; ``admin`` does everything, plus rates and users) and an API token of which only
+the SHA-256 is kept. Users are a stream like everything else, so who was allowed to do what, and since
+when, is itself on the record.
 
 A token has an expiry day (``TokenIssued``, recorded with the registration and at every rotation): it
 works before that day and is refused from it on (:meth:`User.accepts`). By default a token expires one
@@ -24,7 +26,8 @@ from domain.errors import Conflict, InvalidInput, TokenExpired
 from domain.events import LedgerAggregate, RecordContext
 from domain.values import parse_commune_code, years_after
 
-ROLES = ("officer", "inspector", "admin")
+ROLES = ("officer", "inspector", "approver", "admin")
+SCOPED_ROLES = ("officer", "approver")  # the roles that may have a commune scope
 NAMESPACE_USERS = UUID("9c4e2b1a-6d3f-4e8a-b7c5-0a1f2e3d4c85")
 MAX_TOKEN_YEARS = 5  # the furthest expiry an administrator may give a token
 
@@ -124,8 +127,8 @@ class User(LedgerAggregate):
         if role not in ROLES:
             raise InvalidInput("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
         communes = sorted({parse_commune_code(c, "scope") for c in scope})
-        if communes and role != "officer":
-            raise InvalidInput("scope", "only an officer has a commune scope")
+        if communes and role not in SCOPED_ROLES:
+            raise InvalidInput("scope", "only an officer or an approver has a commune scope")
         expiry = parse_token_expiry(expires_on, ctx.today)
         if existing is not None:
             raise Conflict(f"user {checked} already exists", "name")
@@ -171,9 +174,19 @@ class User(LedgerAggregate):
         return not self.disabled
 
     def can_write_commune(self, commune_code: str | None) -> bool:
-        """Officers write within their scope (none = whole province); admins everywhere; inspectors never."""
-        if self.disabled or self.role == "inspector":
+        """Officers write within their scope (none = whole province); admins everywhere; inspectors and
+        approvers never (an approver only approves or returns rosters: :meth:`can_approve_commune`)."""
+        if self.disabled or self.role in {"inspector", "approver"}:
             return False
         if self.role == "admin" or not self.scope:
             return True
         return commune_code in self.scope
+
+    def can_approve_commune(self, commune_code: str | None) -> bool:
+        """Approvers approve (or return) the rosters of their scope — a province-wide roster
+        (``commune_code`` ``None``) only without a scope; admins every roster; nobody else any."""
+        if self.disabled or self.role not in {"approver", "admin"}:
+            return False
+        if self.role == "admin" or not self.scope:
+            return True
+        return commune_code is not None and commune_code in self.scope

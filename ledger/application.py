@@ -87,7 +87,10 @@ class BenefitsLedger(LedgerStore):
     rotate_token = users.rotate_token
 
     # rosters
-    issue_roster = rosters.issue_roster
+    prepare_roster = rosters.prepare_roster
+    issue_roster = rosters.prepare_roster  # the contract's "issue": prepares, for a second person to approve
+    approve_roster = rosters.approve_roster
+    return_roster = rosters.return_roster
 
     # views
     beneficiary_view = views.beneficiary_view

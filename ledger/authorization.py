@@ -22,6 +22,10 @@ Actor = User | str
 """Who records: a signed-in user, or the name of a trusted operator."""
 
 INSPECTOR_READS_ONLY = "an inspector reads everything and writes nothing"
+APPROVER_ONLY_APPROVES = (
+    "người phê duyệt chỉ phê duyệt hoặc trả lại danh sách chi trả, không ghi gì khác "
+    "(an approver approves or returns rosters and records nothing else)"
+)
 
 
 def actor_name(actor: Actor) -> str:
@@ -35,6 +39,8 @@ def require_writer(actor: Actor) -> None:
         return
     if actor.role == "inspector":
         raise NotAllowed(INSPECTOR_READS_ONLY)
+    if actor.role == "approver":
+        raise NotAllowed(APPROVER_ONLY_APPROVES)
     if actor.disabled:
         raise NotAllowed(f"user {actor.name} is disabled")
 
@@ -56,11 +62,34 @@ def require_roster_issuer(actor: Actor, commune_code: str | None) -> None:
     require_commune(actor, commune_code)
 
 
+def require_roster_approver(actor: Actor, commune_code: str | None) -> None:
+    """Refuse (403) a user who may not approve or return the roster of ``commune_code`` (``None``: the
+    whole province): only an approver of that scope (a province-wide roster: an approver without a
+    scope) or an administrator. That the preparer never approves their own roster is the domain's rule
+    (:meth:`domain.rosters.IssuedRoster.approve`)."""
+    if not isinstance(actor, User) or actor.can_approve_commune(commune_code):
+        return
+    if actor.disabled:
+        raise NotAllowed(f"user {actor.name} is disabled")
+    if actor.role not in {"approver", "admin"}:
+        raise NotAllowed(
+            "chỉ người phê duyệt (approver) hoặc quản trị (admin) được phê duyệt hoặc trả lại danh sách "
+            "chi trả (only an approver or an administrator approves or returns a roster)"
+        )
+    where = f"xã/phường {commune_code}" if commune_code else "toàn tỉnh"
+    raise NotAllowed(
+        f"danh sách {where} ngoài phạm vi phê duyệt của {actor.name} "
+        f"({', '.join(actor.scope)}): the roster is outside the approver's scope"
+    )
+
+
 def require_file_import(actor: Actor) -> None:
     """Refuse (403) a user who may not import a whole file (a confirmation file, a list of people): a
     file may name anyone of the province, so it is for officers of the whole province and
-    administrators; an officer with a commune scope and an inspector may not."""
-    if isinstance(actor, User) and (actor.role == "inspector" or (actor.role == "officer" and actor.scope)):
+    administrators; an officer with a commune scope, an inspector and an approver may not."""
+    if isinstance(actor, User) and (
+        actor.role in {"inspector", "approver"} or (actor.role == "officer" and actor.scope)
+    ):
         require_commune(actor, "*" if actor.role == "officer" else None)
 
 
@@ -83,9 +112,9 @@ def require_admin(actor: Actor) -> None:
 
 def readable_communes(actor: Actor) -> frozenset[str] | None:
     """The communes whose beneficiaries ``actor`` may read, or ``None`` for all of them: an officer with
-    a commune scope reads its communes; an officer without one (the whole province), an inspector, an
-    administrator and a trusted operator read everything."""
-    if isinstance(actor, User) and actor.role == "officer" and actor.scope:
+    a commune scope (or an approver with one) reads its communes; an officer without one (the whole
+    province), an inspector, an administrator and a trusted operator read everything."""
+    if isinstance(actor, User) and actor.role in {"officer", "approver"} and actor.scope:
         return frozenset(actor.scope)
     return None
 

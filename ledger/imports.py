@@ -48,6 +48,7 @@ from domain.indexes import UniqueClaim, claims_needed, index_id
 from domain.values import Month, parse_citizen_id
 from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
+from ledger.commands.payments import require_approved_roster
 from ledger.csv_cells import Keep, csv_bytes, unwrap
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
+    from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
 
 ALIASES = {
@@ -370,6 +372,7 @@ class _Batch:
         self.ledger = ledger
         self.rows = rows
         self.claims: list[LedgerAggregate] = []
+        self.rosters: dict[UUID, IssuedRoster | None] = {}  # the rosters covering the rows, read once
         self.report = ImportReport()
         citizens = {r.citizen_id for r in rows if r.citizen_id and not r.beneficiary_id} - set(ids)
         claims = loader.load(index_id("citizen_id", c) for c in citizens)
@@ -434,6 +437,10 @@ def _apply(
         return
     owner = batch.payment_claims.get(row.payment_id)
     claims = claims_needed(ctx, owner, "payment_id", row.payment_id, agg.id)  # another's: refused
+    if row.payment_id not in agg.payments:  # payments are recorded against approved rosters
+        require_approved_roster(
+            batch.ledger, agg, entitlement_id=eid, period=row.period, channel=row.channel, cache=batch.rosters
+        )
     created = agg.record_payment(
         ctx, payment_id=row.payment_id, entitlement_id=eid, period=row.period, amount=row.amount,
         paid_on=row.paid_on, channel=row.channel, reference=row.reference, rates=rates,

@@ -124,5 +124,7 @@ def _note(facts: LogFacts, stream: str, topic: str, event: Any) -> None:
     facts.aggregates.setdefault(stream, topic.partition(":")[2].partition(".")[0])
     if isinstance(event, UniqueClaim.ValueClaimed):
         facts.claims[stream] = (str(event.kind), str(event.value), str(event.beneficiary_id))
-    elif isinstance(event, IssuedRoster.RosterIssued):
+    elif isinstance(
+        event, (IssuedRoster.RosterIssued, IssuedRoster.RosterPrepared, IssuedRoster.RosterPreparedAgain)
+    ):
         facts.rosters[stream] = str(event.content_hash)

@@ -43,7 +43,7 @@ from domain.rates import (
     RateSchedule,
     rate_schedule_id,
 )
-from domain.rosters import IssuedRoster, roster_id
+from domain.rosters import ISSUED, IssuedRoster, roster_id
 from domain.snapshots import BeneficiarySnapshot
 from domain.users import User, token_hash, user_id
 from domain.values import Month, parse_citizen_id, parse_reason, vietnam_today
@@ -500,15 +500,58 @@ class LedgerStore(Application[UUID]):
     def issued_roster(
         self, month: object, commune_code: str | None, channel: str | None
     ) -> IssuedRoster | None:
-        """The issued roster of a month and scope, if any."""
+        """The issued (approved) roster of a month and scope, if any."""
+        found = self.roster(month, commune_code, channel)
+        return found if found is not None and found.status == ISSUED else None
+
+    def roster(self, month: object, commune_code: str | None, channel: str | None) -> IssuedRoster | None:
+        """The roster of a month and scope, whatever its status (prepared, issued, returned), if any."""
+        return self.roster_by_id(roster_id(Month.parse(month, "month"), commune_code, channel))
+
+    def roster_by_id(self, stream_id: UUID) -> IssuedRoster | None:
+        """The roster stream with this id, if any."""
         try:
-            stream: object = self.repository.get(
-                roster_id(Month.parse(month, "month"), commune_code, channel)
-            )
+            stream: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
             return None
-        assert isinstance(stream, IssuedRoster)  # noqa: S101
-        return stream
+        return stream if isinstance(stream, IssuedRoster) else None
+
+    def roster_ids(self) -> list[UUID]:
+        """Every roster stream prepared for approval (the two-step rosters), oldest first."""
+        return [
+            UUID(str(n.originator_id))
+            for n in self.recorder.select_notifications(
+                1, 10**9, topics=[get_topic(IssuedRoster.RosterPrepared)]
+            )
+        ]
+
+    def roster_awaiting_approval(
+        self,
+        month: object,
+        commune_code: str,
+        channel: str,
+        cache: dict[UUID, IssuedRoster | None] | None = None,
+    ) -> IssuedRoster | None:
+        """A roster covering a line of this commune and channel in ``month`` (the commune's or the
+        province's, the channel's or all channels') that was prepared or returned but not approved —
+        unless another covering roster was issued: payments are recorded against approved rosters.
+        ``cache`` (stream id → roster) spares an import reading the same streams again."""
+        target = Month.parse(month, "month")
+        pending: IssuedRoster | None = None
+        for commune, chan in ((commune_code, channel), (commune_code, None), (None, channel), (None, None)):
+            sid = roster_id(target, commune, chan)
+            if cache is not None and sid in cache:
+                found = cache[sid]
+            else:
+                found = self.roster_by_id(sid)
+                if cache is not None:
+                    cache[sid] = found
+            if found is None:
+                continue
+            if found.status == ISSUED:
+                return None
+            pending = pending or found
+        return pending
 
     # ------------------------------------------------------------------ reading
 

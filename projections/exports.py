@@ -22,7 +22,7 @@ from domain.values import format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.csv_cells import Keep, Separator, csv_bytes
 from projections import roster_workbook
-from projections.roster_paper import ITEM_LABELS, checkpoint_lines, item_label
+from projections.roster_paper import ITEM_LABELS, STATUS_MARKS, checkpoint_lines, item_label
 from projections.roster_workbook import PAID_SIGN, STATUS_HEADING
 from projections.rosters import MONTH_VIEW, PAID, STATUS_LABELS
 
@@ -95,7 +95,9 @@ def _title(roster: Roster) -> str:
     """The first row: the month view says it is one (:meth:`Roster.heading`)."""
     if roster.view == MONTH_VIEW:
         return roster.heading()
-    return f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"
+    title = f"DANH SÁCH CHI TRẢ THÁNG {_period_label(str(roster.month))}"
+    mark = STATUS_MARKS.get(roster.status or "")  # the frozen document's status
+    return f"{title} — {mark}" if mark else title
 
 
 def _still_to_pay(roster: Roster, totals: dict[str, Any]) -> list[list[object]]:

@@ -87,9 +87,18 @@ def _item_label(scheme: str, kind: str, period: str | None, *, short: bool) -> s
     return f"{name} — {ITEM_LABELS[kind]}" + (f" {when}" if when else "")
 
 
-def roster_title(month: object) -> str:
-    """``DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 08/2024``."""
-    return f"DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG {period_label(str(month))}"
+STATUS_MARKS = {"issued": "ĐÃ PHÁT HÀNH", "prepared": "CHỜ PHÊ DUYỆT"}
+"""What a roster's title says of its status: only an issued roster is "đã phát hành"; one prepared and
+awaiting its second signature is "chờ phê duyệt"; one built now (none prepared, or returned) says
+nothing."""
+
+
+def roster_title(month: object, status: str | None = None) -> str:
+    """``DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG 08/2024``, and the frozen document's status
+    (:data:`STATUS_MARKS`): ``… — CHỜ PHÊ DUYỆT``."""
+    title = f"DANH SÁCH CHI TRẢ TRỢ CẤP THÁNG {period_label(str(month))}"
+    mark = STATUS_MARKS.get(status or "")
+    return f"{title} — {mark}" if mark else title
 
 
 def province_title(name: str) -> str:

@@ -541,7 +541,7 @@ def _commune_sheet(
     subtitle = f"{name} ({code}) — {len(lines)} người, tổng số tiền {format_vnd(total)} đ"
     unit = letterhead(None, code, lines)
     row = _letterhead_rows(
-        sheet, fmt, unit, roster_title(roster.month), subtitle, writer.last, _view_line(roster)
+        sheet, fmt, unit, roster_title(roster.month, roster.status), subtitle, writer.last, _view_line(roster)
     )
     heading = row
     row = writer.headings(row)
@@ -609,7 +609,7 @@ def _summary_sheet(
     grand = [sum(column) for column in zip(*per_commune.values(), strict=True)] or empty
     subtitle = f"{len(by_commune)} xã/phường — {grand[0]} người, tổng số tiền {format_vnd(grand[1])} đ"
     unit = letterhead(None, roster.scope.commune_code, roster.lines)
-    title = f"TỔNG HỢP {roster_title(roster.month)}"
+    title = f"TỔNG HỢP {roster_title(roster.month, roster.status)}"
     row = _letterhead_rows(sheet, fmt, unit, title, subtitle, last_col, _view_line(roster))
     heading = fmt.boxed(bold=True, align="center", valign="vcenter", bg_color="#EEEEEE")
     sheet.set_row(row, 18)

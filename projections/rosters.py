@@ -62,12 +62,14 @@ from uuid import UUID
 
 import orjson
 
+from domain import rosters as signed
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.catalogue import RateBook, RateEntry, reference_rate_book
 from domain.errors import Conflict
 from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
 from domain.rosters import roster_id
+from domain.users import User
 from domain.values import Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
 from ledger.checkpoints import covering
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
 
     from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
+    from ledger.authorization import Actor
     from projections.engine import ProjectionEngine
 
 ITEM_ORDER = {kind: order for order, kind in enumerate(ITEM_KINDS)}
@@ -213,6 +216,8 @@ class Roster:
     view: str = OUTSTANDING_VIEW  # MONTH_VIEW: every line due in the month, with statuses
     # when the outstanding view was read, or a frozen one issued (kept out of its bytes: as_of is in them)
     read_at: str | None = None
+    # the frozen document's status, prepared | issued (kept out of its bytes; its title says it)
+    status: str | None = None
 
     @property
     def moment(self) -> str | None:
@@ -651,21 +656,22 @@ def roster_from_dict(data: dict[str, Any]) -> Roster:
     return roster
 
 
-def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: RosterScope) -> dict[str, Any]:
-    """Issue (freeze) the roster of a month and scope: its bytes are kept and their hash recorded.
+def issue_roster(engine: ProjectionEngine, actor: Actor, month: object, scope: RosterScope) -> dict[str, Any]:
+    """Prepare the roster of a month and scope for approval (the contract's "issue"): its bytes are kept
+    and their hash recorded, status ``prepared``; a second person approves it (:func:`approve_roster`).
 
     The roster is built from the read models *and* re-derived from the event log (the log replayed up
-    to now, as :func:`roster_as_of` does); they must agree line for line, else nothing is issued and
+    to now, as :func:`roster_as_of` does); they must agree line for line, else nothing is prepared and
     the first line that differs is named — so read-model rows edited behind the ledger's back can
     never be frozen into a roster (rebuilding the read models, ``ledger projections rebuild``, mends
-    them). The replay reads the whole log: an issue costs about one ``ledger verify``."""
+    them). The replay reads the whole log: a prepare costs about one ``ledger verify``."""
     roster = build_roster(engine, month, scope)
     from_log = roster_as_of(engine.ledger, roster.month, engine.ledger.clock(), scope)
     if roster.lines != from_log.lines:
         raise Conflict(_first_disagreement(roster.lines, from_log.lines))
     content = roster.canonical_json()
     totals = roster.totals()
-    issued = engine.ledger.issue_roster(
+    prepared = engine.ledger.prepare_roster(
         actor,
         month=roster.month,
         commune_code=scope.commune_code,
@@ -674,17 +680,63 @@ def issue_roster(engine: ProjectionEngine, actor: str, month: object, scope: Ros
         lines=totals["lines"],
         amount=totals["amount"],
     )
+    return roster_info(engine.ledger, prepared)
+
+
+def approve_roster(
+    engine: ProjectionEngine, actor: Actor, roster: object, reason: str = ""
+) -> dict[str, Any]:
+    """Approve a prepared roster: it is issued (exactly the bytes prepared), with its checkpoint."""
+    return roster_info(engine.ledger, engine.ledger.approve_roster(actor, roster, reason=reason))
+
+
+def return_roster(engine: ProjectionEngine, actor: Actor, roster: object, reason: object) -> dict[str, Any]:
+    """Return a prepared roster with a reason: it is prepared again later."""
+    return roster_info(engine.ledger, engine.ledger.return_roster(actor, roster, reason=reason))
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def roster_info(ledger: BenefitsLedger, stream: IssuedRoster) -> dict[str, Any]:
+    """What the ledger records of a roster: its status (``prepared`` | ``issued`` | ``returned``), scope,
+    hash and totals, who prepared, approved or returned it and when, and once issued its checkpoint."""
+    issued = stream.status == signed.ISSUED
     return {
-        "roster_id": str(issued.id),
-        "content_hash": issued.content_hash,
-        "month": issued.month,
-        "commune_code": issued.commune_code,
-        "channel": issued.channel,
-        "lines": issued.lines,
-        "amount": issued.amount,
-        "issued_at": issued.created_on.isoformat(),
-        "checkpoint": covering(engine.ledger, issued.id, issued.version),
+        "roster_id": str(stream.id),
+        "status": stream.status,
+        "status_label": signed.STATUS_LABELS[stream.status],
+        "content_hash": stream.content_hash,
+        "month": stream.month,
+        "commune_code": stream.commune_code,
+        "channel": stream.channel,
+        "lines": stream.lines,
+        "amount": stream.amount,
+        "prepared_by": stream.prepared_by,
+        "prepared_at": _moment(stream.prepared_at),
+        "approved_by": stream.approved_by or None,
+        "approved_at": _moment(stream.approved_at) if issued else None,
+        "returned_by": stream.returned_by or None,
+        "returned_at": _moment(stream.returned_at),
+        "return_reason": stream.return_reason or None,
+        "issued_at": stream.issued_at.isoformat() if issued else None,
+        "checkpoint": covering(ledger, stream.id, stream.version) if issued else None,  # printed at its foot
     }
+
+
+def rosters_awaiting_approval(ledger: BenefitsLedger, actor: Actor) -> list[dict[str, Any]]:
+    """The prepared rosters ``actor`` may approve, oldest first (the approver's list)."""
+    found: list[dict[str, Any]] = []
+    for sid in ledger.roster_ids():
+        stream = ledger.roster_by_id(sid)
+        if stream is None or stream.status != signed.PREPARED:
+            continue
+        if isinstance(actor, User) and not actor.can_approve_commune(stream.commune_code):
+            continue
+        found.append(roster_info(ledger, stream))
+    found.sort(key=lambda r: (r["prepared_at"] or "", r["month"]))
+    return found
 
 
 def _first_disagreement(read: list[RosterLine], logged: list[RosterLine]) -> str:
@@ -709,27 +761,21 @@ def _first_disagreement(read: list[RosterLine], logged: list[RosterLine]) -> str
 def current_roster(
     engine: ProjectionEngine, month: object, scope: RosterScope
 ) -> tuple[Roster, dict[str, Any] | None]:
-    """The issued roster of a month and scope if there is one (frozen), else the roster built now: the
-    outstanding view (``read_at``: when it was read, or the frozen one issued)."""
+    """The outstanding view of a month and scope with what the ledger records of its roster
+    (:func:`roster_info`, or ``None`` where none was prepared): an issued roster frozen, a prepared one
+    as prepared (what the approver approves), else (none, or returned) the roster built now
+    (``read_at``: when it was read, or when the frozen one was prepared)."""
     target = Month.parse(month, "month")
-    issued = engine.ledger.issued_roster(target, scope.commune_code, scope.channel)
-    if issued is None:
+    stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
+    if stream is None or stream.status == signed.RETURNED:
         roster = build_roster(engine, target, scope)
         roster.read_at = engine.ledger.clock().isoformat()
-        return roster, None
-    data = json.loads(engine.ledger.documents.get(issued.content_hash))
+        return roster, None if stream is None else roster_info(engine.ledger, stream)
+    data = json.loads(engine.ledger.documents.get(stream.content_hash))
     roster = roster_from_dict(data)
-    roster.read_at = issued.created_on.isoformat()
-    return roster, _issued_info(engine.ledger, issued)
-
-
-def _issued_info(ledger: BenefitsLedger, issued: IssuedRoster) -> dict[str, Any]:
-    return {
-        "roster_id": str(issued.id),
-        "content_hash": issued.content_hash,
-        "issued_at": issued.created_on.isoformat(),
-        "checkpoint": covering(ledger, issued.id, issued.version),  # printed at the roster's foot
-    }
+    roster.read_at = (stream.prepared_at or stream.created_on).isoformat()
+    roster.status = stream.status
+    return roster, roster_info(engine.ledger, stream)
 
 
 def roster_view(
@@ -741,15 +787,14 @@ def roster_view(
     as_of: datetime | None = None,
 ) -> tuple[Roster, dict[str, Any] | None]:
     """The roster every way in shows (API, pages, CLI): the month view (default) or, with
-    ``outstanding_only``, the outstanding view (frozen once issued: :func:`current_roster`); as the
-    ledger knew it at ``as_of`` when given. Also the scope's own issued roster, if any (its id, hash,
-    checkpoint; for ``as_of``: none, as before)."""
+    ``outstanding_only``, the outstanding view (frozen once prepared or issued: :func:`current_roster`);
+    as the ledger knew it at ``as_of`` when given. Also what the ledger records of the scope's own
+    roster, if any (:func:`roster_info`: its status, hash, who signed it; its checkpoint once issued;
+    for ``as_of``: none, as before)."""
     target = Month.parse(month, "month")
     if as_of is not None:
         return roster_as_of(engine.ledger, target, as_of, scope, month_view=not outstanding_only), None
     if outstanding_only:
         return current_roster(engine, target, scope)
-    issued = engine.ledger.issued_roster(target, scope.commune_code, scope.channel)
-    return month_roster(engine, target, scope), None if issued is None else _issued_info(
-        engine.ledger, issued
-    )
+    stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
+    return month_roster(engine, target, scope), None if stream is None else roster_info(engine.ledger, stream)

@@ -124,12 +124,14 @@ class Api:
         return token
 
     def standard_users(self) -> Api:
-        """officer (commune 26041), officer_other (25195), officer_all (no scope), inspector, admin."""
+        """officer (commune 26041), officer_other (25195), officer_all (no scope), inspector, admin, and
+        approver (approves the rosters of commune 26041)."""
         self.add_user("officer", "officer", [COMMUNE])
         self.add_user("officer_other", "officer", [OTHER_COMMUNE])
         self.add_user("officer_all", "officer")
         self.add_user("inspector", "inspector")
         self.add_user("admin", "admin")
+        self.add_user("approver", "approver", [COMMUNE])
         return self
 
     def headers(self, as_: str | None, key: str | None = None) -> dict[str, str]:
@@ -274,13 +276,14 @@ def module_store(backend: str, directory: Path) -> Iterator[str]:
 
 # ---------------------------------------------------------------- every write endpoint
 
-CALLERS = ("officer_in", "officer_out", "officer_all", "inspector", "admin", "none", "bad")
+CALLERS = ("officer_in", "officer_out", "officer_all", "inspector", "admin", "approver_in", "none", "bad")
 USER_OF = {
     "officer_in": "officer",
     "officer_out": "officer_other",
     "officer_all": "officer_all",
     "inspector": "inspector",
     "admin": "admin",
+    "approver_in": "approver",
 }
 
 
@@ -301,6 +304,7 @@ class World:
 
     api: Api
     shared: dict[str, Person] = field(default_factory=dict)
+    rosters: dict[str, str] = field(default_factory=dict)  # prepared rosters to approve or return
 
     @property
     def ledger(self) -> Any:
@@ -373,6 +377,24 @@ def _register(w: World, fresh: bool, endpoint: str) -> Case:
 def _issue_roster(w: World, fresh: bool, endpoint: str) -> Case:
     n = next(SERIALS)
     return "POST", f"/v1/rosters/{2030 + n // 12}-{n % 12 + 1:02d}/issue", {"commune_code": COMMUNE}, None
+
+
+def _roster_decision(verb: str, body: dict[str, Any] | None):
+    """Approve or return a roster of commune 26041 prepared by someone else (a fresh one for a write
+    that will succeed, one shared for refusals)."""
+
+    def build(w: World, fresh: bool, endpoint: str) -> Case:
+        key = f"roster-{endpoint}"
+        if fresh or key not in w.rosters:
+            n = next(SERIALS)
+            prepared = w.ledger.issue_roster(
+                "setup", month=f"{2040 + n // 12}-{n % 12 + 1:02d}", commune_code=COMMUNE, channel=None,
+                content=f'{{"n": {n}}}'.encode(), lines=0, amount=0,
+            )  # fmt: skip
+            w.rosters[key] = str(prepared.id)
+        return "POST", f"/v1/rosters/{w.rosters[key]}/{verb}", body, None
+
+    return build
 
 
 def _rates(w: World, fresh: bool, endpoint: str) -> Case:
@@ -488,6 +510,8 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
         "/v1/payments/not-collected")),
     "reverse": (200, _payments(lambda p: {"reason": "ghi nhầm"}, "/v1/payments/{payment}/reverse")),
     "roster_issue": (201, _issue_roster),
+    "roster_approve": (200, _roster_decision("approve", {"reason": "đã kiểm tra"})),
+    "roster_return": (200, _roster_decision("return", {"reason": "thiếu người"})),
     "rates": (201, _rates),
     "rate_tables": (201, _rate_tables),
     "rate_approval": (200, _rate_approval),
@@ -498,6 +522,8 @@ ENDPOINTS: dict[str, tuple[int, Callable[[World, bool, str], Case]]] = {
     "import_register": (201, _import_register),
 }  # fmt: skip
 ADMIN_ONLY = {"rates", "rate_tables", "rate_approval", "users", "user_rotate"}
+# a second signature on a roster: approvers of its scope and administrators only
+APPROVERS_ONLY = {"roster_approve", "roster_return"}
 # whole files and campaigns: officers with a commune scope may not
 PROVINCE_WIDE = {"import", "import_register", "campaign"}
 
@@ -523,6 +549,8 @@ def writer_of(endpoint: str) -> str:
     """A caller allowed to use ``endpoint``."""
     if endpoint in ADMIN_ONLY:
         return "admin"
+    if endpoint in APPROVERS_ONLY:
+        return "approver_in"
     return "officer_all" if endpoint in PROVINCE_WIDE else "officer_in"
 
 
@@ -545,6 +573,8 @@ ROUTE_OF = {
     "not_collected": "/v1/payments/not-collected",
     "reverse": "/v1/payments/{payment_id}/reverse",
     "roster_issue": "/v1/rosters/{month}/issue",
+    "roster_approve": "/v1/rosters/{roster_id}/approve",
+    "roster_return": "/v1/rosters/{roster_id}/return",
     "rates": "/v1/rates/{schedule}",
     "rate_tables": "/v1/rates/ncc-tables",
     "rate_approval": "/v1/rates/{schedule}/amendments/{amendment_id}/approve",

@@ -253,10 +253,12 @@ def _print_hints(
 
 
 def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | None) -> None:
-    """Demo users for the pages: an officer of one commune and an inspector; their tokens printed."""
+    """Demo users for the pages: an officer of one commune, an approver of its rosters and an
+    inspector; their tokens printed."""
     tokens = {}
     for name, role, scope in (
         ("demo-can-bo", "officer", [commune] if commune else []),
+        ("demo-phe-duyet", "approver", [commune] if commune else []),
         ("demo-thanh-tra", "inspector", []),
     ):
         for attempt in range(1, 50):
@@ -272,6 +274,8 @@ def _print_demo_sign_in(out: Console, ledger: BenefitsLedger, commune: str | Non
     out.print("bằng một mã truy cập (tài liệu API: http://127.0.0.1:8000/docs):")
     out.print(f"  cán bộ xã {where}:", soft_wrap=True)
     out.print(f"    {tokens.get('officer', '—')}", soft_wrap=True)
+    out.print(f"  người phê duyệt danh sách chi trả {where}:", soft_wrap=True)
+    out.print(f"    {tokens.get('approver', '—')}", soft_wrap=True)
     out.print("  thanh tra (toàn tỉnh):", soft_wrap=True)
     out.print(f"    {tokens.get('inspector', '—')}", soft_wrap=True)
 

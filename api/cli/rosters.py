@@ -39,10 +39,13 @@ from api.cli.report_tables import (
     report_tables,
 )
 from domain.errors import InvalidInput
+from domain.users import User
 from domain.values import Month, format_vnd
 from ledger.adapters.communes import commune_name
+from ledger.authorization import require_roster_issuer
 from ledger.config import Settings
 from ledger.history import parse_as_of
+from projections import rosters as signing  # the two signatures: approve_roster, return_roster
 from projections.engine import open_projections
 from projections.exports import CHANNEL_LABELS, describe_line, roster_csv, roster_xlsx
 from projections.reports import (
@@ -56,6 +59,10 @@ from projections.reports import (
 from projections.rosters import MONTH_VIEW, STATUS_LABELS, RosterScope, issue_roster, roster_view
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.application import BenefitsLedger
+    from projections.engine import ProjectionEngine
     from projections.rosters import Roster
 
 ROSTER_FORMATS = ("table", "csv", "xlsx", "json", "summary")
@@ -129,14 +136,26 @@ def roster(
     output_format: str = choice_option("--format", ROSTER_FORMATS, "table"),
     out: Path | None = typer.Option(None, "--out", help="File to write (csv, xlsx, json)."),
     as_of: str | None = as_of_option(),
-    issue: bool = typer.Option(False, "--issue", help="Issue (freeze) the roster and record its hash."),
+    issue: bool = typer.Option(
+        False,
+        "--issue",
+        help="Prepare the roster for approval (its hash recorded); a second person approves.",
+    ),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        help="With --issue: prepare as this registered user (default: cli, the server's console).",
+    ),
     outstanding_only: bool = typer.Option(
         False, "--outstanding-only", help="Only what is still to pay (what --issue freezes)."
     ),
 ) -> None:
     """The payout roster of a month (danh sách chi trả): every line due that month with its status, or
-    with --outstanding-only what is still to pay."""
+    with --outstanding-only what is still to pay; ``--issue`` prepares it for approval (``ledger
+    rosters approve ID --user NAME`` issues it)."""
     settings: Settings = ctx.obj
+    if user is not None and not issue:
+        _fail("--user: only with --issue (who prepares the roster)", EXIT_BAD_INPUT)
     with _refusals(), opened_ledger(settings) as ledger:
         scope = RosterScope.parse(commune, channel)
         target = Month.parse(month, "month")
@@ -146,9 +165,93 @@ def roster(
             engine, target, scope, outstanding_only=outstanding_only or issue, as_of=moment
         )
         if issue:
-            issued = issue_roster(engine, "cli", target, scope)
+            preparer = _registered(ledger, user) if user is not None else "cli"
+            if isinstance(preparer, User):
+                require_roster_issuer(preparer, scope.commune_code)
+            issued = issue_roster(engine, preparer, target, scope)
+            the_roster.status = issued["status"]  # the files' titles: CHỜ PHÊ DUYỆT
         engine.store.close()
     _emit_roster(the_roster, output_format, out, issued)
+
+
+def _registered(ledger: BenefitsLedger, name: str) -> User:
+    """The registered, enabled user ``--user`` names (else exit 2 naming the option)."""
+    found = ledger.user(name)
+    if found is None:
+        _fail(f"--user: no user named {name!r} (ledger users list)", EXIT_BAD_INPUT)
+    if found.disabled:
+        _fail(f"--user: user {name} is disabled", EXIT_BAD_INPUT)
+    return found
+
+
+rosters_app = typer.Typer(
+    help="Rosters signed twice (lập biểu, phê duyệt): approve or return a prepared roster.",
+    no_args_is_help=True,
+)
+app.add_typer(rosters_app, name="rosters")
+
+
+ROSTER_ID_HELP = "The prepared roster's id (ledger rosters pending shows it)."
+
+
+def _sign(settings: Settings, user: str, decide: Callable[[ProjectionEngine, User], dict[str, Any]]) -> str:
+    """Sign a prepared roster as the registered ``user``; the line that says what it is now."""
+    with _refusals(), opened_ledger(settings) as ledger:
+        engine = open_projections(ledger, settings.database_url)
+        try:
+            info = decide(engine, _registered(ledger, user))
+        finally:
+            engine.store.close()
+    where = f"{info['commune_code'] or 'toàn tỉnh'}, {info['channel'] or 'mọi hình thức'}"
+    line = f"roster {info['roster_id']} {info['month']} ({where}): {info['status_label']} ({info['status']})"
+    if info["status"] == "issued":
+        return f"{line}; approved by {info['approved_by']}\ncontent hash {info['content_hash']}"
+    return f"{line}; returned by {info['returned_by']}: {info['return_reason']}"
+
+
+@rosters_app.command("approve")
+def rosters_approve(
+    ctx: typer.Context,
+    roster_id: str = typer.Argument(..., help=ROSTER_ID_HELP),
+    user: str = typer.Option(
+        ..., "--user", help="The approver (or administrator) who signs: not the preparer."
+    ),
+    reason: str = typer.Option("", "--reason", help="A note recorded with the approval."),
+) -> None:
+    """Approve a prepared roster (phê duyệt): it is issued — exactly the bytes prepared — and frozen."""
+    _console().print(
+        _sign(ctx.obj, user, lambda engine, who: signing.approve_roster(engine, who, roster_id, reason))
+    )
+
+
+@rosters_app.command("return")
+def rosters_return(
+    ctx: typer.Context,
+    roster_id: str = typer.Argument(..., help=ROSTER_ID_HELP),
+    user: str = typer.Option(..., "--user", help="The approver (or administrator) who returns it."),
+    reason: str = typer.Option(..., "--reason", help="Why it is returned (required, recorded)."),
+) -> None:
+    """Return a prepared roster with a reason (trả lại): the officer prepares it again."""
+    _console().print(
+        _sign(ctx.obj, user, lambda engine, who: signing.return_roster(engine, who, roster_id, reason))
+    )
+
+
+@rosters_app.command("pending")
+def rosters_pending(ctx: typer.Context) -> None:
+    """The rosters prepared and awaiting approval (chờ phê duyệt), oldest first."""
+    settings: Settings = ctx.obj
+    with _refusals(), opened_ledger(settings) as ledger:
+        found = signing.rosters_awaiting_approval(ledger, "cli")
+    headings = ("Mã danh sách", "Tháng", "Xã/phường", "Hình thức", "Số người", "Số tiền", "Người lập", "Lúc")
+    table = Table(*headings, title="Danh sách chờ phê duyệt")
+    for info in found:
+        table.add_row(
+            info["roster_id"], info["month"], info["commune_code"] or "toàn tỉnh",
+            CHANNEL_LABELS.get(info["channel"] or "", "mọi hình thức"), str(info["lines"]),
+            format_vnd(info["amount"]), info["prepared_by"], info["prepared_at"] or "",
+        )  # fmt: skip
+    _console().print(table)
 
 
 def _emit_roster(
@@ -181,9 +284,17 @@ def _emit_roster(
         console.print(_status_summary(the_roster))
     _print_problems(the_roster)
     if issued:
-        _console(stderr=True).print(
-            f"issued roster {issued['roster_id']} content hash {issued['content_hash']}"
-        )
+        _print_signed(issued)
+
+
+def _print_signed(issued: dict[str, Any]) -> None:
+    """What the ledger records of the roster (on standard error): its status and hash, and who signs
+    next while it awaits approval."""
+    what = "issued" if issued["status"] == "issued" else f"{issued['status']} ({issued['status_label']})"
+    _console(stderr=True).print(f"{what} roster {issued['roster_id']} content hash {issued['content_hash']}")
+    if issued["status"] == "prepared":
+        hint = f"ledger rosters approve {issued['roster_id']} --user NAME"
+        _console(stderr=True).print(f"awaiting approval by a second person: {hint}")
 
 
 def _print_problems(the_roster: Roster) -> None:

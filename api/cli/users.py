@@ -36,7 +36,7 @@ def users_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="User name (letters, digits, . - _)."),
     role: str = role_option(),
-    scope: list[str] = commune_option("Commune code an officer may write for (repeat).", many=True),
+    scope: list[str] = commune_option("Commune code an officer or an approver acts for (repeat).", many=True),
     expires: str | None = date_option("--expires", EXPIRES_HELP),
 ) -> None:
     """Create a user and print its API token once, alone on the last line."""

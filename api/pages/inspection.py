@@ -92,6 +92,10 @@ EXCEPTION_HELP = {
 }
 STREAM_KINDS = {
     "RosterIssued": "Danh sách chi trả",
+    "RosterPrepared": "Danh sách chi trả",
+    "RosterPreparedAgain": "Danh sách chi trả",
+    "RosterApproved": "Danh sách chi trả",
+    "RosterReturned": "Danh sách chi trả",
     "UserRegistered": "Người dùng",
     "UserDisabled": "Người dùng",
     "TokenIssued": "Người dùng",

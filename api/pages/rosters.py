@@ -6,9 +6,14 @@
   once issued, else built now): its lines, totals per channel and commune, and beside it the payments
   already recorded for that month. An officer with a commune scope sees only their communes (the first
   one by default; another commune is 403).
-* ``POST /pages/danh-sach-chi-tra/phat-hanh`` — "phát hành": issue (freeze) the roster with the same
-  function and checks as ``POST /v1/rosters/{month}/issue`` (officers of the commune, administrators;
-  an officer with a scope names a commune; inspectors 403; a second issue is refused).
+* ``POST /pages/danh-sach-chi-tra/phat-hanh`` — "lập danh sách, trình duyệt": prepare the roster for
+  approval with the same function and checks as ``POST /v1/rosters/{month}/issue`` (officers of the
+  commune, administrators; an officer with a scope names a commune; inspectors 403; a roster prepared
+  or issued is refused).
+* ``POST /pages/danh-sach-chi-tra/phe-duyet`` | ``/tra-lai`` — "phê duyệt" (issue, freeze) or "trả lại"
+  (with a reason, beside its field) a prepared roster, as ``POST /v1/rosters/{roster_id}/approve`` |
+  ``/return``: approvers of the scope and administrators, never the preparer (who is not shown the
+  buttons). Approvers see the rosters awaiting their approval above the form.
 * ``GET /pages/danh-sach-chi-tra/tai-ve?...&dinh_dang=csv|xlsx`` — the roster file
   (:func:`projections.exports.roster_csv`, :func:`projections.exports.roster_xlsx`), under the
   session rather than a bearer token.
@@ -42,6 +47,7 @@ from api.pages.queries import payments_for_period
 from api.web.problems import status_of
 from api.web.services import Services, services
 from domain.errors import DomainError
+from domain.rosters import ISSUED, PREPARED, RETURNED
 from domain.values import Month
 from ledger.access_log import roster_read
 from ledger.adapters.communes import commune_name, resolve_commune
@@ -61,8 +67,11 @@ from projections.rosters import (
     Roster,
     RosterLine,
     RosterScope,
+    approve_roster,
     issue_roster,
+    return_roster,
     roster_view,
+    rosters_awaiting_approval,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +80,14 @@ BASE = f"{COOKIE_PATH}/danh-sach-chi-tra"
 SCREEN_LINES = 1000  # more lines than this: the files and the print view have them all
 FIELDS = ("month", "commune_code", "channel")
 TICKED = {"true", "1", "on"}  # a ticked checkbox, or the API's spelling
-NOTICES = {"da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ."}
+NOTICES = {
+    "da-phat-hanh": "Đã phát hành danh sách chi trả: nội dung được cố định và mã băm được ghi vào sổ.",
+    "da-trinh-duyet": (
+        "Đã lập danh sách chi trả và trình phê duyệt: nội dung và mã băm được ghi vào sổ; người phê duyệt "
+        "(không phải người lập) phê duyệt để phát hành."
+    ),
+    "da-tra-lai": "Đã trả lại danh sách chi trả kèm lý do: người lập sửa và lập lại.",
+}
 OUT_OF_SCOPE = "Xã/phường này ngoài phạm vi được giao của bạn."
 
 
@@ -182,6 +198,7 @@ def _roster_page(
     *,
     notice: str = "",
     issue_error: str = "",
+    decision_errors: dict[str, str] | None = None,
     status: int = 200,
     outstanding_only: str = "",
 ) -> Response:
@@ -198,11 +215,14 @@ def _roster_page(
         "channels": [(c, vi.CHANNEL_LABELS[c]) for c in CHANNELS],
         "notice": NOTICES.get(notice, ""),
         "issue_error": issue_error,
+        "decision_errors": decision_errors or {},
         "shown": False,
+        "awaiting": rosters_awaiting_approval(svc.ledger, visitor.user) if _approves(visitor) else [],
     }
     if target is None or scope is None:
         return page(request, "danh_sach.html", context, visitor=visitor, status=422)
-    roster, issued = _roster(svc, form, target, scope)
+    roster, info = _roster(svc, form, target, scope)
+    issued = info if info is not None and info["status"] == ISSUED else None
     _shown(svc, visitor, roster)
     payments = payments_for_period(svc.engine, str(target), scope)
     paid: dict[str, int] = {}
@@ -221,10 +241,17 @@ def _roster_page(
         more_lines=max(0, len(roster.lines) - SCREEN_LINES),
         totals=roster.totals(),
         issued=issued,
+        roster_info=info,
         content_hash=roster.content_hash(),
         payments=payments,
         payments_total=sum(int(p["amount"]) for p in payments),
-        may_issue=issued is None and visitor.writes and visitor.user.can_write_commune(scope.commune_code),
+        may_issue=(info is None or info["status"] == RETURNED)
+        and visitor.writes
+        and visitor.user.can_write_commune(scope.commune_code),
+        may_decide=info is not None
+        and info["status"] == PREPARED
+        and visitor.user.can_approve_commune(scope.commune_code)
+        and info["prepared_by"] != visitor.user.name,  # the preparer never signs twice
         csv_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='csv')}",
         xlsx_url=f"{BASE}/tai-ve?{_query(form, dinh_dang='xlsx')}",
         print_url=f"{BASE}/in?{query}",
@@ -291,31 +318,61 @@ def roster_page(request: Request, asked: Asked, thong_bao: str = "") -> Response
     )  # fmt: skip
 
 
+NOTICE_AFTER = {"phat-hanh": "da-trinh-duyet", "phe-duyet": "da-phat-hanh", "tra-lai": "da-tra-lai"}
+
+
 @router.post(f"{BASE}/phat-hanh")
-def issue(
+@router.post(f"{BASE}/phe-duyet")
+@router.post(f"{BASE}/tra-lai")
+def roster_action(
     request: Request,
     csrf_token: Annotated[str, Form()] = "",
     month: Annotated[str, Form()] = "",
     commune_code: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
+    roster_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """Phát hành: the issue of ``POST /v1/rosters/{month}/issue``."""
-    visitor = poster(request, csrf_token, lambda visitor: visitor.writes)
+    """The two signatures of a roster, as the JSON API's: ``/phat-hanh`` — lập danh sách, trình duyệt
+    (``POST /v1/rosters/{month}/issue``: officers of the commune and administrators); ``/phe-duyet`` —
+    phê duyệt (``POST /v1/rosters/{roster_id}/approve``) and ``/tra-lai`` — trả lại with its reason
+    (``POST /v1/rosters/{roster_id}/return``): who may sign is the ledger's rule (an approver of the
+    scope or an administrator, never the preparer), its refusal shown on the page, beside the reason
+    where it concerns it. Then back to the roster's page."""
+    action = request.url.path.rsplit("/", 1)[-1]
+    prepare = action == "phat-hanh"
+    visitor = poster(request, csrf_token, (lambda visitor: visitor.writes) if prepare else (lambda _: True))
     if isinstance(visitor, Response):
         return visitor
     chosen = _chosen(request, month, commune_code, channel, visitor)
     if isinstance(chosen, Response):
         return chosen
     _, form, target, scope = chosen
-    if not visitor.user.can_write_commune(scope.commune_code):
+    engine = services(request).engine
+    if prepare and not visitor.user.can_write_commune(scope.commune_code):
         return forbidden(request, visitor, OUT_OF_SCOPE)
     try:
-        issue_roster(services(request).engine, visitor.user.name, target, scope)
+        if prepare:
+            issue_roster(engine, visitor.user.name, target, scope)
+        elif action == "phe-duyet":
+            approve_roster(engine, visitor.user, roster_id, reason)
+        else:
+            return_roster(engine, visitor.user, roster_id, reason)
     except DomainError as error:
-        message = " ".join(field_errors(error, ()).values())
-        return _roster_page(request, visitor, month, commune_code, channel, issue_error=message,
-                            status=status_of(error))  # fmt: skip
-    return RedirectResponse(f"{BASE}?{_query(form, thong_bao='da-phat-hanh')}", status_code=303)
+        refused: dict[str, Any] = (
+            {"issue_error": " ".join(field_errors(error, ()).values())}
+            if prepare
+            else {"decision_errors": field_errors(error, ("reason",))}
+        )
+        return _roster_page(
+            request, visitor, month, commune_code, channel, status=status_of(error), **refused
+        )
+    return RedirectResponse(f"{BASE}?{_query(form, thong_bao=NOTICE_AFTER[action])}", status_code=303)
+
+
+def _approves(visitor: Visitor) -> bool:
+    """Approves or returns rosters (approvers and administrators)."""
+    return visitor.user.role in {"approver", "admin"} and not visitor.user.disabled
 
 
 @router.get(f"{BASE}/tai-ve")
@@ -328,9 +385,9 @@ def download(request: Request, asked: Asked, dinh_dang: str = "csv") -> Response
     visitor, form, target, scope = chosen
     if dinh_dang not in {"csv", "xlsx"}:
         return _roster_page(request, visitor, month, commune_code, channel, status=422)
-    roster, issued = _roster(services(request), form, target, scope)
+    roster, info = _roster(services(request), form, target, scope)
     _shown(services(request), visitor, roster, dinh_dang)
-    checkpoint = (issued or {}).get("checkpoint")
+    checkpoint = (info or {}).get("checkpoint")
     name = roster_file_name(target, scope, dinh_dang)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     if dinh_dang == "csv":
@@ -348,7 +405,7 @@ def print_view(request: Request, asked: Asked) -> Response:
         return chosen
     visitor, form, target, scope = chosen
     svc: Services = services(request)
-    roster, issued = _roster(svc, form, target, scope)
+    roster, info = _roster(svc, form, target, scope)
     _shown(svc, visitor, roster, "print")
     context = {
         "month": str(target),
@@ -357,7 +414,8 @@ def print_view(request: Request, asked: Asked) -> Response:
         "month_view": roster.view == MONTH_VIEW,
         "groups": _by_commune(roster),
         "totals": roster.totals(),
-        "issued": issued,
+        "issued": info if info is not None and info["status"] == ISSUED else None,
+        "roster_info": info,
         "content_hash": roster.content_hash(),
         "printed_at": svc.ledger.clock().isoformat(),
         "province_wide": not form["commune_code"],

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.rosters import RETURNED, STATUS_LABELS
 from domain.values import parse_identifier
 from ledger import views
 from ledger.store import parse_beneficiary_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from uuid import UUID
 
     from domain.beneficiary import Beneficiary
     from domain.events import LedgerAggregate, RecordContext
+    from domain.rosters import IssuedRoster
     from ledger.authorization import Actor
     from ledger.store import LedgerStore
 
@@ -25,6 +28,39 @@ def _payment_id(value: object, missing: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput("payment_id", missing)
     return parse_identifier(value, "payment_id")
+
+
+def require_approved_roster(
+    ledger: LedgerStore,
+    agg: Beneficiary,
+    *,
+    entitlement_id: object,
+    period: object,
+    channel: object = None,
+    cache: dict[UUID, IssuedRoster | None] | None = None,
+) -> None:
+    """Refuse (409) a payment whose covering roster — of its month, the beneficiary's commune and
+    channel that month, or the province's, or all channels' — was prepared or returned but not
+    approved: payments are recorded against approved rosters. Where no roster was ever prepared, the
+    payment is recorded as before. A payment the domain refuses anyway is left for it to name."""
+    try:
+        ent = agg.entitlement(entitlement_id)
+        month = agg.month_of(ent.entitlement_id, agg._period_key(ent, period))  # noqa: SLF001 - its key
+        how = str(channel) if channel is not None else agg.channel_at(month)["type"]
+        commune = agg.commune_at(month)[0]
+    except DomainError:
+        return
+    pending = ledger.roster_awaiting_approval(month, commune, how, cache)
+    if pending is None:
+        return
+    state = STATUS_LABELS[pending.status].lower()
+    again = ", chờ lập lại và phê duyệt" if pending.status == RETURNED else ""
+    msg = (
+        f"danh sách chi trả {pending.describe()} {state}{again} — chỉ ghi chi trả theo danh sách đã phê "
+        f"duyệt (the roster of {month} awaits approval, {pending.status}; record the payment once it is "
+        "approved)"
+    )
+    raise Conflict(msg, "period")
 
 
 def record_payment(
@@ -49,6 +85,10 @@ def record_payment(
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
         claim = ledger.claim_for(ctx, "payment_id", pid, agg.id)
+        if pid not in agg.payments:  # a retry of a payment recorded is not a new payment
+            require_approved_roster(
+                ledger, agg, entitlement_id=entitlement_id, period=period, channel=channel
+            )
         created = agg.record_payment(
             ctx,
             payment_id=pid,

@@ -120,6 +120,7 @@ class Province:
         _, self.officer = ledger.add_user("setup", "can-bo-tran-bien", role="officer", scope=[COMMUNE])
         _, self.stranger = ledger.add_user("setup", "can-bo-xa-khac", role="officer", scope=[OTHER_COMMUNE])
         _, self.inspector = ledger.add_user("setup", "thanh-tra", role="inspector")
+        _, self.approver = ledger.add_user("setup", "truong-phong", role="approver", scope=[COMMUNE])
         _, self.province_officer = ledger.add_user("setup", "can-bo-tinh", role="officer")
 
 
@@ -259,6 +260,45 @@ def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
     tablet = sign_in(browser, base, p.officer, tablet=True)
     tablet.goto(f"{base}/pages/doi-tuong/{p.an.id}")
     tablet.screenshot(path=shots / "08-ho-so-may-tinh-bang.png", full_page=True)
+
+
+def test_a_roster_is_prepared_returned_prepared_again_and_approved_by_a_second_person(
+    browser, served, tmp_path
+):
+    """Maker-checker in the browser: the officer prepares the month's roster; the approver finds it in
+    the list awaiting approval, returns it with a reason (the empty reason refused beside its field);
+    the officer prepares it again; the approver approves it: "ĐÃ PHÁT HÀNH"."""
+    base, p = served
+    shots = screenshots_dir(tmp_path)
+    roster_url = f"{base}/pages/danh-sach-chi-tra?month={p.month}&commune_code={COMMUNE}"
+    officer = sign_in(browser, base, p.officer)
+    officer.goto(roster_url)
+    officer.get_by_role("button", name="Lập danh sách, trình duyệt").click()
+    officer.wait_for_load_state()
+    assert "CHỜ PHÊ DUYỆT" in officer.locator("#cho-phe-duyet").inner_text()
+    assert officer.get_by_role("button", name="Phê duyệt").count() == 0  # never the preparer
+    officer.screenshot(path=shots / "40-danh-sach-cho-phe-duyet.png", full_page=True)
+
+    approver = sign_in(browser, base, p.approver)
+    approver.goto(f"{base}/pages/danh-sach-chi-tra?month={p.month}")
+    assert "Danh sách chờ phê duyệt (1)" in approver.locator("#cho-phe-duyet-list").inner_text()
+    approver.screenshot(path=shots / "41-phe-duyet.png", full_page=True)
+    approver.get_by_role("button", name="Trả lại").click()
+    approver.wait_for_load_state()
+    assert approver.locator("#tl-reason-error").count() == 1  # the reason is required, said beside it
+    approver.get_by_label("Lý do trả lại").fill("Thiếu người mới trong tháng")
+    approver.get_by_role("button", name="Trả lại").click()
+    approver.wait_for_load_state()
+    assert "Thiếu người mới trong tháng" in approver.locator("#bi-tra-lai").inner_text()
+
+    officer.goto(roster_url)
+    officer.get_by_role("button", name="Lập danh sách, trình duyệt").click()
+    officer.wait_for_load_state()
+    approver.goto(roster_url)
+    approver.get_by_role("button", name="Phê duyệt").click()
+    approver.wait_for_load_state()
+    assert "ĐÃ PHÁT HÀNH" in approver.locator("#da-phat-hanh").inner_text()
+    approver.screenshot(path=shots / "42-da-phat-hanh.png", full_page=True)
 
 
 def test_an_officer_of_another_commune_gets_no_access(browser, served, tmp_path):

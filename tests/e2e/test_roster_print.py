@@ -32,7 +32,15 @@ from ledger.demo.names import draw_name
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
 from projections.roster_paper import SIGNATURES, item_label
-from projections.rosters import PAID, STATUS_LABELS, RosterScope, current_roster, issue_roster, month_roster
+from projections.rosters import (
+    PAID,
+    STATUS_LABELS,
+    RosterScope,
+    approve_roster,
+    current_roster,
+    issue_roster,
+    month_roster,
+)
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
@@ -142,7 +150,8 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     names = populate(ledger)
     engine = open_projections(ledger, sqlite_url)
     scope = RosterScope.parse(COMMUNE, None)
-    issued = issue_roster(engine, "can_bo", "2024-08", scope)
+    prepared = issue_roster(engine, "can_bo", "2024-08", scope)
+    issued = approve_roster(engine, "truong_phong", prepared["roster_id"])  # the second signature
     roster, _ = current_roster(engine, "2024-08", scope)
     assert len(roster.lines) == PEOPLE
     assert sum(len(x.items) for x in roster.lines) > PEOPLE  # some people have two items
@@ -185,7 +194,8 @@ def test_the_month_view_with_paid_lines_prints_as_narrow_with_the_status_on_ever
     names = populate(ledger)
     engine = open_projections(ledger, sqlite_url)
     scope = RosterScope.parse(COMMUNE, None)
-    issue_roster(engine, "can_bo", "2024-08", scope)
+    prepared = issue_roster(engine, "can_bo", "2024-08", scope)
+    approve_roster(engine, "truong_phong", prepared["roster_id"])  # issued: its lines paid after
     issued, _ = current_roster(engine, "2024-08", scope)
     for line in issued.lines[:PAID_PEOPLE]:
         for item in line.items:

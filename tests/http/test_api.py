@@ -1033,6 +1033,13 @@ def test_issued_roster_is_frozen_and_issued_once(api: Api):
     assert answer["content_hash"] == current["content_hash"]
     assert len(answer["content_hash"]) == 64
     assert (answer["lines"], answer["amount"]) == (2, 2 * 2_789_000)
+    assert (answer["status"], answer["prepared_by"], answer["checkpoint"]) == ("prepared", "officer", None)
+    # a second person approves it: issued, the bytes prepared
+    api.clock.set(2024, 8, 3)
+    approved = api.post(f"/v1/rosters/{answer['roster_id']}/approve", {}, as_="approver")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "issued"
+    assert approved.json()["content_hash"] == answer["content_hash"]
     # later writes do not change the issued roster...
     api.clock.set(2024, 8, 10)
     assert api.pay(bid, eid, "2024-08", 2_789_000).status_code == 201
@@ -1269,6 +1276,8 @@ def test_province_month_view_shows_a_communes_issued_roster_as_frozen_after_a_la
     issued = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE})
     assert issued.status_code == 201, issued.text
     assert (issued.json()["lines"], issued.json()["amount"]) == (5, 5 * 2_789_000)
+    approved = api.post(f"/v1/rosters/{issued.json()['roster_id']}/approve", {}, as_="approver")
+    assert approved.status_code == 200, approved.text  # the second signature issues it
     api.clock.set(2024, 8, 6)
     later, _ = martyr_relative(api, "2024-08")  # granted after the issue
     commune = api.roster("2024-08", commune_code=COMMUNE, outstanding_only="true")  # the issued roster

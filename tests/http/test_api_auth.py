@@ -2,11 +2,12 @@
 
 Callers: an officer whose scope holds the beneficiary's commune (``officer_in``), an officer of another
 commune (``officer_out``), an officer without scope — the whole province (``officer_all``), an inspector,
-an administrator, no token, and a token nobody holds. CONTRACT.md: missing/unknown token → 401; role or
-scope forbids → 403; officers write for beneficiaries of their communes, inspectors write nothing,
-administrators write everything and alone amend rates and create users. A refusal is a problem and
-records nothing; an allowed write gets the endpoint's success status and records events whose actor is
-the caller.
+an administrator, an approver of the commune (``approver_in``), no token, and a token nobody holds.
+CONTRACT.md: missing/unknown token → 401; role or scope forbids → 403; officers write for beneficiaries
+of their communes, inspectors write nothing, approvers approve or return the rosters of their scope and
+record nothing else, administrators write everything and alone amend rates and create users. A refusal
+is a problem and records nothing; an allowed write gets the endpoint's success status and records events
+whose actor is the caller.
 
 One store per backend serves the whole module (the module-scoped ``world_url`` of
 tests/api_fixtures.py); each allowed case works on a beneficiary of its own, refused cases share one
@@ -18,6 +19,7 @@ from __future__ import annotations
 import pytest
 from api_support import (
     ADMIN_ONLY,
+    APPROVERS_ONLY,
     CALLERS,
     COMMUNE,
     ENDPOINTS,
@@ -41,7 +43,9 @@ def expected_status(endpoint: str, caller: str) -> int:
         return 401
     if caller == "admin":
         return success
-    if caller == "inspector" or endpoint in ADMIN_ONLY:
+    if endpoint in APPROVERS_ONLY:  # a second signature: an approver of the scope, or an admin
+        return success if caller == "approver_in" else 403
+    if caller in {"inspector", "approver_in"} or endpoint in ADMIN_ONLY:  # an approver records nothing else
         return 403
     if caller == "officer_out" or (endpoint in PROVINCE_WIDE and caller == "officer_in"):
         return 403
@@ -143,7 +147,9 @@ def expected_read(read: str, caller: str) -> int:
     """The status of ``read`` for ``caller``: need-to-know for an officer of another commune."""
     if caller in {"none", "bad"}:
         return 401
-    if (read == "users" and caller != "admin") or (read in INSPECTORS_ONLY and caller.startswith("officer")):
+    if (read == "users" and caller != "admin") or (
+        read in INSPECTORS_ONLY and caller.startswith(("officer", "approver"))
+    ):
         return 403
     if caller == "officer_out" and read in ONE_PERSON | NAMING_THE_COMMUNE:
         return 403

@@ -169,8 +169,9 @@ def test_demo_twice_on_sqlite_starts_afresh(sqlite_url: str) -> None:
     assert "Sổ cái có tất cả" not in second.stdout
     ledger = open_ledger(sqlite_url)
     try:
-        # the province, then the two demo users of the pages (a user, its token issued and its claim each)
-        assert verify_streams(ledger).events_checked == events_written(second) + 6
+        # the province, then the three demo users of the pages — officer, approver, inspector (a user, its
+        # token issued and its claim each)
+        assert verify_streams(ledger).events_checked == events_written(second) + 9
     finally:
         ledger.close()
 

@@ -101,9 +101,20 @@ def test_issue_rebuild_and_roster_stay_identical(database_url: str):
     issued = cli(database_url, "roster", month, "--format", "json", "--issue")
     assert issued.exit_code == 0, issued.output
     assert "content hash" in issued.stderr
+    assert "awaiting approval" in issued.stderr
     rebuilt = cli(database_url, "projections", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuilt the read models" in rebuilt.output
+    assert cli(database_url, "roster", month, "--format", "json", "--outstanding-only").stdout == first
+    busy = cli(database_url, "roster", month, "--issue", "--format", "summary")
+    assert busy.exit_code == 1
+    assert "đang chờ phê duyệt" in busy.output
+    roster_id = str(open_ledger(database_url).roster(month, None, None).id)
+    assert cli(database_url, "users", "add", "truong.phong", "--role", "approver").exit_code == 0
+    approved = cli(database_url, "rosters", "approve", roster_id, "--user", "truong.phong")
+    assert approved.exit_code == 0, approved.output
+    assert "approved by truong.phong" in approved.output
+    # the bytes prepared are the roster issued
     assert cli(database_url, "roster", month, "--format", "json", "--outstanding-only").stdout == first
     # the month view shows the issued lines as they were frozen, every one of them issued or paid
     month_view = json.loads(cli(database_url, "roster", month, "--format", "json").stdout)

@@ -878,13 +878,20 @@ def test_add_user_gives_a_token_once(app):
 
 
 def test_an_issued_roster_is_frozen_once_per_month_and_scope(app):
-    """Issuing a roster keeps its bytes and their hash; a second issue of the same scope is refused."""
+    """Preparing a roster keeps its bytes and their hash; a second prepare of the same scope is refused,
+    prepared (awaiting approval) as once approved (issued)."""
     content = b'{"month": "2024-04", "lines": []}'
     issued = app.issue_roster(
         "payer", month="2024-04", commune_code=COMMUNE, channel="cash", content=content, lines=0, amount=0
     )
     assert issued.month == "2024-04"
+    assert issued.status == "prepared"
     assert app.documents.get(issued.content_hash) == content
+    with records_nothing(app, Conflict, field="month"):
+        app.issue_roster(
+            "payer", month="2024-04", commune_code=COMMUNE, channel="cash", content=b"{}", lines=0, amount=0
+        )
+    assert app.approve_roster("truong.phong", issued.id).status == "issued"
     with records_nothing(app, Conflict, field="month"):
         app.issue_roster(
             "payer", month="2024-04", commune_code=COMMUNE, channel="cash", content=b"{}", lines=0, amount=0

@@ -17,7 +17,7 @@ from ledger.checkpoints import verify_against
 from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
 from projections.exports import roster_csv, roster_xlsx
-from projections.rosters import RosterScope, build_roster, current_roster, issue_roster
+from projections.rosters import RosterScope, approve_roster, build_roster, current_roster, issue_roster
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,9 @@ def test_the_issued_roster_carries_its_checkpoint_in_json_csv_and_xlsx(
         "can_bo", person.id, scheme="BTXH_ELDERLY_80", effective_from="2024-07", basis=basis()
     )
     engine = open_projections(ledger, database_url)
-    issued = issue_roster(engine, "can_bo", "2024-08", RosterScope.parse("26041", None))
+    prepared = issue_roster(engine, "can_bo", "2024-08", RosterScope.parse("26041", None))
+    assert prepared["checkpoint"] is None  # prepared, not yet issued
+    issued = approve_roster(engine, "truong_phong", prepared["roster_id"])
     checkpoint = issued["checkpoint"]
     assert checkpoint is not None
     assert verify_against(ledger, [checkpoint["note"]], key).ok

@@ -55,9 +55,10 @@ def province(database_url: str) -> Any:
         database_url, clock=lambda: datetime(2025, 6, 16, 2, tzinfo=UTC), seed_reference=False
     )
     generate_province(ledger, beneficiaries=12, today=TODAY, batch_size=5)
-    ledger.issue_roster(
+    prepared = ledger.issue_roster(
         "payer", month="2025-06", commune_code=None, channel="cash", content=ROSTER, lines=0, amount=0
     )
+    ledger.approve_roster("truong.phong", prepared.id)
     ledger.add_user("admin", "thanh.tra", role="inspector")
     yield ledger
     ledger.close()

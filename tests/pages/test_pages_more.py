@@ -22,7 +22,7 @@ import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, card_number, citizen_id
 from openpyxl import load_workbook
 from policy_support import STRICT_POLICY, directives, tags_of
-from test_pages import Site, assert_accessible, beside, csrf_of, page, text_of
+from test_pages import Site, assert_accessible, beside, csrf_of, page, payment_form, profile, text_of
 
 from api.pages import charts
 from api.pages import support as vi
@@ -577,10 +577,10 @@ def test_province_roster_for_officers_of_the_province_and_inspectors(site: Site)
         only_cash = text_of(page(site.signed_in(user), ROSTER, month="2024-09", channel="bank"))
         assert "Không có khoản nào phải chi" in only_cash
     inspector_page = page(site.signed_in("inspector"), ROSTER, month="2024-09")
-    assert "Phát hành danh sách" not in inspector_page
+    assert "Lập danh sách, trình duyệt" not in inspector_page
 
 
-def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
+def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:  # noqa: PLR0915 - one story
     officer = site.signed_in("officer")
     html = page(officer, ROSTER, month="2024-09")
     issue = f"{ROSTER}/phat-hanh"
@@ -600,18 +600,32 @@ def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
     answer = post_form(officer, html, issue)
     assert answer.status_code == 303
     assert (
-        answer.headers["location"] == f"{ROSTER}?month=2024-09&commune_code={COMMUNE}&thong_bao=da-phat-hanh"
+        answer.headers["location"]
+        == f"{ROSTER}?month=2024-09&commune_code={COMMUNE}&thong_bao=da-trinh-duyet"
     )
-    issued_page = followed(officer, answer, "Đã phát hành danh sách chi trả")
+    prepared_page = followed(officer, answer, "Đã lập danh sách chi trả và trình phê duyệt")
     assert site.recorded() == before + 1
+    assert site.ledger.issued_roster("2024-09", COMMUNE, None) is None  # prepared, not yet issued
+    assert "CHỜ PHÊ DUYỆT — lập bởi officer, 20/09/2024" in text_of(prepared_page)
+    assert issue not in forms_of(prepared_page)  # prepared once: no button any more
+    assert f"{ROSTER}/phe-duyet" not in forms_of(prepared_page)  # the preparer never approves
+
+    # The approver of the commune approves it: issued, frozen.
+    approver = site.signed_in("approver")
+    to_approve = page(approver, ROSTER, month="2024-09")
+    assert "Danh sách chờ phê duyệt (1)" in text_of(to_approve)
+    answer = post_form(approver, to_approve, f"{ROSTER}/phe-duyet")
+    issued_page = followed(approver, answer, "Đã phát hành danh sách chi trả")
+    assert site.recorded() == before + 2
     issued = site.ledger.issued_roster("2024-09", COMMUNE, None)
     assert issued is not None
     assert (issued.lines, issued.amount) == (1, 5_578_000)
-    event = site.ledger.stream_events(issued.id)[-1]
-    assert event.actor == "officer"
-    assert "✓ Đã phát hành 20/09/2024" in text_of(issued_page)
+    prepared, approved = site.ledger.stream_events(issued.id)
+    assert (prepared.actor, approved.actor) == ("officer", "approver")
+    assert "✓ ĐÃ PHÁT HÀNH 20/09/2024" in text_of(issued_page)
+    assert "(lập: officer; phê duyệt: approver)" in text_of(issued_page)
     assert issued.content_hash[:16] in issued_page
-    assert issue not in forms_of(issued_page)  # issued once: no button any more
+    assert f"{ROSTER}/phe-duyet" not in forms_of(issued_page)
     api = site.api.get("/v1/rosters/2024-09", as_="officer", commune_code=COMMUNE).json()
     assert api["issued"]["content_hash"] == issued.content_hash
 
@@ -633,10 +647,55 @@ def test_issuing_the_roster_freezes_it_and_records_its_hash(site: Site) -> None:
     again = post_form(officer, html, issue)
     assert again.status_code == 409
     assert_accessible(again.text)
-    assert "Chưa phát hành: Danh sách chi trả tháng 09/2024 của phạm vi này đã được phát hành trước đó." in (
-        text_of(again.text)
+    assert (
+        "Chưa lập được danh sách: Danh sách chi trả tháng 09/2024 của phạm vi này đã được phát hành trước đó."
+        in text_of(again.text)
     )
     assert site.recorded() == recorded
+
+
+def test_an_approver_returns_a_roster_with_a_reason_beside_its_field_and_the_officer_prepares_it_again(
+    site: Site,
+) -> None:
+    """Trả lại: the reason is required (the error beside the field, nothing recorded); the returned
+    roster shows who returned it and why; the officer prepares it again; the preparer posting an
+    approval is refused (403) in Vietnamese. The files and the print view say "CHỜ PHÊ DUYỆT"."""
+    officer = site.signed_in("officer")
+    post_form(officer, page(officer, ROSTER, month="2024-09"), f"{ROSTER}/phat-hanh")
+    approver = site.signed_in("approver")
+    html = page(approver, ROSTER, month="2024-09")
+    text = text_of(html)
+    assert "Danh sách chờ phê duyệt (1)" in text
+    assert "09/2024 Phường Trấn Biên (26041) 1 5.578.000 đ officer" in text
+    print_view = text_of(page(approver, f"{ROSTER}/in", month="2024-09"))
+    assert "CHỜ PHÊ DUYỆT — lập bởi officer" in print_view
+    assert "ĐÃ PHÁT HÀNH" not in print_view
+    document = {"month": "2024-09", "dinh_dang": "csv", "outstanding_only": "on"}  # the document prepared
+    as_csv = approver.get(f"{ROSTER}/tai-ve", params=document)
+    assert as_csv.content.decode("utf-8-sig").startswith("DANH SÁCH CHI TRẢ THÁNG 09/2024 — CHỜ PHÊ DUYỆT")
+    before = site.recorded()
+    refused = post_form(approver, html, f"{ROSTER}/tra-lai", reason=" ")
+    assert refused.status_code == 422
+    assert "bắt buộc" in beside(refused.text, "tl-reason").lower()
+    assert site.recorded() == before
+    returned = post_form(approver, html, f"{ROSTER}/tra-lai", reason="Thiếu người mới tháng 9")
+    returned_page = followed(approver, returned, "Đã trả lại danh sách chi trả")
+    assert "Bị trả lại bởi approver lúc 20/09/2024" in text_of(returned_page)
+    assert "Thiếu người mới tháng 9" in text_of(returned_page)
+    assert site.recorded() == before + 1
+
+    again = page(officer, ROSTER, month="2024-09")
+    assert f"{ROSTER}/phat-hanh" in forms_of(again)  # returned: the officer prepares it again
+    followed(officer, post_form(officer, again, f"{ROSTER}/phat-hanh"), "trình phê duyệt")
+    # the officer posting the approval form of the approver's page: refused, in Vietnamese
+    approval = forms_of(page(approver, ROSTER, month="2024-09"))[f"{ROSTER}/phe-duyet"]
+    own = officer.post(f"{ROSTER}/phe-duyet", data={**approval, "csrf_token": csrf_of(again)})
+    assert own.status_code == 403
+    assert "chỉ người phê duyệt (approver) hoặc quản trị (admin) được phê duyệt" in text_of(own.text)
+    assert site.recorded() == before + 2
+    audit = text_of(page(site.signed_in("inspector"), "/pages/nhat-ky"))
+    assert "Trả lại danh sách chi trả" in audit
+    assert "Lập lại danh sách chi trả, trình duyệt" in audit
 
 
 def test_roster_files_are_the_apis_and_the_print_view_is_a4_landscape_with_a_signature_column(
@@ -1302,3 +1361,21 @@ def test_every_page_runs_under_the_strict_policy_with_nothing_inline(site: Site)
         assert signed_out.get(address).headers["content-type"].startswith(kind), address
     assert "window.print()" in signed_out.get("/pages/static/ban-in.js").text
     assert signed_out.get("/pages/static/nothing.js").status_code == 404
+
+
+def test_the_payment_form_waits_for_the_rosters_approval(site: Site) -> None:
+    """A roster of September prepared for commune 26041: the page's payment form for September is
+    refused (409), the reason shown, nothing recorded; once approved, the same form records it."""
+    officer = site.signed_in("officer")
+    post_form(officer, page(officer, ROSTER, month="2024-09"), f"{ROSTER}/phat-hanh")
+    form = payment_form(profile(site, officer), period="2024-09", paid_on="2024-09-20")
+    before = site.recorded()
+    refused = officer.post(f"/pages/doi-tuong/{site.anh.id}/chi-tra", data=form, follow_redirects=False)
+    assert refused.status_code == 409
+    assert "chờ phê duyệt" in text_of(refused.text)
+    assert site.recorded() == before
+    approver = site.signed_in("approver")
+    post_form(approver, page(approver, ROSTER, month="2024-09"), f"{ROSTER}/phe-duyet")
+    form = payment_form(profile(site, officer), period="2024-09", paid_on="2024-09-20")
+    paid = officer.post(f"/pages/doi-tuong/{site.anh.id}/chi-tra", data=form, follow_redirects=False)
+    assert paid.status_code == 303, paid.text

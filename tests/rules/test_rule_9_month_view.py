@@ -21,6 +21,7 @@ from projections.rosters import (
     PAID,
     Roster,
     RosterScope,
+    approve_roster,
     build_roster,
     current_roster,
     issue_roster,
@@ -82,6 +83,7 @@ def test_a_past_month_shows_paid_issued_and_outstanding_lines_with_exact_totals(
     clock.set("2024-03-12")
     issued = issue_roster(engine, "officer", "2024-03", RosterScope(COMMUNE))
     assert (issued["lines"], issued["amount"]) == (1, MONTHLY)  # B only: A was paid
+    approve_roster(engine, "truong-phong", issued["roster_id"])  # the second signature issues it
     clock.set("2024-04-05")
     d, _ = person(ledger)  # registered and granted from January after the issue
     engine.catch_up()
@@ -207,8 +209,10 @@ def _operate(ledger, engine, people, op: tuple[Any, ...], tag: str, paid_count: 
             "po", payment_id=f"{tag}-{paid_count[0]}", beneficiary_id=bid, entitlement_id=eid, period=period,
             amount=amount, paid_on=f"2024-{paid_in:02d}-12",
         )  # fmt: skip
-    elif kind == "issue":
-        issue_roster(engine, "officer", period, RosterScope(commune))
+    elif kind == "issue":  # prepared, and issued by a second person
+        approve_roster(
+            engine, "truong-phong", issue_roster(engine, "officer", period, RosterScope(commune))["roster_id"]
+        )
     else:
         engine.catch_up()
 

@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import Conflict
-from projections.rosters import RosterScope, build_roster, current_roster, issue_roster, roster_as_of
+from projections.rosters import (
+    RosterScope,
+    approve_roster,
+    build_roster,
+    current_roster,
+    issue_roster,
+    roster_as_of,
+)
 from tests.support import (
     COMMUNE,
     OTHER_COMMUNE,
@@ -56,6 +63,7 @@ def test_roster_is_deterministic_totals_add_up_and_issued_hash_never_changes(led
     assert build_roster(engine, "2024-03", RosterScope(channel="bank")).lines[0].beneficiary_id == str(b)
     issued = issue_roster(engine, "payment-officer", "2024-03", RosterScope())
     assert issued["content_hash"] == first.content_hash()
+    assert approve_roster(engine, "approver", issued["roster_id"])["status"] == "issued"
     pay_in_month(ledger, clock, a, ea, "2024-03", 2_055_000)  # a later change...
     frozen, info = current_roster(engine, "2024-03", RosterScope())
     assert info is not None

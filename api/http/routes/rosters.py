@@ -6,12 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import responses
 from api.http.deps import CurrentUser, Svc, idempotent_write
-from api.web.formats import MONTH_PATTERN, CommuneCode, Moment
+from api.web.formats import MONTH_PATTERN, CommuneCode, Moment, UuidPath
 from api.web.text import SafeReason
+from domain.rosters import ISSUED
 from domain.values import Month
 from ledger.access_log import roster_read
 from ledger.adapters.communes import resolve_commune
@@ -19,6 +20,8 @@ from ledger.authorization import read_commune, require_roster_issuer
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
 from projections.rosters import RosterScope, issue_roster, roster_view
+from projections.rosters import approve_roster as approve
+from projections.rosters import return_roster as send_back
 
 router = APIRouter(responses=responses.READ)
 RosterMonth = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2024-07"], description="YYYY-MM")]
@@ -50,8 +53,11 @@ def get_roster(
     every line due that month with its status (``paid``, ``issued``, ``outstanding``; lines also
     ``partly_paid``) read at ``as_of`` (now unless given), the lines of the month's issued rosters as
     frozen. ``outstanding_only=true``: what is still to pay (``view: "outstanding"``) — the roster as
-    issued once it is, what ``issue`` freezes. An officer with a commune scope reads its communes'
-    rosters: the one named, or its only commune."""
+    prepared or issued once it is (what ``issue`` froze, what the approver approves). ``status``: the
+    scope's roster ``prepared`` | ``issued`` | ``returned`` (``null``: none prepared), ``roster``: who
+    prepared, approved or returned it and when, ``issued``: the same once issued (with its checkpoint).
+    An officer or approver with a commune scope reads its communes' rosters: the one named, or its only
+    commune."""
     target = Month.parse(month, "month")
     scope = _scope(svc, commune_code, channel)
     scope = RosterScope(read_commune(user, scope.commune_code), scope.channel)
@@ -59,7 +65,7 @@ def get_roster(
     roster, issued = roster_view(svc.engine, target, scope, outstanding_only=outstanding_only, as_of=moment)
     what = roster_read(target, scope.commune_code, scope.channel, format)
     svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
-    checkpoint = (issued or {}).get("checkpoint")
+    checkpoint = (issued or {}).get("checkpoint")  # only an issued roster has one
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
         return Response(roster_csv(roster, checkpoint, sep), media_type="text/csv; charset=utf-8",
@@ -70,7 +76,9 @@ def get_roster(
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
     body = roster.as_dict()
     body["view"] = roster.view  # the month view's as_of: when its statuses were read
-    body["issued"] = issued
+    body["issued"] = issued if issued is not None and issued["status"] == ISSUED else None
+    body["status"] = issued["status"] if issued is not None else None  # prepared | issued | returned
+    body["roster"] = issued  # who prepared, approved or returned it, and when
     body["content_hash"] = roster.content_hash()
     return JSONResponse(body)
 
@@ -88,12 +96,59 @@ class IssueRoster(BaseModel):
 def issue(
     month: RosterMonth, request: Request, svc: Svc, user: CurrentUser, body: IssueRoster | None = None
 ) -> JSONResponse:
-    """Issue (freeze) a roster: its content hash is recorded in the ledger."""
+    """Prepare a roster for approval (lập danh sách, trình duyệt): its bytes are kept and their content
+    hash recorded, status ``prepared``; a second person approves it (``approve_roster``), which issues
+    (freezes) it, or returns it (``return_roster``). A roster prepared or issued is refused (409)."""
     body = body or IssueRoster()
 
     def run() -> tuple[int, Any]:
         scope = _scope(svc, body.commune_code, body.channel)
         require_roster_issuer(user, scope.commune_code)
         return 201, issue_roster(svc.engine, user.name, month, scope)
+
+    return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)
+
+
+class ApproveRoster(BaseModel):
+    """The approval of a prepared roster: an optional reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeReason | None = None
+
+
+class ReturnRoster(BaseModel):
+    """The return of a prepared roster: why (required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeReason = Field(min_length=1, description="why the roster is returned (lý do trả lại)")
+
+
+@router.post("/rosters/{roster_id}/approve", tags=["rosters"], responses=responses.WRITE)
+def approve_roster(
+    roster_id: UuidPath, request: Request, svc: Svc, user: CurrentUser, body: ApproveRoster | None = None
+) -> JSONResponse:
+    """Approve a prepared roster (phê duyệt): an approver of its scope or an administrator, never its
+    preparer (403); it is issued — exactly the bytes prepared — frozen, with its checkpoint. 200
+    ``{roster_id, status: "issued", approved_by, approved_at, content_hash, checkpoint, …}``; 409 unless
+    it is prepared."""
+    given = body or ApproveRoster()
+
+    def run() -> tuple[int, Any]:
+        return 200, approve(svc.engine, user, roster_id, given.reason or "")
+
+    return idempotent_write(request, svc, user, given.model_dump(mode="json"), run)
+
+
+@router.post("/rosters/{roster_id}/return", tags=["rosters"], responses=responses.WRITE)
+def return_roster(
+    roster_id: UuidPath, request: Request, svc: Svc, user: CurrentUser, body: ReturnRoster
+) -> JSONResponse:
+    """Return a prepared roster with a reason (trả lại): an approver of its scope or an administrator,
+    never its preparer (403); it is prepared again with ``POST /v1/rosters/{month}/issue``. 200
+    ``{roster_id, status: "returned", returned_by, returned_at, return_reason, …}``; 409 unless it is
+    prepared."""
+
+    def run() -> tuple[int, Any]:
+        return 200, send_back(svc.engine, user, roster_id, body.reason)
 
     return idempotent_write(request, svc, user, body.model_dump(mode="json"), run)

@@ -20,17 +20,17 @@ router = APIRouter(responses=responses.READ)
 
 
 class NewUser(BaseModel):
-    """A user to create; only an officer has a commune scope."""
+    """A user to create; only an officer or an approver has a commune scope."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "if": {"properties": {"role": {"not": {"const": "officer"}}}, "required": ["role"]},
+            "if": {"properties": {"role": {"enum": ["inspector", "admin"]}}, "required": ["role"]},
             "then": {"properties": {"scope": {"maxItems": 0}}},
         },
     )
     name: str = Field(pattern=USER_NAME_PATTERN, description="2–64 letters, digits, . - _")
-    role: Literal["officer", "inspector", "admin"]
+    role: Literal["officer", "inspector", "approver", "admin"]
     scope: list[CommuneCode] = Field(default_factory=list)
     expires_on: DateText | None = Field(
         None, description="the day the token stops working (default: one year from today, at most five)"
