@@ -85,9 +85,9 @@ def test_a_session_ends_when_its_token_expires(clocked: tuple[Site, Tick]):
     _, token = site.ledger.add_user("setup", "ngan-han", role="inspector", expires_on="2024-09-25")
     browser = site.browser()
     assert sign_in(browser, token).status_code == 303
-    site.api.clock.set(2024, 9, 24, hour=23)
+    site.api.clock.set(2024, 9, 24, hour=16)  # 23:00 on 24/09 in Vietnam: the last day of the token
     assert signed_in_page(browser)
-    site.api.clock.set(2024, 9, 25, hour=0)
+    site.api.clock.set(2024, 9, 24, hour=17)  # 00:00 on 25/09 in Vietnam: expired
     assert not signed_in_page(browser)
     refused = sign_in(site.browser(), token)
     assert refused.status_code == 401
