@@ -19,7 +19,7 @@ from domain.errors import InvalidInput
 from domain.labels import CHANNEL_LABELS
 from domain.values import Month, parse_commune_code
 from ledger.adapters.communes import commune_name
-from projections.audit import decode_cursor, encode_cursor, every_item, scoped, shown_moment, vietnam_time
+from projections.audit import encode_cursor, every_item, scoped, shown_moment, vietnam_time, where_before
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
@@ -68,11 +68,7 @@ def payments_list(
     if recorded_by not in {None, ""}:
         clauses.append("r.recorded_by = ?")
         params.append(str(recorded_by).strip())
-    after = decode_cursor(cursor)
-    if after is not None:
-        clauses.append("r.notification_id < ?")
-        params.append(after)
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    where = where_before(cursor, "r.notification_id", clauses, params)
     engine.catch_up()
     with engine.store.read() as tx:
         rows, more = tx.fetch_page(f"{_SELECT}{where} ORDER BY r.notification_id DESC LIMIT ?", params, limit)

@@ -22,13 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
     OUT_OF_SCOPE,
     Visitor,
     commune_options,
-    csrf_ok,
+    csrf_form,
     field_errors,
-    forbidden,
     page,
     read_dates,
     record_once,
@@ -151,10 +149,10 @@ async def run_campaign(request: Request) -> Response:  # noqa: PLR0911 - one ret
     visitor = writer_only(request)
     if isinstance(visitor, Response):
         return visitor
-    form = await request.form()
-    posted = {key: value for key, value in form.items() if isinstance(value, str)}
-    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
-        return forbidden(request, visitor, CSRF_REFUSAL)
+    sent = await csrf_form(request, visitor)
+    if isinstance(sent, Response):
+        return sent
+    form, posted = sent
     values, bad_dates = read_dates({name: posted.get(name, "") for name in FIELDS})
     schemes = [s.strip() for s in form.getlist("schemes") if isinstance(s, str) and s.strip()]
     ledger = services(request).ledger

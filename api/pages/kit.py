@@ -35,6 +35,8 @@ from projections.roster_paper import NATIONAL_HEADING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from starlette.datastructures import FormData
+
     from api.web.services import Services
     from domain.errors import DomainError
     from domain.users import User
@@ -351,10 +353,24 @@ def field_errors(error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- once
 
 
+def text_fields(form: FormData) -> dict[str, str]:
+    """A posted form's text fields (files are ignored)."""
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 async def _posted(request: Request) -> dict[str, str]:
     """The posted form's text fields (files are ignored)."""
-    data = await request.form()
-    return {key: value for key, value in data.items() if isinstance(value, str)}
+    return text_fields(await request.form())
+
+
+async def csrf_form(request: Request, visitor: Visitor) -> tuple[FormData, dict[str, str]] | Response:
+    """The form ``visitor`` posted (all of it, and its text fields), or 403 without the session's CSRF
+    token — for a handler that reads more than the text fields (a file, a list of choices)."""
+    form = await request.form()
+    posted = text_fields(form)
+    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
+        return forbidden(request, visitor, CSRF_REFUSAL)
+    return form, posted
 
 
 Posted = Annotated[dict[str, str], Depends(_posted)]

@@ -28,13 +28,11 @@ from starlette.datastructures import UploadFile
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
     SECURITY_HEADERS,
     Visitor,
     admitted,
-    csrf_ok,
+    csrf_form,
     field_errors,
-    forbidden,
     form_key_of,
     page,
     record_once,
@@ -146,10 +144,10 @@ async def upload(request: Request) -> Response:  # noqa: PLR0911 - each refusal 
     visitor = _visitor(request)  # the session and the role before anything of the body is read
     if isinstance(visitor, Response):
         return visitor
-    form = await request.form()
-    posted = {key: value for key, value in form.items() if isinstance(value, str)}
-    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
-        return forbidden(request, visitor, CSRF_REFUSAL)
+    sent = await csrf_form(request, visitor)
+    if isinstance(sent, Response):
+        return sent
+    form, posted = sent
     options = {"accept_good_rows": bool(posted.get("accept_good_rows")),
                "allow_partial": bool(posted.get("allow_partial"))}  # fmt: skip
     file = form.get("file")

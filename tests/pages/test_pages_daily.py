@@ -29,6 +29,13 @@ def profile_url(site: Site) -> str:
     return f"/pages/doi-tuong/{site.anh.id}"
 
 
+def profile_form(site: Site, route: str, role: str = "officer") -> tuple[TestClient, str, str]:
+    """One signed in as ``role``, Ánh's profile page as they see it, and the action of its form ``route``."""
+    client = site.signed_in(role)
+    url = profile_url(site)
+    return client, page(client, url), f"{url}/{route}"
+
+
 PROFILE_ROUTES = ("tam-dung", "tiep-tuc", "chuyen-xa", "hinh-thuc-nhan", "dinh-chinh", "gia-han-the")
 
 
@@ -71,10 +78,7 @@ def test_suspend_then_resume_an_entitlement(site: Site) -> None:
 
 
 def test_payment_channel_change_refusals_beside_the_fields_then_bank(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/hinh-thuc-nhan"
+    officer, html, action = profile_form(site, "hinh-thuc-nhan")
     before = site.recorded()
     refused(post_form(officer, html, action), 409, "chan-channel_type", "đang nhận bằng đúng hình thức này")
     refused(post_form(officer, html, action, channel_type="bank", bank_code="VCB", account_number="12ab"),
@@ -98,10 +102,7 @@ def test_payment_channel_change_refusals_beside_the_fields_then_bank(site: Site)
 
 
 def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/dinh-chinh"
+    officer, html, action = profile_form(site, "dinh-chinh")
     assert forms_of(html)[action]["full_name"] == "Nguyễn Văn Ánh"  # the registered details, to edit
     assert forms_of(html)[action]["citizen_id"] == site.anh.citizen_id
     before = site.recorded()
@@ -112,12 +113,8 @@ def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> N
             "Bắt buộc ghi lý do đính chính.")  # fmt: skip
     refused(post_form(officer, html, action, citizen_id="0751", reason="sai số"), 422, "corr-citizen_id",
             "Số CCCD gồm 12 chữ số.")  # fmt: skip
-    refused(
-        post_form(officer, html, action, full_name=" ", reason="sai tên"),
-        422,
-        "corr-full_name",
-        "Bắt buộc nhập.",
-    )
+    refused(post_form(officer, html, action, full_name=" ", reason="sai tên"), 422, "corr-full_name",
+            "Bắt buộc nhập.")  # fmt: skip
     assert site.recorded() == before
     answer = post_form(officer, html, action, full_name="Nguyễn Văn Anh", reason="sai chính tả trong hồ sơ")
     after = followed(officer, answer, "Đã ghi đính chính thông tin.")
@@ -129,10 +126,7 @@ def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> N
 
 
 def test_card_renewal_only_for_a_card_in_use(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/gia-han-the"
+    officer, html, action = profile_form(site, "gia-han-the")
     number = forms_of(html)[action]["card_number"]
     assert re.fullmatch(r"TS275\d{10}", number)
     before = site.recorded()
@@ -151,14 +145,11 @@ def test_card_renewal_only_for_a_card_in_use(site: Site) -> None:
             "Phải sau ngày hết hạn hiện tại 31/12/2025.")  # fmt: skip
     # Revoked: no renewal form any more.
     site.ledger.revoke_card("setup", site.anh.id, number, reason="chuyển đi", effective_on="2024-09-20")
-    assert action not in forms_of(page(officer, url))
+    assert action not in forms_of(page(officer, profile_url(site)))
 
 
 def test_relocation_moves_the_person_to_the_new_communes_roster(site: Site) -> None:
-    officer = site.signed_in("officer_all")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/chuyen-xa"
+    officer, html, action = profile_form(site, "chuyen-xa", "officer_all")
     before = site.recorded()
     refused(post_form(officer, html, action, commune_code="99999"), 422, "reloc-commune_code",
             "Không có xã/phường mang mã 99999")  # fmt: skip
