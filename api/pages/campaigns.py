@@ -25,9 +25,9 @@ from api.pages.kit import (
     OUT_OF_SCOPE,
     Visitor,
     commune_options,
-    csrf_form,
     field_errors,
     page,
+    posted_form,
     read_dates,
     record_once,
     writer_only,
@@ -144,15 +144,12 @@ def _params(values: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post(PATH)
-async def run_campaign(request: Request) -> Response:  # noqa: PLR0911 - one return per refusal kind
+async def run_campaign(request: Request) -> Response:
     """Grant the campaign; its result page (303), or the form with the refusal beside the field."""
-    visitor = writer_only(request)
-    if isinstance(visitor, Response):
-        return visitor
-    sent = await csrf_form(request, visitor)
+    sent = await posted_form(request, writer_only)
     if isinstance(sent, Response):
         return sent
-    form, posted = sent
+    visitor, form, posted = sent
     values, bad_dates = read_dates({name: posted.get(name, "") for name in FIELDS})
     schemes = [s.strip() for s in form.getlist("schemes") if isinstance(s, str) and s.strip()]
     ledger = services(request).ledger

@@ -363,14 +363,20 @@ async def _posted(request: Request) -> dict[str, str]:
     return text_fields(await request.form())
 
 
-async def csrf_form(request: Request, visitor: Visitor) -> tuple[FormData, dict[str, str]] | Response:
-    """The form ``visitor`` posted (all of it, and its text fields), or 403 without the session's CSRF
-    token — for a handler that reads more than the text fields (a file, a list of choices)."""
+async def posted_form(
+    request: Request, admit: Callable[[Request], Visitor | Response]
+) -> tuple[Visitor, FormData, dict[str, str]] | Response:
+    """The visitor ``admit`` lets in (checked before anything of the body is read) and the form they
+    posted (all of it, and its text fields); else ``admit``'s refusal (sign in, 403), or 403 without the
+    session's CSRF token — for a handler that reads more than the text fields (a file, a list)."""
+    visitor = admit(request)
+    if isinstance(visitor, Response):
+        return visitor
     form = await request.form()
     posted = text_fields(form)
     if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
         return forbidden(request, visitor, CSRF_REFUSAL)
-    return form, posted
+    return visitor, form, posted
 
 
 Posted = Annotated[dict[str, str], Depends(_posted)]

@@ -31,10 +31,10 @@ from api.pages.kit import (
     SECURITY_HEADERS,
     Visitor,
     admitted,
-    csrf_form,
     field_errors,
     form_key_of,
     page,
+    posted_form,
     record_once,
 )
 from api.web.problems import status_of
@@ -139,15 +139,12 @@ def rejects(request: Request, ket_qua: str = "") -> Response:
 
 
 @router.post(PATH)
-async def upload(request: Request) -> Response:  # noqa: PLR0911 - each refusal is its own page
+async def upload(request: Request) -> Response:
     """Record the file; the report's page (303), or the form with the refusal beside the file field."""
-    visitor = _visitor(request)  # the session and the role before anything of the body is read
-    if isinstance(visitor, Response):
-        return visitor
-    sent = await csrf_form(request, visitor)
+    sent = await posted_form(request, _visitor)
     if isinstance(sent, Response):
         return sent
-    form, posted = sent
+    visitor, form, posted = sent
     options = {"accept_good_rows": bool(posted.get("accept_good_rows")),
                "allow_partial": bool(posted.get("allow_partial"))}  # fmt: skip
     file = form.get("file")
