@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from api_support import COMMUNE, OTHER_COMMUNE, citizen_id
 from test_pages import Site, assert_accessible, csrf_of, page, text_of
-from test_pages_more import followed, forms_of, post_form, refused, timeline_types
+from test_pages_more import assert_forms_refused, followed, forms_of, post_form, refused, timeline_types
 
 if TYPE_CHECKING:
     import httpx
@@ -169,31 +169,12 @@ def test_relocation_moves_the_person_to_the_new_communes_roster(site: Site) -> N
 
 
 def test_the_new_profile_forms_refuse_inspectors_other_communes_and_missing_csrf(site: Site) -> None:
-    officer = site.signed_in("officer")
-    token = csrf_of(page(officer, profile_url(site)))
-    inspector = site.signed_in("inspector")
-    inspector_page = page(inspector, profile_url(site))
-    for route in PROFILE_ROUTES:
-        assert f"/{route}" not in inspector_page
-    outsider = site.signed_in("officer_other")
-    outsider_token = csrf_of(page(outsider, f"/pages/doi-tuong/{site.other.id}"))
     data = {"entitlement_id": site.anh.entitlement_id, "effective_from": "2024-10",
             "commune_code": OTHER_COMMUNE,
             "channel_type": "bank", "bank_code": "VCB", "account_number": "0123456789", "full_name": "X Y",
             "citizen_id": site.anh.citizen_id, "card_number": "TS2750000000001", "valid_to": "2025-12-31",
             "reason": "thử"}  # fmt: skip
-    before = site.recorded()
-    for route in PROFILE_ROUTES:
-        action = f"{profile_url(site)}/{route}"
-        answer = outsider.post(action, data={**data, "csrf_token": outsider_token})
-        assert answer.status_code == 403, route
-        assert "ngoài phạm vi" in answer.text
-        answer = inspector.post(action, data={**data, "csrf_token": csrf_of(inspector_page)})
-        assert answer.status_code == 403, route
-        assert "Thanh tra chỉ được xem" in answer.text
-        assert officer.post(action, data={**data, "csrf_token": "wrong"}).status_code == 403
-    assert token
-    assert site.recorded() == before
+    assert_forms_refused(site, PROFILE_ROUTES, data)
 
 
 # ------------------------------------------------------------------------------------------- register
