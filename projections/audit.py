@@ -191,19 +191,10 @@ def audit_trail(
     clauses, params = scoped(limit, "commune_code", communes)
     clauses.append(f"type NOT IN ({', '.join('?' for _ in HIDDEN)})")
     params.extend(sorted(HIDDEN))
-    if beneficiary_id not in {None, ""}:
-        clauses.append("stream_id = ?")
-        params.append(str(beneficiary_id))
-    if actor not in {None, ""}:
-        clauses.append("actor = ?")
-        params.append(str(actor).strip())
-    event_type = parse_type(type)
-    if event_type:
-        clauses.append("type = ?")
-        params.append(event_type)
-    if commune_code not in {None, ""}:
-        clauses.append("commune_code = ?")
-        params.append(parse_commune_code(commune_code))
+    equal_to(beneficiary_id, "stream_id", clauses, params)
+    equal_to(actor, "actor", clauses, params, trimmed)
+    equal_to(type, "type", clauses, params, parse_type)
+    equal_to(commune_code, "commune_code", clauses, params, parse_commune_code)
     bounds = [moment_bound(from_, "from", end=False), moment_bound(to, "to", end=True)]
     for bound in bounds:
         if bound is not None:
@@ -274,6 +265,21 @@ def scoped(limit: int, column: str, communes: Collection[str] | None) -> tuple[l
     if communes is None:
         return [], []
     return [f"{column} IN ({', '.join('?' for _ in communes) or 'NULL'})"], sorted(communes)
+
+
+def trimmed(value: object) -> str:
+    """A filter's text as typed, without the spaces around it."""
+    return str(value).strip()
+
+
+def equal_to(
+    value: object, column: str, clauses: list[str], params: list[Any], parse: Callable[[Any], object] = str
+) -> None:
+    """A filter ``column = value`` when ``value`` is given (neither ``None`` nor ``""``), the value as
+    ``parse`` reads it (which refuses a bad one, 422 naming its field)."""
+    if value not in {None, ""}:
+        clauses.append(f"{column} = ?")
+        params.append(parse(value))
 
 
 def where_before(cursor: object, position: str, clauses: list[str], params: list[Any]) -> str:

@@ -170,6 +170,7 @@ def test_an_officer_sees_its_own_communes_only_and_every_read_is_logged(api: Api
         ("/v1/audit", {"format": "pdf"}, "format"),
         ("/v1/audit", {"type": "Nonsense"}, "type"),
         ("/v1/audit", {"from": "hôm qua"}, "from"),
+        ("/v1/audit", {"to": "2024-07-10T16:00:00"}, "to"),  # a moment without its offset
         ("/v1/audit", {"limit": "100000"}, "limit"),
         ("/v1/payments", {"commune_code": "99999"}, "commune_code"),
         ("/v1/payments", {"period": "2024-7"}, "period"),
