@@ -120,6 +120,8 @@ def test_a_date_filter_is_a_whole_day_in_vietnam_time(api: Api):
     assert entry[0]["recorded_at"] == "2026-12-01T01:30:00+07:00"
     assert _audit(api, **{"from": "2026-12-01", "to": "2026-12-01"})["items"] == entry
     assert all(i["beneficiary_id"] != person["id"] for i in _audit(api, to="2026-11-30")["items"])
+    # a moment without its offset could be any of 24 hours: refused, naming the field
+    assert_problem(api.get("/v1/audit", to="2026-12-01T01:30:00"), 422, "to")
 
 
 def test_cursor_paging_goes_through_every_entry_once(api: Api):
@@ -170,7 +172,6 @@ def test_an_officer_sees_its_own_communes_only_and_every_read_is_logged(api: Api
         ("/v1/audit", {"format": "pdf"}, "format"),
         ("/v1/audit", {"type": "Nonsense"}, "type"),
         ("/v1/audit", {"from": "hôm qua"}, "from"),
-        ("/v1/audit", {"to": "2024-07-10T16:00:00"}, "to"),  # a moment without its offset
         ("/v1/audit", {"limit": "100000"}, "limit"),
         ("/v1/payments", {"commune_code": "99999"}, "commune_code"),
         ("/v1/payments", {"period": "2024-7"}, "period"),
