@@ -84,18 +84,22 @@ def roster_read(month: object, commune_code: str | None, channel: str | None, fi
     return " ".join(parts)
 
 
-def _utc_moment(moment: str | None, field: str) -> str | None:
-    """``moment`` (ISO 8601 with an offset) as the access log writes its times (UTC, ISO), so that the
-    text columns compare in time order."""
-    if moment is None:
-        return None
+def aware_moment(text: str, field: str, expected: str = "an ISO 8601 timestamp with an offset") -> datetime:
+    """``text`` (ISO 8601 with an offset) as a moment in UTC; else :class:`InvalidInput` naming ``field``
+    (``must be <expected>, got …``) — a moment without its offset could be any of 24 hours."""
     try:
-        parsed = datetime.fromisoformat(moment)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(field, f"must be an ISO 8601 timestamp with an offset, got {moment!r}")
-    return parsed.astimezone(UTC).isoformat()
+        raise InvalidInput(field, f"must be {expected}, got {text!r}")
+    return parsed.astimezone(UTC)
+
+
+def _utc_moment(moment: str | None, field: str) -> str | None:
+    """``moment`` (ISO 8601 with an offset) as the access log writes its times (UTC, ISO), so that the
+    text columns compare in time order."""
+    return None if moment is None else aware_moment(moment, field).isoformat()
 
 
 PERSONAL_FILTERS = frozenset({"citizen_id", "name"})

@@ -34,6 +34,7 @@ from domain.errors import InvalidInput
 from domain.indexes import index_id
 from domain.labels import EVENT_LABELS, OTHER_RECORD_LABELS, event_label
 from domain.values import VIETNAM_TIME, Month, parse_commune_code, parse_date
+from ledger.access_log import aware_moment
 from projections.labels import CLAIM_KINDS, data_summary, reason_text
 from projections.tables import Column, Table
 
@@ -112,13 +113,8 @@ def moment_bound(value: object, field: str, *, end: bool) -> tuple[str, str] | N
             day += timedelta(days=1)
         start = datetime.combine(day, time(0), tzinfo=VIETNAM).astimezone(UTC)
         return ("<" if end else ">=", start.isoformat())
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidInput(field, f"must be a date YYYY-MM-DD or a timestamp with its offset, got {text!r}")
-    return ("<=" if end else ">=", moment.astimezone(UTC).isoformat())
+    moment = aware_moment(text, field, "a date YYYY-MM-DD or a timestamp with its offset")
+    return ("<=" if end else ">=", moment.isoformat())
 
 
 def vietnam_time(recorded_at: str) -> str:
@@ -195,19 +191,10 @@ def audit_trail(
     clauses, params = scoped(limit, "commune_code", communes)
     clauses.append(f"type NOT IN ({', '.join('?' for _ in HIDDEN)})")
     params.extend(sorted(HIDDEN))
-    if beneficiary_id not in {None, ""}:
-        clauses.append("stream_id = ?")
-        params.append(str(beneficiary_id))
-    if actor not in {None, ""}:
-        clauses.append("actor = ?")
-        params.append(str(actor).strip())
-    event_type = parse_type(type)
-    if event_type:
-        clauses.append("type = ?")
-        params.append(event_type)
-    if commune_code not in {None, ""}:
-        clauses.append("commune_code = ?")
-        params.append(parse_commune_code(commune_code))
+    equal_to(beneficiary_id, "stream_id", clauses, params)
+    equal_to(actor, "actor", clauses, params, trimmed)
+    equal_to(type, "type", clauses, params, parse_type)
+    equal_to(commune_code, "commune_code", clauses, params, parse_commune_code)
     bounds = [moment_bound(from_, "from", end=False), moment_bound(to, "to", end=True)]
     for bound in bounds:
         if bound is not None:
@@ -217,15 +204,11 @@ def audit_trail(
         clause, values = _period_clause(period)
         clauses.append(clause)
         params.extend(values)
-    after = decode_cursor(cursor)
-    if after is not None:
-        clauses.append("notification_id < ?")
-        params.append(after)
-    where = " AND ".join(clauses)
+    where = where_before(cursor, "notification_id", clauses, params)
     engine.catch_up()
     with engine.store.read() as tx:
         rows, more = tx.fetch_page(
-            f"SELECT {', '.join(COLUMNS)} FROM rm_audit WHERE {where}"  # noqa: S608 - values bound
+            f"SELECT {', '.join(COLUMNS)} FROM rm_audit{where}"  # noqa: S608 - values bound
             " ORDER BY notification_id DESC LIMIT ?",
             params,
             limit,
@@ -282,6 +265,32 @@ def scoped(limit: int, column: str, communes: Collection[str] | None) -> tuple[l
     if communes is None:
         return [], []
     return [f"{column} IN ({', '.join('?' for _ in communes) or 'NULL'})"], sorted(communes)
+
+
+def trimmed(value: object) -> str:
+    """A filter's text as typed, without the spaces around it."""
+    return str(value).strip()
+
+
+def equal_to(
+    value: object, column: str, clauses: list[str], params: list[Any], parse: Callable[[Any], object] = str
+) -> None:
+    """A filter ``column = value`` when ``value`` is given (neither ``None`` nor ``""``), the value as
+    ``parse`` reads it (which refuses a bad one, 422 naming its field)."""
+    if value not in {None, ""}:
+        clauses.append(f"{column} = ?")
+        params.append(parse(value))
+
+
+def where_before(cursor: object, position: str, clauses: list[str], params: list[Any]) -> str:
+    """The ``WHERE`` of a page newest first (``""`` with no clause): the search's ``clauses`` and, after
+    a page, the entries before the cursor's (``position``: the column ordered by); adds the cursor's
+    value to ``params``. 422 ``cursor`` for a cursor :func:`encode_cursor` did not write."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        clauses.append(f"{position} < ?")
+        params.append(after)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
 def shown_moment(iso: str) -> str:

@@ -19,7 +19,16 @@ from domain.errors import InvalidInput
 from domain.labels import CHANNEL_LABELS
 from domain.values import Month, parse_commune_code
 from ledger.adapters.communes import commune_name
-from projections.audit import decode_cursor, encode_cursor, every_item, scoped, shown_moment, vietnam_time
+from projections.audit import (
+    encode_cursor,
+    equal_to,
+    every_item,
+    scoped,
+    shown_moment,
+    trimmed,
+    vietnam_time,
+    where_before,
+)
 from projections.tables import Column, Table
 
 if TYPE_CHECKING:
@@ -54,25 +63,13 @@ def payments_list(
 ) -> dict[str, Any]:
     """One page of recorded payments, newest first: ``{items, next_cursor}``."""
     clauses, params = scoped(limit, "p.commune_code", communes)
-    if commune_code not in {None, ""}:
-        clauses.append("p.commune_code = ?")
-        params.append(parse_commune_code(commune_code))
+    equal_to(commune_code, "p.commune_code", clauses, params, parse_commune_code)
     if period not in {None, ""}:
         clauses.append("p.period = ?")
         params.append(ONE_OFF if period == ONE_OFF else str(Month.parse(period, "period")))
-    if channel not in {None, ""}:
-        if channel not in CHANNELS:
-            raise InvalidInput("channel", "must be 'cash' or 'bank'")
-        clauses.append("p.channel = ?")
-        params.append(channel)
-    if recorded_by not in {None, ""}:
-        clauses.append("r.recorded_by = ?")
-        params.append(str(recorded_by).strip())
-    after = decode_cursor(cursor)
-    if after is not None:
-        clauses.append("r.notification_id < ?")
-        params.append(after)
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    equal_to(channel, "p.channel", clauses, params, _channel)
+    equal_to(recorded_by, "r.recorded_by", clauses, params, trimmed)
+    where = where_before(cursor, "r.notification_id", clauses, params)
     engine.catch_up()
     with engine.store.read() as tx:
         rows, more = tx.fetch_page(f"{_SELECT}{where} ORDER BY r.notification_id DESC LIMIT ?", params, limit)
@@ -88,6 +85,12 @@ def payments_list(
         items.append(item)
     last = rows[-1][-1] if rows else None
     return {"items": items, "next_cursor": encode_cursor(int(last)) if more and last is not None else None}
+
+
+def _channel(value: object) -> object:
+    if value not in CHANNELS:
+        raise InvalidInput("channel", "must be 'cash' or 'bank'")
+    return value
 
 
 def every_payment(engine: ProjectionEngine, **filters: Any) -> Iterator[dict[str, Any]]:

@@ -40,12 +40,15 @@ TOTALS = (
     ("terminations", "Quyết định thôi hưởng", "int"),
     ("deaths", "Báo tử", "int"),
 )
+_PAYMENTS = Column("payments", "Số lượt chi", "int", 12)
+_AMOUNT = Column("amount", "Số tiền (đồng)", "amount", 18)
+"""The two figures the scheme and funding-source sheets share."""
 SCHEME_COLUMNS = (
     Column("code", "Mã chế độ", "text", 26),
     Column("name", "Chế độ", "text", 50),
     Column("people_paid", "Số người được chi", "int", 14),
-    Column("payments", "Số lượt chi", "int", 12),
-    Column("amount", "Số tiền (đồng)", "amount", 18),
+    _PAYMENTS,
+    _AMOUNT,
     Column("grants", "Quyết định mới", "int", 12),
     Column("terminations", "Thôi hưởng", "int", 12),
 )
@@ -53,8 +56,8 @@ SOURCE_COLUMNS = (
     Column("code", "Mã nguồn", "text", 12),
     Column("name", "Nguồn kinh phí", "text", 30),
     Column("people", "Số người", "int", 12),
-    Column("payments", "Số lượt chi", "int", 12),
-    Column("amount", "Số tiền (đồng)", "amount", 18),
+    _PAYMENTS,
+    _AMOUNT,
 )
 CARD_COLUMNS = (
     Column("code", "Mã nhóm", "text", 10),

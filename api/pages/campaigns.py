@@ -22,14 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
     OUT_OF_SCOPE,
     Visitor,
     commune_options,
-    csrf_ok,
     field_errors,
-    forbidden,
     page,
+    posted_form,
     read_dates,
     record_once,
     writer_only,
@@ -146,15 +144,12 @@ def _params(values: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post(PATH)
-async def run_campaign(request: Request) -> Response:  # noqa: PLR0911 - one return per refusal kind
+async def run_campaign(request: Request) -> Response:
     """Grant the campaign; its result page (303), or the form with the refusal beside the field."""
-    visitor = writer_only(request)
-    if isinstance(visitor, Response):
-        return visitor
-    form = await request.form()
-    posted = {key: value for key, value in form.items() if isinstance(value, str)}
-    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
-        return forbidden(request, visitor, CSRF_REFUSAL)
+    sent = await posted_form(request, writer_only)
+    if isinstance(sent, Response):
+        return sent
+    visitor, form, posted = sent
     values, bad_dates = read_dates({name: posted.get(name, "") for name in FIELDS})
     schemes = [s.strip() for s in form.getlist("schemes") if isinstance(s, str) and s.strip()]
     ledger = services(request).ledger

@@ -35,6 +35,8 @@ from projections.roster_paper import NATIONAL_HEADING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from starlette.datastructures import FormData
+
     from api.web.services import Services
     from domain.errors import DomainError
     from domain.users import User
@@ -351,10 +353,30 @@ def field_errors(error: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- once
 
 
+def text_fields(form: FormData) -> dict[str, str]:
+    """A posted form's text fields (files are ignored)."""
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 async def _posted(request: Request) -> dict[str, str]:
     """The posted form's text fields (files are ignored)."""
-    data = await request.form()
-    return {key: value for key, value in data.items() if isinstance(value, str)}
+    return text_fields(await request.form())
+
+
+async def posted_form(
+    request: Request, admit: Callable[[Request], Visitor | Response]
+) -> tuple[Visitor, FormData, dict[str, str]] | Response:
+    """The visitor ``admit`` lets in (checked before anything of the body is read) and the form they
+    posted (all of it, and its text fields); else ``admit``'s refusal (sign in, 403), or 403 without the
+    session's CSRF token — for a handler that reads more than the text fields (a file, a list)."""
+    visitor = admit(request)
+    if isinstance(visitor, Response):
+        return visitor
+    form = await request.form()
+    posted = text_fields(form)
+    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
+        return forbidden(request, visitor, CSRF_REFUSAL)
+    return visitor, form, posted
 
 
 Posted = Annotated[dict[str, str], Depends(_posted)]

@@ -123,12 +123,19 @@ def parse_amount_text(text: str) -> int | str:
     return text.strip()
 
 
+def _typed_as_iso(text: str, typed: str, order: tuple[int, ...]) -> str:
+    """``text`` as ``typed`` (a pattern whose groups are the day, month, year as typed) rewritten as ISO:
+    its groups in ``order``, year first, the others to two digits; anything else stripped, as typed."""
+    match = re.fullmatch(typed, text.strip())
+    if not match:
+        return text.strip()
+    year, *rest = (match.group(n) for n in order)
+    return "-".join([year, *(f"{int(part):02d}" for part in rest)])
+
+
 def parse_date_text(text: str) -> str:
     """A date as the browser sends it (``YYYY-MM-DD``) or as typed (``dd/mm/yyyy``), as ``YYYY-MM-DD``."""
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text.strip())
-    if match:
-        return f"{match.group(3)}-{int(match.group(2)):02d}-{int(match.group(1)):02d}"
-    return text.strip()
+    return _typed_as_iso(text, r"(\d{1,2})/(\d{1,2})/(\d{4})", (3, 2, 1))
 
 
 DATE_REFUSAL = messages.DATE_REFUSAL
@@ -193,10 +200,7 @@ def end_of_vietnam_day(day: str) -> str:
 
 def parse_month_text(text: str) -> str:
     """A month as the browser sends it (``YYYY-MM``) or as typed (``mm/yyyy``), as ``YYYY-MM``."""
-    match = re.fullmatch(r"(\d{1,2})/(\d{4})", text.strip())
-    if match:
-        return f"{match.group(2)}-{int(match.group(1)):02d}"
-    return text.strip()
+    return _typed_as_iso(text, r"(\d{1,2})/(\d{4})", (2, 1))
 
 
 # ------------------------------------------------------------------------------------------- refusals

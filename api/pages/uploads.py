@@ -28,15 +28,13 @@ from starlette.datastructures import UploadFile
 from api.pages import support as vi
 from api.pages.kit import (
     COOKIE_PATH,
-    CSRF_REFUSAL,
     SECURITY_HEADERS,
     Visitor,
     admitted,
-    csrf_ok,
     field_errors,
-    forbidden,
     form_key_of,
     page,
+    posted_form,
     record_once,
 )
 from api.web.problems import status_of
@@ -141,15 +139,12 @@ def rejects(request: Request, ket_qua: str = "") -> Response:
 
 
 @router.post(PATH)
-async def upload(request: Request) -> Response:  # noqa: PLR0911 - each refusal is its own page
+async def upload(request: Request) -> Response:
     """Record the file; the report's page (303), or the form with the refusal beside the file field."""
-    visitor = _visitor(request)  # the session and the role before anything of the body is read
-    if isinstance(visitor, Response):
-        return visitor
-    form = await request.form()
-    posted = {key: value for key, value in form.items() if isinstance(value, str)}
-    if not csrf_ok(visitor.session.csrf, posted.get("csrf_token", "")):
-        return forbidden(request, visitor, CSRF_REFUSAL)
+    sent = await posted_form(request, _visitor)
+    if isinstance(sent, Response):
+        return sent
+    visitor, form, posted = sent
     options = {"accept_good_rows": bool(posted.get("accept_good_rows")),
                "allow_partial": bool(posted.get("allow_partial"))}  # fmt: skip
     file = form.get("file")

@@ -188,9 +188,15 @@ def sign_in(browser: Any, base: str, token: str, *, tablet: bool = False) -> Any
     page = browser.new_context(viewport=viewport, locale="vi-VN").new_page()
     page.goto(f"{base}/pages/dang-nhap")
     page.get_by_label("Mã truy cập").fill(token)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
+    press(page, "Đăng nhập")
     return page
+
+
+def press(page: Any, button: str, within: Any = None) -> None:
+    """Click the button named ``button`` (in ``within``: a form; else anywhere on the page) and wait for the
+    page it loads."""
+    (page if within is None else within).get_by_role("button", name=button).click()
+    page.wait_for_load_state()
 
 
 def vnd(amount: int) -> str:
@@ -204,14 +210,12 @@ def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
     page.goto(f"{base}/pages/dang-nhap")
     page.screenshot(path=shots / "01-dang-nhap.png", full_page=True)
     page.get_by_label("Mã truy cập").fill(p.officer)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
+    press(page, "Đăng nhập")
     assert page.get_by_role("heading", level=1).inner_text() == "Tra cứu đối tượng"
 
     # Find by an unaccented name.
     page.get_by_label("Họ tên hoặc số CCCD").fill("nguyen van an")
-    page.get_by_role("button", name="Tìm").click()
-    page.wait_for_load_state()
+    press(page, "Tìm")
     page.screenshot(path=shots / "02-tra-cuu.png", full_page=True)
     page.get_by_role("link", name="Nguyễn Văn An").first.click()
     page.wait_for_load_state()
@@ -223,8 +227,7 @@ def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
     page.get_by_label("Kỳ (tháng)").first.fill(str(p.month))
     page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
     page.get_by_label("Số biên lai / chứng từ").fill("BL-TRINH-DUYET-1")
-    page.get_by_role("button", name="Ghi nhận chi trả").click()
-    page.wait_for_load_state()
+    press(page, "Ghi nhận chi trả")
     timeline = page.locator("ol.timeline").inner_text()
     assert vnd(p.due.outstanding) in timeline
     assert "BL-TRINH-DUYET-1" in timeline
@@ -234,8 +237,7 @@ def test_an_officer_finds_pays_and_sees_the_payment(browser, served, tmp_path):
     # A refused payment: the reason beside the field, nothing recorded.
     page.get_by_label("Kỳ (tháng)").first.fill(str(p.month))
     page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
-    page.get_by_role("button", name="Ghi nhận chi trả").click()
-    page.wait_for_load_state()
+    press(page, "Ghi nhận chi trả")
     assert page.locator(".field-error").count() >= 1
     page.screenshot(path=shots / "05-loi-ben-canh-o.png", full_page=True)
 
@@ -305,8 +307,7 @@ def test_an_officer_of_another_commune_gets_no_access(browser, served, tmp_path)
     base, p = served
     page = sign_in(browser, base, p.stranger)
     page.get_by_label("Họ tên hoặc số CCCD").fill("nguyen van an")
-    page.get_by_role("button", name="Tìm").click()
-    page.wait_for_load_state()
+    press(page, "Tìm")
     assert page.get_by_role("link", name="Nguyễn Văn An").count() == 0
     answer = page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
     assert answer is not None
@@ -415,8 +416,7 @@ def test_an_officer_suspends_and_changes_the_channel_on_the_profile(browser, ser
     # On An's profile: suspend the allowance, then change the payment channel.
     page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
     page.locator("#bieu-mau-tam-dung summary").click()
-    page.locator("#bieu-mau-tam-dung").get_by_role("button", name="Ghi tạm dừng").click()
-    page.wait_for_load_state()
+    press(page, "Ghi tạm dừng", page.locator("#bieu-mau-tam-dung"))
     assert "Đã ghi tạm dừng hưởng" in page.locator("main").inner_text()
     assert "Tạm dừng hưởng" in page.locator("ol.timeline").inner_text()
     page.locator("#bieu-mau-tiep-tuc summary").click()
@@ -425,12 +425,10 @@ def test_an_officer_suspends_and_changes_the_channel_on_the_profile(browser, ser
     form.get_by_label("Nhận bằng").select_option("bank")
     form.get_by_label("Mã ngân hàng (nếu chuyển khoản)").fill("AGR")
     form.get_by_label("Số tài khoản (6–19 chữ số)").fill("12")
-    form.get_by_role("button", name="Ghi đổi hình thức nhận").click()
-    page.wait_for_load_state()
+    press(page, "Ghi đổi hình thức nhận", form)
     assert "6–19 chữ số" in page.locator("#chan-account_number-error").inner_text()
     page.locator("#chan-account_number").fill("1234567890123")
-    page.locator("#bieu-mau-hinh-thuc-nhan").get_by_role("button", name="Ghi đổi hình thức nhận").click()
-    page.wait_for_load_state()
+    press(page, "Ghi đổi hình thức nhận", page.locator("#bieu-mau-hinh-thuc-nhan"))
     assert "Đã ghi đổi hình thức nhận." in page.locator("main").inner_text()
     for name in ("dinh-chinh", "chuyen-xa", "tiep-tuc"):
         page.locator(f"#bieu-mau-{name} summary").click()
@@ -448,8 +446,7 @@ def test_an_officer_runs_a_campaign_for_the_commune(browser, served, tmp_path):
     page.get_by_label("Nguồn kinh phí").select_option("province")
     page.get_by_label("Số quyết định").fill("88/QĐ-UBND")
     page.get_by_label("Cơ quan ban hành").fill("UBND phường Trấn Biên")
-    page.get_by_role("button", name="Ghi đợt chi").click()
-    page.wait_for_load_state()
+    press(page, "Ghi đợt chi")
     assert "Đã ghi đợt chi." in page.locator("main").inner_text()
     assert page.locator("#da-cap").inner_text() == "1"  # An; Bình lives in another commune
     page.screenshot(path=screenshots_dir(tmp_path) / "33-dot-chi.png", full_page=True)
@@ -477,8 +474,7 @@ def test_a_province_officer_uploads_a_confirmation_file_and_downloads_the_reject
     assert page.get_by_role("heading", level=1).inner_text() == "Nhập tệp xác nhận chi trả"
     page.get_by_label("Tệp xác nhận chi trả (CSV hoặc XLSX)").set_input_files(str(file))
     page.get_by_label("Ghi các dòng hợp lệ, bỏ qua các dòng bị từ chối").check()
-    page.get_by_role("button", name="Nhập tệp").click()
-    page.wait_for_load_state()
+    press(page, "Nhập tệp")
     main = page.locator("main").inner_text()
     assert "Đã ghi các dòng hợp lệ của tệp" in main
     assert "Chấp nhận" in page.locator("#dong-2").inner_text()
@@ -547,8 +543,7 @@ def test_dates_the_vietnamese_way_in_an_english_browser_in_new_york(browser, ser
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(f"{base}/pages/dang-nhap")
     page.get_by_label("Mã truy cập").fill(p.officer)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
+    press(page, "Đăng nhập")
     assert page.evaluate("() => navigator.language") == "en-US"
 
     page.goto(f"{base}/pages/doi-tuong/{p.an.id}")
@@ -566,8 +561,7 @@ def test_dates_the_vietnamese_way_in_an_english_browser_in_new_york(browser, ser
     page.get_by_label("Kỳ (tháng)").first.fill(f"{p.month.month:02d}/{p.month.year}")
     page.get_by_label("Số tiền (đồng)").fill(str(p.due.outstanding))
     page.get_by_label("Số biên lai / chứng từ").fill("BL-NGAY-VN")
-    page.get_by_role("button", name="Ghi nhận chi trả").click()
-    page.wait_for_load_state()
+    press(page, "Ghi nhận chi trả")
     assert f"Ngày chi {first:%d/%m/%Y}" in _timeline(page)
     with contextlib.closing(open_ledger(p.url, seed_reference=False)) as ledger:
         paid = [x for x in ledger.beneficiary(p.an.id).payments.values() if x.reference == "BL-NGAY-VN"]
@@ -575,8 +569,7 @@ def test_dates_the_vietnamese_way_in_an_english_browser_in_new_york(browser, ser
 
     # A bad date: refused beside the field in Vietnamese.
     page.locator("#pay-paid_on").fill("31/02/2026")
-    page.get_by_role("button", name="Ghi nhận chi trả").click()
-    page.wait_for_load_state()
+    press(page, "Ghi nhận chi trả")
     assert (
         page.locator("#pay-paid_on-error")
         .inner_text()

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support import COMMUNE, FixedClock, citizen_id, grant, pay, register_person, signed_ledger
@@ -44,6 +44,7 @@ from projections.rosters import (
 
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
+    from projections.engine import ProjectionEngine
 
 pytestmark = [pytest.mark.timeout(600)]
 
@@ -142,16 +143,31 @@ def printed_pages(xlsx: Path, folder: Path, *columns: str) -> tuple[Path, list[s
     return pdf, texts, commune
 
 
-def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the_signature_column(
+def approved_commune(
     sqlite_url: str, tmp_path: Path
-) -> None:
-    tools_or_skip()
+) -> tuple[BenefitsLedger, ProjectionEngine, list[str], RosterScope, dict[str, Any]]:
+    """The ledger of :func:`populate`'s 40 people (their names), its read models, the commune's scope and
+    its roster of 2024-08 prepared by one officer and approved by a second (the approval's answer)."""
     ledger, _ = signed_ledger(sqlite_url, FixedClock("2024-08-05"), tmp_path)
     names = populate(ledger)
     engine = open_projections(ledger, sqlite_url)
     scope = RosterScope.parse(COMMUNE, None)
     prepared = issue_roster(engine, "can_bo", "2024-08", scope)
-    issued = approve_roster(engine, "truong_phong", prepared["roster_id"])  # the second signature
+    return ledger, engine, names, scope, approve_roster(engine, "truong_phong", prepared["roster_id"])
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where the pictures go: ``LEDGER_SCREENSHOTS_DIR`` (CI keeps them), else under ``tmp_path``."""
+    shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the_signature_column(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    tools_or_skip()
+    ledger, engine, names, scope, issued = approved_commune(sqlite_url, tmp_path)
     roster, _ = current_roster(engine, "2024-08", scope)
     assert len(roster.lines) == PEOPLE
     assert sum(len(x.items) for x in roster.lines) > PEOPLE  # some people have two items
@@ -176,8 +192,7 @@ def test_a_communes_roster_of_40_people_prints_on_one_or_two_pages_each_with_the
     assert issued["checkpoint"]["short"] in last
     assert issued["checkpoint"]["note"].splitlines()[2] in last  # the signed note in full, its root hash
 
-    shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     png_of(pdf, 1, shots / "roster-xlsx-page1.png")
     png_of(pdf, commune[0], shots / "roster-xlsx-commune-page1.png")
     shutil.copy(pdf, shots / "roster-xlsx.pdf")
@@ -190,12 +205,7 @@ def test_the_month_view_with_paid_lines_prints_as_narrow_with_the_status_on_ever
     1–2 pages, every page with "Tình trạng" beside "Ký nhận", the paid lines marked "Đã chi" (not to
     sign or pay again), the view's heading and the total still to pay on the last page."""
     tools_or_skip()
-    ledger, _ = signed_ledger(sqlite_url, FixedClock("2024-08-05"), tmp_path)
-    names = populate(ledger)
-    engine = open_projections(ledger, sqlite_url)
-    scope = RosterScope.parse(COMMUNE, None)
-    prepared = issue_roster(engine, "can_bo", "2024-08", scope)
-    approve_roster(engine, "truong_phong", prepared["roster_id"])  # issued: its lines paid after
+    ledger, engine, names, scope, _ = approved_commune(sqlite_url, tmp_path)  # its lines paid after
     issued, _ = current_roster(engine, "2024-08", scope)
     for line in issued.lines[:PAID_PEOPLE]:
         for item in line.items:
@@ -218,6 +228,5 @@ def test_the_month_view_with_paid_lines_prints_as_narrow_with_the_status_on_ever
     still = PEOPLE - PAID_PEOPLE
     assert f"Còn phải chi: {still} người" in last
     assert f"Trong đó đã chi: {PAID_PEOPLE} người" in last
-    shots = Path(os.environ.get("LEDGER_SCREENSHOTS_DIR") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     png_of(pdf, commune[0], shots / "roster-xlsx-month-view-page1.png")

@@ -120,6 +120,8 @@ def test_a_date_filter_is_a_whole_day_in_vietnam_time(api: Api):
     assert entry[0]["recorded_at"] == "2026-12-01T01:30:00+07:00"
     assert _audit(api, **{"from": "2026-12-01", "to": "2026-12-01"})["items"] == entry
     assert all(i["beneficiary_id"] != person["id"] for i in _audit(api, to="2026-11-30")["items"])
+    # a moment without its offset could be any of 24 hours: refused, naming the field
+    assert_problem(api.get("/v1/audit", to="2026-12-01T01:30:00"), 422, "to")
 
 
 def test_cursor_paging_goes_through_every_entry_once(api: Api):

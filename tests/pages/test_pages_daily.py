@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from api_support import COMMUNE, OTHER_COMMUNE, citizen_id
 from test_pages import Site, assert_accessible, csrf_of, page, text_of
-from test_pages_more import followed, forms_of, post_form, refused, timeline_types
+from test_pages_more import assert_forms_refused, followed, forms_of, post_form, refused, timeline_types
 
 if TYPE_CHECKING:
     import httpx
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 def profile_url(site: Site) -> str:
     return f"/pages/doi-tuong/{site.anh.id}"
+
+
+def profile_form(site: Site, route: str, role: str = "officer") -> tuple[TestClient, str, str]:
+    """One signed in as ``role``, Ánh's profile page as they see it, and the action of its form ``route``."""
+    client = site.signed_in(role)
+    url = profile_url(site)
+    return client, page(client, url), f"{url}/{route}"
 
 
 PROFILE_ROUTES = ("tam-dung", "tiep-tuc", "chuyen-xa", "hinh-thuc-nhan", "dinh-chinh", "gia-han-the")
@@ -71,10 +78,7 @@ def test_suspend_then_resume_an_entitlement(site: Site) -> None:
 
 
 def test_payment_channel_change_refusals_beside_the_fields_then_bank(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/hinh-thuc-nhan"
+    officer, html, action = profile_form(site, "hinh-thuc-nhan")
     before = site.recorded()
     refused(post_form(officer, html, action), 409, "chan-channel_type", "đang nhận bằng đúng hình thức này")
     refused(post_form(officer, html, action, channel_type="bank", bank_code="VCB", account_number="12ab"),
@@ -98,10 +102,7 @@ def test_payment_channel_change_refusals_beside_the_fields_then_bank(site: Site)
 
 
 def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/dinh-chinh"
+    officer, html, action = profile_form(site, "dinh-chinh")
     assert forms_of(html)[action]["full_name"] == "Nguyễn Văn Ánh"  # the registered details, to edit
     assert forms_of(html)[action]["citizen_id"] == site.anh.citizen_id
     before = site.recorded()
@@ -112,12 +113,8 @@ def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> N
             "Bắt buộc ghi lý do đính chính.")  # fmt: skip
     refused(post_form(officer, html, action, citizen_id="0751", reason="sai số"), 422, "corr-citizen_id",
             "Số CCCD gồm 12 chữ số.")  # fmt: skip
-    refused(
-        post_form(officer, html, action, full_name=" ", reason="sai tên"),
-        422,
-        "corr-full_name",
-        "Bắt buộc nhập.",
-    )
+    refused(post_form(officer, html, action, full_name=" ", reason="sai tên"), 422, "corr-full_name",
+            "Bắt buộc nhập.")  # fmt: skip
     assert site.recorded() == before
     answer = post_form(officer, html, action, full_name="Nguyễn Văn Anh", reason="sai chính tả trong hồ sơ")
     after = followed(officer, answer, "Đã ghi đính chính thông tin.")
@@ -129,10 +126,7 @@ def test_corrections_record_only_what_changed_and_need_a_reason(site: Site) -> N
 
 
 def test_card_renewal_only_for_a_card_in_use(site: Site) -> None:
-    officer = site.signed_in("officer")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/gia-han-the"
+    officer, html, action = profile_form(site, "gia-han-the")
     number = forms_of(html)[action]["card_number"]
     assert re.fullmatch(r"TS275\d{10}", number)
     before = site.recorded()
@@ -151,14 +145,11 @@ def test_card_renewal_only_for_a_card_in_use(site: Site) -> None:
             "Phải sau ngày hết hạn hiện tại 31/12/2025.")  # fmt: skip
     # Revoked: no renewal form any more.
     site.ledger.revoke_card("setup", site.anh.id, number, reason="chuyển đi", effective_on="2024-09-20")
-    assert action not in forms_of(page(officer, url))
+    assert action not in forms_of(page(officer, profile_url(site)))
 
 
 def test_relocation_moves_the_person_to_the_new_communes_roster(site: Site) -> None:
-    officer = site.signed_in("officer_all")
-    url = profile_url(site)
-    html = page(officer, url)
-    action = f"{url}/chuyen-xa"
+    officer, html, action = profile_form(site, "chuyen-xa", "officer_all")
     before = site.recorded()
     refused(post_form(officer, html, action, commune_code="99999"), 422, "reloc-commune_code",
             "Không có xã/phường mang mã 99999")  # fmt: skip
@@ -178,31 +169,12 @@ def test_relocation_moves_the_person_to_the_new_communes_roster(site: Site) -> N
 
 
 def test_the_new_profile_forms_refuse_inspectors_other_communes_and_missing_csrf(site: Site) -> None:
-    officer = site.signed_in("officer")
-    token = csrf_of(page(officer, profile_url(site)))
-    inspector = site.signed_in("inspector")
-    inspector_page = page(inspector, profile_url(site))
-    for route in PROFILE_ROUTES:
-        assert f"/{route}" not in inspector_page
-    outsider = site.signed_in("officer_other")
-    outsider_token = csrf_of(page(outsider, f"/pages/doi-tuong/{site.other.id}"))
     data = {"entitlement_id": site.anh.entitlement_id, "effective_from": "2024-10",
             "commune_code": OTHER_COMMUNE,
             "channel_type": "bank", "bank_code": "VCB", "account_number": "0123456789", "full_name": "X Y",
             "citizen_id": site.anh.citizen_id, "card_number": "TS2750000000001", "valid_to": "2025-12-31",
             "reason": "thử"}  # fmt: skip
-    before = site.recorded()
-    for route in PROFILE_ROUTES:
-        action = f"{profile_url(site)}/{route}"
-        answer = outsider.post(action, data={**data, "csrf_token": outsider_token})
-        assert answer.status_code == 403, route
-        assert "ngoài phạm vi" in answer.text
-        answer = inspector.post(action, data={**data, "csrf_token": csrf_of(inspector_page)})
-        assert answer.status_code == 403, route
-        assert "Thanh tra chỉ được xem" in answer.text
-        assert officer.post(action, data={**data, "csrf_token": "wrong"}).status_code == 403
-    assert token
-    assert site.recorded() == before
+    assert_forms_refused(site, PROFILE_ROUTES, data)
 
 
 # ------------------------------------------------------------------------------------------- register

@@ -421,17 +421,43 @@ def test_card_forms_issue_and_revoke(site: Site) -> None:
 DECISION_ROUTES = ("che-do", "dieu-chinh", "thoi-huong", "bao-tu", "cap-the", "thu-hoi-the", "thu-hoi")
 
 
-def test_decision_forms_refuse_other_communes_inspectors_and_missing_csrf(site: Site) -> None:
+def assert_forms_refused(site: Site, routes: tuple[str, ...], data: dict[str, Any]) -> str:
+    """Ánh's profile forms ``routes`` posted with ``data`` by whoever may not post them: an officer of
+    another commune (403, out of scope), an inspector (403, reads only; the page shows them none of the
+    forms), the officer without the session's CSRF token (403), one signed out (to the sign-in page) —
+    and nothing recorded. Returns the profile page as the inspector sees it."""
+    profile_path = f"/pages/doi-tuong/{site.anh.id}"
     officer = site.signed_in("officer")
-    token = csrf_of(page(officer, f"/pages/doi-tuong/{site.anh.id}"))
+    token = csrf_of(page(officer, profile_path))
     outsider = site.signed_in("officer_other")
     outsider_token = csrf_of(page(outsider, f"/pages/doi-tuong/{site.other.id}"))
     inspector = site.signed_in("inspector")
-    inspector_page = page(inspector, f"/pages/doi-tuong/{site.anh.id}")
+    inspector_page = page(inspector, profile_path)
     inspector_token = csrf_of(inspector_page)
-    assert "Quyết định và nghiệp vụ" not in inspector_page
-    for route in DECISION_ROUTES:
+    for route in routes:
         assert f"/{route}" not in inspector_page
+    before = site.recorded()
+    for route in routes:
+        action = f"{profile_path}/{route}"
+        answer = outsider.post(action, data={**data, "csrf_token": outsider_token})
+        assert answer.status_code == 403, route
+        assert "ngoài phạm vi" in answer.text
+        assert_accessible(answer.text)
+        answer = inspector.post(action, data={**data, "csrf_token": inspector_token})
+        assert answer.status_code == 403, route
+        assert "Thanh tra chỉ được xem" in answer.text
+        for wrong in ("", "not-the-token"):
+            answer = officer.post(action, data={**data, "csrf_token": wrong})
+            assert answer.status_code == 403, route
+            assert "CSRF" in answer.text
+        signed_out = site.browser().post(action, data={**data, "csrf_token": token}, follow_redirects=False)
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"].startswith("/pages/dang-nhap?next=")
+    assert site.recorded() == before
+    return inspector_page
+
+
+def test_decision_forms_refuse_other_communes_inspectors_and_missing_csrf(site: Site) -> None:
     data: dict[str, Any] = {
         "scheme": "NCC_WAR_INVALID",
         "injury_rate": "61",
@@ -450,28 +476,16 @@ def test_decision_forms_refuse_other_communes_inspectors_and_missing_csrf(site: 
         "method": "cash",
         "reason": "thử",
     }
+    assert "Quyết định và nghiệp vụ" not in assert_forms_refused(site, DECISION_ROUTES, data)
+    officer = site.signed_in("officer")
+    token = csrf_of(page(officer, f"/pages/doi-tuong/{site.anh.id}"))
     before = site.recorded()
-    for route in DECISION_ROUTES:
-        action = f"/pages/doi-tuong/{site.anh.id}/{route}"
-        answer = outsider.post(action, data={**data, "csrf_token": outsider_token})
-        assert answer.status_code == 403, route
-        assert "ngoài phạm vi" in answer.text
-        assert_accessible(answer.text)
-        answer = inspector.post(action, data={**data, "csrf_token": inspector_token})
-        assert answer.status_code == 403, route
-        assert "Thanh tra chỉ được xem" in answer.text
-        for wrong in ("", "not-the-token"):
-            answer = officer.post(action, data={**data, "csrf_token": wrong})
-            assert answer.status_code == 403, route
-            assert "CSRF" in answer.text
-        signed_out = site.browser().post(action, data={**data, "csrf_token": token}, follow_redirects=False)
-        assert signed_out.status_code == 303
-        assert signed_out.headers["location"].startswith("/pages/dang-nhap?next=")
     unknown = officer.post(
         "/pages/doi-tuong/00000000-0000-0000-0000-000000000000/che-do", data={**data, "csrf_token": token}
     )
     assert unknown.status_code == 404
     assert site.recorded() == before
+    outsider = site.signed_in("officer_other")
     # An administrator has the forms for anyone; the outsider has them for their own commune.
     assert "Quyết định hưởng chế độ" in page(site.signed_in("admin"), f"/pages/doi-tuong/{site.anh.id}")
     assert f"/pages/doi-tuong/{site.other.id}/che-do" in page(outsider, f"/pages/doi-tuong/{site.other.id}")
