@@ -5,6 +5,12 @@ types' names are the domain's: :mod:`domain.labels`)."""
 from __future__ import annotations
 
 import re
+from datetime import date
+
+from domain.catalogue import scheme_catalogue
+from domain.labels import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS
+from domain.params import param_lines
+from domain.values import format_day, format_month, format_vnd
 
 CLAIM_KINDS = {
     "citizen_id": "Số CCCD",
@@ -79,19 +85,57 @@ FIELD_LABELS = {
 """The Vietnamese names of the fields of an event's data (its summary in the audit files)."""
 
 
+_MONEY_FIELDS = frozenset({"amount", "monthly_amount", "overpayment", "deducted"})
+_MONTH_FIELDS = frozenset({"period", "month", "start_month", "end_month", "last_month", "effective_from"})
+_DAY_FIELDS = frozenset(
+    {"paid_on", "date_of_birth", "date_of_death", "effective_on", "valid_from", "valid_to"}
+)
+_CHOICES = {
+    "channel": CHANNEL_LABELS,
+    "method": {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ vào kỳ chi"},
+    "kind": KIND_LABELS,
+    "role": ROLE_LABELS,
+    "sex": {"male": "Nam", "female": "Nữ"},
+    "poverty_status": {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"},
+}
+
+
+def value_text(key: str, value: object) -> str:  # noqa: PLR0911 - one return per kind of value
+    """One field's value as a reader writes it: money ``500.000 đ``, months ``08/2024``, days
+    ``12/08/2024``, a scheme by its Vietnamese name, a channel ``Tiền mặt``/``Chuyển khoản (VCB)``,
+    parameters by their Vietnamese names; anything else as it is."""
+    text = str(value)
+    if key in _MONEY_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return format_vnd(value, unit=True)
+    if key in _MONTH_FIELDS and re.fullmatch(r"\d{4}-\d{2}", text):
+        return format_month(text)
+    if key in _DAY_FIELDS and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return format_day(date.fromisoformat(text))
+    if key == "scheme":
+        scheme = scheme_catalogue().get(text)
+        return scheme.name_vi if scheme else text
+    if key in _CHOICES:
+        return _CHOICES[key].get(text, text)
+    if key == "payment_channel" and isinstance(value, dict):
+        channel = CHANNEL_LABELS.get(str(value.get("type")), str(value.get("type")))
+        return f"{channel} ({value['bank_code']})" if value.get("bank_code") else channel
+    if key == "params" and isinstance(value, dict):
+        return ", ".join(f"{name}: {shown}" for name, shown in param_lines(value))
+    if isinstance(value, dict):
+        return ", ".join(f"{FIELD_LABELS.get(str(k), k)}: {value_text(str(k), v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(value_text(key, v) for v in value)
+    return text
+
+
 def data_summary(data: dict[str, object]) -> str:
-    """An event's data in one line: ``Mã chi trả: P-1; Kỳ: 2024-08; Số tiền: 500000`` (fields without a
-    Vietnamese name, and long ones such as a table edition's rows, left out)."""
+    """An event's data in one line: ``Mã chi trả: P-1; Kỳ: 08/2024; Số tiền: 500.000 đ`` (fields without a
+    Vietnamese name, and long ones such as a table edition's rows, left out; values as :func:`value_text`
+    writes them)."""
     parts = []
     for key, value in data.items():
         label = FIELD_LABELS.get(key)
         if label is None or value is None or value in ("", [], {}):
             continue
-        if isinstance(value, dict):
-            text = ", ".join(f"{FIELD_LABELS.get(str(k), k)} = {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value)
-        else:
-            text = str(value)
-        parts.append(f"{label}: {text}")
+        parts.append(f"{label}: {value_text(key, value)}")
     return "; ".join(parts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -78,6 +79,13 @@ def test_the_audit_trail_is_newest_first_in_vietnamese_with_claims_folded_into_t
     assert binh_paid["commune_code"] == COMMUNE
     assert binh_paid["actor"] == "officer"
     assert "Mã chi trả: P-BINH-07" in binh_paid["summary"]
+    # values as a reader writes them: money, month, day and channel in Vietnamese, no raw codes
+    paid = binh_paid["data"]
+    assert f"Số tiền: {paid['amount']:,} đ".replace(",", ".") in binh_paid["summary"]
+    assert f"Kỳ: {paid['period'][5:]}/{paid['period'][:4]}" in binh_paid["summary"]
+    assert "Hình thức: Tiền mặt" in binh_paid["summary"] or "Hình thức: Chuyển khoản" in binh_paid["summary"]
+    without_ids = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "", binh_paid["summary"])
+    assert not re.search(r"\b(cash|bank)\b|\d{4}-\d{2}", without_ids)
     assert binh_paid["hash"]
     registered = next(i for i in items if i["type"] == "BeneficiaryRegistered" and i["actor"] == "officer")
     assert ("citizen_id", scene["binh"]["citizen_id"]) in [
