@@ -190,6 +190,8 @@ _MESSAGES = translations([
     (r"^người lập danh sách \(([^)]+)\) không được tự (phê duyệt|trả lại)",
      "Người lập danh sách ({1}) không được tự {2}: cần một người phê duyệt khác hoặc quản trị."),
     ("^must not be before from", "Không được trước ngày bắt đầu."),
+    (r"^a file holds at most ([\d,]+) entries",
+     "Một tệp chứa tối đa {1} dòng mà tìm kiếm này nhiều hơn: thu hẹp điều kiện (ngày, kỳ, xã/phường)."),
     (r"^a report covers at most (\d+) months", "Một báo cáo gồm tối đa {1} tháng."),
 ])  # fmt: skip
 

@@ -49,6 +49,10 @@ CLAIM = "ValueClaimed"
 HIDDEN = frozenset({CLAIM, "BeneficiarySnapshot"})
 """Types never listed on their own (a claim is folded into its record)."""
 MAX_LIMIT = 500
+MAX_FILE_ROWS = 100_000
+"""The most entries a CSV/XLSX take-away holds: a search beyond it is refused (422 naming ``format``,
+asking for narrower filters) before the file is built — one request must not hold the server for
+minutes and gigabytes (a province's whole log is millions of records)."""
 COLUMNS = (
     "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
     "reason", "basis", "data", "hash", "prev_hash",
@@ -244,8 +248,16 @@ def every_item(
     """Every item of a paged ``query`` (:func:`audit_trail`, the payments'), a page of :data:`MAX_LIMIT`
     at a time: what the files hold."""
     cursor = None
+    count = 0
     while True:
         found = query(engine, **filters, cursor=cursor, limit=MAX_LIMIT)
+        count += len(found["items"])
+        if count > MAX_FILE_ROWS:
+            msg = (
+                f"a file holds at most {MAX_FILE_ROWS:,} entries and this search has more: narrow it "
+                "(from/to, period, commune_code)"
+            )
+            raise InvalidInput("format", msg)
         yield from found["items"]
         cursor = found["next_cursor"]
         if cursor is None:

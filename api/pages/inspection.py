@@ -152,7 +152,12 @@ def audit_log(
     }  # fmt: skip
     if format in {"csv", "xlsx"} and not errors:
         file_format: FileFormat = "csv" if format == "csv" else "xlsx"
-        return _audit_file(svc, visitor, filters, file_format, "semicolon" if sep == "semicolon" else "comma")
+        try:
+            return _audit_file(
+                svc, visitor, filters, file_format, "semicolon" if sep == "semicolon" else "comma"
+            )
+        except DomainError as error:  # more entries than a file holds: said above the search
+            errors.update(field_errors(error, tuple(form)))
     found: dict[str, Any] = {"items": [], "next_cursor": None}
     if not errors:
         try:

@@ -23,6 +23,7 @@ import pytest
 from api_support import COMMUNE, OTHER_COMMUNE, assert_problem, citizen_id
 from openpyxl import load_workbook
 
+import projections.audit
 from ledger.csv_cells import unwrap
 
 if TYPE_CHECKING:
@@ -368,3 +369,20 @@ def test_every_event_type_has_a_vietnamese_label():
             found.add(cls.__name__)
     assert "PaymentRecorded" in found
     assert sorted(found - {*EVENT_LABELS, *OTHER_RECORD_LABELS}) == []
+
+
+def test_a_file_of_more_entries_than_a_file_holds_is_refused_before_it_is_built(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+):
+    """One request must not hold the server for a province's whole log: beyond MAX_FILE_ROWS entries the
+    take-away is refused naming ``format`` (narrower filters still give their file)."""
+    scene = _scene(api)
+    monkeypatch.setattr(projections.audit, "MAX_FILE_ROWS", 5)
+    assert len(_audit(api, limit=500)["items"]) > 5
+    refused = api.get("/v1/audit", as_="inspector", format="xlsx")
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["format"]
+    assert "at most 5 entries" in refused.json()["errors"][0]["message"]
+    narrow = api.get("/v1/audit", as_="inspector", format="csv", beneficiary_id=scene["binh"]["id"])
+    assert narrow.status_code == 200, narrow.text  # one person's trail: within the limit
+    assert api.get("/v1/payments", as_="inspector", format="csv").status_code == 200  # two payments
