@@ -40,7 +40,7 @@ from api.cli.report_tables import (
 )
 from domain.errors import InvalidInput
 from domain.users import User
-from domain.values import Month, format_vnd
+from domain.values import Month, format_number, format_vnd
 from ledger.adapters.communes import commune_name
 from ledger.authorization import require_roster_issuer
 from ledger.config import Settings
@@ -101,7 +101,7 @@ def _status_summary(roster: Roster) -> Table:
     """The month view's lines and amounts per status."""
     table = Table("Tình trạng", "Số dòng", "Số tiền", title=f"{roster.heading()}: theo tình trạng")
     for status, row in roster.totals()["by_status"].items():
-        table.add_row(STATUS_LABELS[status], str(row["lines"]), format_vnd(row["amount"]))
+        table.add_row(STATUS_LABELS[status], format_number(row["lines"]), format_vnd(row["amount"]))
     return table
 
 
@@ -116,12 +116,12 @@ def _commune_summary(roster: Roster) -> Table:
         row[line.channel] += line.net_amount
     for code, row in sorted(per.items()):
         table.add_row(
-            f"{code} {commune_name(code)}", str(row["people"]), format_vnd(row["cash"]),
+            f"{code} {commune_name(code)}", format_number(row["people"]), format_vnd(row["cash"]),
             format_vnd(row["bank"]), format_vnd(row["cash"] + row["bank"]),
         )  # fmt: skip
     totals = roster.totals()
     table.add_row(
-        "[bold]Tổng cộng[/]", str(totals["lines"]), format_vnd(totals["by_channel"]["cash"]),
+        "[bold]Tổng cộng[/]", format_number(totals["lines"]), format_vnd(totals["by_channel"]["cash"]),
         format_vnd(totals["by_channel"]["bank"]), f"[bold]{format_vnd(totals['amount'])}[/]",
     )  # fmt: skip
     return table
@@ -248,7 +248,7 @@ def rosters_pending(ctx: typer.Context) -> None:
     for info in found:
         table.add_row(
             info["roster_id"], info["month"], info["commune_code"] or "toàn tỉnh",
-            CHANNEL_LABELS.get(info["channel"] or "", "mọi hình thức"), str(info["lines"]),
+            CHANNEL_LABELS.get(info["channel"] or "", "mọi hình thức"), format_number(info["lines"]),
             format_vnd(info["amount"]), info["prepared_by"], info["prepared_at"] or "",
         )  # fmt: skip
     _console().print(table)
@@ -273,7 +273,7 @@ def _emit_roster(
             console.file.write(data.decode("utf-8-sig"))
         else:
             out.write_bytes(data)
-            _console(stderr=True).print(f"wrote {out} ({len(the_roster.lines)} lines)")
+            _console(stderr=True).print(f"đã ghi {out} ({format_number(len(the_roster.lines))} dòng)")
     elif output_format == "table":
         console.print(_roster_table(the_roster))
         console.print(_commune_summary(the_roster))
@@ -290,11 +290,13 @@ def _emit_roster(
 def _print_signed(issued: dict[str, Any]) -> None:
     """What the ledger records of the roster (on standard error): its status and hash, and who signs
     next while it awaits approval."""
-    what = "issued" if issued["status"] == "issued" else f"{issued['status']} ({issued['status_label']})"
-    _console(stderr=True).print(f"{what} roster {issued['roster_id']} content hash {issued['content_hash']}")
+    what = f"{issued['status']} ({issued['status_label']})"
+    _console(stderr=True).print(
+        f"danh sách {issued['roster_id']} — {what}; mã băm nội dung (content hash) {issued['content_hash']}"
+    )
     if issued["status"] == "prepared":
-        hint = f"ledger rosters approve {issued['roster_id']} --user NAME"
-        _console(stderr=True).print(f"awaiting approval by a second person: {hint}")
+        hint = f".venv/bin/ledger rosters approve {issued['roster_id']} --user NAME"
+        _console(stderr=True).print(f"chờ người thứ hai phê duyệt (awaiting approval): {hint}")
 
 
 def _print_problems(the_roster: Roster) -> None:

@@ -15,12 +15,22 @@ from workbook_reading import commune_table, open_roster
 
 from api.cli import app
 from api.cli.report_tables import report_tables
+from api.cli.rosters import _commune_summary, _status_summary
 from domain.values import Month, format_vnd, last_complete_month
 from ledger.application import open_ledger
 from ledger.csv_cells import unwrap
 from projections.engine import open_projections
 from projections.roster_workbook import MONTH_HEADINGS
-from projections.rosters import STATUS_LABELS, build_roster, month_roster
+from projections.rosters import (
+    MONTH_VIEW,
+    STATUS_LABELS,
+    Roster,
+    RosterItem,
+    RosterLine,
+    RosterScope,
+    build_roster,
+    month_roster,
+)
 from tests.api_support import Api, Clock
 from tests.support import record_standards_before_july_2024
 
@@ -287,3 +297,20 @@ def test_numbers_in_the_cli_tables_have_thousands_separators():
     text = console.export_text()
     for number in ("12.345", "123.456", "1.234.567.000", "15,3 %", "50,0 %", "1.001"):
         assert number in text
+
+
+def test_the_roster_tables_count_lines_with_thousands_separators():
+    """A province's roster counts in the thousands: its summaries write 1.234, never 1234."""
+    lines = [
+        RosterLine(f"b{n}", None, f"Người {n}", "26041", "cash" if n % 3 else "bank",
+                   [RosterItem("e", "BTXH_ELDERLY_80", "regular", "2026-12", 500_000)])
+        for n in range(1_234)
+    ]  # fmt: skip
+    roster = Roster(Month.parse("2026-12"), RosterScope(), lines, view=MONTH_VIEW)
+    console = Console(width=100, file=io.StringIO(), record=True)
+    console.print(_status_summary(roster))
+    console.print(_commune_summary(roster))
+    text = console.export_text()
+    assert "1.234" in text
+    assert "617.000.000" in text
+    assert not re.search(r"\b1234\b", text)

@@ -48,7 +48,7 @@ def test_prepare_as_a_user_then_return_prepare_again_and_approve_from_the_comman
         url, "roster", MONTH, "--commune", COMMUNE, "--issue", "--format", "summary", "--user", "can.bo"
     )
     assert prepared.exit_code == 0, prepared.output
-    assert "prepared (Chờ phê duyệt) roster" in prepared.stderr
+    assert "— prepared (Chờ phê duyệt); mã băm nội dung" in prepared.stderr
     ledger = open_ledger(url)
     roster = ledger.roster(MONTH, COMMUNE, None)
     ledger.close()
