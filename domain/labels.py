@@ -24,6 +24,9 @@ ROLE_LABELS = {
     "admin": "Quản trị",
 }
 CHANNEL_LABELS = {"cash": "Tiền mặt", "bank": "Chuyển khoản"}
+SEX_LABELS = {"male": "Nam", "female": "Nữ"}
+POVERTY_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
+RECOVERY_LABELS = {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ", "refund": "Hoàn trả"}
 EVENT_LABELS = {
     "BeneficiaryRegistered": "Đăng ký đối tượng",
     "DetailsCorrected": "Đính chính thông tin",

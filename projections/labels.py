@@ -8,7 +8,14 @@ import re
 from datetime import date
 
 from domain.catalogue import scheme_catalogue
-from domain.labels import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS
+from domain.labels import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    POVERTY_LABELS,
+    RECOVERY_LABELS,
+    ROLE_LABELS,
+    SEX_LABELS,
+)
 from domain.params import param_lines
 from domain.values import format_day, format_month, format_vnd
 
@@ -92,11 +99,11 @@ _DAY_FIELDS = frozenset(
 )
 _CHOICES = {
     "channel": CHANNEL_LABELS,
-    "method": {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ vào kỳ chi"},
+    "method": RECOVERY_LABELS,
     "kind": KIND_LABELS,
     "role": ROLE_LABELS,
-    "sex": {"male": "Nam", "female": "Nữ"},
-    "poverty_status": {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"},
+    "sex": SEX_LABELS,
+    "poverty_status": POVERTY_LABELS,
 }
 
 

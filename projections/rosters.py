@@ -56,7 +56,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -70,7 +70,7 @@ from domain.parts import ITEM_KINDS, RECOVERY, item_kind
 from domain.rates import NccTables, RateSchedule
 from domain.rosters import roster_id
 from domain.users import User
-from domain.values import Month, parse_channel, parse_commune_code
+from domain.values import VIETNAM_TIME, Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
 from ledger.checkpoints import covering
 from projections.views import PLACES_IN_FORCE_SQL
@@ -94,7 +94,6 @@ MONTH_VIEW, OUTSTANDING_VIEW = "month", "outstanding"
 VIEWS = (MONTH_VIEW, OUTSTANDING_VIEW)
 STATUS_LABELS = {PAID: "Đã chi", PARTLY_PAID: "Đã chi một phần", ISSUED: "Đã phát hành, chưa chi",
                  OUTSTANDING: "Còn phải chi"}  # fmt: skip
-ICT = timezone(timedelta(hours=7), "ICT")  # the dates of a heading are Vietnam's
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ class Roster:
         day = ""
         if self.moment:
             moment = datetime.fromisoformat(self.moment)
-            day = (moment.astimezone(ICT) if moment.tzinfo else moment).strftime("%d/%m/%Y")
+            day = (moment.astimezone(VIETNAM_TIME) if moment.tzinfo else moment).strftime("%d/%m/%Y")
         if self.view == MONTH_VIEW:
             return f"Danh sách chi trả tháng {month} — tình trạng đến ngày {day}".removesuffix(
                 " — tình trạng đến ngày "

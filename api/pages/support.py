@@ -29,9 +29,9 @@ CHANNEL_LABELS = labels.CHANNEL_LABELS
 EVENT_LABELS = labels.EVENT_LABELS
 OTHER_RECORD_LABELS = labels.OTHER_RECORD_LABELS
 
-SEX_LABELS = {"male": "Nam", "female": "Nữ"}
-POVERTY_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo"}
-RECOVERY_LABELS = {"cash": "Nộp tiền mặt", "deduction": "Khấu trừ", "refund": "Hoàn trả"}
+SEX_LABELS = labels.SEX_LABELS
+POVERTY_LABELS = labels.POVERTY_LABELS
+RECOVERY_LABELS = labels.RECOVERY_LABELS
 CARD_STATUS_LABELS = {"active": "Còn hiệu lực", "revoked": "Đã thu hồi"}
 FIELD_LABELS = {
     "full_name": "Họ tên",
