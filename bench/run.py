@@ -16,7 +16,7 @@ dropped at the end unless ``--keep``. What is measured, in this order:
 * COPY: the same number of rows, as large as the events the import stored, into a scratch table shaped
   like the events table (same columns and indexes), with psycopg's ``cursor.copy()``;
 * library: the eventsourcing library used plainly as a peer, the same number of events as bare
-  one-event aggregates (a payment's fields, no rules), 500 new aggregates per ``Application.save``,
+  one-event aggregates (a few payment fields, no rules), 500 new aggregates per ``Application.save``,
   with its own ``eventsourcing.postgres`` persistence (database functions off) in a schema of its own
   (``library_batched_events_per_s``, ``ingest_vs_library``);
 * naive: one ``record_payment`` command per beneficiary (next month's payment) for a sample;
@@ -76,7 +76,8 @@ from ledger.application import open_ledger
 from ledger.campaigns import grant_campaign
 from ledger.checkpoints import verify_against
 from ledger.config import parse_database_url
-from ledger.demo import DEFAULT_PROVINCE, VN_TZ, generate_province
+from ledger.demo import DEFAULT_PROVINCE, VN_TZ, WINDOW_MONTHS, generate_province
+from ledger.demo.timeline import MIN_WINDOW_MONTHS
 from ledger.imports import import_payments
 from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
@@ -92,8 +93,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
-FIRST_RATED_MONTH = Month(2021, 7)  # the packaged standards start here: no history can go further back
-FULL_MONTHS = 24  # the generator's window (ledger.demo.WINDOW_MONTHS)
+FIRST_RATED_MONTH = Month(2021, 7)  # the packaged standards start here: the history beneficiary's start
+FULL_MONTHS = WINDOW_MONTHS  # the generator's window: two years
+MIN_MONTHS = MIN_WINDOW_MONTHS
 REFERENCE_SIZE = 10_000
 HISTORY_EVENTS = 120
 NOT_COLLECTED_SHARE = 0.02
@@ -294,13 +296,10 @@ class SteadyClock:
         return self.anchor + timedelta(seconds=time.monotonic() - self.started)
 
 
-def province_today(months: int) -> date:
-    """The generator's ``today`` for ``months`` of history: this month for the full two years, else
-    ``months`` after the first month with packaged rates (the generator has no other depth option)."""
-    if months >= FULL_MONTHS:
-        return datetime.now(VN_TZ).date()
-    target = FIRST_RATED_MONTH.plus(months)
-    return date(target.year, target.month, 15)
+def province_today() -> date:
+    """The generator's ``today``: the present in Viet Nam, whatever the months of history (the window
+    ends the month before; ``generate_province(months=...)`` sets how far back it starts)."""
+    return datetime.now(VN_TZ).date()
 
 
 @dataclass
@@ -323,7 +322,7 @@ def build_province(
     url: str, schema: str, beneficiaries: int, months: int, label: str, *, analyze: bool
 ) -> Province:
     """Generate the province (setup), catch the projections up over it, ANALYZE its tables."""
-    today = province_today(months)
+    today = province_today()
     clock = SteadyClock(datetime(today.year, today.month, today.day, 9, tzinfo=VN_TZ))
     ledger = open_ledger(url, clock=clock, seed_reference=False)
     last = [time.perf_counter()]
@@ -336,7 +335,9 @@ def build_province(
 
     log(f"{label}: generating {beneficiaries:,} beneficiaries ({months} months of history, today {today})")
     started = time.perf_counter()
-    summary = generate_province(ledger, beneficiaries=beneficiaries, today=today, progress=progress)
+    summary = generate_province(
+        ledger, beneficiaries=beneficiaries, today=today, progress=progress, months=months
+    )
     generate_s = time.perf_counter() - started
     log(f"{label}: {summary.events:,} events in {generate_s:.1f} s; catching the projections up")
     engine = open_projections(ledger, url)
@@ -580,21 +581,16 @@ def measure_copy(province: Province, rows: int, state_bytes: int, topics: list[s
 
 
 class LibraryPayment(Aggregate):
-    """The library peer's payment: a trivial aggregate with one event carrying a payment's fields, no
+    """The library peer's payment: a trivial aggregate with one event carrying a few payment fields, no
     rules (no due amount, no approval, no uniqueness of the payment id)."""
 
     @event("Recorded")
-    def __init__(
-        self, payment_id: str, entitlement_id: str, period: str, amount: int, paid_on: str, channel: str,
-        reference: str,
-    ) -> None:  # fmt: skip
+    def __init__(self, payment_id: str, entitlement_id: str, period: str, amount: int, paid_on: str) -> None:
         self.payment_id = payment_id
         self.entitlement_id = entitlement_id
         self.period = period
         self.amount = amount
         self.paid_on = paid_on
-        self.channel = channel
-        self.reference = reference
 
 
 class LibraryPeer(Application):
@@ -639,8 +635,6 @@ def measure_library(province: Province, events: int, batch: int = LIBRARY_BATCH)
                         period,
                         2_789_000,
                         paid_on,
-                        "cash",
-                        f"LB-{number:08d}",
                     )
                     for number in range(done, min(done + batch, events))
                 ]
@@ -1472,8 +1466,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 10 or (args.scale and args.scale < 10):
         parser.error("--n and --scale need at least 10 beneficiaries")
-    if args.months < 1 or not 1 <= args.scale_months <= FULL_MONTHS:
-        parser.error("--months and --scale-months must be at least 1 (--scale-months at most 24)")
+    if args.months < MIN_MONTHS or not MIN_MONTHS <= args.scale_months <= FULL_MONTHS:
+        parser.error(f"--months and --scale-months must be at least {MIN_MONTHS} (--scale-months at most 24)")
     args.months = min(args.months, FULL_MONTHS)
     if args.threads < 1 or (args.client_processes is not None and args.client_processes < 1):
         parser.error("--threads and --client-processes must be at least 1")
