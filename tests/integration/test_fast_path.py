@@ -145,9 +145,9 @@ def test_a_payment_file_decided_on_terms_equals_the_one_decided_on_whole_aggrega
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    def run(  # noqa: PLR0913 - hypothesis draws each
+    def run(
         kind: str, person: int, scheme: int, month: str, cmds: list[Cmd], rows: list[dict[str, Any]],
-        allow_partial: bool,  # noqa: FBT001
+        allow_partial: bool,
     ) -> None:  # fmt: skip
         clock.now = START_DAY
         serial = next(serials)
