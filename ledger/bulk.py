@@ -30,8 +30,9 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
+from domain.indexes import index_id
 from domain.parts import ONE_OFF, Payment
-from domain.positions import restore_terms
+from domain.positions import PaymentIdRow, restore_terms
 from domain.snapshots import BeneficiarySnapshot, state_of
 from ledger.adapters.sqlstore import ReadStore, open_read_store
 from ledger.config import parse_database_url
@@ -101,10 +102,11 @@ class BulkLoader:
         self.store.close()
 
     def load_for_payments(
-        self, stream_ids: Iterable[UUID], periods: Iterable[str], payment_ids: Iterable[str]
+        self, stream_ids: Iterable[UUID], periods: Iterable[str], recorded: dict[str, PaymentIdRow]
     ) -> dict[UUID, Any]:
         """The beneficiaries of ``stream_ids`` as a payment file's rules need them: from their stored
-        terms with the positions of ``periods`` and their payments among ``payment_ids``
+        terms with the positions of ``periods`` and their payments among the ``recorded`` ones (the
+        payment-id rows of the file's payment ids)
         (:func:`domain.positions.restore_terms`, no events decoded) where the terms row stands at the
         stream's head — its version and hash are those of the last stored event — and whole
         (:meth:`load`) where it does not (no terms yet, or stale). A partial aggregate is decided on and
@@ -119,7 +121,6 @@ class BulkLoader:
                 terms = tables.terms_of(cursor, chunk)
                 current = self._at_head({s: (v, h) for s, (v, h, _) in terms.items()})
                 positions = tables.positions_of(cursor, current, keys)
-                recorded = tables.payments(cursor, list(payment_ids)) if current else {}
             owned: dict[UUID, list[Payment]] = {}
             for row in recorded.values():
                 owned.setdefault(row.beneficiary_id, []).append(
@@ -132,6 +133,24 @@ class BulkLoader:
                 )
                 self.partial.add(stream)
             found.update(self.load(s for s in chunk if s not in found))
+        return found
+
+    def claim_owners(self, kind: str, values: Iterable[str]) -> dict[str, UUID]:
+        """The beneficiary each of ``values`` (citizen IDs, say) is claimed for, read from the claim
+        streams' stored first events without building the claim aggregates (a payment file names
+        thousands); a claim whose stored value is not the one its stream id derives from is left out."""
+        wanted = {index_id(kind, v): v for v in dict.fromkeys(values)}
+        found: dict[str, UUID] = {}
+        ids = list(wanted)
+        for start in range(0, len(ids), CHUNK * 4):
+            for originator_id, version, _, state in self._events(ids[start : start + CHUNK * 4], {}):
+                stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+                if int(version) != 1:
+                    continue
+                data = orjson.loads(bytes(state))
+                value = wanted[stream]
+                if data.get("kind") == kind and data.get("value") == value:
+                    found[value] = UUID(str(data["beneficiary_id"]))
         return found
 
     def _at_head(self, heads: dict[UUID, tuple[int, str]]) -> list[UUID]:

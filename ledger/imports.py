@@ -39,13 +39,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from openpyxl import load_workbook
 
 from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
-from domain.indexes import index_id
-from domain.positions import PaymentIdRow, refuse_another_payment_id
+from domain.positions import PARTIAL, PaymentIdRow, WriteSide, refuse_another_payment_id, write_side_of
+from domain.rosters import IssuedRoster, roster_id
 from domain.values import Month, parse_citizen_id
 from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
-    from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
 
 ALIASES = {
@@ -375,11 +374,13 @@ class _Batch:
         self.rows = rows
         self.rosters: dict[UUID, IssuedRoster | None] = {}  # the rosters covering the rows, read once
         self.report = ImportReport()
+        self.stored: list[StoredEvent] = []
+        self.side = WriteSide()
+        self.sealed = False
         citizens = {r.citizen_id for r in rows if r.citizen_id and not r.beneficiary_id} - set(ids)
-        claims = loader.load(index_id("citizen_id", c) for c in citizens)
+        owners = loader.claim_owners("citizen_id", citizens)
         for citizen in citizens:
-            claim = claims.get(index_id("citizen_id", citizen))
-            ids[citizen] = UUID(claim.beneficiary_id) if claim is not None else None
+            ids[citizen] = owners.get(citizen)
         for row in rows:
             if row.beneficiary_id and row.beneficiary_id not in ids:
                 try:
@@ -388,15 +389,27 @@ class _Batch:
                     ids[row.beneficiary_id] = None
         wanted = {ids.get(r.beneficiary_id or r.citizen_id or "") for r in rows} - {None}
         people = (b for b in wanted if b is not None)
+        self.recorded = ledger.recorded_payments([r.payment_id for r in rows])
+        periods = {r.period for r in rows if r.period}
         if from_terms:  # the beneficiaries' terms and the file's positions, not whole aggregates
-            periods = {r.period for r in rows if r.period}
-            loaded = loader.load_for_payments(people, periods, [r.payment_id for r in rows])
+            loaded = loader.load_for_payments(people, periods, self.recorded)
         else:
             loaded = loader.load(people)
         self.aggregates: dict[UUID, Beneficiary] = {
             k: v for k, v in loaded.items() if isinstance(v, Beneficiary)
         }
-        self.recorded = ledger.recorded_payments([r.payment_id for r in rows])
+        self._read_rosters(loader, periods)
+
+    def _read_rosters(self, loader: BulkLoader, periods: Iterable[str]) -> None:
+        """The rosters that may cover the rows (of their months, the beneficiaries' communes or the
+        province, a channel or all), read in one go for :func:`require_approved_roster`."""
+        months = [Month.parse(p) for p in periods]
+        communes = {None, *(a.commune_at(m)[0] for a in self.aggregates.values() for m in months)}
+        wanted = [roster_id(m, c, ch) for m in months for c in communes for ch in (None, "cash", "bank")]
+        found = loader.load(wanted)
+        for stream in wanted:
+            roster = found.get(stream)
+            self.rosters[stream] = roster if isinstance(roster, IssuedRoster) else None
 
     def beneficiary_for(self, row: PaymentRow, ids: dict[str, UUID | None]) -> Beneficiary:
         key = row.beneficiary_id or row.citizen_id or ""
@@ -410,6 +423,21 @@ class _Batch:
     def pending(self) -> list[LedgerAggregate]:
         """What this chunk records: the changed beneficiaries."""
         return [a for a in self.aggregates.values() if a.pending_events]
+
+    def seal(self, rates: RateBook) -> None:
+        """Turn what the chunk records into the rows that store it — its events as stored (the
+        application's mapper) and the write side's rows (:func:`domain.positions.write_side_of`, as
+        ``save`` does) — and let go of the aggregates restored from terms: a checked file waits to be
+        saved in a fraction of the memory, and is not checked a second time."""
+        self.stored = []
+        self.side = WriteSide()
+        for agg in self.pending():
+            events = agg.collect_events()
+            if isinstance(agg, Beneficiary):
+                self.side.extend(write_side_of(agg, events, rates))
+            self.stored.extend(map(self.ledger.mapper.to_stored_event, events))
+        self.aggregates = {k: a for k, a in self.aggregates.items() if not a.__dict__.get(PARTIAL)}
+        self.sealed = True
 
 
 def _entitlement_for(agg: Beneficiary, row: PaymentRow) -> str:
@@ -543,10 +571,12 @@ def _record_file(
 ) -> None:  # fmt: skip
     try:
         # Every row meets the ledger's rules before anything is saved; a refused row records nothing (the
-        # aggregate refuses before it records). A file of one chunk is saved as it was checked; a larger
-        # one is checked chunk by chunk and checked again chunk by chunk as it is saved, so that only one
-        # chunk's beneficiaries are in memory at a time.
+        # aggregate refuses before it records). Each chunk is checked, then sealed (its events as they
+        # will be stored, the write side's rows) and saved as it was checked; a file beyond
+        # KEEP_CHECKED_ROWS is checked again chunk by chunk as it is saved instead, so that only one
+        # chunk is held at a time. A chunk whose streams moved on meanwhile is checked again (below).
         chunks = list(_chunks(rows, batch_size))
+        keep = len(rows) <= KEEP_CHECKED_ROWS
         checked: list[_Batch] = []
         refused: set[int] = set()
         for chunk in chunks:
@@ -562,12 +592,14 @@ def _record_file(
                 allow_partial=allow_partial,
                 from_terms=from_terms,
             )
-            if len(chunks) == 1:
+            if keep:
+                batch.seal(rates)
                 checked.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
             return
         done = 0
+        checked.reverse()
         for chunk in chunks:
             if checked:
                 batch = checked.pop()
@@ -625,11 +657,12 @@ def _save_batch(
     """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again on
     the fresh state and save that, a bounded number of times."""
     for _attempt in range(ledger.MAX_ATTEMPTS):
-        pending = batch.pending()
-        events = sum(len(a.pending_events) for a in pending)
+        if not batch.sealed:
+            batch.seal(rates)
+        events = len(batch.stored)
         try:
-            if pending:
-                ledger.save(*pending)
+            if batch.stored:
+                ledger.record_stored(batch.stored, batch.side)
         except IntegrityError as error:
             refuse_beyond_due(error)  # the database's check, not a concurrent write: nothing to retry
             # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
@@ -675,6 +708,10 @@ def write_rejects(
         rows.append([number, *(_rejected_cell(c, raw.get(c, "")) for c in columns), reasons])
     return csv_bytes(rows)
 
+
+KEEP_CHECKED_ROWS = 150_000
+"""A file of up to this many rows is held checked and sealed until it is saved (about 1.5 KB a row);
+a larger one is checked again chunk by chunk as it is saved."""
 
 KEPT_COLUMNS = frozenset({"citizen_id", "card_number", "account_number", "household_code"})
 """The columns a rejects file writes as identifiers a spreadsheet keeps (:class:`ledger.csv_cells.Keep`)."""
