@@ -61,7 +61,7 @@ DEFAULT_BATCH = 2000
 REBUILD_BATCH = 20_000
 AUDIT_COLUMNS = (
     "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
-    "reason", "basis", "data", "hash", "prev_hash",
+    "reason", "basis", "data", "hash", "prev_hash", "entry",
 )  # fmt: skip
 
 
@@ -179,8 +179,10 @@ class ProjectionEngine:
     def catch_up(self, until: int | None = None) -> int:
         """Apply every notification up to ``until`` (default: the end of the log). Returns how many."""
         applied = 0
+        target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
+        if self.position() >= target:  # up to date: a read, without the writers' lock (every query asks)
+            return 0
         with self._lock:
-            target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
             while True:
                 done = self._apply_batch(target)
                 if done == 0:
