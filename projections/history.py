@@ -6,7 +6,8 @@ Each row of ``rm_audit`` holds its event's item of the history already written a
 entries of the stream in order, joined: the same bytes as :func:`ledger.history.beneficiary_history`
 serialised. Who may read it is the ledger's rule (:meth:`ledger.store.LedgerStore.readable`): the commune
 in force this month, here read from ``rm_places`` (the commune of each month it changed) and chosen as
-the domain chooses (:func:`domain.parts.in_force`). The read models catch up first (read-your-writes).
+the domain chooses (:func:`domain.parts.in_force`). The read models catch up first (read-your-writes:
+:meth:`ProjectionEngine.read_caught_up`).
 
 The entries are a cache of the log, like every read model: ``ledger verify --read-models`` rebuilds them
 and names a row edited in the database. The history shows each event's ``hash`` and ``prev_hash`` as
@@ -44,8 +45,7 @@ def history_answer(
     for an officer outside the commune it lives in this month, as :meth:`readable` refuses."""
     stream = engine.ledger.beneficiary_stream(key)
     month = engine.ledger.current_month()
-    engine.catch_up()
-    with engine.store.read() as tx:
+    with engine.read_caught_up() as tx:
         places = tx.fetchall(PLACES_SQL, (str(stream),))
         if not places:
             raise UnknownBeneficiary(f"beneficiary {stream} not found")
