@@ -12,6 +12,8 @@ the domain chooses (:func:`domain.parts.in_force`). The read models catch up fir
 The entries are a cache of the log, like every read model: ``ledger verify --read-models`` rebuilds them
 and names a row edited in the database. The history shows each event's ``hash`` and ``prev_hash`` as
 stored; it never verified the chain while answering (``ledger verify`` does), and does not here either.
+A row without its entry — written by a projection process of a release before the column, still
+running beside this one — is not served as it is: that history is read from the log instead.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from domain.errors import UnknownBeneficiary
 from domain.parts import in_force
 from domain.values import Month
 from ledger.authorization import require_reader
-from ledger.history import history_json, parse_as_of
+from ledger.history import beneficiary_history, history_json, item_json, parse_as_of
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -53,11 +55,11 @@ def history_answer(
         require_reader(actor, commune)
         rows = tx.fetchall(ENTRIES_SQL, (str(stream),))
     moment = parse_as_of(as_of)
-    if moment is None:
-        return stream, history_json(str(entry) for _, entry in rows)
     kept = []
     for recorded_at, entry in rows:
-        if datetime.fromisoformat(str(recorded_at)) > moment:
+        if moment is not None and datetime.fromisoformat(str(recorded_at)) > moment:
             break
-        kept.append(str(entry))
+        kept.append(str(entry or ""))
+    if not all(kept):  # a row written without its entry, by a projection process of an older release
+        kept = [item_json(item) for item in beneficiary_history(engine.ledger, stream, moment)]
     return stream, history_json(kept)

@@ -245,6 +245,26 @@ def test_an_entry_edited_in_the_database_is_named_by_verify(ledger, engine, data
     assert "someone else" in finding.message
 
 
+def test_rows_without_their_entry_are_answered_from_the_log(ledger, engine, clock, database_url):
+    """Rows written by a projection process of an older release (its rows hold the column's default):
+    the history is read from the log for that beneficiary, the same bytes, as of a moment too."""
+    bid, eid = martyr_relative(ledger, f"075150{next(SERIALS):06d}")
+    clock.set("2024-02-10")
+    ledger.record_payment(
+        "po", payment_id=f"BLANK-{bid}", beneficiary_id=bid, entitlement_id=eid, period="2024-01",
+        amount=2_055_000, paid_on="2024-02-10",
+    )  # fmt: skip
+    engine.catch_up()
+    changed, _ = execute(
+        database_url, "rm_audit", "UPDATE {table} SET entry = '' WHERE stream_id = ? AND seq = 3", (str(bid),)
+    )
+    assert changed == 1
+    assert history_answer(engine, "operator", bid)[1] == from_the_log(ledger, bid)
+    moment = "2024-02-10T09:00:00+00:00"
+    assert history_answer(engine, "operator", bid, moment)[1] == from_the_log(ledger, bid, moment)
+    assert history_answer(engine, "operator", bid, "2024-01-31")[1] == from_the_log(ledger, bid, "2024-01-31")
+
+
 # ------------------------------------------------------------------------------------- over HTTP
 
 
