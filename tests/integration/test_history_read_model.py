@@ -202,16 +202,22 @@ def test_no_beneficiary_no_history(ledger, engine):
             history_answer(engine, inspector, key)
 
 
-def test_a_store_older_than_the_entries_is_rebuilt_when_opened(ledger, engine, clock, database_url):
-    """Read models written before ``rm_audit.entry`` existed (dropped here) get it, filled by the rebuild
-    that opening them starts: the answers equal the log's and the tables a fresh rebuild."""
+def paid_in_february(ledger: BenefitsLedger, engine: ProjectionEngine, clock: FixedClock) -> str:
+    """A martyr's relative paid January's allowance on 10 February (three events), projected."""
     bid, eid = martyr_relative(ledger, f"075150{next(SERIALS):06d}")
     clock.set("2024-02-10")
     ledger.record_payment(
-        "po", payment_id=f"OLD-{bid}", beneficiary_id=bid, entitlement_id=eid, period="2024-01",
+        "po", payment_id=f"JAN-{bid}", beneficiary_id=bid, entitlement_id=eid, period="2024-01",
         amount=2_055_000, paid_on="2024-02-10",
     )  # fmt: skip
     engine.catch_up()
+    return str(bid)
+
+
+def test_a_store_older_than_the_entries_is_rebuilt_when_opened(ledger, engine, clock, database_url):
+    """Read models written before ``rm_audit.entry`` existed (dropped here) get it, filled by the rebuild
+    that opening them starts: the answers equal the log's and the tables a fresh rebuild."""
+    bid = paid_in_february(ledger, engine, clock)
     expected = dump(engine)
     with engine.store.write() as tx:
         tx.execute("ALTER TABLE rm_audit DROP COLUMN entry")
@@ -248,13 +254,7 @@ def test_an_entry_edited_in_the_database_is_named_by_verify(ledger, engine, data
 def test_rows_without_their_entry_are_answered_from_the_log(ledger, engine, clock, database_url):
     """Rows written by a projection process of an older release (its rows hold the column's default):
     the history is read from the log for that beneficiary, the same bytes, as of a moment too."""
-    bid, eid = martyr_relative(ledger, f"075150{next(SERIALS):06d}")
-    clock.set("2024-02-10")
-    ledger.record_payment(
-        "po", payment_id=f"BLANK-{bid}", beneficiary_id=bid, entitlement_id=eid, period="2024-01",
-        amount=2_055_000, paid_on="2024-02-10",
-    )  # fmt: skip
-    engine.catch_up()
+    bid = paid_in_february(ledger, engine, clock)
     changed, _ = execute(
         database_url, "rm_audit", "UPDATE {table} SET entry = '' WHERE stream_id = ? AND seq = 3", (str(bid),)
     )
