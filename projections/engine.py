@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -41,6 +42,8 @@ from projections.views import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ledger.application import BenefitsLedger
 
 TRACKING_NAME = "read_models"
@@ -61,7 +64,7 @@ DEFAULT_BATCH = 2000
 REBUILD_BATCH = 20_000
 AUDIT_COLUMNS = (
     "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
-    "reason", "basis", "data", "hash", "prev_hash",
+    "reason", "basis", "data", "hash", "prev_hash", "entry",
 )  # fmt: skip
 
 
@@ -179,13 +182,29 @@ class ProjectionEngine:
     def catch_up(self, until: int | None = None) -> int:
         """Apply every notification up to ``until`` (default: the end of the log). Returns how many."""
         applied = 0
+        target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
+        if self.position() >= target:  # up to date: a read, without the writers' lock (every query asks)
+            return 0
         with self._lock:
-            target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
             while True:
                 done = self._apply_batch(target)
                 if done == 0:
                     return applied
                 applied += done
+
+    @contextmanager
+    def read_caught_up(self) -> Iterator[Tx]:
+        """A read transaction on the read models holding every event recorded when it is asked for
+        (read-your-writes), in as few round trips as a query can make: the position is checked inside the
+        transaction itself, and only a log that moved on is applied first (then a new transaction)."""
+        target = self.ledger.recorder.max_notification_id() or 0
+        with self.store.read() as tx:
+            if self._position(tx) >= target:
+                yield tx
+                return
+        self.catch_up(until=target)
+        with self.store.read() as tx:
+            yield tx
 
     def _apply_batch(self, target: int) -> int:
         try:

@@ -10,7 +10,8 @@
   month after death"), recoveries, health-insurance cards;
 * ``rm_payment_records`` — who recorded each payment and when (its position in the log: the payments
   list's newest-first order);
-* ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
+* ``rm_audit`` — every event of every stream (audit trail across beneficiaries), with its item of the
+  history as the answer writes it (``entry``);
 * ``rm_rates`` — the rate amendments known at the tracked position;
 * ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
 * ``rm_problems`` — items no rate in force can compute (left out of rosters, listed as problems);
@@ -29,7 +30,7 @@ import orjson
 
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.values import Month
-from ledger.history import event_item
+from ledger.history import event_item, item_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -157,7 +158,8 @@ CREATE TABLE IF NOT EXISTS rm_audit (
     basis TEXT,
     data TEXT NOT NULL,
     hash TEXT NOT NULL,
-    prev_hash TEXT NOT NULL
+    prev_hash TEXT NOT NULL,
+    entry TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS rm_audit_stream ON rm_audit (stream_id, seq);
 CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, recorded_at);
@@ -299,10 +301,15 @@ ADDED_COLUMNS = {
         "item_month": "TEXT NOT NULL DEFAULT ''",
     },
     "rm_payments": {"after_death": "INTEGER NOT NULL DEFAULT 0"},
+    "rm_audit": {"entry": "TEXT NOT NULL DEFAULT ''"},
 }
 # Of those, the ones whose values the domain computes per row (the default is no value): a store that
 # gets them is rebuilt when opened, so that every row holds what the domain says.
-RECOMPUTED_COLUMNS = {"rm_dues": ("overdue_kind", "item_month"), "rm_payments": ("after_death",)}
+RECOMPUTED_COLUMNS = {
+    "rm_dues": ("overdue_kind", "item_month"),
+    "rm_payments": ("after_death",),
+    "rm_audit": ("entry",),
+}
 PAYMENT_COLUMNS = (
     "payment_id", "beneficiary_id", "entitlement_id", "scheme", "period", "amount", "paid_on", "channel",
     "reference", "reversed", "commune_code", "after_death",
@@ -395,7 +402,8 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
 def audit_row(
     notification_id: int, event: LedgerAggregate.Event, state: Beneficiary | None
 ) -> tuple[Any, ...]:
-    """One row of the audit trail."""
+    """One row of the audit trail, ending with the event's item of the history as its JSON (``entry``:
+    what ``GET /v1/beneficiaries/{id}/history`` sends, :func:`projections.history.history_answer`)."""
     item = event_item(event)
     return (
         notification_id,
@@ -411,6 +419,7 @@ def audit_row(
         _json(item["data"]),
         event.event_hash,
         event.prev_hash,
+        item_json(item),
     )
 
 
