@@ -51,6 +51,7 @@ from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
 from ledger.commands.payments import require_approved_roster
 from ledger.csv_cells import Keep, csv_bytes, unwrap
+from ledger.import_workers import record_in_workers
 from ledger.unit_of_work import refuse_beyond_due
 
 log = logging.getLogger(__name__)
@@ -517,10 +518,13 @@ def import_payments(
     batch_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
     from_terms: bool = True,
+    workers: int = 1,
 ) -> ImportReport:
     """Check a confirmation file whole, then record it in batches (see the module's description).
     ``from_terms``: decide on the beneficiaries' stored terms and positions where they stand at the
-    stream's head (the fast path); ``False`` loads every beneficiary whole (the equivalence tests)."""
+    stream's head (the fast path); ``False`` loads every beneficiary whole (the equivalence tests).
+    ``workers`` above 1: that many processes over disjoint beneficiaries (:mod:`ledger.import_workers`;
+    ``progress`` is then called once, at the end)."""
     started = datetime.now().timestamp()  # noqa: DTZ005 - a duration only
     report = ImportReport()
     table = read_table(content, filename)
@@ -532,10 +536,19 @@ def import_payments(
     rates = ledger.rates()
     ids: dict[str, UUID | None] = {}
     loader = BulkLoader(ledger)
-    with fewer_collections():
-        _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
-                     allow_partial=allow_partial, batch_size=batch_size, progress=progress,
-                     from_terms=from_terms)  # fmt: skip
+    if workers > 1 and len(rows) > batch_size:
+        loader.close()
+        record_in_workers(
+            ledger, rows, report, ctx, workers=workers, accept_good_rows=accept_good_rows,
+            allow_partial=allow_partial, batch_size=batch_size, from_terms=from_terms,
+        )  # fmt: skip
+        if progress is not None and report.committed:
+            progress(len(rows), len(rows))
+    else:
+        with fewer_collections():
+            _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
+                         allow_partial=allow_partial, batch_size=batch_size, progress=progress,
+                         from_terms=from_terms)  # fmt: skip
     report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005 - a duration only
     log_import_summary("payments", filename, report.rows, report.errors, report.events, report.committed)
     if report.events:

@@ -23,6 +23,7 @@ from domain.events import RecordContext
 from domain.parts import ONE_OFF
 from domain.positions import write_side_of
 from ledger.bulk import BulkLoader
+from ledger.import_workers import record_in_workers
 from ledger.imports import ImportReport, _checked, check_rows, import_payments, read_table
 from ledger.integrity import verify_streams
 from tests.integration.test_properties import (
@@ -189,3 +190,60 @@ def test_a_payment_file_decided_on_terms_equals_the_one_decided_on_whole_aggrega
         assert verify_streams(app).ok  # the write side of every example equals its replay
     finally:
         app.close()
+
+
+def test_a_file_recorded_by_two_workers_equals_one_recorded_by_one(
+    database_url: str, monkeypatch: Any
+) -> None:
+    """Two groups of eight people, the same file shape for each (one row over what is due): one file
+    imported by one process, the other by two workers over disjoint beneficiaries (each chunk its own
+    transaction). Both record the same, refuse the same row, and the store verifies — its write side
+    and Merkle log kept by every worker's transactions."""
+    spawned: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        spawned.append(kwargs["workers"])
+        record_in_workers(*args, **kwargs)
+
+    monkeypatch.setattr("ledger.imports.record_in_workers", counted)
+    app = _open(database_url, Clock(now=START_DAY.replace(year=2025, month=8, day=20)))
+    try:
+        app.seed_reference_rates()
+        results = []
+        for workers in (1, 2):
+            content = _small_province_file(app, group=workers)
+            report = import_payments(app, content, "file.csv", actor=ACTOR, accept_good_rows=True,
+                                     batch_size=3, workers=workers)  # fmt: skip
+            assert report.committed
+            results.append((report.recorded, report.not_collected, report.events,
+                            [(e.row, e.column) for e in report.errors]))  # fmt: skip
+        assert spawned == [2], "the second file went through the workers"
+        assert results[0] == results[1] == (7, 0, 7, [(5, "amount")])
+        payments = [
+            e for e in (app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 10**6))
+            if isinstance(e, Beneficiary.PaymentRecorded)
+        ]  # fmt: skip
+        assert sorted(e.payment_id for e in payments) == sorted(
+            f"W{g}-{n}" for g in (1, 2) for n in range(8) if n != 3
+        )
+        assert verify_streams(app).ok
+    finally:
+        app.close()
+
+
+def _small_province_file(app: Any, group: int) -> bytes:
+    """Eight people of one commune granted the 80+ allowance from January 2025; a file paying their
+    August, the fourth row 1 đồng over what is due."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for n in range(8):
+        fields, _ = _person("social_assistance", 0, 900_000 + 10 * group + n)
+        agg = app.register_beneficiary(ACTOR, commune_code=COMMUNE, **fields)
+        basis = {"decision_no": f"{group}{n}/QĐ-UBND", "decision_date": "2025-01-05", "issuer": "UBND xã"}
+        ent = app.grant_entitlement(ACTOR, agg.id, scheme="BTXH_ELDERLY_80", effective_from="2025-01",
+                                    basis=basis)  # fmt: skip
+        due = app.beneficiary(agg.id).due_item(ent["entitlement_id"], "2025-08", app.rates()).outstanding
+        writer.writerow([f"W{group}-{n}", str(agg.id), ent["entitlement_id"], "", "2025-08",
+                         str(due + (n == 3)), "2025-08-20", "paid", ""])  # fmt: skip
+    return out.getvalue().encode()
