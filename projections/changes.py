@@ -139,6 +139,7 @@ class RowUpdates:
         written. :class:`~domain.catalogue.RateMissing` when an item cannot be computed (nothing added)."""
         last = horizon(agg)
         keys = set(agg.periods(last))
+        bid = str(agg.id)
         dues: list[tuple[Any, ...]] = []
         gone: list[Key] = []
         overpaid = 0
@@ -151,13 +152,13 @@ class RowUpdates:
             if now is None:
                 gone.append(key)
             elif now != was:
-                dues.append(due_row(agg, now))
+                dues.append(due_row(agg, bid, now))
         self.dues.extend(dues)
         self.gone.extend(gone)
-        self.payments.extend(payment_row(agg, agg.payments[pid]) for pid in sorted(change.payments))
-        self.recoveries.extend(recovery_row(agg, r) for r in agg.recoveries[change.recoveries :])
+        self.payments.extend(payment_row(agg, bid, agg.payments[pid]) for pid in sorted(change.payments))
+        self.recoveries.extend(recovery_row(bid, r) for r in agg.recoveries[change.recoveries :])
         summary = beneficiary_row(agg, last, 0)
-        self.summaries.append((*(summary[i] for i in _SUMMARY_AT), overpaid, str(agg.id)))
+        self.summaries.append((*(summary[i] for i in _SUMMARY_AT), overpaid, bid))
 
     def write(self, tx: Tx) -> None:
         """Write the rows by key."""

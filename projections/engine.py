@@ -63,6 +63,10 @@ BENEFICIARY_EVENTS = tuple(
 DEFAULT_BATCH = 2000
 REBUILD_BATCH = 20_000
 REBUILD_WRITE_CHUNK = 2000  # beneficiaries whose rows a rebuild computes and copies at a time
+STATE_CACHE = 200_000
+"""Beneficiaries whose state the engine keeps between batches (about 20 kB each with two years of
+payments): a province's whole register, so that the payment file of a month finds every state in memory
+— a state not kept is read from the event store, one query per beneficiary."""
 AUDIT_COLUMNS = (
     "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
     "reason", "basis", "data", "hash", "prev_hash",
@@ -78,7 +82,7 @@ class ProjectionEngine:
         store: ReadStore,
         *,
         batch_size: int = DEFAULT_BATCH,
-        cache_size: int = 50_000,
+        cache_size: int = STATE_CACHE,
     ) -> None:
         self.ledger = ledger
         self.store = store

@@ -337,9 +337,9 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
                 ent.granted_on.isoformat() if ent.granted_on else None,
             )
         )  # fmt: skip
-    out.dues.extend(due_row(agg, item) for item in items)
-    out.payments.extend(payment_row(agg, p) for p in agg.payments.values())
-    out.recoveries.extend(recovery_row(agg, r) for r in agg.recoveries)
+    out.dues.extend(due_row(agg, bid, item) for item in items)
+    out.payments.extend(payment_row(agg, bid, p) for p in agg.payments.values())
+    out.recoveries.extend(recovery_row(bid, r) for r in agg.recoveries)
     for card in agg.cards.values():
         out.cards.append(
             (
@@ -368,32 +368,33 @@ def beneficiary_row(agg: Beneficiary, last: Month, overpaid: int) -> tuple[Any, 
     )  # fmt: skip
 
 
-def due_row(agg: Beneficiary, item: DueItem) -> tuple[Any, ...]:
-    """The ``rm_dues`` row of one item: its type on a roster is the domain's, from what is stored
-    (:func:`domain.parts.item_kind`)."""
+def due_row(agg: Beneficiary, bid: str, item: DueItem) -> tuple[Any, ...]:
+    """The ``rm_dues`` row of one item of ``agg`` (whose id is ``bid``): its type on a roster is the
+    domain's, from what is stored (:func:`domain.parts.item_kind`)."""
     month = Month.parse(item.month)
     return (
-        item.entitlement_id, item.period, str(agg.id), item.scheme, item.due, item.paid,
+        item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
         int(item.not_collected), agg.commune_at(month)[0], agg.channel_at(month)["type"], item.withheld,
         item.overdue_kind, item.month,
     )  # fmt: skip
 
 
-def payment_row(agg: Beneficiary, p: Payment) -> tuple[Any, ...]:
-    """The ``rm_payments`` row of one payment (``after_death``: the domain's "paid after death")."""
+def payment_row(agg: Beneficiary, bid: str, p: Payment) -> tuple[Any, ...]:
+    """The ``rm_payments`` row of one payment of ``agg`` (``after_death``: the domain's "paid after
+    death")."""
     month = agg.month_of(p.entitlement_id, p.period)
     return (
-        p.payment_id, str(agg.id), p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
+        p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
         p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
         agg.commune_at(month)[0], int(agg.paid_after_death(p)),
     )  # fmt: skip
 
 
-def recovery_row(agg: Beneficiary, r: dict[str, Any]) -> tuple[Any, ...]:
-    """The ``rm_recoveries`` row of one recovery (thu hồi)."""
+def recovery_row(bid: str, r: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``rm_recoveries`` row of one recovery (thu hồi) of beneficiary ``bid``."""
     recorded = r.get("recorded_on")
     return (
-        str(agg.id),
+        bid,
         r["recovery_id"],
         r["amount"],
         r["method"],
