@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate
     from domain.parts import DueItem
-    from domain.values import Month
     from ledger.adapters.sqlstore import Tx
 
 PAYMENT_EVENTS = (
@@ -100,10 +99,10 @@ def changed_item(agg: Beneficiary, event: LedgerAggregate.Event) -> Key | None:
 class RowChanges:
     """What the payment events of one batch change of one beneficiary whose rows were written before.
 
-    ``horizon`` and ``keys`` (the items with a ``rm_dues`` row) describe the rows as they stand;
-    ``before`` holds each item an event changes, as it was written (the state before the batch)."""
+    ``keys`` are the items with a ``rm_dues`` row (up to the horizon the rows were written to),
+    ``recoveries`` how many ``rm_recoveries`` rows there are; ``before`` holds each item an event
+    changes, as it was written (the state before the batch)."""
 
-    horizon: Month
     keys: frozenset[Key]
     recoveries: int
     before: dict[Key, DueItem] = field(default_factory=dict)
@@ -112,8 +111,7 @@ class RowChanges:
     @classmethod
     def of(cls, agg: Beneficiary) -> RowChanges:
         """The rows of ``agg`` as written (its state before the batch's first event of it)."""
-        last = horizon(agg)
-        return cls(last, frozenset(agg.periods(last)), len(agg.recoveries))
+        return cls(frozenset(agg.periods(horizon(agg))), len(agg.recoveries))
 
     def note(self, agg: Beneficiary, event: LedgerAggregate.Event, rates: RateBook) -> None:
         """Before ``event`` is applied to ``agg``: keep the item it changes as it was written."""
