@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate
+    from domain.parts import DueItem, Payment
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -327,21 +328,7 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
     last = horizon(agg)
     items, failed = agg.computable_items(last, rates)  # an uncomputable item is named, never fatal
     out.problems.extend((bid, eid, why) for eid, why in failed.items())
-    overpaid = sum(i.excess for i in items)
-    channel = agg.payment_channel
-    out.beneficiaries.append(
-        (
-            bid, agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
-            agg.poverty_status, agg.commune_code, agg.province_code, channel["type"],
-            channel.get("bank_code"), channel.get("account_number"), agg.status(last.previous()),
-            agg.date_of_birth.isoformat() if agg.date_of_birth else None, agg.sex,
-            agg.date_of_death.isoformat() if agg.date_of_death else None,
-            agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
-            agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
-            ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
-            int(agg.is_suspension_candidate), overpaid, agg.recovered,
-        )
-    )  # fmt: skip
+    out.beneficiaries.append(beneficiary_row(agg, last, sum(i.excess for i in items)))
     for month in sorted({m for m, _, _ in agg.communes} | {m for m, _ in agg.channels}):
         commune, province = agg.commune_at(month)
         out.places.append((bid, str(month), commune, province, agg.channel_at(month)["type"]))
@@ -357,37 +344,9 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
                 ent.granted_on.isoformat() if ent.granted_on else None,
             )
         )  # fmt: skip
-    for item in items:  # its type on a roster: the domain's, from what is stored (domain.parts.item_kind)
-        month = Month.parse(item.month)
-        commune, _ = agg.commune_at(month)
-        out.dues.append(
-            (
-                item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
-                int(item.not_collected), commune, agg.channel_at(month)["type"], item.withheld,
-                item.overdue_kind, item.month,
-            )
-        )  # fmt: skip
-    for p in agg.payments.values():
-        month = agg.month_of(p.entitlement_id, p.period)
-        out.payments.append(
-            (
-                p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
-                p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
-                agg.commune_at(month)[0], int(agg.paid_after_death(p)),
-            )
-        )  # fmt: skip
-    for r in agg.recoveries:
-        recorded = r.get("recorded_on")
-        out.recoveries.append(
-            (
-                bid,
-                r["recovery_id"],
-                r["amount"],
-                r["method"],
-                r["reference"],
-                recorded.isoformat() if recorded else None,
-            )
-        )
+    out.dues.extend(due_row(agg, bid, item) for item in items)
+    out.payments.extend(payment_row(agg, bid, p) for p in agg.payments.values())
+    out.recoveries.extend(recovery_row(bid, r) for r in agg.recoveries)
     for card in agg.cards.values():
         out.cards.append(
             (
@@ -397,6 +356,58 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
                 agg.commune_at(Month.of(card.valid_from))[0],
             )
         )  # fmt: skip
+
+
+def beneficiary_row(agg: Beneficiary, last: Month, overpaid: int) -> tuple[Any, ...]:
+    """The ``rm_beneficiaries`` row of ``agg`` with its dues lines up to ``last`` (its :func:`horizon`)
+    and ``overpaid``, the sum of its items' excess (:attr:`~domain.parts.DueItem.excess`)."""
+    channel = agg.payment_channel
+    return (
+        str(agg.id), agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
+        agg.poverty_status, agg.commune_code, agg.province_code, channel["type"],
+        channel.get("bank_code"), channel.get("account_number"), agg.status(last.previous()),
+        agg.date_of_birth.isoformat() if agg.date_of_birth else None, agg.sex,
+        agg.date_of_death.isoformat() if agg.date_of_death else None,
+        agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
+        agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
+        ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
+        int(agg.is_suspension_candidate), overpaid, agg.recovered,
+    )  # fmt: skip
+
+
+def due_row(agg: Beneficiary, bid: str, item: DueItem) -> tuple[Any, ...]:
+    """The ``rm_dues`` row of one item of ``agg`` (whose id is ``bid``): its type on a roster is the
+    domain's, from what is stored (:func:`domain.parts.item_kind`)."""
+    month = Month.parse(item.month)
+    return (
+        item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
+        int(item.not_collected), agg.commune_at(month)[0], agg.channel_at(month)["type"], item.withheld,
+        item.overdue_kind, item.month,
+    )  # fmt: skip
+
+
+def payment_row(agg: Beneficiary, bid: str, p: Payment) -> tuple[Any, ...]:
+    """The ``rm_payments`` row of one payment of ``agg`` (``after_death``: the domain's "paid after
+    death")."""
+    month = agg.month_of(p.entitlement_id, p.period)
+    return (
+        p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
+        p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
+        agg.commune_at(month)[0], int(agg.paid_after_death(p)),
+    )  # fmt: skip
+
+
+def recovery_row(bid: str, r: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``rm_recoveries`` row of one recovery (thu hồi) of beneficiary ``bid``."""
+    recorded = r.get("recorded_on")
+    return (
+        bid,
+        r["recovery_id"],
+        r["amount"],
+        r["method"],
+        r["reference"],
+        recorded.isoformat() if recorded else None,
+    )
 
 
 def audit_row(
