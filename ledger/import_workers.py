@@ -25,7 +25,6 @@ from domain.errors import DomainError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from uuid import UUID
 
     from domain.events import RecordContext
     from ledger.application import BenefitsLedger
@@ -110,29 +109,27 @@ def _work(
     """One worker: check and seal its partition, say what it refused, then save it if told to."""
     from ledger.application import open_ledger  # noqa: PLC0415 - in the spawned process only
     from ledger.bulk import BulkLoader, fewer_collections  # noqa: PLC0415
-    from ledger.imports import ImportReport, _checked, _chunks, _save_batch  # noqa: PLC0415
+    from ledger.imports import Checker, ImportReport, _chunks  # noqa: PLC0415
 
     try:
         ledger = open_ledger(url, seed_reference=False, province=province)
         loader = BulkLoader(ledger)
         try:
             rates = ledger.rates()
-            report, refused = ImportReport(), set[int]()
-            ids: dict[str, UUID | None] = {}
-            allow_partial, from_terms = options["allow_partial"], options["from_terms"]
+            report = ImportReport()
+            checker = Checker(ledger, loader, ctx, rates, report, allow_partial=options["allow_partial"],
+                              from_terms=options["from_terms"])  # fmt: skip
             with fewer_collections():
                 batches = []
                 for chunk in _chunks(rows, options["batch_size"]):
-                    batch = _checked(ledger, loader, chunk, ids, ctx, rates, report, refused,
-                                     allow_partial=allow_partial, from_terms=from_terms)  # fmt: skip
+                    batch = checker.check(chunk)
                     batch.seal(rates)
                     batches.append(batch)
                 link.send(("checked", report.errors))
                 if not link.recv():
                     return
                 for batch in batches:
-                    _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused,
-                                allow_partial=allow_partial, from_terms=from_terms)  # fmt: skip
+                    checker.save(batch)
             counts = (report.recorded, report.already_recorded, report.not_collected, report.events)
             link.send(("saved", counts))
         finally:

@@ -582,6 +582,9 @@ def _record_file(
     ctx: RecordContext, rates: RateBook, ids: dict[str, UUID | None], *, accept_good_rows: bool,
     allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None, from_terms: bool,
 ) -> None:  # fmt: skip
+    checker = Checker(
+        ledger, loader, ctx, rates, report, ids, allow_partial=allow_partial, from_terms=from_terms
+    )
     try:
         # Every row meets the ledger's rules before anything is saved; a refused row records nothing (the
         # aggregate refuses before it records). Each chunk is checked, then sealed (its events as they
@@ -591,20 +594,8 @@ def _record_file(
         chunks = list(_chunks(rows, batch_size))
         keep = len(rows) <= KEEP_CHECKED_ROWS
         checked: list[_Batch] = []
-        refused: set[int] = set()
         for chunk in chunks:
-            batch = _checked(
-                ledger,
-                loader,
-                chunk,
-                ids,
-                ctx,
-                rates,
-                report,
-                refused,
-                allow_partial=allow_partial,
-                from_terms=from_terms,
-            )
+            batch = checker.check(chunk)
             if keep:
                 batch.seal(rates)
                 checked.append(batch)
@@ -614,29 +605,65 @@ def _record_file(
         done = 0
         checked.reverse()
         for chunk in chunks:
-            if checked:
-                batch = checked.pop()
-            else:
-                batch = _checked(
-                    ledger,
-                    loader,
-                    chunk,
-                    ids,
-                    ctx,
-                    rates,
-                    report,
-                    refused,
-                    allow_partial=allow_partial,
-                    from_terms=from_terms,
-                )
-            _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused, allow_partial=allow_partial,
-                        from_terms=from_terms)  # fmt: skip
+            checker.save(checked.pop() if checked else checker.check(chunk))
             done += len(chunk)
             if progress is not None:
                 progress(done, len(rows))
     finally:
         loader.close()
     report.committed = True
+
+
+class Checker:
+    """One import's rules over its chunks: what it reads and what it reports, shared by the chunks (the
+    ids resolved, the rows refused) — in one process, or in each worker of :mod:`ledger.import_workers`."""
+
+    def __init__(
+        self, ledger: BenefitsLedger, loader: BulkLoader, ctx: RecordContext, rates: RateBook,
+        report: ImportReport, ids: dict[str, UUID | None] | None = None, *, allow_partial: bool,
+        from_terms: bool,
+    ) -> None:  # fmt: skip
+        self.ledger, self.loader, self.ctx, self.rates, self.report = ledger, loader, ctx, rates, report
+        self.ids: dict[str, UUID | None] = {} if ids is None else ids
+        self.refused: set[int] = set()
+        self.allow_partial, self.from_terms = allow_partial, from_terms
+
+    def check(self, rows: list[PaymentRow]) -> _Batch:
+        """The rows not yet refused applied on the store's state, in memory; a row the rules refuse is
+        reported and refused."""
+        return _checked(
+            self.ledger, self.loader, rows, self.ids, self.ctx, self.rates, self.report, self.refused,
+            allow_partial=self.allow_partial, from_terms=self.from_terms,
+        )  # fmt: skip
+
+    def save(self, batch: _Batch) -> None:
+        """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again
+        on the fresh state and save that, a bounded number of times."""
+        report = self.report
+        for _attempt in range(self.ledger.MAX_ATTEMPTS):
+            if not batch.sealed:
+                batch.seal(self.rates)
+            events = len(batch.stored)
+            try:
+                if batch.stored:
+                    self.ledger.record_stored(batch.stored, batch.side)
+            except IntegrityError as error:
+                refuse_beyond_due(error)  # the database's check, not a concurrent write: nothing to retry
+                # A stream moved on meanwhile (the concurrent write won): check the chunk again on the
+                # fresh state; a row the new state refuses (that month was just paid, say) is reported.
+                batch = self.check(batch.rows)
+                continue
+            self.loader.save_snapshots(batch.aggregates.values())
+            report.recorded += batch.report.recorded
+            report.already_recorded += batch.report.already_recorded
+            report.not_collected += batch.report.not_collected
+            report.events += events
+            return
+        msg = (
+            "the file's beneficiaries kept changing while it was imported; nothing more was recorded, "
+            "try again"
+        )
+        raise DomainError(msg)
 
 
 def _checked(
@@ -660,47 +687,6 @@ def _row_error(row: PaymentRow, error: DomainError) -> RowError:
     """A refused row, named by the field the rule names."""
     field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
     return RowError(row.row, field_name, error.message.split(": ", 1)[-1])
-
-
-def _save_batch(
-    ledger: BenefitsLedger, loader: BulkLoader, batch: _Batch, ids: dict[str, UUID | None],
-    ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
-    from_terms: bool,
-) -> None:  # fmt: skip
-    """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again on
-    the fresh state and save that, a bounded number of times."""
-    for _attempt in range(ledger.MAX_ATTEMPTS):
-        if not batch.sealed:
-            batch.seal(rates)
-        events = len(batch.stored)
-        try:
-            if batch.stored:
-                ledger.record_stored(batch.stored, batch.side)
-        except IntegrityError as error:
-            refuse_beyond_due(error)  # the database's check, not a concurrent write: nothing to retry
-            # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
-            # state; a row the new state refuses (that month was just paid, say) is reported, not saved.
-            batch = _checked(
-                ledger,
-                loader,
-                batch.rows,
-                ids,
-                ctx,
-                rates,
-                report,
-                refused,
-                allow_partial=allow_partial,
-                from_terms=from_terms,
-            )
-            continue
-        loader.save_snapshots(batch.aggregates.values())
-        report.recorded += batch.report.recorded
-        report.already_recorded += batch.report.already_recorded
-        report.not_collected += batch.report.not_collected
-        report.events += events
-        return
-    msg = "the file's beneficiaries kept changing while it was imported; nothing more was recorded, try again"
-    raise DomainError(msg)
 
 
 def write_rejects(

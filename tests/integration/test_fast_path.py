@@ -133,11 +133,13 @@ def test_a_payment_file_decided_on_terms_equals_the_one_decided_on_whole_aggrega
     app.seed_reference_rates()
 
     @given(
-        kind=st.sampled_from(sorted(SCHEMES)),
-        person=st.integers(0, len(PEOPLE) - 1),
-        scheme=st.integers(0, 1),
-        month=st.sampled_from(MONTHS[:12]),
-        cmds=st.lists(COMMANDS, min_size=6, max_size=18),
+        history=st.tuples(
+            st.sampled_from(sorted(SCHEMES)),
+            st.integers(0, len(PEOPLE) - 1),
+            st.integers(0, 1),
+            st.sampled_from(MONTHS[:12]),
+            st.lists(COMMANDS, min_size=6, max_size=18),
+        ),
         rows=st.lists(ROW, min_size=1, max_size=12),
         allow_partial=st.booleans(),
     )
@@ -147,9 +149,9 @@ def test_a_payment_file_decided_on_terms_equals_the_one_decided_on_whole_aggrega
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     def run(
-        kind: str, person: int, scheme: int, month: str, cmds: list[Cmd], rows: list[dict[str, Any]],
-        allow_partial: bool,
-    ) -> None:  # fmt: skip
+        history: tuple[str, int, int, str, list[Cmd]], rows: list[dict[str, Any]], allow_partial: bool
+    ) -> None:
+        kind, person, scheme, month, cmds = history
         clock.now = START_DAY
         serial = next(serials)
         fields, dob = _person(kind, person, serial)
