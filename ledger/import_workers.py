@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import DomainError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
 
     from domain.events import RecordContext
     from ledger.application import BenefitsLedger
-    from ledger.imports import ImportReport, PaymentRow
+
+    PaymentRow = Any  # ledger.imports.PaymentRow (that module imports this one)
+    ImportReport = Any  # ledger.imports.ImportReport
 
 
 def partitions(rows: list[PaymentRow], workers: int) -> list[list[PaymentRow]]:
@@ -42,9 +45,11 @@ def partitions(rows: list[PaymentRow], workers: int) -> list[list[PaymentRow]]:
 
 def record_in_workers(
     ledger: BenefitsLedger, rows: list[PaymentRow], report: ImportReport, ctx: RecordContext, *,
-    workers: int, accept_good_rows: bool, allow_partial: bool, batch_size: int, from_terms: bool,
+    work: Callable[..., None], workers: int, accept_good_rows: bool, allow_partial: bool, batch_size: int,
+    from_terms: bool,
 ) -> None:  # fmt: skip
-    """Check and record ``rows`` in ``workers`` processes (see the module's description)."""
+    """Check and record ``rows`` in ``workers`` processes running ``work`` (a module-level function the
+    spawned processes import: :func:`ledger.imports.work_on_partition`; see the module's description)."""
     if not ledger.database_url:
         msg = "a parallel import needs the ledger's database URL"
         raise ValueError(msg)
@@ -56,7 +61,7 @@ def record_in_workers(
         for part in partitions(rows, workers):
             here, there = spawn.Pipe()
             process = spawn.Process(
-                target=_work,
+                target=work,
                 args=(ledger.database_url, ledger.province, part, ctx, options, there),
                 daemon=True,
             )
@@ -100,40 +105,3 @@ def _answer(link: Connection, expected: str) -> Any:
         msg = f"an import worker answered {kind!r} where {expected!r} was due"
         raise DomainError(msg)
     return payload
-
-
-def _work(
-    url: str, province: str | None, rows: list[PaymentRow], ctx: RecordContext, options: dict[str, Any],
-    link: Connection,
-) -> None:  # fmt: skip
-    """One worker: check and seal its partition, say what it refused, then save it if told to."""
-    from ledger.application import open_ledger  # noqa: PLC0415 - in the spawned process only
-    from ledger.bulk import BulkLoader, fewer_collections  # noqa: PLC0415
-    from ledger.imports import Checker, ImportReport, _chunks  # noqa: PLC0415
-
-    try:
-        ledger = open_ledger(url, seed_reference=False, province=province)
-        loader = BulkLoader(ledger)
-        try:
-            rates = ledger.rates()
-            report = ImportReport()
-            checker = Checker(ledger, loader, ctx, rates, report, allow_partial=options["allow_partial"],
-                              from_terms=options["from_terms"])  # fmt: skip
-            with fewer_collections():
-                batches = []
-                for chunk in _chunks(rows, options["batch_size"]):
-                    batch = checker.check(chunk)
-                    batch.seal(rates)
-                    batches.append(batch)
-                link.send(("checked", report.errors))
-                if not link.recv():
-                    return
-                for batch in batches:
-                    checker.save(batch)
-            counts = (report.recorded, report.already_recorded, report.not_collected, report.events)
-            link.send(("saved", counts))
-        finally:
-            loader.close()
-            ledger.close()
-    except Exception as error:  # noqa: BLE001 - every failure goes back to the parent, named
-        link.send(("failed", f"{type(error).__name__}: {error}"))

@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from multiprocessing.connection import Connection
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
@@ -539,8 +540,9 @@ def import_payments(
     if workers > 1 and len(rows) > batch_size:
         loader.close()
         record_in_workers(
-            ledger, rows, report, ctx, workers=workers, accept_good_rows=accept_good_rows,
-            allow_partial=allow_partial, batch_size=batch_size, from_terms=from_terms,
+            ledger, rows, report, ctx, work=work_on_partition, workers=workers,
+            accept_good_rows=accept_good_rows, allow_partial=allow_partial, batch_size=batch_size,
+            from_terms=from_terms,
         )  # fmt: skip
         if progress is not None and report.committed:
             progress(len(rows), len(rows))
@@ -687,6 +689,42 @@ def _row_error(row: PaymentRow, error: DomainError) -> RowError:
     """A refused row, named by the field the rule names."""
     field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
     return RowError(row.row, field_name, error.message.split(": ", 1)[-1])
+
+
+def work_on_partition(
+    url: str, province: str | None, rows: list[PaymentRow], ctx: RecordContext, options: dict[str, Any],
+    link: Connection,
+) -> None:  # fmt: skip
+    """One worker of :mod:`ledger.import_workers`: check and seal its partition, say what it refused,
+    then save it if told to."""
+    from ledger.application import open_ledger  # noqa: PLC0415 - in the spawned process only
+
+    try:
+        ledger = open_ledger(url, seed_reference=False, province=province)
+        loader = BulkLoader(ledger)
+        try:
+            rates = ledger.rates()
+            report = ImportReport()
+            checker = Checker(ledger, loader, ctx, rates, report, allow_partial=options["allow_partial"],
+                              from_terms=options["from_terms"])  # fmt: skip
+            with fewer_collections():
+                batches = []
+                for chunk in _chunks(rows, options["batch_size"]):
+                    batch = checker.check(chunk)
+                    batch.seal(rates)
+                    batches.append(batch)
+                link.send(("checked", report.errors))
+                if not link.recv():
+                    return
+                for batch in batches:
+                    checker.save(batch)
+            counts = (report.recorded, report.already_recorded, report.not_collected, report.events)
+            link.send(("saved", counts))
+        finally:
+            loader.close()
+            ledger.close()
+    except Exception as error:  # noqa: BLE001 - every failure goes back to the parent, named
+        link.send(("failed", f"{type(error).__name__}: {error}"))
 
 
 def write_rejects(

@@ -876,8 +876,8 @@ def test_audit_log_search_by_actor_dates_type_and_commune(
 
     html = page(inspector, "/pages/nhat-ky", actor="officer")
     text = text_of(html)
-    assert "1 sự kiện" in text  # the payment, the claim of its payment id folded into it
-    assert "Giữ mã duy nhất — Mã chi trả: P-" in text
+    assert "1 sự kiện" in text  # the payment (its payment id is its own data, no claim stream)
+    assert "Mã chi trả P-" in text  # in the record's own data
     assert "22/09/2024 16:00" in text  # recorded at 09:00 UTC, shown in Vietnam's time
     assert "Chi trả hiệu lực 10/08/2024 Nguyễn Văn Ánh Phường Trấn Biên (26041)" in text
     assert "Chế độ Thân nhân liệt sĩ (trợ cấp hằng tháng) (NCC_MARTYR_RELATIVE) Kỳ 08/2024" in text
