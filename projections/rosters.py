@@ -1009,13 +1009,13 @@ def roster_json(
         found = _month_view(engine, target, scope)
         if isinstance(found, RosterRows):
             return RosterJson(found.json_parts(), found.beneficiary_ids(), MONTH_VIEW), info
-        return RosterJson(
-            canonical_parts(found), [line.beneficiary_id for line in found.lines], MONTH_VIEW
-        ), info
+        return _json_of(found), info
     roster, info = roster_view(engine, target, scope, outstanding_only=outstanding_only, as_of=as_of)
-    return RosterJson(
-        canonical_parts(roster), [line.beneficiary_id for line in roster.lines], roster.view
-    ), info
+    return _json_of(roster), info
+
+
+def _json_of(roster: Roster) -> RosterJson:
+    return RosterJson(canonical_parts(roster), [line.beneficiary_id for line in roster.lines], roster.view)
 
 
 def roster_view(
