@@ -12,18 +12,26 @@ dropped at the end unless ``--keep``. What is measured, in this order:
   and the month view (``month_roster``: every line due, with statuses: ``roster_month_view_s``);
   ``roster_json_s`` and ``roster_xlsx_s`` both include the build;
 * ingest: a confirmation CSV made from that roster (one row per item; about 2 % not collected) through
-  ``import_payments``; then the projections catching up over what it wrote;
+  ``import_payments``; then the projections catching up over what it wrote (``catch_up_vs_ingest``);
 * COPY: the same number of rows, as large as the events the import stored, into a scratch table shaped
   like the events table (same columns and indexes), with psycopg's ``cursor.copy()``;
+* library: the eventsourcing library used plainly as a peer, the same number of events as bare
+  one-event aggregates (a few payment fields, no rules), 500 new aggregates per ``Application.save``,
+  with its own ``eventsourcing.postgres`` persistence (database functions off) in a schema of its own
+  (``library_batched_events_per_s``, ``ingest_vs_library``);
 * naive: one ``record_payment`` command per beneficiary (next month's payment) for a sample;
 * decode and rebuild: the whole log read in pages and decoded, then ``engine.rebuild()``;
-* history: one beneficiary with 120 events fetched over HTTP from a real ``ledger serve`` by 8 client
-  threads of 50 requests each;
+* history: one beneficiary with 120 events fetched over HTTP from a real ``ledger serve``, warmed by
+  30 sequential requests (``history_sequential_p50_ms``), then by 8 clients of 50 requests each run in
+  client processes of their own (``--client-processes``, one per client by default: spawned, each
+  client with its own HTTP connection, all started together), so that p99 measures the server;
 * ``--scale M``: roster and history again on a province of M beneficiaries and on a 10,000-beneficiary
   reference province of the same shape (``--scale-months`` of history, 3 by default, to keep the
-  generation of a million beneficiaries within a session), with the ratios M / 10k.
+  generation of a million beneficiaries within a session), with the ratios M / 10k
+  (``scale_roster_vs_base``: the worst of the per-line roster ratios; ``scale_history_vs_base``: p99).
 
-Progress goes to stderr; the figures (and a ``#`` header with the machine) go to stdout.
+Progress goes to stderr; the figures (and a ``#`` header with the machine) go to stdout, and at the end
+a ``#`` summary block of each figure against the issue's target (``met: yes/no``; never asserted).
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import inspect
 import io
 import math
+import multiprocessing
 import os
 import platform
 import random
@@ -47,10 +57,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
@@ -63,7 +76,8 @@ from ledger.application import open_ledger
 from ledger.campaigns import grant_campaign
 from ledger.checkpoints import verify_against
 from ledger.config import parse_database_url
-from ledger.demo import DEFAULT_PROVINCE, VN_TZ, generate_province
+from ledger.demo import DEFAULT_PROVINCE, VN_TZ, WINDOW_MONTHS, generate_province
+from ledger.demo.timeline import MIN_WINDOW_MONTHS
 from ledger.imports import import_payments
 from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
@@ -71,7 +85,7 @@ from projections.exports import roster_xlsx
 from projections.rosters import build_roster, month_roster
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from ledger.application import BenefitsLedger
     from projections.engine import ProjectionEngine
@@ -79,13 +93,16 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ledger_test"
-FIRST_RATED_MONTH = Month(2021, 7)  # the packaged standards start here: no history can go further back
-FULL_MONTHS = 24  # the generator's window (ledger.demo.WINDOW_MONTHS)
+FIRST_RATED_MONTH = Month(2021, 7)  # the packaged standards start here: the history beneficiary's start
+FULL_MONTHS = WINDOW_MONTHS  # the generator's window: two years
+MIN_MONTHS = MIN_WINDOW_MONTHS
 REFERENCE_SIZE = 10_000
 HISTORY_EVENTS = 120
 NOT_COLLECTED_SHARE = 0.02
 ACTOR = "bench"
+LIBRARY_BATCH = 500  # new aggregates per Application.save call of the library peer
 STARTED = time.perf_counter()
+FIGURES: dict[str, object] = {}  # every figure emitted, for the summary against the targets
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -98,7 +115,8 @@ def log(message: str) -> None:
 
 
 def emit(name: str, value: object) -> None:
-    """One figure: ``name: value`` on stdout."""
+    """One figure: ``name: value`` on stdout (and kept in ``FIGURES`` for the summary)."""
+    FIGURES[name] = value
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             text = str(value)
@@ -139,6 +157,13 @@ class LoadSampler:
         self.stop.set()
         samples = self.samples or [os.getloadavg()[0]]
         return f"mean {sum(samples) / len(samples):.2f}, max {max(samples):.2f} ({len(samples)} samples)"
+
+
+def worst(ratios: list[float]) -> float:
+    """The largest of the ratios, NaN when any of them is NaN (or there are none)."""
+    if not ratios or any(math.isnan(value) for value in ratios):
+        return float("nan")
+    return max(ratios)
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -252,6 +277,7 @@ def machine_header(base_url: str, args: argparse.Namespace) -> None:
     header(
         f"run: n={args.n} months={args.months} scale={args.scale or '-'} scale_months={args.scale_months}"
         f" naive_sample={args.naive_sample} http={args.threads}x{args.requests}"
+        f" client_processes={args.client_processes} ingest_workers={args.ingest_workers or 'default'}"
         f" server_workers={args.server_workers} analyze={args.analyze}"
     )
 
@@ -270,13 +296,10 @@ class SteadyClock:
         return self.anchor + timedelta(seconds=time.monotonic() - self.started)
 
 
-def province_today(months: int) -> date:
-    """The generator's ``today`` for ``months`` of history: this month for the full two years, else
-    ``months`` after the first month with packaged rates (the generator has no other depth option)."""
-    if months >= FULL_MONTHS:
-        return datetime.now(VN_TZ).date()
-    target = FIRST_RATED_MONTH.plus(months)
-    return date(target.year, target.month, 15)
+def province_today() -> date:
+    """The generator's ``today``: the present in Viet Nam, whatever the months of history (the window
+    ends the month before; ``generate_province(months=...)`` sets how far back it starts)."""
+    return datetime.now(VN_TZ).date()
 
 
 @dataclass
@@ -299,7 +322,7 @@ def build_province(
     url: str, schema: str, beneficiaries: int, months: int, label: str, *, analyze: bool
 ) -> Province:
     """Generate the province (setup), catch the projections up over it, ANALYZE its tables."""
-    today = province_today(months)
+    today = province_today()
     clock = SteadyClock(datetime(today.year, today.month, today.day, 9, tzinfo=VN_TZ))
     ledger = open_ledger(url, clock=clock, seed_reference=False)
     last = [time.perf_counter()]
@@ -312,7 +335,9 @@ def build_province(
 
     log(f"{label}: generating {beneficiaries:,} beneficiaries ({months} months of history, today {today})")
     started = time.perf_counter()
-    summary = generate_province(ledger, beneficiaries=beneficiaries, today=today, progress=progress)
+    summary = generate_province(
+        ledger, beneficiaries=beneficiaries, today=today, progress=progress, months=months
+    )
     generate_s = time.perf_counter() - started
     log(f"{label}: {summary.events:,} events in {generate_s:.1f} s; catching the projections up")
     engine = open_projections(ledger, url)
@@ -459,15 +484,27 @@ class IngestFigures:
     seconds: float
     state_bytes: float
     topics: list[str]
+    workers: int | None = None  # the import's workers= when the run set it
 
 
-def measure_ingest(province: Province, file: PaymentFile) -> IngestFigures:
+def ingest_options(workers: int | None) -> dict[str, Any]:
+    """``workers=`` for ``import_payments`` when asked for and the import takes it (else its default)."""
+    if workers is None:
+        return {}
+    if "workers" not in inspect.signature(import_payments).parameters:
+        log(f"ingest: this import_payments has no workers parameter; --ingest-workers {workers} ignored")
+        return {}
+    return {"workers": workers}
+
+
+def measure_ingest(province: Province, file: PaymentFile, workers: int | None = None) -> IngestFigures:
     """Time ``import_payments`` over the file; then the average size of the events it stored."""
     ledger = province.ledger
     before = ledger.recorder.max_notification_id() or 0
-    log(f"ingest: importing {file.rows:,} rows ({file.not_collected:,} not collected)")
+    options = ingest_options(workers)
+    log(f"ingest: importing {file.rows:,} rows ({file.not_collected:,} not collected) {options or ''}")
     started = time.perf_counter()
-    report = import_payments(ledger, file.content, "bench-payments.csv", actor="bench-import")
+    report = import_payments(ledger, file.content, "bench-payments.csv", actor="bench-import", **options)
     seconds = time.perf_counter() - started
     if report.errors:
         for error in report.errors[:10]:
@@ -495,7 +532,8 @@ def measure_ingest(province: Province, file: PaymentFile) -> IngestFigures:
                 sql.SQL("SELECT DISTINCT topic FROM {} WHERE notification_id > %s").format(table), (before,)
             ).fetchall()
         ]
-    return IngestFigures(report.rows, report.events, seconds, float(row[0] or 0) if row else 0.0, topics)
+    state_bytes = float(row[0] or 0) if row else 0.0
+    return IngestFigures(report.rows, report.events, seconds, state_bytes, topics, options.get("workers"))
 
 
 def measure_copy(province: Province, rows: int, state_bytes: int, topics: list[str]) -> tuple[float, float]:
@@ -540,6 +578,77 @@ def measure_copy(province: Province, rows: int, state_bytes: int, topics: list[s
         conn.execute(sql.SQL("DROP TABLE {}, {}").format(shaped, bare))
     log(f"copy: {rows:,} rows of {state_bytes} bytes: {rates[0]:,.0f} rows/s (bare table {rates[1]:,.0f})")
     return rates[0], rates[1]
+
+
+class LibraryPayment(Aggregate):
+    """The library peer's payment: a trivial aggregate with one event carrying a few payment fields, no
+    rules (no due amount, no approval, no uniqueness of the payment id)."""
+
+    @event("Recorded")
+    def __init__(self, payment_id: str, entitlement_id: str, period: str, amount: int, paid_on: str) -> None:
+        self.payment_id = payment_id
+        self.entitlement_id = entitlement_id
+        self.period = period
+        self.amount = amount
+        self.paid_on = paid_on
+
+
+class LibraryPeer(Application):
+    """The eventsourcing library used plainly: its PostgreSQL persistence, its default mapper."""
+
+
+def library_env(url: str, schema: str) -> dict[str, str]:
+    """The library's own environment for its PostgreSQL persistence in ``schema`` (database functions
+    off: its plain INSERT path)."""
+    loc = parse_database_url(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": loc.dbname,
+        "POSTGRES_HOST": loc.host,
+        "POSTGRES_PORT": str(loc.port),
+        "POSTGRES_USER": loc.user,
+        "POSTGRES_PASSWORD": loc.password or "",
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "CREATE_TABLE": "y",
+    }
+
+
+def measure_library(province: Province, events: int, batch: int = LIBRARY_BATCH) -> float:
+    """Events/s of the eventsourcing library as a peer: ``events`` new ``LibraryPayment`` aggregates
+    (one event each), ``batch`` per ``Application.save`` call, on the same PostgreSQL in a schema of
+    its own. The aggregates are built inside the timed loop, as the import builds its events."""
+    schema = f"{province.schema}_library"
+    rng = random.Random(17)  # noqa: S311 - a benchmark's sample, not secrets
+    period = str(province.month)
+    paid_on = province.today.isoformat()
+    with fresh_schema(province.url, schema, keep=False) as url:
+        app = LibraryPeer(env=library_env(url, schema))
+        try:
+            started = time.perf_counter()
+            done = 0
+            while done < events:
+                payments = [
+                    LibraryPayment(
+                        f"LIB-{period}-{number:08d}",
+                        str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        period,
+                        2_789_000,
+                        paid_on,
+                    )
+                    for number in range(done, min(done + batch, events))
+                ]
+                app.save(*payments)
+                done += len(payments)
+            seconds = time.perf_counter() - started
+            stored = app.recorder.max_notification_id() or 0
+        finally:
+            app.close()
+    if stored != events:
+        log(f"library: {events:,} events saved but the library's log holds {stored:,}")
+    rate = ratio(events, seconds)
+    log(f"library: {events:,} aggregates, {batch} per save, in {seconds:.2f} s: {rate:,.0f} events/s")
+    return rate
 
 
 def measure_naive(province: Province, roster: Roster, sample: int, limit_s: float) -> tuple[int, float]:
@@ -767,16 +876,150 @@ class HistoryFigures:
     p99_ms: float
     max_ms: float
     requests_per_s: float
+    clients: int = 0
+    processes: int = 0
 
 
-def measure_history(
-    url: str, bid: str, threads: int, per_thread: int, limit_s: float, workers: int = 2
-) -> HistoryFigures:
-    """Sequential warm-up requests, then ``threads`` clients × ``per_thread`` requests at once."""
+@dataclass(frozen=True)
+class HttpLoad:
+    """The shape of the history load: ``clients`` concurrent clients in ``processes`` processes of
+    their own (not the benchmark's), ``requests`` each, against ``ledger serve --workers workers``."""
+
+    clients: int
+    processes: int
+    requests: int
+    limit_s: float
+    workers: int = 2
+
+    def threads_per_process(self) -> list[int]:
+        """The clients of each process, as even as they divide."""
+        processes = max(1, min(self.processes, self.clients))
+        return [self.clients // processes + (i < self.clients % processes) for i in range(processes)]
+
+    def describe(self) -> str:
+        """``8 clients × 50 requests in 8 processes, 2 server workers``."""
+        counts = self.threads_per_process()
+        shape = f"{len(counts)} processes" + (f" of {counts[0]} threads" if max(counts) > 1 else "")
+        return f"{self.clients} clients x {self.requests} requests in {shape}, {self.workers} server workers"
+
+
+# one client's outcome, as plain values across the process boundary: latencies (s), failures, the
+# monotonic time of its first request and of the end of its last (one clock for every process), an error
+ClientOutcome = tuple[list[float], int, float, float, str]
+
+
+def history_client(base: str, headers: dict[str, str], path: str, requests: int, limit_s: float,
+                   opened: threading.Event, start: threading.Event) -> ClientOutcome:  # fmt: skip
+    """One client with its own HTTP connection: opened (and used once) before the start, then
+    ``requests`` requests one after the other, each timed."""
+    latencies: list[float] = []
+    failures = 0
+    first = last = math.nan
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            client.get("/healthz").raise_for_status()  # the connection is open before the clock starts
+            opened.set()
+            start.wait()
+            first = time.monotonic()
+            deadline = first + limit_s
+            for _ in range(requests):
+                if time.monotonic() > deadline:
+                    break
+                started = time.perf_counter()
+                try:
+                    response = client.get(path)
+                except httpx.HTTPError:
+                    failures += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+                failures += response.status_code != 200
+            last = time.monotonic()
+    except (httpx.HTTPError, OSError) as error:
+        return latencies, failures, first, last, f"{type(error).__name__}: {error}"
+    finally:
+        opened.set()
+    return latencies, failures, first, last, ""
+
+
+def history_client_process(
+    base: str, headers: dict[str, str], path: str, threads: int, requests: int, limit_s: float,
+    ready: Any, go: Any, results: Any,
+) -> None:  # fmt: skip
+    """A load-generator process: ``threads`` clients, each with its own HTTP client; says it is ready
+    once every connection is open, starts them all when ``go`` is set, sends back their outcomes."""
+    outcomes: list[ClientOutcome] = []
+    lock = threading.Lock()
+    start = threading.Event()
+    opened = [threading.Event() for _ in range(threads)]
+
+    def run(index: int) -> None:
+        outcome = history_client(base, headers, path, requests, limit_s, opened[index], start)
+        with lock:
+            outcomes.append(outcome)
+
+    pool = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for flag in opened:
+        flag.wait(timeout=120)
+    ready.put(os.getpid())
+    go.wait(timeout=600)
+    start.set()
+    for thread in pool:
+        thread.join(timeout=limit_s + 120)
+    results.put(outcomes)
+
+
+def gather(queue: Any, processes: list[Any], count: int, limit_s: float, what: str) -> list[Any]:
+    """``count`` messages from ``queue``, failing early when a client process has died."""
+    messages: list[Any] = []
+    deadline = time.monotonic() + limit_s
+    while len(messages) < count:
+        try:
+            messages.append(queue.get(timeout=1))
+        except Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in {None, 0}]
+            if dead or time.monotonic() > deadline:
+                msg = f"the HTTP client processes did not {what} (exit codes {dead or 'none yet'})"
+                raise SystemExit(msg) from None
+    return messages
+
+
+def run_clients(base: str, headers: dict[str, str], path: str, load: HttpLoad) -> list[ClientOutcome]:
+    """The load from processes of their own (spawned: fresh interpreters, nothing of the benchmark's
+    heap), started together once every client's connection is open; their outcomes."""
+    context = multiprocessing.get_context("spawn")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    processes = [
+        context.Process(
+            target=history_client_process,
+            args=(base, headers, path, threads, load.requests, load.limit_s, ready, go, results),
+            daemon=True,
+        )
+        for threads in load.threads_per_process()
+    ]
+    for process in processes:
+        process.start()
+    try:
+        gather(ready, processes, len(processes), 300, "become ready")
+        go.set()
+        batches = gather(results, processes, len(processes), load.limit_s + 180, "report")
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=30)
+    return [outcome for batch in batches for outcome in batch]
+
+
+def measure_history(url: str, bid: str, load: HttpLoad) -> HistoryFigures:
+    """Sequential warm-up requests from this process (the server warm), then the load from client
+    processes of their own, so that the latencies measure the server rather than this process."""
     token = ledger_command(url, "users", "add", f"bench-admin-{uuid.uuid4().hex[:6]}", "--role", "admin")
     headers = {"Authorization": f"Bearer {token.strip().splitlines()[-1]}"}
     path = f"/v1/beneficiaries/{bid}/history"
-    with served(url, workers) as base:
+    with served(url, load.workers) as base:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             first = client.get(path)
             first.raise_for_status()
@@ -786,52 +1029,27 @@ def measure_history(
                 started = time.perf_counter()
                 client.get(path).raise_for_status()
                 sequential.append(time.perf_counter() - started)
-        latencies: list[float] = []
-        failures = [0]
-        lock = threading.Lock()
-        deadline = time.monotonic() + limit_s
-        barrier = threading.Barrier(threads)
-
-        def worker() -> None:
-            mine = []
-            bad = 0
-            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-                client.get("/healthz")  # open the connection before the clock starts
-                barrier.wait(timeout=60)
-                for _ in range(per_thread):
-                    if time.monotonic() > deadline:
-                        break
-                    started = time.perf_counter()
-                    try:
-                        response = client.get(path)
-                    except httpx.HTTPError:
-                        bad += 1
-                        continue
-                    mine.append(time.perf_counter() - started)
-                    bad += response.status_code != 200
-            with lock:
-                latencies.extend(mine)
-                failures[0] += bad
-
-        pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-        started = time.perf_counter()
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join(timeout=limit_s + 120)
-        wall = time.perf_counter() - started
+        outcomes = run_clients(base, headers, path, load)
+    latencies = [latency for outcome in outcomes for latency in outcome[0]]
+    for error in {outcome[4] for outcome in outcomes if outcome[4]}:
+        log(f"history: a client failed: {error}")
     if not latencies:
         msg = "no history request succeeded"
         raise SystemExit(msg)
+    starts = [outcome[2] for outcome in outcomes if not math.isnan(outcome[2])]
+    ends = [outcome[3] for outcome in outcomes if not math.isnan(outcome[3])]
+    wall = max(ends) - min(starts) if starts and ends else math.nan
     return HistoryFigures(
         events=events,
         requests=len(latencies),
-        failures=failures[0],
+        failures=sum(outcome[1] for outcome in outcomes) + sum(bool(outcome[4]) for outcome in outcomes),
         sequential_p50_ms=percentile(sequential, 0.5) * 1000,
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
         max_ms=max(latencies) * 1000,
-        requests_per_s=len(latencies) / wall,
+        requests_per_s=ratio(len(latencies), wall),
+        clients=len(outcomes),
+        processes=len(load.threads_per_process()),
     )
 
 
@@ -846,6 +1064,88 @@ def emit_history(figures: HistoryFigures, suffix: str = "") -> None:
     emit(f"history_p99_ms{suffix}", figures.p99_ms)
     emit(f"history_max_ms{suffix}", figures.max_ms)
     emit(f"history_requests_per_s{suffix}", figures.requests_per_s)
+    emit(f"history_clients{suffix}", figures.clients)
+    emit(f"history_client_processes{suffix}", figures.processes)
+
+
+# ---------------------------------------------------------------------------------------------- targets
+
+ROSTER_TARGET_LINES = 100_000  # the targets of the roster are stated for a roster of this many lines
+ROSTER_TARGETS_S = {"roster_json_s": 1.0, "roster_xlsx_s": 5.0}  # seconds for that many lines
+
+
+@dataclass(frozen=True)
+class Target:
+    """One figure of the run against its target: ``met`` is None when the run did not measure it."""
+
+    figure: str
+    value: float | None
+    statement: str
+    met: bool | None
+
+
+def figure_value(figures: Mapping[str, object], name: str) -> float | None:
+    """A figure as a finite number, or None (not measured, or not a number: NaN, infinite, text)."""
+    value = figures.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def targets(figures: Mapping[str, object]) -> list[Target]:
+    """The issue's targets, each with the run's figure (issue 16): nothing here is asserted."""
+    rows: list[Target] = []
+
+    def check(name: str, bound: float | None, *, at_least: bool, statement: str) -> None:
+        value = figure_value(figures, name)
+        met = None
+        if value is not None and bound is not None:
+            met = value >= bound if at_least else value <= bound
+        rows.append(Target(name, value, statement, met))
+
+    check("ingest_events_per_s", 40_000, at_least=True, statement=">= 40,000 events/s")
+    check("ingest_vs_copy", 0.25, at_least=True, statement=">= 0.25 x raw COPY")
+    check("ingest_vs_library", 1.5, at_least=True, statement=">= 1.5 x the library's batched save")
+    check("catch_up_vs_ingest", 1.0, at_least=True, statement=">= 1 (catch-up at least as fast as ingest)")
+    check("rebuild_vs_decode", 0.5, at_least=True, statement=">= 0.5 x raw read-and-decode")
+    lines = figure_value(figures, "roster_lines")
+    for name, per_target in ROSTER_TARGETS_S.items():
+        stated = f"{per_target:g} s per {ROSTER_TARGET_LINES:,} lines"
+        if lines is None:
+            check(name, None, at_least=False, statement=f"<= {stated}")
+            continue
+        bound = per_target * lines / ROSTER_TARGET_LINES
+        check(name, bound, at_least=False, statement=f"<= {bound:.3g} s ({stated}, at {lines:,.0f})")
+    check("history_p99_ms", 20, at_least=False, statement="<= 20 ms")
+    check("scale_roster_vs_base", 2, at_least=False, statement="<= 2 (per line, scale size / 10k)")
+    check("scale_history_vs_base", 2, at_least=False, statement="<= 2 (p99, scale size / 10k)")
+    return rows
+
+
+def figure_text(value: float) -> str:
+    """A figure as ``emit`` writes it, with thousands separated for the large ones."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.3f}"
+    return f"{value:.4f}"
+
+
+def summary_lines(rows: list[Target]) -> list[str]:
+    """The summary block: one ``#`` line per target, ``met: yes``, ``met: no`` or ``not measured``."""
+    width = max(len(row.figure) for row in rows)
+    lines = ["summary: each figure against its target (measured, never asserted)"]
+    for row in rows:
+        value = "-" if row.value is None else figure_text(row.value)
+        met = "not measured" if row.met is None else f"met: {'yes' if row.met else 'no'}"
+        lines.append(f"  {row.figure:<{width}}  {value:>10}  target {row.statement:<58} {met}")
+    return lines
+
+
+def print_summary() -> None:
+    """The summary block of the figures emitted so far."""
+    for line in summary_lines(targets(FIGURES)):
+        header(line)
 
 
 # ---------------------------------------------------------------------------------------------- runs
@@ -932,7 +1232,9 @@ def main_ingest(args: argparse.Namespace, province: Province, roster: Roster) ->
     file = payment_file(roster, province.today)
     for kind, count in sorted(file.skipped.items()):
         log(f"ingest: {count:,} {kind} items of the roster have no row in the file")
-    ingest = measure_ingest(province, file)
+    ingest = measure_ingest(province, file, args.ingest_workers)
+    if ingest.workers is not None:
+        emit("ingest_workers", ingest.workers)
     ingest_events_per_s = ratio(ingest.events, ingest.seconds)
     emit("ingest_rows", ingest.rows)
     emit("ingest_events", ingest.events)
@@ -948,6 +1250,7 @@ def main_ingest(args: argparse.Namespace, province: Province, roster: Roster) ->
     emit("projection_catch_up_events", applied)
     emit("projection_catch_up_s", catch_up_s)
     emit("projection_catch_up_events_per_s", ratio(applied, catch_up_s))
+    emit("catch_up_vs_ingest", ratio(ratio(applied, catch_up_s), ingest_events_per_s))
 
     state_bytes = max(1, round(ingest.state_bytes))
     copy_rate, bare_rate = measure_copy(province, ingest.events, state_bytes, ingest.topics)
@@ -956,6 +1259,11 @@ def main_ingest(args: argparse.Namespace, province: Province, roster: Roster) ->
     emit("copy_rows_per_s", copy_rate)
     emit("copy_bare_rows_per_s", bare_rate)
     emit("ingest_vs_copy", ratio(ingest_events_per_s, copy_rate))
+
+    library_rate = measure_library(province, ingest.events)
+    emit("library_batch", LIBRARY_BATCH)
+    emit("library_batched_events_per_s", library_rate)
+    emit("ingest_vs_library", ratio(ingest_events_per_s, library_rate))
 
     naive_events, naive_s = measure_naive(province, roster, args.naive_sample, args.naive_seconds)
     naive_rate = ratio(naive_events, naive_s)
@@ -1022,10 +1330,9 @@ def main_run(args: argparse.Namespace, url: str, schema: str) -> None:
         main_rebuild(province, analyze=args.analyze)
     finally:
         close_province(province)
-    log(f"history: {args.threads} threads x {args.requests} requests")
-    emit_history(
-        measure_history(url, history_id, args.threads, args.requests, args.http_seconds, args.server_workers)
-    )
+    load = http_load(args)
+    log(f"history: {load.describe()}")
+    emit_history(measure_history(url, history_id, load))
 
 
 @dataclass
@@ -1052,9 +1359,7 @@ def scale_point(
     finally:
         close_province(province)
     log(f"{label}: history over HTTP")
-    history = measure_history(
-        url, history_id, args.threads, args.requests, args.http_seconds, args.server_workers
-    )
+    history = measure_history(url, history_id, http_load(args))
     return ScaleFigures(
         beneficiaries, province.events, province.generate_s, province.catch_up_s, roster, history
     )
@@ -1089,12 +1394,27 @@ def scale_run(args: argparse.Namespace, base_url: str, stamp: str) -> None:
         emit_scale(point, suffix)
         points.append(point)
     small, large = points
+    per_line = []
     for name in ("build_s", "json_s", "xlsx_s"):
         per_line_small = ratio(getattr(small.roster, name), small.roster.lines)
         per_line_large = ratio(getattr(large.roster, name), large.roster.lines)
-        emit(f"roster_{name.removesuffix('_s')}_per_line_ratio_scale", ratio(per_line_large, per_line_small))
+        per_line.append(ratio(per_line_large, per_line_small))
+        emit(f"roster_{name.removesuffix('_s')}_per_line_ratio_scale", per_line[-1])
     emit("history_p50_ratio_scale", ratio(large.history.p50_ms, small.history.p50_ms))
     emit("history_p99_ratio_scale", ratio(large.history.p99_ms, small.history.p99_ms))
+    emit("scale_roster_vs_base", worst(per_line))
+    emit("scale_history_vs_base", ratio(large.history.p99_ms, small.history.p99_ms))
+
+
+def http_load(args: argparse.Namespace) -> HttpLoad:
+    """The history load of the command line."""
+    return HttpLoad(
+        clients=args.threads,
+        processes=args.client_processes,
+        requests=args.requests,
+        limit_s=args.http_seconds,
+        workers=args.server_workers,
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1120,9 +1440,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="do not ANALYZE after the setup and the rebuild (shows the cost of missing statistics)",
     )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=None,
+        help="workers= for import_payments, when it takes one (default: the import's own)",
+    )
     parser.add_argument("--naive-sample", type=int, default=None, help="commands of the naive path")
     parser.add_argument("--naive-seconds", type=float, default=300.0, help="time limit of the naive path")
     parser.add_argument("--threads", type=int, default=8, help="concurrent HTTP clients (8)")
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=None,
+        help="processes the HTTP clients run in, none of them the benchmark's (one per client)",
+    )
     parser.add_argument(
         "--server-workers",
         type=int,
@@ -1134,9 +1466,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 10 or (args.scale and args.scale < 10):
         parser.error("--n and --scale need at least 10 beneficiaries")
-    if args.months < 1 or not 1 <= args.scale_months <= FULL_MONTHS:
-        parser.error("--months and --scale-months must be at least 1 (--scale-months at most 24)")
+    if args.months < MIN_MONTHS or not MIN_MONTHS <= args.scale_months <= FULL_MONTHS:
+        parser.error(f"--months and --scale-months must be at least {MIN_MONTHS} (--scale-months at most 24)")
     args.months = min(args.months, FULL_MONTHS)
+    if args.threads < 1 or (args.client_processes is not None and args.client_processes < 1):
+        parser.error("--threads and --client-processes must be at least 1")
+    args.client_processes = min(args.client_processes or args.threads, args.threads)
     if args.naive_sample is None:
         args.naive_sample = min(args.n, 2000)
     return args
@@ -1167,6 +1502,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale:
         scale_run(args, base_url, stamp)
     emit("total_s", time.perf_counter() - STARTED)
+    print_summary()
     header(f"load average (1 min) during the run: {load.summary()}")
     return 0
 

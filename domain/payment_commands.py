@@ -72,6 +72,7 @@ class PaymentCommands(Dues):
         if value > item.outstanding:
             msg = f"amount {value:,} exceeds what is owed for {key} ({item.outstanding:,} đồng)"
             raise Conflict(msg, "amount")
+        self.decided_due(item)
         self.record(
             self.PaymentRecorded,
             ctx,
@@ -85,6 +86,16 @@ class PaymentCommands(Dues):
             reference=parse_text(reference, "reference", max_length=200, required=False),
         )
         return True
+
+    def decided_due(self, item: DueItem) -> None:
+        """Remember what was due for the item a payment, a deduction or a non-collection is about to be
+        recorded against: the write side's position takes its check against it
+        (:func:`domain.positions.position_changes`) — the due of the decision, not of the state after
+        later events of the same save (a death recorded in the same batch makes the month's due 0, yet
+        the payment was right when it was made). Kept beside the pending events (``_pending_dues``) and
+        taken with them when they are saved: not part of the state, never snapshotted."""
+        decided: dict[tuple[str, str], int] = self.__dict__.setdefault("_pending_dues", {})
+        decided[item.entitlement_id, item.period] = item.due
 
     @staticmethod
     def _period_key(ent: Entitlement, period: object) -> str:
@@ -125,6 +136,7 @@ class PaymentCommands(Dues):
             raise Conflict(f"{ent.scheme_code} for {key} was paid", "period")
         if item.not_collected:
             raise Conflict(f"{ent.scheme_code} for {key} is already recorded as not collected", "period")
+        self.decided_due(item)
         self.record(self.PaymentNotCollected, ctx, entitlement_id=ent.entitlement_id, period=key)
 
     def reverse_payment(self, ctx: RecordContext, payment_id: str) -> Payment:
@@ -188,6 +200,7 @@ class PaymentCommands(Dues):
         text = parse_text(reference, "reference", max_length=200, required=False)
         if method == "deduction":
             item = self._item_to_withhold_from(value, rates, month, entitlement_id, period)
+            self.decided_due(item)
             self.record(
                 self.OverpaymentDeducted,
                 ctx,

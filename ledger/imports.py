@@ -44,7 +44,8 @@ from openpyxl import load_workbook
 
 from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
-from domain.indexes import UniqueClaim, claims_needed, index_id
+from domain.indexes import index_id
+from domain.positions import PaymentIdRow, refuse_another_payment_id
 from domain.values import Month, parse_citizen_id
 from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
@@ -371,7 +372,6 @@ class _Batch:
                  ids: dict[str, UUID | None]) -> None:  # fmt: skip
         self.ledger = ledger
         self.rows = rows
-        self.claims: list[LedgerAggregate] = []
         self.rosters: dict[UUID, IssuedRoster | None] = {}  # the rosters covering the rows, read once
         self.report = ImportReport()
         citizens = {r.citizen_id for r in rows if r.citizen_id and not r.beneficiary_id} - set(ids)
@@ -390,10 +390,7 @@ class _Batch:
         self.aggregates: dict[UUID, Beneficiary] = {
             k: v for k, v in loaded.items() if isinstance(v, Beneficiary)
         }
-        payment_claims = loader.load(index_id("payment_id", r.payment_id) for r in rows)
-        self.payment_claims: dict[str, UniqueClaim] = {
-            c.value: c for c in payment_claims.values() if isinstance(c, UniqueClaim)
-        }
+        self.recorded = ledger.recorded_payments([r.payment_id for r in rows])
 
     def beneficiary_for(self, row: PaymentRow, ids: dict[str, UUID | None]) -> Beneficiary:
         key = row.beneficiary_id or row.citizen_id or ""
@@ -405,8 +402,8 @@ class _Batch:
         return agg
 
     def pending(self) -> list[LedgerAggregate]:
-        """What this chunk records: the changed beneficiaries and the new claims."""
-        return [*(a for a in self.aggregates.values() if a.pending_events), *self.claims]
+        """What this chunk records: the changed beneficiaries."""
+        return [a for a in self.aggregates.values() if a.pending_events]
 
 
 def _entitlement_for(agg: Beneficiary, row: PaymentRow) -> str:
@@ -435,9 +432,8 @@ def _apply(
         agg.record_not_collected(ctx, entitlement_id=eid, period=row.period, rates=rates)
         report.not_collected += 1
         return
-    owner = batch.payment_claims.get(row.payment_id)
-    claims = claims_needed(ctx, owner, "payment_id", row.payment_id, agg.id)  # another's: refused
     if row.payment_id not in agg.payments:  # payments are recorded against approved rosters
+        refuse_another_payment_id(batch.recorded.get(row.payment_id), agg.id)  # another's: refused
         require_approved_roster(
             batch.ledger, agg, entitlement_id=eid, period=row.period, channel=row.channel, cache=batch.rosters
         )
@@ -448,9 +444,15 @@ def _apply(
     )  # fmt: skip
     if created:
         report.recorded += 1
-        for claim in claims:
-            batch.claims.append(claim)
-            batch.payment_claims[row.payment_id] = claim
+        batch.recorded[row.payment_id] = PaymentIdRow(
+            row.payment_id,
+            agg.id,
+            eid,
+            agg.payments[row.payment_id].period,
+            row.amount,
+            row.paid_on,
+            agg.version,
+        )
     else:
         report.already_recorded += 1
 

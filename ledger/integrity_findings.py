@@ -23,6 +23,9 @@ LEAF = "leaf"  # a stored event and its Merkle leaf disagree (or one of them is 
 MERKLE_TREE = "merkle_tree"  # the stored frontier is not the tree of the stored leaves
 CLAIM = "claim"  # a uniqueness claim without its owner, or an owner's value without its claim
 ROSTER_DOCUMENT = "roster_document"  # an issued roster's stored bytes missing or not its recorded hash
+WRITE_SIDE = (
+    "write_side"  # a payment position, payment id or terms row the replay of the streams does not give
+)
 READ_MODEL = "read_model"  # a read-model row that a rebuild from the log does not give
 CHECK_FAILED = "check_failed"  # a check that could not finish (what it could not read is named)
 

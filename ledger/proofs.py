@@ -42,10 +42,10 @@ def payment_stream(ledger: LedgerStore, payment_id: object) -> tuple[str, UUID]:
     """A recorded payment's id as checked and the stream of the beneficiary it was paid to
     (:class:`NotFound` for an unknown payment id)."""
     pid = parse_identifier(payment_id, "payment_id")
-    owner = ledger.claim_owner("payment_id", pid)
+    owner = ledger.recorded_payment(pid)
     if owner is None:
         raise NotFound(f"payment {pid} not found")
-    return pid, UUID(owner.beneficiary_id)
+    return pid, owner.beneficiary_id
 
 
 def payment_proof(ledger: LedgerStore, payment_id: object) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from domain.catalogue import (
 from domain.errors import Conflict, InvalidInput, NotFound, UnknownBeneficiary
 from domain.events import LedgerAggregate, RecordContext
 from domain.indexes import UniqueClaim, claims_needed, index_id
+from domain.positions import PaymentIdRow, WriteSide, write_side_of
 from domain.rates import (
     NCC_TABLES_ID,
     NccTables,
@@ -146,15 +147,27 @@ class LedgerStore(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """The library's ``save``, without its runtime-protocol checks for the ledger's own aggregates
         (on Python 3.11 each ``isinstance`` against a protocol walks the protocol's attributes: a
-        sixth of a bulk import's time). Anything else is collected by the library as usual."""
+        sixth of a bulk import's time). Anything else is collected by the library as usual.
+
+        Beside the events, in their transaction, the write side's rows (:mod:`domain.positions`): each
+        saved beneficiary's payment positions, payment ids and terms — so that the database refuses a
+        payment id used before and a period paid beyond what is due."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        side = kwargs.pop("write_side", None) or WriteSide()
+        rates: RateBook | None = None
         for obj in objs:
             if isinstance(obj, LedgerAggregate):
-                processing_event.events.extend(obj.collect_events())
+                events = obj.collect_events()
+                if isinstance(obj, Beneficiary) and events:
+                    rates = rates or self.rates()
+                    side.extend(write_side_of(obj, events, rates))
+                processing_event.events.extend(events)
                 processing_event.aggregates[obj.id] = obj
             else:
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
+        if side:
+            processing_event.saved_kwargs["write_side"] = side
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
@@ -302,6 +315,21 @@ class LedgerStore(Application[UUID]):
             return None
         assert isinstance(claim, UniqueClaim)  # noqa: S101 - index ids are only used by claims
         return claim
+
+    def recorded_payment(self, payment_id: str) -> PaymentIdRow | None:
+        """The payment a payment id names, from the write side's table of payment ids (the database's
+        unique key on it is what makes a payment id name one payment), if recorded."""
+        tables = self.recorder.write_side  # type: ignore[attr-defined]  # the ledger's recorders
+        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            found: PaymentIdRow | None = tables.payment(cursor, payment_id)
+            return found
+
+    def recorded_payments(self, payment_ids: Sequence[str]) -> dict[str, PaymentIdRow]:
+        """:meth:`recorded_payment` of many payment ids at once (those recorded)."""
+        tables = self.recorder.write_side  # type: ignore[attr-defined]
+        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            found: dict[str, PaymentIdRow] = tables.payments(cursor, payment_ids)
+            return found
 
     def claim_for(self, ctx: RecordContext, kind: str, value: str, owner_id: UUID) -> list[UniqueClaim]:
         """The claim of ``value`` (a citizen ID, a household code, a card number, a payment id) for the

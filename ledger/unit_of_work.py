@@ -91,7 +91,8 @@ def run(store: Store, actor: Actor, decide: Callable[[UnitOfWork], T]) -> T:
         events = [e for a in pending for e in a.pending_events]
         try:
             store.save(*pending)
-        except IntegrityError:
+        except IntegrityError as error:
+            refuse_beyond_due(error)
             log.debug("write conflict, trying again on fresh state", extra={"attempt": attempt + 1})
             time.sleep(random.uniform(0, 0.002 * (2**attempt)))  # noqa: S311 - jitter, not crypto
             continue
@@ -99,6 +100,18 @@ def run(store: Store, actor: Actor, decide: Callable[[UnitOfWork], T]) -> T:
         return result
     msg = "the record was changed by someone else at the same time too often; nothing recorded, try again"
     raise Conflict(msg)
+
+
+def refuse_beyond_due(error: IntegrityError) -> None:
+    """A write the database refused because a period would be paid (or withheld) beyond what is due
+    (the write side's check, :mod:`domain.positions`) is no write conflict to retry: the rules let
+    through what the database does not — 409, nothing recorded."""
+    if "never_more_than_due" in str(error):
+        msg = (
+            "cơ sở dữ liệu từ chối: kỳ này sẽ bị chi quá số phải trả "
+            "(the database refuses to pay beyond what is due)"
+        )
+        raise Conflict(msg, "period") from error
 
 
 def run_attempts(store: Store, attempt_fn: Callable[[], tuple[T, Sequence[LedgerAggregate]]]) -> T:

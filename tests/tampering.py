@@ -26,6 +26,9 @@ TABLES = {
     "leaves": ("merkle_leaves", "benefits_ledger_events_merkle_leaves"),
     "frontier": ("merkle_frontier", "benefits_ledger_events_merkle_frontier"),
     "documents": ("ledger_documents", "ledger_documents"),
+    "payment_ids": ("payment_ids", "benefits_ledger_events_payment_ids"),
+    "payment_positions": ("payment_positions", "benefits_ledger_events_payment_positions"),
+    "beneficiary_terms": ("beneficiary_terms", "benefits_ledger_events_beneficiary_terms"),
 }
 
 

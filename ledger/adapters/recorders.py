@@ -29,6 +29,7 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from ledger.adapters.merkle_tables import MerkleTables
+from ledger.adapters.write_side import WriteSideTables
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
     from psycopg import Cursor
     from psycopg.rows import DictRow
+
+    from domain.positions import WriteSide
 
 COPY_TYPES = ["uuid", "int8", "text", "bytea"]
 
@@ -58,7 +61,9 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(table=SQL("%s"))
         self._qualified_table = qualified
         self.merkle = MerkleTables.postgres(self.datastore.schema, self.events_table_name)
+        self.write_side = WriteSideTables.postgres(self.datastore.schema, self.events_table_name)
         self.sql_create_statements.extend(SQL(s).format() for s in self.merkle.create_statements())
+        self.sql_create_statements.extend(SQL(s).format() for s in self.write_side.create_statements())
 
     def create_table(self) -> None:
         """The tables, then the leaves of a store written before the Merkle log (under the lock)."""
@@ -66,14 +71,18 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             self._lock_table(curs)
             self.merkle.backfill(curs)
+            self.write_side.backfill(curs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The library's last step inside the insert's transaction, once the rows are in (a taken
         version has failed the transaction already, as the library's ``IntegrityError``): the Merkle
-        log's leaves and frontier, under the table lock the insert took (positions follow ids)."""
+        log's leaves and frontier, under the table lock the insert took (positions follow ids), after the
+        write side's rows (:mod:`ledger.adapters.write_side`: a key or check they violate fails the
+        transaction, surfaced by the frontier's read as the library's ``IntegrityError``)."""
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self.write_side.write(curs, kwargs.get("write_side"))
         if stored_events:
             self.merkle.extend(curs, stored_events)
         return ids
@@ -84,11 +93,13 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
         if len(stored_events) < self.copy_threshold or self.datastore.enable_db_functions:
             ids = super().insert_events(stored_events, **kwargs)
         else:
-            ids = self._copy_events(stored_events)
+            ids = self._copy_events(stored_events, kwargs.get("write_side"))
         return ids
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+    def _copy_events(
+        self, stored_events: Sequence[StoredEvent], write_side: WriteSide | None = None
+    ) -> Sequence[int]:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
@@ -106,6 +117,7 @@ class BulkPostgresApplicationRecorder(PostgresApplicationRecorder):
                     )
             curs.execute(self.last_id_statement, (self._qualified_table,))
             row = curs.fetchone()
+            self.write_side.write(curs, write_side)
             # the rows are in (a taken version has failed the COPY): the Merkle log, under the lock
             self.merkle.extend(curs, stored_events, copy=True)
         assert row is not None  # noqa: S101 - currval after an insert always answers

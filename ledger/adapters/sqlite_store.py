@@ -36,6 +36,7 @@ from eventsourcing.sqlite import (
 )
 
 from ledger.adapters.merkle_tables import MerkleTables
+from ledger.adapters.write_side import WriteSideTables
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -106,12 +107,18 @@ class LedgerSQLiteAggregateRecorder(_CreateTablesImmediately, SQLiteAggregateRec
 
 class LedgerSQLiteApplicationRecorder(_CreateTablesImmediately, SQLiteApplicationRecorder):
     """The library's application recorder (the event log), tables created immediately, and the Merkle
-    log (:mod:`ledger.adapters.merkle_tables`) extended in the same transaction as the events."""
+    log (:mod:`ledger.adapters.merkle_tables`) and the write side's tables (:mod:`ledger.adapters.write_side`)
+    extended in the same transaction as the events."""
 
     merkle = MerkleTables.sqlite()
+    write_side = WriteSideTables.sqlite()
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *self.merkle.create_statements()]
+        return [
+            *super().construct_create_table_statements(),
+            *self.merkle.create_statements(),
+            *self.write_side.create_statements(),
+        ]
 
     def create_table(self) -> None:
         """The tables, then the leaves of a store written before the Merkle log (BEGIN IMMEDIATE)."""
@@ -121,6 +128,7 @@ class LedgerSQLiteApplicationRecorder(_CreateTablesImmediately, SQLiteApplicatio
             try:
                 cursor.execute("BEGIN IMMEDIATE")
                 self.merkle.backfill(cursor)
+                self.write_side.backfill(cursor)
                 conn.commit()
             except BaseException:
                 conn.rollback()
@@ -130,6 +138,7 @@ class LedgerSQLiteApplicationRecorder(_CreateTablesImmediately, SQLiteApplicatio
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        self.write_side.write(c, kwargs.get("write_side"))  # payment positions and ids: write_side.py
         if stored_events:
             self.merkle.extend(c, stored_events)
         return ids

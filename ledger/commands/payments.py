@@ -1,5 +1,6 @@
 """Payment commands — chi trả: disbursements (never twice per entitlement and month, never twice by
-payment id), non-collection, reversal, and recovery of overpayments (thu hồi).
+payment id — the aggregate's rules, and the write side's keys in the database: domain/positions.py),
+non-collection, reversal, and recovery of overpayments (thu hồi).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.positions import refuse_another_payment_id
 from domain.rosters import RETURNED, STATUS_LABELS
 from domain.values import parse_identifier
 from ledger import views
@@ -84,8 +86,8 @@ def record_payment(
     bid = parse_beneficiary_id(beneficiary_id)
 
     def decide(agg: Beneficiary) -> tuple[tuple[bool, dict[str, Any]], Sequence[LedgerAggregate]]:
-        claim = ledger.claim_for(ctx, "payment_id", pid, agg.id)
         if pid not in agg.payments:  # a retry of a payment recorded is not a new payment
+            refuse_another_payment_id(ledger.recorded_payment(pid), agg.id)
             require_approved_roster(
                 ledger, agg, entitlement_id=entitlement_id, period=period, channel=channel
             )
@@ -100,7 +102,7 @@ def record_payment(
             reference=reference,
             rates=rates,
         )
-        return (created, views.payment_view(agg, pid)), claim if created else []
+        return (created, views.payment_view(agg, pid)), []
 
     return ledger.update(bid, decide, by=actor)
 
@@ -127,7 +129,7 @@ def reverse_payment(ledger: LedgerStore, actor: Actor, payment_id: object, *, re
     """Reverse a payment recorded by mistake (found by its payment id)."""
     ctx = ledger.context(actor, reason)
     pid = _payment_id(payment_id, "is required")
-    owner = ledger.claim_owner("payment_id", pid)
+    owner = ledger.recorded_payment(pid)
     if owner is None:
         raise NotFound(f"payment {pid} not found")
 

@@ -13,7 +13,7 @@ from domain.values import CITIZEN_ID_PROVINCES, Month, months_between
 from ledger.adapters.communes import Commune, communes_of
 from ledger.demo.names import FAMILY_NAMES, draw_name, weighted
 from ledger.demo.summary import SyntheticSummary
-from ledger.demo.timeline import VN_TZ, day_in, plus_years, simulated_months
+from ledger.demo.timeline import VN_TZ, WINDOW_MONTHS, day_in, plus_years, simulated_months
 
 if TYPE_CHECKING:
     from domain.catalogue import RateBook
@@ -138,13 +138,22 @@ class Person:
 
 
 class Province:
-    def __init__(self, *, seed: int, today: date, province: str, rates: RateBook, count: int) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        today: date,
+        province: str,
+        rates: RateBook,
+        count: int,
+        months: int = WINDOW_MONTHS,
+    ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not secrets
         self.today = today
         self.rates = rates
         self.count = count
-        self.first_month, self.last_month = simulated_months(today)
+        self.first_month, self.last_month = simulated_months(today, months)
         self.months = months_between(self.first_month, self.last_month)
         self.month_index = {m: i for i, m in enumerate(self.months)}
         # Nothing is recorded after yesterday evening: the demo's "now" comes after every event.

@@ -14,7 +14,7 @@ from domain.snapshots import BeneficiarySnapshot
 from ledger.adapters.communes import configured_province, parse_province
 from ledger.demo.population import Province
 from ledger.demo.story import Story
-from ledger.demo.timeline import VN_TZ, simulated_months
+from ledger.demo.timeline import VN_TZ, WINDOW_MONTHS, simulated_months
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,11 +45,13 @@ def generate_province(
     province: str | None = None,
     batch_size: int = 100,
     progress: Callable[[int, int], None] | None = None,
+    months: int = WINDOW_MONTHS,
 ) -> SyntheticSummary:
     """Fill ``app``'s store with a synthetic province and return what was written.
 
     ``today`` (default: the ledger clock's date in Viet Nam) ends the simulation: two years of
-    monthly payments up to the month before it; nothing is recorded after the day before ``today``.
+    monthly payments up to the month before it (``months`` for a shorter window, at least 2, as the
+    benchmark's scale mode uses); nothing is recorded after the day before ``today``.
     ``province`` defaults to ``LEDGER_PROVINCE`` or 75 (Đồng Nai). The packaged reference rates are
     recorded as of a few days before the first simulated month, unless the store already holds them
     (open it with ``open_ledger(..., seed_reference=False)`` so that "as of" views of the past see
@@ -64,10 +66,10 @@ def generate_province(
     position = app.recorder.max_notification_id() or 0
     code = parse_province(province) if province else configured_province() or DEFAULT_PROVINCE
     day = today or app.clock().astimezone(VN_TZ).date()
-    first, _ = simulated_months(day)
+    first, _ = simulated_months(day, months)
     before = datetime.combine(first.first_day() - timedelta(days=3), datetime.min.time(), VN_TZ)
     rate_events = _seed_rates(app, before.replace(hour=8))
-    pv = Province(seed=seed, today=day, province=code, rates=app.rates(), count=beneficiaries)
+    pv = Province(seed=seed, today=day, province=code, rates=app.rates(), count=beneficiaries, months=months)
     summary = pv.summary
     summary.rate_events = rate_events
     digest = hashlib.sha256()

@@ -418,7 +418,6 @@ class Story:
                 channel=how,
                 reference=reference,
             )
-            self.claims.append(UniqueClaim.claim(ctx, "payment_id", payment_id, self.p.bid))
             self.payments_for[key] += 1
             self.s.payments += 1
             self.s.amount_paid += item.outstanding

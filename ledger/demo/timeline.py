@@ -11,12 +11,16 @@ from domain.values import VIETNAM_TIME, Month
 
 VN_TZ = VIETNAM_TIME  # the business day is Vietnam's (domain.values.vietnam_today)
 WINDOW_MONTHS = 24
+MIN_WINDOW_MONTHS = 2
 FOREVER = Month(9999, 12)
 
 
-def simulated_months(today: date) -> tuple[Month, Month]:
-    """The two years simulated before ``today``: up to the month before it, from no earlier than the
-    first month for which the packaged standards have a rate (2021-07)."""
+def simulated_months(today: date, months: int = WINDOW_MONTHS) -> tuple[Month, Month]:
+    """The ``months`` simulated before ``today`` (two years by default): up to the month before it, from
+    no earlier than the first month for which the packaged standards have a rate (2021-07)."""
+    if months < MIN_WINDOW_MONTHS:
+        msg = f"a simulation covers at least {MIN_WINDOW_MONTHS} months (newcomers join after the first)"
+        raise ValueError(msg)
     last = Month.of(today).previous()
     entries = reference_rate_entries()
     earliest = max(
@@ -26,7 +30,7 @@ def simulated_months(today: date) -> tuple[Month, Month]:
     if last < earliest:
         msg = f"today must fall after {earliest}: the packaged standards start in {earliest}"
         raise ValueError(msg)
-    return max(earliest, last.plus(-(WINDOW_MONTHS - 1))), last
+    return max(earliest, last.plus(-(months - 1))), last
 
 
 def last_day(month: Month) -> date:

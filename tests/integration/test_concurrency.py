@@ -155,11 +155,16 @@ def check_stream(app: BenefitsLedger, setup: Setup) -> tuple[Beneficiary, list[A
     assert state.version == len(events)
     payments = [e for e in events if isinstance(e, Beneficiary.PaymentRecorded)]
     assert sorted(state.payments) == sorted(e.payment_id for e in payments)
-    # Every claimed payment id belongs to a payment of this stream, and the other way round.
+    # Every recorded payment id (the write side's key) names a payment of this stream, and the other way
+    # round; the stream's positions add up to what its payments say.
     for event in payments:
-        claim = app.claim_owner("payment_id", event.payment_id)
-        assert claim is not None
-        assert claim.beneficiary_id == str(setup.beneficiary_id)
+        recorded = app.recorded_payment(event.payment_id)
+        assert recorded is not None
+        assert (recorded.beneficiary_id, recorded.period, recorded.amount) == (
+            setup.beneficiary_id,
+            event.period,
+            event.amount,
+        )
     report = verify_streams(app)
     assert report.ok, report.as_dict()
     return state, payments
@@ -181,7 +186,7 @@ def test_the_same_month_under_eight_payment_ids_is_paid_once(ledgers, setup):
     assert state.paid == {(setup.entitlement_id, "2024-09"): MONTHLY}
     # A refused attempt leaves no claim on its payment id: the id is still free for a real payment.
     for n in set(range(THREADS)) - set(winners):
-        assert ledgers[0].claim_owner("payment_id", f"same-month-{n}") is None
+        assert ledgers[0].recorded_payment(f"same-month-{n}") is None
 
 
 def test_eight_different_months_are_all_recorded(ledgers, setup):
@@ -281,9 +286,9 @@ def test_one_payment_id_raced_for_eight_beneficiaries_goes_to_one(ledgers, setup
     winners = [n for n, r in enumerate(results) if not isinstance(r, BaseException)]
     assert len(winners) == 1
     assert all(r.field == "payment_id" for r in results if isinstance(r, Conflict))
-    claim = app.claim_owner("payment_id", "shared-id")
-    assert claim is not None
-    assert claim.beneficiary_id == str(people[winners[0]].beneficiary_id)
+    recorded = app.recorded_payment("shared-id")
+    assert recorded is not None
+    assert recorded.beneficiary_id == people[winners[0]].beneficiary_id
     for n, person in enumerate(people):
         assert len(check_stream(app, person)[1]) == (1 if n == winners[0] else 0)
 
@@ -350,18 +355,18 @@ def _sql(url: str, statements: list[str]) -> None:
 FAIL_CLAIMS = {
     "sqlite": [
         (
-            "CREATE TRIGGER fail_claims BEFORE INSERT ON stored_events WHEN NEW.topic LIKE '%ValueClaimed' "
+            "CREATE TRIGGER fail_claims BEFORE INSERT ON payment_ids "
             "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"
         )
     ],
     "postgres": [
         (
             "CREATE FUNCTION {schema}.fail_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.topic LIKE '%ValueClaimed' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; "
+            "RAISE EXCEPTION 'disk full (simulated)'; "
             "RETURN NEW; END $$"
         ),
         (
-            "CREATE TRIGGER fail_claims BEFORE INSERT ON {schema}.benefits_ledger_events "
+            "CREATE TRIGGER fail_claims BEFORE INSERT ON {schema}.benefits_ledger_events_payment_ids "
             "FOR EACH ROW EXECUTE FUNCTION {schema}.fail_claims()"
         ),
     ],
@@ -370,8 +375,9 @@ HEAL = {"sqlite": ["DROP TRIGGER fail_claims"], "postgres": ["DROP FUNCTION {sch
 
 
 def test_a_save_failing_midway_records_nothing_and_the_retry_records_once(setup):
-    """The payment and its payment-id claim are one transaction: when the store fails on the claim
-    (after the payment's row was written), neither is kept; the same request later records once."""
+    """The payment and its payment-id row (the write side) are one transaction: when the store fails on
+    that row (after the payment's event was written), neither is kept; the same request later records
+    once."""
     backend = parse_database_url(setup.url).backend
     app = _open(setup.url)
     app.MAX_ATTEMPTS = 2  # the simulated failure is not a write conflict: do not wait through retries
@@ -384,7 +390,7 @@ def test_a_save_failing_midway_records_nothing_and_the_retry_records_once(setup)
         state = app.beneficiary(setup.beneficiary_id)
         assert state.version == before
         assert "fault-1" not in state.payments
-        assert app.claim_owner("payment_id", "fault-1") is None
+        assert app.recorded_payment("fault-1") is None
         assert verify_streams(app).ok
         _sql(setup.url, HEAL[backend])
         assert pay(app, setup, "fault-1", "2024-11")[0] is True

@@ -20,11 +20,10 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.beneficiary import Beneficiary
 from domain.events import event_content_hash
-from domain.indexes import index_id
 from domain.rates import rate_schedule_id
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.integrity import verify_stream, verify_streams
-from tests.tampering import count_rows, delete_event, read_row, write_state, write_topic
+from tests.tampering import count_rows, delete_event, execute, read_row, write_state, write_topic
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -133,9 +132,11 @@ def test_an_untouched_store_verifies_with_exact_counts(history):
     lan, minh = history.app.beneficiary(history.lan), history.app.beneficiary(history.minh)
     assert lan.version == 2 + 3 + 2  # registered, granted, three payments, a reversal, a payment
     assert minh.version == 3
-    # Streams: two rate schedules, two beneficiaries, two citizen-ID claims, one claim per payment id.
-    streams = RATE_STREAMS + 2 + 2 + len(history.payment_ids)
-    events = RATE_EVENTS + lan.version + minh.version + 2 + len(history.payment_ids)
+    # Streams: two rate schedules, two beneficiaries, two citizen-ID claims (payment ids are the write
+    # side's key, not streams).
+    streams = RATE_STREAMS + 2 + 2
+    events = RATE_EVENTS + lan.version + minh.version + 2
+    assert all(history.app.recorded_payment(pid) is not None for pid in history.payment_ids)
     report = verify_streams(history.app)
     assert report.ok
     assert report.first_broken is None
@@ -280,22 +281,38 @@ def test_two_swapped_events_are_found(history):
     assert {(x.stream_id, x.version) for x in report.broken} >= {(str(history.lan), first)}
 
 
-def test_a_redirected_payment_id_claim_and_an_altered_rate_are_found(history):
-    """Other streams are chained too: a claim pointed at another beneficiary, a decree's amount."""
-    claim = index_id("payment_id", "075040022222-2024-07")
-    _, state = read_row(history.url, claim, 1)
-    assert state["beneficiary_id"] == str(history.minh)
-    write_state(history.url, claim, 1, {**state, "beneficiary_id": str(history.lan)})
+def test_a_redirected_payment_id_and_an_altered_rate_are_found(history):
+    """A payment id's row of the write side pointed at another beneficiary is named (the replay of
+    Minh's stream holds that payment); a decree's amount altered breaks the rate stream's chain."""
+    changed, _ = execute(
+        history.url, "payment_ids", "UPDATE {table} SET beneficiary_id = ? WHERE payment_id = ?",
+        (history.lan, "075040022222-2024-07"),
+    )  # fmt: skip
+    assert changed == 1
     rates = rate_schedule_id("BTXH_STANDARD", None)
     _, amended = read_row(history.url, rates, 3)
     assert amended["amount"] == 500_000
     write_state(history.url, rates, 3, {**amended, "amount": 400_000})
     report = verify_streams(history.app)
     found = {(b.stream_id, b.version, b.event_type) for b in report.broken}
-    assert found == {(str(claim), 1, "ValueClaimed"), (str(rates), 3, "RateAmended")}
-    assert report.first_broken is not None
-    assert report.first_broken.stream_id == str(rates)  # first in log order: seeded before any claim
-    assert report.as_dict()["broken_count"] == 2
+    assert found == {(str(rates), 3, "RateAmended")}
+    side = [f for f in report.findings if f.kind == "write_side"]
+    assert [(f.stream_id, "075040022222-2024-07" in f.message) for f in side] == [(str(history.minh), True)]
+
+
+def test_a_position_lowered_to_let_a_month_be_paid_again_is_found(history):
+    """An insider lowers the paid amount of Minh's July position (so that the database's check would let
+    July be paid again): ``ledger verify`` names the position against the replay of the stream."""
+    minh = history.app.beneficiary(history.minh)
+    eid = next(iter(minh.entitlements))
+    changed, _ = execute(
+        history.url, "payment_positions",
+        "UPDATE {table} SET paid = 0 WHERE entitlement_id = ? AND period = ?", (eid, "2024-07"),
+    )  # fmt: skip
+    assert changed == 1
+    report = verify_streams(history.app)
+    side = [f for f in report.findings if f.kind == "write_side"]
+    assert [(f.stream_id, f"{eid} 2024-07" in f.message) for f in side] == [(str(history.minh), True)]
 
 
 def test_bytes_that_are_not_an_event_are_reported(history):
@@ -320,9 +337,12 @@ def test_a_rewritten_last_event_with_its_hash_recomputed_is_found(history):
     report = verify_streams(history.app)
     assert not report.ok
     assert report.first_broken is None  # the chain itself holds...
-    leaf = [(f.kind, f.stream_id, f.version) for f in report.findings]
+    leaf = [(f.kind, f.stream_id, f.version) for f in report.findings if f.kind != "write_side"]
     assert leaf == [("leaf", str(history.lan), version)]  # ...its Merkle leaf does not
     assert "altered" in report.findings[0].message
+    # and the write side, written in the payment's transaction, still says 360,000 đồng was paid
+    side = [f.message for f in report.findings if f.kind == "write_side"]
+    assert side, "the payment-id row and the position disagree with the forged event"
 
 
 def test_a_deleted_last_event_is_found(history):
@@ -331,7 +351,8 @@ def test_a_deleted_last_event_is_found(history):
     report = verify_streams(history.app)
     assert not report.ok
     assert report.first_broken is None
-    (finding,) = report.findings
+    (finding,) = [f for f in report.findings if f.kind != "write_side"]
+    assert {f.stream_id for f in report.findings if f.kind == "write_side"} == {str(history.lan)}
     assert (finding.kind, finding.stream_id, finding.version) == (
         "stream_head",
         str(history.lan),

@@ -82,7 +82,7 @@ def _plain(value: Any) -> Any:
 
 def without_pending(agg: Beneficiary) -> dict[str, Any]:
     """The aggregate's attributes, but its pending events."""
-    return {k: v for k, v in vars(agg).items() if k != "_pending_events"}
+    return {k: v for k, v in vars(agg).items() if not k.startswith("_pending")}  # events and their dues
 
 
 def digest(agg: Beneficiary) -> str:

@@ -37,7 +37,7 @@ def replay(ledger: BenefitsLedger, stream: UUID) -> Any:
 
 
 def state(agg: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(agg).items() if k != "_pending_events"}
+    return {k: v for k, v in vars(agg).items() if not k.startswith("_pending")}  # events and their dues
 
 
 @pytest.fixture
