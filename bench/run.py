@@ -1443,8 +1443,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ingest-workers",
         type=int,
-        default=None,
-        help="workers= for import_payments, when it takes one (default: the import's own)",
+        default=2,
+        help="workers= for import_payments (processes over disjoint beneficiaries; default 2, a core each)",
     )
     parser.add_argument("--naive-sample", type=int, default=None, help="commands of the naive path")
     parser.add_argument("--naive-seconds", type=float, default=300.0, help="time limit of the naive path")

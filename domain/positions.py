@@ -218,4 +218,9 @@ def restore_terms(
             agg.not_collected.add((eid, period))
     for payment in payments:
         agg.payments[payment.payment_id] = payment
+    agg.__dict__[PARTIAL] = True  # BeneficiarySnapshot.take refuses it: the state is not whole
     return agg
+
+
+PARTIAL = "_partial_from_terms"
+"""Marks an aggregate restored by :func:`restore_terms` (never snapshotted, never shown)."""

@@ -17,6 +17,7 @@ final.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
@@ -37,6 +38,7 @@ STATUS_LABELS = {PREPARED: "Chờ phê duyệt", ISSUED: "Đã phát hành", RET
 """The Vietnamese name of each status, shown on pages, files and the command line."""
 
 
+@functools.lru_cache(maxsize=65_536)  # a payment file asks for the same few per row
 def roster_id(month: Month, commune_code: str | None, channel: str | None) -> UUID:
     """The stream id of the roster of a month and scope."""
     return uuid5(NAMESPACE_ROSTERS, f"{month}:{commune_code or '*'}:{channel or '*'}")

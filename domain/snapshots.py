@@ -161,6 +161,9 @@ class BeneficiarySnapshot(Snapshot):
         if not isinstance(aggregate, Beneficiary):
             msg = f"only beneficiaries are snapshotted, not {type(aggregate).__name__}"
             raise TypeError(msg)
+        if aggregate.__dict__.get("_partial_from_terms"):  # domain.positions.PARTIAL
+            msg = "a beneficiary restored from its terms only (a bulk import's) is not snapshotted"
+            raise TypeError(msg)
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,

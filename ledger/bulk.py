@@ -30,6 +30,9 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.beneficiary import Beneficiary
+from domain.indexes import index_id
+from domain.parts import ONE_OFF, Payment
+from domain.positions import PaymentIdRow, restore_terms
 from domain.snapshots import BeneficiarySnapshot, state_of
 from ledger.adapters.sqlstore import ReadStore, open_read_store
 from ledger.config import parse_database_url
@@ -37,6 +40,7 @@ from ledger.config import parse_database_url
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
+    from ledger.adapters.write_side import WriteSideTables
     from ledger.application import BenefitsLedger
 
 CHUNK = 500
@@ -89,11 +93,80 @@ class BulkLoader:
             self.snapshot_table = f'"{schema}"."{snapshot_table}"' if snapshot_table else ""
         #: Stream → version of the snapshot it was loaded from (0: replayed from the start).
         self.snapshot_versions: dict[UUID, int] = {}
+        #: Streams loaded partially from their terms (never snapshotted).
+        self.partial: set[UUID] = set()
         self.rejected_snapshots = 0
 
     def close(self) -> None:
         """Release the connection."""
         self.store.close()
+
+    def load_for_payments(
+        self, stream_ids: Iterable[UUID], periods: Iterable[str], recorded: dict[str, PaymentIdRow]
+    ) -> dict[UUID, Any]:
+        """The beneficiaries of ``stream_ids`` as a payment file's rules need them: from their stored
+        terms with the positions of ``periods`` and their payments among the ``recorded`` ones (the
+        payment-id rows of the file's payment ids)
+        (:func:`domain.positions.restore_terms`, no events decoded) where the terms row stands at the
+        stream's head — its version and hash are those of the last stored event — and whole
+        (:meth:`load`) where it does not (no terms yet, or stale). A partial aggregate is decided on and
+        saved like a whole one (its events are the same); it is never snapshotted."""
+        wanted = list(dict.fromkeys(stream_ids))
+        keys = sorted(set(periods) | {ONE_OFF})
+        tables: WriteSideTables = self.ledger.recorder.write_side  # type: ignore[attr-defined]
+        found: dict[UUID, Any] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            with self.ledger.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+                terms = tables.terms_of(cursor, chunk)
+                current = self._at_head({s: (v, h) for s, (v, h, _) in terms.items()})
+                positions = tables.positions_of(cursor, current, keys)
+            owned: dict[UUID, list[Payment]] = {}
+            for row in recorded.values():
+                owned.setdefault(row.beneficiary_id, []).append(
+                    Payment(row.payment_id, row.entitlement_id, row.period, row.amount, row.paid_on, "", "")
+                )
+            for stream in current:
+                version, head, content = terms[stream]
+                found[stream] = restore_terms(
+                    content, stream, version, head, positions.get(stream, ()), owned.get(stream, ())
+                )
+                self.partial.add(stream)
+            found.update(self.load(s for s in chunk if s not in found))
+        return found
+
+    def claim_owners(self, kind: str, values: Iterable[str]) -> dict[str, UUID]:
+        """The beneficiary each of ``values`` (citizen IDs, say) is claimed for, read from the claim
+        streams' stored first events without building the claim aggregates (a payment file names
+        thousands); a claim whose stored value is not the one its stream id derives from is left out."""
+        wanted = {index_id(kind, v): v for v in dict.fromkeys(values)}
+        found: dict[str, UUID] = {}
+        ids = list(wanted)
+        for start in range(0, len(ids), CHUNK * 4):
+            for originator_id, version, _, state in self._events(ids[start : start + CHUNK * 4], {}):
+                stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+                if int(version) != 1:
+                    continue
+                data = orjson.loads(bytes(state))
+                value = wanted[stream]
+                if data.get("kind") == kind and data.get("value") == value:
+                    found[value] = UUID(str(data["beneficiary_id"]))
+        return found
+
+    def _at_head(self, heads: dict[UUID, tuple[int, str]]) -> list[UUID]:
+        """The streams of ``heads`` whose last stored event is at that version with that hash."""
+        if not heads:
+            return []
+        rows = self._events(list(heads), {s: v for s, (v, _) in heads.items()})
+        count: dict[UUID, int] = {}
+        good: set[UUID] = set()
+        for originator_id, version, _, state in rows:
+            stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+            count[stream] = count.get(stream, 0) + 1
+            expected_version, head = heads[stream]
+            if int(version) == expected_version and f'"event_hash":"{head}"'.encode() in bytes(state):
+                good.add(stream)
+        return [s for s in heads if s in good and count.get(s) == 1]
 
     def load(self, stream_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """The current aggregate of every stream in ``stream_ids`` that exists."""
@@ -285,6 +358,7 @@ class BulkLoader:
             BeneficiarySnapshot.take(agg)
             for agg in aggregates
             if isinstance(agg, Beneficiary)
+            and agg.id not in self.partial
             and not agg.pending_events
             and agg.version - self.snapshot_versions.get(agg.id, 0) >= lag
         ]

@@ -7,11 +7,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
+
 from domain.beneficiary import Beneficiary
 from domain.errors import InvalidInput, NotFound
 from domain.values import VIETNAM_TIME, end_of_vietnam_day
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from domain.events import LedgerAggregate
     from ledger.application import BenefitsLedger
 
@@ -93,6 +97,18 @@ def event_item(event: LedgerAggregate.Event) -> dict[str, Any]:
         "hash": event.event_hash,
         "prev_hash": event.prev_hash,
     }
+
+
+def item_json(item: dict[str, Any]) -> str:
+    """One item of the history as its answer writes it: compact JSON, the keys in :func:`event_item`'s
+    order (a value JSON cannot hold — none today — written as its text rather than refused)."""
+    return orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def history_json(entries: Iterable[str]) -> bytes:
+    """The history's answer, ``{"items": [...]}``, from its items' JSON (:func:`item_json`), in order:
+    the same bytes as the items serialised together."""
+    return ('{"items":[' + ",".join(entries) + "]}").encode()
 
 
 def beneficiary_history(ledger: BenefitsLedger, key: object, as_of: object = None) -> list[dict[str, Any]]:

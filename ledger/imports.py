@@ -39,18 +39,20 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from openpyxl import load_workbook
 
 from domain.beneficiary import Beneficiary
 from domain.errors import DomainError, InvalidInput, NotFound
-from domain.indexes import index_id
-from domain.positions import PaymentIdRow, refuse_another_payment_id
+from domain.positions import PARTIAL, PaymentIdRow, WriteSide, refuse_another_payment_id, write_side_of
+from domain.rosters import IssuedRoster, roster_id
 from domain.values import Month, parse_citizen_id
 from ledger import checkpoints, file_limits
 from ledger.bulk import BulkLoader, fewer_collections
 from ledger.commands.payments import require_approved_roster
 from ledger.csv_cells import Keep, csv_bytes, unwrap
+from ledger.import_workers import record_in_workers
+from ledger.unit_of_work import refuse_beyond_due
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ if TYPE_CHECKING:
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate, RecordContext
-    from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
 
 ALIASES = {
@@ -369,16 +370,18 @@ class _Batch:
     """The rows of a chunk with their beneficiaries and claims loaded in bulk, and what they record."""
 
     def __init__(self, ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow],
-                 ids: dict[str, UUID | None]) -> None:  # fmt: skip
+                 ids: dict[str, UUID | None], *, from_terms: bool = True) -> None:  # fmt: skip
         self.ledger = ledger
         self.rows = rows
         self.rosters: dict[UUID, IssuedRoster | None] = {}  # the rosters covering the rows, read once
         self.report = ImportReport()
+        self.stored: list[StoredEvent] = []
+        self.side = WriteSide()
+        self.sealed = False
         citizens = {r.citizen_id for r in rows if r.citizen_id and not r.beneficiary_id} - set(ids)
-        claims = loader.load(index_id("citizen_id", c) for c in citizens)
+        owners = loader.claim_owners("citizen_id", citizens)
         for citizen in citizens:
-            claim = claims.get(index_id("citizen_id", citizen))
-            ids[citizen] = UUID(claim.beneficiary_id) if claim is not None else None
+            ids[citizen] = owners.get(citizen)
         for row in rows:
             if row.beneficiary_id and row.beneficiary_id not in ids:
                 try:
@@ -386,11 +389,28 @@ class _Batch:
                 except ValueError:
                     ids[row.beneficiary_id] = None
         wanted = {ids.get(r.beneficiary_id or r.citizen_id or "") for r in rows} - {None}
-        loaded = loader.load(b for b in wanted if b is not None)
+        people = (b for b in wanted if b is not None)
+        self.recorded = ledger.recorded_payments([r.payment_id for r in rows])
+        periods = {r.period for r in rows if r.period}
+        if from_terms:  # the beneficiaries' terms and the file's positions, not whole aggregates
+            loaded = loader.load_for_payments(people, periods, self.recorded)
+        else:
+            loaded = loader.load(people)
         self.aggregates: dict[UUID, Beneficiary] = {
             k: v for k, v in loaded.items() if isinstance(v, Beneficiary)
         }
-        self.recorded = ledger.recorded_payments([r.payment_id for r in rows])
+        self._read_rosters(loader, periods)
+
+    def _read_rosters(self, loader: BulkLoader, periods: Iterable[str]) -> None:
+        """The rosters that may cover the rows (of their months, the beneficiaries' communes or the
+        province, a channel or all), read in one go for :func:`require_approved_roster`."""
+        months = [Month.parse(p) for p in periods]
+        communes = {None, *(a.commune_at(m)[0] for a in self.aggregates.values() for m in months)}
+        wanted = [roster_id(m, c, ch) for m in months for c in communes for ch in (None, "cash", "bank")]
+        found = loader.load(wanted)
+        for stream in wanted:
+            roster = found.get(stream)
+            self.rosters[stream] = roster if isinstance(roster, IssuedRoster) else None
 
     def beneficiary_for(self, row: PaymentRow, ids: dict[str, UUID | None]) -> Beneficiary:
         key = row.beneficiary_id or row.citizen_id or ""
@@ -404,6 +424,21 @@ class _Batch:
     def pending(self) -> list[LedgerAggregate]:
         """What this chunk records: the changed beneficiaries."""
         return [a for a in self.aggregates.values() if a.pending_events]
+
+    def seal(self, rates: RateBook) -> None:
+        """Turn what the chunk records into the rows that store it — its events as stored (the
+        application's mapper) and the write side's rows (:func:`domain.positions.write_side_of`, as
+        ``save`` does) — and let go of the aggregates restored from terms: a checked file waits to be
+        saved in a fraction of the memory, and is not checked a second time."""
+        self.stored = []
+        self.side = WriteSide()
+        for agg in self.pending():
+            events = agg.collect_events()
+            if isinstance(agg, Beneficiary):
+                self.side.extend(write_side_of(agg, events, rates))
+            self.stored.extend(map(self.ledger.mapper.to_stored_event, events))
+        self.aggregates = {k: a for k, a in self.aggregates.items() if not a.__dict__.get(PARTIAL)}
+        self.sealed = True
 
 
 def _entitlement_for(agg: Beneficiary, row: PaymentRow) -> str:
@@ -482,8 +517,14 @@ def import_payments(
     allow_partial: bool = False,
     batch_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    from_terms: bool = True,
+    workers: int = 1,
 ) -> ImportReport:
-    """Check a confirmation file whole, then record it in batches (see the module's description)."""
+    """Check a confirmation file whole, then record it in batches (see the module's description).
+    ``from_terms``: decide on the beneficiaries' stored terms and positions where they stand at the
+    stream's head (the fast path); ``False`` loads every beneficiary whole (the equivalence tests).
+    ``workers`` above 1: that many processes over disjoint beneficiaries (:mod:`ledger.import_workers`;
+    ``progress`` is then called once, at the end)."""
     started = datetime.now().timestamp()  # noqa: DTZ005 - a duration only
     report = ImportReport()
     table = read_table(content, filename)
@@ -495,9 +536,19 @@ def import_payments(
     rates = ledger.rates()
     ids: dict[str, UUID | None] = {}
     loader = BulkLoader(ledger)
-    with fewer_collections():
-        _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
-                     allow_partial=allow_partial, batch_size=batch_size, progress=progress)  # fmt: skip
+    if workers > 1 and len(rows) > batch_size:
+        loader.close()
+        record_in_workers(
+            ledger, rows, report, ctx, workers=workers, accept_good_rows=accept_good_rows,
+            allow_partial=allow_partial, batch_size=batch_size, from_terms=from_terms,
+        )  # fmt: skip
+        if progress is not None and report.committed:
+            progress(len(rows), len(rows))
+    else:
+        with fewer_collections():
+            _record_file(ledger, loader, rows, report, ctx, rates, ids, accept_good_rows=accept_good_rows,
+                         allow_partial=allow_partial, batch_size=batch_size, progress=progress,
+                         from_terms=from_terms)  # fmt: skip
     report.seconds = datetime.now().timestamp() - started  # noqa: DTZ005 - a duration only
     log_import_summary("payments", filename, report.rows, report.errors, report.events, report.committed)
     if report.events:
@@ -529,34 +580,32 @@ def log_import_summary(
 def _record_file(
     ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow], report: ImportReport,
     ctx: RecordContext, rates: RateBook, ids: dict[str, UUID | None], *, accept_good_rows: bool,
-    allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None,
+    allow_partial: bool, batch_size: int, progress: Callable[[int, int], None] | None, from_terms: bool,
 ) -> None:  # fmt: skip
+    checker = Checker(
+        ledger, loader, ctx, rates, report, ids, allow_partial=allow_partial, from_terms=from_terms
+    )
     try:
         # Every row meets the ledger's rules before anything is saved; a refused row records nothing (the
-        # aggregate refuses before it records). A file of one chunk is saved as it was checked; a larger
-        # one is checked chunk by chunk and checked again chunk by chunk as it is saved, so that only one
-        # chunk's beneficiaries are in memory at a time.
+        # aggregate refuses before it records). Each chunk is checked, then sealed (its events as they
+        # will be stored, the write side's rows) and saved as it was checked; a file beyond
+        # KEEP_CHECKED_ROWS is checked again chunk by chunk as it is saved instead, so that only one
+        # chunk is held at a time. A chunk whose streams moved on meanwhile is checked again (below).
         chunks = list(_chunks(rows, batch_size))
+        keep = len(rows) <= KEEP_CHECKED_ROWS
         checked: list[_Batch] = []
-        refused: set[int] = set()
         for chunk in chunks:
-            batch = _checked(
-                ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
-            )
-            if len(chunks) == 1:
+            batch = checker.check(chunk)
+            if keep:
+                batch.seal(rates)
                 checked.append(batch)
         report.errors.sort(key=lambda e: (e.row, e.column))
         if report.errors and not accept_good_rows:
             return
         done = 0
+        checked.reverse()
         for chunk in chunks:
-            if checked:
-                batch = checked.pop()
-            else:
-                batch = _checked(
-                    ledger, loader, chunk, ids, ctx, rates, report, refused, allow_partial=allow_partial
-                )
-            _save_batch(ledger, loader, batch, ids, ctx, rates, report, refused, allow_partial=allow_partial)
+            checker.save(checked.pop() if checked else checker.check(chunk))
             done += len(chunk)
             if progress is not None:
                 progress(done, len(rows))
@@ -565,13 +614,66 @@ def _record_file(
     report.committed = True
 
 
+class Checker:
+    """One import's rules over its chunks: what it reads and what it reports, shared by the chunks (the
+    ids resolved, the rows refused) — in one process, or in each worker of :mod:`ledger.import_workers`."""
+
+    def __init__(
+        self, ledger: BenefitsLedger, loader: BulkLoader, ctx: RecordContext, rates: RateBook,
+        report: ImportReport, ids: dict[str, UUID | None] | None = None, *, allow_partial: bool,
+        from_terms: bool,
+    ) -> None:  # fmt: skip
+        self.ledger, self.loader, self.ctx, self.rates, self.report = ledger, loader, ctx, rates, report
+        self.ids: dict[str, UUID | None] = {} if ids is None else ids
+        self.refused: set[int] = set()
+        self.allow_partial, self.from_terms = allow_partial, from_terms
+
+    def check(self, rows: list[PaymentRow]) -> _Batch:
+        """The rows not yet refused applied on the store's state, in memory; a row the rules refuse is
+        reported and refused."""
+        return _checked(
+            self.ledger, self.loader, rows, self.ids, self.ctx, self.rates, self.report, self.refused,
+            allow_partial=self.allow_partial, from_terms=self.from_terms,
+        )  # fmt: skip
+
+    def save(self, batch: _Batch) -> None:
+        """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again
+        on the fresh state and save that, a bounded number of times."""
+        report = self.report
+        for _attempt in range(self.ledger.MAX_ATTEMPTS):
+            if not batch.sealed:
+                batch.seal(self.rates)
+            events = len(batch.stored)
+            try:
+                if batch.stored:
+                    self.ledger.record_stored(batch.stored, batch.side)
+            except IntegrityError as error:
+                refuse_beyond_due(error)  # the database's check, not a concurrent write: nothing to retry
+                # A stream moved on meanwhile (the concurrent write won): check the chunk again on the
+                # fresh state; a row the new state refuses (that month was just paid, say) is reported.
+                batch = self.check(batch.rows)
+                continue
+            self.loader.save_snapshots(batch.aggregates.values())
+            report.recorded += batch.report.recorded
+            report.already_recorded += batch.report.already_recorded
+            report.not_collected += batch.report.not_collected
+            report.events += events
+            return
+        msg = (
+            "the file's beneficiaries kept changing while it was imported; nothing more was recorded, "
+            "try again"
+        )
+        raise DomainError(msg)
+
+
 def _checked(
     ledger: BenefitsLedger, loader: BulkLoader, rows: list[PaymentRow], ids: dict[str, UUID | None],
     ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
+    from_terms: bool = True,
 ) -> _Batch:  # fmt: skip
     """The rows not yet refused applied on the store's state, in memory; a row the rules refuse is
     reported and refused."""
-    batch = _Batch(ledger, loader, [r for r in rows if r.row not in refused], ids)
+    batch = _Batch(ledger, loader, [r for r in rows if r.row not in refused], ids, from_terms=from_terms)
     for row in batch.rows:
         try:
             _apply(batch, row, ids, ctx, rates, batch.report, allow_partial=allow_partial)
@@ -585,35 +687,6 @@ def _row_error(row: PaymentRow, error: DomainError) -> RowError:
     """A refused row, named by the field the rule names."""
     field_name = error.errors[0].field if error.errors and error.errors[0].field else "row"
     return RowError(row.row, field_name, error.message.split(": ", 1)[-1])
-
-
-def _save_batch(
-    ledger: BenefitsLedger, loader: BulkLoader, batch: _Batch, ids: dict[str, UUID | None],
-    ctx: RecordContext, rates: RateBook, report: ImportReport, refused: set[int], *, allow_partial: bool,
-) -> None:  # fmt: skip
-    """Save a checked chunk in one transaction; if a stream moved on meanwhile, check the chunk again on
-    the fresh state and save that, a bounded number of times."""
-    for _attempt in range(ledger.MAX_ATTEMPTS):
-        pending = batch.pending()
-        events = sum(len(a.pending_events) for a in pending)
-        try:
-            if pending:
-                ledger.save(*pending)
-        except IntegrityError:
-            # A stream moved on meanwhile (the concurrent write won): check the chunk again on the fresh
-            # state; a row the new state refuses (that month was just paid, say) is reported, not saved.
-            batch = _checked(
-                ledger, loader, batch.rows, ids, ctx, rates, report, refused, allow_partial=allow_partial
-            )
-            continue
-        loader.save_snapshots(batch.aggregates.values())
-        report.recorded += batch.report.recorded
-        report.already_recorded += batch.report.already_recorded
-        report.not_collected += batch.report.not_collected
-        report.events += events
-        return
-    msg = "the file's beneficiaries kept changing while it was imported; nothing more was recorded, try again"
-    raise DomainError(msg)
 
 
 def write_rejects(
@@ -634,6 +707,10 @@ def write_rejects(
         rows.append([number, *(_rejected_cell(c, raw.get(c, "")) for c in columns), reasons])
     return csv_bytes(rows)
 
+
+KEEP_CHECKED_ROWS = 150_000
+"""A file of up to this many rows is held checked and sealed until it is saved (about 1.5 KB a row);
+a larger one is checked again chunk by chunk as it is saved."""
 
 KEPT_COLUMNS = frozenset({"citizen_id", "card_number", "account_number", "household_code"})
 """The columns a rejects file writes as identifiers a spreadsheet keeps (:class:`ledger.csv_cells.Keep`)."""

@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
     Recording,
+    StoredEvent,
     Transcoding,
 )
 from eventsourcing.postgres import PostgresDatastore
@@ -173,6 +174,14 @@ class LedgerStore(Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # the library's deprecated hook, kept as the library does
         return recordings
+
+    def record_stored(self, stored: Sequence[StoredEvent], write_side: WriteSide) -> None:
+        """Store events already turned into stored events by the mapper, with their write side's rows, in
+        one transaction (a bulk import's sealed chunk: :meth:`save` has made them so for each
+        aggregate). The library's notification of followers is not called: the ledger has none; readers
+        tail the log."""
+        if stored:
+            self.recorder.insert_events(stored, write_side=write_side)
 
     def _under_schema_lock(self, construct: Callable[[], T]) -> T:
         datastore = getattr(self.factory, "datastore", None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from domain.events import LedgerAggregate
 from domain.rates import NccTables, RateSchedule
 from domain.values import Month
 from ledger.adapters.sqlstore import ReadStore, Tx, open_read_store
+from projections.changes import BatchChanges
 from projections.views import (
     ADDED_COLUMNS,
     ALL_TABLES,
@@ -42,6 +44,8 @@ from projections.views import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from ledger.application import BenefitsLedger
 
 TRACKING_NAME = "read_models"
@@ -60,9 +64,14 @@ BENEFICIARY_EVENTS = tuple(
 )
 DEFAULT_BATCH = 2000
 REBUILD_BATCH = 20_000
+REBUILD_WRITE_CHUNK = 2000  # beneficiaries whose rows a rebuild computes and copies at a time
+STATE_CACHE = 200_000
+"""Beneficiaries whose state the engine keeps between batches (about 20 kB each with two years of
+payments): a province's whole register, so that the payment file of a month finds every state in memory
+— a state not kept is read from the event store, one query per beneficiary."""
 AUDIT_COLUMNS = (
     "notification_id", "stream_id", "seq", "type", "actor", "occurred_on", "recorded_at", "commune_code",
-    "reason", "basis", "data", "hash", "prev_hash",
+    "reason", "basis", "data", "hash", "prev_hash", "entry",
 )  # fmt: skip
 
 
@@ -75,7 +84,7 @@ class ProjectionEngine:
         store: ReadStore,
         *,
         batch_size: int = DEFAULT_BATCH,
-        cache_size: int = 50_000,
+        cache_size: int = STATE_CACHE,
     ) -> None:
         self.ledger = ledger
         self.store = store
@@ -86,9 +95,6 @@ class ProjectionEngine:
         self._rates: RateBook | None = None
         self.fail_after_apply: int | None = None  # tests: raise inside the n-th batch, before commit
         self._batches = 0
-        # During a rebuild: the beneficiaries written since the tables were emptied (only their old
-        # rows need deleting); None outside a rebuild (every beneficiary may have rows).
-        self._written_in_rebuild: set[UUID] | None = None
         new = [t for t in NEW_TABLES if not self.store.columns(t)]
         self.store.script(SCHEMA)
         stale = [t for t, names in RECOMPUTED_COLUMNS.items() if not set(names) <= self.store.columns(t)]
@@ -181,13 +187,29 @@ class ProjectionEngine:
     def catch_up(self, until: int | None = None) -> int:
         """Apply every notification up to ``until`` (default: the end of the log). Returns how many."""
         applied = 0
+        target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
+        if self.position() >= target:  # up to date: a read, without the writers' lock (every query asks)
+            return 0
         with self._lock:
-            target = until if until is not None else (self.ledger.recorder.max_notification_id() or 0)
             while True:
                 done = self._apply_batch(target)
                 if done == 0:
                     return applied
                 applied += done
+
+    @contextmanager
+    def read_caught_up(self) -> Iterator[Tx]:
+        """A read transaction on the read models holding every event recorded when it is asked for
+        (read-your-writes), in as few round trips as a query can make: the position is checked inside the
+        transaction itself, and only a log that moved on is applied first (then a new transaction)."""
+        target = self.ledger.recorder.max_notification_id() or 0
+        with self.store.read() as tx:
+            if self._position(tx) >= target:
+                yield tx
+                return
+        self.catch_up(until=target)
+        with self.store.read() as tx:
+            yield tx
 
     def _apply_batch(self, target: int) -> int:
         try:
@@ -219,8 +241,15 @@ class ProjectionEngine:
             msg = "simulated crash inside a projection batch"
             raise RuntimeError(msg)
 
-    def _apply(self, tx: Tx, notifications: Any) -> None:  # noqa: C901 - one pass over the batch
-        touched: dict[UUID, Beneficiary] = {}
+    def _apply(  # noqa: C901 - one pass over the batch
+        self, tx: Tx, notifications: Any, folded: dict[UUID, Beneficiary] | None = None
+    ) -> None:
+        """Apply a batch: the audit trail, the payment records and the rates now, the beneficiaries' rows
+        from their state after the batch — by key for those only payment events changed
+        (:mod:`projections.changes`), whole for the others. A rebuild passes ``folded``, the states of
+        the log read so far, and writes the beneficiaries' rows once at the end."""
+        touched: dict[UUID, Beneficiary] = {} if folded is None else folded
+        changes = BatchChanges(self._rate_book(tx)) if folded is None else None
         rates_changed = False
         audit = []
         payments: list[tuple[Any, ...]] = []
@@ -231,6 +260,8 @@ class ProjectionEngine:
                 agg = touched.get(stream_id) or self._state_before(stream_id, event.originator_version - 1)
                 if agg is None and event.originator_version != 1:
                     continue
+                if changes is not None:
+                    changes.before(stream_id, agg, event)
                 agg = event.mutate(agg)
                 if isinstance(agg, Beneficiary):
                     touched[stream_id] = agg
@@ -249,15 +280,22 @@ class ProjectionEngine:
         tx.insert_rows("rm_payment_records", PAYMENT_RECORD_COLUMNS, payments)
         if rates_changed:
             self._rates = None
+        if changes is not None:
+            self._write_batch(tx, touched, None if rates_changed else changes)
+
+    def _write_batch(self, tx: Tx, touched: dict[UUID, Beneficiary], changes: BatchChanges | None) -> None:
+        """Write the rows of the beneficiaries a batch touched; with ``changes`` ``None`` (the rates
+        changed) every beneficiary's rows are rewritten whole."""
         rates = self._rate_book(tx)
-        if rates_changed:
+        if changes is None:
             for row in tx.fetchall("SELECT id, version FROM rm_beneficiaries"):
                 sid = UUID(row[0])
                 if sid not in touched:
                     agg = self._state_before(sid, int(row[1]))
                     if agg is not None:
                         touched[sid] = agg
-        self._write_beneficiaries(tx, list(touched.values()), rates)
+        whole = list(touched.values()) if changes is None else changes.write(tx, touched, rates)
+        self._write_beneficiaries(tx, whole, rates)
 
     def _record_rate(
         self,
@@ -293,20 +331,20 @@ class ProjectionEngine:
             ),
         )
 
-    def _write_beneficiaries(self, tx: Tx, aggregates: list[Beneficiary], rates: RateBook) -> None:
+    @staticmethod
+    def _write_beneficiaries(
+        tx: Tx, aggregates: Sequence[Beneficiary], rates: RateBook, *, replace: bool = True
+    ) -> None:
+        """Write every row of ``aggregates`` (``replace``: deleting the rows they had first)."""
         if not aggregates:
             return
         rows = BeneficiaryRows()
         for agg in aggregates:
             beneficiary_rows(agg, rates, rows)
-        written = self._written_in_rebuild
-        ids = [(str(a.id),) for a in aggregates if written is None or a.id in written]
-        if written is not None:
-            written.update(a.id for a in aggregates)
-        for table in BENEFICIARY_TABLES:
+        ids = [(str(a.id),) for a in aggregates]
+        for table in BENEFICIARY_TABLES if replace else ():
             column = "id" if table == "rm_beneficiaries" else "beneficiary_id"
-            if ids:
-                tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names
+            tx.executemany(f"DELETE FROM {table} WHERE {column} = ?", ids)  # noqa: S608 - fixed table names
         for table, columns, values in rows.inserts():
             tx.insert_rows(table, columns, values)
 
@@ -323,25 +361,53 @@ class ProjectionEngine:
     # ------------------------------------------------------------------ rebuild
 
     def rebuild(self, batch_size: int = REBUILD_BATCH) -> int:
-        """Drop every read model and apply the whole log again from zero.
+        """Empty every read model and apply the whole log again from zero, in one transaction.
 
-        The same code as following the log, in larger batches (a beneficiary's rows are recomputed once
-        per batch that touches it, not once per 2,000 events), and without deleting the rows of
-        beneficiaries not written yet since the tables were emptied."""
+        The log is read in order, ``batch_size`` events at a time, and folded in memory: the audit trail,
+        the payment records and the rates are written as it goes, each beneficiary's rows once at the
+        end from its final state (by ``COPY`` on PostgreSQL), with the tables' secondary indexes dropped
+        for the load and created after it. A failure leaves the read models as they were; readers see
+        the old tables until the commit (PostgreSQL: they wait for it)."""
         with self._lock:
             self._states.clear()
             self._rates = None
-            with self.store.write() as tx:
-                for table in ALL_TABLES:
-                    tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-                tx.execute("UPDATE rm_tracking SET position = 0 WHERE name = ?", (TRACKING_NAME,))
-            usual, self.batch_size = self.batch_size, max(self.batch_size, batch_size)
-            self._written_in_rebuild = set()
+            folded: dict[UUID, Beneficiary] = {}
             try:
-                return self.catch_up()
-            finally:
-                self.batch_size = usual
-                self._written_in_rebuild = None
+                with self.store.write() as tx:
+                    tx.empty(ALL_TABLES)
+                    indexes = tx.secondary_indexes(ALL_TABLES)
+                    for name, _ in indexes:
+                        tx.execute(f"DROP INDEX {name}")
+                    applied, position = self._fold_log(tx, folded, batch_size)
+                    rates = self._rate_book(tx)
+                    states = list(folded.values())
+                    for start in range(0, len(states), REBUILD_WRITE_CHUNK):
+                        chunk = states[start : start + REBUILD_WRITE_CHUNK]
+                        self._write_beneficiaries(tx, chunk, rates, replace=False)
+                    for _, create in indexes:
+                        tx.execute(create)
+                    tx.execute(
+                        "UPDATE rm_tracking SET position = ? WHERE name = ?", (position, TRACKING_NAME)
+                    )
+            except BaseException:
+                self._states.clear()
+                self._rates = None
+                raise
+            return applied
+
+    def _fold_log(self, tx: Tx, folded: dict[UUID, Beneficiary], batch_size: int) -> tuple[int, int]:
+        """Apply the whole log in order into ``folded`` (the beneficiaries' rows left unwritten): how many
+        events, and the last position."""
+        target = self.ledger.recorder.max_notification_id() or 0
+        position = applied = 0
+        while position < target:
+            notifications = self.ledger.recorder.select_notifications(position + 1, batch_size, stop=target)
+            if not notifications:
+                break
+            self._apply(tx, notifications, folded)
+            position = notifications[-1].id
+            applied += len(notifications)
+        return applied, position
 
 
 def open_projections(ledger: BenefitsLedger, database_url: str, **kwargs: Any) -> ProjectionEngine:

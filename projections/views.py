@@ -12,7 +12,8 @@
   month after death"), recoveries, health-insurance cards;
 * ``rm_payment_records`` — who recorded each payment and when (its position in the log: the payments
   list's newest-first order);
-* ``rm_audit`` — every event of every stream (audit trail across beneficiaries);
+* ``rm_audit`` — every event of every stream (audit trail across beneficiaries), with its item of the
+  history as the answer writes it (``entry``);
 * ``rm_rates`` — the rate amendments known at the tracked position;
 * ``rm_rate_tables`` — the edition of the NCC amount tables in force for each NCC standard;
 * ``rm_problems`` — items no rate in force can compute (left out of rosters, listed as problems);
@@ -31,13 +32,14 @@ import orjson
 
 from domain.beneficiary import ONE_OFF, Beneficiary
 from domain.values import Month
-from ledger.history import event_item
+from ledger.history import event_item, item_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from domain.catalogue import RateBook
     from domain.events import LedgerAggregate
+    from domain.parts import DueItem, Payment
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -160,7 +162,8 @@ CREATE TABLE IF NOT EXISTS rm_audit (
     basis TEXT,
     data TEXT NOT NULL,
     hash TEXT NOT NULL,
-    prev_hash TEXT NOT NULL
+    prev_hash TEXT NOT NULL,
+    entry TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS rm_audit_stream ON rm_audit (stream_id, seq);
 CREATE INDEX IF NOT EXISTS rm_audit_actor ON rm_audit (actor, recorded_at);
@@ -279,6 +282,14 @@ def dues_until(agg: Beneficiary, last: Month) -> Month | None:
     return None
 
 
+def rows_until(agg: Beneficiary, last: Month | None = None) -> Month:
+    """The last month of the dues lines written for ``agg`` (whose horizon is ``last``, by default
+    :func:`horizon`): ``DUES_AHEAD`` months past the horizon, or the horizon when nothing can fall due
+    after it (:func:`dues_until`)."""
+    last = last or horizon(agg)
+    return dues_until(agg, last) or last
+
+
 @dataclass
 class BeneficiaryRows:
     """Rows to insert, per table, for a set of beneficiaries."""
@@ -333,6 +344,7 @@ ADDED_COLUMNS = {
         "item_month": "TEXT NOT NULL DEFAULT ''",
     },
     "rm_payments": {"after_death": "INTEGER NOT NULL DEFAULT 0"},
+    "rm_audit": {"entry": "TEXT NOT NULL DEFAULT ''"},
 }
 # Of those, the ones whose values the domain computes per row (the default is no value): a store that
 # gets them is rebuilt when opened, so that every row holds what the domain says.
@@ -340,6 +352,7 @@ RECOMPUTED_COLUMNS = {
     "rm_beneficiaries": ("dues_until",),
     "rm_dues": ("overdue_kind", "item_month"),
     "rm_payments": ("after_death",),
+    "rm_audit": ("entry",),
 }
 PAYMENT_COLUMNS = (
     "payment_id", "beneficiary_id", "entitlement_id", "scheme", "period", "amount", "paid_on", "channel",
@@ -356,25 +369,10 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
     """Append the rows that describe ``agg`` (its state after the batch, with ``rates``) to ``out``."""
     bid = str(agg.id)
     last = horizon(agg)
-    until = dues_until(agg, last)
     # an uncomputable item is named, never fatal
-    items, failed = agg.computable_items(until or last, rates)
+    items, failed = agg.computable_items(rows_until(agg, last), rates)
     out.problems.extend((bid, eid, why) for eid, why in failed.items())
-    overpaid = sum(i.excess for i in items)
-    channel = agg.payment_channel
-    out.beneficiaries.append(
-        (
-            bid, agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
-            agg.poverty_status, agg.commune_code, agg.province_code, channel["type"],
-            channel.get("bank_code"), channel.get("account_number"), agg.status(last.previous()),
-            agg.date_of_birth.isoformat() if agg.date_of_birth else None, agg.sex,
-            agg.date_of_death.isoformat() if agg.date_of_death else None,
-            agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
-            agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
-            ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
-            int(agg.is_suspension_candidate), overpaid, agg.recovered, str(until) if until else COMPLETE,
-        )
-    )  # fmt: skip
+    out.beneficiaries.append(beneficiary_row(agg, last, sum(i.excess for i in items)))
     for month in sorted({m for m, _, _ in agg.communes} | {m for m, _ in agg.channels}):
         commune, province = agg.commune_at(month)
         out.places.append((bid, str(month), commune, province, agg.channel_at(month)["type"]))
@@ -390,37 +388,9 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
                 ent.granted_on.isoformat() if ent.granted_on else None,
             )
         )  # fmt: skip
-    for item in items:  # its type on a roster: the domain's, from what is stored (domain.parts.item_kind)
-        month = Month.parse(item.month)
-        commune, _ = agg.commune_at(month)
-        out.dues.append(
-            (
-                item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
-                int(item.not_collected), commune, agg.channel_at(month)["type"], item.withheld,
-                item.overdue_kind, item.month,
-            )
-        )  # fmt: skip
-    for p in agg.payments.values():
-        month = agg.month_of(p.entitlement_id, p.period)
-        out.payments.append(
-            (
-                p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
-                p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
-                agg.commune_at(month)[0], int(agg.paid_after_death(p)),
-            )
-        )  # fmt: skip
-    for r in agg.recoveries:
-        recorded = r.get("recorded_on")
-        out.recoveries.append(
-            (
-                bid,
-                r["recovery_id"],
-                r["amount"],
-                r["method"],
-                r["reference"],
-                recorded.isoformat() if recorded else None,
-            )
-        )
+    out.dues.extend(due_row(agg, bid, item) for item in items)
+    out.payments.extend(payment_row(agg, bid, p) for p in agg.payments.values())
+    out.recoveries.extend(recovery_row(bid, r) for r in agg.recoveries)
     for card in agg.cards.values():
         out.cards.append(
             (
@@ -432,10 +402,65 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
         )  # fmt: skip
 
 
+def beneficiary_row(agg: Beneficiary, last: Month, overpaid: int) -> tuple[Any, ...]:
+    """The ``rm_beneficiaries`` row of ``agg`` with its dues lines up to ``last`` (its :func:`horizon`)
+    and ``overpaid``, the sum of its items' excess (:attr:`~domain.parts.DueItem.excess`); ``dues_until``:
+    how far the dues lines reach (:func:`dues_until`)."""
+    until = dues_until(agg, last)
+    channel = agg.payment_channel
+    return (
+        str(agg.id), agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
+        agg.poverty_status, agg.commune_code, agg.province_code, channel["type"],
+        channel.get("bank_code"), channel.get("account_number"), agg.status(last.previous()),
+        agg.date_of_birth.isoformat() if agg.date_of_birth else None, agg.sex,
+        agg.date_of_death.isoformat() if agg.date_of_death else None,
+        agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
+        agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
+        ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
+        int(agg.is_suspension_candidate), overpaid, agg.recovered, str(until) if until else COMPLETE,
+    )  # fmt: skip
+
+
+def due_row(agg: Beneficiary, bid: str, item: DueItem) -> tuple[Any, ...]:
+    """The ``rm_dues`` row of one item of ``agg`` (whose id is ``bid``): its type on a roster is the
+    domain's, from what is stored (:func:`domain.parts.item_kind`)."""
+    month = Month.parse(item.month)
+    return (
+        item.entitlement_id, item.period, bid, item.scheme, item.due, item.paid,
+        int(item.not_collected), agg.commune_at(month)[0], agg.channel_at(month)["type"], item.withheld,
+        item.overdue_kind, item.month,
+    )  # fmt: skip
+
+
+def payment_row(agg: Beneficiary, bid: str, p: Payment) -> tuple[Any, ...]:
+    """The ``rm_payments`` row of one payment of ``agg`` (``after_death``: the domain's "paid after
+    death")."""
+    month = agg.month_of(p.entitlement_id, p.period)
+    return (
+        p.payment_id, bid, p.entitlement_id, agg.entitlements[p.entitlement_id].scheme_code,
+        p.period, p.amount, p.paid_on.isoformat(), p.channel, p.reference, int(p.reversed),
+        agg.commune_at(month)[0], int(agg.paid_after_death(p)),
+    )  # fmt: skip
+
+
+def recovery_row(bid: str, r: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``rm_recoveries`` row of one recovery (thu hồi) of beneficiary ``bid``."""
+    recorded = r.get("recorded_on")
+    return (
+        bid,
+        r["recovery_id"],
+        r["amount"],
+        r["method"],
+        r["reference"],
+        recorded.isoformat() if recorded else None,
+    )
+
+
 def audit_row(
     notification_id: int, event: LedgerAggregate.Event, state: Beneficiary | None
 ) -> tuple[Any, ...]:
-    """One row of the audit trail."""
+    """One row of the audit trail, ending with the event's item of the history as its JSON (``entry``:
+    what ``GET /v1/beneficiaries/{id}/history`` sends, :func:`projections.history.history_answer`)."""
     item = event_item(event)
     return (
         notification_id,
@@ -451,6 +476,7 @@ def audit_row(
         _json(item["data"]),
         event.event_hash,
         event.prev_hash,
+        item_json(item),
     )
 
 

@@ -140,6 +140,9 @@ def import_payments_command(
     rejects: Path | None = typer.Option(None, "--rejects", help="Write the refused rows and reasons here."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept amounts below what is due."),
     batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Rows per transaction."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=16, help="Processes over disjoint beneficiaries (one per core)."
+    ),
 ) -> None:
     """Record a confirmation file: checked whole first; nothing is recorded from a file with errors.
 
@@ -153,7 +156,7 @@ def import_payments_command(
     with _refusals({"file": "FILE"}, say=say.reason), opened_ledger(settings) as ledger, progress:
         report = import_payments(
             ledger, content, file.name, actor="cli", accept_good_rows=accept_good_rows,
-            allow_partial=allow_partial, progress=advance, batch_size=batch_size,
+            allow_partial=allow_partial, progress=advance, batch_size=batch_size, workers=workers,
         )  # fmt: skip
     _report_errors(
         report.errors, rejects, lambda: write_rejects(read_table(content, file.name), report.errors), say

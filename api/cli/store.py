@@ -5,6 +5,7 @@ server, a consistent copy of the store, and the read models kept from the event 
 from __future__ import annotations
 
 import inspect
+import socket
 import threading
 from pathlib import Path
 
@@ -59,11 +60,22 @@ def serve(
         uvicorn.Server(config).run()
         return
     out.print(f"benefits-ledger serving on {where} with {settings.workers} workers (docs at /docs)")
-    sock = config.bind_socket()
+    sock = tcp_socket(config.bind_socket())
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36 takes the target
         Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
     else:
         Multiprocess(config, sockets=[sock]).run()
+
+
+def tcp_socket(sock: socket.socket) -> socket.socket:
+    """The workers' shared listening socket with its protocol named TCP: uvicorn binds it with protocol
+    0, and asyncio sets ``TCP_NODELAY`` only on the connections of a socket whose protocol is TCP — without
+    it an answer written in two parts (its headers, then its body) waits on a kept-alive connection for
+    the client's delayed acknowledgement, 40 ms on Linux, on every request. The same descriptor, its
+    protocol read back from it (a Unix socket is left as it is)."""
+    if sock.family not in {socket.AF_INET, socket.AF_INET6} or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    return socket.socket(fileno=sock.detach())
 
 
 @app.command("backup")

@@ -77,6 +77,16 @@ class Tx(ABC):
             marks = ", ".join("?" for _ in columns)
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
+    def empty(self, tables: Sequence[str]) -> None:
+        """Delete every row of ``tables`` (PostgreSQL truncates them)."""
+        for table in tables:
+            self.execute(f"DELETE FROM {table}")  # noqa: S608 - the caller's fixed table names
+
+    @abstractmethod
+    def secondary_indexes(self, tables: Sequence[str]) -> list[tuple[str, str]]:
+        """The indexes of ``tables`` besides their primary keys and unique constraints: (name, the
+        statement that creates it) — a bulk load drops them first and creates them after."""
+
     def fetch_page(self, statement: str, params: Sequence[Any], limit: int) -> tuple[list[Row], bool]:
         """The first ``limit`` rows of ``statement`` (ending in ``LIMIT ?``, given ``limit + 1``), and
         whether more follow them."""
@@ -172,6 +182,17 @@ class _SQLiteTx(Tx):
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         return [tuple(r) for r in self.conn.execute(statement, without_nul(params)).fetchall()]
 
+    def secondary_indexes(self, tables: Sequence[str]) -> list[tuple[str, str]]:
+        marks = ", ".join("?" for _ in tables)
+        return [
+            (str(r[0]), str(r[1]))
+            for r in self.fetchall(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"  # noqa: S608
+                f" AND tbl_name IN ({marks}) ORDER BY name",
+                tables,
+            )
+        ]
+
 
 class SQLiteReadStore(ReadStore):
     """Read models in the ledger's SQLite file (WAL mode: readers never block the writer)."""
@@ -252,6 +273,23 @@ class _PgTx(Tx):
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         return [tuple(r) for r in self.conn.execute(_pg(statement), without_nul(params)).fetchall()]
+
+    def empty(self, tables: Sequence[str]) -> None:
+        self.execute(f"TRUNCATE {', '.join(tables)}")
+
+    def secondary_indexes(self, tables: Sequence[str]) -> list[tuple[str, str]]:
+        return [
+            (str(r[0]), str(r[1]))
+            for r in self.fetchall(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+                " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE n.nspname = current_schema() AND t.relname = ANY(?)"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+                " ORDER BY i.relname",
+                (list(tables),),
+            )
+        ]
 
 
 class PostgresReadStore(ReadStore):

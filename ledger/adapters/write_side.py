@@ -125,9 +125,11 @@ class WriteSideTables:
         assert side is not None  # noqa: S101 - for the type checker
         p = self.placeholder
         if side.payment_ids:
-            cursor.executemany(
-                f"INSERT INTO {self.payment_ids} (payment_id, beneficiary_id, entitlement_id, period, "  # noqa: S608 - table names are ours
-                f"amount, paid_on, originator_version) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            self._insert(
+                cursor,
+                f"INSERT INTO {self.payment_ids} (payment_id, beneficiary_id, entitlement_id, period, "
+                "amount, paid_on, originator_version)",
+                ("text", "uuid", "text", "text", "int8", "text", "int8"),
                 [
                     (r.payment_id, self._id(r.beneficiary_id), r.entitlement_id, r.period, r.amount,
                      r.paid_on.isoformat(), r.version)
@@ -139,19 +141,21 @@ class WriteSideTables:
             growing = [c for c in changes if c.paid >= 0 and c.withheld >= 0]
             shrinking = [c for c in changes if c.paid < 0 or c.withheld < 0]
             if growing:  # inserted whole (the row itself must pass the check), or added to
-                cursor.executemany(
-                    f"INSERT INTO {self.positions} AS pos (entitlement_id, period, beneficiary_id, due, "  # noqa: S608
-                    f"paid, withheld, not_collected) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
-                    "ON CONFLICT (entitlement_id, period) DO UPDATE SET due = CASE WHEN excluded.paid > 0 "
-                    "OR excluded.withheld > 0 THEN excluded.due ELSE pos.due END, "
-                    "paid = pos.paid + excluded.paid, withheld = pos.withheld + excluded.withheld, "
-                    "not_collected = (pos.not_collected OR excluded.not_collected)",
+                self._insert(
+                    cursor,
+                    f"INSERT INTO {self.positions} AS pos (entitlement_id, period, beneficiary_id, due, "
+                    "paid, withheld, not_collected)",
+                    ("text", "text", "uuid", "int8", "int8", "int8", "bool"),
                     [
                         (c.entitlement_id, c.period, self._id(c.beneficiary_id),
                          c.paid + c.withheld if c.due is None else c.due, c.paid, c.withheld,
                          c.not_collected)
                         for c in growing
                     ],
+                    "ON CONFLICT (entitlement_id, period) DO UPDATE SET due = CASE WHEN excluded.paid > 0 "
+                    "OR excluded.withheld > 0 THEN excluded.due ELSE pos.due END, "
+                    "paid = pos.paid + excluded.paid, withheld = pos.withheld + excluded.withheld, "
+                    "not_collected = (pos.not_collected OR excluded.not_collected)",
                 )  # fmt: skip
             for c in shrinking:  # a reversal: taken from the position it was added to, which must exist
                 cursor.execute(
@@ -173,12 +177,32 @@ class WriteSideTables:
                 [(self._id(t.beneficiary_id), t.version, t.chain_head, orjson.dumps(t.terms).decode())
                  for t in side.terms],
             )  # fmt: skip
-        if side.heads:
+        if side.heads and not self.uuid_as_hex:  # one statement for a chunk of a payment file
+            cursor.execute(
+                f"UPDATE {self.terms} AS t SET originator_version = h.version, chain_head = h.head "  # noqa: S608
+                "FROM unnest(%s::int8[], %s::text[], %s::uuid[], %s::int8[]) AS h(version, head, id, before) "
+                "WHERE t.beneficiary_id = h.id AND t.originator_version = h.before",
+                [list(column) for column in zip(*((v, h, s, b) for s, b, v, h in side.heads), strict=True)],
+            )
+        elif side.heads:
             cursor.executemany(
                 f"UPDATE {self.terms} SET originator_version = {p}, chain_head = {p} "  # noqa: S608
                 f"WHERE beneficiary_id = {p} AND originator_version = {p}",
                 [(version, head, self._id(stream), before) for stream, before, version, head in side.heads],
             )
+
+    def _insert(
+        self, cursor: Any, into: str, types: Sequence[str], rows: list[tuple[Any, ...]], then: str = ""
+    ) -> None:
+        """``into`` (``INSERT INTO table (columns)``) the ``rows``: on PostgreSQL one statement over
+        arrays (``unnest``; one round trip for a chunk of a payment file), on SQLite by ``executemany``."""
+        if self.uuid_as_hex:
+            marks = ", ".join(self.placeholder for _ in types)
+            cursor.executemany(f"{into} VALUES ({marks}) {then}", rows)
+            return
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        cursor.execute(f"{into} SELECT * FROM unnest({arrays}) {then}", columns)  # noqa: S608 - ours
 
     def backfill(self, cursor: Any, batch: int = 5000) -> int:
         """A store written before these tables: the payment ids and positions of every payment event,
@@ -255,8 +279,8 @@ class WriteSideTables:
     def payments(self, cursor: Any, payment_ids: Sequence[str]) -> dict[str, PaymentIdRow]:
         """The recorded payments of ``payment_ids`` (those that are)."""
         found: dict[str, PaymentIdRow] = {}
-        for start in range(0, len(payment_ids), 500):
-            chunk = list(payment_ids[start : start + 500])
+        for start in range(0, len(payment_ids), 5000):
+            chunk = list(payment_ids[start : start + 5000])
             rows = self._select(
                 cursor,
                 "payment_id, beneficiary_id, entitlement_id, period, amount, paid_on, originator_version",
@@ -277,8 +301,8 @@ class WriteSideTables:
         if not streams or not periods:
             return found
         p = self.placeholder
-        for start in range(0, len(streams), 500):
-            chunk = [self._id(s) for s in streams[start : start + 500]]
+        for start in range(0, len(streams), 2000):
+            chunk = [self._id(s) for s in streams[start : start + 2000]]
             if self.uuid_as_hex:
                 where = (f"beneficiary_id IN ({', '.join(p for _ in chunk)}) "
                          f"AND period IN ({', '.join(p for _ in periods)})")  # fmt: skip

@@ -170,10 +170,10 @@ def test_a_concurrent_write_wins_and_the_import_rechecks_its_batch(ledger, datab
     other = open_ledger(database_url, clock=lambda: datetime(2024, 9, 20, 9, tzinfo=UTC))
     first = other.find_by_citizen_id("075130000001")
     second = other.find_by_citizen_id("075130000002")
-    original_save = ledger.save
+    original_save = ledger.record_stored
     raced = []
 
-    def save_after_a_concurrent_write(*aggregates, **kwargs):
+    def save_after_a_concurrent_write(*aggregates, **kwargs):  # the import saves its sealed chunks
         if not raced:
             raced.append(True)
             other.record_payment(
@@ -184,9 +184,9 @@ def test_a_concurrent_write_wins_and_the_import_rechecks_its_batch(ledger, datab
             other.correct_details("quay-khac", second.id, {"full_name": "Đỗ Thị Mai Hai"}, reason="sai tên")
         return original_save(*aggregates, **kwargs)
 
-    ledger.save = save_after_a_concurrent_write
+    ledger.record_stored = save_after_a_concurrent_write
     report = import_payments(ledger, csv_file(good_rows()), "aug.csv", actor="po", accept_good_rows=True)
-    ledger.save = original_save
+    ledger.record_stored = original_save
     assert raced
     assert report.committed
     assert [(e.row, e.column) for e in report.errors] == [(2, "period")]

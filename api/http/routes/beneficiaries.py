@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -49,7 +48,7 @@ from domain.errors import InvalidInput
 from domain.values import MAX_NAME_LENGTH, parse_commune_code
 from ledger.access_log import search_read
 from ledger.authorization import readable_communes, require_reader
-from ledger.history import beneficiary_history
+from projections.history import history_answer
 from projections.queries import search_beneficiaries
 
 router = APIRouter(tags=["beneficiaries"], responses=responses.READ)
@@ -404,12 +403,12 @@ def history(
 ) -> Response:
     """Every event of the stream, oldest first; with ``as_of`` only what was recorded by then.
 
-    The items are plain JSON already: they are written straight out (FastAPI's generic encoder took
-    half of the request's time for a 120-event history)."""
-    agg = svc.ledger.readable(user, beneficiary_id)
-    items = beneficiary_history(svc.ledger, agg.id, as_of)
-    svc.reads.record(user, f"history as of {as_of}" if as_of else "history", beneficiary_id=agg.id)
-    return Response(orjson.dumps({"items": items}), media_type="application/json")
+    The answer is read from the read models, each item's JSON stored with its event and the items
+    joined (:func:`projections.history.history_answer`): one indexed read instead of loading the stream
+    twice and encoding 120 events per request."""
+    bid, answer = history_answer(svc.engine, user, beneficiary_id, as_of)
+    svc.reads.record(user, f"history as of {as_of}" if as_of else "history", beneficiary_id=bid)
+    return Response(answer, media_type="application/json")
 
 
 def _write(

@@ -1,0 +1,218 @@
+"""Payment events written row by row — cập nhật theo dòng: only the rows an event changes.
+
+A payment file records one event per beneficiary (paid, not collected, a reversal, a recovery); rewriting
+each one's whole set of rows (two years of dues lines per entitlement, every payment) for it made the
+read side far slower than the write side. For the events of :data:`PAYMENT_EVENTS` the engine writes
+instead, by key:
+
+* the ``rm_dues`` row of the item the event changes — the :class:`~domain.parts.DueItem` of that
+  (entitlement, period) as the aggregate computes it (``due_item``), the same row
+  :func:`projections.views.beneficiary_rows` writes for it — and the rows of the months the beneficiary's
+  dues lines' reach (:func:`~projections.views.rows_until`: ``DUES_AHEAD`` months past the horizon)
+  gained or lost;
+* the ``rm_payments`` row of a payment recorded or reversed, the ``rm_recoveries`` row of a recovery;
+* the ``rm_beneficiaries`` columns such events change: status (as of the horizon), last event, version,
+  horizon, suspension candidate, recovered, and ``overpaid`` — the sum of the items' excess, moved by the
+  change of the domain's :attr:`~domain.parts.DueItem.excess` of the items written.
+
+Nothing else of a beneficiary depends on these events (due amounts, communes, channels, entitlements,
+cards and places do not). Every other event, a rate change, or an item no rate in force can compute
+(``rm_problems`` names those) rewrites the beneficiary's rows whole, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.beneficiary import Beneficiary
+from domain.catalogue import RateMissing
+from projections.views import (
+    BENEFICIARY_COLUMNS,
+    DUES_COLUMNS,
+    PAYMENT_COLUMNS,
+    RECOVERY_COLUMNS,
+    beneficiary_row,
+    due_row,
+    horizon,
+    payment_row,
+    recovery_row,
+    rows_until,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from uuid import UUID
+
+    from domain.catalogue import RateBook
+    from domain.events import LedgerAggregate
+    from domain.parts import DueItem
+    from ledger.adapters.sqlstore import Tx
+
+PAYMENT_EVENTS = (
+    Beneficiary.PaymentRecorded,
+    Beneficiary.PaymentNotCollected,
+    Beneficiary.PaymentReversed,
+    Beneficiary.OverpaymentRecovered,
+    Beneficiary.OverpaymentDeducted,
+)
+"""The events whose rows are written by key (everything else rewrites the beneficiary's rows)."""
+SUMMARY_COLUMNS = (
+    "status", "last_event_at", "version", "horizon", "suspension_candidate", "recovered", "dues_until",
+)  # fmt: skip
+"""The ``rm_beneficiaries`` columns a payment event can change, besides ``overpaid``."""
+_SUMMARY_AT = tuple(BENEFICIARY_COLUMNS.index(c) for c in SUMMARY_COLUMNS)
+
+Key = tuple[str, str]  # (entitlement_id, period)
+
+
+def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT`` of one row of ``table`` that replaces the columns of the row with the same ``key``."""
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+UPSERT_DUE = upsert_sql("rm_dues", DUES_COLUMNS, ("entitlement_id", "period"))
+DELETE_DUE = "DELETE FROM rm_dues WHERE entitlement_id = ? AND period = ?"
+UPSERT_PAYMENT = upsert_sql("rm_payments", PAYMENT_COLUMNS, ("payment_id",))
+UPSERT_RECOVERY = upsert_sql("rm_recoveries", RECOVERY_COLUMNS, ("beneficiary_id", "recovery_id"))
+UPDATE_SUMMARY = (
+    f"UPDATE rm_beneficiaries SET {', '.join(f'{c} = ?' for c in SUMMARY_COLUMNS)}, "  # noqa: S608
+    "overpaid = overpaid + ? WHERE id = ?"
+)
+
+
+def changed_item(agg: Beneficiary, event: LedgerAggregate.Event) -> Key | None:
+    """The item (entitlement, period) a payment event changes in ``agg`` (its state before the event):
+    none for a recovery in cash."""
+    if isinstance(event, Beneficiary.PaymentReversed):
+        payment = agg.payments[event.payment_id]
+        return payment.entitlement_id, payment.period
+    if isinstance(
+        event, (Beneficiary.PaymentRecorded, Beneficiary.PaymentNotCollected, Beneficiary.OverpaymentDeducted)
+    ):
+        return event.entitlement_id, event.period
+    return None
+
+
+@dataclass
+class RowChanges:
+    """What the payment events of one batch change of one beneficiary whose rows were written before.
+
+    ``keys`` are the items with a ``rm_dues`` row (up to the month the rows were written to),
+    ``recoveries`` how many ``rm_recoveries`` rows there are; ``before`` holds each item an event
+    changes, as it was written (the state before the batch)."""
+
+    keys: frozenset[Key]
+    recoveries: int
+    before: dict[Key, DueItem] = field(default_factory=dict)
+    payments: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, agg: Beneficiary) -> RowChanges:
+        """The rows of ``agg`` as written (its state before the batch's first event of it)."""
+        return cls(frozenset(agg.periods(rows_until(agg))), len(agg.recoveries))
+
+    def note(self, agg: Beneficiary, event: LedgerAggregate.Event, rates: RateBook) -> None:
+        """Before ``event`` is applied to ``agg``: keep the item it changes as it was written."""
+        key = changed_item(agg, event)
+        if key is not None and key not in self.before:
+            self.before[key] = agg.due_item(key[0], key[1], rates)
+        if isinstance(event, (Beneficiary.PaymentRecorded, Beneficiary.PaymentReversed)):
+            self.payments.add(event.payment_id)
+
+
+@dataclass
+class RowUpdates:
+    """The statements' rows for a batch's beneficiaries written by key."""
+
+    dues: list[tuple[Any, ...]] = field(default_factory=list)
+    gone: list[Key] = field(default_factory=list)
+    payments: list[tuple[Any, ...]] = field(default_factory=list)
+    recoveries: list[tuple[Any, ...]] = field(default_factory=list)
+    summaries: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def add(self, agg: Beneficiary, change: RowChanges, rates: RateBook) -> None:
+        """The rows of ``agg`` (its state after the batch) that differ from what ``change`` says is
+        written. :class:`~domain.catalogue.RateMissing` when an item cannot be computed (nothing added)."""
+        last = horizon(agg)
+        keys = set(agg.periods(rows_until(agg, last)))
+        bid = str(agg.id)
+        dues: list[tuple[Any, ...]] = []
+        gone: list[Key] = []
+        overpaid = 0
+        for key in sorted(change.before.keys() | (keys ^ change.keys)):
+            now = agg.due_item(key[0], key[1], rates) if key in keys else None
+            was = None
+            if key in change.keys:  # an item no event of the batch changed is as it was written
+                was = change.before.get(key) or now or agg.due_item(key[0], key[1], rates)
+            overpaid += (now.excess if now else 0) - (was.excess if was else 0)
+            if now is None:
+                gone.append(key)
+            elif now != was:
+                dues.append(due_row(agg, bid, now))
+        self.dues.extend(dues)
+        self.gone.extend(gone)
+        self.payments.extend(payment_row(agg, bid, agg.payments[pid]) for pid in sorted(change.payments))
+        self.recoveries.extend(recovery_row(bid, r) for r in agg.recoveries[change.recoveries :])
+        summary = beneficiary_row(agg, last, 0)
+        self.summaries.append((*(summary[i] for i in _SUMMARY_AT), overpaid, bid))
+
+    def write(self, tx: Tx) -> None:
+        """Write the rows by key."""
+        for statement, rows in (
+            (DELETE_DUE, self.gone),
+            (UPSERT_DUE, self.dues),
+            (UPSERT_PAYMENT, self.payments),
+            (UPSERT_RECOVERY, self.recoveries),
+            (UPDATE_SUMMARY, self.summaries),
+        ):
+            if rows:
+                tx.executemany(statement, rows)
+
+
+class BatchChanges:
+    """Which beneficiaries of a batch are written by key, and what changed of each."""
+
+    def __init__(self, rates: RateBook) -> None:
+        self.rates = rates  # the rates the rows were written with (a batch that changes them writes all)
+        self.changes: dict[UUID, RowChanges] = {}
+        self.whole: set[UUID] = set()  # beneficiaries whose rows are rewritten whole
+
+    def before(self, stream_id: UUID, agg: Beneficiary | None, event: LedgerAggregate.Event) -> None:
+        """Note ``event`` before it is applied to ``agg`` (``None``: the stream starts with it)."""
+        if stream_id in self.whole:
+            return
+        if agg is None or not isinstance(event, PAYMENT_EVENTS):
+            self.whole.add(stream_id)
+            self.changes.pop(stream_id, None)
+            return
+        change = self.changes.get(stream_id)
+        try:
+            if change is None:
+                change = self.changes[stream_id] = RowChanges.of(agg)
+            change.note(agg, event, self.rates)
+        except RateMissing:
+            self.whole.add(stream_id)
+            self.changes.pop(stream_id, None)
+
+    def write(self, tx: Tx, touched: dict[UUID, Beneficiary], rates: RateBook) -> list[Beneficiary]:
+        """Write the rows of the beneficiaries changed by payment events only; return the others (their
+        rows are to be rewritten whole)."""
+        updates = RowUpdates()
+        whole = []
+        for stream_id, agg in touched.items():
+            change = self.changes.get(stream_id)
+            if change is None:
+                whole.append(agg)
+                continue
+            try:
+                updates.add(agg, change, rates)
+            except RateMissing:
+                whole.append(agg)
+        updates.write(tx)
+        return whole
