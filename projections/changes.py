@@ -8,7 +8,8 @@ instead, by key:
 * the ``rm_dues`` row of the item the event changes — the :class:`~domain.parts.DueItem` of that
   (entitlement, period) as the aggregate computes it (``due_item``), the same row
   :func:`projections.views.beneficiary_rows` writes for it — and the rows of the months the beneficiary's
-  horizon (:func:`~projections.views.horizon`) gained or lost;
+  dues lines' reach (:func:`~projections.views.rows_until`: ``DUES_AHEAD`` months past the horizon)
+  gained or lost;
 * the ``rm_payments`` row of a payment recorded or reversed, the ``rm_recoveries`` row of a recovery;
 * the ``rm_beneficiaries`` columns such events change: status (as of the horizon), last event, version,
   horizon, suspension candidate, recovered, and ``overpaid`` — the sum of the items' excess, moved by the
@@ -36,6 +37,7 @@ from projections.views import (
     horizon,
     payment_row,
     recovery_row,
+    rows_until,
 )
 
 if TYPE_CHECKING:
@@ -55,7 +57,9 @@ PAYMENT_EVENTS = (
     Beneficiary.OverpaymentDeducted,
 )
 """The events whose rows are written by key (everything else rewrites the beneficiary's rows)."""
-SUMMARY_COLUMNS = ("status", "last_event_at", "version", "horizon", "suspension_candidate", "recovered")
+SUMMARY_COLUMNS = (
+    "status", "last_event_at", "version", "horizon", "suspension_candidate", "recovered", "dues_until",
+)  # fmt: skip
 """The ``rm_beneficiaries`` columns a payment event can change, besides ``overpaid``."""
 _SUMMARY_AT = tuple(BENEFICIARY_COLUMNS.index(c) for c in SUMMARY_COLUMNS)
 
@@ -99,7 +103,7 @@ def changed_item(agg: Beneficiary, event: LedgerAggregate.Event) -> Key | None:
 class RowChanges:
     """What the payment events of one batch change of one beneficiary whose rows were written before.
 
-    ``keys`` are the items with a ``rm_dues`` row (up to the horizon the rows were written to),
+    ``keys`` are the items with a ``rm_dues`` row (up to the month the rows were written to),
     ``recoveries`` how many ``rm_recoveries`` rows there are; ``before`` holds each item an event
     changes, as it was written (the state before the batch)."""
 
@@ -111,7 +115,7 @@ class RowChanges:
     @classmethod
     def of(cls, agg: Beneficiary) -> RowChanges:
         """The rows of ``agg`` as written (its state before the batch's first event of it)."""
-        return cls(frozenset(agg.periods(horizon(agg))), len(agg.recoveries))
+        return cls(frozenset(agg.periods(rows_until(agg))), len(agg.recoveries))
 
     def note(self, agg: Beneficiary, event: LedgerAggregate.Event, rates: RateBook) -> None:
         """Before ``event`` is applied to ``agg``: keep the item it changes as it was written."""
@@ -136,7 +140,7 @@ class RowUpdates:
         """The rows of ``agg`` (its state after the batch) that differ from what ``change`` says is
         written. :class:`~domain.catalogue.RateMissing` when an item cannot be computed (nothing added)."""
         last = horizon(agg)
-        keys = set(agg.periods(last))
+        keys = set(agg.periods(rows_until(agg, last)))
         bid = str(agg.id)
         dues: list[tuple[Any, ...]] = []
         gone: list[Key] = []

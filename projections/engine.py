@@ -32,6 +32,7 @@ from projections.changes import BatchChanges
 from projections.views import (
     ADDED_COLUMNS,
     ALL_TABLES,
+    INDEXES,
     NEW_TABLES,
     PAYMENT_RECORD_COLUMNS,
     RECOMPUTED_COLUMNS,
@@ -100,6 +101,7 @@ class ProjectionEngine:
         stale += new
         for table, columns in ADDED_COLUMNS.items():
             self.store.add_missing_columns(table, columns)
+        self.store.script(INDEXES)
         if stale and self.position() > 0:
             # Rows written before these columns existed hold their defaults, not what the domain computes:
             # replay the log so that every row is written again (rosters and reports read the columns).

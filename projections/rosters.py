@@ -7,11 +7,17 @@ recovered deducted (khấu trừ thu hồi), with a net amount per line and tota
 
 Two ways to build it, which must agree line for line:
 
-* :func:`build_roster` — from the read models (``rm_dues`` and the register), fast, at the tracked
-  position of the projections;
-* :func:`lines_from_aggregate` — from one beneficiary's aggregate, used for beneficiaries whose dues
-  lines do not reach month M yet, and by :func:`roster_as_of`, which replays the log up to a past moment
-  to show what the ledger knew then.
+* :func:`build_roster` — from the read models (``rm_dues`` and the register) by SQL, at the tracked
+  position of the projections: :func:`roster_rows` reads the lines and items as tuples (the type of each
+  item the domain's :func:`~domain.parts.item_kind` of the stored columns), :meth:`RosterRows.roster`
+  makes them objects (the workbook, the pages), :meth:`RosterRows.json_parts` encodes them straight to
+  the roster's canonical JSON, piece by piece (the HTTP answer streams it: :func:`roster_json`). The
+  projection writes the dues lines ``DUES_AHEAD`` months past a person's latest event
+  (``rm_beneficiaries.dues_until``, or ``COMPLETE`` when nothing more can fall due), so a roster of the
+  current month reads everyone from the tables;
+* :func:`lines_from_aggregate` — from one beneficiary's aggregate, used for the rare beneficiaries whose
+  dues lines do not reach month M (no event for ``DUES_AHEAD`` months and something still running), and
+  by :func:`roster_as_of`, which replays the log up to a past moment to show what the ledger knew then.
 
 The same input gives the same roster byte for byte (:meth:`Roster.canonical_json`), whose SHA-256 is
 the content hash recorded when a roster is issued.
@@ -53,8 +59,10 @@ Two views of a month (:data:`VIEWS`):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -73,10 +81,9 @@ from domain.users import User
 from domain.values import VIETNAM_TIME, Month, parse_channel, parse_commune_code
 from ledger.bulk import BulkLoader
 from ledger.checkpoints import covering
-from projections.views import PLACES_IN_FORCE_SQL
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from domain.rosters import IssuedRoster
     from ledger.application import BenefitsLedger
@@ -379,16 +386,24 @@ def build_roster(engine: ProjectionEngine, month: object, scope: RosterScope | N
 def month_roster(engine: ProjectionEngine, month: object, scope: RosterScope | None = None) -> Roster:
     """The month view of ``month``'s roster from the read models: every line due on it, with statuses
     read now, the lines of its issued rosters as frozen (see the module's docstring)."""
-    target = Month.parse(month, "month")
-    scope = scope or RosterScope()
-    roster = _from_read_models(engine, target, scope, month_view=True)
-    roster.as_of = engine.ledger.clock().isoformat()
-    scopes = _covering_scopes(roster)
+    found = _month_view(engine, Month.parse(month, "month"), scope or RosterScope())
+    return found.roster() if isinstance(found, RosterRows) else found
+
+
+def _month_view(engine: ProjectionEngine, target: Month, scope: RosterScope) -> RosterRows | Roster:
+    """The month view as :class:`RosterRows` while no roster of the month covering its scope was ever
+    prepared (nothing frozen to show), else as a :class:`Roster` with the issued lines as frozen."""
+    rows = _rows_from_read_models(engine, target, scope, month_view=True)
+    rows.as_of = engine.ledger.clock().isoformat()
+    scopes = _covering_scopes(scope, {line[3] for line in rows.lines})
     ids = [str(roster_id(target, commune, channel)) for commune, channel in scopes]
     with engine.store.read() as tx:  # which of those rosters have a stream at all (the audit trail knows)
         marks = ", ".join("?" * len(ids))
         sql = f"SELECT DISTINCT stream_id FROM rm_audit WHERE stream_id IN ({marks})"  # noqa: S608 - marks only
         known = {row[0] for row in tx.fetchall(sql, tuple(ids))}
+    if not known:
+        return rows
+    roster = rows.roster()
     return _with_issued(
         engine.ledger, roster, None, [s for s, i in zip(scopes, ids, strict=True) if i in known]
     )
@@ -410,86 +425,287 @@ month): every payment for an item falling in the month, and those dated from its
 earlier item (two parts, each served by an index)."""
 
 
-def _from_read_models(
+_PEOPLE_SQL = (
+    "SELECT b.id, b.citizen_id, b.full_name, COALESCE(p.commune_code, b.commune_code),"
+    " COALESCE(p.channel, b.channel), b.overpaid - b.recovered, b.dues_until, b.version"
+    " FROM rm_beneficiaries b LEFT JOIN (SELECT beneficiary_id, MAX(effective_from) AS effective_from"
+    " FROM rm_places WHERE effective_from <= ? GROUP BY beneficiary_id) f ON f.beneficiary_id = b.id"
+    " LEFT JOIN rm_places p ON p.beneficiary_id = f.beneficiary_id AND p.effective_from = f.effective_from"
+)
+"""Everyone in the register with the commune and channel in force in a month (parameter: the month), what
+is still to recover (negative: to pay back) and how far their dues lines reach."""
+_OWED_SQL = (
+    "SELECT beneficiary_id, entitlement_id, scheme, period, due - paid - withheld, overdue_kind, item_month"
+    " FROM rm_dues WHERE due > paid + withheld AND item_month <= ?"
+)
+"""Every item still owed that falls in the roster's month or before (parameter: the month)."""
+
+Item = tuple[str, str, str, str | None, int, str]
+"""A roster item as a tuple: entitlement, scheme, type, period, amount, status."""
+Line = tuple[str, str | None, str, str, str, list[Item], int]
+"""A roster line as a tuple: beneficiary, citizen ID, full name, commune, channel, its items (sorted), the
+net amount."""
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while a roster's hundred thousand lines are made (tuples, lists and
+    dicts that form no cycle: the collector would walk them again and again for nothing — a quarter of
+    the time); it runs again after, and collects what it was left."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _item_key(item: Item) -> tuple[int, str, str, str, int]:
+    return ITEM_ORDER[item[2]], item[3] or "", item[1], item[0], STATUS_ORDER[item[5]]
+
+
+def _line_key(line: Line) -> tuple[str, str, str, str]:
+    return line[3], line[2], line[1] or "", line[0]
+
+
+def _line_status(items: list[Item]) -> str:
+    """:attr:`RosterLine.status` of a line's item tuples."""
+    statuses = {item[5] for item in items}
+    if statuses <= {PAID}:
+        return PAID
+    if PAID in statuses:
+        return PARTLY_PAID
+    return OUTSTANDING if OUTSTANDING in statuses else ISSUED
+
+
+@dataclass
+class RosterRows:
+    """A roster's lines as plain tuples, read from the read models by SQL (:func:`roster_rows`): what
+    :class:`Roster` holds as objects, without them — encoded to the roster's canonical JSON directly
+    (:meth:`json_parts`), or turned into a :class:`Roster` (:meth:`roster`) for the workbook, the pages
+    and the month view's issued lines."""
+
+    month: Month
+    scope: RosterScope
+    lines: list[Line]
+    problems: list[dict[str, str]]
+    view: str = OUTSTANDING_VIEW
+    as_of: str | None = None
+
+    def roster(self) -> Roster:
+        """The same roster as objects."""
+        with _bulk():
+            lines = [
+                RosterLine(bid, citizen, name, commune, channel, [RosterItem(*item) for item in items])
+                for bid, citizen, name, commune, channel, items, _ in self.lines
+            ]
+        roster = Roster(self.month, self.scope, lines, problems=self.problems, view=self.view)
+        roster.as_of = self.as_of
+        return roster
+
+    def beneficiary_ids(self) -> list[str]:
+        """Whose lines the roster holds, in its order."""
+        return [line[0] for line in self.lines]
+
+    def totals(self) -> dict[str, Any]:
+        """:meth:`Roster.totals`, from the tuples."""
+        by_channel = dict.fromkeys(CHANNELS, 0)
+        by_commune: dict[str, int] = {}
+        amount = 0
+        for _, _, _, commune, channel, _, net in self.lines:
+            amount += net
+            by_channel[channel] = by_channel.get(channel, 0) + net
+            by_commune[commune] = by_commune.get(commune, 0) + net
+        totals: dict[str, Any] = {"lines": len(self.lines), "amount": amount, "by_channel": by_channel,
+                                  "by_commune": dict(sorted(by_commune.items()))}  # fmt: skip
+        if self.view == MONTH_VIEW:
+            by_status = {status: {"lines": 0, "amount": 0} for status in LINE_STATUSES}
+            by_item_status = dict.fromkeys(ITEM_STATUSES, 0)
+            for line in self.lines:
+                counted = by_status[_line_status(line[5])]
+                counted["lines"] += 1
+                counted["amount"] += line[6]
+                for item in line[5]:
+                    by_item_status[item[5]] += item[4]
+            totals["by_status"] = by_status
+            totals["by_item_status"] = by_item_status
+        return totals
+
+    def json_parts(self, chunk: int = 2000) -> Iterator[bytes]:
+        """:meth:`Roster.canonical_json` of the same roster, byte for byte, in pieces of ``chunk`` lines
+        each, without its closing ``}`` (:func:`canonical_parts`): the dicts built with their keys in
+        sorted order, so orjson writes them as they come."""
+        month_view = self.view == MONTH_VIEW
+        yield _document_head(self.as_of, self.scope)
+        for start in range(0, len(self.lines), chunk):
+            with _bulk():
+                body = self._encoded(self.lines[start : start + chunk], month_view=month_view)
+            yield body if start == 0 else b"," + body
+        yield _document_tail(self.month, self.problems, self.totals(), MONTH_VIEW if month_view else None)
+
+    @staticmethod
+    def _encoded(part: list[Line], *, month_view: bool) -> bytes:
+        """Lines as the comma-separated JSON objects of the document's ``lines``."""
+        if month_view:
+            dicts = [
+                {"beneficiary_id": bid, "channel": channel, "citizen_id": citizen,
+                 "commune_code": commune, "full_name": name, "issued_roster_id": None,
+                 "items": [{"amount": a, "entitlement_id": e, "period": p, "scheme": s, "status": st,
+                            "type": t} for e, s, t, p, a, st in items],
+                 "net_amount": net, "status": _line_status(items)}
+                for bid, citizen, name, commune, channel, items, net in part
+            ]  # fmt: skip
+        else:
+            dicts = [
+                {"beneficiary_id": bid, "channel": channel, "citizen_id": citizen,
+                 "commune_code": commune, "full_name": name,
+                 "items": [{"amount": a, "entitlement_id": e, "period": p, "scheme": s, "type": t}
+                           for e, s, t, p, a, _ in items],
+                 "net_amount": net}
+                for bid, citizen, name, commune, channel, items, net in part
+            ]  # fmt: skip
+        return orjson.dumps(dicts)[1:-1]
+
+
+def _document_head(as_of: str | None, scope: RosterScope) -> bytes:
+    dump = orjson.dumps
+    return b'{"as_of":%b,"channel":%b,"commune_code":%b,"lines":[' % (
+        dump(as_of), dump(scope.channel), dump(scope.commune_code))  # fmt: skip
+
+
+def _document_tail(
+    month: Month, problems: list[dict[str, str]], totals: dict[str, Any], view: str | None
+) -> bytes:
+    sort = orjson.OPT_SORT_KEYS
+    tail = b'],"month":%b,"problems":%b,"totals":%b' % (
+        orjson.dumps(str(month)),
+        orjson.dumps(problems, option=sort),
+        orjson.dumps(totals, option=sort),
+    )
+    return tail + (b',"view":%b' % orjson.dumps(view) if view else b"")
+
+
+def canonical_parts(roster: Roster, chunk: int = 2000) -> Iterator[bytes]:
+    """:meth:`Roster.canonical_json` in pieces (``chunk`` lines each) without its closing ``}``: joined
+    and closed, the same bytes; a body that adds fields after the document's own (the HTTP answer) goes
+    on from where the pieces stop."""
+    month_view = roster.view == MONTH_VIEW
+    yield _document_head(roster.as_of, roster.scope)
+    for start in range(0, len(roster.lines), chunk):
+        dicts = [line.as_dict(status=month_view) for line in roster.lines[start : start + chunk]]
+        body = orjson.dumps(dicts, option=orjson.OPT_SORT_KEYS)[1:-1]
+        yield body if start == 0 else b"," + body
+    yield _document_tail(roster.month, roster.problems, roster.totals(), MONTH_VIEW if month_view else None)
+
+
+def roster_rows(engine: ProjectionEngine, month: object, scope: RosterScope | None = None) -> RosterRows:
+    """The outstanding view of ``month``'s roster as tuples, from the read models by SQL (brought up to
+    date first): the lines and items :func:`build_roster` holds as objects."""
+    return _rows_from_read_models(
+        engine, Month.parse(month, "month"), scope or RosterScope(), month_view=False
+    )
+
+
+def _rows_from_read_models(
     engine: ProjectionEngine, target: Month, scope: RosterScope, *, month_view: bool
-) -> Roster:
+) -> RosterRows:
+    """The lines from the read models: one query for the people (their place in force in the month, what
+    is left to recover, how far their dues lines reach), one for the items still owed up to the month (the
+    type the domain's :func:`~domain.parts.item_kind` from the stored columns), and on the month view
+    one for the parts paid. Whoever's dues lines stop before the month while something may still fall
+    due (``rm_beneficiaries.dues_until``: nobody who had an event in the ``DUES_AHEAD`` months before) is
+    computed from their aggregate (:func:`lines_from_aggregate`)."""
     engine.catch_up()
+    with _bulk():
+        return _read_rows(engine, target, scope, month_view=month_view)
+
+
+def _read_rows(
+    engine: ProjectionEngine, target: Month, scope: RosterScope, *, month_view: bool
+) -> RosterRows:
     key = str(target)
-    lines: dict[str, RosterLine] = {}
+    items: dict[str, list[Item]] = {}
+    owed: dict[str, int] = {}
+    places: dict[str, tuple[str | None, str, str, str]] = {}
     behind: list[tuple[str, int]] = []
     paid_rows: list[tuple[Any, ...]] = []
     with engine.store.read() as tx:
-        rates = engine.rates_in(tx)
-        people = tx.fetchall(
-            "SELECT id, citizen_id, full_name, commune_code, channel, horizon, version, overpaid - recovered"
-            " FROM rm_beneficiaries"
-        )
-        # Behind: the dues lines stop before the roster's month, and some entitlement may still be due
-        # after them (not stopped by then). Whoever's entitlements all stopped is complete as it is.
-        open_ = {
-            r[0]
-            for r in tx.fetchall(
-                "SELECT DISTINCT b.id FROM rm_beneficiaries b"
-                " JOIN rm_entitlements e ON e.beneficiary_id = b.id WHERE b.horizon < ?"
-                " AND e.start_month <= ? AND (e.stop_month IS NULL OR e.stop_month > b.horizon)",
-                (key, key),
-            )
-        }
-        outstanding: dict[str, int] = {}
-        shells: dict[str, RosterLine] = {}  # the behind ones' places, for their paid parts
-        # the commune and channel in force in the roster's month (a relocation counts from its month)
-        places = {r[0]: (r[1], r[2]) for r in tx.fetchall(PLACES_IN_FORCE_SQL, (key,))}
-        for bid, citizen_id, name, current_commune, current_channel, horizon, version, owed in people:
-            commune, channel = places.get(bid, (current_commune, current_channel))
+        for bid, citizen_id, name, commune, channel, left, until, version in tx.fetchall(_PEOPLE_SQL, (key,)):
             if not scope.admits(commune, channel):
                 continue
-            if horizon < key and bid in open_:
+            places[bid] = (citizen_id, name, commune, channel)
+            if until < key:
                 behind.append((bid, int(version)))
-                shells[bid] = RosterLine(bid, citizen_id, name, commune, channel)
                 continue
-            lines[bid] = RosterLine(bid, citizen_id, name, commune, channel)
-            outstanding[bid] = int(owed)
-        # every item still owed that falls in the roster's month or before; its type is the domain's
-        # (item_kind) from the columns the projection stored, the same as lines_from_aggregate's
-        rows = tx.fetchall(
-            "SELECT beneficiary_id, entitlement_id, scheme, period, due - paid - withheld, overdue_kind,"
-            " item_month FROM rm_dues WHERE due > paid + withheld AND item_month <= ?",
-            (key,),
-        )
+            items[bid] = []
+            owed[bid] = int(left)
+        rows = tx.fetchall(_OWED_SQL, (key,))
         if month_view:
             paid_rows = tx.fetchall(_PAID_SQL, (key, key, target.first_day().isoformat(), key))
         problems_sql = "SELECT beneficiary_id, entitlement_id, reason FROM rm_problems ORDER BY 1, 2"
         problems = [
             {"beneficiary_id": r[0], "entitlement_id": r[1], "reason": r[2]}
             for r in tx.fetchall(problems_sql)
-            if r[0] in lines
+            if r[0] in items
         ]
-    _add_items(lines, rows, key, OUTSTANDING)
-    for bid, line in lines.items():
-        _add_recovery(line, outstanding[bid])
-    for bid, agg in _states_at(engine, behind).items():
-        lines[bid] = lines_from_aggregate(agg, target, rates, problems)
-    for bid, shell in shells.items():
-        lines.setdefault(bid, shell)
-    _add_items(lines, paid_rows, key, PAID)
-    return Roster(target, scope, _sorted(lines.values()), problems=problems, view=_view(month_view))
+        rates = engine.rates_in(tx) if behind else None
+    _add_tuples(items, rows, key, OUTSTANDING)
+    for bid, found in items.items():
+        _add_recovery_tuple(found, owed[bid])
+    if rates is not None:
+        for bid, agg in _states_at(engine, behind).items():
+            line = lines_from_aggregate(agg, target, rates, problems)
+            items[bid] = [
+                (i.entitlement_id, i.scheme, i.type, i.period, i.amount, i.status) for i in line.items
+            ]
+        for bid, _ in behind:
+            items.setdefault(bid, [])
+    _add_tuples(items, paid_rows, key, PAID)
+    return RosterRows(target, scope, _lines(items, places), problems, _view(month_view))
+
+
+def _add_recovery_tuple(items: list[Item], outstanding: int) -> None:
+    """:func:`_add_recovery` on a line's item tuples."""
+    gross = sum(item[4] for item in items)
+    if outstanding > 0 and gross > 0:
+        items.append(("", "RECOVERY", RECOVERY, None, -min(outstanding, gross), OUTSTANDING))
+    elif outstanding < 0:
+        items.append(("", "RECOVERY", RECOVERY, None, -outstanding, OUTSTANDING))
+
+
+def _lines(items: dict[str, list[Item]], places: dict[str, tuple[str | None, str, str, str]]) -> list[Line]:
+    """The lines of whoever has items, each with its items sorted, in the roster's order."""
+    lines: list[Line] = []
+    for bid, found in items.items():
+        if found:
+            if len(found) > 1:
+                found.sort(key=_item_key)
+            citizen_id, name, commune, channel = places[bid]
+            lines.append((bid, citizen_id, name, commune, channel, found, sum(item[4] for item in found)))
+    lines.sort(key=_line_key)
+    return lines
+
+
+def _from_read_models(
+    engine: ProjectionEngine, target: Month, scope: RosterScope, *, month_view: bool
+) -> Roster:
+    return _rows_from_read_models(engine, target, scope, month_view=month_view).roster()
+
+
+def _add_tuples(items: dict[str, list[Item]], rows: Iterable[tuple[Any, ...]], key: str, status: str) -> None:
+    """Add rows ``(beneficiary, entitlement, scheme, period, amount, overdue_kind, item_month)`` of the read
+    models as items of the roster of month ``key``, with ``status`` (the type: the domain's item_kind)."""
+    for bid, eid, scheme, period, amount, overdue_kind, item_month in rows:
+        found = items.get(bid)
+        kind = item_kind(overdue_kind, item_month, key)
+        if found is None or kind is None or int(amount) <= 0:
+            continue
+        found.append((eid, scheme, kind, None if period == ONE_OFF else period, int(amount), status))
 
 
 def _view(month_view: bool) -> str:
     return MONTH_VIEW if month_view else OUTSTANDING_VIEW
-
-
-def _add_items(lines: dict[str, RosterLine], rows: Iterable[tuple[Any, ...]], key: str, status: str) -> None:
-    """Add rows ``(beneficiary, entitlement, scheme, period, amount, overdue_kind, item_month)`` of the read
-    models as items of the roster of month ``key``, with ``status``."""
-    for bid, eid, scheme, period, amount, overdue_kind, item_month in rows:
-        line = lines.get(bid)
-        kind = item_kind(overdue_kind, item_month, key)
-        if line is None or kind is None or int(amount) <= 0:
-            continue
-        line.items.append(
-            RosterItem(eid, scheme, kind, None if period == ONE_OFF else period, int(amount), status)
-        )
 
 
 def _with_issued(
@@ -507,7 +723,10 @@ def _with_issued(
     current = {line.beneficiary_id: line for line in roster.lines}
     frozen: list[RosterLine] = []
     claimed: dict[str, dict[tuple[str, str | None], int]] = {}  # per person: the frozen amount per item
-    for commune, channel in _covering_scopes(roster) if scopes is None else scopes:
+    covering = (
+        _covering_scopes(roster.scope, {x.commune_code for x in roster.lines}) if scopes is None else scopes
+    )
+    for commune, channel in covering:
         issued = ledger.issued_roster(roster.month, commune, channel)
         if issued is None or (as_of is not None and issued.created_on > as_of):
             continue
@@ -531,13 +750,16 @@ def _with_issued(
     return roster
 
 
-def _covering_scopes(roster: Roster) -> list[tuple[str | None, str | None]]:
-    """The scopes (commune, channel) whose issued rosters of the month hold lines of ``roster``'s view,
-    the most specific first: its communes' (wide, per channel), then the province's."""
-    scope = roster.scope
+def _covering_scopes(scope: RosterScope, communes: Iterable[str]) -> list[tuple[str | None, str | None]]:
+    """The scopes (commune, channel) whose issued rosters of the month hold lines of a view of ``scope``
+    whose lines are of ``communes``, the most specific first: its communes' (wide, per channel), then
+    the province's."""
     channels = [None, scope.channel] if scope.channel else [None, *CHANNELS]
-    communes = [scope.commune_code] if scope.commune_code else sorted({x.commune_code for x in roster.lines})
-    found: list[tuple[str | None, str | None]] = [(c, channel) for c in communes for channel in channels]
+    found: list[tuple[str | None, str | None]] = [
+        (c, channel)
+        for c in ([scope.commune_code] if scope.commune_code else sorted(communes))
+        for channel in channels
+    ]
     if scope.commune_code is None:
         found += [(None, channel) for channel in channels]
     return found
@@ -775,6 +997,54 @@ def current_roster(
     roster.read_at = (stream.prepared_at or stream.created_on).isoformat()
     roster.status = stream.status
     return roster, roster_info(engine.ledger, stream)
+
+
+@dataclass
+class RosterJson:
+    """A roster's canonical JSON (:meth:`Roster.canonical_json`) to send as it is produced: ``parts``,
+    the bytes without the closing ``}`` (:func:`canonical_parts`), whose lines it holds (for the access
+    log) and its view."""
+
+    parts: Iterable[bytes]
+    beneficiary_ids: list[str]
+    view: str
+
+
+def roster_json(
+    engine: ProjectionEngine,
+    month: object,
+    scope: RosterScope,
+    *,
+    outstanding_only: bool = False,
+    as_of: datetime | None = None,
+) -> tuple[RosterJson, dict[str, Any] | None]:
+    """:func:`roster_view`'s roster as :class:`RosterJson`, the same bytes as its ``canonical_json``: the
+    outstanding view encoded straight from the SQL rows (:meth:`RosterRows.json_parts`), or once
+    prepared or issued its stored document as it was hashed; the month view and a past moment's roster
+    from their objects, in pieces."""
+    target = Month.parse(month, "month")
+    if outstanding_only and as_of is None:
+        stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
+        if stream is None or stream.status == signed.RETURNED:
+            rows = _rows_from_read_models(engine, target, scope, month_view=False)
+            info = None if stream is None else roster_info(engine.ledger, stream)
+            return RosterJson(rows.json_parts(), rows.beneficiary_ids(), OUTSTANDING_VIEW), info
+        content = engine.ledger.documents.get(stream.content_hash)
+        ids = [line["beneficiary_id"] for line in orjson.loads(content)["lines"]]
+        return RosterJson([content[:-1]], ids, OUTSTANDING_VIEW), roster_info(engine.ledger, stream)
+    if as_of is None:  # the month view
+        stream = engine.ledger.roster(target, scope.commune_code, scope.channel)
+        info = None if stream is None else roster_info(engine.ledger, stream)
+        found = _month_view(engine, target, scope)
+        if isinstance(found, RosterRows):
+            return RosterJson(found.json_parts(), found.beneficiary_ids(), MONTH_VIEW), info
+        return _json_of(found), info
+    roster, info = roster_view(engine, target, scope, outstanding_only=outstanding_only, as_of=as_of)
+    return _json_of(roster), info
+
+
+def _json_of(roster: Roster) -> RosterJson:
+    return RosterJson(canonical_parts(roster), [line.beneficiary_id for line in roster.lines], roster.view)
 
 
 def roster_view(

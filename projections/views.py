@@ -3,9 +3,11 @@
 * ``rm_beneficiaries`` — the register (sổ theo dõi đối tượng), with accent-free search names;
 * ``rm_entitlements`` — every entitlement with its start, stop and parameters;
 * ``rm_dues`` — due and paid per entitlement-month (the basis of rosters, arrears, carry-overs and
-  overpayments), up to the month after the beneficiary's latest event, with what the domain says of
-  each item: the month it falls in and its type on any later roster (``item_month``, ``overdue_kind``:
-  a roster reads them and asks :func:`domain.parts.item_kind`, never classifies by itself);
+  overpayments), up to ``DUES_AHEAD`` months past the horizon (the month after the beneficiary's latest
+  event: ``rm_beneficiaries.dues_until``, ``COMPLETE`` when nothing can fall due after it), with what the
+  domain says of each item: the month it falls in and its type on any later roster (``item_month``,
+  ``overdue_kind``: a roster reads them and asks :func:`domain.parts.item_kind`, never classifies by
+  itself); the items still owed are indexed by month (``rm_dues_owed``, :data:`INDEXES`);
 * ``rm_payments``, ``rm_recoveries``, ``rm_cards`` — payments (``after_death``: the domain's "paid for a
   month after death"), recoveries, health-insurance cards;
 * ``rm_payment_records`` — who recorded each payment and when (its position in the log: the payments
@@ -71,7 +73,8 @@ CREATE TABLE IF NOT EXISTS rm_beneficiaries (
     schemes TEXT NOT NULL,
     suspension_candidate INTEGER NOT NULL,
     overpaid BIGINT NOT NULL,
-    recovered BIGINT NOT NULL
+    recovered BIGINT NOT NULL,
+    dues_until TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS rm_beneficiaries_commune ON rm_beneficiaries (commune_code);
 CREATE INDEX IF NOT EXISTS rm_beneficiaries_citizen ON rm_beneficiaries (citizen_id);
@@ -210,6 +213,9 @@ CREATE INDEX IF NOT EXISTS rm_payment_records_position ON rm_payment_records (no
 CREATE INDEX IF NOT EXISTS rm_payment_records_by ON rm_payment_records (recorded_by, notification_id)
 """
 SCHEMA = [statement.strip() for statement in SCHEMA_SQL.split(";") if statement.strip()]
+INDEXES = ["CREATE INDEX IF NOT EXISTS rm_dues_owed ON rm_dues (item_month) WHERE due > paid + withheld"]
+"""Indexes on columns added since the first release (:data:`ADDED_COLUMNS`): created once they exist.
+``rm_dues_owed``: the items still owed, by month (a roster's query)."""
 
 ALL_TABLES = (
     "rm_beneficiaries",
@@ -249,6 +255,41 @@ def horizon(agg: Beneficiary) -> Month:
     return max(months).next()
 
 
+DUES_AHEAD = 6
+"""Months of dues lines written past the horizon: what falls due in them (nothing recorded yet, so paid
+nothing) is stored, and a roster of one of those months reads it like any other month."""
+COMPLETE = "9999-12"
+"""``rm_beneficiaries.dues_until`` of a person who can fall due nothing more after their dues lines."""
+
+
+def dues_until(agg: Beneficiary, last: Month) -> Month | None:
+    """The last month of the dues lines written for ``agg`` whose horizon is ``last``: ``DUES_AHEAD``
+    months past it — or ``None`` when nothing can fall due after ``last`` any more (every entitlement
+    stopped by then, suspended with no end from then on, or a one-off whose month is passed), the lines
+    then complete for every later month (``dues_until`` stored as :data:`COMPLETE`)."""
+    after = last.next()
+    for ent in agg.entitlements.values():
+        if not ent.scheme.monthly:
+            if ent.start > last:
+                return last.plus(DUES_AHEAD)
+            continue
+        stop = ent.stop_month(agg.death_month)
+        if stop is not None and stop <= after:
+            continue
+        if ent.suspensions and ent.suspensions[-1][1] is None and ent.suspensions[-1][0] <= after:
+            continue
+        return last.plus(DUES_AHEAD)
+    return None
+
+
+def rows_until(agg: Beneficiary, last: Month | None = None) -> Month:
+    """The last month of the dues lines written for ``agg`` (whose horizon is ``last``, by default
+    :func:`horizon`): ``DUES_AHEAD`` months past the horizon, or the horizon when nothing can fall due
+    after it (:func:`dues_until`)."""
+    last = last or horizon(agg)
+    return dues_until(agg, last) or last
+
+
 @dataclass
 class BeneficiaryRows:
     """Rows to insert, per table, for a set of beneficiaries."""
@@ -283,7 +324,7 @@ BENEFICIARY_COLUMNS = (
     "id", "kind", "full_name", "search_name", "citizen_id", "household_code", "poverty_status",
     "commune_code", "province_code", "channel", "bank_code", "account_number", "status", "date_of_birth",
     "sex", "date_of_death", "death_recorded_on", "registered_at", "last_event_at", "version", "horizon",
-    "schemes", "suspension_candidate", "overpaid", "recovered",
+    "schemes", "suspension_candidate", "overpaid", "recovered", "dues_until",
 )  # fmt: skip
 PLACE_COLUMNS = ("beneficiary_id", "effective_from", "commune_code", "province_code", "channel")
 ENTITLEMENT_COLUMNS = (
@@ -296,6 +337,7 @@ DUES_COLUMNS = (
 )  # fmt: skip
 # Columns added since the first release: a read store made before gets them when opened.
 ADDED_COLUMNS = {
+    "rm_beneficiaries": {"dues_until": "TEXT NOT NULL DEFAULT ''"},
     "rm_dues": {
         "withheld": "BIGINT NOT NULL DEFAULT 0",
         "overdue_kind": "TEXT NOT NULL DEFAULT ''",
@@ -307,6 +349,7 @@ ADDED_COLUMNS = {
 # Of those, the ones whose values the domain computes per row (the default is no value): a store that
 # gets them is rebuilt when opened, so that every row holds what the domain says.
 RECOMPUTED_COLUMNS = {
+    "rm_beneficiaries": ("dues_until",),
     "rm_dues": ("overdue_kind", "item_month"),
     "rm_payments": ("after_death",),
     "rm_audit": ("entry",),
@@ -326,7 +369,8 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
     """Append the rows that describe ``agg`` (its state after the batch, with ``rates``) to ``out``."""
     bid = str(agg.id)
     last = horizon(agg)
-    items, failed = agg.computable_items(last, rates)  # an uncomputable item is named, never fatal
+    # an uncomputable item is named, never fatal
+    items, failed = agg.computable_items(rows_until(agg, last), rates)
     out.problems.extend((bid, eid, why) for eid, why in failed.items())
     out.beneficiaries.append(beneficiary_row(agg, last, sum(i.excess for i in items)))
     for month in sorted({m for m, _, _ in agg.communes} | {m for m, _ in agg.channels}):
@@ -360,7 +404,9 @@ def beneficiary_rows(agg: Beneficiary, rates: RateBook, out: BeneficiaryRows) ->
 
 def beneficiary_row(agg: Beneficiary, last: Month, overpaid: int) -> tuple[Any, ...]:
     """The ``rm_beneficiaries`` row of ``agg`` with its dues lines up to ``last`` (its :func:`horizon`)
-    and ``overpaid``, the sum of its items' excess (:attr:`~domain.parts.DueItem.excess`)."""
+    and ``overpaid``, the sum of its items' excess (:attr:`~domain.parts.DueItem.excess`); ``dues_until``:
+    how far the dues lines reach (:func:`dues_until`)."""
+    until = dues_until(agg, last)
     channel = agg.payment_channel
     return (
         str(agg.id), agg.kind, agg.full_name, search_key(agg.full_name), agg.citizen_id, agg.household_code,
@@ -371,7 +417,7 @@ def beneficiary_row(agg: Beneficiary, last: Month, overpaid: int) -> tuple[Any, 
         agg.death_recorded_on.isoformat() if agg.death_recorded_on else None,
         agg.created_on.isoformat(), agg.modified_on.isoformat(), agg.version, str(last),
         ",".join(sorted({e.scheme_code for e in agg.entitlements.values()})),
-        int(agg.is_suspension_candidate), overpaid, agg.recovered,
+        int(agg.is_suspension_candidate), overpaid, agg.recovered, str(until) if until else COMPLETE,
     )  # fmt: skip
 
 

@@ -7,9 +7,13 @@ approval are refused (409) through every way in; where no roster was prepared th
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from api_support import COMMUNE, assert_problem
+
+from projections.rosters import RosterScope, roster_view
 
 if TYPE_CHECKING:
     from api_support import Api
@@ -158,3 +162,48 @@ def test_an_admin_who_prepared_a_roster_may_not_approve_it(api: Api) -> None:
     assert "người lập danh sách (admin) không được tự phê duyệt" in own["detail"]
     assert "the preparer may not approve" in own["detail"]
     assert api.recorded() == before
+
+
+def _canonical(api: Api, month: str, scope: RosterScope, *, outstanding_only: bool) -> bytes:
+    """What the roster's bytes are, built as the pages and the CLI build it (:func:`roster_view`)."""
+    roster, _ = roster_view(api.app.state.services.engine, month, scope, outstanding_only=outstanding_only)
+    return roster.canonical_json()
+
+
+def test_the_json_answer_streams_the_roster_canonical_json_then_its_own_fields(api: Api) -> None:
+    """``GET /v1/rosters/{month}`` (streamed): the roster's canonical JSON — the bytes its content hash
+    is taken over — then ``content_hash`` (that hash), ``issued``, ``status``, ``roster`` and on the
+    outstanding view ``view``; for every scope and both views, before and after the roster is issued (then
+    the outstanding view is the stored document, hash for hash)."""
+    bid, eid = person(api)
+    other = api.register(
+        payment_channel={"type": "bank", "bank_code": "VBSP", "account_number": "123456789012"}
+    )["id"]
+    api.grant(other, "NCC_MARTYR_RELATIVE", "2024-07", params={"martyrs": 2})
+    assert api.pay(bid, eid, "2024-08", 1_000_000).status_code == 201  # partly paid on the month view
+    scopes = [RosterScope(), RosterScope(COMMUNE), RosterScope(None, "bank"), RosterScope(COMMUNE, "cash")]
+
+    def check(issued_hash: str | None = None) -> None:
+        for scope in scopes:
+            for outstanding_only in (False, True):
+                where = {"commune_code": scope.commune_code, "channel": scope.channel}
+                answer = api.get(
+                    "/v1/rosters/2024-08", **where, outstanding_only=str(outstanding_only).lower()
+                )
+                assert answer.status_code == 200, answer.text
+                canonical = _canonical(api, "2024-08", scope, outstanding_only=outstanding_only)
+                assert answer.content.startswith(canonical[:-1] + b',"content_hash":')
+                body = answer.json()
+                assert body["content_hash"] == hashlib.sha256(canonical).hexdigest()
+                view = "outstanding" if outstanding_only else "month"
+                own = {k: body[k] for k in ("content_hash", "issued", "status", "roster")}
+                assert body == {**json.loads(canonical), **own, "view": view}
+                if issued_hash is not None and outstanding_only and scope == RosterScope(COMMUNE):
+                    assert body["content_hash"] == issued_hash
+                    assert body["issued"]["content_hash"] == issued_hash
+
+    check()
+    roster_id = api.post("/v1/rosters/2024-08/issue", {"commune_code": COMMUNE}).json()["roster_id"]
+    approved = api.post(f"/v1/rosters/{roster_id}/approve", {}, as_="approver")
+    assert approved.status_code == 200, approved.text
+    check(approved.json()["content_hash"])

@@ -15,7 +15,7 @@ from domain.errors import DomainError
 from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from projections.engine import ProjectionEngine, open_projections
-from projections.views import ALL_TABLES
+from projections.views import ALL_TABLES, DUES_AHEAD
 from tests.support import (
     COMMUNE,
     OTHER_COMMUNE,
@@ -108,14 +108,16 @@ def test_a_payment_after_a_long_history_writes_only_its_own_rows(ledger, engine,
     }
     assert set(after) - set(before) == {("rm_payments", ("P-NEXT",))}
 
-    clock.set("2024-12-03")  # the horizon moves on to 2025-01: December's and January's rows are added
+    # the horizon moves on to 2025-01: the dues lines, DUES_AHEAD months past it, gain two months
+    clock.set("2024-12-03")
     ledger.record_not_collected("po", beneficiary_id=bid, entitlement_id=eid, period="2024-11")
     engine.catch_up()
     later = row_identities(engine, bid)
     assert {k: v for k, v in later.items() if k in after and k != ("rm_dues", (eid, "2024-11"))} == {
         k: v for k, v in after.items() if k != ("rm_dues", (eid, "2024-11"))
     }
-    assert set(later) - set(after) == {("rm_dues", (eid, "2024-12")), ("rm_dues", (eid, "2025-01"))}
+    gained = {("rm_dues", (eid, str(Month(2024, 12).plus(n + DUES_AHEAD)))) for n in (0, 1)}
+    assert set(later) - set(after) == gained
     caught_up = dump(engine)
     engine.rebuild()
     assert dump(engine) == caught_up

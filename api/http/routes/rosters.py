@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import hashlib
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import responses
@@ -19,9 +21,14 @@ from ledger.adapters.communes import resolve_commune
 from ledger.authorization import read_commune, require_roster_issuer
 from ledger.history import parse_as_of
 from projections.exports import XLSX, roster_csv, roster_file_name, roster_xlsx
-from projections.rosters import RosterScope, issue_roster, roster_view
+from projections.rosters import MONTH_VIEW, RosterScope, issue_roster, roster_json, roster_view
 from projections.rosters import approve_roster as approve
 from projections.rosters import return_roster as send_back
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from projections.rosters import RosterJson
 
 router = APIRouter(responses=responses.READ)
 RosterMonth = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2024-07"], description="YYYY-MM")]
@@ -62,25 +69,43 @@ def get_roster(
     scope = _scope(svc, commune_code, channel)
     scope = RosterScope(read_commune(user, scope.commune_code), scope.channel)
     moment = parse_as_of(as_of)
-    roster, issued = roster_view(svc.engine, target, scope, outstanding_only=outstanding_only, as_of=moment)
     what = roster_read(target, scope.commune_code, scope.channel, format)
+    if format == "json":
+        document, issued = roster_json(
+            svc.engine, target, scope, outstanding_only=outstanding_only, as_of=moment
+        )
+        svc.reads.record_list(user, what, document.beneficiary_ids)
+        return StreamingResponse(_json_body(document, issued), media_type="application/json")
+    roster, issued = roster_view(svc.engine, target, scope, outstanding_only=outstanding_only, as_of=moment)
     svc.reads.record_list(user, what, [line.beneficiary_id for line in roster.lines])
     checkpoint = (issued or {}).get("checkpoint")  # only an issued roster has one
     if format == "csv":
         name = roster_file_name(target, scope, "csv")
         return Response(roster_csv(roster, checkpoint, sep), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
-    if format == "xlsx":
-        name = roster_file_name(target, scope, "xlsx")
-        return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
-    body = roster.as_dict()
-    body["view"] = roster.view  # the month view's as_of: when its statuses were read
-    body["issued"] = issued if issued is not None and issued["status"] == ISSUED else None
-    body["status"] = issued["status"] if issued is not None else None  # prepared | issued | returned
-    body["roster"] = issued  # who prepared, approved or returned it, and when
-    body["content_hash"] = roster.content_hash()
-    return JSONResponse(body)
+    name = roster_file_name(target, scope, "xlsx")
+    return Response(roster_xlsx(roster, checkpoint), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+def _json_body(document: RosterJson, issued: dict[str, Any] | None) -> Iterator[bytes]:
+    """The JSON answer, sent as it is encoded: the roster's canonical JSON (the bytes its content hash
+    is taken over) with, after its own fields, ``content_hash`` (that hash, taken as the pieces go by),
+    ``issued``, ``status``, ``roster`` and — on the outstanding view, whose document has none — ``view``."""
+    digest = hashlib.sha256()
+    for part in document.parts:
+        digest.update(part)
+        yield part
+    digest.update(b"}")
+    extra: dict[str, Any] = {
+        "content_hash": digest.hexdigest(),
+        "issued": issued if issued is not None and issued["status"] == ISSUED else None,
+        "status": issued["status"] if issued is not None else None,  # prepared | issued | returned
+        "roster": issued,  # who prepared, approved or returned it, and when
+    }
+    if document.view != MONTH_VIEW:
+        extra["view"] = document.view
+    yield b"," + orjson.dumps(extra)[1:]
 
 
 class IssueRoster(BaseModel):
