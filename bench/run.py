@@ -82,7 +82,7 @@ from ledger.imports import import_payments
 from ledger.signing import generate_key_file, load_signer
 from projections.engine import open_projections
 from projections.exports import roster_xlsx
-from projections.rosters import build_roster, month_roster
+from projections.rosters import build_roster, month_roster, roster_rows
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -384,14 +384,24 @@ class RosterFigures:
 
 
 def measure_roster(province: Province, label: str) -> tuple[RosterFigures, Roster]:
-    """``build_roster`` (the projections already caught up), then ``canonical_json`` and ``roster_xlsx``."""
+    """The roster as ``GET /v1/rosters/{month}?outstanding_only=true`` answers it — its lines read in SQL
+    (``roster_rows``) and written as the canonical JSON from the rows (``json_parts``), build included —
+    then the ``Roster`` objects (``build_roster``, what the XLSX and the pages use), the XLSX and the
+    month view."""
+    started = time.perf_counter()
+    rows = roster_rows(province.engine, province.month)
+    rows_s = time.perf_counter() - started
+    as_json = b"".join(rows.json_parts()) + b"}"
+    json_s = time.perf_counter() - started
     started = time.perf_counter()
     roster = build_roster(province.engine, province.month)
     build_s = time.perf_counter() - started
-    started = time.perf_counter()
-    as_json = roster.canonical_json()
-    json_s = time.perf_counter() - started
-    log(f"{label}: roster of {len(roster.lines):,} lines built in {build_s:.2f} s, JSON {json_s:.2f} s")
+    if as_json != roster.canonical_json():
+        log(
+            f"{label}: the SQL-built roster's JSON differs from canonical_json — a bug, figures still printed"
+        )
+    log(f"{label}: roster of {len(roster.lines):,} lines: rows in {rows_s:.2f} s, JSON (rows included) "
+        f"{json_s:.2f} s; as objects in {build_s:.2f} s")  # fmt: skip
     started = time.perf_counter()
     month_view = month_roster(province.engine, province.month)
     month_s = time.perf_counter() - started
@@ -403,7 +413,7 @@ def measure_roster(province: Province, label: str) -> tuple[RosterFigures, Roste
     figures = RosterFigures(
         lines=len(roster.lines),
         build_s=build_s,
-        json_s=build_s + json_s,
+        json_s=json_s,
         xlsx_s=build_s + xlsx_s,
         json_bytes=len(as_json),
         xlsx_bytes=len(as_xlsx),

@@ -574,13 +574,23 @@ class LedgerStore(Application[UUID]):
         unless another covering roster was issued: payments are recorded against approved rosters.
         ``cache`` (stream id → roster) spares an import reading the same streams again."""
         target = Month.parse(month, "month")
+        covering = [
+            roster_id(target, commune, chan)
+            for commune, chan in (
+                (commune_code, channel),
+                (commune_code, None),
+                (None, channel),
+                (None, None),
+            )
+        ]
+        unknown = [sid for sid in covering if cache is None or sid not in cache]
+        existing = self._existing_streams(unknown) if unknown else set()
         pending: IssuedRoster | None = None
-        for commune, chan in ((commune_code, channel), (commune_code, None), (None, channel), (None, None)):
-            sid = roster_id(target, commune, chan)
+        for sid in covering:
             if cache is not None and sid in cache:
                 found = cache[sid]
             else:
-                found = self.roster_by_id(sid)
+                found = self.roster_by_id(sid) if sid in existing else None
                 if cache is not None:
                     cache[sid] = found
             if found is None:
@@ -589,6 +599,24 @@ class LedgerStore(Application[UUID]):
                 return None
             pending = pending or found
         return pending
+
+    def _existing_streams(self, stream_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``stream_ids`` have a stored event (one query; most covering rosters do not exist)."""
+        tables = self.recorder.write_side  # type: ignore[attr-defined]  # names the events table
+        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            if tables.uuid_as_hex:
+                marks = ", ".join("?" for _ in stream_ids)
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {tables.events} WHERE originator_id IN ({marks})",  # noqa: S608
+                    [s.hex for s in stream_ids],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {tables.events} WHERE originator_id = ANY(%s)",  # noqa: S608
+                    (list(stream_ids),),
+                )
+            rows = cursor.fetchall()
+        return {UUID(str(next(iter(r.values())) if isinstance(r, dict) else r[0])) for r in rows}
 
     # ------------------------------------------------------------------ reading
 
