@@ -142,6 +142,14 @@ def ledger_on(
         app.close()
 
 
+def ledger_with_rates_to_june_2024(database_url: str, clock: FixedClock) -> BenefitsLedger:
+    """A ledger whose packaged rates are recorded up to 2024-06 (its decrees of July 2024 left for the
+    test to enter), on ``clock`` — the read-model tests' store."""
+    opened = open_ledger(database_url, clock=clock, seed_reference=False)
+    opened.seed_reference_rates(until=Month(2024, 6))
+    return opened
+
+
 def register_person(
     app: BenefitsLedger,
     *,

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError, NotAllowed, NotFound
-from domain.values import Month
 from ledger.application import BenefitsLedger, open_ledger
 from ledger.history import beneficiary_history
 from ledger.integrity import verify_streams
@@ -26,13 +25,22 @@ from projections.engine import ProjectionEngine, open_projections
 from projections.history import history_answer
 from projections.views import ALL_TABLES
 from tests.api_support import Api
-from tests.support import COMMUNE, OTHER_COMMUNE, FixedClock, basis, dump, martyr_relative
+from tests.support import (
+    COMMUNE,
+    OTHER_COMMUNE,
+    FixedClock,
+    basis,
+    dump,
+    martyr_relative,
+)
 from tests.tampering import execute
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from domain.users import User
+
+pytest_plugins = ["tests.read_model_fixtures"]
 
 SERIALS = itertools.count(1)
 TEXT = st.text(alphabet=st.sampled_from('aăêđ "\\/<>&\u00e9\u1ebf\U0001f600\u2028\t'), max_size=12)
@@ -49,18 +57,6 @@ OPERATIONS = st.lists(
     min_size=3,
     max_size=18,
 )  # fmt: skip
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock("2024-01-05")
-
-
-@pytest.fixture
-def ledger(database_url: str, clock: FixedClock) -> BenefitsLedger:
-    opened = open_ledger(database_url, clock=clock, seed_reference=False)
-    opened.seed_reference_rates(until=Month(2024, 6))
-    return opened
 
 
 @pytest.fixture

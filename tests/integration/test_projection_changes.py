@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,6 @@ from hypothesis import strategies as st
 
 from domain.errors import DomainError
 from domain.values import Month
-from ledger.application import BenefitsLedger, open_ledger
 from projections.engine import ProjectionEngine, open_projections
 from projections.views import ALL_TABLES, DUES_AHEAD
 from tests.support import (
@@ -28,19 +28,12 @@ from tests.support import (
     register_person,
 )
 
+if TYPE_CHECKING:
+    from ledger.application import BenefitsLedger
+
+pytest_plugins = ["tests.read_model_fixtures"]
+
 SERIALS = itertools.count(300)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock("2024-01-05")
-
-
-@pytest.fixture
-def ledger(database_url: str, clock: FixedClock) -> BenefitsLedger:
-    app = open_ledger(database_url, clock=clock, seed_reference=False)
-    app.seed_reference_rates(until=Month(2024, 6))
-    return app
 
 
 @pytest.fixture
