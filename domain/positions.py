@@ -29,7 +29,7 @@ from domain.indexes import TAKEN
 from domain.snapshots import restore, state_of
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import date
     from uuid import UUID
 
@@ -104,15 +104,20 @@ TERMS_UNCHANGED = frozenset({*PAYMENT_EVENTS, "OverpaymentRecovered"})
 """The events after which a beneficiary's terms are what they were (only its head moves)."""
 
 
-def position_changes(agg: Beneficiary, events: Sequence[Any], rates: RateBook) -> list[PositionChange]:
+def position_changes(
+    agg: Beneficiary, events: Sequence[Any], rates: RateBook | Callable[[], RateBook]
+) -> list[PositionChange]:
     """The position changes of ``events`` (the new events of ``agg``, already applied to it), in order;
-    ``due`` as the rule that recorded the event found it (``decided_due``), else as ``agg`` computes it."""
+    ``due`` as the rule that recorded the event found it (``decided_due``), else as ``agg`` computes it
+    with ``rates`` (or what the callable ``rates`` gives: asked only then)."""
     decided: dict[tuple[str, str], int] = agg.__dict__.pop("_pending_dues", {})
 
     def due(event: Any) -> int:
         key = (event.entitlement_id, event.period)
         found = decided.get(key)
-        return found if found is not None else agg.due_amount(key[0], key[1], rates)
+        if found is not None:
+            return found
+        return agg.due_amount(key[0], key[1], rates() if callable(rates) else rates)
 
     changes: list[PositionChange] = []
     for event in events:
@@ -162,7 +167,9 @@ def payment_id_rows(agg_id: UUID, events: Iterable[Any]) -> list[PaymentIdRow]:
     ]
 
 
-def write_side_of(agg: Beneficiary, events: Sequence[Any], rates: RateBook) -> WriteSide:
+def write_side_of(
+    agg: Beneficiary, events: Sequence[Any], rates: RateBook | Callable[[], RateBook]
+) -> WriteSide:
     """The rows a save of ``agg`` with its new ``events`` (applied already) writes beside them: its
     position changes, its new payment ids, and its terms at the new head — or only the new head when
     no event changed the terms."""

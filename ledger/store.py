@@ -155,13 +155,12 @@ class LedgerStore(Application[UUID]):
         payment id used before and a period paid beyond what is due."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         side = kwargs.pop("write_side", None) or WriteSide()
-        rates: RateBook | None = None
         for obj in objs:
             if isinstance(obj, LedgerAggregate):
                 events = obj.collect_events()
                 if isinstance(obj, Beneficiary) and events:
-                    rates = rates or self.rates()
-                    side.extend(write_side_of(obj, events, rates))
+                    # the rates only where an event's rule left no due of its decision (rarely: read then)
+                    side.extend(write_side_of(obj, events, self.rates))
                 processing_event.events.extend(events)
                 processing_event.aggregates[obj.id] = obj
             else:
