@@ -34,15 +34,24 @@ class FieldProblem(BaseModel):
     message: str
 
 
+class RowProblem(BaseModel):
+    """One refused row of an imported file: its number (the header is row 1), the column and why."""
+
+    row: int
+    column: str
+    reason: str
+
+
 class Problem(BaseModel):
-    """A refusal (RFC 9457); ``errors`` on invalid input. An import refused whole adds its report."""
+    """A refusal (RFC 9457); ``errors`` on invalid input: each field and why, or — an import refused
+    whole, which adds its report — each refused row of the file."""
 
     model_config = ConfigDict(extra="allow")
     type: str = Field(examples=["urn:benefits-ledger:problem:invalid-input"])
     title: str
     status: int = Field(ge=400, le=599)
     detail: str
-    errors: list[FieldProblem] | None = None
+    errors: list[FieldProblem | RowProblem] | None = None
 
 
 def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:

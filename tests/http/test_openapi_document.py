@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from api_support import PROBLEM, Api, assert_problem
 
-from api.http.responses import BODY_READ, READ, WRITE
+from api.http.responses import BODY_READ, READ, WRITE, Problem
 
 if TYPE_CHECKING:
     import httpx
@@ -147,3 +147,20 @@ def test_the_api_token_is_a_security_scheme(api: Api) -> None:
     register = document["paths"]["/v1/beneficiaries"]["post"]
     assert register["security"] == [{"token": []}]
     assert all(p["name"].lower() != "authorization" for p in register.get("parameters", []))
+
+
+def test_a_file_refused_whole_answers_a_problem_the_document_describes(api: Api) -> None:
+    """An import refused whole answers 422 with its report: ``errors`` lists the refused rows (row,
+    column, reason), and the OpenAPI document's ``Problem`` allows them — schemathesis found a file of
+    one row without a citizen ID whose answer the document did not allow."""
+    document = api.client.get("/openapi.json").json()
+    files = {"file": ("people.csv", b"full_name\nNguyen Van A\n", "text/csv")}
+    answer = api.client.post("/v1/imports/beneficiaries", files=files, headers=api.headers("officer_all"))
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["errors"] == [{"row": 2, "column": "citizen_id", "reason": "is required"}]
+    Problem.model_validate(body)  # the model the document's component is generated from
+    schemas = document["components"]["schemas"]
+    items = schemas["Problem"]["properties"]["errors"]["anyOf"][0]["items"]
+    assert {"$ref": "#/components/schemas/RowProblem"} in items["anyOf"]
+    assert schemas["RowProblem"]["required"] == ["row", "column", "reason"]
