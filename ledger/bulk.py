@@ -66,9 +66,10 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _hash_mark(snapshot: BeneficiarySnapshot) -> bytes:
-    """How the stored event the snapshot was taken at names its own hash."""
-    return f'"event_hash":"{snapshot.state.get("chain_head", "")}"'.encode()
+def _hash_mark(head: str) -> bytes:
+    """How the stored event whose hash is ``head`` names its own hash (a snapshot's or a terms row's
+    head, checked against the stored event without decoding it)."""
+    return f'"event_hash":"{head}"'.encode()
 
 
 class BulkLoader:
@@ -164,7 +165,7 @@ class BulkLoader:
             stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
             count[stream] = count.get(stream, 0) + 1
             expected_version, head = heads[stream]
-            if int(version) == expected_version and f'"event_hash":"{head}"'.encode() in bytes(state):
+            if int(version) == expected_version and _hash_mark(head) in bytes(state):
                 good.add(stream)
         return [s for s in heads if s in good and count.get(s) == 1]
 
@@ -195,7 +196,9 @@ class BulkLoader:
             if snapshot is not None and current is None:
                 # The first row must be the event the snapshot was taken at, with the snapshot's hash
                 # (read from the stored JSON without decoding the whole event).
-                if int(version) == snapshot.originator_version and _hash_mark(snapshot) in bytes(state):
+                if int(version) == snapshot.originator_version and _hash_mark(
+                    snapshot.state.get("chain_head", "")
+                ) in bytes(state):
                     aggregates[stream] = snapshot.mutate(None)
                 else:
                     broken.add(stream)

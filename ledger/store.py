@@ -327,10 +327,7 @@ class LedgerStore(Application[UUID]):
     def recorded_payment(self, payment_id: str) -> PaymentIdRow | None:
         """The payment a payment id names, from the write side's table of payment ids (the database's
         unique key on it is what makes a payment id name one payment), if recorded."""
-        tables = self.recorder.write_side  # type: ignore[attr-defined]  # the ledger's recorders
-        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            found: PaymentIdRow | None = tables.payment(cursor, payment_id)
-            return found
+        return self.recorded_payments([payment_id]).get(payment_id)
 
     def recorded_payments(self, payment_ids: Sequence[str]) -> dict[str, PaymentIdRow]:
         """:meth:`recorded_payment` of many payment ids at once (those recorded)."""
@@ -603,19 +600,8 @@ class LedgerStore(Application[UUID]):
         """Which of ``stream_ids`` have a stored event (one query; most covering rosters do not exist)."""
         tables = self.recorder.write_side  # type: ignore[attr-defined]  # names the events table
         with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            if tables.uuid_as_hex:
-                marks = ", ".join("?" for _ in stream_ids)
-                cursor.execute(
-                    f"SELECT DISTINCT originator_id FROM {tables.events} WHERE originator_id IN ({marks})",  # noqa: S608
-                    [s.hex for s in stream_ids],
-                )
-            else:
-                cursor.execute(
-                    f"SELECT DISTINCT originator_id FROM {tables.events} WHERE originator_id = ANY(%s)",  # noqa: S608
-                    (list(stream_ids),),
-                )
-            rows = cursor.fetchall()
-        return {UUID(str(next(iter(r.values())) if isinstance(r, dict) else r[0])) for r in rows}
+            found: set[UUID] = tables.existing_streams(cursor, stream_ids)
+            return found
 
     # ------------------------------------------------------------------ reading
 

@@ -1,4 +1,5 @@
-"""Fixtures of the read-model tests (``pytest_plugins = ["tests.read_model_fixtures"]``): a clock in
+"""Fixtures of the read-model tests, taken by assignment (``clock, ledger = read_model_fixtures.clock,
+read_model_fixtures.ledger``, as ``tests/ledger_fixtures.py``'s are): a clock in
 January 2024 and a ledger whose packaged rates are recorded up to June 2024 (its decrees of July 2024
 left for the test to enter)."""
 

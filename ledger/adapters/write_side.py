@@ -271,11 +271,6 @@ class WriteSideTables:
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def payment(self, cursor: Any, payment_id: str) -> PaymentIdRow | None:
-        """The payment a payment id names, if recorded."""
-        found = self.payments(cursor, [payment_id])
-        return found.get(payment_id)
-
     def payments(self, cursor: Any, payment_ids: Sequence[str]) -> dict[str, PaymentIdRow]:
         """The recorded payments of ``payment_ids`` (those that are)."""
         found: dict[str, PaymentIdRow] = {}
@@ -367,6 +362,14 @@ class WriteSideTables:
             for stream, version, head, terms in rows:
                 found[_uuid(stream)] = (int(version), str(head), orjson.loads(terms))
         return found
+
+    def existing_streams(self, cursor: Any, streams: Sequence[UUID]) -> set[UUID]:
+        """Which of ``streams`` have a stored event in the events table."""
+        ids = [self._id(s) for s in streams]
+        return {
+            _uuid(row[0])
+            for row in self._select(cursor, "DISTINCT originator_id", self.events, "originator_id", ids)
+        }
 
     def _select(
         self, cursor: Any, columns: str, table: str, key: str, values: list[Any]

@@ -24,6 +24,7 @@ from ledger.integrity_read_models import ReadModels
 from projections.engine import ProjectionEngine, open_projections
 from projections.history import history_answer
 from projections.views import ALL_TABLES
+from tests import read_model_fixtures
 from tests.api_support import Api
 from tests.support import (
     COMMUNE,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     from domain.users import User
 
-pytest_plugins = ["tests.read_model_fixtures"]
+clock, ledger = read_model_fixtures.clock, read_model_fixtures.ledger  # January 2024, rates to June
 
 SERIALS = itertools.count(1)
 TEXT = st.text(alphabet=st.sampled_from('aăêđ "\\/<>&\u00e9\u1ebf\U0001f600\u2028\t'), max_size=12)

@@ -16,6 +16,7 @@ from domain.errors import DomainError
 from domain.values import Month
 from projections.engine import ProjectionEngine, open_projections
 from projections.views import ALL_TABLES, DUES_AHEAD
+from tests import read_model_fixtures
 from tests.support import (
     COMMUNE,
     OTHER_COMMUNE,
@@ -31,7 +32,7 @@ from tests.support import (
 if TYPE_CHECKING:
     from ledger.application import BenefitsLedger
 
-pytest_plugins = ["tests.read_model_fixtures"]
+clock, ledger = read_model_fixtures.clock, read_model_fixtures.ledger  # January 2024, rates to June
 
 SERIALS = itertools.count(300)
 

@@ -11,10 +11,11 @@ from domain.errors import Conflict
 from domain.parts import DueItem
 from ledger.application import open_ledger
 from ledger.integrity import verify_streams
+from tests import ledger_fixtures
 from tests.support import grant, pay, register_person
 from tests.tampering import execute
 
-pytest_plugins = ["tests.ledger_fixtures"]
+clock, app = ledger_fixtures.clock, ledger_fixtures.app  # at 2024-03-20; every packaged standard recorded
 
 
 def elderly_recipient(app) -> tuple[str, str]:
