@@ -47,6 +47,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -656,7 +657,9 @@ def roster_xlsx(roster: Roster, checkpoint: dict[str, Any] | None = None) -> byt
     nets = {id(line): line.net_amount for line in roster.lines}
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True})
-    properties = {"title": roster_title(roster.month)}
+    properties: dict[str, str | datetime] = {"title": roster_title(roster.month)}
+    if roster.moment:  # the moment the roster shows, not the download's: the same roster, the same bytes
+        properties["created"] = datetime.fromisoformat(roster.moment)
     if checkpoint:
         properties["comments"] = str(checkpoint["note"])
     book.set_properties(properties)

@@ -315,3 +315,14 @@ def test_the_fast_cell_writer_writes_what_xlsxwriter_writes(monkeypatch):
         for name in [*sheets, "xl/styles.xml"]:
             assert ours.read(name) == theirs.read(name), name
         assert "_x005F_x0041_" in ours.read("xl/worksheets/sheet3.xml").decode()
+
+
+def test_the_same_roster_is_the_same_bytes_its_creation_time_the_moment_it_shows():
+    """An inspector can compare a file's digest with a second download: the workbook's creation time
+    (docProps/core.xml) is the moment the roster shows the ledger at, never the clock of the download
+    (XlsxWriter's default, which made two downloads a second apart differ)."""
+    the_roster = month_view()
+    first = roster_xlsx(the_roster, CHECKPOINT)
+    core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml").decode()
+    assert '<dcterms:created xsi:type="dcterms:W3CDTF">2024-08-20T03:00:00Z</dcterms:created>' in core
+    assert roster_xlsx(the_roster, CHECKPOINT) == first
