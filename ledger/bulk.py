@@ -119,8 +119,8 @@ class BulkLoader:
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             with self.ledger.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-                terms = tables.terms_of(cursor, chunk)
-                current = self._at_head({s: (v, h) for s, (v, h, _) in terms.items()})
+                terms = tables.terms_at_head(cursor, chunk)
+                current = list(terms)
                 positions = tables.positions_of(cursor, current, keys)
             owned: dict[UUID, list[Payment]] = {}
             for row in recorded.values():
@@ -153,21 +153,6 @@ class BulkLoader:
                 if data.get("kind") == kind and data.get("value") == value:
                     found[value] = UUID(str(data["beneficiary_id"]))
         return found
-
-    def _at_head(self, heads: dict[UUID, tuple[int, str]]) -> list[UUID]:
-        """The streams of ``heads`` whose last stored event is at that version with that hash."""
-        if not heads:
-            return []
-        rows = self._events(list(heads), {s: v for s, (v, _) in heads.items()})
-        count: dict[UUID, int] = {}
-        good: set[UUID] = set()
-        for originator_id, version, _, state in rows:
-            stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-            count[stream] = count.get(stream, 0) + 1
-            expected_version, head = heads[stream]
-            if int(version) == expected_version and _hash_mark(head) in bytes(state):
-                good.add(stream)
-        return [s for s in heads if s in good and count.get(s) == 1]
 
     def load(self, stream_ids: Iterable[UUID]) -> dict[UUID, Any]:
         """The current aggregate of every stream in ``stream_ids`` that exists."""

@@ -363,6 +363,44 @@ class WriteSideTables:
                 found[_uuid(stream)] = (int(version), str(head), orjson.loads(terms))
         return found
 
+    def terms_at_head(
+        self, cursor: Any, streams: Sequence[UUID]
+    ) -> dict[UUID, tuple[int, str, dict[str, Any]]]:
+        """The stored terms of those of ``streams`` whose terms row stands at the stream's head: the
+        stored event of the row's version names the row's hash as its own (``"event_hash":"…"`` in its
+        state, found by the database, the state never sent) and no later event exists. A stale row, or a
+        stream without one, is left out (its aggregate is loaded whole). One query per 500 streams: the
+        terms and the head they are read with, as the stream's version check needs them."""
+        found: dict[UUID, tuple[int, str, dict[str, Any]]] = {}
+        mark = "'\"event_hash\":\"' || t.chain_head || '\"'"
+        if self.uuid_as_hex:
+            names_head = f"instr(e.state, CAST({mark} AS BLOB)) > 0"
+        else:
+            names_head = f"position(convert_to({mark}, 'UTF8') IN e.state) > 0"
+        for start in range(0, len(streams), 500):
+            chunk = [self._id(s) for s in streams[start : start + 500]]
+            if not chunk:
+                continue
+            if self.uuid_as_hex:
+                where, args = (
+                    f"t.beneficiary_id IN ({', '.join(self.placeholder for _ in chunk)})",
+                    tuple(chunk),
+                )
+            else:
+                where, args = f"t.beneficiary_id = ANY({self.placeholder})", (chunk,)
+            cursor.execute(
+                "SELECT t.beneficiary_id, t.originator_version, t.chain_head, t.terms "  # noqa: S608 - ours
+                f"FROM {self.terms} AS t JOIN {self.events} AS e ON e.originator_id = t.beneficiary_id "
+                f"AND e.originator_version = t.originator_version WHERE {where} AND {names_head} "
+                f"AND NOT EXISTS (SELECT 1 FROM {self.events} AS later WHERE later.originator_id = "
+                "t.beneficiary_id AND later.originator_version > t.originator_version)",
+                args,
+            )
+            for row in cursor.fetchall():
+                stream, version, head, terms = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                found[_uuid(stream)] = (int(version), str(head), orjson.loads(terms))
+        return found
+
     def existing_streams(self, cursor: Any, streams: Sequence[UUID]) -> set[UUID]:
         """Which of ``streams`` have a stored event in the events table."""
         ids = [self._id(s) for s in streams]

@@ -4,12 +4,16 @@ twice — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import orjson
 import pytest
 
 from domain.beneficiary import Beneficiary
 from domain.errors import Conflict
 from domain.parts import DueItem
 from ledger.application import open_ledger
+from ledger.bulk import BulkLoader
 from ledger.integrity import verify_streams
 from tests import ledger_fixtures
 from tests.support import grant, pay, register_person
@@ -121,3 +125,42 @@ def test_a_store_written_before_the_write_side_is_backfilled_from_its_events(app
             pay(reopened, bid, eid, "2024-08", 1, payment_id="A-4")
     finally:
         reopened.close()
+
+
+def test_an_import_decides_on_terms_only_where_they_stand_at_the_streams_head(app, clock, database_url):
+    """The terms row is used where the stored event of its version names its hash and no later event
+    exists — the database checks both, in the query that reads the terms; a row whose hash is not that
+    event's, or one a later event has left behind, is not used: the beneficiary is loaded whole."""
+    bid, eid = elderly_recipient(app)
+    clock.set("2024-08-10")
+    pay(app, bid, eid, "2024-08", 500_000, payment_id="AUG-1")
+    stream = UUID(bid)
+    whole = app.repository.get(stream)
+
+    def decided_on_terms() -> bool:
+        loader = BulkLoader(app)
+        try:
+            found = loader.load_for_payments([stream], ["2024-09"], {})
+            assert found[stream].version == whole.version  # whole or from terms: the same head
+            return stream in loader.partial
+        finally:
+            loader.close()
+
+    assert decided_on_terms()
+    _, row = execute(database_url, "beneficiary_terms", "SELECT chain_head, originator_version FROM {table}")
+    assert row is not None
+    assert (row[0], int(row[1])) == (whole.chain_head, whole.version)
+    execute(database_url, "beneficiary_terms", "UPDATE {table} SET chain_head = ?", ("ab" * 32,))
+    assert not decided_on_terms()  # a hash the head event does not name
+    (earlier,) = app.recorder.select_events(stream, lte=whole.version - 1, desc=True, limit=1)
+    earlier_hash = orjson.loads(earlier.state)["event_hash"]
+    execute(
+        database_url, "beneficiary_terms", "UPDATE {table} SET chain_head = ?, originator_version = ?",
+        (earlier_hash, whole.version - 1),
+    )  # fmt: skip
+    assert not decided_on_terms()  # the event of its version names it, but a later event exists
+    execute(
+        database_url, "beneficiary_terms", "UPDATE {table} SET chain_head = ?, originator_version = ?",
+        (whole.chain_head, whole.version),
+    )  # fmt: skip
+    assert decided_on_terms()
