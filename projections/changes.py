@@ -41,7 +41,6 @@ from projections.views import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from uuid import UUID
 
     from domain.catalogue import RateBook
@@ -64,26 +63,6 @@ SUMMARY_COLUMNS = (
 _SUMMARY_AT = tuple(BENEFICIARY_COLUMNS.index(c) for c in SUMMARY_COLUMNS)
 
 Key = tuple[str, str]  # (entitlement_id, period)
-
-
-def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
-    """``INSERT`` of one row of ``table`` that replaces the columns of the row with the same ``key``."""
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608 - fixed names
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    )
-
-
-UPSERT_DUE = upsert_sql("rm_dues", DUES_COLUMNS, ("entitlement_id", "period"))
-DELETE_DUE = "DELETE FROM rm_dues WHERE entitlement_id = ? AND period = ?"
-UPSERT_PAYMENT = upsert_sql("rm_payments", PAYMENT_COLUMNS, ("payment_id",))
-UPSERT_RECOVERY = upsert_sql("rm_recoveries", RECOVERY_COLUMNS, ("beneficiary_id", "recovery_id"))
-UPDATE_SUMMARY = (
-    f"UPDATE rm_beneficiaries SET {', '.join(f'{c} = ?' for c in SUMMARY_COLUMNS)}, "  # noqa: S608
-    "overpaid = overpaid + ? WHERE id = ?"
-)
 
 
 def changed_item(agg: Beneficiary, event: LedgerAggregate.Event) -> Key | None:
@@ -164,15 +143,11 @@ class RowUpdates:
 
     def write(self, tx: Tx) -> None:
         """Write the rows by key."""
-        for statement, rows in (
-            (DELETE_DUE, self.gone),
-            (UPSERT_DUE, self.dues),
-            (UPSERT_PAYMENT, self.payments),
-            (UPSERT_RECOVERY, self.recoveries),
-            (UPDATE_SUMMARY, self.summaries),
-        ):
-            if rows:
-                tx.executemany(statement, rows)
+        tx.delete_rows("rm_dues", ("entitlement_id", "period"), self.gone)
+        tx.upsert_rows("rm_dues", DUES_COLUMNS, ("entitlement_id", "period"), self.dues)
+        tx.upsert_rows("rm_payments", PAYMENT_COLUMNS, ("payment_id",), self.payments)
+        tx.upsert_rows("rm_recoveries", RECOVERY_COLUMNS, ("beneficiary_id", "recovery_id"), self.recoveries)
+        tx.update_rows("rm_beneficiaries", SUMMARY_COLUMNS, "id", self.summaries, added=("overpaid",))
 
 
 class BatchChanges:

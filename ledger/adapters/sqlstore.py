@@ -77,6 +77,30 @@ class Tx(ABC):
             marks = ", ".join("?" for _ in columns)
             self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
+    def upsert_rows(
+        self, table: str, columns: Sequence[str], key: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows of ``columns`` into ``table``, each replacing the row with the same ``key``
+        (one statement per row; PostgreSQL stages them by ``COPY`` and upserts them in one statement)."""
+        if rows:
+            self.executemany(upsert_statement(table, columns, key), rows)
+
+    def update_rows(
+        self, table: str, columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]],
+        added: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        """Update many rows of ``table`` by ``key``: each row gives the ``columns`` set, the ``added``
+        columns added to, then the key (one statement per row; PostgreSQL: staged, one statement)."""
+        if rows:
+            sets = [f"{c} = ?" for c in columns] + [f"{c} = {c} + ?" for c in added]
+            self.executemany(f"UPDATE {table} SET {', '.join(sets)} WHERE {key} = ?", rows)  # noqa: S608
+
+    def delete_rows(self, table: str, key: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Delete the rows of ``table`` whose ``key`` columns are each of ``rows``."""
+        if rows:
+            where = " AND ".join(f"{c} = ?" for c in key)
+            self.executemany(f"DELETE FROM {table} WHERE {where}", rows)  # noqa: S608
+
     def empty(self, tables: Sequence[str]) -> None:
         """Delete every row of ``tables`` (PostgreSQL truncates them)."""
         for table in tables:
@@ -169,6 +193,25 @@ def without_nul(row: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(v.replace("\x00", NUL_REPLACEMENT) if type(v) is str and "\x00" in v else v for v in row)
 
 
+def upsert_statement(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT`` of one row of ``table`` that replaces the columns of the row with the same ``key``."""
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+def last_by_key(rows: Sequence[Sequence[Any]], at: Sequence[int]) -> list[Sequence[Any]]:
+    """``rows`` with one row per key (the values at ``at``), the last one given: what one statement per
+    row in order would leave (a single set-based statement must not meet a key twice)."""
+    found: dict[tuple[Any, ...], Sequence[Any]] = {}
+    for row in rows:
+        found[tuple(row[i] for i in at)] = row
+    return list(found.values())
+
+
 class _SQLiteTx(Tx):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -244,6 +287,9 @@ class SQLiteReadStore(ReadStore):
 # --------------------------------------------------------------------------------------- PostgreSQL
 
 _PLACEHOLDER = re.compile(r"\?")
+STAGED_ROWS = 50
+"""From this many rows on, an upsert, update or delete of many rows is staged by ``COPY`` and run as one
+statement; fewer go one statement per row (a temporary table costs more than a few statements)."""
 
 
 def _pg(statement: str) -> str:
@@ -273,6 +319,67 @@ class _PgTx(Tx):
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         return [tuple(r) for r in self.conn.execute(_pg(statement), without_nul(params)).fetchall()]
+
+    def _staged(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+        """A temporary table of ``columns`` (typed as ``table``'s, without its constraints) holding
+        ``rows``, sent by ``COPY``; dropped at the end of the transaction."""
+        self._stages = getattr(self, "_stages", 0) + 1
+        stage = f"stage_{self._stages}"
+        self.conn.execute(
+            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "  # noqa: S608 - the caller's fixed names
+            f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+        )
+        self.insert_rows(stage, columns, rows)
+        return stage
+
+    def upsert_rows(
+        self, table: str, columns: Sequence[str], key: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if len(rows) < STAGED_ROWS:
+            super().upsert_rows(table, columns, key, rows)
+            return
+        unique = last_by_key(rows, [columns.index(c) for c in key])
+        stage = self._staged(table, columns, unique)
+        names = ", ".join(columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        self.conn.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - fixed names
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        )
+
+    def update_rows(
+        self, table: str, columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]],
+        added: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        if len(rows) < STAGED_ROWS:
+            super().update_rows(table, columns, key, rows, added)
+            return
+        width = len(columns) + len(added)
+        if added:  # what one statement per row leaves: the last values set, every addition added
+            sums: dict[Any, list[Any]] = {}
+            for row in rows:
+                before = sums.get(row[width])
+                merged = list(row)
+                if before is not None:
+                    for i in range(len(columns), width):
+                        merged[i] = before[i] + row[i]
+                sums[row[width]] = merged
+            rows = list(sums.values())
+        else:
+            rows = last_by_key(rows, [width])
+        stage = self._staged(table, [*columns, *added, key], rows)
+        sets = [f"{c} = s.{c}" for c in columns] + [f"{c} = t.{c} + s.{c}" for c in added]
+        self.conn.execute(
+            f"UPDATE {table} AS t SET {', '.join(sets)} FROM {stage} AS s WHERE t.{key} = s.{key}"  # noqa: S608
+        )
+
+    def delete_rows(self, table: str, key: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if len(rows) < STAGED_ROWS:
+            super().delete_rows(table, key, rows)
+            return
+        stage = self._staged(table, key, rows)
+        where = " AND ".join(f"t.{c} = s.{c}" for c in key)
+        self.conn.execute(f"DELETE FROM {table} AS t USING {stage} AS s WHERE {where}")  # noqa: S608
 
     def empty(self, tables: Sequence[str]) -> None:
         self.execute(f"TRUNCATE {', '.join(tables)}")
