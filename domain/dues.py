@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from domain.catalogue import RateMissing, scheme_coefficient, scheme_components
 from domain.errors import Conflict, NotFound
 from domain.parts import ONE_OFF, SUSPENSION_RUN, DueItem, Entitlement, Payment, in_force
-from domain.values import Month
+from domain.values import Month, month_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -194,11 +194,10 @@ class Dues:
                 if ent.start <= until:
                     keys.add((ent.entitlement_id, ONE_OFF))
                 continue
-            month = ent.start
             stop = ent.stop_month(self.death_month)
-            while month <= until and (stop is None or month < stop):
-                keys.add((ent.entitlement_id, str(month)))
-                month = month.next()
+            last = until.ordinal if stop is None else min(until.ordinal, stop.ordinal - 1)
+            eid = ent.entitlement_id
+            keys.update((eid, month_text(n)) for n in range(ent.start.ordinal, last + 1))
         return sorted(keys)
 
     def ledger_items(self, until: Month, rates: RateBook) -> list[DueItem]:

@@ -73,8 +73,13 @@ class Month:
 
     @classmethod
     def from_ordinal(cls, n: int) -> Month:
-        """Inverse of :attr:`ordinal`."""
-        return cls(n // 12, n % 12 + 1)
+        """Inverse of :attr:`ordinal` (one object per month: a value, so shared)."""
+        known = _BY_ORDINAL.get(n)
+        if known is None:
+            known = cls(n // 12, n % 12 + 1)
+            if len(_BY_ORDINAL) < 10_000:
+                _BY_ORDINAL[n] = known
+        return known
 
     def plus(self, months: int) -> Month:
         """This month moved by ``months`` (negative goes back)."""
@@ -94,6 +99,21 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+_BY_ORDINAL: dict[int, Month] = {}
+_TEXT: dict[int, str] = {}
+
+
+def month_text(ordinal: int) -> str:
+    """``str(Month.from_ordinal(ordinal))``, ``YYYY-MM``, without making the month (a dues walk writes
+    the same few hundred months for every person)."""
+    text = _TEXT.get(ordinal)
+    if text is None:
+        text = str(Month.from_ordinal(ordinal))
+        if len(_TEXT) < 10_000:
+            _TEXT[ordinal] = text
+    return text
 
 
 def months_between(first: Month, last: Month) -> list[Month]:

@@ -14,6 +14,7 @@ from domain.errors import InvalidInput
 from domain.values import (
     CITIZEN_ID_PROVINCES,
     Month,
+    month_text,
     months_between,
     parse_amount,
     parse_basis,
@@ -69,6 +70,16 @@ def test_month_arithmetic_crosses_years():
     assert Month.of(date(2024, 9, 20)) == Month(2024, 9)
     assert Month(2024, 2).first_day() == date(2024, 2, 1)
     assert Month(2023, 12) < Month(2024, 1)
+
+
+@given(st.integers(1945 * 12, 2200 * 12 + 11), st.integers(-30, 30))
+def test_a_month_from_its_ordinal_is_the_month_and_its_text(ordinal, step):
+    """``from_ordinal`` (shared objects) and ``month_text`` agree with the month built and printed."""
+    month = Month(ordinal // 12, ordinal % 12 + 1)
+    assert Month.from_ordinal(ordinal) == month
+    assert Month.from_ordinal(ordinal) is Month.from_ordinal(ordinal)
+    assert month_text(ordinal) == str(month) == f"{month.year:04d}-{month.month:02d}"
+    assert month.plus(step) == Month((ordinal + step) // 12, (ordinal + step) % 12 + 1)
 
 
 def test_months_between_is_inclusive_and_empty_when_reversed():
