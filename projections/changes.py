@@ -32,7 +32,10 @@ from projections.views import (
     DUES_COLUMNS,
     PAYMENT_COLUMNS,
     RECOVERY_COLUMNS,
+    ROW_KEYS,
+    BeneficiaryRows,
     beneficiary_row,
+    beneficiary_rows,
     due_row,
     horizon,
     payment_row,
@@ -150,6 +153,27 @@ class RowUpdates:
         tx.update_rows("rm_beneficiaries", SUMMARY_COLUMNS, "id", self.summaries, added=("overpaid",))
 
 
+def write_differences(tx: Tx, pairs: list[tuple[BeneficiaryRows, Beneficiary]], rates: RateBook) -> None:
+    """Write the rows of each beneficiary (its state after the batch) that differ from the rows it had
+    (:func:`projections.views.beneficiary_rows` of its state before, what the tables hold): a row whose
+    key is gone is deleted, a new or changed one upserted — the tables end as a delete-and-rewrite
+    leaves them, without touching the rows that stay."""
+    after = BeneficiaryRows()
+    before = BeneficiaryRows()
+    for written, agg in pairs:
+        beneficiary_rows(agg, rates, after)
+        for mine, theirs in zip(before.tables(), written.tables(), strict=True):
+            mine[2].extend(theirs[2])
+    for (table, columns, old), (_, _, new) in zip(before.tables(), after.tables(), strict=True):
+        at = [columns.index(c) for c in ROW_KEYS[table]]
+        had = {tuple(row[i] for i in at): row for row in old}
+        has = {tuple(row[i] for i in at): row for row in new}
+        tx.delete_rows(table, ROW_KEYS[table], [key for key in had if key not in has])
+        tx.upsert_rows(
+            table, columns, ROW_KEYS[table], [row for key, row in has.items() if had.get(key) != row]
+        )
+
+
 class BatchChanges:
     """Which beneficiaries of a batch are written by key, and what changed of each."""
 
@@ -157,6 +181,10 @@ class BatchChanges:
         self.rates = rates  # the rates the rows were written with (a batch that changes them writes all)
         self.changes: dict[UUID, RowChanges] = {}
         self.whole: set[UUID] = set()  # beneficiaries whose rows are rewritten whole
+        self.new: set[UUID] = set()  # of those, the streams the batch starts: no rows yet
+        # of those, the rows as written before the batch (its first event of them was not a payment):
+        # only the rows that differ are written (a grant to everyone must not rewrite everyone's rows)
+        self.rows_before: dict[UUID, BeneficiaryRows] = {}
 
     def before(self, stream_id: UUID, agg: Beneficiary | None, event: LedgerAggregate.Event) -> None:
         """Note ``event`` before it is applied to ``agg`` (``None``: the stream starts with it)."""
@@ -164,6 +192,11 @@ class BatchChanges:
             return
         if agg is None or not isinstance(event, PAYMENT_EVENTS):
             self.whole.add(stream_id)
+            if agg is None:
+                self.new.add(stream_id)
+            elif stream_id not in self.changes:  # the state the rows were written from, untouched yet
+                self.rows_before[stream_id] = written = BeneficiaryRows()
+                beneficiary_rows(agg, self.rates, written)
             self.changes.pop(stream_id, None)
             return
         change = self.changes.get(stream_id)

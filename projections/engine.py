@@ -29,7 +29,7 @@ from domain.rates import NccTables, RateSchedule
 from domain.values import Month
 from ledger.adapters.sqlstore import ReadStore, Tx, open_read_store
 from ledger.bulk import BulkLoader
-from projections.changes import BatchChanges
+from projections.changes import BatchChanges, write_differences
 from projections.views import (
     ADDED_COLUMNS,
     ALL_TABLES,
@@ -322,8 +322,16 @@ class ProjectionEngine:
                     agg = self._state_before(sid, int(row[1]))
                     if agg is not None:
                         touched[sid] = agg
-        whole = list(touched.values()) if changes is None else changes.write(tx, touched, rates)
-        self._write_beneficiaries(tx, whole, rates)
+        if changes is None:
+            self._write_beneficiaries(tx, list(touched.values()), rates)
+            return
+        whole = changes.write(tx, touched, rates)
+        self._write_beneficiaries(tx, [a for a in whole if a.id in changes.new], rates, replace=False)
+        write_differences(
+            tx, [(changes.rows_before[a.id], a) for a in whole if a.id in changes.rows_before], rates
+        )
+        rest = [a for a in whole if a.id not in changes.new and a.id not in changes.rows_before]
+        self._write_beneficiaries(tx, rest, rates)
 
     def _record_rate(
         self,

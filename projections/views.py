@@ -305,7 +305,11 @@ class BeneficiaryRows:
 
     def inserts(self) -> Iterator[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
         """(table, columns, rows) for every table with rows."""
-        tables = (
+        return ((table, columns, rows) for table, columns, rows in self.tables() if rows)
+
+    def tables(self) -> tuple[tuple[str, tuple[str, ...], list[tuple[Any, ...]]], ...]:
+        """(table, columns, rows) for every table, in the order they are written."""
+        return (
             ("rm_beneficiaries", BENEFICIARY_COLUMNS, self.beneficiaries),
             ("rm_entitlements", ENTITLEMENT_COLUMNS, self.entitlements),
             ("rm_dues", DUES_COLUMNS, self.dues),
@@ -315,9 +319,19 @@ class BeneficiaryRows:
             ("rm_places", PLACE_COLUMNS, self.places),
             ("rm_problems", ("beneficiary_id", "entitlement_id", "reason"), self.problems),
         )
-        for table, columns, rows in tables:
-            if rows:
-                yield table, columns, rows
+
+
+ROW_KEYS = {
+    "rm_beneficiaries": ("id",),
+    "rm_entitlements": ("entitlement_id",),
+    "rm_dues": ("entitlement_id", "period"),
+    "rm_payments": ("payment_id",),
+    "rm_recoveries": ("beneficiary_id", "recovery_id"),
+    "rm_cards": ("beneficiary_id", "card_number"),
+    "rm_places": ("beneficiary_id", "effective_from"),
+    "rm_problems": ("beneficiary_id", "entitlement_id"),
+}
+"""Each beneficiary table's primary key: what names one of its rows."""
 
 
 BENEFICIARY_COLUMNS = (

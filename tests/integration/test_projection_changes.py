@@ -118,6 +118,33 @@ def test_a_payment_after_a_long_history_writes_only_its_own_rows(ledger, engine,
     assert dump(engine) == caught_up
 
 
+def test_a_gift_to_a_long_history_writes_only_the_rows_it_changes(ledger, engine, clock):
+    """A one-off grant (the Tết gift of a campaign to everyone) is not a payment: the beneficiary's rows
+    are computed whole — and only those that differ are written (its entitlement, its dues line, the
+    summary); the nine months of dues lines and payments stay where they were, and the tables equal a
+    rebuild."""
+    bid, eid = martyr_relative(ledger, "075150000903")
+    for month in range(1, 10):
+        pay_in_month(ledger, clock, bid, eid, f"2024-{month:02d}", 2_055_000)
+    other, _ = martyr_relative(ledger, "075150000904")
+    engine.catch_up()
+    ledger.relocate("officer", other, commune_code=OTHER_COMMUNE, effective_from="2024-09")
+    engine.catch_up()  # the other person's rows written last: a re-inserted row could not get its old id
+    before = row_identities(engine, bid)
+    granted = ledger.grant_entitlement(
+        "officer", bid, scheme="GIFT", effective_from="2024-09", basis=basis("2024-09-01"),
+        params={"amount": 300_000, "funding_source": "province", "occasion": "tet"},
+    )  # fmt: skip
+    engine.catch_up()
+    after = row_identities(engine, bid)
+    gift = granted["entitlement_id"]
+    assert set(after) - set(before) == {("rm_entitlements", (gift,)), ("rm_dues", (gift, "once"))}
+    assert {k: v for k, v in after.items() if k in before} == before
+    caught_up = dump(engine)
+    engine.rebuild()
+    assert dump(engine) == caught_up
+
+
 # ------------------------------------------------------------------ any batches: equal to a rebuild
 
 OPERATIONS = st.lists(
