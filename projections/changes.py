@@ -153,17 +153,16 @@ class RowUpdates:
         tx.update_rows("rm_beneficiaries", SUMMARY_COLUMNS, "id", self.summaries, added=("overpaid",))
 
 
-def write_differences(tx: Tx, pairs: list[tuple[BeneficiaryRows, Beneficiary]], rates: RateBook) -> None:
-    """Write the rows of each beneficiary (its state after the batch) that differ from the rows it had
-    (:func:`projections.views.beneficiary_rows` of its state before, what the tables hold): a row whose
-    key is gone is deleted, a new or changed one upserted — the tables end as a delete-and-rewrite
-    leaves them, without touching the rows that stay."""
+def write_differences(
+    tx: Tx, before: BeneficiaryRows, beneficiaries: list[Beneficiary], rates: RateBook
+) -> None:
+    """Write the rows of ``beneficiaries`` (their states after the batch) that differ from ``before``,
+    the rows they had (:func:`projections.views.beneficiary_rows` of their states before, what the tables
+    hold): a row whose key is gone is deleted, a new or changed one upserted — the tables end as a
+    delete-and-rewrite leaves them, without touching the rows that stay."""
     after = BeneficiaryRows()
-    before = BeneficiaryRows()
-    for written, agg in pairs:
+    for agg in beneficiaries:
         beneficiary_rows(agg, rates, after)
-        for mine, theirs in zip(before.tables(), written.tables(), strict=True):
-            mine[2].extend(theirs[2])
     for (table, columns, old), (_, _, new) in zip(before.tables(), after.tables(), strict=True):
         at = [columns.index(c) for c in ROW_KEYS[table]]
         had = {tuple(row[i] for i in at): row for row in old}
@@ -182,9 +181,11 @@ class BatchChanges:
         self.changes: dict[UUID, RowChanges] = {}
         self.whole: set[UUID] = set()  # beneficiaries whose rows are rewritten whole
         self.new: set[UUID] = set()  # of those, the streams the batch starts: no rows yet
-        # of those, the rows as written before the batch (its first event of them was not a payment):
-        # only the rows that differ are written (a grant to everyone must not rewrite everyone's rows)
-        self.rows_before: dict[UUID, BeneficiaryRows] = {}
+        # of those, the ones written by difference (the batch's first event of them was not a payment)
+        # and the rows they had before it: only the rows that differ are written (a grant to everyone
+        # must not rewrite everyone's rows)
+        self.by_difference: set[UUID] = set()
+        self.rows_before = BeneficiaryRows()
 
     def before(self, stream_id: UUID, agg: Beneficiary | None, event: LedgerAggregate.Event) -> None:
         """Note ``event`` before it is applied to ``agg`` (``None``: the stream starts with it)."""
@@ -195,8 +196,8 @@ class BatchChanges:
             if agg is None:
                 self.new.add(stream_id)
             elif stream_id not in self.changes:  # the state the rows were written from, untouched yet
-                self.rows_before[stream_id] = written = BeneficiaryRows()
-                beneficiary_rows(agg, self.rates, written)
+                self.by_difference.add(stream_id)
+                beneficiary_rows(agg, self.rates, self.rows_before)
             self.changes.pop(stream_id, None)
             return
         change = self.changes.get(stream_id)

@@ -327,10 +327,8 @@ class ProjectionEngine:
             return
         whole = changes.write(tx, touched, rates)
         self._write_beneficiaries(tx, [a for a in whole if a.id in changes.new], rates, replace=False)
-        write_differences(
-            tx, [(changes.rows_before[a.id], a) for a in whole if a.id in changes.rows_before], rates
-        )
-        rest = [a for a in whole if a.id not in changes.new and a.id not in changes.rows_before]
+        write_differences(tx, changes.rows_before, [a for a in whole if a.id in changes.by_difference], rates)
+        rest = [a for a in whole if a.id not in changes.new and a.id not in changes.by_difference]
         self._write_beneficiaries(tx, rest, rates)
 
     def _record_rate(

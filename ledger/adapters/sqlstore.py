@@ -203,12 +203,22 @@ def upsert_statement(table: str, columns: Sequence[str], key: Sequence[str]) -> 
     )
 
 
-def last_by_key(rows: Sequence[Sequence[Any]], at: Sequence[int]) -> list[Sequence[Any]]:
-    """``rows`` with one row per key (the values at ``at``), the last one given: what one statement per
-    row in order would leave (a single set-based statement must not meet a key twice)."""
+def last_by_key(
+    rows: Sequence[Sequence[Any]], at: Sequence[int], summed: Sequence[int] = ()
+) -> list[Sequence[Any]]:
+    """``rows`` with one row per key (the values at ``at``), the last one given, but for the values at
+    ``summed``, which are added up over the key's rows: what one statement per row in order would leave
+    (a single set-based statement must not meet a key twice)."""
     found: dict[tuple[Any, ...], Sequence[Any]] = {}
     for row in rows:
-        found[tuple(row[i] for i in at)] = row
+        key = tuple(row[i] for i in at)
+        before = found.get(key) if summed else None
+        if before is not None:
+            merged = list(row)
+            for i in summed:
+                merged[i] = before[i] + row[i]
+            row = merged  # noqa: PLW2901 - the merged row replaces the given one
+        found[key] = row
     return list(found.values())
 
 
@@ -355,18 +365,7 @@ class _PgTx(Tx):
             super().update_rows(table, columns, key, rows, added)
             return
         width = len(columns) + len(added)
-        if added:  # what one statement per row leaves: the last values set, every addition added
-            sums: dict[Any, list[Any]] = {}
-            for row in rows:
-                before = sums.get(row[width])
-                merged = list(row)
-                if before is not None:
-                    for i in range(len(columns), width):
-                        merged[i] = before[i] + row[i]
-                sums[row[width]] = merged
-            rows = list(sums.values())
-        else:
-            rows = last_by_key(rows, [width])
+        rows = last_by_key(rows, [width], summed=range(len(columns), width))
         stage = self._staged(table, [*columns, *added, key], rows)
         sets = [f"{c} = s.{c}" for c in columns] + [f"{c} = t.{c} + s.{c}" for c in added]
         self.conn.execute(

@@ -379,15 +379,7 @@ class WriteSideTables:
             names_head = f"position(convert_to({mark}, 'UTF8') IN e.state) > 0"
         for start in range(0, len(streams), 500):
             chunk = [self._id(s) for s in streams[start : start + 500]]
-            if not chunk:
-                continue
-            if self.uuid_as_hex:
-                where, args = (
-                    f"t.beneficiary_id IN ({', '.join(self.placeholder for _ in chunk)})",
-                    tuple(chunk),
-                )
-            else:
-                where, args = f"t.beneficiary_id = ANY({self.placeholder})", (chunk,)
+            where, args = self._key_in("t.beneficiary_id", chunk)
             cursor.execute(
                 "SELECT t.beneficiary_id, t.originator_version, t.chain_head, t.terms "  # noqa: S608 - ours
                 f"FROM {self.terms} AS t JOIN {self.events} AS e ON e.originator_id = t.beneficiary_id "
@@ -414,13 +406,16 @@ class WriteSideTables:
     ) -> list[tuple[Any, ...]]:
         if not values:
             return []
-        p = self.placeholder
-        if self.uuid_as_hex:
-            where, args = f"{key} IN ({', '.join(p for _ in values)})", tuple(values)
-        else:
-            where, args = f"{key} = ANY({p})", (values,)
+        where, args = self._key_in(key, values)
         cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", args)  # noqa: S608
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+
+    def _key_in(self, key: str, values: list[Any]) -> tuple[str, tuple[Any, ...]]:
+        """``key`` among ``values`` as a condition and its arguments: ``IN (?, …)`` on SQLite, ``= ANY(%s)``
+        with one array on PostgreSQL."""
+        if self.uuid_as_hex:
+            return f"{key} IN ({', '.join(self.placeholder for _ in values)})", tuple(values)
+        return f"{key} = ANY({self.placeholder})", (values,)
 
 
 def _uuid(value: object) -> UUID:
