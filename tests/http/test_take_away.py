@@ -122,6 +122,18 @@ def test_each_audit_filter(api: Api):
     assert len(moment["items"]) == 2  # a timestamp with its offset: that moment, both ends included
 
 
+def test_an_empty_type_is_no_filter_and_the_schema_says_so(api: Api):
+    """``type=`` (a form's "all types") is the whole trail, as every empty filter is; the OpenAPI enum
+    admits it, so that a client checked against the schema (schemathesis's negative data) agrees."""
+    _scene(api)
+    assert _audit(api, type="")["items"] == _audit(api)["items"]
+    parameters = api.client.get("/openapi.json").json()["paths"]["/v1/audit"]["get"]["parameters"]
+    (type_,) = [p for p in parameters if p["name"] == "type"]
+    enum = type_["schema"]["enum"]
+    assert "" in enum
+    assert {"PaymentRecorded", "Chi trả"} <= set(enum)
+
+
 def test_a_date_filter_is_a_whole_day_in_vietnam_time(api: Api):
     """18:30 UTC on 30 November is 01:30 on 1 December in Hà Nội: the event belongs to 1 December."""
     api.clock.now = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)

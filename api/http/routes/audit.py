@@ -30,8 +30,10 @@ EventType = Annotated[
     NoControl,
     Query(
         max_length=MAX_QUERY_LENGTH,
-        description="an event type: its class name (PaymentRecorded) or its Vietnamese label (Chi trả)",
-        json_schema_extra={"enum": sorted({*audit_types(), *audit_types().values()})},
+        description="an event type: its class name (PaymentRecorded) or its Vietnamese label (Chi trả); "
+        "empty, as every filter of the trail: all types",
+        # "" is in the enum because the trail reads an empty filter as none (a form's "all types")
+        json_schema_extra={"enum": ["", *sorted({*audit_types(), *audit_types().values()})]},
     ),
 ]
 
