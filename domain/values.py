@@ -28,6 +28,8 @@ from typing import Any
 from domain.errors import InvalidInput
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 1945, 2200
+"""The years a month given to the ledger may fall in (a month outside is refused, naming its field)."""
 _PARSED: dict[str, Month] = {}  # the months already read: a province's events name the same few
 
 
@@ -54,8 +56,8 @@ class Month:
         year, month = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise InvalidInput(field, f"month number must be 01–12, got {value!r}")
-        if not 1945 <= year <= 2200:
-            raise InvalidInput(field, f"year must be between 1945 and 2200, got {value!r}")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise InvalidInput(field, f"year must be between {FIRST_YEAR} and {LAST_YEAR}, got {value!r}")
         parsed = cls(year, month)
         if len(_PARSED) < 10_000 and type(value) is str:
             _PARSED[value] = parsed
@@ -102,6 +104,8 @@ class Month:
 
 
 _BY_ORDINAL: dict[int, Month] = {}
+LAST_MONTH = Month(LAST_YEAR, 12)
+"""The last month the ledger admits: nothing can be recorded for, nor asked of, a later one."""
 _TEXT: dict[int, str] = {}
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.beneficiary import ONE_OFF, Beneficiary
-from domain.values import Month
+from domain.values import LAST_MONTH, Month
 from ledger.history import event_item, item_json
 
 if TYPE_CHECKING:
@@ -249,10 +249,12 @@ def _json(value: Any) -> str:
 
 
 def horizon(agg: Beneficiary) -> Month:
-    """The last month the dues lines cover: the month after the latest event or paid period."""
+    """The last month the dues lines cover: the month after the latest event or paid period (at most
+    :data:`~domain.values.LAST_MONTH`: a period paid in 2200-12 must not write lines of a month no one
+    can record or ask for — they would make every roster refuse the month)."""
     months = [Month.of(agg.modified_on.date())]
     months.extend(Month.parse(p.period) for p in agg.payments.values() if p.period != ONE_OFF)
-    return max(months).next()
+    return min(max(months).next(), LAST_MONTH)
 
 
 DUES_AHEAD = 6
@@ -266,19 +268,21 @@ def dues_until(agg: Beneficiary, last: Month) -> Month | None:
     """The last month of the dues lines written for ``agg`` whose horizon is ``last``: ``DUES_AHEAD``
     months past it — or ``None`` when nothing can fall due after ``last`` any more (every entitlement
     stopped by then, suspended with no end from then on, or a one-off whose month is passed), the lines
-    then complete for every later month (``dues_until`` stored as :data:`COMPLETE`)."""
+    then complete for every later month (``dues_until`` stored as :data:`COMPLETE`). Never past
+    :data:`~domain.values.LAST_MONTH`."""
+    ahead = min(last.plus(DUES_AHEAD), LAST_MONTH)
     after = last.next()
     for ent in agg.entitlements.values():
         if not ent.scheme.monthly:
             if ent.start > last:
-                return last.plus(DUES_AHEAD)
+                return ahead
             continue
         stop = ent.stop_month(agg.death_month)
         if stop is not None and stop <= after:
             continue
         if ent.suspensions and ent.suspensions[-1][1] is None and ent.suspensions[-1][0] <= after:
             continue
-        return last.plus(DUES_AHEAD)
+        return ahead
     return None
 
 

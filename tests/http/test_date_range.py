@@ -93,3 +93,35 @@ def test_a_payment_dated_vietnams_today_is_accepted_in_the_utc_evening(api: Api)
     assert history[0]["occurred_on"] == "2026-12-01"  # registered on Vietnam's day
     assert history[0]["recorded_at"] == "2026-11-30T18:30:00+00:00"  # stored in UTC
     assert api.history(person["id"], as_of="2026-11-30") == []  # the end of 30/11 in Vietnam
+
+
+def test_a_period_paid_in_the_last_month_the_ledger_admits_leaves_every_read_working(api: Api):
+    """A month up to 2200-12 is admitted; the read models must not write dues lines past it (the month
+    after a period paid, and ``DUES_AHEAD`` more): a payment of 2200-12 once made every roster and every
+    history answer 422 ``month: year must be between 1945 and 2200, got '2201-01'`` — for everyone."""
+    bystander, bystander_ent = granted(api)
+    person = api.register(full_name="Trần Thị Bình", citizen_id=citizen_id(1950, female=True))
+    body = {"scheme": "NCC_MARTYR_RELATIVE", "effective_from": "2200-11", "basis": basis("2024-01-03"),
+            "params": {"martyrs": 1}}  # fmt: skip
+    granted_far = api.post(f"/v1/beneficiaries/{person['id']}/entitlements", body, as_="officer")
+    assert granted_far.status_code == 201, granted_far.text
+    far = granted_far.json()["entitlement_id"]
+    paid = api.pay(person["id"], far, "2200-12", 2_055_000, payment_id="P-2200-12")
+    assert paid.status_code == 201, paid.text
+    for path in (f"/v1/beneficiaries/{person['id']}/history", f"/v1/beneficiaries/{bystander}/history"):
+        answer = api.get(path, as_="inspector")
+        assert answer.status_code == 200, answer.text
+    now = api.get("/v1/rosters/2024-01", as_="inspector")
+    assert now.status_code == 200, now.text
+    assert [line["beneficiary_id"] for line in now.json()["lines"]] == [bystander]
+    assert bystander_ent
+    last = api.get("/v1/rosters/2200-12", as_="inspector")
+    assert last.status_code == 200, last.text
+    (line,) = [x for x in last.json()["lines"] if x["beneficiary_id"] == person["id"]]
+    due = 2_789_000  # the latest rate, in force from 2024-07 on
+    assert [(i["period"], i["status"], i["type"], i["amount"]) for i in line["items"]] == [
+        ("2200-12", "paid", "regular", 2_055_000),
+        ("2200-12", "outstanding", "regular", due - 2_055_000),
+        ("2200-11", "outstanding", "arrears", due),
+    ]
+    assert_problem(api.get("/v1/rosters/2201-01", as_="inspector"), 422, "month")
